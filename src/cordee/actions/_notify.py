@@ -1,0 +1,39 @@
+"""Creating notifications inside another action's transaction (not an action of its own)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+
+from cordee.db.engine import Tx
+from cordee.db.tables import Account, Notification
+from cordee.events.types import NotificationCreated
+
+
+async def notify(
+    tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None = None
+) -> Notification | None:
+    """Notify a local account, unless it would be notified of its own doing."""
+    if recipient_id == from_account_id:
+        return None
+    domain = await tx.session.scalar(select(Account.domain).where(Account.id == recipient_id))
+    if domain is not None:
+        return None  # remote accounts get notified by federation, later
+    notification = Notification(
+        account_id=recipient_id, from_account_id=from_account_id, type=type_, status_id=status_id
+    )
+    tx.session.add(notification)
+    await tx.session.flush()
+    tx.emit(NotificationCreated(notification.id, recipient_id, type_))
+    return notification
+
+
+async def withdraw(tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None) -> None:
+    """Remove a notification whose cause was undone (an unfavourite, an unfollow…)."""
+    query = delete(Notification).where(
+        Notification.account_id == recipient_id,
+        Notification.from_account_id == from_account_id,
+        Notification.type == type_,
+    )
+    if status_id is not None:
+        query = query.where(Notification.status_id == status_id)
+    await tx.session.execute(query)

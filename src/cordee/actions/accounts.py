@@ -1,0 +1,179 @@
+"""Creating accounts (registration and the admin CLI) and changing profiles."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import Account, Invite, User
+from cordee.db.types import utcnow
+from cordee.domain.passwords import MIN_PASSWORD_LENGTH, hash_password
+from cordee.events.types import AccountUpdated
+
+USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+RESERVED_USERNAMES = frozenset({"admin", "root", "api", "oauth", "settings", "about", "tags", "web"})
+
+
+class RegistrationInvalid(ValidationFailed):
+    """A registration form error, per field, in Mastodon's ``details`` shape."""
+
+    def __init__(self, details: dict[str, tuple[str, str]]) -> None:
+        first = next(iter(details.items()))
+        super().__init__(f"Validation failed: {first[0].capitalize()} {first[1][1]}")
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Registration:
+    username: str
+    email: str
+    password: str
+    locale: str = "en"
+    reason: str = ""
+    invite_code: str | None = None
+
+
+async def create_local_account(
+    db: Database,
+    settings: Settings,
+    reg: Registration,
+    *,
+    enforce_mode: bool = True,
+    admin: bool = False,
+) -> tuple[int, int]:
+    """Create a local account and its user; returns ``(account_id, user_id)``.
+
+    With ``enforce_mode`` (public registration) the instance's registration mode and e-mail domain
+    list apply; the admin CLI passes ``enforce_mode=False``.
+    """
+    mode = settings.registration_mode
+    if enforce_mode and mode == "closed":
+        raise Forbidden("Registrations are closed on this instance")
+    errors: dict[str, tuple[str, str]] = {}
+    if not USERNAME_RE.match(reg.username):
+        errors["username"] = ("ERR_INVALID", "must contain only letters, numbers and underscores (max 30)")
+    elif reg.username.lower() in RESERVED_USERNAMES:
+        errors["username"] = ("ERR_RESERVED", "is reserved")
+    email = reg.email.strip().lower()
+    if not EMAIL_RE.match(email):
+        errors["email"] = ("ERR_INVALID", "is not a valid e-mail address")
+    elif (
+        enforce_mode
+        and settings.allowed_email_domains
+        and email.rsplit("@", 1)[1] not in settings.allowed_email_domains
+    ):
+        errors["email"] = ("ERR_BLOCKED", "is not from a domain allowed to register here")
+    if len(reg.password) < MIN_PASSWORD_LENGTH:
+        errors["password"] = ("ERR_TOO_SHORT", f"is too short (minimum is {MIN_PASSWORD_LENGTH} characters)")
+    if enforce_mode and mode == "invite" and not reg.invite_code:
+        errors["invite_code"] = ("ERR_BLANK", "is required: registration is by invitation")
+    if errors:
+        raise RegistrationInvalid(errors)
+
+    # Argon2 is slow on purpose: hash in a thread, before taking the write lock.
+    password_hash = await asyncio.to_thread(hash_password, reg.password)
+    async with db.write() as tx:
+        taken = await tx.session.scalar(
+            select(Account.id).where(Account.username_key == reg.username.lower(), Account.domain.is_(None))
+        )
+        if taken is not None:
+            errors["username"] = ("ERR_TAKEN", "has already been taken")
+        if await tx.session.scalar(select(User.id).where(User.email == email)) is not None:
+            errors["email"] = ("ERR_TAKEN", "has already been taken")
+        if enforce_mode and mode == "invite":
+            invite = await tx.session.scalar(select(Invite).where(Invite.code == reg.invite_code))
+            usable = invite is not None and (
+                (invite.max_uses is None or invite.uses < invite.max_uses)
+                and (invite.expires_at is None or invite.expires_at > utcnow())
+            )
+            if not usable or invite is None:
+                errors["invite_code"] = ("ERR_INVALID", "is not a valid or usable invitation")
+            else:
+                invite.uses += 1
+        if errors:
+            raise RegistrationInvalid(errors)
+        account = Account(username=reg.username, username_key=reg.username.lower(), domain=None)
+        tx.session.add(account)
+        await tx.session.flush()
+        user = User(
+            account_id=account.id,
+            email=email,
+            password_hash=password_hash,
+            approved=not (enforce_mode and mode == "approval"),
+            admin=admin,
+            locale=reg.locale if reg.locale in ("en", "fr") else "en",
+            registration_reason=reg.reason,
+        )
+        tx.session.add(user)
+        await tx.session.flush()
+        return account.id, user.id
+
+
+@dataclass(frozen=True)
+class ProfileChanges:
+    display_name: str | None = None
+    note: str | None = None
+    locked: bool | None = None
+    bot: bool | None = None
+    discoverable: bool | None = None
+    avatar_url: str | None = None
+    header_url: str | None = None
+
+
+async def update_profile(db: Database, account_id: int, changes: ProfileChanges) -> None:
+    if changes.display_name is not None and len(changes.display_name) > 30:
+        raise ValidationFailed("Validation failed: Display name is too long (maximum is 30 characters)")
+    if changes.note is not None and len(changes.note) > 500:
+        raise ValidationFailed("Validation failed: Note is too long (maximum is 500 characters)")
+    values = {k: v for k, v in vars(changes).items() if v is not None}
+    async with db.write() as tx:
+        if values:
+            await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
+        tx.emit(AccountUpdated(account_id))
+
+
+async def set_user_flags(
+    db: Database,
+    username: str,
+    *,
+    approved: bool | None = None,
+    disabled: bool | None = None,
+    admin: bool | None = None,
+    password: str | None = None,
+) -> None:
+    """Admin changes to a local user (approve, disable, promote, reset the password)."""
+    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters")
+    new_hash = await asyncio.to_thread(hash_password, password) if password is not None else None
+    async with db.write() as tx:
+        user = await tx.session.scalar(
+            select(User)
+            .join(Account, Account.id == User.account_id)
+            .where(Account.username_key == username.lower(), Account.domain.is_(None))
+        )
+        if user is None:
+            raise NotFound(f"No local user named {username!r}")
+        if approved is not None:
+            user.approved = approved
+        if disabled is not None:
+            user.disabled = disabled
+        if admin is not None:
+            user.admin = admin
+        if new_hash is not None:
+            user.password_hash = new_hash
+
+
+async def create_invite(db: Database, max_uses: int | None = None) -> str:
+    code = secrets.token_urlsafe(12)
+    async with db.write() as tx:
+        tx.session.add(Invite(code=code, max_uses=max_uses))
+    return code
+

@@ -1,0 +1,44 @@
+"""Favourites."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select, update
+
+from cordee.actions._counters import shifted
+from cordee.actions._notify import notify, withdraw
+from cordee.actions.statuses import target_of
+from cordee.db.engine import Database
+from cordee.db.tables import Favourite, Status
+
+
+async def favourite(db: Database, actor_id: int, status_id: int) -> int:
+    """Favourite a note (idempotent); returns the id of the favourited original."""
+    async with db.write() as tx:
+        status = await target_of(tx, actor_id, status_id)
+        already = await tx.session.scalar(
+            select(Favourite.id).where(Favourite.account_id == actor_id, Favourite.status_id == status.id)
+        )
+        if already is None:
+            tx.session.add(Favourite(account_id=actor_id, status_id=status.id))
+            await tx.session.execute(
+                update(Status).where(Status.id == status.id).values(favourites_count=Status.favourites_count + 1)
+            )
+            await notify(tx, status.account_id, actor_id, "favourite", status.id)
+        return status.id
+
+
+async def unfavourite(db: Database, actor_id: int, status_id: int) -> int:
+    """Take a favourite back (idempotent); returns the id of the original."""
+    async with db.write() as tx:
+        status = await target_of(tx, actor_id, status_id)
+        result = await tx.session.execute(
+            delete(Favourite).where(Favourite.account_id == actor_id, Favourite.status_id == status.id)
+        )
+        if result.rowcount:  # type: ignore[attr-defined]
+            await tx.session.execute(
+                update(Status)
+                .where(Status.id == status.id)
+                .values(favourites_count=shifted(Status.favourites_count, -1))
+            )
+            await withdraw(tx, status.account_id, actor_id, "favourite", status.id)
+        return status.id

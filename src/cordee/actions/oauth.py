@@ -1,0 +1,273 @@
+"""OAuth 2: registering applications, issuing, refreshing and revoking tokens.
+
+Grants follow RFC 6749 (authorization code with optional PKCE per RFC 7636, password, client
+credentials, refresh token) with Mastodon's conventions: tokens do not expire, the token response
+carries ``scope`` and ``created_at``, ``urn:ietf:wg:oauth:2.0:oob`` shows the code to the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from cordee.db.engine import Database
+from cordee.db.tables import AccessToken, Account, Application, AuthorizationCode, User
+from cordee.db.types import utcnow
+from cordee.domain import scopes as sc
+from cordee.domain.passwords import spend_verify_time, verify_password
+
+OOB_URI = "urn:ietf:wg:oauth:2.0:oob"
+CODE_LIFETIME = timedelta(minutes=10)
+
+
+class OAuthError(Exception):
+    """An RFC 6749 error: ``error`` is the code, ``description`` the readable reason."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.error = error
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    access_token: str
+    refresh_token: str | None
+    scopes: str
+    created_at: int
+
+
+def valid_redirect_uri(uri: str) -> bool:
+    if uri == OOB_URI:
+        return True
+    scheme, sep, rest = uri.partition(":")
+    return bool(sep and scheme and rest and "#" not in uri)
+
+
+async def create_application(
+    db: Database, name: str, redirect_uris: list[str], scopes: str | None, website: str | None
+) -> Application:
+    if not name.strip():
+        raise OAuthError("invalid_request", "Validation failed: Name can't be blank", 422)
+    if len(name) > 200:
+        raise OAuthError("invalid_request", "Validation failed: Name is too long", 422)
+    uris = [u.strip() for u in redirect_uris if u.strip()]
+    if not uris:
+        raise OAuthError("invalid_request", "Validation failed: Redirect URI can't be blank", 422)
+    bad = [u for u in uris if not valid_redirect_uri(u)]
+    if bad:
+        raise OAuthError("invalid_request", f"Validation failed: Redirect URI must be an absolute URI: {bad[0]}", 422)
+    try:
+        parsed = sc.parse_scopes(scopes)
+    except sc.ScopeError as e:
+        raise OAuthError("invalid_scope", f"Validation failed: {e}", 422) from None
+    async with db.write() as tx:
+        app = Application(
+            name=name.strip(),
+            website=website or None,
+            redirect_uris="\n".join(uris),
+            scopes=sc.to_string(parsed),
+            client_id=secrets.token_urlsafe(32),
+            client_secret=secrets.token_urlsafe(32),
+        )
+        tx.session.add(app)
+    return app
+
+
+async def authenticate_client(db: Database, client_id: str | None, client_secret: str | None) -> Application:
+    if not client_id:
+        raise OAuthError("invalid_client", "Client authentication failed: client_id is missing", 401)
+    async with db.read() as session:
+        app = await session.scalar(select(Application).where(Application.client_id == client_id))
+    if app is None or client_secret is None or not hmac.compare_digest(app.client_secret, client_secret):
+        raise OAuthError("invalid_client", "Client authentication failed due to unknown client, "
+                         "no client authentication included, or unsupported authentication method.", 401)
+    return app
+
+
+async def find_application(db: Database, client_id: str) -> Application | None:
+    async with db.read() as session:
+        return await session.scalar(select(Application).where(Application.client_id == client_id))
+
+
+def requested_scopes(app: Application, raw: str | None) -> frozenset[str]:
+    """The scopes of a grant: what was asked (default: all the app registered), within the app's."""
+    allowed = frozenset(app.scopes.split())
+    try:
+        asked = sc.parse_scopes(raw, default=app.scopes) if raw else allowed
+    except sc.ScopeError as e:
+        raise OAuthError("invalid_scope", str(e)) from None
+    if not sc.is_subset(asked, allowed):
+        raise OAuthError("invalid_scope", "The requested scope is invalid, unknown, or malformed.")
+    return asked
+
+
+async def _issue(db: Database, app_id: int, user_id: int | None, scopes: frozenset[str]) -> IssuedToken:
+    token = AccessToken(
+        token=secrets.token_urlsafe(32),
+        refresh_token=secrets.token_urlsafe(32) if user_id is not None else None,
+        application_id=app_id,
+        user_id=user_id,
+        scopes=sc.to_string(scopes),
+    )
+    async with db.write() as tx:
+        tx.session.add(token)
+        await tx.session.flush()
+        return IssuedToken(token.token, token.refresh_token, token.scopes, int(token.created_at.timestamp()))
+
+
+async def issue_user_token(db: Database, app: Application, user_id: int, scopes: frozenset[str]) -> IssuedToken:
+    return await _issue(db, app.id, user_id, scopes)
+
+
+async def create_authorization_code(
+    db: Database,
+    app: Application,
+    user_id: int,
+    redirect_uri: str,
+    scopes: frozenset[str],
+    code_challenge: str | None,
+    code_challenge_method: str | None,
+) -> str:
+    code = secrets.token_urlsafe(32)
+    async with db.write() as tx:
+        tx.session.add(
+            AuthorizationCode(
+                code=code,
+                application_id=app.id,
+                user_id=user_id,
+                redirect_uri=redirect_uri,
+                scopes=sc.to_string(scopes),
+                code_challenge=code_challenge,
+                code_challenge_method=code_challenge_method,
+                expires_at=utcnow() + CODE_LIFETIME,
+            )
+        )
+    return code
+
+
+def _pkce_ok(challenge: str, method: str | None, verifier: str | None) -> bool:
+    if not verifier:
+        return False
+    if (method or "plain") == "S256":
+        digest = hashlib.sha256(verifier.encode("ascii", "ignore")).digest()
+        computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return hmac.compare_digest(computed, challenge)
+    return hmac.compare_digest(verifier, challenge)
+
+
+async def exchange_code(
+    db: Database, app: Application, code: str | None, redirect_uri: str | None, code_verifier: str | None
+) -> IssuedToken:
+    if not code:
+        raise OAuthError("invalid_request", "The request is missing a required parameter: code.")
+    async with db.write() as tx:
+        grant = await tx.session.scalar(
+            select(AuthorizationCode).where(
+                AuthorizationCode.code == code, AuthorizationCode.application_id == app.id
+            )
+        )
+        if grant is None or grant.used or grant.expires_at < utcnow():
+            raise OAuthError("invalid_grant", "The provided authorization grant is invalid, expired, "
+                             "revoked, does not match the redirection URI used in the authorization "
+                             "request, or was issued to another client.")
+        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
+            raise OAuthError("invalid_grant", "The redirect_uri does not match the authorization request.")
+        if grant.code_challenge and not _pkce_ok(grant.code_challenge, grant.code_challenge_method, code_verifier):
+            raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
+        grant.used = True
+        user_id, scopes = grant.user_id, frozenset(grant.scopes.split())
+    return await _issue(db, app.id, user_id, scopes)
+
+
+async def check_user_credentials(db: Database, login: str, password: str) -> User | None:
+    """The user for an e-mail (or username) and password, or None. Constant work for misses."""
+    login = login.strip().lower()
+    async with db.read() as session:
+        user = await session.scalar(
+            select(User)
+            .join(Account, Account.id == User.account_id)
+            .where((User.email == login) | ((Account.username_key == login) & Account.domain.is_(None)))
+        )
+    if user is None:
+        await asyncio.to_thread(spend_verify_time, password)
+        return None
+    # Argon2 is deliberately slow (tens of ms): keep it off the event loop.
+    return user if await asyncio.to_thread(verify_password, user.password_hash, password) else None
+
+
+def usable(user: User) -> OAuthError | None:
+    if user.disabled:
+        return OAuthError("invalid_grant", "Your login is currently disabled", 403)
+    if not user.approved:
+        return OAuthError("invalid_grant", "Your login is currently pending approval", 403)
+    return None
+
+
+async def password_grant(
+    db: Database, app: Application, username: str | None, password: str | None, scope: str | None
+) -> IssuedToken:
+    if not username or not password:
+        raise OAuthError("invalid_request", "The request is missing a required parameter: username and password.")
+    scopes = requested_scopes(app, scope)
+    user = await check_user_credentials(db, username, password)
+    if user is None:
+        raise OAuthError("invalid_grant", "The provided authorization grant is invalid, expired, revoked, "
+                         "does not match the redirection URI used in the authorization request, or was "
+                         "issued to another client.")
+    problem = usable(user)
+    if problem is not None:
+        raise problem
+    return await _issue(db, app.id, user.id, scopes)
+
+
+async def client_credentials_grant(db: Database, app: Application, scope: str | None) -> IssuedToken:
+    return await _issue(db, app.id, None, requested_scopes(app, scope))
+
+
+async def refresh(db: Database, app: Application, refresh_token: str | None, scope: str | None) -> IssuedToken:
+    if not refresh_token:
+        raise OAuthError("invalid_request", "The request is missing a required parameter: refresh_token.")
+    async with db.write() as tx:
+        old = await tx.session.scalar(
+            select(AccessToken).where(
+                AccessToken.refresh_token == refresh_token,
+                AccessToken.application_id == app.id,
+                AccessToken.revoked_at.is_(None),
+            )
+        )
+        if old is None or old.user_id is None:
+            raise OAuthError("invalid_grant", "The refresh token is invalid, revoked, or was issued to another client.")
+        scopes = frozenset(old.scopes.split())
+        if scope:
+            asked = requested_scopes(app, scope)
+            if not sc.is_subset(asked, scopes):
+                raise OAuthError("invalid_scope", "A refreshed token cannot have more scopes than the original.")
+            scopes = asked
+        old.revoked_at = utcnow()  # rotation: the old pair stops working
+        user_id = old.user_id
+    return await _issue(db, app.id, user_id, scopes)
+
+
+async def revoke(db: Database, app: Application, token: str | None) -> None:
+    """Revoke an access or refresh token of this client. Unknown tokens are ignored (RFC 7009)."""
+    if not token:
+        raise OAuthError("invalid_request", "The request is missing a required parameter: token.")
+    async with db.write() as tx:
+        await tx.session.execute(
+            update(AccessToken)
+            .where(
+                (AccessToken.token == token) | (AccessToken.refresh_token == token),
+                AccessToken.application_id == app.id,
+                AccessToken.revoked_at.is_(None),
+            )
+            .values(revoked_at=utcnow())
+        )

@@ -1,0 +1,296 @@
+"""Posting, deleting and reblogging notes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from cordee.actions._counters import shifted
+from cordee.actions._notify import notify, withdraw
+from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
+from cordee.config import Settings
+from cordee.db.engine import Database, Tx
+from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
+from cordee.db.types import utcnow
+from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
+from cordee.events.types import StatusCreated, StatusDeleted
+from cordee.queries.visibility import VISIBILITIES, visible_to
+
+
+@dataclass(frozen=True)
+class NewStatus:
+    text: str
+    visibility: str = "public"
+    in_reply_to_id: int | None = None
+    spoiler_text: str = ""
+    sensitive: bool = False
+    language: str | None = None
+
+
+def profile_url(settings: Settings, username: str) -> str:
+    return f"{settings.base_url}/@{username}"
+
+
+def tag_url(settings: Settings, name: str) -> str:
+    return f"{settings.base_url}/tags/{name}"
+
+
+async def _resolve_mentions(tx: Tx, settings: Settings, entities: list[Entity]) -> dict[str, Account]:
+    """Local accounts named by the mentions (``@user`` or ``@user@<our domain>``), by lowered value."""
+    keys = {
+        e.username.lower()
+        for e in entities
+        if e.kind == "mention" and (e.domain is None or e.domain.lower() == settings.domain.lower())
+    }
+    if not keys:
+        return {}
+    rows = await tx.session.scalars(
+        select(Account).where(Account.username_key.in_(keys), Account.domain.is_(None))
+    )
+    return {a.username_key: a for a in rows}
+
+
+async def _tag_ids(tx: Tx, names: list[str]) -> list[int]:
+    ids: list[int] = []
+    for display in dict.fromkeys(names):
+        key = normalize_tag(display)
+        tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == key))
+        if tag_id is None:
+            try:
+                async with tx.session.begin_nested():
+                    tag = Tag(name=key, display_name=display)
+                    tx.session.add(tag)
+                    await tx.session.flush()
+                    tag_id = tag.id
+            except IntegrityError:  # created concurrently by another writer
+                tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == key))
+        if tag_id is not None and tag_id not in ids:
+            ids.append(tag_id)
+    return ids
+
+
+async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
+    values: dict[str, object] = {"statuses_count": shifted(Account.statuses_count, delta)}
+    if delta > 0:
+        values["last_status_at"] = utcnow()
+    await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
+
+
+def _counts_for_author(visibility: str) -> bool:
+    return visibility != "direct"  # Mastodon leaves direct messages out of statuses_count
+
+
+async def post_status(
+    db: Database,
+    settings: Settings,
+    author_id: int,
+    new: NewStatus,
+    *,
+    application_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Publish a note; returns its id. A retry with the same ``idempotency_key`` returns the first id."""
+    text = new.text.strip()
+    if new.visibility not in VISIBILITIES:
+        raise ValidationFailed(f"Validation failed: Visibility must be one of {', '.join(VISIBILITIES)}")
+    if not text:
+        raise ValidationFailed("Validation failed: Text can't be blank")
+    entities = extract_entities(text)
+    url_weight = settings.characters_reserved_per_url
+    length = weighted_length(text, url_weight, entities) + weighted_length(new.spoiler_text, url_weight)
+    if length > settings.max_characters:
+        raise ValidationFailed(
+            f"Validation failed: Text character limit of {settings.max_characters} exceeded "
+            f"(this note counts {length})"
+        )
+    if new.language is not None and not (2 <= len(new.language) <= 10):
+        raise ValidationFailed("Validation failed: Language is not a valid ISO 639 code")
+
+    async with db.write() as tx:
+        if idempotency_key:
+            existing = await tx.session.scalar(
+                select(IdempotencyKey.status_id).where(
+                    IdempotencyKey.account_id == author_id, IdempotencyKey.key == idempotency_key
+                )
+            )
+            if existing is not None:
+                return existing
+
+        reply_to: Status | None = None
+        if new.in_reply_to_id is not None:
+            reply_to = await tx.session.scalar(
+                select(Status).where(
+                    Status.id == new.in_reply_to_id,
+                    Status.reblog_of_id.is_(None),
+                    visible_to(author_id),
+                )
+            )
+            if reply_to is None:
+                raise NotFound("The status you are replying to was not found")
+
+        mentioned = await _resolve_mentions(tx, settings, entities)
+        content = render_html(
+            text,
+            entities,
+            lambda e: profile_url(settings, mentioned[e.username.lower()].username)
+            if e.username.lower() in mentioned
+            and (e.domain is None or e.domain.lower() == settings.domain.lower())
+            else None,
+            lambda name: tag_url(settings, name),
+        )
+        status = Status(
+            account_id=author_id,
+            text=text,
+            content=content,
+            spoiler_text=new.spoiler_text.strip(),
+            visibility=new.visibility,
+            sensitive=new.sensitive or bool(new.spoiler_text.strip()),
+            language=new.language,
+            in_reply_to_id=reply_to.id if reply_to else None,
+            in_reply_to_account_id=reply_to.account_id if reply_to else None,
+            application_id=application_id,
+        )
+        tx.session.add(status)
+        await tx.session.flush()
+
+        mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
+        tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
+        tag_names = [e.value for e in entities if e.kind == "hashtag"]
+        tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await _tag_ids(tx, tag_names))
+        if idempotency_key:
+            tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
+        if _counts_for_author(status.visibility):
+            await _bump_account(tx, author_id, +1)
+        if reply_to is not None:
+            await tx.session.execute(
+                update(Status).where(Status.id == reply_to.id).values(replies_count=Status.replies_count + 1)
+            )
+        await tx.session.flush()
+        for account_id in mentioned_ids:
+            await notify(tx, account_id, author_id, "mention", status.id)
+        tx.emit(
+            StatusCreated(
+                status_id=status.id,
+                account_id=author_id,
+                visibility=status.visibility,
+                local=True,
+                reblog_of_id=None,
+                in_reply_to_id=status.in_reply_to_id,
+                mentioned_account_ids=mentioned_ids,
+                tags=tuple(normalize_tag(n) for n in dict.fromkeys(tag_names)),
+            )
+        )
+        return status.id
+
+
+async def _mentioned_ids(tx: Tx, status_id: int) -> tuple[int, ...]:
+    rows = await tx.session.scalars(select(Mention.account_id).where(Mention.status_id == status_id))
+    return tuple(rows)
+
+
+async def _remove(tx: Tx, status: Status) -> None:
+    """Delete one status row and undo the counters it moved; emits ``StatusDeleted``."""
+    mentioned = await _mentioned_ids(tx, status.id)
+    if _counts_for_author(status.visibility):
+        await _bump_account(tx, status.account_id, -1)
+    if status.in_reply_to_id is not None:
+        await tx.session.execute(
+            update(Status)
+            .where(Status.id == status.in_reply_to_id)
+            .values(replies_count=shifted(Status.replies_count, -1))
+        )
+    if status.reblog_of_id is not None:
+        await tx.session.execute(
+            update(Status)
+            .where(Status.id == status.reblog_of_id)
+            .values(reblogs_count=shifted(Status.reblogs_count, -1))
+        )
+        original_author = await tx.session.scalar(
+            select(Status.account_id).where(Status.id == status.reblog_of_id)
+        )
+        if original_author is not None:
+            await withdraw(tx, original_author, status.account_id, "reblog", status.reblog_of_id)
+    await tx.session.execute(delete(Status).where(Status.id == status.id))
+    tx.emit(StatusDeleted(status.id, status.account_id, status.visibility, mentioned))
+
+
+async def delete_status(db: Database, actor_id: int, status_id: int) -> None:
+    """Delete one's own note, its reblogs with it. Replies stay, detached (as in Mastodon)."""
+    async with db.write() as tx:
+        status = await tx.session.scalar(
+            select(Status).where(Status.id == status_id, Status.reblog_of_id.is_(None), visible_to(actor_id))
+        )
+        if status is None:
+            raise NotFound()
+        if status.account_id != actor_id:
+            raise Forbidden("This action is not allowed")
+        reblogs = (await tx.session.scalars(select(Status).where(Status.reblog_of_id == status.id))).all()
+        for reblog in reblogs:
+            await _remove(tx, reblog)
+        await _remove(tx, status)
+
+
+async def target_of(tx: Tx, actor_id: int, status_id: int) -> Status:
+    """The status an interaction applies to: visible to the actor; a reblog stands for its original."""
+    status = await tx.session.scalar(select(Status).where(Status.id == status_id, visible_to(actor_id)))
+    if status is not None and status.reblog_of_id is not None:
+        status = await tx.session.scalar(
+            select(Status).where(Status.id == status.reblog_of_id, visible_to(actor_id))
+        )
+    if status is None:
+        raise NotFound()
+    return status
+
+
+async def reblog(db: Database, actor_id: int, status_id: int, visibility: str = "public") -> int:
+    """Boost a note; returns the reblog's id (the existing one if already boosted)."""
+    if visibility not in ("public", "unlisted", "private"):
+        raise ValidationFailed("Validation failed: Visibility must be public, unlisted or private")
+    async with db.write() as tx:
+        original = await target_of(tx, actor_id, status_id)
+        existing = await tx.session.scalar(
+            select(Status.id).where(Status.reblog_of_id == original.id, Status.account_id == actor_id)
+        )
+        if existing is not None:
+            return existing
+        if original.visibility == "direct" or (
+            original.visibility == "private" and original.account_id != actor_id
+        ):
+            raise Forbidden("This action is not allowed")
+        # A self-boost of a followers-only note stays followers-only.
+        shown_as = "private" if original.visibility == "private" else visibility
+        boost = Status(account_id=actor_id, reblog_of_id=original.id, visibility=shown_as)
+        tx.session.add(boost)
+        await tx.session.flush()
+        await tx.session.execute(
+            update(Status).where(Status.id == original.id).values(reblogs_count=Status.reblogs_count + 1)
+        )
+        await _bump_account(tx, actor_id, +1)
+        await notify(tx, original.account_id, actor_id, "reblog", original.id)
+        tx.emit(
+            StatusCreated(
+                status_id=boost.id,
+                account_id=actor_id,
+                visibility=shown_as,
+                local=True,
+                reblog_of_id=original.id,
+                in_reply_to_id=None,
+                mentioned_account_ids=(),
+                tags=(),
+            )
+        )
+        return boost.id
+
+
+async def unreblog(db: Database, actor_id: int, status_id: int) -> int:
+    """Undo a boost; returns the original's id. Undoing a boost that does not exist is a no-op."""
+    async with db.write() as tx:
+        original = await target_of(tx, actor_id, status_id)
+        boost = await tx.session.scalar(
+            select(Status).where(Status.reblog_of_id == original.id, Status.account_id == actor_id)
+        )
+        if boost is not None:
+            await _remove(tx, boost)
+        return original.id

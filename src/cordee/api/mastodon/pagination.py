@@ -1,0 +1,90 @@
+"""One paginator for every list endpoint: ``max_id``, ``since_id``, ``min_id``, ``limit``, and the
+``Link`` header that points to the next (older) and previous (newer) pages.
+
+Lists are ordered newest first by a time-sortable id column (the status id, or the id of the
+follow/favourite/notification row that put an item in the list). ``min_id`` asks for the page just
+newer than an id (so the query runs oldest first and the page is flipped back).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+from urllib.parse import urlencode
+
+from sqlalchemy import Select
+
+from cordee.api.mastodon.params import Params
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 40
+
+
+def _bound(params: Params, name: str) -> int | None:
+    raw = params.str(name)
+    if raw is None or raw == "":
+        return None
+    # A non-numeric bound matches nothing older/newer than it in Mastodon; clamp rather than fail.
+    return int(raw) if raw.isdigit() and len(raw) <= 19 else None
+
+
+@dataclass(frozen=True)
+class Page:
+    max_id: int | None = None
+    since_id: int | None = None
+    min_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+    @classmethod
+    def from_params(cls, params: Params, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Page:
+        limit = params.int("limit", default) or default
+        return cls(
+            max_id=_bound(params, "max_id"),
+            since_id=_bound(params, "since_id"),
+            min_id=_bound(params, "min_id"),
+            limit=max(1, min(limit, maximum)),
+        )
+
+    def apply(self, query: Select[Any], column: Any) -> Select[Any]:
+        if self.max_id is not None:
+            query = query.where(column < self.max_id)
+        if self.since_id is not None:
+            query = query.where(column > self.since_id)
+        if self.min_id is not None:
+            return query.where(column > self.min_id).order_by(column.asc()).limit(self.limit)
+        return query.order_by(column.desc()).limit(self.limit)
+
+    def arrange(self, rows: Sequence[T]) -> list[T]:
+        """Rows of ``apply``'s query, newest first whatever direction the query ran in."""
+        return list(reversed(rows)) if self.min_id is not None else list(rows)
+
+
+def link_header(url: str, query: dict[str, Any], keys: Sequence[int], page: Page) -> str | None:
+    """``Link: <…?max_id=oldest>; rel="next", <…?min_id=newest>; rel="prev"`` for a non-empty page."""
+    if not keys:
+        return None
+    base = {k: v for k, v in query.items() if k not in ("max_id", "since_id", "min_id")}
+
+    def href(extra: dict[str, Any]) -> str:
+        return f"{url}?{urlencode({**base, **extra}, doseq=True)}"
+
+    parts = []
+    if len(keys) >= page.limit:
+        parts.append(f'<{href({"max_id": str(min(keys))})}>; rel="next"')
+    parts.append(f'<{href({"min_id": str(max(keys))})}>; rel="prev"')
+    return ", ".join(parts)
+
+
+def paged_headers(ctx_request: Any, keys: Sequence[int], page: Page, base_url: str) -> dict[str, str]:
+    """Headers for a page of results, with URLs on the instance's public base URL."""
+    query: dict[str, Any] = {}
+    for k, v in ctx_request.query_params.multi_items():
+        query.setdefault(k, []).append(v)
+    link = link_header(base_url + ctx_request.url.path, query, keys, page)
+    return {"Link": link} if link else {}
+
+
+def page_keys(rows: Sequence[T], key: Callable[[T], int]) -> list[int]:
+    return [key(r) for r in rows]

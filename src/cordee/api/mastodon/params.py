@@ -1,0 +1,126 @@
+"""Request parameters the way Mastodon accepts them: query string, form, multipart or JSON, with
+arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists, and booleans as true/false/1/0/on."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+
+from cordee.api.mastodon.errors import ApiError
+
+TRUE = {"true", "1", "on", "yes", "t"}
+FALSE = {"false", "0", "off", "no", "f", ""}
+
+
+class Params:
+    def __init__(self, values: dict[str, list[Any]]) -> None:
+        self._values = values
+
+    @classmethod
+    async def from_request(cls, request: Request) -> Params:
+        values: dict[str, list[Any]] = {}
+
+        def add(key: str, value: Any) -> None:
+            values.setdefault(key.removesuffix("[]"), []).append(value)
+
+        for key, value in request.query_params.multi_items():
+            add(key, value)
+        if request.method in ("POST", "PUT", "PATCH", "DELETE"):
+            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            if ctype == "application/json":
+                body = await request.body()
+                if body.strip():
+                    try:
+                        data = json.loads(body)
+                    except ValueError:
+                        raise ApiError(400, "The request body is not valid JSON") from None
+                    if not isinstance(data, dict):
+                        raise ApiError(400, "The JSON body must be an object")
+                    for key, value in data.items():
+                        if isinstance(value, list):
+                            for item in value:
+                                add(key, item)
+                        else:
+                            add(key, value)
+            elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                try:
+                    form = await request.form()
+                except Exception as e:  # python-multipart errors: malformed body
+                    raise ApiError(400, f"The form body could not be read: {e}") from None
+                for key, value in form.multi_items():
+                    add(key, value)
+        return cls(values)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._values
+
+    def raw(self, name: str) -> Any:
+        items = self._values.get(name)
+        return items[-1] if items else None
+
+    def str(self, name: str, default: str | None = None, *, max_length: int = 10_000) -> str | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, (UploadFile, dict, list)):
+            raise ApiError(422, f"Validation failed: {name} must be text")
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        else:
+            text = str(value)
+        if len(text) > max_length:
+            raise ApiError(422, f"Validation failed: {name} is too long")
+        return text
+
+    def required_str(self, name: str) -> str:
+        value = self.str(name)
+        if value is None or value == "":
+            raise ApiError(422, f"Validation failed: {name} is missing")
+        return value
+
+    def bool(self, name: str, default: bool | None = None) -> bool | None:
+        value = self.raw(name)
+        if value is None:
+            return default
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise ApiError(422, f"Validation failed: {name} must be true or false")
+
+    def int(self, name: str, default: int | None = None) -> int | None:
+        value = self.raw(name)
+        if value is None or value == "":
+            return default
+        if isinstance(value, bool):
+            raise ApiError(422, f"Validation failed: {name} must be a whole number")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise ApiError(422, f"Validation failed: {name} must be a whole number") from None
+
+    def id(self, name: str) -> int | None:
+        """An id parameter (ids are strings of digits in the API)."""
+        value = self.raw(name)
+        if value is None or value == "":
+            return None
+        return parse_id(str(value), name)
+
+    def list(self, name: str) -> list[str]:
+        return [str(v) for v in self._values.get(name, []) if not isinstance(v, UploadFile)]
+
+
+def parse_id(value: str, what: str = "id") -> int:
+    """Parse an id from a path or parameter. Anything that is not a valid id is simply not found."""
+    if not value.isdigit() or len(value) > 19:
+        raise ApiError(404, "Record not found")
+    number = int(value)
+    if number >= 1 << 63:
+        raise ApiError(404, "Record not found")
+    return number

@@ -1,0 +1,129 @@
+"""Account, CredentialAccount and Relationship entities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.api.mastodon.serializers.common import iso, iso_day
+from cordee.config import Settings
+from cordee.db.tables import Account, Follow, User
+from cordee.domain.text import plain_text_bio_html
+
+DEFAULT_AVATAR = "/static/avatar.png"
+DEFAULT_HEADER = "/static/header.png"
+
+
+def acct(settings: Settings, account: Account) -> str:
+    return account.username if account.domain is None else f"{account.username}@{account.domain}"
+
+
+def render_account(settings: Settings, account: Account) -> dict[str, Any]:
+    url = f"{settings.base_url}/@{account.username}"
+    avatar = account.avatar_url or settings.base_url + DEFAULT_AVATAR
+    header = account.header_url or settings.base_url + DEFAULT_HEADER
+    # Mastodon rounds created_at down to midnight UTC, to not reveal the exact moment.
+    created = account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return {
+        "id": str(account.id),
+        "username": account.username,
+        "acct": acct(settings, account),
+        "display_name": account.display_name,
+        "locked": account.locked,
+        "bot": account.bot,
+        "discoverable": account.discoverable,
+        "indexable": account.discoverable,
+        "group": False,
+        "hide_collections": False,
+        "noindex": False,
+        "created_at": iso(created),
+        "note": plain_text_bio_html(account.note) if account.note else "",
+        "url": url,
+        "uri": f"{settings.base_url}/users/{account.username}",
+        "avatar": avatar,
+        "avatar_static": avatar,
+        "header": header,
+        "header_static": header,
+        "followers_count": account.followers_count,
+        "following_count": account.following_count,
+        "statuses_count": account.statuses_count,
+        "last_status_at": iso_day(account.last_status_at),
+        "emojis": [],
+        "fields": [],
+        "roles": [],
+    }
+
+
+def render_credential_account(settings: Settings, account: Account, user: User) -> dict[str, Any]:
+    entity = render_account(settings, account)
+    entity["source"] = {
+        "privacy": "public",
+        "sensitive": False,
+        "language": user.locale,
+        "note": account.note,
+        "fields": [],
+        "follow_requests_count": 0,
+        "discoverable": account.discoverable,
+        "hide_collections": False,
+        "indexable": account.discoverable,
+        "attribution_domains": [],
+    }
+    entity["role"] = {
+        "id": "3" if user.admin else "-99",
+        "name": "Admin" if user.admin else "",
+        "permissions": "1" if user.admin else "0",
+        "color": "",
+        "highlighted": user.admin,
+    }
+    return entity
+
+
+async def render_relationships(
+    session: AsyncSession, viewer_id: int, targets: Sequence[int]
+) -> list[dict[str, Any]]:
+    ids = list(dict.fromkeys(targets))
+    if not ids:
+        return []
+    outgoing = {
+        f.target_account_id: f
+        for f in await session.scalars(
+            select(Follow).where(Follow.account_id == viewer_id, Follow.target_account_id.in_(ids))
+        )
+    }
+    incoming = set(
+        await session.scalars(
+            select(Follow.account_id).where(Follow.target_account_id == viewer_id, Follow.account_id.in_(ids))
+        )
+    )
+    result = []
+    for target in ids:
+        follow = outgoing.get(target)
+        result.append(
+            {
+                "id": str(target),
+                "following": follow is not None,
+                "showing_reblogs": follow.show_reblogs if follow else False,
+                "notifying": follow.notify if follow else False,
+                "languages": follow.languages.split() if follow and follow.languages else None,
+                "followed_by": target in incoming,
+                "blocking": False,
+                "blocked_by": False,
+                "muting": False,
+                "muting_notifications": False,
+                "requested": False,
+                "requested_by": False,
+                "domain_blocking": False,
+                "endorsed": False,
+                "note": "",
+            }
+        )
+    return result
+
+
+async def load_accounts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Account]:
+    if not ids:
+        return {}
+    return {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(set(ids))))}

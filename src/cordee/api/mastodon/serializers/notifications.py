@@ -1,0 +1,35 @@
+"""Notification entities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.api.mastodon.serializers.accounts import load_accounts, render_account
+from cordee.api.mastodon.serializers.common import iso
+from cordee.api.mastodon.serializers.statuses import render_statuses
+from cordee.config import Settings
+from cordee.db.tables import Notification, Status
+
+
+async def render_notifications(
+    session: AsyncSession, settings: Settings, viewer_id: int, notifications: Sequence[Notification]
+) -> list[dict[str, Any]]:
+    accounts = await load_accounts(session, [n.from_account_id for n in notifications])
+    status_ids = {n.status_id for n in notifications if n.status_id is not None}
+    statuses = list(await session.scalars(select(Status).where(Status.id.in_(status_ids)))) if status_ids else []
+    rendered = dict(zip((s.id for s in statuses), await render_statuses(session, settings, viewer_id, statuses)))
+    return [
+        {
+            "id": str(n.id),
+            "type": n.type,
+            "created_at": iso(n.created_at),
+            "group_key": f"ungrouped-{n.id}",
+            "account": render_account(settings, accounts[n.from_account_id]),
+            **({"status": rendered[n.status_id]} if n.status_id in rendered else {}),
+        }
+        for n in notifications
+    ]

@@ -1,0 +1,118 @@
+"""Builds the ASGI application: routes, error handlers, and the lifespan that opens the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from cordee.actions.errors import ActionError
+from cordee.actions.oauth import OAuthError
+from cordee.api.mastodon import routes as mastodon_routes
+from cordee.api.mastodon.errors import ApiError, error_response
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.migrate import upgrade_async
+from cordee.web import routes as web_routes
+
+log = logging.getLogger(__name__)
+STATIC_DIR = Path(__file__).parent / "web" / "static"
+
+
+async def _api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.message, **exc.extra)
+
+
+async def _action_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ActionError)
+    details = getattr(exc, "details", None)
+    extra = (
+        {"details": {f: [{"error": code, "description": msg}] for f, (code, msg) in details.items()}}
+        if details
+        else {}
+    )
+    return error_response(exc.status, exc.message, **extra)
+
+
+async def _oauth_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OAuthError)
+    headers = {"WWW-Authenticate": 'Basic realm="cordee"'} if exc.status == 401 else None
+    return error_response(exc.status, exc.error, headers=headers, error_description=exc.description)
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        message = "Record not found" if request.url.path.startswith("/api/") else "Page not found"
+    elif exc.status_code == 405:
+        message = "This method is not supported on this endpoint"
+    else:
+        message = str(exc.detail)
+    return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
+
+
+async def _server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "An internal error occurred; it has been logged")
+
+
+def build_app(settings: Settings, *, database: Database | None = None, migrate: bool = True) -> Starlette:
+    """The whole server. ``database`` lets tests inject one; otherwise one is opened from settings."""
+    settings = settings.with_secret()
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db = database
+        if db is None:
+            if migrate:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+                await upgrade_async(settings.effective_database_url)
+            db = Database(settings.effective_database_url)
+        app.state.db = db
+        try:
+            yield
+        finally:
+            if database is None:
+                await db.dispose()
+
+    routes: list[BaseRoute] = [
+        *mastodon_routes.routes(),
+        *web_routes.routes(),
+        Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        Route("/api/{rest:path}", mastodon_routes.unsupported, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=settings.secret_key,
+                session_cookie="cordee_session",
+                same_site="lax",
+                https_only=settings.base_url.startswith("https://"),
+            )
+        ],
+        exception_handlers={
+            ApiError: _api_error,
+            ActionError: _action_error,
+            OAuthError: _oauth_error,
+            HTTPException: _http_error,
+            Exception: _server_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    if database is not None:
+        app.state.db = database
+    return app

@@ -1,0 +1,61 @@
+"""Domain events: what actions tell the rest of the system after their transaction commits.
+
+Each event carries ids and the few facts a consumer needs to route it (who wrote it, its
+visibility, who is mentioned) so that the streaming layer can decide audiences without a query per
+connection, and render each payload once per audience.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Event:
+    """Base class; ``kind`` names the event on the wire of the Redis bus."""
+
+    kind = "event"
+
+
+@dataclass(frozen=True)
+class StatusCreated(Event):
+    status_id: int
+    account_id: int
+    visibility: str
+    local: bool
+    reblog_of_id: int | None
+    in_reply_to_id: int | None
+    mentioned_account_ids: tuple[int, ...]
+    tags: tuple[str, ...]
+    kind = "status.created"
+
+
+@dataclass(frozen=True)
+class StatusDeleted(Event):
+    status_id: int
+    account_id: int
+    visibility: str
+    mentioned_account_ids: tuple[int, ...]
+    kind = "status.deleted"
+
+
+@dataclass(frozen=True)
+class NotificationCreated(Event):
+    notification_id: int
+    account_id: int
+    type: str
+    kind = "notification.created"
+
+
+@dataclass(frozen=True)
+class FollowChanged(Event):
+    account_id: int
+    target_account_id: int
+    following: bool
+    kind = "follow.changed"
+
+
+@dataclass(frozen=True)
+class AccountUpdated(Event):
+    account_id: int
+    kind = "account.updated"

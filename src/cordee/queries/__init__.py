@@ -1,0 +1,1 @@
+"""The read side: who may see what, timelines, threads, search. Never writes."""

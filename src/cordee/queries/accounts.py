@@ -1,0 +1,83 @@
+"""Finding accounts: by id, by ``acct``, by search; followers and following lists."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.tables import Account, Follow, User
+
+
+async def account_by_id(session: AsyncSession, account_id: int) -> Account | None:
+    return await session.get(Account, account_id)
+
+
+def split_acct(settings: Settings, value: str) -> tuple[str, str | None]:
+    """``user``, ``@user``, ``user@domain`` → (lowered username, domain or None when local)."""
+    username, _, domain = value.strip().lstrip("@").partition("@")
+    if not domain or domain.lower() == settings.domain.lower():
+        return username.lower(), None
+    return username.lower(), domain.lower()
+
+
+async def account_by_acct(session: AsyncSession, settings: Settings, value: str) -> Account | None:
+    username, domain = split_acct(settings, value)
+    where = Account.domain.is_(None) if domain is None else Account.domain == domain
+    return await session.scalar(select(Account).where(Account.username_key == username, where))
+
+
+async def user_of(session: AsyncSession, account_id: int) -> User | None:
+    return await session.scalar(select(User).where(User.account_id == account_id))
+
+
+def followers_query(account_id: int) -> Select[tuple[Account, int]]:
+    return select(Account, Follow.id).join(Follow, Follow.account_id == Account.id).where(
+        Follow.target_account_id == account_id
+    )
+
+
+def following_query(account_id: int) -> Select[tuple[Account, int]]:
+    return select(Account, Follow.id).join(Follow, Follow.target_account_id == Account.id).where(
+        Follow.account_id == account_id
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+async def search_accounts(
+    session: AsyncSession,
+    settings: Settings,
+    viewer_id: int | None,
+    q: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    following: bool = False,
+) -> list[Account]:
+    """Accounts whose username or display name starts with (or whose acct is) ``q``.
+
+    Exact matches come first, then the most followed, as people expect from an address book.
+    """
+    username, domain = split_acct(settings, q)
+    if not username:
+        return []
+    pattern = _escape_like(username) + "%"
+    query = select(Account).where(
+        or_(
+            Account.username_key.like(pattern, escape="\\"),
+            func.lower(Account.display_name).like(pattern, escape="\\"),
+            func.lower(Account.display_name).like("% " + pattern, escape="\\"),
+        )
+    )
+    if domain is not None:
+        query = query.where(Account.domain == domain)
+    if following and viewer_id is not None:
+        query = query.where(
+            Account.id.in_(select(Follow.target_account_id).where(Follow.account_id == viewer_id))
+        )
+    exact = (Account.username_key == username).desc()
+    query = query.order_by(exact, Account.followers_count.desc(), Account.id).offset(offset).limit(limit)
+    return list(await session.scalars(query))
