@@ -59,7 +59,7 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @dataclass
-class TestUser:
+class ApiUser:
     account_id: int
     user_id: int
     username: str
@@ -76,12 +76,12 @@ class TestUser:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-MakeUser = Callable[..., Awaitable[TestUser]]
+MakeUser = Callable[..., Awaitable[ApiUser]]
 
 
 @pytest.fixture
 def make_user(db: Database, settings: Settings) -> MakeUser:
-    async def make(username: str, scopes: str = "read write follow push", **kw: Any) -> TestUser:
+    async def make(username: str, scopes: str = "read write follow push", **kw: Any) -> ApiUser:
         email = f"{username.lower()}@example.org"
         password = "correct horse battery"
         account_id, user_id = await create_local_account(
@@ -89,23 +89,23 @@ def make_user(db: Database, settings: Settings) -> MakeUser:
         )
         app = await oauth_actions.create_application(db, "tests", ["urn:ietf:wg:oauth:2.0:oob"], scopes, None)
         token = await oauth_actions.issue_user_token(db, app, user_id, frozenset(scopes.split()))
-        return TestUser(account_id, user_id, username, email, password, token.access_token)
+        return ApiUser(account_id, user_id, username, email, password, token.access_token)
 
     return make
 
 
 @pytest.fixture
-async def alice(make_user: MakeUser) -> TestUser:
+async def alice(make_user: MakeUser) -> ApiUser:
     return await make_user("alice")
 
 
 @pytest.fixture
-async def bob(make_user: MakeUser) -> TestUser:
+async def bob(make_user: MakeUser) -> ApiUser:
     return await make_user("bob")
 
 
 @pytest.fixture
-async def carol(make_user: MakeUser) -> TestUser:
+async def carol(make_user: MakeUser) -> ApiUser:
     return await make_user("carol")
 
 
@@ -125,7 +125,7 @@ def events(db: Database) -> Sequence[Event]:
 def post(client: httpx.AsyncClient) -> Callable[..., Awaitable[dict[str, Any]]]:
     """Post a status as a user through the API and return the entity (asserting success)."""
 
-    async def do(user: TestUser, status: str, **fields: Any) -> dict[str, Any]:
+    async def do(user: ApiUser, status: str, **fields: Any) -> dict[str, Any]:
         r = await client.post("/api/v1/statuses", json={"status": status, **fields}, headers=user.headers)
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +45,7 @@ def following_query(account_id: int) -> Select[tuple[Account, int]]:
     )
 
 
-def _escape_like(text: str) -> str:
+def escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
@@ -64,7 +66,7 @@ async def search_accounts(
     username, domain = split_acct(settings, q)
     if not username:
         return []
-    pattern = _escape_like(username) + "%"
+    pattern = escape_like(username) + "%"
     query = select(Account).where(
         or_(
             Account.username_key.like(pattern, escape="\\"),
@@ -81,3 +83,9 @@ async def search_accounts(
     exact = (Account.username_key == username).desc()
     query = query.order_by(exact, Account.followers_count.desc(), Account.id).offset(offset).limit(limit)
     return list(await session.scalars(query))
+
+
+async def load_many(session: AsyncSession, ids: Sequence[int]) -> dict[int, Account]:
+    if not ids:
+        return {}
+    return {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(set(ids))))}

@@ -1,5 +1,126 @@
+"""OAuth 2 endpoints for clients: ``/oauth/token``, ``/oauth/revoke`` and the RFC 8414 metadata.
+
+The browser side (``/oauth/authorize``: sign-in and consent pages) lives in ``cordee.web``. All the
+rules are in ``cordee.actions.oauth``; this module only reads the request and shapes the answers.
+"""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+import base64
+import binascii
+from typing import Any
+from urllib.parse import unquote_plus
 
-routes: list[BaseRoute] = []
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+from cordee.actions import oauth as oauth_actions
+from cordee.actions.oauth import IssuedToken, OAuthError
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.db.tables import Application
+from cordee.domain import scopes as sc
+
+GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
+# Token answers must never be cached by a proxy or the browser (RFC 6749 §5.1).
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """``client_id`` and ``client_secret`` from an HTTP Basic header (RFC 6749 §2.3.1), if any."""
+    header = request.headers.get("authorization", "")
+    if header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise OAuthError("invalid_client", "The Basic authorization header is malformed.", 401) from None
+    client_id, sep, client_secret = decoded.partition(":")
+    if not sep:
+        raise OAuthError("invalid_client", "The Basic authorization header is malformed.", 401)
+    # Both parts are form-urlencoded before being joined, per the RFC.
+    return unquote_plus(client_id), unquote_plus(client_secret)
+
+
+async def _client(ctx: Ctx) -> Application:
+    basic = basic_credentials(ctx.request)
+    if basic is not None:
+        client_id, client_secret = basic
+    else:
+        client_id, client_secret = ctx.params.str("client_id"), ctx.params.str("client_secret")
+    return await oauth_actions.authenticate_client(ctx.db, client_id, client_secret)
+
+
+def render_token(token: IssuedToken) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "access_token": token.access_token,
+        "token_type": "Bearer",
+        "scope": token.scopes,
+        "created_at": token.created_at,
+    }
+    if token.refresh_token is not None:
+        body["refresh_token"] = token.refresh_token
+    return body
+
+
+@endpoint(auth="none")
+async def token(ctx: Ctx) -> Response:
+    p = ctx.params
+    grant_type = p.str("grant_type")
+    if not grant_type:
+        raise OAuthError("invalid_request", "The request is missing a required parameter: grant_type.")
+    if grant_type not in GRANT_TYPES:
+        raise OAuthError(
+            "unsupported_grant_type",
+            "The authorization grant type is not supported by the authorization server.",
+        )
+    app = await _client(ctx)
+    if grant_type == "authorization_code":
+        issued = await oauth_actions.exchange_code(
+            ctx.db, app, p.str("code"), p.str("redirect_uri"), p.str("code_verifier")
+        )
+    elif grant_type == "password":
+        # Mastodon clients send the e-mail as ``username``; a username works too.
+        issued = await oauth_actions.password_grant(
+            ctx.db, app, p.str("username"), p.str("password"), p.str("scope")
+        )
+    elif grant_type == "client_credentials":
+        issued = await oauth_actions.client_credentials_grant(ctx.db, app, p.str("scope"))
+    else:
+        issued = await oauth_actions.refresh(ctx.db, app, p.str("refresh_token"), p.str("scope"))
+    return json_response(render_token(issued), headers=NO_STORE)
+
+
+@endpoint(auth="none")
+async def revoke(ctx: Ctx) -> Response:
+    app = await _client(ctx)
+    await oauth_actions.revoke(ctx.db, app, ctx.params.str("token"))
+    return json_response({})
+
+
+async def server_metadata(request: Request) -> Response:
+    base = request.app.state.settings.base_url.rstrip("/")
+    scopes = sorted(s for s in sc.ALL_SCOPES if not s.startswith("admin:"))
+    return json_response(
+        {
+            "issuer": f"{base}/",
+            "service_documentation": "https://docs.joinmastodon.org/",
+            "authorization_endpoint": f"{base}/oauth/authorize",
+            "token_endpoint": f"{base}/oauth/token",
+            "app_registration_endpoint": f"{base}/api/v1/apps",
+            "revocation_endpoint": f"{base}/oauth/revoke",
+            "scopes_supported": sc.to_string(frozenset(scopes)).split(),
+            "response_types_supported": ["code"],
+            "response_modes_supported": ["query", "fragment", "form_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "grant_types_supported": list(GRANT_TYPES),
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        }
+    )
+
+
+routes: list[BaseRoute] = [
+    Route("/oauth/token", token, methods=["POST"]),
+    Route("/oauth/revoke", revoke, methods=["POST"]),
+    Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
+]

@@ -121,9 +121,3 @@ async def render_relationships(
             }
         )
     return result
-
-
-async def load_accounts(session: AsyncSession, ids: Sequence[int]) -> dict[int, Account]:
-    if not ids:
-        return {}
-    return {a.id: a for a in await session.scalars(select(Account).where(Account.id.in_(set(ids))))}

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.api.mastodon.serializers.accounts import load_accounts, render_account
+from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.queries.accounts import load_many as load_accounts
 from cordee.api.mastodon.serializers.common import iso
 from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings

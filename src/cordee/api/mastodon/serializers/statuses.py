@@ -9,7 +9,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.api.mastodon.serializers.accounts import acct, load_accounts, render_account
+from cordee.api.mastodon.serializers.accounts import acct, render_account
+from cordee.queries.accounts import load_many as load_accounts
 from cordee.api.mastodon.serializers.common import iso
 from cordee.config import Settings
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag

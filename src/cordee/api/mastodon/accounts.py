@@ -1,0 +1,219 @@
+"""``/api/v1/accounts``: registration, profiles, relationships, follows, an account's statuses."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee.actions import follows
+from cordee.actions.accounts import ProfileChanges, Registration, create_local_account, update_profile
+from cordee.actions.oauth import issue_user_token
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.params import parse_id
+from cordee.api.mastodon.serializers.accounts import (
+    render_account,
+    render_credential_account,
+    render_relationships,
+)
+from cordee.api.mastodon.serializers.statuses import render_statuses
+from cordee.db.tables import Account, Status
+from cordee.queries import accounts as account_queries
+from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
+
+
+async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
+    async with ctx.db.read() as session:
+        account = await account_queries.account_by_id(session, account_id)
+    if account is None:
+        raise ApiError(404, "Record not found")
+    return account
+
+
+@endpoint(scope="write:accounts", auth="app")
+async def register(ctx: Ctx) -> Response:
+    """Sign up through an app token; answers a user token (Mastodon's Token entity)."""
+    assert ctx.caller is not None
+    p = ctx.params
+    if p.bool("agreement") is False:
+        raise ApiError(422, "Validation failed: Agreement must be accepted", details={
+            "agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]})
+    reg = Registration(
+        username=p.str("username", "") or "",
+        email=p.str("email", "") or "",
+        password=p.str("password", "") or "",
+        locale=p.str("locale", "en") or "en",
+        reason=p.str("reason", "") or "",
+        invite_code=p.str("invite_code"),
+    )
+    _, user_id = await create_local_account(ctx.db, ctx.settings, reg)
+    token = await issue_user_token(ctx.db, ctx.caller.application, user_id, ctx.caller.scopes)
+    return json_response(
+        {
+            "access_token": token.access_token,
+            "token_type": "Bearer",
+            "scope": token.scopes,
+            "created_at": token.created_at,
+        }
+    )
+
+
+async def _credentials(ctx: Ctx) -> Response:
+    assert ctx.caller is not None and ctx.caller.user is not None
+    async with ctx.db.read() as session:
+        account = await account_queries.account_by_id(session, ctx.account_id)
+    assert account is not None
+    return json_response(render_credential_account(ctx.settings, account, ctx.caller.user))
+
+
+@endpoint(scope="read:accounts", auth="required")
+async def verify_credentials(ctx: Ctx) -> Response:
+    return await _credentials(ctx)
+
+
+@endpoint(scope="write:accounts", auth="required")
+async def update_credentials(ctx: Ctx) -> Response:
+    p = ctx.params
+    for unsupported in ("avatar", "header"):
+        if unsupported in p:
+            raise ApiError(422, f"Validation failed: {unsupported} uploads are not supported yet")
+    changes = ProfileChanges(
+        display_name=p.str("display_name", max_length=1000),
+        note=p.str("note", max_length=5000),
+        locked=p.bool("locked"),
+        bot=p.bool("bot"),
+        discoverable=p.bool("discoverable"),
+    )
+    await update_profile(ctx.db, ctx.account_id, changes)
+    return await _credentials(ctx)
+
+
+@endpoint(scope="read:accounts", auth="optional")
+async def lookup(ctx: Ctx) -> Response:
+    acct = ctx.params.required_str("acct")
+    async with ctx.db.read() as session:
+        account = await account_queries.account_by_acct(session, ctx.settings, acct)
+    if account is None:
+        raise ApiError(404, "Record not found")
+    return json_response(render_account(ctx.settings, account))
+
+
+@endpoint(scope="read:accounts", auth="optional")
+async def show(ctx: Ctx) -> Response:
+    return json_response(render_account(ctx.settings, await _account_or_404(ctx, ctx.path_id())))
+
+
+@endpoint(scope="read:accounts", auth="optional")
+async def many(ctx: Ctx) -> Response:
+    ids = [parse_id(i) for i in ctx.params.list("id")[:40]]
+    async with ctx.db.read() as session:
+        found = await account_queries.load_many(session, ids)
+    return json_response([render_account(ctx.settings, found[i]) for i in ids if i in found])
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def statuses(ctx: Ctx) -> Response:
+    account = await _account_or_404(ctx, ctx.path_id())
+    p = ctx.params
+    page = Page.from_params(p)
+    if p.bool("pinned") or p.bool("only_media"):
+        # Neither pins nor media exist yet: the truthful answer is the empty list.
+        return json_response([])
+    filters = AccountStatusFilter(
+        exclude_replies=bool(p.bool("exclude_replies")),
+        exclude_reblogs=bool(p.bool("exclude_reblogs")),
+        tagged=p.str("tagged"),
+    )
+    async with ctx.db.read() as session:
+        query = page.apply(account_statuses_query(ctx.viewer_id, account.id, filters), Status.id)
+        rows = page.arrange(list(await session.scalars(query)))
+        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows)
+    return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
+
+
+async def _follow_list(ctx: Ctx, followers: bool) -> Response:
+    account = await _account_or_404(ctx, ctx.path_id())
+    page = Page.from_params(ctx.params, default=40, maximum=80)
+    base = account_queries.followers_query(account.id) if followers else account_queries.following_query(account.id)
+    async with ctx.db.read() as session:
+        rows = page.arrange(list((await session.execute(page.apply(base, base.selected_columns[1]))).all()))
+    keys = [follow_id for _, follow_id in rows]
+    return json_response(
+        [render_account(ctx.settings, a) for a, _ in rows],
+        headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url),
+    )
+
+
+@endpoint(scope="read:accounts", auth="optional")
+async def followers(ctx: Ctx) -> Response:
+    return await _follow_list(ctx, followers=True)
+
+
+@endpoint(scope="read:accounts", auth="optional")
+async def following(ctx: Ctx) -> Response:
+    return await _follow_list(ctx, followers=False)
+
+
+async def _relationship(ctx: Ctx, account_id: int) -> Response:
+    async with ctx.db.read() as session:
+        [rel] = await render_relationships(session, ctx.account_id, [account_id])
+    return json_response(rel)
+
+
+@endpoint(scope="write:follows", auth="required")
+async def follow(ctx: Ctx) -> Response:
+    target = ctx.path_id()
+    p = ctx.params
+    languages = p.list("languages") if "languages" in p else None
+    await follows.follow(
+        ctx.db, ctx.account_id, target, reblogs=p.bool("reblogs"), notify_posts=p.bool("notify"), languages=languages
+    )
+    return await _relationship(ctx, target)
+
+
+@endpoint(scope="write:follows", auth="required")
+async def unfollow(ctx: Ctx) -> Response:
+    target = ctx.path_id()
+    await follows.unfollow(ctx.db, ctx.account_id, target)
+    return await _relationship(ctx, target)
+
+
+@endpoint(scope="read:follows", auth="required")
+async def relationships(ctx: Ctx) -> Response:
+    ids = [parse_id(i) for i in ctx.params.list("id")[:40]]
+    async with ctx.db.read() as session:
+        existing = set(await session.scalars(select(Account.id).where(Account.id.in_(ids))))
+        body = await render_relationships(session, ctx.account_id, [i for i in ids if i in existing])
+    return json_response(body)
+
+
+@endpoint(scope="read:accounts", auth="required")
+async def search(ctx: Ctx) -> Response:
+    p = ctx.params
+    q = p.required_str("q")
+    limit = max(1, min(p.int("limit", 40) or 40, 80))
+    async with ctx.db.read() as session:
+        found = await account_queries.search_accounts(
+            session, ctx.settings, ctx.viewer_id, q,
+            limit=limit, offset=max(0, p.int("offset", 0) or 0), following=bool(p.bool("following")),
+        )
+    return json_response([render_account(ctx.settings, a) for a in found])
+
+
+routes = [
+    Route("/api/v1/accounts", register, methods=["POST"]),
+    Route("/api/v1/accounts", many, methods=["GET"]),
+    Route("/api/v1/accounts/verify_credentials", verify_credentials, methods=["GET"]),
+    Route("/api/v1/accounts/update_credentials", update_credentials, methods=["PATCH"]),
+    Route("/api/v1/accounts/lookup", lookup, methods=["GET"]),
+    Route("/api/v1/accounts/relationships", relationships, methods=["GET"]),
+    Route("/api/v1/accounts/search", search, methods=["GET"]),
+    Route("/api/v1/accounts/{id}", show, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/statuses", statuses, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/followers", followers, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/following", following, methods=["GET"]),
+    Route("/api/v1/accounts/{id}/follow", follow, methods=["POST"]),
+    Route("/api/v1/accounts/{id}/unfollow", unfollow, methods=["POST"]),
+]

@@ -1,0 +1,127 @@
+"""``/api/v1/instance`` and ``/api/v2/instance``: what this server is and what it allows."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee import MASTODON_API_VERSION, __version__
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.config import Settings
+from cordee.db.tables import Account, Status, User
+
+VERSION = f"{MASTODON_API_VERSION} (compatible; Cordée {__version__})"
+API_VERSIONS = {"mastodon": 6}
+
+
+def _streaming_url(settings: Settings) -> str:
+    return settings.base_url.replace("http://", "ws://", 1).replace("https://", "wss://", 1)
+
+
+def _statuses_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "max_characters": settings.max_characters,
+        "max_media_attachments": 0,
+        "characters_reserved_per_url": settings.characters_reserved_per_url,
+    }
+
+
+async def _contact_account(ctx: Ctx) -> dict[str, Any] | None:
+    async with ctx.db.read() as session:
+        admin = await session.scalar(
+            select(Account).join(User, User.account_id == Account.id).where(User.admin.is_(True)).order_by(User.id)
+        )
+    return render_account(ctx.settings, admin) if admin else None
+
+
+@endpoint(auth="none")
+async def instance_v2(ctx: Ctx) -> Response:
+    s = ctx.settings
+    async with ctx.db.read() as session:
+        users = await session.scalar(select(func.count(User.id))) or 0
+    return json_response(
+        {
+            "domain": s.domain,
+            "title": s.instance_title,
+            "version": VERSION,
+            "source_url": f"{s.base_url}/about",
+            "description": s.instance_description,
+            "usage": {"users": {"active_month": users}},
+            "thumbnail": {"url": f"{s.base_url}/static/header.png"},
+            "icon": [],
+            "languages": ["en", "fr"],
+            "configuration": {
+                "urls": {"streaming": _streaming_url(s), "status": None},
+                "vapid": {"public_key": ""},
+                "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+                "statuses": _statuses_config(s),
+                "media_attachments": {
+                    "supported_mime_types": [],
+                    "image_size_limit": 0,
+                    "image_matrix_limit": 0,
+                    "video_size_limit": 0,
+                    "video_frame_rate_limit": 0,
+                    "video_matrix_limit": 0,
+                },
+                "polls": {
+                    "max_options": 0,
+                    "max_characters_per_option": 0,
+                    "min_expiration": 0,
+                    "max_expiration": 0,
+                },
+                "translation": {"enabled": False},
+            },
+            "registrations": {
+                "enabled": s.registration_mode != "closed",
+                "approval_required": s.registration_mode == "approval",
+                "message": "Registration is by invitation." if s.registration_mode == "invite" else None,
+                "url": None,
+            },
+            "api_versions": API_VERSIONS,
+            "contact": {"email": s.contact_email, "account": await _contact_account(ctx)},
+            "rules": [],
+        }
+    )
+
+
+@endpoint(auth="none")
+async def instance_v1(ctx: Ctx) -> Response:
+    s = ctx.settings
+    async with ctx.db.read() as session:
+        users = await session.scalar(select(func.count(User.id))) or 0
+        statuses = await session.scalar(select(func.count(Status.id))) or 0
+    return json_response(
+        {
+            "uri": s.domain,
+            "title": s.instance_title,
+            "short_description": s.instance_description,
+            "description": s.instance_description,
+            "email": s.contact_email,
+            "version": VERSION,
+            "urls": {"streaming_api": _streaming_url(s)},
+            "stats": {"user_count": users, "status_count": statuses, "domain_count": 1},
+            "thumbnail": f"{s.base_url}/static/header.png",
+            "languages": ["en", "fr"],
+            "registrations": s.registration_mode != "closed",
+            "approval_required": s.registration_mode == "approval",
+            "invites_enabled": s.registration_mode == "invite",
+            "configuration": {
+                "accounts": {"max_featured_tags": 0},
+                "statuses": _statuses_config(s),
+                "media_attachments": {"supported_mime_types": []},
+                "polls": {"max_options": 0},
+            },
+            "contact_account": await _contact_account(ctx),
+            "rules": [],
+        }
+    )
+
+
+routes = [
+    Route("/api/v2/instance", instance_v2, methods=["GET"]),
+    Route("/api/v1/instance", instance_v1, methods=["GET"]),
+]

@@ -1,0 +1,73 @@
+"""``/api/v1/notifications``: list (with type filters), show, clear, dismiss."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee.actions import notifications as notification_actions
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.params import parse_id
+from cordee.api.mastodon.serializers.notifications import render_notifications
+from cordee.db.tables import Notification
+
+TYPES = frozenset(
+    {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
+     "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning", "quote", "quoted_update"}
+)
+
+
+@endpoint(scope="read:notifications", auth="required")
+async def index(ctx: Ctx) -> Response:
+    p = ctx.params
+    page = Page.from_params(p, default=40, maximum=80)
+    types, excluded = p.list("types"), p.list("exclude_types")
+    unknown = sorted(set(types + excluded) - TYPES)
+    if unknown:
+        raise ApiError(422, f"Validation failed: unknown notification type {', '.join(unknown)}")
+    query = select(Notification).where(Notification.account_id == ctx.account_id)
+    if types:
+        query = query.where(Notification.type.in_(types))
+    if excluded:
+        query = query.where(Notification.type.not_in(excluded))
+    if (account_id := p.str("account_id")) is not None:
+        query = query.where(Notification.from_account_id == parse_id(account_id))
+    async with ctx.db.read() as session:
+        rows = page.arrange(list(await session.scalars(page.apply(query, Notification.id))))
+        body = await render_notifications(session, ctx.settings, ctx.account_id, rows)
+    return json_response(body, headers=paged_headers(ctx.request, [n.id for n in rows], page, ctx.settings.base_url))
+
+
+@endpoint(scope="read:notifications", auth="required")
+async def show(ctx: Ctx) -> Response:
+    async with ctx.db.read() as session:
+        notification = await session.scalar(
+            select(Notification).where(Notification.id == ctx.path_id(), Notification.account_id == ctx.account_id)
+        )
+        if notification is None:
+            raise ApiError(404, "Record not found")
+        [body] = await render_notifications(session, ctx.settings, ctx.account_id, [notification])
+    return json_response(body)
+
+
+@endpoint(scope="write:notifications", auth="required")
+async def clear(ctx: Ctx) -> Response:
+    await notification_actions.clear_notifications(ctx.db, ctx.account_id)
+    return json_response({})
+
+
+@endpoint(scope="write:notifications", auth="required")
+async def dismiss(ctx: Ctx) -> Response:
+    await notification_actions.dismiss_notification(ctx.db, ctx.account_id, ctx.path_id())
+    return json_response({})
+
+
+routes = [
+    Route("/api/v1/notifications", index, methods=["GET"]),
+    Route("/api/v1/notifications/clear", clear, methods=["POST"]),
+    Route("/api/v1/notifications/{id}", show, methods=["GET"]),
+    Route("/api/v1/notifications/{id}/dismiss", dismiss, methods=["POST"]),
+]

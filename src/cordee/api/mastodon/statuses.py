@@ -1,0 +1,166 @@
+"""``/api/v1/statuses``: post, read, delete, thread context, favourites and reblogs."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee.actions import interactions
+from cordee.actions import statuses as status_actions
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.api.mastodon.serializers.statuses import render_status, render_statuses
+from cordee.db.tables import Account, Favourite, Status
+from cordee.queries import statuses as status_queries
+from cordee.queries.visibility import visible_to
+
+MAX_IDEMPOTENCY_KEY = 200
+
+
+async def _render_one(ctx: Ctx, status_id: int, **kw: bool) -> Response:
+    async with ctx.db.read() as session:
+        status = await status_queries.visible_status(session, ctx.viewer_id, status_id)
+        if status is None:
+            raise ApiError(404, "Record not found")
+        return json_response(await render_status(session, ctx.settings, ctx.viewer_id, status, **kw))
+
+
+@endpoint(scope="write:statuses", auth="required")
+async def create(ctx: Ctx) -> Response:
+    p = ctx.params
+    for unsupported in ("media_ids", "poll", "poll[options]", "scheduled_at", "quoted_status_id"):
+        if p.raw(unsupported) not in (None, ""):
+            raise ApiError(422, f"Validation failed: {unsupported} is not supported by this server yet")
+    key = ctx.request.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
+        raise ApiError(422, "Validation failed: Idempotency-Key must have 1 to 200 characters")
+    visibility = p.str("visibility") or "public"
+    new = status_actions.NewStatus(
+        text=p.str("status", "", max_length=100_000) or "",
+        visibility=visibility,
+        in_reply_to_id=p.id("in_reply_to_id"),
+        spoiler_text=p.str("spoiler_text", "", max_length=100_000) or "",
+        sensitive=bool(p.bool("sensitive", False)),
+        language=p.str("language") or None,
+    )
+    assert ctx.caller is not None
+    status_id = await status_actions.post_status(
+        ctx.db, ctx.settings, ctx.account_id, new, application_id=ctx.caller.application.id, idempotency_key=key
+    )
+    return await _render_one(ctx, status_id)
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def show(ctx: Ctx) -> Response:
+    return await _render_one(ctx, ctx.path_id())
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def many(ctx: Ctx) -> Response:
+    ids = [int(i) for i in ctx.params.list("id")[:40] if i.isdigit() and len(i) <= 19]
+    async with ctx.db.read() as session:
+        rows = list(await session.scalars(select(Status).where(Status.id.in_(ids), visible_to(ctx.viewer_id))))
+        by_id = {s.id: s for s in rows}
+        ordered = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
+        return json_response(await render_statuses(session, ctx.settings, ctx.viewer_id, ordered))
+
+
+@endpoint(scope="write:statuses", auth="required")
+async def delete(ctx: Ctx) -> Response:
+    status_id = ctx.path_id()
+    async with ctx.db.read() as session:
+        status = await status_queries.visible_status(session, ctx.viewer_id, status_id)
+        if status is None or status.reblog_of_id is not None:
+            raise ApiError(404, "Record not found")
+        # Mastodon answers with the deleted note and its source text, for "delete and redraft".
+        body = await render_status(session, ctx.settings, ctx.viewer_id, status, with_source_text=True)
+    await status_actions.delete_status(ctx.db, ctx.account_id, status_id)
+    return json_response(body)
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def context(ctx: Ctx) -> Response:
+    async with ctx.db.read() as session:
+        status = await status_queries.visible_status(session, ctx.viewer_id, ctx.path_id())
+        if status is None:
+            raise ApiError(404, "Record not found")
+        before = await status_queries.ancestors(session, ctx.viewer_id, status)
+        after = await status_queries.descendants(session, ctx.viewer_id, status)
+        rendered = await render_statuses(session, ctx.settings, ctx.viewer_id, [*before, *after])
+    return json_response({"ancestors": rendered[: len(before)], "descendants": rendered[len(before) :]})
+
+
+@endpoint(scope="write:favourites", auth="required")
+async def favourite(ctx: Ctx) -> Response:
+    return await _render_one(ctx, await interactions.favourite(ctx.db, ctx.account_id, ctx.path_id()))
+
+
+@endpoint(scope="write:favourites", auth="required")
+async def unfavourite(ctx: Ctx) -> Response:
+    return await _render_one(ctx, await interactions.unfavourite(ctx.db, ctx.account_id, ctx.path_id()))
+
+
+@endpoint(scope="write:statuses", auth="required")
+async def reblog(ctx: Ctx) -> Response:
+    visibility = ctx.params.str("visibility") or "public"
+    return await _render_one(ctx, await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility))
+
+
+@endpoint(scope="write:statuses", auth="required")
+async def unreblog(ctx: Ctx) -> Response:
+    return await _render_one(ctx, await status_actions.unreblog(ctx.db, ctx.account_id, ctx.path_id()))
+
+
+async def _who(ctx: Ctx, favourites: bool) -> Response:
+    page = Page.from_params(ctx.params, default=40, maximum=80)
+    async with ctx.db.read() as session:
+        status = await status_queries.visible_status(session, ctx.viewer_id, ctx.path_id())
+        if status is None:
+            raise ApiError(404, "Record not found")
+        if favourites:
+            query = (
+                select(Account, Favourite.id)
+                .join(Favourite, Favourite.account_id == Account.id)
+                .where(Favourite.status_id == status.id)
+            )
+            key = Favourite.id
+        else:
+            query = (
+                select(Account, Status.id)
+                .join(Status, Status.account_id == Account.id)
+                .where(Status.reblog_of_id == status.id, visible_to(ctx.viewer_id))
+            )
+            key = Status.id
+        rows = page.arrange(list((await session.execute(page.apply(query, key))).all()))
+    return json_response(
+        [render_account(ctx.settings, a) for a, _ in rows],
+        headers=paged_headers(ctx.request, [k for _, k in rows], page, ctx.settings.base_url),
+    )
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def favourited_by(ctx: Ctx) -> Response:
+    return await _who(ctx, favourites=True)
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def reblogged_by(ctx: Ctx) -> Response:
+    return await _who(ctx, favourites=False)
+
+
+routes = [
+    Route("/api/v1/statuses", create, methods=["POST"]),
+    Route("/api/v1/statuses", many, methods=["GET"]),
+    Route("/api/v1/statuses/{id}", show, methods=["GET"]),
+    Route("/api/v1/statuses/{id}", delete, methods=["DELETE"]),
+    Route("/api/v1/statuses/{id}/context", context, methods=["GET"]),
+    Route("/api/v1/statuses/{id}/favourite", favourite, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unfavourite", unfavourite, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/reblog", reblog, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/unreblog", unreblog, methods=["POST"]),
+    Route("/api/v1/statuses/{id}/favourited_by", favourited_by, methods=["GET"]),
+    Route("/api/v1/statuses/{id}/reblogged_by", reblogged_by, methods=["GET"]),
+]

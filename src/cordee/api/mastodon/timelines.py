@@ -1,0 +1,63 @@
+"""``/api/v1/timelines``: home, public (local / remote) and hashtag timelines."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.serializers.statuses import render_statuses
+from cordee.db.tables import Status
+from cordee.queries import timelines as tl
+
+
+async def _page_of(ctx: Ctx, query: Select[Any]) -> Response:
+    page = Page.from_params(ctx.params)
+    async with ctx.db.read() as session:
+        rows = page.arrange(list(await session.scalars(page.apply(query, Status.id))))
+        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows)
+    return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
+
+
+def _only_media(ctx: Ctx) -> bool:
+    return bool(ctx.params.bool("only_media"))
+
+
+@endpoint(scope="read:statuses", auth="required")
+async def home(ctx: Ctx) -> Response:
+    return await _page_of(ctx, tl.home_query(ctx.account_id))
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def public(ctx: Ctx) -> Response:
+    p = ctx.params
+    query = tl.public_query(ctx.viewer_id, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
+    if _only_media(ctx):
+        query = query.where(Status.id.is_(None))  # no note carries media yet: none qualifies
+    return await _page_of(ctx, query)
+
+
+@endpoint(scope="read:statuses", auth="optional")
+async def tag(ctx: Ctx) -> Response:
+    p = ctx.params
+    tags = tl.TagFilter(
+        name=str(ctx.request.path_params["hashtag"]),
+        any=tuple(p.list("any")),
+        all=tuple(p.list("all")),
+        none=tuple(p.list("none")),
+    )
+    query = tl.tag_query(ctx.viewer_id, tags, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
+    if _only_media(ctx):
+        query = query.where(Status.id.is_(None))
+    return await _page_of(ctx, query)
+
+
+routes = [
+    Route("/api/v1/timelines/home", home, methods=["GET"]),
+    Route("/api/v1/timelines/public", public, methods=["GET"]),
+    Route("/api/v1/timelines/tag/{hashtag}", tag, methods=["GET"]),
+]

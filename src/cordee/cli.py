@@ -1,0 +1,188 @@
+"""The ``cordee`` command: run the server, migrate the database, manage users and invites.
+
+Every command that changes state calls an action: the CLI is an adapter, like the API.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy import select
+
+from cordee import __version__
+from cordee.actions import accounts as account_actions
+from cordee.actions.errors import ActionError
+from cordee.config import ConfigError, Settings, load_settings
+from cordee.db.engine import Database
+from cordee.db.migrate import upgrade
+from cordee.db.tables import Account, User
+
+T = TypeVar("T")
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as e:
+        raise click.ClickException(str(e)) from None
+
+
+def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
+    """Run ``work`` against a migrated database; action errors become readable CLI errors."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+
+    async def run() -> T:
+        db = Database(settings.effective_database_url)
+        try:
+            return await work(db, settings)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(run())
+    except ActionError as e:
+        details = getattr(e, "details", None)
+        if details:
+            raise click.ClickException(
+                "; ".join(f"{field} {message}" for field, (_, message) in details.items())
+            ) from None
+        raise click.ClickException(e.message) from None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="cordee")
+def main() -> None:
+    """Cordée: a self-hosted microblogging server that Mastodon apps can use.
+
+    Settings come from CORDEE_* environment variables (see the README): CORDEE_BASE_URL,
+    CORDEE_DATA_DIR, CORDEE_DATABASE_URL, CORDEE_REGISTRATION_MODE, CORDEE_MAX_CHARACTERS…
+    """
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Server processes (PostgreSQL only).")
+def serve(host: str, port: int, workers: int) -> None:
+    """Start the server (creates and migrates the database on first run)."""
+    import uvicorn
+
+    settings = _settings()
+    if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
+        raise click.ClickException("--workers > 1 needs PostgreSQL (CORDEE_DATABASE_URL): SQLite has one writer")
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    click.echo(f"Cordée {__version__} on {settings.effective_database_url.split('///')[-1]}")
+    click.echo(f"Open {settings.base_url}/ in your browser, or point any Mastodon app at it.")
+    uvicorn.run(
+        "cordee.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=True,
+        log_level="info",
+        timeout_graceful_shutdown=10,
+    )
+
+
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply every pending migration."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.effective_database_url)
+    click.echo("The database is up to date.")
+
+
+@main.group()
+def user() -> None:
+    """Manage local users."""
+
+
+@user.command("create")
+@click.argument("username")
+@click.option("--email", required=True, help="The user's e-mail address (used to sign in).")
+@click.option("--password", help="Leave out to be asked for it (it is not echoed).")
+@click.option("--admin", is_flag=True, help="Make the user an administrator.")
+def user_create(username: str, email: str, password: str | None, admin: bool) -> None:
+    """Create a local user (registration mode does not apply)."""
+    if password is None:
+        password = getpass.getpass("Password: ")
+    reg = account_actions.Registration(username, email, password)
+    _with_db(lambda db, s: account_actions.create_local_account(db, s, reg, enforce_mode=False, admin=admin))
+    click.echo(f"Created @{username}{' (admin)' if admin else ''}.")
+
+
+@user.command("list")
+def user_list() -> None:
+    """List local users."""
+
+    async def rows(db: Database, _: Settings) -> list[Any]:
+        async with db.read() as session:
+            result = await session.execute(
+                select(Account.username, User.email, User.admin, User.approved, User.disabled, User.created_at)
+                .join(User, User.account_id == Account.id)
+                .order_by(User.id)
+            )
+            return list(result.all())
+
+    found = _with_db(rows)
+    if not found:
+        click.echo("No users yet. Create one with: cordee user create NAME --email ADDRESS")
+        return
+    click.echo(f"{'username':<20} {'email':<32} {'state':<18} created")
+    for username, email, admin, approved, disabled, created in found:
+        state = "disabled" if disabled else "pending approval" if not approved else "admin" if admin else "active"
+        click.echo(f"{username:<20} {email:<32} {state:<18} {created:%Y-%m-%d}")
+
+
+def _flag_command(name: str, help_text: str, **flags: Any) -> None:
+    @user.command(name, help=help_text)
+    @click.argument("username")
+    def command(username: str) -> None:
+        _with_db(lambda db, _: account_actions.set_user_flags(db, username, **flags))
+        click.echo(f"@{username}: done.")
+
+
+_flag_command("approve", "Approve a pending registration.", approved=True)
+_flag_command("disable", "Stop a user from signing in (their tokens stop working).", disabled=True)
+_flag_command("enable", "Let a disabled user sign in again.", disabled=False)
+_flag_command("promote", "Make a user an administrator.", admin=True)
+_flag_command("demote", "Remove administrator rights.", admin=False)
+
+
+@user.command("set-password")
+@click.argument("username")
+def user_set_password(username: str) -> None:
+    """Set a new password for a user (asked for, not echoed)."""
+    password = getpass.getpass("New password: ")
+    _with_db(lambda db, _: account_actions.set_user_flags(db, username, password=password))
+    click.echo(f"@{username}: password changed.")
+
+
+@main.group()
+def invite() -> None:
+    """Invitations (for CORDEE_REGISTRATION_MODE=invite)."""
+
+
+@invite.command("create")
+@click.option("--max-uses", type=click.IntRange(min=1), help="How many sign-ups it allows (default: unlimited).")
+def invite_create(max_uses: int | None) -> None:
+    """Create an invitation code."""
+    code = _with_db(lambda db, _: account_actions.create_invite(db, max_uses))
+    click.echo(code)
+
+
+if __name__ == "__main__":
+    main()
