@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.config import Settings
@@ -29,6 +30,18 @@ class RegistrationInvalid(ValidationFailed):
         first = next(iter(details.items()))
         super().__init__(f"Validation failed: {first[0].capitalize()} {first[1][1]}")
         self.details = details
+
+
+async def _taken(session: AsyncSession, username: str, email: str) -> dict[str, tuple[str, str]]:
+    errors: dict[str, tuple[str, str]] = {}
+    account = await session.scalar(
+        select(Account.id).where(Account.username_key == username.lower(), Account.domain.is_(None))
+    )
+    if account is not None:
+        errors["username"] = ("ERR_TAKEN", "has already been taken")
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        errors["email"] = ("ERR_TAKEN", "has already been taken")
+    return errors
 
 
 @dataclass(frozen=True)
@@ -75,19 +88,15 @@ async def create_local_account(
         errors["password"] = ("ERR_TOO_SHORT", f"is too short (minimum is {MIN_PASSWORD_LENGTH} characters)")
     if enforce_mode and mode == "invite" and not reg.invite_code:
         errors["invite_code"] = ("ERR_BLANK", "is required: registration is by invitation")
+    async with db.read() as session:  # report "taken" together with the other field errors
+        errors = {**await _taken(session, reg.username, email), **errors}
     if errors:
         raise RegistrationInvalid(errors)
 
     # Argon2 is slow on purpose: hash in a thread, before taking the write lock.
     password_hash = await asyncio.to_thread(hash_password, reg.password)
     async with db.write() as tx:
-        taken = await tx.session.scalar(
-            select(Account.id).where(Account.username_key == reg.username.lower(), Account.domain.is_(None))
-        )
-        if taken is not None:
-            errors["username"] = ("ERR_TAKEN", "has already been taken")
-        if await tx.session.scalar(select(User.id).where(User.email == email)) is not None:
-            errors["email"] = ("ERR_TAKEN", "has already been taken")
+        errors = await _taken(tx.session, reg.username, email)  # again, inside the transaction
         if enforce_mode and mode == "invite":
             invite = await tx.session.scalar(select(Invite).where(Invite.code == reg.invite_code))
             usable = invite is not None and (

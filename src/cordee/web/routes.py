@@ -1,7 +1,20 @@
+"""Every web page route: the landing page, sign-in, sign-up and the OAuth authorization page."""
+
 from __future__ import annotations
 
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
+
+from cordee.web import authorize, pages
 
 
 def routes() -> list[BaseRoute]:
-    return []
+    return [
+        Route("/", pages.landing, methods=["GET"]),
+        Route("/auth/sign_in", pages.sign_in_page, methods=["GET"]),
+        Route("/auth/sign_in", pages.sign_in_submit, methods=["POST"]),
+        Route("/auth/sign_out", pages.sign_out_submit, methods=["POST"]),
+        Route("/auth/sign_up", pages.sign_up_page, methods=["GET"]),
+        Route("/auth/sign_up", pages.sign_up_submit, methods=["POST"]),
+        Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
+        Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
+    ]

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Match
+from starlette.types import Receive, Scope, Send
 
 from cordee.api.mastodon import accounts, apps, instance, notifications, oauth, search, statuses, timelines
 from cordee.api.mastodon.errors import error_response
@@ -23,6 +22,31 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-async def unsupported(request: Request) -> Response:
-    """Any other ``/api/...`` path: a clear error, never a fake success."""
-    return error_response(404, f"{request.method} {request.url.path} is not supported by this Cordée server yet")
+class _Unsupported:
+    """Any other ``/api/...`` path: a clear error, never a fake success.
+
+    A path that differs from a real endpoint only by a trailing slash *is* that endpoint: Mastodon
+    (Rails) ignores trailing slashes, and clients rely on it (Mastodon.py asks for
+    ``/api/v1/instance/``). The request is routed again without the slash, not redirected, so a
+    POST keeps its body and the client sees the same answer as Mastodon's.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path: str = scope["path"]
+        router = scope.get("router")
+        if router is not None and path.endswith("/") and path.rstrip("/") != "/api":
+            stripped = path.rstrip("/")
+            retry: Scope = {k: v for k, v in scope.items() if k not in ("route", "endpoint", "path_params")}
+            retry["path"] = stripped
+            retry["raw_path"] = stripped.encode()
+            if any(
+                route is not scope.get("route") and route.matches(retry)[0] is not Match.NONE
+                for route in router.routes
+            ):
+                await router.app(retry, receive, send)
+                return
+        response = error_response(404, f"{scope['method']} {path} is not supported by this Cordée server yet")
+        await response(scope, receive, send)
+
+
+unsupported = _Unsupported()

@@ -1,0 +1,89 @@
+"""Notifications, search, instance information, and the events actions emit after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import httpx
+
+from cordee.events.types import Event, NotificationCreated, StatusCreated, StatusDeleted
+from tests.conftest import ApiUser
+
+Post = Callable[..., Awaitable[dict[str, Any]]]
+
+
+async def test_notifications_filter_show_dismiss_clear(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    mention = await post(bob, "@alice hello")
+    await client.post(f"/api/v1/statuses/{mention['id']}/favourite", headers=alice.headers)  # self-notification? no
+    status = await post(alice, "like me")
+    await client.post(f"/api/v1/statuses/{status['id']}/favourite", headers=bob.headers)
+    every = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert [n["type"] for n in every] == ["favourite", "mention", "follow"]
+    assert every[1]["status"]["id"] == mention["id"] and every[0]["account"]["username"] == "bob"
+    only = (await client.get("/api/v1/notifications", params={"types[]": ["mention", "follow"]}, headers=alice.headers)).json()
+    assert [n["type"] for n in only] == ["mention", "follow"]
+    excl = (await client.get("/api/v1/notifications", params={"exclude_types[]": "favourite"}, headers=alice.headers)).json()
+    assert [n["type"] for n in excl] == ["mention", "follow"]
+    bad = await client.get("/api/v1/notifications", params={"types[]": "nonsense"}, headers=alice.headers)
+    assert bad.status_code == 422
+    one = await client.get(f"/api/v1/notifications/{every[0]['id']}", headers=alice.headers)
+    assert one.json()["id"] == every[0]["id"]
+    assert (await client.get(f"/api/v1/notifications/{every[0]['id']}", headers=bob.headers)).status_code == 404
+    assert (await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=bob.headers)).status_code == 404
+    assert (await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=alice.headers)).json() == {}
+    assert len((await client.get("/api/v1/notifications", headers=alice.headers)).json()) == 2
+    assert (await client.post("/api/v1/notifications/clear", headers=alice.headers)).json() == {}
+    assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
+    # bob's own notifications are untouched by alice clearing hers
+    assert len((await client.get("/api/v1/notifications", headers=bob.headers)).json()) == 1
+
+
+async def test_search_v2(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser) -> None:
+    await post(alice, "Fundraising night in #Lyon tonight")
+    await post(bob, "Nothing about that")
+    r = await client.get("/api/v2/search", params={"q": "lyon"}, headers=bob.headers)
+    body = r.json()
+    assert [t["name"] for t in body["hashtags"]] == ["lyon"]
+    assert [s["account"]["username"] for s in body["statuses"]] == ["alice"]
+    accounts = (await client.get("/api/v2/search", params={"q": "bo", "type": "accounts"})).json()
+    assert [a["username"] for a in accounts["accounts"]] == ["bob"] and accounts["statuses"] == []
+    assert (await client.get("/api/v2/search", params={"q": ""})).status_code == 422
+    assert (await client.get("/api/v2/search", params={"q": "x", "type": "things"})).status_code == 422
+
+
+async def test_instance_advertises_limits_and_version(client: httpx.AsyncClient) -> None:
+    v2 = (await client.get("/api/v2/instance")).json()
+    assert v2["version"].startswith("4.5.0 (compatible; Cordée")
+    assert v2["configuration"]["statuses"]["max_characters"] == 140
+    assert v2["configuration"]["statuses"]["characters_reserved_per_url"] == 23
+    assert v2["api_versions"]["mastodon"] >= 1
+    assert v2["domain"] == "cordee.test" and v2["registrations"]["enabled"] is True
+    v1 = (await client.get("/api/v1/instance")).json()
+    assert v1["uri"] == "cordee.test" and v1["configuration"]["statuses"]["max_characters"] == 140
+
+
+async def test_unsupported_endpoints_say_so(client: httpx.AsyncClient, alice: ApiUser) -> None:
+    r = await client.get("/api/v1/lists", headers=alice.headers)
+    assert r.status_code == 404 and "not supported" in r.json()["error"]
+    wrong_method = await client.put("/api/v1/timelines/home", headers=alice.headers)
+    assert wrong_method.status_code == 404 and "PUT /api/v1/timelines/home" in wrong_method.json()["error"]
+
+
+async def test_events_are_published_after_commit(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, events: Sequence[Event]
+) -> None:
+    status = await post(alice, "@bob hi #tag", visibility="private")
+    created = [e for e in events if isinstance(e, StatusCreated)]
+    assert created == [
+        StatusCreated(int(status["id"]), alice.account_id, "private", True, None, None, (bob.account_id,), ("tag",))
+    ]
+    assert [e.account_id for e in events if isinstance(e, NotificationCreated)] == [bob.account_id]
+    await client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers)
+    assert isinstance(events[-1], StatusDeleted) and events[-1].status_id == int(status["id"])
+    before = len(events)
+    failed = await client.post("/api/v1/statuses", json={"status": "y" * 500}, headers=alice.headers)
+    assert failed.status_code == 422 and len(events) == before  # nothing committed, nothing emitted

@@ -1,0 +1,97 @@
+"""Home, public and hashtag timelines, and the shared pagination (max_id / since_id / min_id / Link)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from tests.conftest import ApiUser
+
+Post = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def _ids(r: httpx.Response) -> list[str]:
+    assert r.status_code == 200, r.text
+    return [s["id"] for s in r.json()]
+
+
+async def test_home_shows_followed_and_own_notes(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    mine = await post(alice, "mine")
+    bobs = await post(bob, "from bob")
+    carols = await post(carol, "from carol")
+    home = _ids(await client.get("/api/v1/timelines/home", headers=alice.headers))
+    assert home == [bobs["id"], mine["id"]]
+    assert carols["id"] not in home
+    await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice.headers)
+    assert _ids(await client.get("/api/v1/timelines/home", headers=alice.headers)) == [mine["id"]]
+
+
+async def test_home_hides_replies_to_strangers_and_unwanted_reblogs(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    carols = await post(carol, "hello world")
+    reply_to_stranger = await post(bob, "@carol hi", in_reply_to_id=carols["id"])
+    boost = (await client.post(f"/api/v1/statuses/{carols['id']}/reblog", headers=bob.headers)).json()
+    home = _ids(await client.get("/api/v1/timelines/home", headers=alice.headers))
+    assert reply_to_stranger["id"] not in home
+    assert boost["id"] in home
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", data={"reblogs": "false"}, headers=alice.headers)
+    home = _ids(await client.get("/api/v1/timelines/home", headers=alice.headers))
+    assert boost["id"] not in home
+
+
+async def test_public_and_tag_timelines(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser) -> None:
+    a = await post(alice, "about #Python")
+    b = await post(bob, "about #rust and #python")
+    await post(bob, "nothing here")
+    boost = (await client.post(f"/api/v1/statuses/{a['id']}/reblog", headers=bob.headers)).json()
+    public = _ids(await client.get("/api/v1/timelines/public"))
+    assert boost["id"] not in public and a["id"] in public
+    assert _ids(await client.get("/api/v1/timelines/public", params={"local": "true"})) == public
+    assert _ids(await client.get("/api/v1/timelines/public", params={"remote": "true"})) == []
+    assert _ids(await client.get("/api/v1/timelines/tag/PYTHON")) == [b["id"], a["id"]]
+    assert _ids(await client.get("/api/v1/timelines/tag/python", params={"all[]": "rust"})) == [b["id"]]
+    assert _ids(await client.get("/api/v1/timelines/tag/python", params={"none[]": "rust"})) == [a["id"]]
+    assert _ids(await client.get("/api/v1/timelines/tag/nothing")) == []
+
+
+async def test_pagination_walks_every_note_once(client: httpx.AsyncClient, post: Post, alice: ApiUser) -> None:
+    posted = [(await post(alice, f"note {i}"))["id"] for i in range(25)]
+    newest_first = list(reversed(posted))
+    seen: list[str] = []
+    url: str | None = "/api/v1/timelines/home?limit=10"
+    while url:
+        r = await client.get(url, headers=alice.headers)
+        seen += _ids(r)
+        match = re.search(r'<([^>]+)>; rel="next"', r.headers.get("link", ""))
+        url = match.group(1) if match else None
+    assert seen == newest_first
+
+    newest = await client.get("/api/v1/timelines/home", params={"min_id": posted[4], "limit": 3}, headers=alice.headers)
+    assert _ids(newest) == [posted[7], posted[6], posted[5]]
+    since = await client.get("/api/v1/timelines/home", params={"since_id": posted[20]}, headers=alice.headers)
+    assert _ids(since) == list(reversed(posted[21:]))
+    prev = re.search(r'<([^>]+)>; rel="prev"', newest.headers["link"])
+    assert prev and f"min_id={posted[7]}" in prev.group(1)
+    capped = await client.get("/api/v1/timelines/home", params={"limit": 1000}, headers=alice.headers)
+    assert len(capped.json()) == 25  # limit is capped at 40, there are 25
+
+
+async def test_account_statuses_filters(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser) -> None:
+    bobs = await post(bob, "bob")
+    own = await post(alice, "hi #tagged")
+    reply = await post(alice, "@bob answer", in_reply_to_id=bobs["id"])
+    thread = await post(alice, "continuing", in_reply_to_id=own["id"])
+    boost = (await client.post(f"/api/v1/statuses/{bobs['id']}/reblog", headers=alice.headers)).json()
+    url = f"/api/v1/accounts/{alice.id}/statuses"
+    assert _ids(await client.get(url)) == [boost["id"], thread["id"], reply["id"], own["id"]]
+    assert _ids(await client.get(url, params={"exclude_replies": "true"})) == [boost["id"], thread["id"], own["id"]]
+    assert _ids(await client.get(url, params={"exclude_reblogs": "1"})) == [thread["id"], reply["id"], own["id"]]
+    assert _ids(await client.get(url, params={"tagged": "tagged"})) == [own["id"]]
