@@ -37,12 +37,11 @@ async def _api_error(request: Request, exc: Exception) -> Response:
 async def _action_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ActionError)
     details = getattr(exc, "details", None)
-    extra = (
-        {"details": {f: [{"error": code, "description": msg}] for f, (code, msg) in details.items()}}
-        if details
-        else {}
-    )
-    return error_response(exc.status, exc.message, **extra)
+    if not details:
+        return error_response(exc.status, exc.message)
+    # Registration errors carry Mastodon's per-field ``details``.
+    per_field = {f: [{"error": code, "description": msg}] for f, (code, msg) in details.items()}
+    return error_response(exc.status, exc.message, details=per_field)
 
 
 async def _oauth_error(request: Request, exc: Exception) -> Response:

@@ -246,3 +246,60 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(200), nullable=False)
     status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False)
     created_at: Mapped[datetime] = _created()
+
+
+class FollowRequest(Base):
+    """A pending follow of a locked account, until the target authorizes or rejects it."""
+
+    __tablename__ = "follow_requests"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_follow_requests_pair"),
+        Index("ix_follow_requests_target", "target_account_id", "id"),
+    )
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    show_reblogs: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    notify: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    languages: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class Block(Base):
+    __tablename__ = "blocks"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_blocks_pair"),
+        Index("ix_blocks_target", "target_account_id"),
+    )
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = _created()
+
+
+class Mute(Base):
+    __tablename__ = "mutes"
+    __table_args__ = (UniqueConstraint("account_id", "target_account_id", name="uq_mutes_pair"),)
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    hide_notifications: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    created_at: Mapped[datetime] = _created()
+
+
+class AccountDomainBlock(Base):
+    """A user hiding a whole (remote) domain."""
+
+    __tablename__ = "account_domain_blocks"
+    __table_args__ = (UniqueConstraint("account_id", "domain", name="uq_account_domain_blocks"),)
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    domain: Mapped[str] = mapped_column(String(255), nullable=False)
+    created_at: Mapped[datetime] = _created()

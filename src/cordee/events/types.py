@@ -59,3 +59,21 @@ class FollowChanged(Event):
 class AccountUpdated(Event):
     account_id: int
     kind = "account.updated"
+
+
+@dataclass(frozen=True)
+class BlockChanged(Event):
+    """``account_id`` blocked (or unblocked) ``target_account_id``; follows both ways are gone."""
+
+    account_id: int
+    target_account_id: int
+    blocking: bool
+    kind = "block.changed"
+
+
+@dataclass(frozen=True)
+class MuteChanged(Event):
+    account_id: int
+    target_account_id: int
+    muting: bool
+    kind = "mute.changed"

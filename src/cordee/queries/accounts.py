@@ -33,13 +33,13 @@ async def user_of(session: AsyncSession, account_id: int) -> User | None:
     return await session.scalar(select(User).where(User.account_id == account_id))
 
 
-def followers_query(account_id: int) -> Select[tuple[Account, int]]:
+def followers_query(account_id: int) -> Select[Account, int]:
     return select(Account, Follow.id).join(Follow, Follow.account_id == Account.id).where(
         Follow.target_account_id == account_id
     )
 
 
-def following_query(account_id: int) -> Select[tuple[Account, int]]:
+def following_query(account_id: int) -> Select[Account, int]:
     return select(Account, Follow.id).join(Follow, Follow.target_account_id == Account.id).where(
         Follow.account_id == account_id
     )

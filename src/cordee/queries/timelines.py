@@ -12,7 +12,7 @@ from cordee.domain.text import normalize_tag
 from cordee.queries.visibility import visible_to
 
 
-def home_query(viewer_id: int) -> Select[tuple[Status]]:
+def home_query(viewer_id: int) -> Select[Status]:
     """What the viewer follows, and their own notes, as Mastodon's home feed shows them:
 
     - reblogs only from follows that show reblogs;
@@ -37,7 +37,7 @@ def home_query(viewer_id: int) -> Select[tuple[Status]]:
     )
 
 
-def public_query(viewer_id: int | None, *, local: bool = False, remote: bool = False) -> Select[tuple[Status]]:
+def public_query(viewer_id: int | None, *, local: bool = False, remote: bool = False) -> Select[Status]:
     query = select(Status).where(Status.visibility == "public", Status.reblog_of_id.is_(None))
     if local or remote:
         author = aliased(Account)
@@ -62,7 +62,7 @@ def _has_tag(names: tuple[str, ...]) -> Exists:
     )
 
 
-def tag_query(viewer_id: int | None, tags: TagFilter, *, local: bool = False, remote: bool = False) -> Select[tuple[Status]]:
+def tag_query(viewer_id: int | None, tags: TagFilter, *, local: bool = False, remote: bool = False) -> Select[Status]:
     query = public_query(viewer_id, local=local, remote=remote).where(_has_tag((tags.name, *tags.any)))
     for name in tags.all:
         query = query.where(_has_tag((name,)))
@@ -80,7 +80,7 @@ class AccountStatusFilter:
 
 def account_statuses_query(
     viewer_id: int | None, account_id: int, filters: AccountStatusFilter
-) -> Select[tuple[Status]]:
+) -> Select[Status]:
     query = select(Status).where(Status.account_id == account_id, visible_to(viewer_id))
     if filters.exclude_replies:
         # Mastodon keeps self-replies (threads) even when replies are excluded.

@@ -16,6 +16,8 @@ class ApiError(Exception):
         self.extra = extra
 
 
-def error_response(status: int, message: str, headers: dict[str, str] | None = None, **extra: Any) -> Response:
+def error_response(
+    status: int, message: str, *, headers: dict[str, str] | None = None, **extra: Any
+) -> Response:
     body = {"error": message, **extra}
     return Response(orjson.dumps(body), status_code=status, media_type="application/json", headers=headers)

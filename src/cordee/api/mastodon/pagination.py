@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 from urllib.parse import urlencode
 
 from sqlalchemy import Select
@@ -18,6 +18,7 @@ from sqlalchemy import Select
 from cordee.api.mastodon.params import Params
 
 T = TypeVar("T")
+Q = TypeVar("Q", bound=Select[Unpack[tuple[Any, ...]]])
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 
@@ -47,7 +48,7 @@ class Page:
             limit=max(1, min(limit, maximum)),
         )
 
-    def apply(self, query: Select[Any], column: Any) -> Select[Any]:
+    def apply(self, query: Q, column: Any) -> Q:
         if self.max_id is not None:
             query = query.where(column < self.max_id)
         if self.since_id is not None:

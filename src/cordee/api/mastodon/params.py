@@ -3,6 +3,7 @@ arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists, and booleans as tru
 
 from __future__ import annotations
 
+import builtins
 import json
 from typing import Any
 
@@ -16,20 +17,20 @@ FALSE = {"false", "0", "off", "no", "f", ""}
 
 
 class Params:
-    def __init__(self, values: dict[str, list[Any]]) -> None:
+    def __init__(self, values: dict[builtins.str, builtins.list[Any]]) -> None:
         self._values = values
 
     @classmethod
     async def from_request(cls, request: Request) -> Params:
-        values: dict[str, list[Any]] = {}
+        values: dict[builtins.str, builtins.list[Any]] = {}
 
-        def add(key: str, value: Any) -> None:
+        def add(key: builtins.str, value: Any) -> None:
             values.setdefault(key.removesuffix("[]"), []).append(value)
 
         for key, value in request.query_params.multi_items():
             add(key, value)
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
-            ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
             if ctype == "application/json":
                 body = await request.body()
                 if body.strip():
@@ -50,18 +51,18 @@ class Params:
                     form = await request.form()
                 except Exception as e:  # python-multipart errors: malformed body
                     raise ApiError(400, f"The form body could not be read: {e}") from None
-                for key, value in form.multi_items():
-                    add(key, value)
+                for key, field in form.multi_items():
+                    add(key, field)
         return cls(values)
 
-    def __contains__(self, name: str) -> bool:
+    def __contains__(self, name: builtins.str) -> builtins.bool:
         return name in self._values
 
-    def raw(self, name: str) -> Any:
+    def raw(self, name: builtins.str) -> Any:
         items = self._values.get(name)
         return items[-1] if items else None
 
-    def str(self, name: str, default: str | None = None, *, max_length: int = 10_000) -> str | None:
+    def str(self, name: builtins.str, default: builtins.str | None = None, *, max_length: builtins.int = 10_000) -> builtins.str | None:
         value = self.raw(name)
         if value is None:
             return default
@@ -75,13 +76,13 @@ class Params:
             raise ApiError(422, f"Validation failed: {name} is too long")
         return text
 
-    def required_str(self, name: str) -> str:
+    def required_str(self, name: builtins.str) -> builtins.str:
         value = self.str(name)
         if value is None or value == "":
             raise ApiError(422, f"Validation failed: {name} is missing")
         return value
 
-    def bool(self, name: str, default: bool | None = None) -> bool | None:
+    def bool(self, name: builtins.str, default: builtins.bool | None = None) -> builtins.bool | None:
         value = self.raw(name)
         if value is None:
             return default
@@ -94,7 +95,7 @@ class Params:
             return False
         raise ApiError(422, f"Validation failed: {name} must be true or false")
 
-    def int(self, name: str, default: int | None = None) -> int | None:
+    def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         value = self.raw(name)
         if value is None or value == "":
             return default
@@ -105,14 +106,14 @@ class Params:
         except (TypeError, ValueError):
             raise ApiError(422, f"Validation failed: {name} must be a whole number") from None
 
-    def id(self, name: str) -> int | None:
+    def id(self, name: builtins.str) -> builtins.int | None:
         """An id parameter (ids are strings of digits in the API)."""
         value = self.raw(name)
         if value is None or value == "":
             return None
         return parse_id(str(value), name)
 
-    def list(self, name: str) -> list[str]:
+    def list(self, name: builtins.str) -> builtins.list[builtins.str]:
         return [str(v) for v in self._values.get(name, []) if not isinstance(v, UploadFile)]
 
 
