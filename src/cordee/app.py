@@ -24,6 +24,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.migrate import upgrade_async
 from cordee.web import routes as web_routes
+from cordee.web.render import gettext, render
 
 log = logging.getLogger(__name__)
 STATIC_DIR = Path(__file__).parent / "web" / "static"
@@ -50,10 +51,22 @@ async def _oauth_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.error, headers=headers, error_description=exc.description)
 
 
+def _is_api(request: Request) -> bool:
+    path = request.url.path
+    return path.startswith(("/api/", "/oauth/token", "/oauth/revoke", "/.well-known/"))
+
+
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if not _is_api(request):
+        if exc.status_code == 404:
+            title = gettext(request, "Page not found")
+            message = gettext(request, "The page you asked for does not exist.")
+        else:
+            title = message = str(exc.detail)
+        return await render(request, "error.html", exc.status_code, title=title, message=message)
     if exc.status_code == 404:
-        message = "Record not found" if request.url.path.startswith("/api/") else "Page not found"
+        message = "Record not found"
     elif exc.status_code == 405:
         message = "This method is not supported on this endpoint"
     else:

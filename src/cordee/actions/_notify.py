@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from cordee.db.engine import Tx
 from cordee.db.tables import Account, Notification
 from cordee.events.types import NotificationCreated
+from cordee.queries.visibility import blocked_between, muted_by
 
 
 async def notify(
@@ -18,6 +19,14 @@ async def notify(
     domain = await tx.session.scalar(select(Account.domain).where(Account.id == recipient_id))
     if domain is not None:
         return None  # remote accounts get notified by federation, later
+    unwanted = await tx.session.scalar(
+        select(
+            blocked_between(recipient_id, from_account_id)
+            | muted_by(recipient_id, from_account_id, notifications=True)
+        )
+    )
+    if unwanted:
+        return None
     notification = Notification(
         account_id=recipient_id, from_account_id=from_account_id, type=type_, status_id=status_id
     )

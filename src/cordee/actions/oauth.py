@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from cordee.actions.errors import ValidationFailed
 from cordee.db.engine import Database
 from cordee.db.tables import AccessToken, Account, Application, AuthorizationCode, User
 from cordee.db.types import utcnow
@@ -56,19 +57,19 @@ async def create_application(
     db: Database, name: str, redirect_uris: list[str], scopes: str | None, website: str | None
 ) -> Application:
     if not name.strip():
-        raise OAuthError("invalid_request", "Validation failed: Name can't be blank", 422)
+        raise ValidationFailed("Validation failed: Name can't be blank")
     if len(name) > 200:
-        raise OAuthError("invalid_request", "Validation failed: Name is too long", 422)
+        raise ValidationFailed("Validation failed: Name is too long")
     uris = [u.strip() for u in redirect_uris if u.strip()]
     if not uris:
-        raise OAuthError("invalid_request", "Validation failed: Redirect URI can't be blank", 422)
+        raise ValidationFailed("Validation failed: Redirect URI can't be blank")
     bad = [u for u in uris if not valid_redirect_uri(u)]
     if bad:
-        raise OAuthError("invalid_request", f"Validation failed: Redirect URI must be an absolute URI: {bad[0]}", 422)
+        raise ValidationFailed(f"Validation failed: Redirect URI must be an absolute URI: {bad[0]}")
     try:
         parsed = sc.parse_scopes(scopes)
     except sc.ScopeError as e:
-        raise OAuthError("invalid_scope", f"Validation failed: {e}", 422) from None
+        raise ValidationFailed(f"Validation failed: {e}") from None
     async with db.write() as tx:
         app = Application(
             name=name.strip(),
@@ -99,10 +100,11 @@ async def find_application(db: Database, client_id: str) -> Application | None:
 
 
 def requested_scopes(app: Application, raw: str | None) -> frozenset[str]:
-    """The scopes of a grant: what was asked (default: all the app registered), within the app's."""
+    """The scopes of a grant: what was asked (``read`` when nothing is, as Mastodon does), within
+    the scopes the app registered."""
     allowed = frozenset(app.scopes.split())
     try:
-        asked = sc.parse_scopes(raw, default=app.scopes) if raw else allowed
+        asked = sc.parse_scopes(raw, default="read")
     except sc.ScopeError as e:
         raise OAuthError("invalid_scope", str(e)) from None
     if not sc.is_subset(asked, allowed):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
 from cordee.db.tables import Account, Follow, User
+from cordee.queries.visibility import blocked_between
 
 
 async def account_by_id(session: AsyncSession, account_id: int) -> Account | None:
@@ -33,15 +34,24 @@ async def user_of(session: AsyncSession, account_id: int) -> User | None:
     return await session.scalar(select(User).where(User.account_id == account_id))
 
 
-def followers_query(account_id: int) -> Select[Account, int]:
-    return select(Account, Follow.id).join(Follow, Follow.account_id == Account.id).where(
-        Follow.target_account_id == account_id
+def not_blocked(viewer_id: int | None) -> ColumnElement[bool]:
+    """Account lists leave out anyone in a block with the viewer, either way."""
+    return true() if viewer_id is None else ~blocked_between(viewer_id, Account.id)
+
+
+def followers_query(account_id: int, viewer_id: int | None = None) -> Select[Account, int]:
+    return (
+        select(Account, Follow.id)
+        .join(Follow, Follow.account_id == Account.id)
+        .where(Follow.target_account_id == account_id, not_blocked(viewer_id))
     )
 
 
-def following_query(account_id: int) -> Select[Account, int]:
-    return select(Account, Follow.id).join(Follow, Follow.target_account_id == Account.id).where(
-        Follow.account_id == account_id
+def following_query(account_id: int, viewer_id: int | None = None) -> Select[Account, int]:
+    return (
+        select(Account, Follow.id)
+        .join(Follow, Follow.target_account_id == Account.id)
+        .where(Follow.account_id == account_id, not_blocked(viewer_id))
     )
 
 
@@ -68,6 +78,7 @@ async def search_accounts(
         return []
     pattern = escape_like(username) + "%"
     query = select(Account).where(
+        not_blocked(viewer_id),
         or_(
             Account.username_key.like(pattern, escape="\\"),
             func.lower(Account.display_name).like(pattern, escape="\\"),

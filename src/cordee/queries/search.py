@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cordee.db.tables import Status, Tag
 from cordee.domain.text import normalize_tag
 from cordee.queries.accounts import escape_like
-from cordee.queries.visibility import visible_to
+from cordee.queries.visibility import shown_in_timelines, visible_to
 
 
 async def search_tags(session: AsyncSession, q: str, *, limit: int, offset: int = 0) -> list[Tag]:
@@ -40,7 +40,9 @@ async def search_statuses(
     words = [w for w in q.lower().split() if w][:8]
     if not words:
         return []
-    query = select(Status).where(Status.reblog_of_id.is_(None), visible_to(viewer_id))
+    query = select(Status).where(
+        Status.reblog_of_id.is_(None), visible_to(viewer_id), shown_in_timelines(viewer_id)
+    )
     for word in words:
         query = query.where(func.lower(Status.text).like("%" + escape_like(word) + "%", escape="\\"))
     if account_id is not None:

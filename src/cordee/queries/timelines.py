@@ -9,7 +9,7 @@ from sqlalchemy.orm import aliased
 
 from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
 from cordee.domain.text import normalize_tag
-from cordee.queries.visibility import visible_to
+from cordee.queries.visibility import shown_in_timelines, visible_to
 
 
 def home_query(viewer_id: int) -> Select[Status]:
@@ -34,11 +34,17 @@ def home_query(viewer_id: int) -> Select[Status]:
             Status.in_reply_to_account_id.in_(followed),
         ),
         visible_to(viewer_id),
+        shown_in_timelines(viewer_id),
     )
 
 
 def public_query(viewer_id: int | None, *, local: bool = False, remote: bool = False) -> Select[Status]:
-    query = select(Status).where(Status.visibility == "public", Status.reblog_of_id.is_(None))
+    query = select(Status).where(
+        Status.visibility == "public",
+        Status.reblog_of_id.is_(None),
+        visible_to(viewer_id),
+        shown_in_timelines(viewer_id),
+    )
     if local or remote:
         author = aliased(Account)
         domain_test = author.domain.is_(None) if local else author.domain.is_not(None)

@@ -3,14 +3,22 @@ timelines, account pages, search, favourited_by…), so that the rule cannot dri
 
 - public / unlisted: everyone (unlisted is only kept out of public timelines, elsewhere);
 - private (followers-only): the author, the author's followers, and the accounts it mentions;
-- direct: the author and the accounts it mentions.
+- direct: the author and the accounts it mentions;
+- and never across a block, in either direction.
+
+``shown_in_timelines`` adds what a person chose not to see in lists (timelines, notifications,
+search): notes by accounts they mute, and reblogs of blocked or muted accounts.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from typing import Any
 
-from cordee.db.tables import Follow, Mention, Status
+from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+from sqlalchemy.orm import aliased
+
+from cordee.db.tables import Block, Follow, Mention, Mute, Status
+from cordee.db.types import utcnow
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -27,9 +35,52 @@ def visible_to(viewer_account_id: int | None, status: type[Status] = Status) -> 
             Follow.account_id == viewer_account_id, Follow.target_account_id == status.account_id
         )
     )
-    return or_(
+    allowed = or_(
         status.visibility.in_(PUBLIC_VISIBILITIES),
         status.account_id == viewer_account_id,
         and_(status.visibility == "private", or_(follows_author, mentioned)),
         and_(status.visibility == "direct", mentioned),
     )
+    return and_(allowed, not_(blocked_between(viewer_account_id, status.account_id)))
+
+
+def blocked_between(viewer_account_id: int, other: Any) -> ColumnElement[bool]:
+    """A block in either direction between the viewer and ``other`` (an account id column)."""
+    return exists(
+        select(Block.id).where(
+            or_(
+                and_(Block.account_id == viewer_account_id, Block.target_account_id == other),
+                and_(Block.account_id == other, Block.target_account_id == viewer_account_id),
+            )
+        )
+    )
+
+
+def muted_by(viewer_account_id: int, other: Any, *, notifications: bool = False) -> ColumnElement[bool]:
+    """The viewer mutes ``other`` (an account id column), now; with ``notifications``, only mutes
+    that also hide notifications."""
+    query = select(Mute.id).where(
+        Mute.account_id == viewer_account_id,
+        Mute.target_account_id == other,
+        or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()),
+    )
+    if notifications:
+        query = query.where(Mute.hide_notifications.is_(True))
+    return exists(query)
+
+
+def shown_in_timelines(viewer_account_id: int | None) -> ColumnElement[bool]:
+    """Lists hide notes by muted accounts, and reblogs of notes by blocked or muted accounts."""
+    if viewer_account_id is None:
+        return true()
+    original = aliased(Status)
+    original_author_hidden = exists(
+        select(original.id).where(
+            original.id == Status.reblog_of_id,
+            or_(
+                blocked_between(viewer_account_id, original.account_id),
+                muted_by(viewer_account_id, original.account_id),
+            ),
+        )
+    )
+    return and_(not_(muted_by(viewer_account_id, Status.account_id)), not_(original_author_hidden))

@@ -25,8 +25,16 @@ from cordee.web.render import PAGE_HEADERS, SignedIn, csrf_ok, current_user, db_
 
 RESPONSE_MODES = ("query", "fragment", "form_post")
 CHALLENGE_RE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.2
-FORWARDED = ("response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge",
-             "code_challenge_method", "response_mode")
+FORWARDED = (
+    "response_type",
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "state",
+    "code_challenge",
+    "code_challenge_method",
+    "response_mode",
+)
 TOP_SCOPES = {
     "read": N_("Read all your account's data"),
     "write": N_("Change all your account's data"),
@@ -101,23 +109,41 @@ class ClientError(Exception):
 async def parse(request: Request, values: Mapping[str, str]) -> AuthRequest:
     app = await oauth_actions.find_application(db_of(request), values.get("client_id", ""))
     if app is None:
-        raise PageError(400, N_("Unknown application"), N_(
-            "The application that sent you here is not registered on this server. "
-            "Go back to it and try again, or contact its developer."))
+        raise PageError(
+            400,
+            N_("Unknown application"),
+            N_(
+                "The application that sent you here is not registered on this server. "
+                "Go back to it and try again, or contact its developer."
+            ),
+        )
     registered = app.redirect_uris.split("\n")
     uri = values.get("redirect_uri") or (registered[0] if len(registered) == 1 else "")
     if uri not in registered:
-        raise PageError(400, N_("Invalid return address"), N_(
-            "This application asked to send you back to an address it did not register. "
-            "For your safety, you have not been sent there."))
+        raise PageError(
+            400,
+            N_("Invalid return address"),
+            N_(
+                "This application asked to send you back to an address it did not register. "
+                "For your safety, you have not been sent there."
+            ),
+        )
     mode = values.get("response_mode") or "query"
-    req = AuthRequest(app, uri, frozenset(), values.get("state") or None, None, None,
-                      mode if mode in RESPONSE_MODES else "query")
+    req = AuthRequest(
+        app,
+        uri,
+        frozenset(),
+        values.get("state") or None,
+        None,
+        None,
+        mode if mode in RESPONSE_MODES else "query",
+    )
     if mode not in RESPONSE_MODES:
         raise ClientError(req, "invalid_request", "The response_mode is not supported.")
     if values.get("response_type") != "code":
-        raise ClientError(req, "unsupported_response_type",
-                          "The authorization server does not support this response type.")
+        raise ClientError(
+            req, "unsupported_response_type", "The authorization server does not support this response type."
+        )
     try:
         scopes = oauth_actions.requested_scopes(app, values.get("scope"))
     except OAuthError as e:
@@ -159,20 +185,38 @@ async def back_to_client(request: Request, req: AuthRequest, params: dict[str, s
 
 async def _problem(request: Request, error: PageError | ClientError) -> Response:
     if isinstance(error, PageError):
-        return await render(request, "error.html", error.status, title=gettext(request, error.title),
-                            message=gettext(request, error.message))
+        return await render(
+            request,
+            "error.html",
+            error.status,
+            title=gettext(request, error.title),
+            message=gettext(request, error.message),
+        )
     if error.req.redirect_uri == OOB_URI:
-        return await render(request, "error.html", 400, title=gettext(request, N_("Authorization failed")),
-                            message=f"{error.error}: {error.description}")
-    return await back_to_client(request, error.req, {"error": error.error, "error_description": error.description})
+        return await render(
+            request,
+            "error.html",
+            400,
+            title=gettext(request, N_("Authorization failed")),
+            message=f"{error.error}: {error.description}",
+        )
+    return await back_to_client(
+        request, error.req, {"error": error.error, "error_description": error.description}
+    )
 
 
 async def _consent(request: Request, me: SignedIn, req: AuthRequest) -> Response:
     problem = user_problem(request, me.user.approved, me.user.disabled)
     if problem is not None:
         return await render(request, "error.html", 403, me=me, title=None, message=problem)
-    return await render(request, "authorize.html", me=me, app=req.app, fields=req.fields,
-                        scopes=scope_labels(request, req.scopes))
+    return await render(
+        request,
+        "authorize.html",
+        me=me,
+        app=req.app,
+        fields=req.fields,
+        scopes=scope_labels(request, req.scopes),
+    )
 
 
 async def authorize_page(request: Request) -> Response:
@@ -184,8 +228,15 @@ async def authorize_page(request: Request) -> Response:
     force = request.query_params.get("force_login", "").lower() in ("1", "true", "on", "yes")
     if me is None or force:
         url = request.url.remove_query_params("force_login")
-        return await render(request, "authorize_sign_in.html", me=me, app=req.app,
-                            next=f"{url.path}?{url.query}", login="", error=None)
+        return await render(
+            request,
+            "authorize_sign_in.html",
+            me=me,
+            app=req.app,
+            next=f"{url.path}?{url.query}",
+            login="",
+            error=None,
+        )
     return await _consent(request, me, req)
 
 
@@ -204,15 +255,31 @@ async def authorize_submit(request: Request) -> Response:
         return RedirectResponse(f"/oauth/authorize?{query}", status_code=303, headers=PAGE_HEADERS)
     if values.get("decision") != "authorize":
         if req.redirect_uri == OOB_URI:
-            return await render(request, "error.html", 200, me=me, title=gettext(request, N_("Access denied")),
-                                message=gettext(request, N_("You did not authorize this application.")))
-        return await back_to_client(request, req, {
-            "error": "access_denied",
-            "error_description": "The resource owner or authorization server denied the request.",
-        })
+            return await render(
+                request,
+                "error.html",
+                200,
+                me=me,
+                title=gettext(request, N_("Access denied")),
+                message=gettext(request, N_("You did not authorize this application.")),
+            )
+        return await back_to_client(
+            request,
+            req,
+            {
+                "error": "access_denied",
+                "error_description": "The resource owner or authorization server denied the request.",
+            },
+        )
     code = await oauth_actions.create_authorization_code(
-        db_of(request), req.app, me.user.id, req.redirect_uri, req.scopes, req.code_challenge,
-        req.code_challenge_method)
+        db_of(request),
+        req.app,
+        me.user.id,
+        req.redirect_uri,
+        req.scopes,
+        req.code_challenge,
+        req.code_challenge_method,
+    )
     if req.redirect_uri == OOB_URI:
         return await render(request, "oob.html", me=me, app=req.app, code=code)
     return await back_to_client(request, req, {"code": code})

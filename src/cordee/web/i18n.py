@@ -2,10 +2,13 @@
 
 Catalogs are gettext ``.po`` files under ``cordee/locale/<lang>/LC_MESSAGES/messages.po``. They are
 compiled in memory with Babel the first time a language is used, so there is no ``.mo`` file to
-forget to rebuild. To update them after changing a template::
+forget to rebuild. After changing a message in a template or in ``cordee/web/*.py``::
 
-    pybabel extract -F src/cordee/web/babel.cfg -o /tmp/messages.pot src/cordee
-    pybabel update -i /tmp/messages.pot -d src/cordee/locale
+    pybabel extract -F src/cordee/web/babel.cfg --no-location --sort-output \\
+        --project=Cordée --version=0.1.0 -o /tmp/messages.pot src/cordee/web
+    pybabel update -i /tmp/messages.pot -d src/cordee/locale --no-wrap --ignore-obsolete
+
+then translate the new (empty or fuzzy) French entries; tests/web checks that none are missing.
 """
 
 from __future__ import annotations

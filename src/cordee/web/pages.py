@@ -79,8 +79,11 @@ async def sign_in_submit(request: Request) -> Response:
     elif not login or not password:
         error = MISSING_CREDENTIALS
     if error is not None:
-        return await render(request, "sign_in.html", 400, next=nxt, login=login, error=gettext(request, error))
+        return await render(
+            request, "sign_in.html", 400, next=nxt, login=login, error=gettext(request, error)
+        )
     user = await oauth_actions.check_user_credentials(db_of(request), login, password)
+    problem: str | None
     if user is None:
         problem = gettext(request, BAD_CREDENTIALS)
     else:
@@ -155,4 +158,3 @@ async def sign_up_submit(request: Request) -> Response:
     if nxt == "/":
         request.session["flash"] = "welcome"
     return redirect(nxt)
-

@@ -19,6 +19,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Account, User
+from cordee.domain.passwords import MIN_PASSWORD_LENGTH
 from cordee.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -44,6 +45,7 @@ def environment(lang: str) -> Environment:
         lstrip_blocks=True,
     )
     env.install_gettext_translations(translations(lang), newstyle=True)  # type: ignore[attr-defined]
+    env.globals["min_password_length"] = MIN_PASSWORD_LENGTH
     return env
 
 
@@ -140,13 +142,19 @@ async def render(request: Request, template: str, status: int = 200, **context: 
     lang = choose_language(request)
     if "me" not in context:
         context["me"] = await current_user(request)
-    html = environment(lang).get_template(template).render(
-        request=request,
-        lang=lang,
-        settings=settings_of(request),
-        csrf_field=CSRF_FIELD,
-        csrf_token=csrf_token(request),
-        other_languages=[(code, LANGUAGE_NAMES[code], _with_lang(request, code)) for code in LANGUAGES if code != lang],
-        **context,
+    html = (
+        environment(lang)
+        .get_template(template)
+        .render(
+            request=request,
+            lang=lang,
+            settings=settings_of(request),
+            csrf_field=CSRF_FIELD,
+            csrf_token=csrf_token(request),
+            other_languages=[
+                (code, LANGUAGE_NAMES[code], _with_lang(request, code)) for code in LANGUAGES if code != lang
+            ],
+            **context,
+        )
     )
     return HTMLResponse(html, status_code=status, headers=PAGE_HEADERS)

@@ -136,7 +136,11 @@ async def statuses(ctx: Ctx) -> Response:
 async def _follow_list(ctx: Ctx, followers: bool) -> Response:
     account = await _account_or_404(ctx, ctx.path_id())
     page = Page.from_params(ctx.params, default=40, maximum=80)
-    base = account_queries.followers_query(account.id) if followers else account_queries.following_query(account.id)
+    base = (
+        account_queries.followers_query(account.id, ctx.viewer_id)
+        if followers
+        else account_queries.following_query(account.id, ctx.viewer_id)
+    )
     async with ctx.db.read() as session:
         rows = page.arrange(list((await session.execute(page.apply(base, base.selected_columns[1]))).all()))
     keys = [follow_id for _, follow_id in rows]

@@ -16,6 +16,22 @@ from cordee.db.tables import Account, Status, User
 
 VERSION = f"{MASTODON_API_VERSION} (compatible; Cordée {__version__})"
 API_VERSIONS = {"mastodon": 6}
+# Neither media nor polls exist yet: every limit is zero, in both instance versions (clients read
+# these keys from either, and Mastodon's v1 entity has all of them).
+MEDIA_CONFIG: dict[str, Any] = {
+    "supported_mime_types": [],
+    "image_size_limit": 0,
+    "image_matrix_limit": 0,
+    "video_size_limit": 0,
+    "video_frame_rate_limit": 0,
+    "video_matrix_limit": 0,
+}
+POLLS_CONFIG: dict[str, Any] = {
+    "max_options": 0,
+    "max_characters_per_option": 0,
+    "min_expiration": 0,
+    "max_expiration": 0,
+}
 
 
 def _streaming_url(settings: Settings) -> str:
@@ -33,7 +49,10 @@ def _statuses_config(settings: Settings) -> dict[str, Any]:
 async def _contact_account(ctx: Ctx) -> dict[str, Any] | None:
     async with ctx.db.read() as session:
         admin = await session.scalar(
-            select(Account).join(User, User.account_id == Account.id).where(User.admin.is_(True)).order_by(User.id)
+            select(Account)
+            .join(User, User.account_id == Account.id)
+            .where(User.admin.is_(True))
+            .order_by(User.id)
         )
     return render_account(ctx.settings, admin) if admin else None
 
@@ -59,20 +78,8 @@ async def instance_v2(ctx: Ctx) -> Response:
                 "vapid": {"public_key": ""},
                 "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
                 "statuses": _statuses_config(s),
-                "media_attachments": {
-                    "supported_mime_types": [],
-                    "image_size_limit": 0,
-                    "image_matrix_limit": 0,
-                    "video_size_limit": 0,
-                    "video_frame_rate_limit": 0,
-                    "video_matrix_limit": 0,
-                },
-                "polls": {
-                    "max_options": 0,
-                    "max_characters_per_option": 0,
-                    "min_expiration": 0,
-                    "max_expiration": 0,
-                },
+                "media_attachments": MEDIA_CONFIG,
+                "polls": POLLS_CONFIG,
                 "translation": {"enabled": False},
             },
             "registrations": {
@@ -112,8 +119,8 @@ async def instance_v1(ctx: Ctx) -> Response:
             "configuration": {
                 "accounts": {"max_featured_tags": 0},
                 "statuses": _statuses_config(s),
-                "media_attachments": {"supported_mime_types": []},
-                "polls": {"max_options": 0},
+                "media_attachments": MEDIA_CONFIG,
+                "polls": POLLS_CONFIG,
             },
             "contact_account": await _contact_account(ctx),
             "rules": [],

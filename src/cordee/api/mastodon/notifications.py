@@ -13,6 +13,7 @@ from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.db.tables import Notification
+from cordee.queries.visibility import blocked_between, muted_by
 
 TYPES = frozenset(
     {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
@@ -28,7 +29,11 @@ async def index(ctx: Ctx) -> Response:
     unknown = sorted(set(types + excluded) - TYPES)
     if unknown:
         raise ApiError(422, f"Validation failed: unknown notification type {', '.join(unknown)}")
-    query = select(Notification).where(Notification.account_id == ctx.account_id)
+    query = select(Notification).where(
+        Notification.account_id == ctx.account_id,
+        ~blocked_between(ctx.account_id, Notification.from_account_id),
+        ~muted_by(ctx.account_id, Notification.from_account_id, notifications=True),
+    )
     if types:
         query = query.where(Notification.type.in_(types))
     if excluded:

@@ -45,9 +45,8 @@ def basic_credentials(request: Request) -> tuple[str, str] | None:
 async def _client(ctx: Ctx) -> Application:
     basic = basic_credentials(ctx.request)
     if basic is not None:
-        client_id, client_secret = basic
-    else:
-        client_id, client_secret = ctx.params.str("client_id"), ctx.params.str("client_secret")
+        return await oauth_actions.authenticate_client(ctx.db, *basic)
+    client_id, client_secret = ctx.params.str("client_id"), ctx.params.str("client_secret")
     return await oauth_actions.authenticate_client(ctx.db, client_id, client_secret)
 
 

@@ -5,7 +5,17 @@ from __future__ import annotations
 from starlette.routing import BaseRoute, Match
 from starlette.types import Receive, Scope, Send
 
-from cordee.api.mastodon import accounts, apps, instance, notifications, oauth, search, statuses, timelines
+from cordee.api.mastodon import (
+    accounts,
+    apps,
+    instance,
+    notifications,
+    oauth,
+    relationships,
+    search,
+    statuses,
+    timelines,
+)
 from cordee.api.mastodon.errors import error_response
 
 
@@ -15,6 +25,7 @@ def routes() -> list[BaseRoute]:
         *apps.routes,
         *oauth.routes,
         *accounts.routes,
+        *relationships.routes,
         *statuses.routes,
         *timelines.routes,
         *notifications.routes,

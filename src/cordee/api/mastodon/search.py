@@ -38,7 +38,12 @@ async def search(ctx: Ctx) -> Response:
             result["accounts"] = [render_account(ctx.settings, a) for a in accounts]
         if kind in (None, "hashtags"):
             tags = await search_queries.search_tags(session, q, limit=limit, offset=offset)
-            result["hashtags"] = [{**tag_entity(ctx.settings, t.display_name), "history": []} for t in tags]
+            # Mastodon's Tag entity; nobody follows or features a tag yet (those are later features).
+            viewer = {"following": False, "featuring": False} if ctx.viewer_id is not None else {}
+            result["hashtags"] = [
+                {"id": str(t.id), **tag_entity(ctx.settings, t.display_name), "history": [], **viewer}
+                for t in tags
+            ]
         if kind in (None, "statuses"):
             statuses = await search_queries.search_statuses(
                 session, ctx.viewer_id, q, limit=limit, offset=offset,

@@ -15,6 +15,7 @@ from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.statuses import render_status, render_statuses
 from cordee.db.tables import Account, Favourite, Status
 from cordee.queries import statuses as status_queries
+from cordee.queries.accounts import not_blocked
 from cordee.queries.visibility import visible_to
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -124,14 +125,14 @@ async def _who(ctx: Ctx, favourites: bool) -> Response:
             query = (
                 select(Account, Favourite.id)
                 .join(Favourite, Favourite.account_id == Account.id)
-                .where(Favourite.status_id == status.id)
+                .where(Favourite.status_id == status.id, not_blocked(ctx.viewer_id))
             )
             key = Favourite.id
         else:
             query = (
                 select(Account, Status.id)
                 .join(Status, Status.account_id == Account.id)
-                .where(Status.reblog_of_id == status.id, visible_to(ctx.viewer_id))
+                .where(Status.reblog_of_id == status.id, visible_to(ctx.viewer_id), not_blocked(ctx.viewer_id))
             )
             key = Status.id
         rows = page.arrange(list((await session.execute(page.apply(query, key))).all()))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
-from cordee.db.tables import Account, Follow, User
+from cordee.db.tables import Account, Block, Follow, FollowRequest, Mute, User
+from cordee.db.types import utcnow
 from cordee.domain.text import plain_text_bio_html
 
 DEFAULT_AVATAR = "/static/avatar.png"
@@ -93,28 +94,62 @@ async def render_relationships(
             select(Follow).where(Follow.account_id == viewer_id, Follow.target_account_id.in_(ids))
         )
     }
+    requested = {
+        r.target_account_id: r
+        for r in await session.scalars(
+            select(FollowRequest).where(FollowRequest.account_id == viewer_id, FollowRequest.target_account_id.in_(ids))
+        )
+    }
+    requested_by = set(
+        await session.scalars(
+            select(FollowRequest.account_id).where(
+                FollowRequest.target_account_id == viewer_id, FollowRequest.account_id.in_(ids)
+            )
+        )
+    )
     incoming = set(
         await session.scalars(
             select(Follow.account_id).where(Follow.target_account_id == viewer_id, Follow.account_id.in_(ids))
         )
     )
+    blocking = set(
+        await session.scalars(
+            select(Block.target_account_id).where(Block.account_id == viewer_id, Block.target_account_id.in_(ids))
+        )
+    )
+    blocked_by = set(
+        await session.scalars(
+            select(Block.account_id).where(Block.target_account_id == viewer_id, Block.account_id.in_(ids))
+        )
+    )
+    mutes = {
+        m.target_account_id: m
+        for m in await session.scalars(
+            select(Mute).where(
+                Mute.account_id == viewer_id,
+                Mute.target_account_id.in_(ids),
+                or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()),
+            )
+        )
+    }
     result = []
     for target in ids:
-        follow = outgoing.get(target)
+        follow = outgoing.get(target) or requested.get(target)
+        mute = mutes.get(target)
         result.append(
             {
                 "id": str(target),
-                "following": follow is not None,
+                "following": target in outgoing,
                 "showing_reblogs": follow.show_reblogs if follow else False,
                 "notifying": follow.notify if follow else False,
                 "languages": follow.languages.split() if follow and follow.languages else None,
                 "followed_by": target in incoming,
-                "blocking": False,
-                "blocked_by": False,
-                "muting": False,
-                "muting_notifications": False,
-                "requested": False,
-                "requested_by": False,
+                "blocking": target in blocking,
+                "blocked_by": target in blocked_by,
+                "muting": mute is not None,
+                "muting_notifications": bool(mute and mute.hide_notifications),
+                "requested": target in requested,
+                "requested_by": target in requested_by,
                 "domain_blocking": False,
                 "endorsed": False,
                 "note": "",
