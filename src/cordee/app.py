@@ -23,6 +23,7 @@ from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.migrate import upgrade_async
+from cordee.jobs.runner import Runner
 from cordee.web import routes as web_routes
 from cordee.web.render import gettext, render
 
@@ -79,8 +80,11 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "An internal error occurred; it has been logged")
 
 
-def build_app(settings: Settings, *, database: Database | None = None, migrate: bool = True) -> Starlette:
-    """The whole server. ``database`` lets tests inject one; otherwise one is opened from settings."""
+def build_app(
+    settings: Settings, *, database: Database | None = None, migrate: bool = True, run_jobs: bool = True
+) -> Starlette:
+    """The whole server. ``database`` lets tests inject one (and step background work themselves
+    with ``cordee.jobs.runner.run_due``); otherwise one is opened from settings."""
     settings = settings.with_secret()
 
     @asynccontextmanager
@@ -92,9 +96,14 @@ def build_app(settings: Settings, *, database: Database | None = None, migrate: 
                 await upgrade_async(settings.effective_database_url)
             db = Database(settings.effective_database_url)
         app.state.db = db
+        runner = Runner(db, settings) if run_jobs else None
+        if runner is not None:
+            runner.start()
         try:
             yield
         finally:
+            if runner is not None:
+                await runner.stop()
             if database is None:
                 await db.dispose()
 
