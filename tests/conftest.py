@@ -1,17 +1,24 @@
 """Fixtures: a fresh migrated database per test, the app, an HTTP client, and users with tokens.
 
-The schema is migrated once per test session into a template SQLite file (through Alembic, so the
-migrations themselves are tested) and copied for each test: fast and fully isolated.
+Every test that uses the database runs on SQLite *and* on PostgreSQL (the same code, the same
+tests); ``CORDEE_TEST_BACKENDS=sqlite`` narrows that when PostgreSQL is not at hand. The schema is
+migrated once per test session (through Alembic, so the migrations themselves are tested) into a
+template — a SQLite file, a PostgreSQL template database — and copied for each test.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -26,11 +33,50 @@ from cordee.events.types import Event
 BASE_URL = "http://cordee.test"
 
 
+BACKENDS = [b.strip() for b in os.environ.get("CORDEE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+PG_ADMIN_DSN = os.environ.get("CORDEE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+
+
+async def _pg_admin(*statements: str) -> None:
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        for statement in statements:
+            await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
 @pytest.fixture(scope="session")
 def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
     upgrade(f"sqlite+aiosqlite:///{path}")
     return path
+
+
+@pytest.fixture(scope="session")
+def pg_template() -> Iterator[str]:
+    """A migrated PostgreSQL template database for this test process (xdist workers get their own)."""
+    name = f"cordee_tpl_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+
+    def create() -> None:
+        asyncio.run(_pg_admin(f'CREATE DATABASE "{name}"'))
+        upgrade(_pg_url(name))
+
+    # First requested from inside a running event loop (an async fixture): work in a thread.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(create).result()
+    yield name
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')).result()
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
 
 
 @pytest.fixture
@@ -39,12 +85,23 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def db(template_db: Path, tmp_path: Path) -> AsyncIterator[Database]:
-    path = tmp_path / "cordee.sqlite3"
-    shutil.copy(template_db, path)
-    database = Database(f"sqlite+aiosqlite:///{path}")
-    yield database
-    await database.dispose()
+async def db(backend: str, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+    if backend == "sqlite":
+        path = tmp_path / "cordee.sqlite3"
+        shutil.copy(template_db, path)
+        database = Database(f"sqlite+aiosqlite:///{path}")
+        yield database
+        await database.dispose()
+        return
+    template = request.getfixturevalue("pg_template")
+    name = f"cordee_t_{uuid.uuid4().hex[:12]}"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+    database = Database(_pg_url(name))
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.fixture
