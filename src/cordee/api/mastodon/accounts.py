@@ -37,7 +37,7 @@ async def register(ctx: Ctx) -> Response:
     """Sign up through an app token; answers a user token (Mastodon's Token entity)."""
     assert ctx.caller is not None
     p = ctx.params
-    if p.bool("agreement") is False:
+    if not p.bool("agreement"):
         raise ApiError(422, "Validation failed: Agreement must be accepted", details={
             "agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]})
     reg = Registration(
