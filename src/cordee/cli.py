@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+import os
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -73,6 +74,10 @@ def serve(host: str, port: int, workers: int) -> None:
     """Start the server (creates and migrates the database on first run)."""
     import uvicorn
 
+    if not os.environ.get("CORDEE_BASE_URL"):
+        # Without an explicit public URL, the address we listen on is the one people will open.
+        shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        os.environ["CORDEE_BASE_URL"] = f"http://{shown_host}:{port}"
     settings = _settings()
     if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
         raise click.ClickException("--workers > 1 needs PostgreSQL (CORDEE_DATABASE_URL): SQLite has one writer")

@@ -35,11 +35,35 @@ class Settings:
     #: The note length limit (weighted like Mastodon: a URL counts 23, a mention its local part).
     max_characters: int = 140
     characters_reserved_per_url: int = 23
+    #: The largest image upload accepted, in bytes (``CORDEE_IMAGE_SIZE_LIMIT``; 16 MB).
+    image_size_limit: int = 16 * 1024 * 1024
+    #: The most pixels (width × height) an uploaded image may have (``CORDEE_IMAGE_MATRIX_LIMIT``).
+    image_matrix_limit: int = 33_177_600
+    #: Where the server's source code can be had (the AGPL asks for it); defaults to the instance.
+    source_url: str = ""
     instance_title: str = "Cordée"
     instance_description: str = "A Cordée microblogging network."
     contact_email: str = ""
     #: Signs web sessions; generated once and kept in ``<data_dir>/secret_key`` when unset.
     secret_key: str = field(default="", repr=False)
+    #: Redis, for several server processes: empty means events stay in this process and home
+    #: feeds live in the SQL database; set (``redis://host:6379/0``), events go through Redis
+    #: pub/sub and home feeds are Redis sorted sets.
+    redis_url: str = field(default="", repr=False)
+    #: Prefix of every Redis key and channel (several instances can share one Redis).
+    redis_prefix: str = "cordee:"
+    #: Accounts with at least this many followers are not fanned out on write: their notes are
+    #: merged into followers' home timelines when read, so a post costs the same whoever writes it.
+    fanout_follower_threshold: int = 10_000
+    #: How many note ids a home feed keeps (newest first); older pages come from the database.
+    feed_size: int = 800
+    #: A home feed not read for this many days is no longer fed; it is rebuilt when read again.
+    feed_inactive_days: int = 14
+    #: Messages a streaming connection may have waiting; a client that falls this far behind is
+    #: disconnected (it reconnects and fetches what it missed) so it never slows the others.
+    streaming_queue_size: int = 1000
+    #: Seconds between heartbeats on server-sent event streams.
+    streaming_heartbeat_seconds: int = 15
 
     @property
     def domain(self) -> str:
@@ -97,9 +121,21 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         registration_mode=mode,
         allowed_email_domains=domains,
         max_characters=_int(env, "CORDEE_MAX_CHARACTERS", 140),
+        image_size_limit=_int(env, "CORDEE_IMAGE_SIZE_LIMIT", Settings.image_size_limit),
+        image_matrix_limit=_int(env, "CORDEE_IMAGE_MATRIX_LIMIT", Settings.image_matrix_limit),
+        source_url=env.get("CORDEE_SOURCE_URL", ""),
         instance_title=env.get("CORDEE_INSTANCE_TITLE", Settings.instance_title),
         instance_description=env.get("CORDEE_INSTANCE_DESCRIPTION", Settings.instance_description),
         contact_email=env.get("CORDEE_CONTACT_EMAIL", ""),
         secret_key=env.get("CORDEE_SECRET_KEY", ""),
+        redis_url=env.get("CORDEE_REDIS_URL", "").strip(),
+        redis_prefix=env.get("CORDEE_REDIS_PREFIX", Settings.redis_prefix),
+        fanout_follower_threshold=_int(env, "CORDEE_FANOUT_FOLLOWER_THRESHOLD", Settings.fanout_follower_threshold),
+        feed_size=_int(env, "CORDEE_FEED_SIZE", Settings.feed_size, minimum=20),
+        feed_inactive_days=_int(env, "CORDEE_FEED_INACTIVE_DAYS", Settings.feed_inactive_days),
+        streaming_queue_size=_int(env, "CORDEE_STREAMING_QUEUE_SIZE", Settings.streaming_queue_size, minimum=10),
+        streaming_heartbeat_seconds=_int(
+            env, "CORDEE_STREAMING_HEARTBEAT_SECONDS", Settings.streaming_heartbeat_seconds
+        ),
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]

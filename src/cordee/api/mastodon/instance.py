@@ -67,7 +67,7 @@ async def instance_v2(ctx: Ctx) -> Response:
             "domain": s.domain,
             "title": s.instance_title,
             "version": VERSION,
-            "source_url": f"{s.base_url}/about",
+            "source_url": s.source_url or f"{s.base_url}/",
             "description": s.instance_description,
             "usage": {"users": {"active_month": users}},
             "thumbnail": {"url": f"{s.base_url}/static/header.png"},
