@@ -24,6 +24,9 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.migrate import upgrade_async
 from cordee.jobs.runner import Runner
+from cordee.media import storage as media_storage
+from cordee.streaming import endpoints as streaming_endpoints
+from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
 from cordee.web.render import gettext, render
 
@@ -86,6 +89,7 @@ def build_app(
     """The whole server. ``database`` lets tests inject one (and step background work themselves
     with ``cordee.jobs.runner.run_due``); otherwise one is opened from settings."""
     settings = settings.with_secret()
+    realtime = Realtime(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -94,8 +98,9 @@ def build_app(
             if migrate:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
                 await upgrade_async(settings.effective_database_url)
-            db = Database(settings.effective_database_url)
+            db = Database(settings.effective_database_url, bus=realtime.bus)
         app.state.db = db
+        await realtime.start(app, db)
         runner = Runner(db, settings) if run_jobs else None
         if runner is not None:
             runner.start()
@@ -104,6 +109,7 @@ def build_app(
         finally:
             if runner is not None:
                 await runner.stop()
+            await realtime.stop(db)
             if database is None:
                 await db.dispose()
 
@@ -111,6 +117,8 @@ def build_app(
         *mastodon_routes.routes(),
         *web_routes.routes(),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
+        *media_storage.routes(settings),
+        *streaming_endpoints.routes(),
         Route("/api/{rest:path}", mastodon_routes.unsupported, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
     ]
     app = Starlette(
@@ -136,4 +144,5 @@ def build_app(
     app.state.settings = settings
     if database is not None:
         app.state.db = database
+        realtime.attach(app, database)
     return app

@@ -21,6 +21,7 @@ from cordee.config import ConfigError, Settings, load_settings
 from cordee.db.engine import Database
 from cordee.db.migrate import upgrade
 from cordee.db.tables import Account, User
+from cordee.queries.reports import recent_reports
 
 T = TypeVar("T")
 
@@ -81,6 +82,10 @@ def serve(host: str, port: int, workers: int) -> None:
     settings = _settings()
     if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
         raise click.ClickException("--workers > 1 needs PostgreSQL (CORDEE_DATABASE_URL): SQLite has one writer")
+    if workers > 1 and not settings.redis_url:
+        raise click.ClickException(
+            "--workers > 1 needs Redis (CORDEE_REDIS_URL): streams must hear of every worker's changes"
+        )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.effective_database_url)
     click.echo(f"Cordée {__version__} on {settings.effective_database_url.split('///')[-1]}")
@@ -187,6 +192,32 @@ def invite_create(max_uses: int | None) -> None:
     """Create an invitation code."""
     code = _with_db(lambda db, _: account_actions.create_invite(db, max_uses))
     click.echo(code)
+
+
+
+@main.group()
+def report() -> None:
+    """Reports filed by users (POST /api/v1/reports), for moderation."""
+
+
+@report.command("list")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many to show.")
+def report_list(limit: int) -> None:
+    """List the newest reports."""
+
+    async def rows(db: Database, _: Settings) -> list[Any]:
+        async with db.read() as session:
+            return list(await recent_reports(session, limit))
+
+    found = _with_db(rows)
+    if not found:
+        click.echo("No reports.")
+        return
+    for r in found:
+        click.echo(
+            f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  @{r.reporter} reported @{r.target} ({r.category}, "
+            f"{r.status_count} statuses){': ' + r.comment if r.comment else ''}"
+        )
 
 
 if __name__ == "__main__":

@@ -130,10 +130,14 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         secret_key=env.get("CORDEE_SECRET_KEY", ""),
         redis_url=env.get("CORDEE_REDIS_URL", "").strip(),
         redis_prefix=env.get("CORDEE_REDIS_PREFIX", Settings.redis_prefix),
-        fanout_follower_threshold=_int(env, "CORDEE_FANOUT_FOLLOWER_THRESHOLD", Settings.fanout_follower_threshold),
+        fanout_follower_threshold=_int(
+            env, "CORDEE_FANOUT_FOLLOWER_THRESHOLD", Settings.fanout_follower_threshold
+        ),
         feed_size=_int(env, "CORDEE_FEED_SIZE", Settings.feed_size, minimum=20),
         feed_inactive_days=_int(env, "CORDEE_FEED_INACTIVE_DAYS", Settings.feed_inactive_days),
-        streaming_queue_size=_int(env, "CORDEE_STREAMING_QUEUE_SIZE", Settings.streaming_queue_size, minimum=10),
+        streaming_queue_size=_int(
+            env, "CORDEE_STREAMING_QUEUE_SIZE", Settings.streaming_queue_size, minimum=10
+        ),
         streaming_heartbeat_seconds=_int(
             env, "CORDEE_STREAMING_HEARTBEAT_SECONDS", Settings.streaming_heartbeat_seconds
         ),

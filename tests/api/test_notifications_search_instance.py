@@ -67,7 +67,7 @@ async def test_instance_advertises_limits_and_version(client: httpx.AsyncClient)
 
 
 async def test_unsupported_endpoints_say_so(client: httpx.AsyncClient, alice: ApiUser) -> None:
-    r = await client.get("/api/v1/lists", headers=alice.headers)
+    r = await client.get("/api/v1/annual_reports", headers=alice.headers)
     assert r.status_code == 404 and "not supported" in r.json()["error"]
     wrong_method = await client.put("/api/v1/timelines/home", headers=alice.headers)
     assert wrong_method.status_code == 404 and "PUT /api/v1/timelines/home" in wrong_method.json()["error"]

@@ -14,8 +14,10 @@ from tests.clients.conftest import server, unique  # noqa: F401  (shared running
 CHROMIUM = "/usr/bin/chromium"
 
 
-@pytest.fixture(scope="session")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    # Function-scoped on purpose: Playwright's sync API keeps an event loop running on this thread
+    # while it is open, which would break later tests of the same worker that call asyncio.run().
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
         pytest.fail("Debian's chromium is required for browser tests: apt-get install chromium")
     with sync_playwright() as p:

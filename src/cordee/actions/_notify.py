@@ -11,10 +11,17 @@ from cordee.queries.visibility import blocked_between, muted_by
 
 
 async def notify(
-    tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None = None
+    tx: Tx,
+    recipient_id: int,
+    from_account_id: int,
+    type_: str,
+    status_id: int | None = None,
+    *,
+    include_self: bool = False,
 ) -> Notification | None:
-    """Notify a local account, unless it would be notified of its own doing."""
-    if recipient_id == from_account_id:
+    """Notify a local account, unless it would be notified of its own doing (``include_self``
+    allows that, for news about one's own things, such as the end of one's poll)."""
+    if recipient_id == from_account_id and not include_self:
         return None
     domain = await tx.session.scalar(select(Account.domain).where(Account.id == recipient_id))
     if domain is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
@@ -9,7 +10,10 @@ from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
 from cordee.actions._notify import notify, withdraw
+from cordee.actions.conversations import record_direct_status
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
+from cordee.actions.media import attach_media, check_media_ids, claim_media
+from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
@@ -27,6 +31,9 @@ class NewStatus:
     spoiler_text: str = ""
     sensitive: bool = False
     language: str | None = None
+    #: Unattached media of the author's, in display order (a note with media may have no text).
+    media_ids: tuple[int, ...] = ()
+    poll: NewPoll | None = None
 
 
 def profile_url(settings: Settings, username: str) -> str:
@@ -52,7 +59,22 @@ async def _resolve_mentions(tx: Tx, settings: Settings, entities: list[Entity]) 
     return {a.username_key: a for a in rows}
 
 
-async def _tag_ids(tx: Tx, names: list[str]) -> list[int]:
+async def compose_content(
+    tx: Tx, settings: Settings, text: str, entities: list[Entity]
+) -> tuple[str, dict[str, Account]]:
+    """A note's HTML, linking the local accounts it mentions and its tags; and those accounts."""
+    mentioned = await _resolve_mentions(tx, settings, entities)
+
+    def mention_url(e: Entity) -> str | None:
+        account = mentioned.get(e.username.lower())
+        local = e.domain is None or e.domain.lower() == settings.domain.lower()
+        return profile_url(settings, account.username) if account is not None and local else None
+
+    return render_html(text, entities, mention_url, lambda name: tag_url(settings, name)), mentioned
+
+
+async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
+    """The ids of the tags named (as written in a note), created when new."""
     ids: list[int] = []
     for display in dict.fromkeys(names):
         key = normalize_tag(display)
@@ -82,6 +104,26 @@ def _counts_for_author(visibility: str) -> bool:
     return visibility != "direct"  # Mastodon leaves direct messages out of statuses_count
 
 
+def check_text(
+    settings: Settings, text: str, spoiler_text: str, language: str | None, *, blank_ok: bool = False
+) -> list[Entity]:
+    """The rules a note's (stripped) text follows, when posted, scheduled or edited; returns its
+    entities. ``blank_ok``: the note shows something else (media, a poll), its text may be empty."""
+    if not text and not blank_ok:
+        raise ValidationFailed("Validation failed: Text can't be blank")
+    entities = extract_entities(text)
+    url_weight = settings.characters_reserved_per_url
+    length = weighted_length(text, url_weight, entities) + weighted_length(spoiler_text, url_weight)
+    if length > settings.max_characters:
+        raise ValidationFailed(
+            f"Validation failed: Text character limit of {settings.max_characters} exceeded "
+            f"(this note counts {length})"
+        )
+    if language is not None and not (2 <= len(language) <= 10):
+        raise ValidationFailed("Validation failed: Language is not a valid ISO 639 code")
+    return entities
+
+
 async def post_status(
     db: Database,
     settings: Settings,
@@ -90,25 +132,22 @@ async def post_status(
     *,
     application_id: int | None = None,
     idempotency_key: str | None = None,
+    also: Callable[[Tx], Awaitable[None]] | None = None,
 ) -> int:
-    """Publish a note; returns its id. A retry with the same ``idempotency_key`` returns the first id."""
+    """Publish a note; returns its id. A retry with the same ``idempotency_key`` returns the first id.
+
+    ``also`` runs first in the same transaction (publishing a scheduled note claims its row there):
+    if it raises, nothing is posted."""
     text = new.text.strip()
     if new.visibility not in VISIBILITIES:
         raise ValidationFailed(f"Validation failed: Visibility must be one of {', '.join(VISIBILITIES)}")
-    if not text:
-        raise ValidationFailed("Validation failed: Text can't be blank")
-    entities = extract_entities(text)
-    url_weight = settings.characters_reserved_per_url
-    length = weighted_length(text, url_weight, entities) + weighted_length(new.spoiler_text, url_weight)
-    if length > settings.max_characters:
-        raise ValidationFailed(
-            f"Validation failed: Text character limit of {settings.max_characters} exceeded "
-            f"(this note counts {length})"
-        )
-    if new.language is not None and not (2 <= len(new.language) <= 10):
-        raise ValidationFailed("Validation failed: Language is not a valid ISO 639 code")
+    media_ids = check_media_ids(new.media_ids, with_poll=new.poll is not None)
+    poll = check_poll(new.poll) if new.poll is not None else None
+    entities = check_text(settings, text, new.spoiler_text, new.language, blank_ok=bool(media_ids))
 
     async with db.write() as tx:
+        if also is not None:
+            await also(tx)
         if idempotency_key:
             existing = await tx.session.scalar(
                 select(IdempotencyKey.status_id).where(
@@ -129,17 +168,9 @@ async def post_status(
             )
             if reply_to is None:
                 raise NotFound("The status you are replying to was not found")
+        media = await claim_media(tx, author_id, media_ids)
 
-        mentioned = await _resolve_mentions(tx, settings, entities)
-        content = render_html(
-            text,
-            entities,
-            lambda e: profile_url(settings, mentioned[e.username.lower()].username)
-            if e.username.lower() in mentioned
-            and (e.domain is None or e.domain.lower() == settings.domain.lower())
-            else None,
-            lambda name: tag_url(settings, name),
-        )
+        content, mentioned = await compose_content(tx, settings, text, entities)
         status = Status(
             account_id=author_id,
             text=text,
@@ -154,11 +185,14 @@ async def post_status(
         )
         tx.session.add(status)
         await tx.session.flush()
+        await attach_media(tx, status.id, media)
+        if poll is not None:
+            await create_poll(tx, status.id, author_id, poll)
 
         mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
         tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
         tag_names = [e.value for e in entities if e.kind == "hashtag"]
-        tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await _tag_ids(tx, tag_names))
+        tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
         if idempotency_key:
             tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
         if _counts_for_author(status.visibility):
@@ -170,6 +204,7 @@ async def post_status(
         await tx.session.flush()
         for account_id in mentioned_ids:
             await notify(tx, account_id, author_id, "mention", status.id)
+        await record_direct_status(tx, status, mentioned_ids)
         tx.emit(
             StatusCreated(
                 status_id=status.id,

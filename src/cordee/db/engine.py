@@ -7,7 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -16,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
+
+log = logging.getLogger(__name__)
 
 
 class Tx:
@@ -56,6 +59,12 @@ class Database:
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        #: Run inside each write transaction, just before it commits, with its events: work that
+        #: must commit (or fail) with the change, e.g. the SQL home-feed fan-out.
+        self.before_commit: list[Callable[[Tx], Awaitable[None]]] = []
+        #: Run in the writing process once the transaction committed, before the events are
+        #: published: work to do exactly once per change, e.g. the Redis home-feed fan-out.
+        self.after_commit: list[Callable[[Sequence[Event]], Awaitable[None]]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,10 +83,18 @@ class Database:
             async with self.sessions() as session, session.begin():
                 tx = Tx(session)
                 yield tx
+                for hook in self.before_commit:
+                    await hook(tx)
         finally:
             if self._write_lock is not None:
                 self._write_lock.release()
         # Reached only when the transaction committed: publish after commit, never before.
+        if tx.events:
+            for after in self.after_commit:
+                try:
+                    await after(tx.events)
+                except Exception:  # the change is committed: a failing consumer must not undo the answer
+                    log.exception("after-commit hook %r failed", after)
         await self.bus.publish(tx.events)
 
     async def dispose(self) -> None:

@@ -303,3 +303,35 @@ class AccountDomainBlock(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
     domain: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = _created()
+
+
+class HomeFeed(Base):
+    """A home feed kept in the SQL feed store: when it was (re)built and last read. No row, or a
+    row not read for ``feed_inactive_days``, means the feed must be rebuilt before it is read;
+    fan-out only writes to the feeds listed here (and still read)."""
+
+    __tablename__ = "home_feeds"
+    __table_args__ = (Index("ix_home_feeds_read_at", "read_at"),)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class HomeFeedEntry(Base):
+    """One note id in one account's home feed (the newest ``feed_size`` are kept). ``author_id``
+    lets unfollow, block and mute take an author's notes out without reading the statuses."""
+
+    __tablename__ = "home_feed_entries"
+    __table_args__ = (Index("ix_home_feed_entries_status", "status_id"),)
+    account_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("accounts.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    status_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
+    )
+    author_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+# Tables of other areas, in their own modules; imported here so that the metadata knows them all.
+from cordee.db import tables_curation, tables_media, tables_personal, tables_polls  # noqa: E402, F401

@@ -77,3 +77,26 @@ class MuteChanged(Event):
     target_account_id: int
     muting: bool
     kind = "mute.changed"
+
+
+@dataclass(frozen=True)
+class FiltersChanged(Event):
+    """One of the account's filters was created, changed or deleted (streamed as ``filters_changed``)."""
+
+    account_id: int
+    kind = "filters.changed"
+
+
+@dataclass(frozen=True)
+class StatusUpdated(Event):
+    """A note was edited by its author (streamed as ``status.update``); the routing facts are those
+    of the note after the edit, ``mentioned_account_ids`` included."""
+
+    status_id: int
+    account_id: int
+    visibility: str
+    local: bool
+    in_reply_to_id: int | None
+    mentioned_account_ids: tuple[int, ...]
+    tags: tuple[str, ...]
+    kind = "status.updated"

@@ -50,7 +50,11 @@ def _load_task_modules() -> None:
 
 
 #: Modules that define ``@periodic`` tasks (add yours here).
-TASK_MODULES: list[str] = []
+TASK_MODULES: list[str] = [
+    "cordee.jobs.media_and_polls",
+    "cordee.jobs.scheduled_statuses",
+    "cordee.feeds.sql",
+]
 
 
 async def run_due(db: Database, settings: Settings) -> dict[str, int]:

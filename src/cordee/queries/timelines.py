@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Exists, Select, exists, or_, select
@@ -9,6 +10,8 @@ from sqlalchemy.orm import aliased
 
 from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
 from cordee.domain.text import normalize_tag
+from cordee.queries.lists import excluded_from_home
+from cordee.queries.tags import followed_tags_in_home
 from cordee.queries.visibility import shown_in_timelines, visible_to
 
 
@@ -21,7 +24,12 @@ def home_query(viewer_id: int) -> Select[Status]:
     followed = select(Follow.target_account_id).where(Follow.account_id == viewer_id)
     showing_reblogs = followed.where(Follow.show_reblogs.is_(True))
     return select(Status).where(
-        or_(Status.account_id == viewer_id, Status.account_id.in_(followed)),
+        or_(
+            Status.account_id == viewer_id,
+            Status.account_id.in_(followed),
+            followed_tags_in_home(viewer_id),  # public notes with a hashtag the viewer follows
+        ),
+        ~excluded_from_home(viewer_id),  # members of exclusive lists are read in their list
         or_(
             Status.reblog_of_id.is_(None),
             Status.account_id == viewer_id,
@@ -36,6 +44,18 @@ def home_query(viewer_id: int) -> Select[Status]:
         visible_to(viewer_id),
         shown_in_timelines(viewer_id),
     )
+
+
+def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_threshold: int) -> Select[Status]:
+    """The home timeline read from a feed: the feed's candidate ids, plus the notes of followed
+    accounts with ``big_account_threshold`` followers or more (not fanned out on write, merged here),
+    under exactly the rules of ``home_query``."""
+    big_followed = (
+        select(Follow.target_account_id)
+        .join(Account, Account.id == Follow.target_account_id)
+        .where(Follow.account_id == viewer_id, Account.followers_count >= big_account_threshold)
+    )
+    return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), Status.account_id.in_(big_followed)))
 
 
 def public_query(viewer_id: int | None, *, local: bool = False, remote: bool = False) -> Select[Status]:

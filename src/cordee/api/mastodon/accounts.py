@@ -9,9 +9,11 @@ from starlette.routing import Route
 from cordee.actions import follows
 from cordee.actions.accounts import ProfileChanges, Registration, create_local_account, update_profile
 from cordee.actions.oauth import issue_user_token
+from cordee.actions.preferences import check_preferences, update_preferences
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.preferences import source_changes
 from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.serializers.accounts import (
     render_account,
@@ -19,8 +21,9 @@ from cordee.api.mastodon.serializers.accounts import (
     render_relationships,
 )
 from cordee.api.mastodon.serializers.statuses import render_statuses
-from cordee.db.tables import Account, Status
+from cordee.db.tables import Account, Follow, Status
 from cordee.queries import accounts as account_queries
+from cordee.queries.personal import pinned_query, preferences_of
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 
 
@@ -64,8 +67,9 @@ async def _credentials(ctx: Ctx) -> Response:
     assert ctx.caller is not None and ctx.caller.user is not None
     async with ctx.db.read() as session:
         account = await account_queries.account_by_id(session, ctx.account_id)
+        prefs = await preferences_of(session, ctx.account_id)
     assert account is not None
-    return json_response(render_credential_account(ctx.settings, account, ctx.caller.user))
+    return json_response(render_credential_account(ctx.settings, account, ctx.caller.user, prefs))
 
 
 @endpoint(scope="read:accounts", auth="required")
@@ -86,7 +90,10 @@ async def update_credentials(ctx: Ctx) -> Response:
         bot=p.bool("bot"),
         discoverable=p.bool("discoverable"),
     )
+    posting = source_changes(p)  # source[privacy], source[sensitive], source[language]
+    check_preferences(posting)  # before any write: bad input changes nothing
     await update_profile(ctx.db, ctx.account_id, changes)
+    await update_preferences(ctx.db, ctx.account_id, posting)
     return await _credentials(ctx)
 
 
@@ -118,8 +125,8 @@ async def statuses(ctx: Ctx) -> Response:
     account = await _account_or_404(ctx, ctx.path_id())
     p = ctx.params
     page = Page.from_params(p)
-    if p.bool("pinned") or p.bool("only_media"):
-        # Neither pins nor media exist yet: the truthful answer is the empty list.
+    if p.bool("only_media"):
+        # Media are not listed per account yet: the truthful answer is the empty list.
         return json_response([])
     filters = AccountStatusFilter(
         exclude_replies=bool(p.bool("exclude_replies")),
@@ -127,9 +134,14 @@ async def statuses(ctx: Ctx) -> Response:
         tagged=p.str("tagged"),
     )
     async with ctx.db.read() as session:
-        query = page.apply(account_statuses_query(ctx.viewer_id, account.id, filters), Status.id)
+        base = (
+            pinned_query(ctx.viewer_id, account.id)
+            if p.bool("pinned")
+            else account_statuses_query(ctx.viewer_id, account.id, filters)
+        )
+        query = page.apply(base, Status.id)
         rows = page.arrange(list(await session.scalars(query)))
-        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows)
+        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows, filter_context="account")
     return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
 
 
@@ -142,7 +154,8 @@ async def _follow_list(ctx: Ctx, followers: bool) -> Response:
         else account_queries.following_query(account.id, ctx.viewer_id)
     )
     async with ctx.db.read() as session:
-        rows = page.arrange(list((await session.execute(page.apply(base, base.selected_columns[1]))).all()))
+        # Paged by the follow's id (the Account entity is not one column: selected_columns[1] is not it).
+        rows = page.arrange(list((await session.execute(page.apply(base, Follow.id))).all()))
     keys = [follow_id for _, follow_id in rows]
     return json_response(
         [render_account(ctx.settings, a) for a, _ in rows],

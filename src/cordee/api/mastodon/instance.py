@@ -9,29 +9,36 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee import MASTODON_API_VERSION, __version__
+from cordee.actions import media, polls
+from cordee.actions.tags import MAX_FEATURED_TAGS
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.config import Settings
 from cordee.db.tables import Account, Status, User
+from cordee.media.images import SUPPORTED_MIME_TYPES
 
 VERSION = f"{MASTODON_API_VERSION} (compatible; Cordée {__version__})"
 API_VERSIONS = {"mastodon": 6}
-# Neither media nor polls exist yet: every limit is zero, in both instance versions (clients read
-# these keys from either, and Mastodon's v1 entity has all of them).
-MEDIA_CONFIG: dict[str, Any] = {
-    "supported_mime_types": [],
-    "image_size_limit": 0,
-    "image_matrix_limit": 0,
-    "video_size_limit": 0,
-    "video_frame_rate_limit": 0,
-    "video_matrix_limit": 0,
-}
+# Media and poll limits, in both instance versions (clients read these keys from either, and
+# Mastodon's v1 entity has all of them). Images only: the video limits are zero.
 POLLS_CONFIG: dict[str, Any] = {
-    "max_options": 0,
-    "max_characters_per_option": 0,
-    "min_expiration": 0,
-    "max_expiration": 0,
+    "max_options": polls.MAX_OPTIONS,
+    "max_characters_per_option": polls.MAX_CHARACTERS_PER_OPTION,
+    "min_expiration": polls.MIN_EXPIRATION,
+    "max_expiration": polls.MAX_EXPIRATION,
 }
+
+
+def _media_config(settings: Settings) -> dict[str, Any]:
+    return {
+        "supported_mime_types": SUPPORTED_MIME_TYPES,
+        "description_limit": media.MAX_DESCRIPTION,
+        "image_size_limit": settings.image_size_limit,
+        "image_matrix_limit": settings.image_matrix_limit,
+        "video_size_limit": 0,
+        "video_frame_rate_limit": 0,
+        "video_matrix_limit": 0,
+    }
 
 
 def _streaming_url(settings: Settings) -> str:
@@ -41,7 +48,7 @@ def _streaming_url(settings: Settings) -> str:
 def _statuses_config(settings: Settings) -> dict[str, Any]:
     return {
         "max_characters": settings.max_characters,
-        "max_media_attachments": 0,
+        "max_media_attachments": media.MAX_ATTACHMENTS,
         "characters_reserved_per_url": settings.characters_reserved_per_url,
     }
 
@@ -76,9 +83,9 @@ async def instance_v2(ctx: Ctx) -> Response:
             "configuration": {
                 "urls": {"streaming": _streaming_url(s), "status": None},
                 "vapid": {"public_key": ""},
-                "accounts": {"max_featured_tags": 0, "max_pinned_statuses": 0},
+                "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 0},
                 "statuses": _statuses_config(s),
-                "media_attachments": MEDIA_CONFIG,
+                "media_attachments": _media_config(s),
                 "polls": POLLS_CONFIG,
                 "translation": {"enabled": False},
             },
@@ -117,9 +124,9 @@ async def instance_v1(ctx: Ctx) -> Response:
             "approval_required": s.registration_mode == "approval",
             "invites_enabled": s.registration_mode == "invite",
             "configuration": {
-                "accounts": {"max_featured_tags": 0},
+                "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
                 "statuses": _statuses_config(s),
-                "media_attachments": MEDIA_CONFIG,
+                "media_attachments": _media_config(s),
                 "polls": POLLS_CONFIG,
             },
             "contact_account": await _contact_account(ctx),

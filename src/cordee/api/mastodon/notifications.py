@@ -42,7 +42,7 @@ async def index(ctx: Ctx) -> Response:
         query = query.where(Notification.from_account_id == parse_id(account_id))
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, Notification.id))))
-        body = await render_notifications(session, ctx.settings, ctx.account_id, rows)
+        body = await render_notifications(session, ctx.settings, ctx.account_id, rows, "notifications")
     return json_response(body, headers=paged_headers(ctx.request, [n.id for n in rows], page, ctx.settings.base_url))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import re
 from typing import Any
 
 from starlette.datastructures import UploadFile
@@ -46,6 +47,10 @@ class Params:
                                 add(key, item)
                         else:
                             add(key, value)
+                        if isinstance(value, dict):  # {"poll": {"options": […]}} is also poll[options]
+                            for sub, item in value.items():
+                                for one in item if isinstance(item, list) else [item]:
+                                    add(f"{key}[{sub}]", one)
             elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
                 try:
                     form = await request.form()
@@ -115,6 +120,27 @@ class Params:
 
     def list(self, name: builtins.str) -> builtins.list[builtins.str]:
         return [str(v) for v in self._values.get(name, []) if not isinstance(v, UploadFile)]
+
+    def records(self, name: builtins.str) -> builtins.list[dict[builtins.str, Any]]:
+        """An array of objects, the Rails way: JSON ``name: [{…}]`` or ``{"0": {…}}``, or form fields
+        ``name[0][field]=…`` or ``name[][field]=…`` (the n-th value of each field makes the n-th object)."""
+        found: builtins.list[dict[builtins.str, Any]] = []
+        for value in self._values.get(name, []):
+            if isinstance(value, dict):
+                nested = [v for v in value.values() if isinstance(v, dict)]
+                found.extend(nested if nested and len(nested) == len(value) else [value])
+        indexed: dict[tuple[builtins.int, builtins.str], dict[builtins.str, Any]] = {}
+        pattern = re.compile(re.escape(name) + r"\[(\d*)\]\[(\w+)\]")
+        for key, items in self._values.items():
+            if (m := pattern.fullmatch(key)) is None:
+                continue
+            index, field = m.groups()
+            if index:
+                indexed.setdefault((int(index), ""), {})[field] = items[-1]
+            else:
+                for position, item in enumerate(items):
+                    indexed.setdefault((position, "[]"), {})[field] = item
+        return found + [indexed[k] for k in sorted(indexed)]
 
 
 def parse_id(value: str, what: str = "id") -> int:

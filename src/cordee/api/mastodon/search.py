@@ -8,7 +8,8 @@ from starlette.routing import Route
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.statuses import render_statuses, tag_entity
+from cordee.api.mastodon.serializers.statuses import render_statuses
+from cordee.api.mastodon.serializers.tags import render_tags
 from cordee.queries import accounts as account_queries
 from cordee.queries import search as search_queries
 
@@ -38,12 +39,7 @@ async def search(ctx: Ctx) -> Response:
             result["accounts"] = [render_account(ctx.settings, a) for a in accounts]
         if kind in (None, "hashtags"):
             tags = await search_queries.search_tags(session, q, limit=limit, offset=offset)
-            # Mastodon's Tag entity; nobody follows or features a tag yet (those are later features).
-            viewer = {"following": False, "featuring": False} if ctx.viewer_id is not None else {}
-            result["hashtags"] = [
-                {"id": str(t.id), **tag_entity(ctx.settings, t.display_name), "history": [], **viewer}
-                for t in tags
-            ]
+            result["hashtags"] = list(await render_tags(session, ctx.settings, ctx.viewer_id, tags))
         if kind in (None, "statuses"):
             statuses = await search_queries.search_statuses(
                 session, ctx.viewer_id, q, limit=limit, offset=offset,

@@ -8,14 +8,18 @@ from starlette.routing import Route
 
 from cordee.actions import interactions
 from cordee.actions import statuses as status_actions
+from cordee.api.mastodon import scheduled_statuses
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.media import media_ids_from_params
 from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.polls import poll_from_params
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.statuses import render_status, render_statuses
 from cordee.db.tables import Account, Favourite, Status
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
+from cordee.queries.personal import preferences_of
 from cordee.queries.visibility import visible_to
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -32,21 +36,27 @@ async def _render_one(ctx: Ctx, status_id: int, **kw: bool) -> Response:
 @endpoint(scope="write:statuses", auth="required")
 async def create(ctx: Ctx) -> Response:
     p = ctx.params
-    for unsupported in ("media_ids", "poll", "poll[options]", "scheduled_at", "quoted_status_id"):
+    for unsupported in ("quoted_status_id",):
         if p.raw(unsupported) not in (None, ""):
             raise ApiError(422, f"Validation failed: {unsupported} is not supported by this server yet")
     key = ctx.request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
         raise ApiError(422, "Validation failed: Idempotency-Key must have 1 to 200 characters")
-    visibility = p.str("visibility") or "public"
+    async with ctx.db.read() as session:  # what the author set as defaults (update_credentials)
+        defaults = await preferences_of(session, ctx.account_id)
+    visibility = p.str("visibility") or defaults.default_visibility
     new = status_actions.NewStatus(
         text=p.str("status", "", max_length=100_000) or "",
         visibility=visibility,
         in_reply_to_id=p.id("in_reply_to_id"),
         spoiler_text=p.str("spoiler_text", "", max_length=100_000) or "",
-        sensitive=bool(p.bool("sensitive", False)),
-        language=p.str("language") or None,
+        sensitive=bool(p.bool("sensitive", defaults.default_sensitive)),
+        language=p.str("language") or defaults.default_language,
+        media_ids=media_ids_from_params(p),
+        poll=poll_from_params(p),
     )
+    if scheduled_at := p.str("scheduled_at"):
+        return await scheduled_statuses.schedule(ctx, new, scheduled_at, key)
     assert ctx.caller is not None
     status_id = await status_actions.post_status(
         ctx.db, ctx.settings, ctx.account_id, new, application_id=ctx.caller.application.id, idempotency_key=key
@@ -90,8 +100,14 @@ async def context(ctx: Ctx) -> Response:
             raise ApiError(404, "Record not found")
         before = await status_queries.ancestors(session, ctx.viewer_id, status)
         after = await status_queries.descendants(session, ctx.viewer_id, status)
-        rendered = await render_statuses(session, ctx.settings, ctx.viewer_id, [*before, *after])
-    return json_response({"ancestors": rendered[: len(before)], "descendants": rendered[len(before) :]})
+        rendered = await render_statuses(
+            session, ctx.settings, ctx.viewer_id, [*before, *after], filter_context="thread"
+        )
+    earlier = {str(s.id) for s in before}  # filters may have hidden some of either side
+    return json_response({
+        "ancestors": [r for r in rendered if r["id"] in earlier],
+        "descendants": [r for r in rendered if r["id"] not in earlier],
+    })
 
 
 @endpoint(scope="write:favourites", auth="required")

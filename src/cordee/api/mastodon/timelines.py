@@ -12,14 +12,15 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.db.tables import Status
+from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 
 
-async def _page_of(ctx: Ctx, query: Select[Any]) -> Response:
+async def _page_of(ctx: Ctx, query: Select[Any], context: str) -> Response:
     page = Page.from_params(ctx.params)
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, Status.id))))
-        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows)
+        body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows, filter_context=context)
     return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
 
 
@@ -29,7 +30,14 @@ def _only_media(ctx: Ctx) -> bool:
 
 @endpoint(scope="read:statuses", auth="required")
 async def home(ctx: Ctx) -> Response:
-    return await _page_of(ctx, tl.home_query(ctx.account_id))
+    timeline: HomeTimeline | None = getattr(ctx.request.app.state, "home", None)
+    if timeline is None:  # an app built without feeds: the same timeline, straight from the database
+        return await _page_of(ctx, tl.home_query(ctx.account_id), "home")
+    page = Page.from_params(ctx.params)
+    lower = [b for b in (page.since_id, page.min_id) if b is not None]
+    ids = await timeline.candidate_ids(ctx.account_id, below=page.max_id, above=max(lower) if lower else None)
+    query = tl.home_feed_query(ctx.account_id, ids, ctx.settings.fanout_follower_threshold)
+    return await _page_of(ctx, query, "home")
 
 
 @endpoint(scope="read:statuses", auth="optional")
@@ -38,7 +46,7 @@ async def public(ctx: Ctx) -> Response:
     query = tl.public_query(ctx.viewer_id, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
     if _only_media(ctx):
         query = query.where(Status.id.is_(None))  # no note carries media yet: none qualifies
-    return await _page_of(ctx, query)
+    return await _page_of(ctx, query, "public")
 
 
 @endpoint(scope="read:statuses", auth="optional")
@@ -53,7 +61,7 @@ async def tag(ctx: Ctx) -> Response:
     query = tl.tag_query(ctx.viewer_id, tags, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
     if _only_media(ctx):
         query = query.where(Status.id.is_(None))
-    return await _page_of(ctx, query)
+    return await _page_of(ctx, query, "public")
 
 
 routes = [

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
 from cordee.db.tables import Account, Block, Follow, FollowRequest, Mute, User
+from cordee.db.tables_personal import Preferences
 from cordee.db.types import utcnow
 from cordee.domain.text import plain_text_bio_html
 
@@ -58,12 +59,14 @@ def render_account(settings: Settings, account: Account) -> dict[str, Any]:
     }
 
 
-def render_credential_account(settings: Settings, account: Account, user: User) -> dict[str, Any]:
+def render_credential_account(
+    settings: Settings, account: Account, user: User, prefs: Preferences | None = None
+) -> dict[str, Any]:
     entity = render_account(settings, account)
     entity["source"] = {
-        "privacy": "public",
-        "sensitive": False,
-        "language": user.locale,
+        "privacy": prefs.default_visibility if prefs else "public",
+        "sensitive": prefs.default_sensitive if prefs else False,
+        "language": (prefs.default_language if prefs else None) or user.locale,
         "note": account.note,
         "fields": [],
         "follow_requests_count": 0,

@@ -17,12 +17,20 @@ from cordee.db.tables import Notification, Status
 
 
 async def render_notifications(
-    session: AsyncSession, settings: Settings, viewer_id: int, notifications: Sequence[Notification]
+    session: AsyncSession,
+    settings: Settings,
+    viewer_id: int,
+    notifications: Sequence[Notification],
+    filter_context: str | None = None,
 ) -> list[dict[str, Any]]:
+    """With ``filter_context``, notifications whose status a ``hide`` filter removes are left out."""
     accounts = await load_accounts(session, [n.from_account_id for n in notifications])
     status_ids = {n.status_id for n in notifications if n.status_id is not None}
     statuses = list(await session.scalars(select(Status).where(Status.id.in_(status_ids)))) if status_ids else []
-    rendered = dict(zip((s.id for s in statuses), await render_statuses(session, settings, viewer_id, statuses)))
+    rendered = {
+        int(r["id"]): r
+        for r in await render_statuses(session, settings, viewer_id, statuses, filter_context=filter_context)
+    }
     return [
         {
             "id": str(n.id),
@@ -33,4 +41,5 @@ async def render_notifications(
             **({"status": rendered[n.status_id]} if n.status_id in rendered else {}),
         }
         for n in notifications
+        if n.status_id is None or n.status_id in rendered
     ]

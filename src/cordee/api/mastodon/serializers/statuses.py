@@ -11,7 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.accounts import acct, render_account
 from cordee.queries.accounts import load_many as load_accounts
+from cordee.queries.personal import bookmarked_and_pinned
 from cordee.api.mastodon.serializers.common import iso
+from cordee.api.mastodon.serializers.filters import apply_filters
+from cordee.api.mastodon.serializers.media import media_by_status
+from cordee.api.mastodon.serializers.polls import polls_by_status
 from cordee.config import Settings
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
 
@@ -35,7 +39,13 @@ async def render_statuses(
     statuses: Sequence[Status],
     *,
     with_source_text: bool = False,
+    filter_context: str | None = None,
 ) -> list[dict[str, Any]]:
+    """Status entities for ``viewer_id``. With ``filter_context`` (home, notifications, public,
+    thread, account), the viewer's filters apply: ``hide`` leaves notes out, others fill ``filtered``."""
+    filtered: dict[int, list[dict[str, Any]]] = {}
+    if filter_context is not None and viewer_id is not None:
+        statuses, filtered = await apply_filters(session, viewer_id, statuses, filter_context)
     if not statuses:
         return []
     original_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None}
@@ -64,10 +74,15 @@ async def render_statuses(
     apps = {
         a.id: a for a in await session.scalars(select(Application).where(Application.id.in_(app_ids)))
     } if app_ids else {}
+    media = await media_by_status(session, settings, ids)
+    polls = await polls_by_status(session, viewer_id, ids)
 
     favourited: set[int] = set()
     reblogged: set[int] = set()
+    bookmarked: set[int] = set()
+    pinned: set[int] = set()
     if viewer_id is not None:
+        bookmarked, pinned = await bookmarked_and_pinned(session, viewer_id, ids)
         favourited = set(
             await session.scalars(
                 select(Favourite.status_id).where(Favourite.account_id == viewer_id, Favourite.status_id.in_(ids))
@@ -93,7 +108,7 @@ async def render_statuses(
             "visibility": status.visibility,
             "sensitive": status.sensitive,
             "spoiler_text": status.spoiler_text,
-            "media_attachments": [],
+            "media_attachments": media.get(status.id, []),
             "application": {"name": app.name, "website": app.website}
             if app is not None and status.account_id == viewer_id
             else None,
@@ -117,21 +132,21 @@ async def render_statuses(
             if status.in_reply_to_account_id
             else None,
             "reblog": reblog,
-            "poll": None,
+            "poll": polls.get(status.id),
             "card": None,
             "language": status.language,
             "text": status.text if with_source_text else None,
-            "filtered": [],
+            "filtered": filtered.get(status.id, []),
         }
         if viewer_id is not None:
             entity.update(
                 favourited=status.id in favourited,
                 reblogged=status.id in reblogged,
                 muted=False,
-                bookmarked=False,
+                bookmarked=status.id in bookmarked,
             )
             if status.account_id == viewer_id and status.reblog_of_id is None:
-                entity["pinned"] = False
+                entity["pinned"] = status.id in pinned
         return entity
 
     rendered = []

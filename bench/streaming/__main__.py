@@ -1,0 +1,706 @@
+"""Streaming benchmark: post → stream delivery latency, events/s, memory, and the 100K-follower post.
+
+    .venv/bin/python -m bench.streaming --streams 1000 --posters 20 --posts 200
+
+One command: it seeds a fresh database (temporary directory; ``--postgres`` / ``--redis`` use the
+local services with a database and key prefix of their own, removed afterwards), starts
+``cordee serve`` on 127.0.0.1, opens ``--streams`` user streams from ``--clients`` client
+processes, posts through the HTTP API and times every delivered frame. Then it does the same
+against a bare Starlette/uvicorn broadcast server (``bench.streaming.baseline``) with the same
+clients, graph and payload, and prints both with their ratios. See bench/README.md.
+
+Phases, for each server:
+
+1. connect every stream (user stream, subscribed by a ``subscribe`` message), then warm up;
+2. *steady*: ``--posts`` notes at ``--rate`` notes/s (open loop, round-robin over the posters);
+3. *burst*: ``--burst-posts`` notes as fast as the posters can (one closed loop per poster);
+4. *big*: ``--big-posts`` times, a note by ``small`` (10 followers) then one by ``big``
+   (``--big-followers`` followers, all N listeners among them): write time, and time until every
+   open follower stream has it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import os
+import platform
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+from bench.streaming.procs import (
+    ROOT,
+    ClientProcess,
+    Server,
+    baseline_server,
+    cordee_server,
+    cpu_seconds,
+    free_port,
+    raise_fd_limit,
+    rss_mb,
+)
+from bench.streaming.seed import Graph, Member, build_graph, insert_graph, seed_redis_feeds
+
+PG_ADMIN_DSN = os.environ.get("CORDEE_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("CORDEE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+POLL_SECONDS = 0.05
+MAX_IN_FLIGHT = 200  # steady phase: posts waiting for an answer before the schedule waits too
+
+
+# -- measuring --------------------------------------------------------------------------------------
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Nearest-rank percentile of sorted ``values`` (NaN when empty)."""
+    if not values:
+        return float("nan")
+    rank = max(1, min(len(values), int(-(-q * len(values) // 100))))
+    return values[rank - 1]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    values = sorted(values)
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "max": values[-1] if values else float("nan"),
+    }
+
+
+@dataclass
+class Run:
+    """One server under test, its client processes and posting client."""
+
+    server: Server
+    graph: Graph
+    args: argparse.Namespace
+    clients: list[ClientProcess] = field(default_factory=list)
+    connected: set[int] = field(default_factory=set)  # listener account ids with an open stream
+    http: httpx.AsyncClient | None = None
+    results: dict[str, Any] = field(default_factory=dict)
+    template: dict[str, Any] | None = None
+    errors: list[str] = field(default_factory=list)
+
+    def expected(self, author: Member) -> int:
+        return sum(1 for a in author.followers if a in self.connected)
+
+    async def post(self, author: Member, tag: str) -> tuple[float, float]:
+        """Post one note; returns (send time, write time in ms)."""
+        assert self.http is not None and author.token is not None
+        sent = time.monotonic()
+        response = await self.http.post(
+            "/api/v1/statuses",
+            json={"status": f"bench k={tag} t={sent:.6f}", "visibility": "public"},
+            headers={"Authorization": f"Bearer {author.token}"},
+        )
+        took = (time.monotonic() - sent) * 1000
+        if response.status_code != 200:
+            self.errors.append(f"POST by {author.username}: {response.status_code} {response.text[:200]}")
+        elif self.template is None:
+            self.template = response.json()
+        return sent, took
+
+    async def stats(self) -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(c.ask({"cmd": "stats"}) for c in self.clients)))
+
+    async def wait_for(self, expected: dict[str, int], seconds: float) -> dict[str, int]:
+        """Wait until every tag has its expected number of frames (or ``seconds``); the counts."""
+        deadline = time.monotonic() + seconds
+        while True:
+            stats = await self.stats()
+            got = {tag: sum(s["counts"].get(tag, 0) for s in stats) for tag in expected}
+            if all(got[t] >= n for t, n in expected.items()) or time.monotonic() > deadline:
+                return got
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def take(self, tag: str) -> tuple[list[float], float | None, float | None]:
+        """Latency samples (ms) of a tag from every client, and its first and last receive time."""
+        answers = await asyncio.gather(*(c.ask({"cmd": "take", "tag": tag}) for c in self.clients))
+        latencies = [x for a in answers for x in a["latencies"]]
+        firsts = [a["first"] for a in answers if a["first"] is not None]
+        lasts = [a["last"] for a in answers if a["last"] is not None]
+        return latencies, min(firsts, default=None), max(lasts, default=None)
+
+
+async def connect(run: Run, tmp: Path) -> None:
+    args, graph = run.args, run.graph
+    pid = run.server.pid
+    run.results["rss_idle_mb"] = rss_mb(pid)
+    slices = [graph.listeners[i :: args.clients] for i in range(args.clients)]
+    run.clients = [
+        await ClientProcess.start(
+            run.server.port,
+            args.transport,
+            [m.token or "" for m in part],
+            tmp / f"{run.server.name}-tokens-{i}.txt",
+            tmp / f"{run.server.name}-client-{i}.log",
+            args.connect_concurrency,
+            args.max_seconds,
+        )
+        for i, part in enumerate(slices)
+        if part
+    ]
+    started = time.monotonic()
+    answers = await asyncio.gather(*(c.ask({"cmd": "connect"}) for c in run.clients))
+    seconds = time.monotonic() - started
+    failed = {t for a in answers for t in a["failed"]}
+    run.connected = {m.account_id for m in graph.listeners if m.token not in failed}
+    errors: dict[str, int] = {}
+    for a in answers:
+        for message, n in a["errors"].items():
+            errors[message] = errors.get(message, 0) + n
+    run.results.update(
+        connected=len(run.connected),
+        connect_seconds=seconds,
+        connect_rate=len(run.connected) / seconds if seconds else float("nan"),
+        connect_errors=errors,
+    )
+
+
+async def warm_up(run: Run) -> None:
+    """A note by ``big`` (reaches every stream: all are subscribed once it arrived everywhere),
+    then one by each poster; their samples are dropped."""
+    graph = run.graph
+    await run.post(graph.big, "w")
+    got = await run.wait_for({"w": len(run.connected)}, run.args.timeout)
+    if got["w"] < len(run.connected):
+        run.errors.append(f"warm-up: {got['w']} of {len(run.connected)} streams got the first note")
+    await asyncio.gather(*(run.post(p, "v") for p in graph.posters))
+    await run.wait_for({"v": sum(run.expected(p) for p in graph.posters)}, run.args.timeout)
+    await run.take("w")
+    await run.take("v")
+
+
+async def steady(run: Run) -> None:
+    args, posters = run.args, run.graph.posters
+    pid = run.server.pid
+    cpu0, started = cpu_seconds(pid), time.monotonic()
+    tasks: list[asyncio.Task[tuple[float, float]]] = []
+    in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
+    for i in range(args.posts):
+        at = started + i / args.rate
+        delay = at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        await in_flight.acquire()
+        task = asyncio.create_task(run.post(posters[i % len(posters)], "s"))
+        task.add_done_callback(lambda _: in_flight.release())
+        tasks.append(task)
+    writes = [took for _, took in await asyncio.gather(*tasks)]
+    expected = sum(run.expected(posters[i % len(posters)]) for i in range(args.posts))
+    got = (await run.wait_for({"s": expected}, args.timeout))["s"]
+    latencies, _, last = await run.take("s")
+    ended = last or time.monotonic()
+    run.results["steady"] = {
+        "posts": args.posts,
+        "offered_rate": args.rate,
+        "expected": expected,
+        "delivered": got,
+        "latency": summary(latencies),
+        "write": summary(writes),
+        "events_per_s": got / (ended - started),
+        "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+    }
+
+
+async def burst(run: Run) -> None:
+    args, posters = run.args, run.graph.posters
+    pid = run.server.pid
+    shares = [
+        args.burst_posts // len(posters) + (1 if j < args.burst_posts % len(posters) else 0)
+        for j in range(len(posters))
+    ]
+    writes: list[float] = []
+
+    async def worker(poster: Member, count: int) -> None:
+        for _ in range(count):
+            writes.append((await run.post(poster, "b"))[1])
+
+    cpu0, started = cpu_seconds(pid), time.monotonic()
+    await asyncio.gather(*(worker(p, n) for p, n in zip(posters, shares, strict=True)))
+    posted = time.monotonic()
+    expected = sum(run.expected(p) * n for p, n in zip(posters, shares, strict=True))
+    got = (await run.wait_for({"b": expected}, args.timeout))["b"]
+    latencies, _, last = await run.take("b")
+    ended = last or time.monotonic()
+    run.results["burst"] = {
+        "posts": args.burst_posts,
+        "expected": expected,
+        "delivered": got,
+        "latency": summary(latencies),
+        "write": summary(writes),
+        "posts_per_s": args.burst_posts / (posted - started),
+        "events_per_s": got / (ended - started),
+        "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+    }
+
+
+async def big_and_small(run: Run) -> None:
+    graph, args = run.graph, run.args
+    small_writes: list[float] = []
+    big_writes: list[float] = []
+    reach_all: list[float] = []
+    reach_p50: list[float] = []
+    incomplete = 0
+    for r in range(args.big_posts):
+        _, took = await run.post(graph.small, f"x{r}")
+        small_writes.append(took)
+        await run.wait_for({f"x{r}": run.expected(graph.small)}, args.timeout)
+        await run.take(f"x{r}")
+        _, took = await run.post(graph.big, f"B{r}")
+        big_writes.append(took)
+        want = run.expected(graph.big)
+        got = (await run.wait_for({f"B{r}": want}, args.timeout))[f"B{r}"]
+        latencies, _, _ = await run.take(f"B{r}")
+        if got < want:
+            incomplete += 1
+        latencies.sort()
+        reach_all.append(latencies[-1] if latencies else float("nan"))
+        reach_p50.append(percentile(latencies, 50))
+    run.results["big"] = {
+        "posts": args.big_posts,
+        "followers": len(graph.big.followers) + len(graph.fillers),
+        "open_follower_streams": run.expected(graph.big),
+        "small_write": summary(small_writes),
+        "big_write": summary(big_writes),
+        "reach_all": summary(reach_all),
+        "reach_p50": summary(reach_p50),
+        "incomplete": incomplete,
+    }
+
+
+async def measure(run: Run, tmp: Path) -> None:
+    """Every phase against one server; the clients are stopped whatever happens."""
+    pid = run.server.pid
+    try:
+        async with httpx.AsyncClient(
+            base_url=run.server.base_url,
+            timeout=httpx.Timeout(60.0),
+            limits=httpx.Limits(max_connections=len(run.graph.posters) + 8),
+        ) as http:
+            run.http = http
+            await connect(run, tmp)
+            await warm_up(run)
+            run.results["rss_connected_mb"] = rss_mb(pid)
+            await steady(run)
+            await burst(run)
+            await big_and_small(run)
+            run.results["rss_end_mb"] = rss_mb(pid)
+            stats = await run.stats()
+            closed: dict[str, int] = {}
+            for s in stats:
+                for reason, n in s["closed"].items():
+                    closed[reason] = closed.get(reason, 0) + n
+            run.results.update(
+                open_at_end=sum(s["open"] for s in stats),
+                closed=closed,
+                client_cpu_seconds=sum(s["cpu"] for s in stats),
+            )
+    finally:
+        run.http = None
+        await asyncio.gather(*(c.stop() for c in run.clients), return_exceptions=True)
+        run.results["errors"] = run.errors + run.server.log_problems()
+
+
+# -- the stores -------------------------------------------------------------------------------------
+
+
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _clean_redis(prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=5000)]
+        for start in range(0, len(keys), 5000):
+            await redis.delete(*keys[start : start + 5000])
+    finally:
+        await redis.aclose()
+
+
+# -- the run ----------------------------------------------------------------------------------------
+
+
+async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    from cordee.config import load_settings
+    from cordee.db.migrate import upgrade
+
+    report: dict[str, Any] = {"targets": {}}
+    data_dir = tmp / "data"
+    data_dir.mkdir(parents=True)
+    env: dict[str, str] = {}
+    pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
+    redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
+    if args.postgres:
+        await _pg(f'CREATE DATABASE "{pg_name}"')
+        url = (
+            PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+            + "/"
+            + pg_name
+        )
+        env["CORDEE_DATABASE_URL"] = url
+    else:
+        url = load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url
+    if args.redis:
+        env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=redis_prefix)
+    server: Server | None = None
+    try:
+        started = time.monotonic()
+        await asyncio.to_thread(upgrade, url)
+        graph = build_graph(args.streams, args.posters, args.follows, args.big_followers, args.seed)
+        report["rows"] = await insert_graph(url, graph)
+        if args.redis:
+            settings = load_settings()
+            await seed_redis_feeds(
+                REDIS_URL,
+                redis_prefix,
+                (m.account_id for m in graph.members()),
+                settings.feed_inactive_days * 86400,
+            )
+        report["seed_seconds"] = time.monotonic() - started
+        say(f"seeded {report['rows']} in {report['seed_seconds']:.1f} s")
+
+        if not args.no_cordee:
+            server = cordee_server(free_port(), data_dir, tmp / "cordee.log", env)
+            await server.wait_ready()
+            say(f"cordee serve on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
+            run = Run(server, graph, args)
+            try:
+                await measure(run, tmp)
+            finally:
+                server.stop()
+                server = None
+            report["targets"]["cordee"] = run.results
+            template = run.template
+            say_results("cordee", run.results)
+        else:
+            template = None
+
+        if not args.no_baseline:
+            graph_file = tmp / "graph.json"
+            graph_file.write_bytes(orjson.dumps(graph.to_json()))
+            template_file = None
+            if template is not None:
+                template_file = tmp / "template.json"
+                template_file.write_bytes(orjson.dumps(template))
+            server = baseline_server(free_port(), graph_file, template_file, tmp / "baseline.log")
+            await server.wait_ready()
+            say(f"baseline on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
+            run = Run(server, graph, args)
+            try:
+                await measure(run, tmp)
+            finally:
+                server.stop()
+                server = None
+            report["targets"]["baseline"] = run.results
+            say_results("baseline", run.results)
+    finally:
+        if server is not None:
+            server.stop()
+        if args.postgres:
+            with contextlib.suppress(Exception):
+                await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        if args.redis:
+            with contextlib.suppress(Exception):
+                await _clean_redis(redis_prefix)
+    return report
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def say_results(name: str, r: dict[str, Any]) -> None:
+    s = r.get("steady", {}).get("latency", {})
+    say(
+        f"{name}: {r.get('connected')} streams, steady p50 {s.get('p50', float('nan')):.1f} ms, "
+        f"p99 {s.get('p99', float('nan')):.1f} ms"
+    )
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+def _get(r: dict[str, Any] | None, *path: str) -> float | None:
+    value: Any = r
+    for key in path:
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return float(value) if isinstance(value, int | float) else None
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    if value is None or value != value:
+        return "—"
+    return f"{value:,.{digits}f}"
+
+
+ROWS: list[tuple[str, tuple[str, ...], int]] = [
+    ("streams open after connecting", ("connected",), 0),
+    ("connect time (s)", ("connect_seconds",), 1),
+    ("connections/s while connecting", ("connect_rate",), 0),
+    ("server RSS idle (MiB)", ("rss_idle_mb",), 1),
+    ("server RSS with streams (MiB)", ("rss_connected_mb",), 1),
+    ("server RSS at end (MiB)", ("rss_end_mb",), 1),
+    ("memory per stream (KiB)", ("kib_per_stream",), 1),
+    ("steady: deliveries (expected)", ("steady", "expected"), 0),
+    ("steady: deliveries (received)", ("steady", "delivered"), 0),
+    ("steady: latency p50 (ms)", ("steady", "latency", "p50"), 1),
+    ("steady: latency p95 (ms)", ("steady", "latency", "p95"), 1),
+    ("steady: latency p99 (ms)", ("steady", "latency", "p99"), 1),
+    ("steady: latency max (ms)", ("steady", "latency", "max"), 1),
+    ("steady: POST time p50 (ms)", ("steady", "write", "p50"), 1),
+    ("steady: POST time p99 (ms)", ("steady", "write", "p99"), 1),
+    ("steady: events/s", ("steady", "events_per_s"), 0),
+    ("steady: server CPU (cores)", ("steady", "server_cpu"), 2),
+    ("burst: posts/s", ("burst", "posts_per_s"), 1),
+    ("burst: events/s", ("burst", "events_per_s"), 0),
+    ("burst: deliveries (expected)", ("burst", "expected"), 0),
+    ("burst: deliveries (received)", ("burst", "delivered"), 0),
+    ("burst: latency p50 (ms)", ("burst", "latency", "p50"), 1),
+    ("burst: latency p99 (ms)", ("burst", "latency", "p99"), 1),
+    ("burst: POST time p50 (ms)", ("burst", "write", "p50"), 1),
+    ("burst: server CPU (cores)", ("burst", "server_cpu"), 2),
+    ("10-follower post: write (ms, median)", ("big", "small_write", "p50"), 1),
+    ("big post: write (ms, median)", ("big", "big_write", "p50"), 1),
+    ("big post: write (ms, max)", ("big", "big_write", "max"), 1),
+    ("big post: all open streams have it (ms, median)", ("big", "reach_all", "p50"), 1),
+    ("big post: all open streams have it (ms, max)", ("big", "reach_all", "max"), 1),
+    ("big post: half the streams have it (ms, median)", ("big", "reach_p50", "p50"), 1),
+    ("streams still open at end", ("open_at_end",), 0),
+    ("client CPU (s, all client processes)", ("client_cpu_seconds",), 1),
+]
+
+
+def derive(report: dict[str, Any]) -> None:
+    for r in report["targets"].values():
+        if r.get("connected") and "rss_connected_mb" in r:
+            r["kib_per_stream"] = (r["rss_connected_mb"] - r["rss_idle_mb"]) * 1024 / r["connected"]
+
+
+def table(report: dict[str, Any]) -> list[str]:
+    cordee = report["targets"].get("cordee")
+    base = report["targets"].get("baseline")
+    lines = ["| metric | Cordée | baseline | Cordée / baseline |", "| --- | ---: | ---: | ---: |"]
+    for label, path, digits in ROWS:
+        a, b = _get(cordee, *path), _get(base, *path)
+        ratio = a / b if a is not None and b not in (None, 0) and a == a and b == b else None
+        lines.append(f"| {label} | {_fmt(a, digits)} | {_fmt(b, digits)} | {_fmt(ratio, 2)} |")
+    return lines
+
+
+def targets(report: dict[str, Any], args: argparse.Namespace) -> list[tuple[str, bool | None, str]]:
+    r = report["targets"].get("cordee")
+    if r is None:
+        return []
+    out: list[tuple[str, bool | None, str]] = []
+    p50, p99 = _get(r, "steady", "latency", "p50"), _get(r, "steady", "latency", "p99")
+    if p50 is not None and p99 is not None:
+        scope = (
+            "" if args.streams == 1000 else f" (target set for 1,000 streams; this run has {args.streams:,})"
+        )
+        out.append((f"steady p50 < 50 ms{scope}", p50 < 50, f"{p50:.1f} ms"))
+        out.append((f"steady p99 < 250 ms{scope}", p99 < 250, f"{p99:.1f} ms"))
+    held = r.get("connected") == args.streams and r.get("open_at_end") == args.streams
+    out.append(
+        (
+            f"{args.streams:,} streams held",
+            held,
+            f"{r.get('connected')} connected, {r.get('open_at_end')} open at end",
+        )
+    )
+    reach = _get(r, "big", "reach_all", "max")
+    if reach is not None:
+        complete = not r["big"]["incomplete"]
+        out.append(
+            (
+                f"{r['big']['followers']:,}-follower post reaches every open stream "
+                f"({r['big']['open_follower_streams']:,}) in < 1 s",
+                complete and reach < 1000,
+                f"max {reach:.0f} ms over {r['big']['posts']} posts" + ("" if complete else " (incomplete!)"),
+            )
+        )
+    return out
+
+
+def machine() -> dict[str, str]:
+    model = ""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    commit = ""
+    with contextlib.suppress(Exception):
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, timeout=10
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        if dirty:
+            commit += f" + uncommitted changes in {len(dirty.splitlines())} files"
+    mem = ""
+    with contextlib.suppress(OSError):
+        mem = Path("/proc/meminfo").read_text().splitlines()[0].split(":", 1)[1].strip()
+    return {
+        "cpus (nproc)": str(os.cpu_count()),
+        "cpu": model,
+        "memory": mem,
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "commit": commit,
+    }
+
+
+def render(report: dict[str, Any], args: argparse.Namespace, command: str) -> str:
+    store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
+    lines = [
+        f"### {args.streams:,} streams, {args.transport.upper()}, {store} — "
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"Graph: {args.streams:,} listeners (one user stream each, {args.clients} client processes), "
+        f"{args.posters} posters, each listener follows {args.follows} of them and `big`; `big` has "
+        f"{args.big_followers:,} followers; `small` has 10. Steady: {args.posts} notes at {args.rate:g}/s; "
+        f"burst: {args.burst_posts} notes from {args.posters} closed loops; big: {args.big_posts} × "
+        f"(small note, big note). Seeding took {report.get('seed_seconds', 0):.1f} s.",
+        "",
+        "Machine: " + ", ".join(f"{k} {v}" for k, v in machine().items() if v) + ".",
+        "",
+        *table(report),
+        "",
+    ]
+    checks = targets(report, args)
+    if checks:
+        lines += ["Targets:", ""]
+        for name, ok, value in checks:
+            mark = "met" if ok else "**missed**" if ok is not None else "n/a"
+            lines.append(f"- {name}: {mark} — {value}")
+        lines.append("")
+    r = report["targets"].get("cordee", {})
+    big = r.get("big", {})
+    if big:
+        sw, bw = _get(big, "small_write", "p50"), _get(big, "big_write", "p50")
+        if sw and bw:
+            lines += [f"Write time of a note by `big` / by `small` (same run): {bw / sw:.2f}.", ""]
+    for name, res in report["targets"].items():
+        problems = res.get("errors") or []
+        connect_errors = res.get("connect_errors") or {}
+        closed = res.get("closed") or {}
+        if problems or connect_errors or closed:
+            lines.append(f"Notes ({name}):")
+            lines += [f"- {p}" for p in problems[:10]]
+            lines += [f"- connect error ×{n}: {m}" for m, n in connect_errors.items()]
+            lines += [f"- streams closed ×{n}: {m}" for m, n in closed.items()]
+            lines.append("")
+    return "\n".join(lines)
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        prog="python -m bench.streaming",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--streams", type=int, default=1000, help="open user streams (one account each)")
+    p.add_argument("--posters", type=int, default=20, help="posting accounts")
+    p.add_argument("--follows", type=int, default=5, help="posters each listener follows")
+    p.add_argument("--posts", type=int, default=200, help="notes in the steady phase")
+    p.add_argument("--rate", type=float, default=10.0, help="notes/s in the steady phase")
+    p.add_argument(
+        "--burst-posts", type=int, default=None, help="notes in the burst phase (default: --posts)"
+    )
+    p.add_argument("--big-followers", type=int, default=100_000, help="followers of the big account")
+    p.add_argument("--big-posts", type=int, default=5, help="big (and small) notes")
+    p.add_argument("--clients", type=int, default=2, help="client processes holding the streams")
+    p.add_argument("--transport", choices=("ws", "sse"), default="ws")
+    p.add_argument(
+        "--connect-concurrency", type=int, default=50, help="handshakes under way per client process"
+    )
+    p.add_argument(
+        "--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (a database of its own)"
+    )
+    p.add_argument("--redis", action="store_true", help="Redis at 127.0.0.1:6379 (a key prefix of its own)")
+    p.add_argument("--no-baseline", action="store_true", help="skip the bare Starlette baseline")
+    p.add_argument("--no-cordee", action="store_true", help="only the baseline")
+    p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a phase's deliveries")
+    p.add_argument("--max-seconds", type=float, default=3600.0, help="the whole run stops after this")
+    p.add_argument("--seed", type=int, default=1, help="random seed of the follow graph")
+    p.add_argument("--json", type=Path, help="also write the raw results here")
+    p.add_argument("--markdown", type=Path, help="append the results (markdown) to this file")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (logs, database)")
+    args = p.parse_args(argv)
+    if args.burst_posts is None:
+        args.burst_posts = args.posts
+    for name in ("streams", "posters", "follows", "posts", "burst_posts", "big_posts", "clients"):
+        if getattr(args, name) < 1:
+            p.error(f"--{name.replace('_', '-')} must be at least 1")
+    if args.rate <= 0:
+        p.error("--rate must be positive")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    command = ".venv/bin/python -m bench.streaming " + shlex.join(sys.argv[1:] if argv is None else argv)
+    limit = raise_fd_limit()
+    if args.streams + 1000 > limit:
+        say(f"warning: the open-file limit is {limit}; {args.streams} streams may not all open")
+    tmp = Path(tempfile.mkdtemp(prefix="cordee-bench-"))
+    say(f"work directory {tmp}")
+    try:
+        report = asyncio.run(asyncio.wait_for(bench(args, tmp), args.max_seconds))
+    except BaseException:
+        say(f"failed; logs are in {tmp}")
+        args.keep = True
+        raise
+    finally:
+        if not args.keep:
+            shutil.rmtree(tmp, ignore_errors=True)
+    derive(report)
+    text = render(report, args, command)
+    print(text)
+    if args.json:
+        args.json.write_bytes(orjson.dumps(report, option=orjson.OPT_INDENT_2))
+    if args.markdown:
+        with args.markdown.open("a") as f:
+            f.write("\n" + text + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

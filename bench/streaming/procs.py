@@ -1,0 +1,195 @@
+"""Processes of the benchmark: the server under test (Cordée or the baseline), the client processes,
+and what ``/proc`` says of them (resident memory, CPU time)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_TIMEOUT = 60.0
+STOP_TIMEOUT = 15.0
+COMMAND_TIMEOUT = 600.0
+_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def raise_fd_limit() -> int:
+    """Raise this process's open-file soft limit to the hard one (children inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        soft = hard
+    return int(soft)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory (VmRSS) of a process, in MiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
+class Server:
+    """A server subprocess on 127.0.0.1, its output in a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], port: int, log: Path) -> None:
+        self.name = name
+        self.port = port
+        self.base_url = f"http://127.0.0.1:{port}"
+        self.log = log
+        with log.open("wb") as out:
+            self.process = subprocess.Popen(
+                argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    async def wait_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        async with httpx.AsyncClient(timeout=2) as http:
+            while time.monotonic() < deadline and self.process.poll() is None:
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get(f"{self.base_url}/api/v1/streaming/health")).status_code == 200:
+                        return
+                await asyncio.sleep(0.1)
+        self.stop()
+        raise RuntimeError(
+            f"{self.name} did not start; its output:\n{self.log.read_text(errors='replace')[-3000:]}"
+        )
+
+    def stop(self) -> int | None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT)
+        return self.process.returncode
+
+    def log_problems(self) -> list[str]:
+        """Lines of the server's output that report an error (first few)."""
+        found = [
+            line
+            for line in self.log.read_text(errors="replace").splitlines()
+            if "Traceback" in line or " ERROR" in line or "ERROR:" in line or "WARNING" in line
+        ]
+        return found[:10]
+
+
+def cordee_server(port: int, data_dir: Path, log: Path, extra_env: dict[str, str]) -> Server:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
+    env.update(
+        CORDEE_DATA_DIR=str(data_dir),
+        CORDEE_BASE_URL=f"http://127.0.0.1:{port}",
+        PYTHONUNBUFFERED="1",
+        **extra_env,
+    )
+    argv = [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return Server("cordee", argv, env, port, log)
+
+
+def baseline_server(port: int, graph: Path, template: Path | None, log: Path) -> Server:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
+    env["PYTHONUNBUFFERED"] = "1"
+    argv = [sys.executable, "-m", "bench.streaming.baseline", "--port", str(port), "--graph", str(graph)]
+    if template is not None:
+        argv += ["--template", str(template)]
+    return Server("baseline", argv, env, port, log)
+
+
+class ClientProcess:
+    """One ``bench.streaming.client`` process, driven by JSON lines."""
+
+    def __init__(self, process: asyncio.subprocess.Process, tokens: list[str]) -> None:
+        self.process = process
+        self.tokens = tokens
+
+    @classmethod
+    async def start(
+        cls,
+        port: int,
+        transport: str,
+        tokens: list[str],
+        tokens_file: Path,
+        log: Path,
+        concurrency: int,
+        deadline: float,
+    ) -> ClientProcess:
+        await asyncio.to_thread(tokens_file.write_text, "\n".join(tokens))
+        with log.open("ab") as err:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.streaming.client",
+                "--port",
+                str(port),
+                "--transport",
+                transport,
+                "--tokens",
+                str(tokens_file),
+                "--concurrency",
+                str(concurrency),
+                "--deadline",
+                str(deadline),
+                cwd=ROOT,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=err,
+                limit=1 << 28,
+            )
+        return cls(process, tokens)
+
+    async def ask(self, command: dict[str, Any], seconds: float = COMMAND_TIMEOUT) -> Any:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.process.stdin.write(orjson.dumps(command) + b"\n")
+        await self.process.stdin.drain()
+        async with asyncio.timeout(seconds):
+            line = await self.process.stdout.readline()
+        if not line:
+            raise RuntimeError(f"client process {self.process.pid} ended (code {self.process.returncode})")
+        return orjson.loads(line)
+
+    async def stop(self) -> None:
+        if self.process.returncode is None:
+            with contextlib.suppress(Exception):
+                await self.ask({"cmd": "quit"}, seconds=15)
+                async with asyncio.timeout(10):
+                    await self.process.wait()
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.terminate()
+            try:
+                async with asyncio.timeout(5):
+                    await self.process.wait()
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    self.process.kill()
+                await self.process.wait()

@@ -1,0 +1,18 @@
+"""Answering with one status entity, as the viewer sees it (404 when they may not)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from cordee.api.mastodon.base import Ctx, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.serializers.statuses import render_status
+from cordee.queries.statuses import visible_status
+
+
+async def status_response(ctx: Ctx, status_id: int) -> Response:
+    async with ctx.db.read() as session:
+        status = await visible_status(session, ctx.viewer_id, status_id)
+        if status is None:
+            raise ApiError(404, "Record not found")
+        return json_response(await render_status(session, ctx.settings, ctx.viewer_id, status))

@@ -1,0 +1,61 @@
+"""``/api/v1/markers``: where the person stopped reading home and notifications."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+from starlette.routing import Route
+
+from cordee.actions.markers import TIMELINES, save_markers
+from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.serializers.common import iso
+from cordee.db.tables_personal import Marker
+from cordee.queries.personal import markers_of
+
+
+def _render(markers: list[Marker]) -> dict[str, Any]:
+    return {
+        m.timeline: {
+            "last_read_id": str(m.last_read_id),
+            "version": m.version,
+            "updated_at": iso(m.updated_at),
+        }
+        for m in markers
+    }
+
+
+def _last_read_id(ctx: Ctx, timeline: str) -> int | None:
+    """``home[last_read_id]=…`` in a form or query, or ``{"home": {"last_read_id": …}}`` in JSON."""
+    value = ctx.params.raw(f"{timeline}[last_read_id]")
+    nested = ctx.params.raw(timeline)
+    if value is None and isinstance(nested, dict):
+        value = nested.get("last_read_id")
+    if value is None:
+        return None
+    text = str(value)
+    if isinstance(value, bool) or not text.isdigit() or len(text) > 19 or int(text) >= 1 << 63:
+        raise ApiError(422, f"Validation failed: {timeline}[last_read_id] must be an id")
+    return int(text)
+
+
+@endpoint(scope="read:statuses", auth="required")
+async def index(ctx: Ctx) -> Response:
+    wanted = [t for t in ctx.params.list("timeline") if t in TIMELINES]
+    async with ctx.db.read() as session:
+        return json_response(_render(await markers_of(session, ctx.account_id, wanted)))
+
+
+@endpoint(scope="write:statuses", auth="required")
+async def save(ctx: Ctx) -> Response:
+    positions = {t: i for t in TIMELINES if (i := _last_read_id(ctx, t)) is not None}
+    await save_markers(ctx.db, ctx.account_id, positions)
+    async with ctx.db.read() as session:
+        return json_response(_render(await markers_of(session, ctx.account_id, list(positions))))
+
+
+routes = [
+    Route("/api/v1/markers", index, methods=["GET"]),
+    Route("/api/v1/markers", save, methods=["POST"]),
+]

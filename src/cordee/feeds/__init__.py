@@ -1,0 +1,41 @@
+"""Home feeds: for each account, the ids of the newest notes of the accounts it follows.
+
+- ``base.FeedStore``: the interface, with two implementations: ``sql.SqlFeedStore`` (the default, a
+  table in the main database) and ``redis.RedisFeedStore`` (sorted sets, when Redis is configured).
+- ``fanout.FanOut``: turns committed changes (a note, a delete, a follow, a block, a mute) into
+  feed updates. Accounts with many followers are not fanned out (see ``fanout``).
+- ``home.HomeTimeline``: reads a home timeline page from a feed (rebuilt from the follow graph when
+  missing), merged with the notes of followed high-follower accounts, through the same visibility
+  rules and paginator as every other list.
+"""
+
+from __future__ import annotations
+
+from redis.asyncio import Redis
+
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.feeds.base import FeedStore
+from cordee.feeds.fanout import FanOut
+from cordee.feeds.home import HomeTimeline
+
+
+def build_feeds(
+    settings: Settings, db: Database, redis: Redis | None
+) -> tuple[FeedStore, FanOut, HomeTimeline]:
+    """The feed store chosen by the settings, its fan-out attached to ``db``, and the home reader."""
+    store: FeedStore
+    if redis is not None:
+        from cordee.feeds.redis import RedisFeedStore
+
+        store = RedisFeedStore(db, settings, redis)
+    else:
+        from cordee.feeds.sql import SqlFeedStore
+
+        store = SqlFeedStore(db, settings)
+    fanout = FanOut(db, settings, store)
+    fanout.attach()
+    return store, fanout, HomeTimeline(db, settings, store)
+
+
+__all__ = ["FanOut", "FeedStore", "HomeTimeline", "build_feeds"]

@@ -1,0 +1,59 @@
+"""The feed store interface, and what its implementations share."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.types import utcnow
+
+#: Rows of ``(account_id, status_id, author_id)``: which note goes into whose feed.
+Entries = Select[*tuple[Any, ...]]
+
+
+class FeedStore(Protocol):
+    """Bounded per-account lists of note ids, newest first.
+
+    A feed either exists (it was built, and is being read) or is *missing* (never built, or not read
+    for ``feed_inactive_days``): fan-out only writes to existing feeds, and a missing feed is
+    rebuilt from the follow graph by ``rebuild`` before it is read. Feeds hold candidates only:
+    readers still apply the visibility and home rules, so a stale id can never show a note the
+    reader may not see.
+    """
+
+    #: True when fan-out runs inside the writing transaction (the store is in the same database,
+    #: so the feed commits with the note); False when it runs once the transaction committed.
+    transactional: bool
+
+    async def push(self, session: AsyncSession, entries: Entries) -> None:
+        """Add the entries to the feeds they name that exist, keeping each feed bounded."""
+        ...
+
+    async def remove_statuses(
+        self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
+    ) -> None:
+        """Take notes out of these accounts' feeds (a store may do it by itself, e.g. cascades)."""
+        ...
+
+    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+        """Take every note by these authors out of one account's feed (unfollow, block, mute)."""
+        ...
+
+    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
+        """Ids strictly between ``above`` and ``below`` (either may be None), newest first, at most
+        ``feed_size``; None when the feed is missing. Reading keeps the feed alive."""
+        ...
+
+    async def rebuild(self, account_id: int, entries: Entries) -> None:
+        """Make the feed exist and hold exactly ``entries`` (plus anything pushed meanwhile)."""
+        ...
+
+
+def inactive_before(settings: Settings) -> Any:
+    """Feeds last read before this moment are inactive: no longer fed, rebuilt when read."""
+    return utcnow() - timedelta(days=settings.feed_inactive_days)

@@ -1,0 +1,167 @@
+"""Fan-out on write: committed changes become home-feed updates.
+
+Where it runs depends on the store (``FeedStore.transactional``):
+
+- SQL store: inside the writing transaction (``Database.before_commit``). The feed rows commit
+  with the note, or not at all: durable without a retry queue, and each note costs one
+  ``INSERT … SELECT`` over the author's followers, never a row per follower built in Python.
+- Redis store: once the transaction committed (``Database.after_commit``), in the writing process
+  only (every process receives bus events; fan-out must happen once), pipelined.
+
+Hybrid fan-out: an author with ``fanout_follower_threshold`` followers or more is written only to
+their own feed; followers' home timelines merge such authors' notes in when read
+(``queries.timelines.home_feed_query``). So a post costs the same to write whoever writes it.
+
+Feeds hold candidates; the home query re-checks every rule when reading, so what fan-out filters
+here (reblogs a follower hides, replies to strangers, direct notes) only keeps feeds small.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import BigInteger, BindParameter, exists, literal, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from cordee.config import Settings
+from cordee.db.engine import Database, Tx
+from cordee.db.tables import Account, Follow, Status
+from cordee.events.types import (
+    BlockChanged,
+    Event,
+    FollowChanged,
+    MuteChanged,
+    StatusCreated,
+    StatusDeleted,
+)
+from cordee.feeds.base import Entries, FeedStore
+from cordee.queries.tags import tag_follower_entries
+from cordee.queries.timelines import home_query
+
+log = logging.getLogger(__name__)
+
+_RELEVANT = (StatusCreated, StatusDeleted, FollowChanged, BlockChanged, MuteChanged)
+
+
+def _id(value: int) -> BindParameter[int]:
+    return literal(value, BigInteger)
+
+
+def own_entry(status_id: int, author_id: int) -> Entries:
+    return select(_id(author_id), _id(status_id), _id(author_id))
+
+
+def follower_entries(event: StatusCreated) -> Entries:
+    """The author's followers whose home timeline shows this note, as Mastodon's rules say."""
+    replied_follow = aliased(Follow)
+    query: Entries = (
+        select(Follow.account_id, Status.id, Status.account_id)
+        .select_from(Status)
+        .join(Follow, Follow.target_account_id == Status.account_id)
+        .where(
+            Status.id == event.status_id,
+            or_(
+                Status.in_reply_to_account_id.is_(None),
+                Status.in_reply_to_account_id == Status.account_id,
+                Status.in_reply_to_account_id == Follow.account_id,
+                exists(
+                    select(replied_follow.id).where(
+                        replied_follow.account_id == Follow.account_id,
+                        replied_follow.target_account_id == Status.in_reply_to_account_id,
+                    )
+                ),
+            ),
+        )
+    )
+    if event.reblog_of_id is not None:
+        query = query.where(Follow.show_reblogs.is_(True))
+    if event.visibility == "direct":
+        query = query.where(Follow.account_id.in_(event.mentioned_account_ids))
+    return query
+
+
+def rebuild_entries(account_id: int, size: int, author_id: int | None = None) -> Entries:
+    """A feed's content computed from the database: the newest ``size`` notes of its home timeline
+    (or only ``author_id``'s, to merge a newly followed account in)."""
+    query = home_query(account_id)
+    if author_id is not None:
+        query = query.where(Status.account_id == author_id)
+    return (
+        query.with_only_columns(_id(account_id), Status.id, Status.account_id)
+        .order_by(Status.id.desc())
+        .limit(size)
+    )
+
+
+class FanOut:
+    def __init__(self, db: Database, settings: Settings, store: FeedStore) -> None:
+        self._db = db
+        self._settings = settings
+        self.store = store
+
+    def attach(self) -> None:
+        """Hook into the database's write path (idempotent)."""
+        if self.store.transactional:
+            if self._in_transaction not in self._db.before_commit:
+                self._db.before_commit.append(self._in_transaction)
+        elif self._after_commit not in self._db.after_commit:
+            self._db.after_commit.append(self._after_commit)
+
+    def detach(self) -> None:
+        for hooks in (self._db.before_commit, self._db.after_commit):
+            for hook in (self._in_transaction, self._after_commit):
+                if hook in hooks:
+                    hooks.remove(hook)  # type: ignore[arg-type]
+
+    async def _in_transaction(self, tx: Tx) -> None:
+        if any(isinstance(e, _RELEVANT) for e in tx.events):
+            await self.apply(tx.session, tx.events)
+
+    async def _after_commit(self, events: Sequence[Event]) -> None:
+        if any(isinstance(e, _RELEVANT) for e in events):
+            async with self._db.read() as session:
+                await self.apply(session, events)
+
+    async def _is_big(self, session: AsyncSession, account_id: int) -> bool:
+        count = await session.scalar(select(Account.followers_count).where(Account.id == account_id))
+        return (count or 0) >= self._settings.fanout_follower_threshold
+
+    async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> None:
+        """Bring an author's recent notes into one feed (after a follow or an unmute)."""
+        if not await self._is_big(session, author_id):
+            await self.store.push(session, rebuild_entries(account_id, self._settings.feed_size, author_id))
+
+    async def apply(self, session: AsyncSession, events: Sequence[Event]) -> None:
+        store = self.store
+        for event in events:
+            if isinstance(event, StatusCreated):
+                await store.push(session, own_entry(event.status_id, event.account_id))
+                if not await self._is_big(session, event.account_id):
+                    await store.push(session, follower_entries(event))
+                if event.tags and event.visibility == "public" and event.reblog_of_id is None:
+                    await store.push(session, tag_follower_entries(event.status_id))  # followed hashtags
+            elif isinstance(event, StatusDeleted):
+                owners = {event.account_id, *event.mentioned_account_ids}
+                if not store.transactional and not await self._is_big(session, event.account_id):
+                    owners.update(
+                        await session.scalars(
+                            select(Follow.account_id).where(Follow.target_account_id == event.account_id)
+                        )
+                    )
+                await store.remove_statuses(session, sorted(owners), [event.status_id])
+            elif isinstance(event, FollowChanged):
+                if event.following:
+                    await self.merge(session, event.account_id, event.target_account_id)
+                else:
+                    await store.remove_authors(session, event.account_id, [event.target_account_id])
+            elif isinstance(event, BlockChanged):
+                if event.blocking:
+                    await store.remove_authors(session, event.account_id, [event.target_account_id])
+                    await store.remove_authors(session, event.target_account_id, [event.account_id])
+            elif isinstance(event, MuteChanged):
+                if event.muting:
+                    await store.remove_authors(session, event.account_id, [event.target_account_id])
+                else:
+                    await self.merge(session, event.account_id, event.target_account_id)

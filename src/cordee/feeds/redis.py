@@ -1,0 +1,124 @@
+"""The Redis feed store: each home feed is a sorted set ``<prefix>feed:<account id>``.
+
+Every member has the score 0 and is the note id zero-padded to 20 digits, so that the set is
+ordered by id *exactly* (lexicographic order of equal-score members) — a float score cannot hold a
+64-bit id. A sentinel member (twenty zeros, the lowest) marks a feed that exists even when empty.
+Fan-out runs after commit, in the writing process, pipelined in batches; a script adds to a feed
+only if it exists and trims it in the same step. A feed expires when nobody reads it for
+``feed_inactive_days``; reading refreshes it; a missing feed is rebuilt from the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from redis.asyncio import Redis
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import Status
+from cordee.feeds.base import Entries
+
+SENTINEL = "0" * 20
+BATCH = 500  # feeds per script call
+
+# KEYS: feeds; ARGV[1]: member; ARGV[2]: feed size. Only existing feeds get the member.
+_PUSH = """
+local keep = -(tonumber(ARGV[2]) + 1)
+for _, key in ipairs(KEYS) do
+  if redis.call('EXISTS', key) == 1 then
+    redis.call('ZADD', key, 0, ARGV[1])
+    redis.call('ZREMRANGEBYRANK', key, 1, keep)
+  end
+end
+return 0
+"""
+
+
+def member(status_id: int) -> str:
+    return f"{status_id:020d}"
+
+
+class RedisFeedStore:
+    transactional = False
+
+    def __init__(self, db: Database, settings: Settings, redis: Redis) -> None:
+        self._db = db
+        self._settings = settings
+        self._redis = redis
+        self._push = redis.register_script(_PUSH)
+        self._ttl = settings.feed_inactive_days * 86400
+
+    def key(self, account_id: int) -> str:
+        return f"{self._settings.redis_prefix}feed:{account_id}"
+
+    async def push(self, session: AsyncSession, entries: Entries) -> None:
+        by_status: dict[int, list[str]] = {}
+        for row in await session.execute(entries):
+            by_status.setdefault(row[1], []).append(self.key(row[0]))
+        if not by_status:
+            return
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for status_id, keys in by_status.items():
+                for start in range(0, len(keys), BATCH):
+                    await self._push(
+                        keys=keys[start : start + BATCH],
+                        args=[member(status_id), self._settings.feed_size],
+                        client=pipe,
+                    )
+            await pipe.execute()
+
+    async def remove_statuses(
+        self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
+    ) -> None:
+        if not status_ids:
+            return
+        members = [member(s) for s in status_ids]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for owner in owners:
+                pipe.zrem(self.key(owner), *members)
+            await pipe.execute()
+
+    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+        key = self.key(account_id)
+        ids = [int(m) for m in await self._redis.zrange(key, 0, -1) if int(m)]  # type: ignore[arg-type]
+        if not ids or not author_ids:
+            return
+        theirs = list(
+            await session.scalars(
+                select(Status.id).where(Status.id.in_(ids), Status.account_id.in_(author_ids))
+            )
+        )
+        if theirs:
+            await self._redis.zrem(key, *(member(i) for i in theirs))
+
+    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
+        key = self.key(account_id)
+        high = "(" + member(below) if below is not None else "+"
+        low = "(" + member(max(above, 0)) if above is not None else "(" + SENTINEL
+        async with self._redis.pipeline(transaction=False) as pipe:
+            pipe.expire(key, self._ttl)
+            pipe.zrevrangebylex(key, high, low, start=0, num=self._settings.feed_size)
+            alive, found = await pipe.execute()
+        if not alive:
+            return None
+        return [int(m) for m in found]
+
+    async def rebuild(self, account_id: int, entries: Entries) -> None:
+        key = self.key(account_id)
+        # Make the feed exist first: notes fanned out while the rebuild reads the database land
+        # in it instead of being skipped.
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(key)
+            pipe.zadd(key, {SENTINEL: 0})
+            pipe.expire(key, self._ttl)
+            await pipe.execute()
+        async with self._db.read() as session:
+            ids = [row[1] for row in await session.execute(entries)]
+        if ids:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.zadd(key, {member(i): 0 for i in ids})
+                pipe.zremrangebyrank(key, 1, -(self._settings.feed_size + 1))
+                await pipe.execute()

@@ -1,0 +1,157 @@
+"""The SQL feed store (the default): home feeds as rows of ``home_feed_entries``.
+
+Fan-out runs inside the writing transaction (``transactional``): one ``INSERT … SELECT`` from the
+follow graph per note, committed with the note itself, so a crash can never leave a committed note
+out of its followers' feeds, and no retry machinery is needed. Deleting a note removes its entries
+by a foreign-key cascade. Feeds are trimmed to ``feed_size`` when read (at most once an hour per
+feed) and by a periodic sweep, which also drops the feeds nobody read for ``feed_inactive_days``
+(they are rebuilt from the follow graph when read again).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import HomeFeed, HomeFeedEntry
+from cordee.db.types import utcnow
+from cordee.feeds.base import Entries, inactive_before
+from cordee.jobs.runner import periodic
+
+#: A feed's ``read_at`` is refreshed (and the feed trimmed) at most this often.
+TOUCH_EVERY = timedelta(hours=1)
+#: How often the periodic sweep really runs (the job runner ticks every second).
+SWEEP_EVERY_SECONDS = 600.0
+
+_ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
+
+
+def _insert(session: AsyncSession, table: Any) -> Any:
+    """``INSERT`` that skips rows already there, in the session's SQL dialect."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
+
+
+class SqlFeedStore:
+    transactional = True
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+
+    async def push(self, session: AsyncSession, entries: Entries) -> None:
+        rows = entries.subquery()
+        active = select(HomeFeed.account_id).where(HomeFeed.read_at >= inactive_before(self._settings))
+        source = select(rows.c[0], rows.c[1], rows.c[2]).where(rows.c[0].in_(active))
+        statement = (
+            _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, source).on_conflict_do_nothing()
+        )
+        await session.execute(statement)
+
+    async def remove_statuses(
+        self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
+    ) -> None:
+        return None  # the statuses' rows are gone: ON DELETE CASCADE removed their entries with them
+
+    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+        await session.execute(
+            delete(HomeFeedEntry).where(
+                HomeFeedEntry.account_id == account_id, HomeFeedEntry.author_id.in_(author_ids)
+            )
+        )
+
+    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
+        async with self._db.read() as session:
+            read_at = await session.scalar(select(HomeFeed.read_at).where(HomeFeed.account_id == account_id))
+            if read_at is None or read_at < inactive_before(self._settings):
+                return None
+            query = select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == account_id)
+            if below is not None:
+                query = query.where(HomeFeedEntry.status_id < below)
+            if above is not None:
+                query = query.where(HomeFeedEntry.status_id > above)
+            ids = list(
+                await session.scalars(
+                    query.order_by(HomeFeedEntry.status_id.desc()).limit(self._settings.feed_size)
+                )
+            )
+        if read_at < utcnow() - TOUCH_EVERY:
+            async with self._db.write() as tx:
+                await tx.session.execute(
+                    update(HomeFeed).where(HomeFeed.account_id == account_id).values(read_at=utcnow())
+                )
+                await _trim(tx.session, account_id, self._settings.feed_size)
+        return ids
+
+    async def rebuild(self, account_id: int, entries: Entries) -> None:
+        async with self._db.write() as tx:
+            session = tx.session
+            now = utcnow()
+            mark = _insert(session, HomeFeed).values(account_id=account_id, built_at=now, read_at=now)
+            await session.execute(
+                mark.on_conflict_do_update(
+                    index_elements=["account_id"], set_={"built_at": now, "read_at": now}
+                )
+            )
+            await session.execute(delete(HomeFeedEntry).where(HomeFeedEntry.account_id == account_id))
+            await session.execute(
+                _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing()
+            )
+
+
+async def _trim(session: AsyncSession, account_id: int, size: int) -> None:
+    """Keep the newest ``size`` entries of one feed."""
+    oldest_kept = (
+        select(HomeFeedEntry.status_id)
+        .where(HomeFeedEntry.account_id == account_id)
+        .order_by(HomeFeedEntry.status_id.desc())
+        .offset(size - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    await session.execute(
+        delete(HomeFeedEntry).where(
+            HomeFeedEntry.account_id == account_id, HomeFeedEntry.status_id < oldest_kept
+        )
+    )
+
+
+_last_sweep = 0.0
+
+
+async def sweep(db: Database, settings: Settings) -> int:
+    """Drop inactive feeds and trim oversized ones; returns how many feeds it changed."""
+    cutoff = inactive_before(settings)
+    async with db.write() as tx:
+        session = tx.session
+        stale = select(HomeFeed.account_id).where(HomeFeed.read_at < cutoff)
+        await session.execute(delete(HomeFeedEntry).where(HomeFeedEntry.account_id.in_(stale)))
+        dropped = await session.execute(delete(HomeFeed).where(HomeFeed.read_at < cutoff))
+        oversized = list(
+            await session.scalars(
+                select(HomeFeedEntry.account_id)
+                .group_by(HomeFeedEntry.account_id)
+                .having(func.count() > settings.feed_size)
+            )
+        )
+        for account_id in oversized:
+            await _trim(session, account_id, settings.feed_size)
+    return int(dropped.rowcount or 0) + len(oversized)  # type: ignore[attr-defined]
+
+
+@periodic("feeds.sweep")
+async def sweep_job(db: Database, settings: Settings) -> int:
+    """The periodic task: a sweep every ``SWEEP_EVERY_SECONDS`` (only for the SQL store)."""
+    global _last_sweep
+    if settings.redis_url or time.monotonic() - _last_sweep < SWEEP_EVERY_SECONDS:
+        return 0
+    _last_sweep = time.monotonic()
+    return await sweep(db, settings)

@@ -1,0 +1,1 @@
+"""Media files: checking and re-encoding images (``images``) and storing them (``storage``)."""

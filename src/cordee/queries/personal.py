@@ -1,0 +1,90 @@
+"""Reading what a person keeps for themself: bookmarks, favourites, pins, edit history, scheduled
+notes, markers and preferences. Notes always go through ``visible_to``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.db.tables import Favourite, Status
+from cordee.db.tables_personal import Bookmark, Marker, Preferences, StatusEdit, StatusPin
+from cordee.queries.visibility import visible_to
+
+
+def bookmarks_query(viewer_id: int) -> Select[Status, int]:
+    """The viewer's bookmarked notes that they may still see, keyed by bookmark id."""
+    return (
+        select(Status, Bookmark.id)
+        .join(Bookmark, Bookmark.status_id == Status.id)
+        .where(Bookmark.account_id == viewer_id, visible_to(viewer_id))
+    )
+
+
+def favourites_query(viewer_id: int) -> Select[Status, int]:
+    """The notes the viewer favourited that they may still see, keyed by favourite id."""
+    return (
+        select(Status, Favourite.id)
+        .join(Favourite, Favourite.status_id == Status.id)
+        .where(Favourite.account_id == viewer_id, visible_to(viewer_id))
+    )
+
+
+def pinned_query(viewer_id: int | None, account_id: int) -> Select[Status]:
+    """An account's pinned notes, those the viewer may see."""
+    pinned = select(StatusPin.status_id).where(StatusPin.account_id == account_id)
+    return select(Status).where(Status.account_id == account_id, Status.id.in_(pinned), visible_to(viewer_id))
+
+
+async def bookmarked_and_pinned(
+    session: AsyncSession, viewer_id: int, status_ids: Sequence[int]
+) -> tuple[set[int], set[int]]:
+    """Which of these notes the viewer bookmarked, and which they pinned (two queries per page)."""
+    if not status_ids:
+        return set(), set()
+    bookmarked = await session.scalars(
+        select(Bookmark.status_id).where(Bookmark.account_id == viewer_id, Bookmark.status_id.in_(status_ids))
+    )
+    pinned = await session.scalars(
+        select(StatusPin.status_id).where(
+            StatusPin.account_id == viewer_id, StatusPin.status_id.in_(status_ids)
+        )
+    )
+    return set(bookmarked), set(pinned)
+
+
+async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:
+    """A note's revisions, oldest (the original) first."""
+    return list(
+        await session.scalars(
+            select(StatusEdit)
+            .where(StatusEdit.status_id == status_id)
+            .order_by(StatusEdit.created_at, StatusEdit.id)
+        )
+    )
+
+
+async def markers_of(session: AsyncSession, account_id: int, timelines: Sequence[str]) -> list[Marker]:
+    return list(
+        await session.scalars(
+            select(Marker).where(Marker.account_id == account_id, Marker.timeline.in_(timelines))
+        )
+    )
+
+
+async def preferences_of(session: AsyncSession, account_id: int) -> Preferences:
+    """The account's preferences; the defaults (an unsaved row) when it never changed them."""
+    row = await session.get(Preferences, account_id)
+    return row if row is not None else default_preferences(account_id)
+
+
+def default_preferences(account_id: int) -> Preferences:
+    return Preferences(
+        account_id=account_id,
+        default_visibility="public",
+        default_sensitive=False,
+        default_language=None,
+        expand_media="default",
+        expand_spoilers=False,
+    )

@@ -1,0 +1,509 @@
+"""The streaming hub: every open connection of this process, and the events they should get.
+
+Each batch of events published after a commit is queued (``handle`` never waits on rendering or on
+clients) and processed in order by one worker task:
+
+1. the *audiences* of an event are found from the channel registry and, for home timelines, one
+   query over the follows of the connected accounts (a post by an account with 100K followers
+   looks at the followers that are connected here, nothing else);
+2. its payload is rendered once — a note with no viewer, the same JSON string for every recipient;
+   a notification for its one recipient — and framed once per transport and stream name;
+3. each recipient is checked against its blocks and mutes (``relations``), then the frame is put
+   in its connection's bounded queue (``Connection.send``: a full queue closes that connection).
+
+Visibility is decided here, per recipient: public and hashtag streams only carry public notes;
+home streams carry a note to its author and to the followers whose home timeline shows it (direct
+notes only to the followers it mentions); deletes of followers-only and direct notes go only to
+those who could see them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.api.mastodon.serializers.filters import render_filter_result
+from cordee.api.mastodon.serializers.notifications import render_notifications
+from cordee.api.mastodon.serializers.statuses import render_statuses
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import Follow, Notification, Status
+from cordee.db.tables_curation import ListMember, TimelineList
+from cordee.db.types import utcnow
+from cordee.events.bus import EventBus
+from cordee.events.types import (
+    BlockChanged,
+    Event,
+    MuteChanged,
+    NotificationCreated,
+    StatusCreated,
+    StatusDeleted,
+)
+from cordee.queries.accounts import load_many as load_accounts
+from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
+from cordee.queries.lists import list_timeline_query, lists_with_member
+from cordee.streaming.channels import Channel, Key
+from cordee.streaming.connections import GOING_AWAY, TRY_AGAIN_LATER, Connection, Transport
+from cordee.streaming.relations import Relations, load_relations
+
+log = logging.getLogger(__name__)
+
+INBOX_SIZE = 10_000  # event batches waiting for the worker
+CHUNK = 1000  # ids per IN (…) when matching connected accounts against follows
+PUBLIC_VISIBILITIES = ("public", "unlisted")
+#: The filter context of each kind of channel that carries notes.
+FILTER_CONTEXTS: dict[object, str] = {"user": "home", "list": "home", "public": "public", "hashtag": "public"}
+
+
+class HubClosed(Exception):
+    """The server is shutting down: no new streams."""
+
+
+def frame(transport: Transport, stream: tuple[str, ...], event: str, payload: str | None) -> str:
+    """One message in Mastodon's framing: SSE ``event:``/``data:`` lines, or a WebSocket JSON
+    object whose ``payload`` is itself a JSON string."""
+    if transport == "sse":
+        return f"event: {event}\ndata: {payload if payload is not None else 'undefined'}\n\n"
+    body: dict[str, Any] = {"stream": list(stream), "event": event}
+    if payload is not None:
+        body["payload"] = payload
+    return orjson.dumps(body).decode()
+
+
+class _Frames:
+    """Frames of one payload, built once per transport and stream name."""
+
+    def __init__(self, event: str, payload: str | None) -> None:
+        self.event = event
+        self.payload = payload
+        self._built: dict[tuple[Transport, tuple[str, ...]], str] = {}
+
+    def get(self, transport: Transport, stream: tuple[str, ...]) -> str:
+        key = (transport, stream)
+        found = self._built.get(key)
+        if found is None:
+            found = self._built[key] = frame(transport, stream, self.event, self.payload)
+        return found
+
+
+@dataclass(frozen=True)
+class _Note:
+    """What routing and filtering need to know about a note."""
+
+    status: Status
+    #: The note whose text counts: the reblogged one for a reblog.
+    proper: Status
+    author_id: int
+    original_author_id: int | None
+    mentioned: tuple[int, ...]
+    entity: dict[str, Any]
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    values = list(ids)
+    for start in range(0, len(values), CHUNK):
+        yield values[start : start + CHUNK]
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+class Hub:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = self._db = db
+        self._settings = settings
+        self._subs: dict[Key, set[Connection]] = defaultdict(set)
+        self._connections: set[Connection] = set()
+        self._relations: dict[int, Relations] = {}
+        self._filters: dict[int, dict[str, list[ActiveFilter]]] = {}  # account → context → filters
+        self._connected: dict[int, int] = defaultdict(int)  # account → open connections
+        self._inbox: asyncio.Queue[Sequence[Event]] = asyncio.Queue(INBOX_SIZE)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._unsubscribe: Callable[[], None] | None = None
+        self.draining = False
+        self.dropped = 0  # connections closed for being too slow
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def start(self, bus: EventBus) -> None:
+        if self._tasks:
+            return
+        self._unsubscribe = bus.subscribe(self.handle)
+        self._tasks = [
+            asyncio.create_task(self._work(), name="cordee-hub"),
+            asyncio.create_task(self._beat(), name="cordee-hub-heartbeat"),
+        ]
+
+    def drain(self) -> None:
+        """Refuse new streams and close every open one (clients reconnect to another process, or
+        to this one once restarted, and fetch what they missed)."""
+        self.draining = True
+        for connection in list(self._connections):
+            connection.close(GOING_AWAY)
+
+    async def stop(self) -> None:
+        self.drain()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def drain_on_signals(self) -> Callable[[], None]:
+        """Start draining as soon as the server is told to stop (SIGTERM, SIGINT), before it waits
+        for open connections to finish — streams never finish by themselves. The server's own
+        handlers still run. Returns a function that puts the previous handlers back."""
+        loop = asyncio.get_running_loop()
+        restore: dict[int, Any] = {}
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                previous = signal.getsignal(sig)
+                if not callable(previous):
+                    continue  # not under a server that handles it: leave the default alone
+
+                def handler(signum: int, frame: Any, previous: Callable[[int, Any], Any] = previous) -> None:
+                    loop.call_soon_threadsafe(self.drain)
+                    previous(signum, frame)
+
+                signal.signal(sig, handler)
+                restore[sig] = previous
+            except ValueError:  # not the main thread
+                continue
+
+        def undo() -> None:
+            for sig, previous in restore.items():
+                with contextlib.suppress(ValueError):
+                    signal.signal(sig, previous)
+
+        return undo
+
+    # -- connections -----------------------------------------------------------------------------
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)
+
+    async def connect(self, account_id: int, transport: Transport) -> Connection:
+        if self.draining:
+            raise HubClosed()
+        if account_id not in self._relations:
+            async with self._db.read() as session:
+                self._relations[account_id] = await load_relations(session, account_id)
+                self._filters[account_id] = await self._load_filters(session, account_id)
+        connection = Connection(account_id, transport, self._settings.streaming_queue_size)
+        self._connections.add(connection)
+        self._connected[account_id] += 1
+        return connection
+
+    def subscribe(self, connection: Connection, channel: Channel) -> None:
+        connection.streams[channel.key] = channel.stream
+        self._subs[channel.key].add(connection)
+
+    def unsubscribe(self, connection: Connection, key: Key) -> None:
+        connection.streams.pop(key, None)
+        subscribers = self._subs.get(key)
+        if subscribers is not None:
+            subscribers.discard(connection)
+            if not subscribers:
+                del self._subs[key]
+
+    def disconnect(self, connection: Connection) -> None:
+        if connection not in self._connections:
+            return
+        if connection.close_code == TRY_AGAIN_LATER:
+            self.dropped += 1
+        connection.close()
+        for key in list(connection.streams):
+            self.unsubscribe(connection, key)
+        self._connections.discard(connection)
+        self._connected[connection.account_id] -= 1
+        if self._connected[connection.account_id] <= 0:
+            del self._connected[connection.account_id]
+            self._relations.pop(connection.account_id, None)
+            self._filters.pop(connection.account_id, None)
+
+    # -- events ----------------------------------------------------------------------------------
+
+    async def handle(self, events: Sequence[Event]) -> None:
+        """The bus handler: queue the batch and return at once."""
+        if not self._connections:
+            return
+        try:
+            self._inbox.put_nowait(events)
+        except asyncio.QueueFull:
+            log.warning("streaming hub overloaded: closing every stream (clients will catch up)")
+            for connection in list(self._connections):
+                connection.close(TRY_AGAIN_LATER)
+
+    async def _work(self) -> None:
+        while True:
+            events = await self._inbox.get()
+            try:
+                await self.process(events)
+            except Exception:
+                log.exception("streaming hub failed on %r", events)
+
+    async def _beat(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.streaming_heartbeat_seconds)
+            for connection in list(self._connections):
+                if connection.transport == "sse":
+                    connection.send(":thump\n")
+
+    async def process(self, events: Sequence[Event]) -> None:
+        for event in events:
+            if not self._connections:
+                return
+            if isinstance(event, BlockChanged | MuteChanged):
+                await self._refresh_relations(event.account_id, event.target_account_id)
+            elif isinstance(event, StatusCreated):
+                await self._on_status(event, "update")
+            elif isinstance(event, StatusDeleted):
+                await self._on_delete(event)
+            elif isinstance(event, NotificationCreated):
+                await self._on_notification(event)
+            elif event.kind == "status.updated":
+                await self._on_status(event, "status.update")
+            elif event.kind == "filters.changed":
+                await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
+
+    async def _refresh_relations(self, *account_ids: int) -> None:
+        online = [a for a in account_ids if a in self._relations]
+        if online:
+            async with self._db.read() as session:
+                for account_id in online:
+                    self._relations[account_id] = await load_relations(session, account_id)
+
+    def _online(self, kind: str) -> set[int]:
+        """Accounts with at least one connection on a per-account channel of this kind."""
+        return {key[1] for key in self._subs if key[0] == kind and isinstance(key[1], int)}
+
+    def _pairs(self, keys: Iterable[Key]) -> list[tuple[Connection, Key]]:
+        return [(connection, key) for key in keys for connection in self._subs.get(key, ())]
+
+    def _deliver(self, pairs: Iterable[tuple[Connection, Key]], frames: _Frames, note: _Note | None) -> None:
+        for connection, key in pairs:
+            stream = connection.streams.get(key)
+            if stream is None:
+                continue
+            if note is not None and connection.account_id != note.author_id:
+                relations = self._relations.get(connection.account_id)
+                if relations is None or relations.hides_status(
+                    note.author_id, note.original_author_id, note.mentioned
+                ):
+                    continue
+                found = self._filter_matches(connection.account_id, FILTER_CONTEXTS.get(key[0]), note)
+                if any(m.filter.action == "hide" for m in found):
+                    continue
+                if found:  # flagged for this recipient: its own payload, with ``filtered`` filled
+                    entity = {**note.entity, "filtered": [render_filter_result(m) for m in found]}
+                    connection.send(frame(connection.transport, stream, frames.event, _json(entity)))
+                    continue
+            connection.send(frames.get(connection.transport, stream))
+
+    async def _load_filters(self, session: AsyncSession, account_id: int) -> dict[str, list[ActiveFilter]]:
+        return {context: await active_filters(session, account_id, context) for context in ("home", "public")}
+
+    def _filter_matches(self, account_id: int, context: str | None, note: _Note) -> list[FilterMatch]:
+        """The recipient's filters (for the channel's context) that the note falls under; one's own
+        notes are never filtered."""
+        filters = self._filters.get(account_id, {}).get(context or "")
+        if not filters or note.proper.account_id == account_id:
+            return []
+        now = utcnow()
+        also = (note.status.id,) if note.proper is not note.status else ()
+        return [
+            m
+            for m in match(filters, note.proper, also)
+            if m.filter.expires_at is None or m.filter.expires_at > now
+        ]
+
+    # -- notes -----------------------------------------------------------------------------------
+
+    async def _on_status(self, event: Any, name: str) -> None:
+        reblog_of_id: int | None = getattr(event, "reblog_of_id", None)
+        keys: list[Key] = []
+        if event.visibility == "public" and reblog_of_id is None:
+            keys += [("public", "all"), ("public", "local" if event.local else "remote")]
+            for tag in event.tags:
+                keys.append(("hashtag", tag, False))
+                if event.local:
+                    keys.append(("hashtag", tag, True))
+        pairs = self._pairs(keys)
+        home_online = self._online("user")
+        direct_online = self._online("direct") if event.visibility == "direct" else set()
+        lists_open = any(key[0] == "list" for key in self._subs)
+        if not pairs and not home_online and not direct_online and not lists_open:
+            return
+        async with self._db.read() as session:
+            status = await session.get(Status, event.status_id)
+            if status is None:
+                return  # deleted before we got to it
+            original = await session.get(Status, reblog_of_id) if reblog_of_id is not None else None
+            if reblog_of_id is not None and original is None:
+                return
+            mentioned = tuple(event.mentioned_account_ids)
+            author_id = status.account_id
+            if home_online:
+                audience = await self._home_audience(session, status, mentioned, home_online)
+                pairs += self._pairs(("user", account_id) for account_id in audience)
+            if lists_open:
+                pairs += self._pairs(await self._list_audience(session, status))
+            conversations = {a for a in (author_id, *mentioned) if a in direct_online}
+            if not pairs and not conversations:
+                return
+            entity = (await render_statuses(session, self._settings, None, [status]))[0]
+            original_author_id = original.account_id if original is not None else None
+            note = _Note(status, original or status, author_id, original_author_id, mentioned, entity)
+            if conversations:
+                await self._send_conversations(session, note, entity, conversations)
+        self._deliver(pairs, _Frames(name, _json(note.entity)), note)
+
+    async def _home_audience(
+        self, session: AsyncSession, status: Status, mentioned: tuple[int, ...], online: set[int]
+    ) -> set[int]:
+        """The connected accounts whose home timeline shows this note (the rules of
+        ``queries.timelines.home_query``; blocks, mutes and filters are checked when delivering)."""
+        author_id = status.account_id
+        audience = {author_id} & online
+        candidates = online - {author_id}
+        if status.visibility == "direct":
+            candidates &= set(mentioned)
+        if not candidates:
+            return audience
+        followers: set[int] = set()
+        for chunk in _chunks(candidates):
+            for account_id, show_reblogs in await session.execute(
+                select(Follow.account_id, Follow.show_reblogs).where(
+                    Follow.target_account_id == author_id, Follow.account_id.in_(chunk)
+                )
+            ):
+                if status.reblog_of_id is None or show_reblogs:
+                    followers.add(account_id)
+        replied = status.in_reply_to_account_id
+        if followers and replied is not None and replied != author_id:
+            # A reply shows only to those who follow the account it answers (or are that account).
+            keep = {replied} & followers
+            for chunk in _chunks(followers):
+                keep.update(
+                    await session.scalars(
+                        select(Follow.account_id).where(
+                            Follow.target_account_id == replied, Follow.account_id.in_(chunk)
+                        )
+                    )
+                )
+            followers = keep
+        if followers:
+            # Members of one's exclusive lists are read in those lists, not in home.
+            for chunk in _chunks(followers):
+                followers.difference_update(
+                    await session.scalars(
+                        select(TimelineList.account_id)
+                        .join(ListMember, ListMember.list_id == TimelineList.id)
+                        .where(
+                            ListMember.account_id == author_id,
+                            TimelineList.exclusive.is_(True),
+                            TimelineList.account_id.in_(chunk),
+                        )
+                    )
+                )
+        return audience | followers
+
+    async def _list_audience(self, session: AsyncSession, status: Status) -> list[Key]:
+        """The list streams open here whose list shows this note (``list_timeline_query``'s rules)."""
+        keys: list[Key] = []
+        for list_id in await lists_with_member(session, status.account_id):
+            if ("list", list_id) not in self._subs:
+                continue
+            row = await session.get(TimelineList, list_id)
+            if row is not None and await session.scalar(
+                list_timeline_query(row).where(Status.id == status.id).with_only_columns(Status.id)
+            ):
+                keys.append(("list", list_id))
+        return keys
+
+    async def _send_conversations(
+        self, session: AsyncSession, note: _Note, entity: dict[str, Any], recipients: set[int]
+    ) -> None:
+        """``conversation`` events on ``direct`` streams, one payload per participant (each sees
+        the others as the conversation's accounts)."""
+        participants = list(dict.fromkeys((note.author_id, *note.mentioned)))
+        accounts = await load_accounts(session, participants)
+        for recipient in recipients:
+            payload = _json(
+                {
+                    "id": str(note.status.id),
+                    "unread": recipient != note.author_id,
+                    "accounts": [
+                        render_account(self._settings, accounts[a])
+                        for a in participants
+                        if a != recipient and a in accounts
+                    ],
+                    "last_status": entity,
+                }
+            )
+            self._deliver(self._pairs([("direct", recipient)]), _Frames("conversation", payload), note)
+
+    async def _on_delete(self, event: StatusDeleted) -> None:
+        frames = _Frames("delete", str(event.status_id))
+        if event.visibility in PUBLIC_VISIBILITIES:
+            # Anyone may have seen it: every stream that shows notes hears of it.
+            keys: list[Key] = [key for key in self._subs if key[0] != "notification"]
+            self._deliver(self._pairs(keys), frames, None)
+            return
+        could_see = {event.account_id, *event.mentioned_account_ids}
+        if event.visibility == "private":
+            online = self._online("user") - could_see
+            if online:
+                async with self._db.read() as session:
+                    for chunk in _chunks(online):
+                        could_see.update(
+                            await session.scalars(
+                                select(Follow.account_id).where(
+                                    Follow.target_account_id == event.account_id, Follow.account_id.in_(chunk)
+                                )
+                            )
+                        )
+        keys = [(kind, account_id) for account_id in could_see for kind in ("user", "direct")]
+        self._deliver(self._pairs(keys), frames, None)
+
+    # -- notifications and filters ---------------------------------------------------------------
+
+    async def _on_notification(self, event: NotificationCreated) -> None:
+        pairs = self._pairs([("user", event.account_id), ("notification", event.account_id)])
+        if not pairs:
+            return
+        async with self._db.read() as session:
+            notification = await session.get(Notification, event.notification_id)
+            if notification is None:
+                return
+            relations = self._relations.get(event.account_id)
+            if relations is not None and relations.hides_notification(notification.from_account_id):
+                return
+            rendered = await render_notifications(
+                session, self._settings, event.account_id, [notification], filter_context="notifications"
+            )
+        if rendered:  # a ``hide`` filter leaves it out
+            self._deliver(pairs, _Frames("notification", _json(rendered[0])), None)
+
+    async def _on_filters_changed(self, account_id: int) -> None:
+        if account_id in self._filters:
+            async with self._db.read() as session:
+                self._filters[account_id] = await self._load_filters(session, account_id)
+        self._deliver(self._pairs([("user", account_id)]), _Frames("filters_changed", None), None)

@@ -1,0 +1,60 @@
+"""The real-time machinery of one server process, built from the settings: the event bus, the home
+feeds (store, fan-out, reader) and the streaming hub. ``build_app`` owns one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from redis.asyncio import Redis
+from starlette.applications import Starlette
+
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.events.redis import RedisBus
+from cordee.feeds import build_feeds
+from cordee.feeds.fanout import FanOut
+from cordee.streaming.hub import Hub
+
+
+class Realtime:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.redis: Redis | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        #: The bus to open the database with: Redis pub/sub when Redis is configured, else None
+        #: (the database's in-process bus).
+        self.bus: RedisBus | None = (
+            RedisBus(self.redis, f"{settings.redis_prefix}events") if self.redis is not None else None
+        )
+        self.hub: Hub | None = None
+        self._fanout: FanOut | None = None
+        self._restore_signals: Callable[[], None] | None = None
+
+    def attach(self, app: Starlette, db: Database) -> None:
+        """Home feeds for ``db``: fan-out hooked into its writes, ``app.state.home`` to read them.
+        Needs no running loop (tests that never run the lifespan still get feeds)."""
+        if self._fanout is None:
+            _store, self._fanout, app.state.home = build_feeds(self.settings, db, self.redis)
+
+    async def start(self, app: Starlette, db: Database) -> None:
+        self.attach(app, db)
+        if isinstance(db.bus, RedisBus):
+            await db.bus.start()
+        self.hub = Hub(db, self.settings)
+        self.hub.start(db.bus)
+        app.state.hub = self.hub
+        self._restore_signals = self.hub.drain_on_signals()
+
+    async def stop(self, db: Database) -> None:
+        """Close every stream, then stop listening; the database stays open (its owner closes it)."""
+        if self._restore_signals is not None:
+            self._restore_signals()
+            self._restore_signals = None
+        if self.hub is not None:
+            await self.hub.stop()
+        if isinstance(db.bus, RedisBus):
+            await db.bus.stop()
+        if self._fanout is not None:
+            self._fanout.detach()
+            self._fanout = None
+        if self.redis is not None:
+            await self.redis.aclose()

@@ -1,0 +1,151 @@
+"""Home feeds, through the API, on both feed stores (and both databases): fan-out on write,
+hybrid fan-out for accounts with many followers, rebuild of missing feeds, and unfollow / block /
+mute / delete taking effect."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+from tests.conftest import ApiUser, MakeUser
+
+from cordee.actions import relationships
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import Account, HomeFeed, HomeFeedEntry
+from cordee.db.types import utcnow
+from cordee.feeds.base import FeedStore
+
+Post = Callable[..., Awaitable[dict[str, Any]]]
+
+
+def _ids(r: httpx.Response) -> list[str]:
+    assert r.status_code == 200, r.text
+    return [s["id"] for s in r.json()]
+
+
+async def _home(client: httpx.AsyncClient, user: ApiUser, **params: Any) -> list[str]:
+    return _ids(await client.get("/api/v1/timelines/home", params=params, headers=user.headers))
+
+
+def _store(app: Any) -> FeedStore:
+    return app.state.home.store  # type: ignore[no-any-return]
+
+
+async def _feed(app: Any, user: ApiUser) -> list[str] | None:
+    """The raw feed (candidate ids) of a user, or None when it is missing."""
+    ids = await _store(app).read(user.account_id, below=None, above=None)
+    return None if ids is None else [str(i) for i in ids]
+
+
+async def test_fan_out_on_write_and_rebuild(
+    app: Any, client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    early = await post(bob, "before alice ever read her home")
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    assert await _feed(app, alice) is None  # never read: no feed is kept for her yet
+    assert await _home(client, alice) == [early["id"]]  # rebuilt from the follow graph
+    assert await _feed(app, alice) == [early["id"]]
+
+    later = await post(bob, "after")
+    own = await post(alice, "mine")
+    stranger = await post(carol, "not followed")
+    assert await _feed(app, alice) == [own["id"], later["id"], early["id"]]  # fanned out on write
+    assert await _home(client, alice) == [own["id"], later["id"], early["id"]]
+    assert stranger["id"] not in await _home(client, alice)
+    # A reconnecting client asks for what is newer than what it has.
+    assert await _home(client, alice, since_id=early["id"]) == [own["id"], later["id"]]
+
+
+async def test_unfollow_block_mute_and_delete_take_effect(
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    post: Post,
+    alice: ApiUser,
+    bob: ApiUser,
+    carol: ApiUser,
+) -> None:
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice.headers)
+    assert await _home(client, alice) == []
+    b1 = await post(bob, "bob one")
+    c1 = await post(carol, "carol one")
+    c2 = await post(carol, "carol two")
+    assert await _feed(app, alice) == [c2["id"], c1["id"], b1["id"]]
+
+    r = await client.delete(f"/api/v1/statuses/{c2['id']}", headers=carol.headers)
+    assert r.status_code == 200
+    assert await _feed(app, alice) == [c1["id"], b1["id"]]
+
+    await relationships.mute(db, alice.account_id, carol.account_id)
+    assert await _feed(app, alice) == [b1["id"]]
+    assert await _home(client, alice) == [b1["id"]]
+    await relationships.unmute(db, alice.account_id, carol.account_id)
+    assert await _feed(app, alice) == [c1["id"], b1["id"]]  # merged back in
+
+    await client.post(f"/api/v1/accounts/{carol.id}/unfollow", headers=alice.headers)
+    assert await _feed(app, alice) == [b1["id"]]
+    await relationships.block(db, bob.account_id, alice.account_id)
+    assert await _feed(app, alice) == []
+    assert await _home(client, alice) == []
+
+
+async def test_accounts_with_many_followers_are_merged_when_read(
+    app: Any, db: Database, client: httpx.AsyncClient, post: Post, make_user: MakeUser, settings: Settings
+) -> None:
+    star, fan, other = await make_user("star"), await make_user("fan"), await make_user("other")
+    for follower in (fan, other):
+        await client.post(f"/api/v1/accounts/{star.id}/follow", headers=follower.headers)
+    async with db.write() as tx:  # as if a crowd followed the star
+        await tx.session.execute(
+            update(Account)
+            .where(Account.id == star.account_id)
+            .values(followers_count=settings.fanout_follower_threshold)
+        )
+    assert await _home(client, fan) == [] and await _home(client, star) == []
+    shout = await post(star, "hello everyone")
+    mine = await post(fan, "my own")
+    assert await _feed(app, fan) == [mine["id"]]  # the star's note was not written to followers' feeds
+    assert await _feed(app, star) == [shout["id"]]  # …only to the star's own
+    assert await _home(client, fan) == [mine["id"], shout["id"]]  # merged in at read time
+    assert await _home(client, fan, max_id=mine["id"]) == [shout["id"]]
+    assert await _home(client, fan, min_id=shout["id"]) == [mine["id"]]
+
+
+async def test_sql_feeds_are_bounded_and_inactive_feeds_dropped(
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    post: Post,
+    alice: ApiUser,
+    settings: Settings,
+    store: str,
+) -> None:
+    if store != "sql":
+        pytest.skip("the sweep is the SQL store's; Redis trims on every push and expires keys")
+    from cordee.feeds.sql import sweep
+
+    assert await _home(client, alice) == []
+    small = replace(settings, feed_size=20)
+    for i in range(23):
+        await post(alice, f"note {i}")
+    await sweep(db, small)
+    async with db.read() as session:
+        kept = list(
+            await session.scalars(
+                select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == alice.account_id)
+            )
+        )
+    assert len(kept) == 20
+    async with db.write() as tx:
+        long_ago = utcnow() - timedelta(days=settings.feed_inactive_days + 1)
+        await tx.session.execute(update(HomeFeed).values(read_at=long_ago))
+    await sweep(db, settings)
+    assert await _feed(app, alice) is None
+    assert len(await _home(client, alice, limit=40)) == 23  # rebuilt when read again
