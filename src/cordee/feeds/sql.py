@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -49,8 +49,12 @@ class SqlFeedStore:
 
     async def push(self, session: AsyncSession, entries: Entries) -> None:
         rows = entries.subquery()
-        active = select(HomeFeed.account_id).where(HomeFeed.read_at >= inactive_before(self._settings))
-        source = select(rows.c[0], rows.c[1], rows.c[2]).where(rows.c[0].in_(active))
+        # EXISTS on the feed's primary key, not ``IN (SELECT … FROM home_feeds)``: SQLite would build
+        # the list of every active feed of the instance for each note (O(feeds), not O(followers)).
+        active = exists().where(
+            HomeFeed.account_id == rows.c[0], HomeFeed.read_at >= inactive_before(self._settings)
+        )
+        source = select(rows.c[0], rows.c[1], rows.c[2]).where(active)
         statement = (
             _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, source).on_conflict_do_nothing()
         )
