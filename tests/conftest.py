@@ -12,8 +12,8 @@ import asyncio
 import os
 import shutil
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,9 @@ from cordee.events.types import Event
 BASE_URL = "http://cordee.test"
 
 
-BACKENDS = [b.strip() for b in os.environ.get("CORDEE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()]
+BACKENDS = [
+    b.strip() for b in os.environ.get("CORDEE_TEST_BACKENDS", "sqlite,postgresql").split(",") if b.strip()
+]
 PG_ADMIN_DSN = os.environ.get("CORDEE_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
@@ -85,7 +87,9 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture
-async def db(backend: str, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Database]:
+async def db(
+    backend: str, template_db: Path, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
     if backend == "sqlite":
         path = tmp_path / "cordee.sqlite3"
         shutil.copy(template_db, path)

@@ -119,7 +119,9 @@ def build_app(
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),
         *media_storage.routes(settings),
         *streaming_endpoints.routes(),
-        Route("/api/{rest:path}", mastodon_routes.unsupported, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Route(
+            "/api/{rest:path}", mastodon_routes.unsupported, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
+        ),
     ]
     app = Starlette(
         routes=routes,

@@ -81,7 +81,9 @@ def serve(host: str, port: int, workers: int) -> None:
         os.environ["CORDEE_BASE_URL"] = f"http://{shown_host}:{port}"
     settings = _settings()
     if workers > 1 and not settings.effective_database_url.startswith("postgresql"):
-        raise click.ClickException("--workers > 1 needs PostgreSQL (CORDEE_DATABASE_URL): SQLite has one writer")
+        raise click.ClickException(
+            "--workers > 1 needs PostgreSQL (CORDEE_DATABASE_URL): SQLite has one writer"
+        )
     if workers > 1 and not settings.redis_url:
         raise click.ClickException(
             "--workers > 1 needs Redis (CORDEE_REDIS_URL): streams must hear of every worker's changes"
@@ -141,7 +143,9 @@ def user_list() -> None:
     async def rows(db: Database, _: Settings) -> list[Any]:
         async with db.read() as session:
             result = await session.execute(
-                select(Account.username, User.email, User.admin, User.approved, User.disabled, User.created_at)
+                select(
+                    Account.username, User.email, User.admin, User.approved, User.disabled, User.created_at
+                )
                 .join(User, User.account_id == Account.id)
                 .order_by(User.id)
             )
@@ -153,7 +157,9 @@ def user_list() -> None:
         return
     click.echo(f"{'username':<20} {'email':<32} {'state':<18} created")
     for username, email, admin, approved, disabled, created in found:
-        state = "disabled" if disabled else "pending approval" if not approved else "admin" if admin else "active"
+        state = (
+            "disabled" if disabled else "pending approval" if not approved else "admin" if admin else "active"
+        )
         click.echo(f"{username:<20} {email:<32} {state:<18} {created:%Y-%m-%d}")
 
 
@@ -187,12 +193,13 @@ def invite() -> None:
 
 
 @invite.command("create")
-@click.option("--max-uses", type=click.IntRange(min=1), help="How many sign-ups it allows (default: unlimited).")
+@click.option(
+    "--max-uses", type=click.IntRange(min=1), help="How many sign-ups it allows (default: unlimited)."
+)
 def invite_create(max_uses: int | None) -> None:
     """Create an invitation code."""
     code = _with_db(lambda db, _: account_actions.create_invite(db, max_uses))
     click.echo(code)
-
 
 
 @main.group()

@@ -26,13 +26,19 @@ async def test_verify_and_update_credentials(client: httpx.AsyncClient, alice: A
     assert me["display_name"] == "Alice A." and me["bot"] is True
     assert me["source"]["note"] == "Line one\nhttps://example.org"
     assert "<br" in me["note"] and 'href="https://example.org"' in me["note"]
-    too_long = await client.patch("/api/v1/accounts/update_credentials", data={"display_name": "x" * 31}, headers=alice.headers)
+    too_long = await client.patch(
+        "/api/v1/accounts/update_credentials", data={"display_name": "x" * 31}, headers=alice.headers
+    )
     assert too_long.status_code == 422
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["display_name"] == "Alice A."
 
 
-async def test_follow_unfollow_and_lists(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, carol: ApiUser) -> None:
-    rel = (await client.post(f"/api/v1/accounts/{bob.id}/follow", data={"notify": "true"}, headers=alice.headers)).json()
+async def test_follow_unfollow_and_lists(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    rel = (
+        await client.post(f"/api/v1/accounts/{bob.id}/follow", data={"notify": "true"}, headers=alice.headers)
+    ).json()
     assert rel["following"] and rel["notifying"] and rel["showing_reblogs"] and not rel["followed_by"]
     await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=carol.headers)
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
@@ -42,42 +48,79 @@ async def test_follow_unfollow_and_lists(client: httpx.AsyncClient, alice: ApiUs
     assert [a["username"] for a in following] == ["bob"]
     bob_profile = (await client.get(f"/api/v1/accounts/{bob.id}")).json()
     assert bob_profile["followers_count"] == 2 and bob_profile["following_count"] == 1
-    rels = (await client.get("/api/v1/accounts/relationships", params={"id[]": [bob.id, carol.id]}, headers=alice.headers)).json()
-    assert [(r["id"], r["following"], r["followed_by"]) for r in rels] == [(bob.id, True, True), (carol.id, False, False)]
-    notes = (await client.get("/api/v1/notifications", params={"types[]": "follow"}, headers=bob.headers)).json()
+    rels = (
+        await client.get(
+            "/api/v1/accounts/relationships", params={"id[]": [bob.id, carol.id]}, headers=alice.headers
+        )
+    ).json()
+    assert [(r["id"], r["following"], r["followed_by"]) for r in rels] == [
+        (bob.id, True, True),
+        (carol.id, False, False),
+    ]
+    notes = (
+        await client.get("/api/v1/notifications", params={"types[]": "follow"}, headers=bob.headers)
+    ).json()
     assert sorted(n["account"]["username"] for n in notes) == ["alice", "carol"]
     unf = (await client.post(f"/api/v1/accounts/{bob.id}/unfollow", headers=alice.headers)).json()
     assert unf["following"] is False and unf["followed_by"] is True
     assert (await client.get(f"/api/v1/accounts/{bob.id}")).json()["followers_count"] == 1
-    assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=alice.headers)).status_code == 403
+    assert (
+        await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=alice.headers)
+    ).status_code == 403
     assert (await client.post("/api/v1/accounts/42/follow", headers=alice.headers)).status_code == 404
 
 
-async def test_lookup_and_search(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, make_user: Any) -> None:
+async def test_lookup_and_search(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, make_user: Any
+) -> None:
     await make_user("alicia")
     assert (await client.get("/api/v1/accounts/lookup", params={"acct": "@ALICE"})).json()["id"] == alice.id
-    assert (await client.get("/api/v1/accounts/lookup", params={"acct": "alice@cordee.test"})).json()["id"] == alice.id
+    assert (await client.get("/api/v1/accounts/lookup", params={"acct": "alice@cordee.test"})).json()[
+        "id"
+    ] == alice.id
     assert (await client.get("/api/v1/accounts/lookup", params={"acct": "nobody"})).status_code == 404
     found = (await client.get("/api/v1/accounts/search", params={"q": "alic"}, headers=bob.headers)).json()
     assert {a["username"] for a in found} == {"alice", "alicia"}
-    exact_first = (await client.get("/api/v1/accounts/search", params={"q": "alice"}, headers=bob.headers)).json()
+    exact_first = (
+        await client.get("/api/v1/accounts/search", params={"q": "alice"}, headers=bob.headers)
+    ).json()
     assert exact_first[0]["username"] == "alice"
     assert (await client.get("/api/v1/accounts/search", params={"q": "%"}, headers=bob.headers)).json() == []
 
 
 async def test_registration_through_api(client: httpx.AsyncClient) -> None:
-    app = (await client.post("/api/v1/apps", json={"client_name": "signup", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"})).json()
+    app = (
+        await client.post(
+            "/api/v1/apps",
+            json={
+                "client_name": "signup",
+                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                "scopes": "read write",
+            },
+        )
+    ).json()
     assert "client_secret" in app
     # The app token needs the client_credentials grant (oauth endpoints), which lives in the OAuth module:
     token = await client.post(
         "/oauth/token",
-        data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"], "scope": "read write"},
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": "read write",
+        },
     )
     assert token.status_code == 200, token.text
     app_headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     r = await client.post(
         "/api/v1/accounts",
-        data={"username": "newbie", "email": "newbie@example.org", "password": "long enough pw", "agreement": "true", "locale": "fr"},
+        data={
+            "username": "newbie",
+            "email": "newbie@example.org",
+            "password": "long enough pw",
+            "agreement": "true",
+            "locale": "fr",
+        },
         headers=app_headers,
     )
     assert r.status_code == 200, r.text
@@ -92,7 +135,9 @@ async def test_registration_through_api(client: httpx.AsyncClient) -> None:
     )
     assert taken.status_code == 422
     details = taken.json()["details"]
-    assert details["username"][0]["error"] == "ERR_TAKEN" and details["password"][0]["error"] == "ERR_TOO_SHORT"
+    assert (
+        details["username"][0]["error"] == "ERR_TAKEN" and details["password"][0]["error"] == "ERR_TOO_SHORT"
+    )
     no_token = await client.post("/api/v1/accounts", data={"username": "x"})
     assert no_token.status_code == 401
 

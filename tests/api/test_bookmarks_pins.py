@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+
 from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]

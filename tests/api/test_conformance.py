@@ -40,7 +40,9 @@ def _operation(method: str, path: str) -> dict[str, Any]:
 
 @cache
 def _registry() -> Registry[Any]:
-    return Registry().with_resource("urn:mastodon", Resource.from_contents(_spec(), default_specification=DRAFT202012))
+    return Registry().with_resource(
+        "urn:mastodon", Resource.from_contents(_spec(), default_specification=DRAFT202012)
+    )
 
 
 def check(response: httpx.Response) -> None:
@@ -87,5 +89,9 @@ async def test_entities_match_the_mastodon_description(
     check(await client.post(f"/api/v1/accounts/{bob.id}/unblock", headers=a))
     check(await client.post(f"/api/v1/accounts/{bob.id}/mute", headers=a))
     check(await client.get("/api/v1/mutes", headers=a))
-    check(await client.post("/api/v1/apps", json={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}))
+    check(
+        await client.post(
+            "/api/v1/apps", json={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
+        )
+    )
     check(await client.delete(f"/api/v1/statuses/{reply['id']}", headers=b))

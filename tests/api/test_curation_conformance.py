@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+
 from tests.api.test_conformance import check, pytestmark  # noqa: F401  (same skip when no reference)
 from tests.conftest import ApiUser
 

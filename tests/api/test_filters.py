@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 from sqlalchemy import update
-from tests.conftest import ApiUser
 
 from cordee.db.engine import Database
 from cordee.db.tables_curation import Filter
 from cordee.events.types import Event, FiltersChanged
+from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 

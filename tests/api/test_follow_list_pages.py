@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+
 from tests.conftest import ApiUser, MakeUser
 
 

@@ -13,7 +13,6 @@ import httpx
 import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
-from tests.conftest import BASE_URL, ApiUser, MakeUser
 
 from cordee.app import build_app
 from cordee.config import Settings
@@ -21,6 +20,7 @@ from cordee.db.engine import Database
 from cordee.db.tables_media import MediaAttachment
 from cordee.db.types import utcnow
 from cordee.jobs.runner import run_due
+from tests.conftest import BASE_URL, ApiUser, MakeUser
 
 
 def image_bytes(fmt: str = "PNG", size: tuple[int, int] = (120, 80), **save: Any) -> bytes:
@@ -309,9 +309,7 @@ async def test_unattached_media_are_cleaned_up_and_redraft_keeps_them(
     kept = await uploaded(client, alice)
     note = await post(alice, "Soon redrafted", media_ids=[kept["id"]])
     async with db.write() as tx:  # both uploaded two days ago
-        await tx.session.execute(
-            update(MediaAttachment).values(created_at=utcnow() - timedelta(days=2))
-        )
+        await tx.session.execute(update(MediaAttachment).values(created_at=utcnow() - timedelta(days=2)))
     deleted = await client.delete(f"/api/v1/statuses/{note['id']}", headers=alice.headers)
     assert deleted.status_code == 200
     assert [m["id"] for m in deleted.json()["media_attachments"]] == [kept["id"]]
@@ -332,7 +330,8 @@ async def test_media_kept_for_a_scheduled_note_cannot_be_deleted(
     media = await uploaded(client, alice)
     when = (utcnow() + timedelta(hours=2)).isoformat()
     scheduled = await client.post(
-        "/api/v1/statuses", json={"status": "Later", "media_ids": [media["id"]], "scheduled_at": when},
+        "/api/v1/statuses",
+        json={"status": "Later", "media_ids": [media["id"]], "scheduled_at": when},
         headers=alice.headers,
     )
     assert scheduled.status_code == 200, scheduled.text

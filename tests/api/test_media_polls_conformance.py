@@ -7,14 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.api.test_conformance import SPEC, Post, check
-from tests.api.test_media import image_bytes
-from tests.api.test_polls import end_poll
-from tests.conftest import ApiUser
 
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.jobs.runner import run_due
+from tests.api.test_conformance import SPEC, Post, check
+from tests.api.test_media import image_bytes
+from tests.api.test_polls import end_poll
+from tests.conftest import ApiUser
 
 pytestmark = pytest.mark.skipif(not SPEC.exists(), reason=f"no OpenAPI reference at {SPEC}")
 

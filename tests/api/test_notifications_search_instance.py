@@ -18,23 +18,39 @@ async def test_notifications_filter_show_dismiss_clear(
 ) -> None:
     await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
     mention = await post(bob, "@alice hello")
-    await client.post(f"/api/v1/statuses/{mention['id']}/favourite", headers=alice.headers)  # self-notification? no
+    await client.post(
+        f"/api/v1/statuses/{mention['id']}/favourite", headers=alice.headers
+    )  # self-notification? no
     status = await post(alice, "like me")
     await client.post(f"/api/v1/statuses/{status['id']}/favourite", headers=bob.headers)
     every = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
     assert [n["type"] for n in every] == ["favourite", "mention", "follow"]
     assert every[1]["status"]["id"] == mention["id"] and every[0]["account"]["username"] == "bob"
-    only = (await client.get("/api/v1/notifications", params={"types[]": ["mention", "follow"]}, headers=alice.headers)).json()
+    only = (
+        await client.get(
+            "/api/v1/notifications", params={"types[]": ["mention", "follow"]}, headers=alice.headers
+        )
+    ).json()
     assert [n["type"] for n in only] == ["mention", "follow"]
-    excl = (await client.get("/api/v1/notifications", params={"exclude_types[]": "favourite"}, headers=alice.headers)).json()
+    excl = (
+        await client.get(
+            "/api/v1/notifications", params={"exclude_types[]": "favourite"}, headers=alice.headers
+        )
+    ).json()
     assert [n["type"] for n in excl] == ["mention", "follow"]
     bad = await client.get("/api/v1/notifications", params={"types[]": "nonsense"}, headers=alice.headers)
     assert bad.status_code == 422
     one = await client.get(f"/api/v1/notifications/{every[0]['id']}", headers=alice.headers)
     assert one.json()["id"] == every[0]["id"]
-    assert (await client.get(f"/api/v1/notifications/{every[0]['id']}", headers=bob.headers)).status_code == 404
-    assert (await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=bob.headers)).status_code == 404
-    assert (await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=alice.headers)).json() == {}
+    assert (
+        await client.get(f"/api/v1/notifications/{every[0]['id']}", headers=bob.headers)
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=bob.headers)
+    ).status_code == 404
+    assert (
+        await client.post(f"/api/v1/notifications/{every[0]['id']}/dismiss", headers=alice.headers)
+    ).json() == {}
     assert len((await client.get("/api/v1/notifications", headers=alice.headers)).json()) == 2
     assert (await client.post("/api/v1/notifications/clear", headers=alice.headers)).json() == {}
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
@@ -79,7 +95,9 @@ async def test_events_are_published_after_commit(
     status = await post(alice, "@bob hi #tag", visibility="private")
     created = [e for e in events if isinstance(e, StatusCreated)]
     assert created == [
-        StatusCreated(int(status["id"]), alice.account_id, "private", True, None, None, (bob.account_id,), ("tag",))
+        StatusCreated(
+            int(status["id"]), alice.account_id, "private", True, None, None, (bob.account_id,), ("tag",)
+        )
     ]
     assert [e.account_id for e in events if isinstance(e, NotificationCreated)] == [bob.account_id]
     await client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers)

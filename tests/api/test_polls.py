@@ -7,8 +7,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
-from tests.api.test_media import uploaded
-from tests.conftest import BASE_URL, ApiUser
 
 from cordee.app import build_app
 from cordee.config import Settings
@@ -17,6 +15,8 @@ from cordee.db.tables import Notification
 from cordee.db.tables_polls import Poll
 from cordee.db.types import utcnow
 from cordee.jobs.runner import run_due
+from tests.api.test_media import uploaded
+from tests.conftest import BASE_URL, ApiUser
 
 DAY = 86_400
 
@@ -45,8 +45,16 @@ async def test_create_a_poll_with_json_and_read_it(
     note = await poll_note(post, alice, "Tea", "Coffee", multiple=True)
     poll = note["poll"]
     assert set(poll) == {
-        "id", "expires_at", "expired", "multiple", "votes_count", "voters_count", "options", "emojis",
-        "voted", "own_votes",
+        "id",
+        "expires_at",
+        "expired",
+        "multiple",
+        "votes_count",
+        "voters_count",
+        "options",
+        "emojis",
+        "voted",
+        "own_votes",
     }
     assert poll["options"] == [{"title": "Tea", "votes_count": 0}, {"title": "Coffee", "votes_count": 0}]
     assert poll["multiple"] is True and poll["expired"] is False
@@ -103,7 +111,8 @@ async def test_invalid_polls_are_refused_and_nothing_is_stored(
     )
     assert both.status_code == 422 and "poll" in both.json()["error"]
     no_text = await client.post(
-        "/api/v1/statuses", json={"status": "", "poll": {"options": ["A", "B"], "expires_in": DAY}},
+        "/api/v1/statuses",
+        json={"status": "", "poll": {"options": ["A", "B"], "expires_in": DAY}},
         headers=alice.headers,
     )
     assert no_text.status_code == 422
@@ -219,7 +228,12 @@ async def _poll_notifications(db: Database) -> list[tuple[int, int, str, int | N
 
 
 async def test_ended_polls_are_announced_once_even_after_downtime(
-    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, carol: ApiUser, post: Any, db: Database,
+    client: httpx.AsyncClient,
+    alice: ApiUser,
+    bob: ApiUser,
+    carol: ApiUser,
+    post: Any,
+    db: Database,
     settings: Settings,
 ) -> None:
     note = await poll_note(post, alice, "Now", "Later")

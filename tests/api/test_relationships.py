@@ -31,14 +31,18 @@ async def test_locked_account_follow_request_flow(
     assert [n["type"] for n in notes] == ["follow_request", "follow_request"]
     pending = (await client.get("/api/v1/follow_requests", headers=alice.headers)).json()
     assert [a["username"] for a in pending] == ["carol", "bob"]
-    rel = (await client.get("/api/v1/accounts/relationships", params={"id[]": bob.id}, headers=alice.headers)).json()
+    rel = (
+        await client.get("/api/v1/accounts/relationships", params={"id[]": bob.id}, headers=alice.headers)
+    ).json()
     assert rel[0]["requested_by"] is True
 
     ok = await client.post(f"/api/v1/follow_requests/{bob.id}/authorize", headers=alice.headers)
     assert ok.json()["followed_by"] is True
     no = await client.post(f"/api/v1/follow_requests/{carol.id}/reject", headers=alice.headers)
     assert no.json()["followed_by"] is False
-    assert (await client.post(f"/api/v1/follow_requests/{carol.id}/reject", headers=alice.headers)).status_code == 404
+    assert (
+        await client.post(f"/api/v1/follow_requests/{carol.id}/reject", headers=alice.headers)
+    ).status_code == 404
     assert (await client.get(f"/api/v1/statuses/{private['id']}", headers=bob.headers)).status_code == 200
     assert (await client.get(f"/api/v1/statuses/{private['id']}", headers=carol.headers)).status_code == 404
     assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["followers_count"] == 1
@@ -66,16 +70,25 @@ async def test_block_cuts_follows_and_hides_both_ways(
         assert hidden["id"] not in _ids(await client.get("/api/v1/timelines/home", headers=h))
         assert hidden["id"] not in _ids(await client.get("/api/v2/search", params={"q": "says"}, headers=h))
     # bob can no longer reply to, favourite or follow alice
-    reply = await client.post("/api/v1/statuses", json={"status": "hey", "in_reply_to_id": by_alice["id"]}, headers=bob.headers)
+    reply = await client.post(
+        "/api/v1/statuses", json={"status": "hey", "in_reply_to_id": by_alice["id"]}, headers=bob.headers
+    )
     assert reply.status_code == 404
     assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).status_code == 403
     # alice does not see bob among those who favourited her note; bob's mention does not notify her
-    favs = (await client.get(f"/api/v1/statuses/{by_alice['id']}/favourited_by", headers=alice.headers)).json()
+    favs = (
+        await client.get(f"/api/v1/statuses/{by_alice['id']}/favourited_by", headers=alice.headers)
+    ).json()
     assert [a["username"] for a in favs] == ["carol"]
     await post(bob, "@alice are you there?")
-    types = [(n["type"], n["account"]["username"]) for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()]
+    types = [
+        (n["type"], n["account"]["username"])
+        for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    ]
     assert ("mention", "bob") not in types and all(u != "bob" for _, u in types)
-    assert [a["username"] for a in (await client.get("/api/v1/blocks", headers=alice.headers)).json()] == ["bob"]
+    assert [a["username"] for a in (await client.get("/api/v1/blocks", headers=alice.headers)).json()] == [
+        "bob"
+    ]
 
     rel = (await client.post(f"/api/v1/accounts/{bob.id}/unblock", headers=alice.headers)).json()
     assert rel["blocking"] is False
@@ -89,7 +102,11 @@ async def test_mute_hides_notes_and_reblogs_but_not_the_profile(
     await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice.headers)
     noisy = await post(bob, "noise")
     boosted = (await client.post(f"/api/v1/statuses/{noisy['id']}/reblog", headers=carol.headers)).json()
-    rel = (await client.post(f"/api/v1/accounts/{bob.id}/mute", data={"notifications": "false"}, headers=alice.headers)).json()
+    rel = (
+        await client.post(
+            f"/api/v1/accounts/{bob.id}/mute", data={"notifications": "false"}, headers=alice.headers
+        )
+    ).json()
     assert rel["muting"] is True and rel["muting_notifications"] is False and rel["following"] is True
     home = _ids(await client.get("/api/v1/timelines/home", headers=alice.headers))
     assert noisy["id"] not in home and boosted["id"] not in home
@@ -97,9 +114,19 @@ async def test_mute_hides_notes_and_reblogs_but_not_the_profile(
     assert noisy["id"] in _ids(await client.get(f"/api/v1/accounts/{bob.id}/statuses", headers=alice.headers))
     # notifications=false keeps bob's notifications
     await post(bob, "@alice ping")
-    assert any(n["account"]["username"] == "bob" for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json())
-    await client.post(f"/api/v1/accounts/{bob.id}/mute", data={"notifications": "true", "duration": "3600"}, headers=alice.headers)
-    assert not any(n["account"]["username"] == "bob" for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json())
+    assert any(
+        n["account"]["username"] == "bob"
+        for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    )
+    await client.post(
+        f"/api/v1/accounts/{bob.id}/mute",
+        data={"notifications": "true", "duration": "3600"},
+        headers=alice.headers,
+    )
+    assert not any(
+        n["account"]["username"] == "bob"
+        for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    )
     muted = (await client.get("/api/v1/mutes", headers=alice.headers)).json()
     assert [a["username"] for a in muted] == ["bob"] and muted[0]["mute_expires_at"] is not None
     await client.post(f"/api/v1/accounts/{bob.id}/unmute", headers=alice.headers)
@@ -111,8 +138,14 @@ async def test_bad_relationship_input(client: httpx.AsyncClient, alice: ApiUser)
     assert (await client.post("/api/v1/accounts/1234/mute", headers=alice.headers)).status_code == 404
     r = await client.post(f"/api/v1/accounts/{alice.id}/mute", data={"duration": "-5"}, headers=alice.headers)
     assert r.status_code in (403, 422)
-    assert (await client.post("/api/v1/domain_blocks", data={"domain": "not a domain"}, headers=alice.headers)).status_code == 422
-    assert (await client.post("/api/v1/domain_blocks", data={"domain": "Spam.example"}, headers=alice.headers)).json() == {}
+    assert (
+        await client.post("/api/v1/domain_blocks", data={"domain": "not a domain"}, headers=alice.headers)
+    ).status_code == 422
+    assert (
+        await client.post("/api/v1/domain_blocks", data={"domain": "Spam.example"}, headers=alice.headers)
+    ).json() == {}
     assert (await client.get("/api/v1/domain_blocks", headers=alice.headers)).json() == ["spam.example"]
-    await client.request("DELETE", "/api/v1/domain_blocks", params={"domain": "spam.example"}, headers=alice.headers)
+    await client.request(
+        "DELETE", "/api/v1/domain_blocks", params={"domain": "spam.example"}, headers=alice.headers
+    )
     assert (await client.get("/api/v1/domain_blocks", headers=alice.headers)).json() == []

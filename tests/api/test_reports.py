@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select
-from tests.conftest import ApiUser
 
 from cordee.db.engine import Database
 from cordee.db.tables_curation import Report
+from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 

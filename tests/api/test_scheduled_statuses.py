@@ -10,8 +10,6 @@ from typing import Any
 
 import httpx
 from sqlalchemy import func, select, update
-from tests.api.test_media import uploaded
-from tests.conftest import ApiUser
 
 from cordee.actions.accounts import set_user_flags
 from cordee.actions.scheduled_statuses import publish_due
@@ -22,6 +20,8 @@ from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import ScheduledStatus
 from cordee.db.types import utcnow
 from cordee.jobs.runner import run_due
+from tests.api.test_media import uploaded
+from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -6,9 +6,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
-from tests.conftest import ApiUser
 
 from cordee.events.types import Event, StatusUpdated
+from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 

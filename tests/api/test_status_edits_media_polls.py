@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+
 from tests.api.test_media import uploaded
 from tests.conftest import ApiUser
 

@@ -44,7 +44,9 @@ async def test_json_body_and_html_is_escaped(client: httpx.AsyncClient, alice: A
     assert "&lt;script&gt;" in r.json()["content"]
 
 
-async def test_over_long_note_is_refused_and_nothing_stored(client: httpx.AsyncClient, alice: ApiUser) -> None:
+async def test_over_long_note_is_refused_and_nothing_stored(
+    client: httpx.AsyncClient, alice: ApiUser
+) -> None:
     r = await client.post("/api/v1/statuses", json={"status": "x" * 141}, headers=alice.headers)
     assert r.status_code == 422
     assert "140" in r.json()["error"]
@@ -64,9 +66,13 @@ async def test_urls_count_23_and_mentions_count_their_local_part(
 
 
 async def test_blank_or_malformed_input(client: httpx.AsyncClient, alice: ApiUser) -> None:
-    assert (await client.post("/api/v1/statuses", json={"status": "  "}, headers=alice.headers)).status_code == 422
+    assert (
+        await client.post("/api/v1/statuses", json={"status": "  "}, headers=alice.headers)
+    ).status_code == 422
     bad_json = await client.post(
-        "/api/v1/statuses", content=b"{not json", headers={**alice.headers, "Content-Type": "application/json"}
+        "/api/v1/statuses",
+        content=b"{not json",
+        headers={**alice.headers, "Content-Type": "application/json"},
     )
     assert bad_json.status_code == 400
     assert "error" in bad_json.json()
@@ -92,7 +98,9 @@ async def test_auth_and_scopes(client: httpx.AsyncClient, make_user: Any) -> Non
     assert r.status_code == 403
     assert r.json()["error"] == "This action is outside the authorized scopes"
     assert (await client.post("/api/v1/statuses", json={"status": "hi"})).status_code == 401
-    bad = await client.post("/api/v1/statuses", json={"status": "hi"}, headers={"Authorization": "Bearer nope"})
+    bad = await client.post(
+        "/api/v1/statuses", json={"status": "hi"}, headers={"Authorization": "Bearer nope"}
+    )
     assert bad.status_code == 401
 
 
@@ -105,7 +113,9 @@ async def test_unknown_ids_are_404(client: httpx.AsyncClient, alice: ApiUser) ->
     assert r.status_code == 404
 
 
-async def test_delete_returns_source_and_removes(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> None:
+async def test_delete_returns_source_and_removes(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser
+) -> None:
     status = (await client.post("/api/v1/statuses", json={"status": "oops"}, headers=alice.headers)).json()
     assert (await client.delete(f"/api/v1/statuses/{status['id']}", headers=bob.headers)).status_code == 403
     r = await client.delete(f"/api/v1/statuses/{status['id']}", headers=alice.headers)
@@ -119,12 +129,16 @@ async def test_thread_context(client: httpx.AsyncClient, alice: ApiUser, bob: Ap
     root = (await client.post("/api/v1/statuses", json={"status": "root"}, headers=alice.headers)).json()
     reply = (
         await client.post(
-            "/api/v1/statuses", json={"status": "@alice reply", "in_reply_to_id": root["id"]}, headers=bob.headers
+            "/api/v1/statuses",
+            json={"status": "@alice reply", "in_reply_to_id": root["id"]},
+            headers=bob.headers,
         )
     ).json()
     deeper = (
         await client.post(
-            "/api/v1/statuses", json={"status": "deeper", "in_reply_to_id": reply["id"]}, headers=alice.headers
+            "/api/v1/statuses",
+            json={"status": "deeper", "in_reply_to_id": reply["id"]},
+            headers=alice.headers,
         )
     ).json()
     ctx = (await client.get(f"/api/v1/statuses/{reply['id']}/context")).json()

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+
 from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]

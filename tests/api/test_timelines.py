@@ -47,7 +47,9 @@ async def test_home_hides_replies_to_strangers_and_unwanted_reblogs(
     assert boost["id"] not in home
 
 
-async def test_public_and_tag_timelines(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser) -> None:
+async def test_public_and_tag_timelines(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
     a = await post(alice, "about #Python")
     b = await post(bob, "about #rust and #python")
     await post(bob, "nothing here")
@@ -62,7 +64,9 @@ async def test_public_and_tag_timelines(client: httpx.AsyncClient, post: Post, a
     assert _ids(await client.get("/api/v1/timelines/tag/nothing")) == []
 
 
-async def test_pagination_walks_every_note_once(client: httpx.AsyncClient, post: Post, alice: ApiUser) -> None:
+async def test_pagination_walks_every_note_once(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser
+) -> None:
     posted = [(await post(alice, f"note {i}"))["id"] for i in range(25)]
     newest_first = list(reversed(posted))
     seen: list[str] = []
@@ -74,7 +78,9 @@ async def test_pagination_walks_every_note_once(client: httpx.AsyncClient, post:
         url = match.group(1) if match else None
     assert seen == newest_first
 
-    newest = await client.get("/api/v1/timelines/home", params={"min_id": posted[4], "limit": 3}, headers=alice.headers)
+    newest = await client.get(
+        "/api/v1/timelines/home", params={"min_id": posted[4], "limit": 3}, headers=alice.headers
+    )
     assert _ids(newest) == [posted[7], posted[6], posted[5]]
     since = await client.get("/api/v1/timelines/home", params={"since_id": posted[20]}, headers=alice.headers)
     assert _ids(since) == list(reversed(posted[21:]))
@@ -84,7 +90,9 @@ async def test_pagination_walks_every_note_once(client: httpx.AsyncClient, post:
     assert len(capped.json()) == 25  # limit is capped at 40, there are 25
 
 
-async def test_account_statuses_filters(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser) -> None:
+async def test_account_statuses_filters(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
     bobs = await post(bob, "bob")
     own = await post(alice, "hi #tagged")
     reply = await post(alice, "@bob answer", in_reply_to_id=bobs["id"])
@@ -92,6 +100,14 @@ async def test_account_statuses_filters(client: httpx.AsyncClient, post: Post, a
     boost = (await client.post(f"/api/v1/statuses/{bobs['id']}/reblog", headers=alice.headers)).json()
     url = f"/api/v1/accounts/{alice.id}/statuses"
     assert _ids(await client.get(url)) == [boost["id"], thread["id"], reply["id"], own["id"]]
-    assert _ids(await client.get(url, params={"exclude_replies": "true"})) == [boost["id"], thread["id"], own["id"]]
-    assert _ids(await client.get(url, params={"exclude_reblogs": "1"})) == [thread["id"], reply["id"], own["id"]]
+    assert _ids(await client.get(url, params={"exclude_replies": "true"})) == [
+        boost["id"],
+        thread["id"],
+        own["id"],
+    ]
+    assert _ids(await client.get(url, params={"exclude_reblogs": "1"})) == [
+        thread["id"],
+        reply["id"],
+        own["id"],
+    ]
     assert _ids(await client.get(url, params={"tagged": "tagged"})) == [own["id"]]

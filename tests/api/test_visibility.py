@@ -19,7 +19,9 @@ async def _follow(client: httpx.AsyncClient, who: ApiUser, whom: ApiUser) -> Non
     assert r.status_code == 200 and r.json()["following"] is True
 
 
-async def _visible_paths(client: httpx.AsyncClient, viewer: ApiUser | None, author: ApiUser, status: dict[str, Any]) -> dict[str, bool]:
+async def _visible_paths(
+    client: httpx.AsyncClient, viewer: ApiUser | None, author: ApiUser, status: dict[str, Any]
+) -> dict[str, bool]:
     """For each read path, whether ``status`` shows up there for ``viewer``."""
     headers = viewer.headers if viewer else {}
     sid = status["id"]
@@ -40,14 +42,21 @@ async def _visible_paths(client: httpx.AsyncClient, viewer: ApiUser | None, auth
         "public": sid in await ids("/api/v1/timelines/public"),
         "tag": sid in await ids("/api/v1/timelines/tag/secret"),
         "search": sid in await ids("/api/v2/search", q="secret", type="statuses"),
-        "favourited_by": (await client.get(f"/api/v1/statuses/{sid}/favourited_by", headers=headers)).status_code == 200,
+        "favourited_by": (
+            await client.get(f"/api/v1/statuses/{sid}/favourited_by", headers=headers)
+        ).status_code
+        == 200,
         "context": (await client.get(f"/api/v1/statuses/{sid}/context", headers=headers)).status_code == 200,
     }
     if viewer is not None:
         seen["home"] = sid in await ids("/api/v1/timelines/home")
-        seen["favourite"] = (await client.post(f"/api/v1/statuses/{sid}/favourite", headers=headers)).status_code == 200
+        seen["favourite"] = (
+            await client.post(f"/api/v1/statuses/{sid}/favourite", headers=headers)
+        ).status_code == 200
         seen["reply"] = (
-            await client.post("/api/v1/statuses", json={"status": "re", "in_reply_to_id": sid}, headers=headers)
+            await client.post(
+                "/api/v1/statuses", json={"status": "re", "in_reply_to_id": sid}, headers=headers
+            )
         ).status_code == 200
     return seen
 
@@ -75,7 +84,9 @@ async def test_private_note_reaches_followers_but_not_public_timelines(
     assert seen["search"] and seen["many"] and seen["reply"]
     assert not seen["public"] and not seen["tag"]
     # A follower-only note cannot be boosted by someone else.
-    assert (await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=bob.headers)).status_code == 403
+    assert (
+        await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=bob.headers)
+    ).status_code == 403
 
 
 async def test_direct_note_only_for_mentioned(
@@ -87,8 +98,12 @@ async def test_direct_note_only_for_mentioned(
     assert (await client.get(f"/api/v1/statuses/{status['id']}", headers=carol.headers)).status_code == 404
     notes = (await client.get("/api/v1/notifications", headers=bob.headers)).json()
     assert [n["type"] for n in notes] == ["mention"] and notes[0]["status"]["id"] == status["id"]
-    assert status["id"] not in [s["id"] for s in (await client.get("/api/v1/timelines/home", headers=carol.headers)).json()]
-    assert (await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=alice.headers)).status_code == 403
+    assert status["id"] not in [
+        s["id"] for s in (await client.get("/api/v1/timelines/home", headers=carol.headers)).json()
+    ]
+    assert (
+        await client.post(f"/api/v1/statuses/{status['id']}/reblog", headers=alice.headers)
+    ).status_code == 403
 
 
 async def test_unlisted_is_visible_but_not_on_public_timelines(

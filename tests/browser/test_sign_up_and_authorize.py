@@ -16,7 +16,9 @@ pytestmark = pytest.mark.clients
 OOB = "urn:ietf:wg:oauth:2.0:oob"
 
 
-def test_sign_up_then_authorize_an_app(page: Page, server: Server, unique: Callable[[str], str], tmp_path: Path) -> None:
+def test_sign_up_then_authorize_an_app(
+    page: Page, server: Server, unique: Callable[[str], str], tmp_path: Path
+) -> None:
     name = unique("walker")
     page.goto(server.base_url + "/")
     page.get_by_role("link", name="Create an account").first.click()
@@ -35,7 +37,12 @@ def test_sign_up_then_authorize_an_app(page: Page, server: Server, unique: Calla
         server.base_url + "/api/v1/apps",
         data={"client_name": "Wall screen", "redirect_uris": OOB, "scopes": "read write"},
     ).json()
-    query = {"response_type": "code", "client_id": app["client_id"], "redirect_uri": OOB, "scope": "read write"}
+    query = {
+        "response_type": "code",
+        "client_id": app["client_id"],
+        "redirect_uri": OOB,
+        "scope": "read write",
+    }
     page.goto(server.base_url + "/oauth/authorize?" + urlencode(query))
     expect(page.get_by_text("Wall screen").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "consent.png"))
@@ -43,11 +50,18 @@ def test_sign_up_then_authorize_an_app(page: Page, server: Server, unique: Calla
     code = page.locator("#authorization-code").inner_text().strip()
     token = httpx.post(
         server.base_url + "/oauth/token",
-        data={"grant_type": "authorization_code", "code": code, "redirect_uri": OOB,
-              "client_id": app["client_id"], "client_secret": app["client_secret"]},
+        data={
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": OOB,
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+        },
     ).json()
-    me = httpx.get(server.base_url + "/api/v1/accounts/verify_credentials",
-                   headers={"Authorization": f"Bearer {token['access_token']}"}).json()
+    me = httpx.get(
+        server.base_url + "/api/v1/accounts/verify_credentials",
+        headers={"Authorization": f"Bearer {token['access_token']}"},
+    ).json()
     assert me["username"] == name and token["scope"] == "read write"
 
 

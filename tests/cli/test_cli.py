@@ -29,7 +29,10 @@ def test_help_reads_well(cordee: CliRunner) -> None:
 def test_user_lifecycle(cordee: CliRunner, tmp_path: Path) -> None:
     assert cordee.invoke(main, ["db", "upgrade"]).exit_code == 0
     assert (tmp_path / "data" / "cordee.sqlite3").exists()
-    created = cordee.invoke(main, ["user", "create", "Ada", "--email", "ada@example.org", "--password", "a good password", "--admin"])
+    created = cordee.invoke(
+        main,
+        ["user", "create", "Ada", "--email", "ada@example.org", "--password", "a good password", "--admin"],
+    )
     assert created.exit_code == 0, created.output
     assert "Created @Ada (admin)" in created.output
     listed = cordee.invoke(main, ["user", "list"])
@@ -39,10 +42,16 @@ def test_user_lifecycle(cordee: CliRunner, tmp_path: Path) -> None:
 
 
 def test_bad_input_gets_a_readable_error(cordee: CliRunner) -> None:
-    cordee.invoke(main, ["user", "create", "ada", "--email", "ada@example.org", "--password", "a good password"])
-    again = cordee.invoke(main, ["user", "create", "ADA", "--email", "other@example.org", "--password", "a good password"])
+    cordee.invoke(
+        main, ["user", "create", "ada", "--email", "ada@example.org", "--password", "a good password"]
+    )
+    again = cordee.invoke(
+        main, ["user", "create", "ADA", "--email", "other@example.org", "--password", "a good password"]
+    )
     assert again.exit_code != 0 and "username has already been taken" in again.output
-    short = cordee.invoke(main, ["user", "create", "bob", "--email", "bob@example.org", "--password", "short"])
+    short = cordee.invoke(
+        main, ["user", "create", "bob", "--email", "bob@example.org", "--password", "short"]
+    )
     assert short.exit_code != 0 and "password is too short" in short.output
     missing = cordee.invoke(main, ["user", "approve", "nobody"])
     assert missing.exit_code != 0 and "No local user named 'nobody'" in missing.output

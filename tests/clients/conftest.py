@@ -36,7 +36,11 @@ class Server:
         """Run a ``cordee`` CLI command against this server's data directory."""
         return subprocess.run(
             [sys.executable, "-m", "cordee.cli", *args],
-            env=self.env, capture_output=True, text=True, timeout=60, check=False,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
         )
 
 
@@ -77,7 +81,10 @@ def _start(tmp: Path) -> tuple[subprocess.Popen[bytes], Server, Path]:
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=env, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:

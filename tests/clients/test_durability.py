@@ -23,7 +23,10 @@ def _launch(data_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=_server_env(base_url, data_dir), stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            env=_server_env(base_url, data_dir),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
         )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and process.poll() is None:
@@ -40,18 +43,40 @@ def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
     data_dir, log = tmp_path / "data", tmp_path / "server.log"
     process, base_url = _launch(data_dir, log)
     try:
-        app = httpx.post(f"{base_url}/api/v1/apps", data={"client_name": "crash", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": "read write"}).json()
-        app_token = httpx.post(f"{base_url}/oauth/token", data={"grant_type": "client_credentials", "client_id": app["client_id"], "client_secret": app["client_secret"], "scope": "read write"}).json()["access_token"]
+        app = httpx.post(
+            f"{base_url}/api/v1/apps",
+            data={
+                "client_name": "crash",
+                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+                "scopes": "read write",
+            },
+        ).json()
+        app_token = httpx.post(
+            f"{base_url}/oauth/token",
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": "read write",
+            },
+        ).json()["access_token"]
         user = httpx.post(
             f"{base_url}/api/v1/accounts",
-            data={"username": "steady", "email": "steady@example.org", "password": "a long password", "agreement": "true"},
+            data={
+                "username": "steady",
+                "email": "steady@example.org",
+                "password": "a long password",
+                "agreement": "true",
+            },
             headers={"Authorization": f"Bearer {app_token}"},
         ).json()
         headers = {"Authorization": f"Bearer {user['access_token']}"}
         acknowledged = []
         with httpx.Client(base_url=base_url, headers=headers) as client:
             for i in range(30):
-                r = client.post("/api/v1/statuses", json={"status": f"note {i}"}, headers={"Idempotency-Key": f"k{i}"})
+                r = client.post(
+                    "/api/v1/statuses", json={"status": f"note {i}"}, headers={"Idempotency-Key": f"k{i}"}
+                )
                 assert r.status_code == 200
                 acknowledged.append(r.json()["id"])
         process.send_signal(signal.SIGKILL)  # no shutdown, no flush: a crash
@@ -63,9 +88,13 @@ def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
             stored = client.get(f"/api/v1/accounts/{account_id}/statuses", params={"limit": 40}).json()
             assert sorted(s["id"] for s in stored) == sorted(acknowledged)
             # A client retrying after the crash with the same Idempotency-Key gets the same note back.
-            retry = client.post("/api/v1/statuses", json={"status": "note 29"}, headers={"Idempotency-Key": "k29"})
+            retry = client.post(
+                "/api/v1/statuses", json={"status": "note 29"}, headers={"Idempotency-Key": "k29"}
+            )
             assert retry.json()["id"] == acknowledged[-1]
-            assert len(client.get(f"/api/v1/accounts/{account_id}/statuses", params={"limit": 40}).json()) == 30
+            assert (
+                len(client.get(f"/api/v1/accounts/{account_id}/statuses", params={"limit": 40}).json()) == 30
+            )
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonIllegalArgumentError, MastodonNotFoundError
+
 from tests.clients.conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.clients

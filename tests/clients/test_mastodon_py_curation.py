@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from mastodon import Mastodon, MastodonAPIError, MastodonNotFoundError
+
 from tests.clients.conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.clients

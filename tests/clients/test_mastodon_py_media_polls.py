@@ -8,6 +8,7 @@ import io
 import pytest
 from mastodon import MastodonAPIError
 from PIL import Image
+
 from tests.clients.test_mastodon_py import NewUser, app_keys, new_user  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.clients

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from mastodon import MastodonAPIError, MastodonNotFoundError
+
 from tests.clients.test_mastodon_py import NewUser, app_keys, new_user  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.clients

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from tests.clients.conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.clients
@@ -48,8 +49,13 @@ class Toot:
     def run(self, *args: str, user: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
         prefix = ["--as", f"{user}@{self.domain}"] if user else []
         done = subprocess.run(
-            [TOOT, *prefix, *args], env=self.env(), capture_output=True, text=True, timeout=60,
-            stdin=subprocess.DEVNULL, check=False,
+            [TOOT, *prefix, *args],
+            env=self.env(),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
         if ok:
             output = done.stdout + done.stderr
@@ -83,13 +89,22 @@ def _register_through_api(server: Server, username: str) -> None:
         ).json()
         token = http.post(
             "/oauth/token",
-            data={"grant_type": "client_credentials", "client_id": app["client_id"],
-                  "client_secret": app["client_secret"], "scope": "write"},
+            data={
+                "grant_type": "client_credentials",
+                "client_id": app["client_id"],
+                "client_secret": app["client_secret"],
+                "scope": "write",
+            },
         ).json()["access_token"]
         r = http.post(
             "/api/v1/accounts",
-            data={"username": username, "email": f"{username}@example.org", "password": PASSWORD,
-                  "agreement": "true", "locale": "en"},
+            data={
+                "username": username,
+                "email": f"{username}@example.org",
+                "password": PASSWORD,
+                "agreement": "true",
+                "locale": "en",
+            },
             headers={"Authorization": f"Bearer {token}"},
         )
         assert r.status_code == 200, r.text
@@ -103,8 +118,15 @@ def users(server: Server, toot: Toot, unique: Callable[[str], str]) -> Users:
     assert created.returncode == 0, created.stderr
     _register_through_api(server, bob)
     for name in (bob, alice):  # Alice last: she is the active account
-        done = toot.run("login_cli", "--instance", server.base_url, "--email", f"{name}@example.org",
-                        "--password", PASSWORD)
+        done = toot.run(
+            "login_cli",
+            "--instance",
+            server.base_url,
+            "--email",
+            f"{name}@example.org",
+            "--password",
+            PASSWORD,
+        )
         assert "Successfully logged in" in done.stdout
     return Users(alice, bob)
 
@@ -119,8 +141,14 @@ def test_login_and_whoami(toot: Toot, users: Users) -> None:
     assert toot.json("whoami", user=users.bob)["username"] == users.bob
 
     failed = toot.run(
-        "login_cli", "--instance", f"http://{toot.domain}",
-        "--email", f"{users.alice}@example.org", "--password", "wrong password", ok=False,
+        "login_cli",
+        "--instance",
+        f"http://{toot.domain}",
+        "--email",
+        f"{users.alice}@example.org",
+        "--password",
+        "wrong password",
+        ok=False,
     )
     assert failed.returncode != 0 and "Login failed" in failed.stderr
 

@@ -8,6 +8,7 @@ import time
 from contextlib import closing
 
 import pytest
+
 from tests.clients.conftest import Server
 from tests.clients.test_toot import Toot, Users, toot, users  # noqa: F401 (fixtures)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
 from tests.clients.conftest import PASSWORD, Server
 from tests.clients.test_toot import TOOT, Toot
 

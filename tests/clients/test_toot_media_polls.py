@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
+
 from tests.clients.conftest import Server
 from tests.clients.test_toot import Toot, Users, toot, users  # noqa: F401 (fixtures)
 
@@ -42,8 +43,15 @@ def test_post_a_poll_and_vote(toot: Toot, users: Users, server: Server) -> None:
     assert "Soup" in toot.run("status", note["id"]).stdout
 
     multiple = toot.json(
-        "post", "Toppings?", "--poll-option", "Cheese", "--poll-option", "Olives", "--poll-multiple",
-        "--poll-hide-totals", user=users.bob,
+        "post",
+        "Toppings?",
+        "--poll-option",
+        "Cheese",
+        "--poll-option",
+        "Olives",
+        "--poll-multiple",
+        "--poll-hide-totals",
+        user=users.bob,
     )
     assert multiple["poll"]["multiple"] is True
     assert [o["votes_count"] for o in multiple["poll"]["options"]] == [None, None]

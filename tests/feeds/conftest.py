@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 from redis.asyncio import Redis
-from tests.conftest import BASE_URL
 
 from cordee.config import Settings
+from tests.conftest import BASE_URL
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

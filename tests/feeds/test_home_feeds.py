@@ -12,7 +12,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select, update
-from tests.conftest import ApiUser, MakeUser
 
 from cordee.actions import relationships
 from cordee.config import Settings
@@ -20,6 +19,7 @@ from cordee.db.engine import Database
 from cordee.db.tables import Account, HomeFeed, HomeFeedEntry
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
+from tests.conftest import ApiUser, MakeUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 

@@ -8,7 +8,6 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-from tests.conftest import MakeUser
 
 from cordee.actions.statuses import NewStatus, post_status
 from cordee.config import Settings
@@ -18,6 +17,7 @@ from cordee.streaming import hub as hub_module
 from cordee.streaming.channels import channel_for
 from cordee.streaming.connections import TRY_AGAIN_LATER, Connection
 from cordee.streaming.hub import Hub
+from tests.conftest import MakeUser
 
 
 def _drain(connection: Connection) -> list[str | None]:

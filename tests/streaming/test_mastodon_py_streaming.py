@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from mastodon import Mastodon, StreamListener
+
 from tests.streaming.conftest import Server, wait_for
 
 pytestmark = pytest.mark.clients

@@ -17,9 +17,10 @@ import asyncpg
 import httpx
 import pytest
 from redis import Redis
+from websockets.asyncio.client import connect
+
 from tests.conftest import PG_ADMIN_DSN
 from tests.streaming.conftest import Server, start_server
-from websockets.asyncio.client import connect
 
 pytestmark = pytest.mark.clients
 

@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.streaming.conftest import Server
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
+
+from tests.streaming.conftest import Server
 
 pytestmark = pytest.mark.clients
 

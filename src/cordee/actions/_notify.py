@@ -43,7 +43,9 @@ async def notify(
     return notification
 
 
-async def withdraw(tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None) -> None:
+async def withdraw(
+    tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None
+) -> None:
     """Remove a notification whose cause was undone (an unfavourite, an unfollow…)."""
     query = delete(Notification).where(
         Notification.account_id == recipient_id,

@@ -185,4 +185,3 @@ async def create_invite(db: Database, max_uses: int | None = None) -> str:
     async with db.write() as tx:
         tx.session.add(Invite(code=code, max_uses=max_uses))
     return code
-

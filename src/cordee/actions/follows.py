@@ -41,10 +41,14 @@ async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
     await tx.session.execute(
-        update(Account).where(Account.id == actor_id).values(following_count=shifted(Account.following_count, -1))
+        update(Account)
+        .where(Account.id == actor_id)
+        .values(following_count=shifted(Account.following_count, -1))
     )
     await tx.session.execute(
-        update(Account).where(Account.id == target_id).values(followers_count=shifted(Account.followers_count, -1))
+        update(Account)
+        .where(Account.id == target_id)
+        .values(followers_count=shifted(Account.followers_count, -1))
     )
     await withdraw(tx, target_id, actor_id, "follow", None)
     tx.emit(FollowChanged(actor_id, target_id, following=False))
@@ -142,7 +146,9 @@ async def authorize_follow_request(db: Database, target_id: int, requester_id: i
     """The locked account accepts: the request becomes a follow."""
     async with db.write() as tx:
         request = await _take_request(tx, target_id, requester_id)
-        await _add_follow(tx, requester_id, target_id, request.show_reblogs, request.notify, request.languages)
+        await _add_follow(
+            tx, requester_id, target_id, request.show_reblogs, request.notify, request.languages
+        )
         await notify(tx, target_id, requester_id, "follow")
 
 

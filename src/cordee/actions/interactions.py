@@ -21,7 +21,9 @@ async def favourite(db: Database, actor_id: int, status_id: int) -> int:
         if already is None:
             tx.session.add(Favourite(account_id=actor_id, status_id=status.id))
             await tx.session.execute(
-                update(Status).where(Status.id == status.id).values(favourites_count=Status.favourites_count + 1)
+                update(Status)
+                .where(Status.id == status.id)
+                .values(favourites_count=Status.favourites_count + 1)
             )
             await notify(tx, status.account_id, actor_id, "favourite", status.id)
         return status.id

@@ -124,7 +124,8 @@ async def upload_media(
 
 async def _own_unattached(tx: Tx, account_id: int, media_id: int) -> MediaAttachment:
     media = await tx.session.scalar(
-        select(MediaAttachment).where(
+        select(MediaAttachment)
+        .where(
             MediaAttachment.id == media_id,
             MediaAttachment.account_id == account_id,
             MediaAttachment.status_id.is_(None),

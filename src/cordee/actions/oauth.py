@@ -89,8 +89,12 @@ async def authenticate_client(db: Database, client_id: str | None, client_secret
     async with db.read() as session:
         app = await session.scalar(select(Application).where(Application.client_id == client_id))
     if app is None or client_secret is None or not hmac.compare_digest(app.client_secret, client_secret):
-        raise OAuthError("invalid_client", "Client authentication failed due to unknown client, "
-                         "no client authentication included, or unsupported authentication method.", 401)
+        raise OAuthError(
+            "invalid_client",
+            "Client authentication failed due to unknown client, "
+            "no client authentication included, or unsupported authentication method.",
+            401,
+        )
     return app
 
 
@@ -126,7 +130,9 @@ async def _issue(db: Database, app_id: int, user_id: int | None, scopes: frozens
         return IssuedToken(token.token, token.refresh_token, token.scopes, int(token.created_at.timestamp()))
 
 
-async def issue_user_token(db: Database, app: Application, user_id: int, scopes: frozenset[str]) -> IssuedToken:
+async def issue_user_token(
+    db: Database, app: Application, user_id: int, scopes: frozenset[str]
+) -> IssuedToken:
     return await _issue(db, app.id, user_id, scopes)
 
 
@@ -178,12 +184,17 @@ async def exchange_code(
             )
         )
         if grant is None or grant.used or grant.expires_at < utcnow():
-            raise OAuthError("invalid_grant", "The provided authorization grant is invalid, expired, "
-                             "revoked, does not match the redirection URI used in the authorization "
-                             "request, or was issued to another client.")
+            raise OAuthError(
+                "invalid_grant",
+                "The provided authorization grant is invalid, expired, "
+                "revoked, does not match the redirection URI used in the authorization "
+                "request, or was issued to another client.",
+            )
         if redirect_uri is not None and redirect_uri != grant.redirect_uri:
             raise OAuthError("invalid_grant", "The redirect_uri does not match the authorization request.")
-        if grant.code_challenge and not _pkce_ok(grant.code_challenge, grant.code_challenge_method, code_verifier):
+        if grant.code_challenge and not _pkce_ok(
+            grant.code_challenge, grant.code_challenge_method, code_verifier
+        ):
             raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
         grant.used = True
         user_id, scopes = grant.user_id, frozenset(grant.scopes.split())
@@ -218,13 +229,18 @@ async def password_grant(
     db: Database, app: Application, username: str | None, password: str | None, scope: str | None
 ) -> IssuedToken:
     if not username or not password:
-        raise OAuthError("invalid_request", "The request is missing a required parameter: username and password.")
+        raise OAuthError(
+            "invalid_request", "The request is missing a required parameter: username and password."
+        )
     scopes = requested_scopes(app, scope)
     user = await check_user_credentials(db, username, password)
     if user is None:
-        raise OAuthError("invalid_grant", "The provided authorization grant is invalid, expired, revoked, "
-                         "does not match the redirection URI used in the authorization request, or was "
-                         "issued to another client.")
+        raise OAuthError(
+            "invalid_grant",
+            "The provided authorization grant is invalid, expired, revoked, "
+            "does not match the redirection URI used in the authorization request, or was "
+            "issued to another client.",
+        )
     problem = usable(user)
     if problem is not None:
         raise problem
@@ -235,7 +251,9 @@ async def client_credentials_grant(db: Database, app: Application, scope: str | 
     return await _issue(db, app.id, None, requested_scopes(app, scope))
 
 
-async def refresh(db: Database, app: Application, refresh_token: str | None, scope: str | None) -> IssuedToken:
+async def refresh(
+    db: Database, app: Application, refresh_token: str | None, scope: str | None
+) -> IssuedToken:
     if not refresh_token:
         raise OAuthError("invalid_request", "The request is missing a required parameter: refresh_token.")
     async with db.write() as tx:
@@ -247,12 +265,16 @@ async def refresh(db: Database, app: Application, refresh_token: str | None, sco
             )
         )
         if old is None or old.user_id is None:
-            raise OAuthError("invalid_grant", "The refresh token is invalid, revoked, or was issued to another client.")
+            raise OAuthError(
+                "invalid_grant", "The refresh token is invalid, revoked, or was issued to another client."
+            )
         scopes = frozenset(old.scopes.split())
         if scope:
             asked = requested_scopes(app, scope)
             if not sc.is_subset(asked, scopes):
-                raise OAuthError("invalid_scope", "A refreshed token cannot have more scopes than the original.")
+                raise OAuthError(
+                    "invalid_scope", "A refreshed token cannot have more scopes than the original."
+                )
             scopes = asked
         old.revoked_at = utcnow()  # rotation: the old pair stops working
         user_id = old.user_id

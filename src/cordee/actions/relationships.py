@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import delete, or_, select, and_
+from sqlalchemy import and_, delete, or_, select
 
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.follows import remove_follow

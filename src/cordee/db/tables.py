@@ -185,9 +185,7 @@ class Tag(Base):
 
 class StatusTag(Base):
     __tablename__ = "status_tags"
-    status_id: Mapped[int] = mapped_column(
-        ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True
-    )
+    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True)
     tag_id: Mapped[int] = mapped_column(ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True)
     __table_args__ = (Index("ix_status_tags_tag_status", "tag_id", "status_id"),)
 
@@ -332,6 +330,7 @@ class HomeFeedEntry(Base):
         BigInteger, ForeignKey("statuses.id", ondelete="CASCADE"), primary_key=True, autoincrement=False
     )
     author_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
 
 # Tables of other areas, in their own modules; imported here so that the metadata knows them all.
 from cordee.db import tables_curation, tables_media, tables_personal, tables_polls  # noqa: E402, F401

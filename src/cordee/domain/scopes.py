@@ -6,15 +6,36 @@ from __future__ import annotations
 READ_SCOPES = frozenset(
     f"read:{r}"
     for r in (
-        "accounts blocks bookmarks favourites filters follows lists mutes notifications search statuses"
-    ).split()
+        "accounts",
+        "blocks",
+        "bookmarks",
+        "favourites",
+        "filters",
+        "follows",
+        "lists",
+        "mutes",
+        "notifications",
+        "search",
+        "statuses",
+    )
 )
 WRITE_SCOPES = frozenset(
     f"write:{r}"
     for r in (
-        "accounts blocks bookmarks conversations favourites filters follows lists media mutes "
-        "notifications reports statuses"
-    ).split()
+        "accounts",
+        "blocks",
+        "bookmarks",
+        "conversations",
+        "favourites",
+        "filters",
+        "follows",
+        "lists",
+        "media",
+        "mutes",
+        "notifications",
+        "reports",
+        "statuses",
+    )
 )
 FOLLOW_IMPLIES = frozenset(
     {"read:blocks", "write:blocks", "read:follows", "write:follows", "read:mutes", "write:mutes"}

@@ -104,7 +104,7 @@ def _link_url(url: str) -> str:
     tail = f'<span class="invisible">{html.escape(shown[30:])}</span>' if ellipsis else ""
     return (
         f'<a href="{html.escape(url)}" target="_blank" rel="nofollow noopener noreferrer" translate="no">'
-        f'{invisible}<span{ellipsis}>{html.escape(display)}</span>{tail}</a>'
+        f"{invisible}<span{ellipsis}>{html.escape(display)}</span>{tail}</a>"
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -85,10 +86,8 @@ class Runner:
     async def _loop(self) -> None:
         while not self._stopping.is_set():
             await run_due(self._db, self._settings)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=self._interval)
-            except TimeoutError:
-                pass
 
     async def stop(self) -> None:
         self._stopping.set()

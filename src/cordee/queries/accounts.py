@@ -83,7 +83,7 @@ async def search_accounts(
             Account.username_key.like(pattern, escape="\\"),
             func.lower(Account.display_name).like(pattern, escape="\\"),
             func.lower(Account.display_name).like("% " + pattern, escape="\\"),
-        )
+        ),
     )
     if domain is not None:
         query = query.where(Account.domain == domain)

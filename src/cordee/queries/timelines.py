@@ -88,7 +88,9 @@ def _has_tag(names: tuple[str, ...]) -> Exists:
     )
 
 
-def tag_query(viewer_id: int | None, tags: TagFilter, *, local: bool = False, remote: bool = False) -> Select[Status]:
+def tag_query(
+    viewer_id: int | None, tags: TagFilter, *, local: bool = False, remote: bool = False
+) -> Select[Status]:
     query = public_query(viewer_id, local=local, remote=remote).where(_has_tag((tags.name, *tags.any)))
     for name in tags.all:
         query = query.where(_has_tag((name,)))
@@ -118,4 +120,3 @@ def account_statuses_query(
     if filters.tagged:
         query = query.where(_has_tag((filters.tagged,)))
     return query
-

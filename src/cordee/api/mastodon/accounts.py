@@ -13,8 +13,8 @@ from cordee.actions.preferences import check_preferences, update_preferences
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
-from cordee.api.mastodon.preferences import source_changes
 from cordee.api.mastodon.params import parse_id
+from cordee.api.mastodon.preferences import source_changes
 from cordee.api.mastodon.serializers.accounts import (
     render_account,
     render_credential_account,
@@ -41,8 +41,11 @@ async def register(ctx: Ctx) -> Response:
     assert ctx.caller is not None
     p = ctx.params
     if not p.bool("agreement"):
-        raise ApiError(422, "Validation failed: Agreement must be accepted", details={
-            "agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]})
+        raise ApiError(
+            422,
+            "Validation failed: Agreement must be accepted",
+            details={"agreement": [{"error": "ERR_ACCEPTED", "description": "must be accepted"}]},
+        )
     reg = Registration(
         username=p.str("username", "") or "",
         email=p.str("email", "") or "",
@@ -142,7 +145,9 @@ async def statuses(ctx: Ctx) -> Response:
         query = page.apply(base, Status.id)
         rows = page.arrange(list(await session.scalars(query)))
         body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows, filter_context="account")
-    return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
+    return json_response(
+        body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url)
+    )
 
 
 async def _follow_list(ctx: Ctx, followers: bool) -> Response:
@@ -185,7 +190,12 @@ async def follow(ctx: Ctx) -> Response:
     p = ctx.params
     languages = p.list("languages") if "languages" in p else None
     await follows.follow(
-        ctx.db, ctx.account_id, target, reblogs=p.bool("reblogs"), notify_posts=p.bool("notify"), languages=languages
+        ctx.db,
+        ctx.account_id,
+        target,
+        reblogs=p.bool("reblogs"),
+        notify_posts=p.bool("notify"),
+        languages=languages,
     )
     return await _relationship(ctx, target)
 
@@ -213,8 +223,13 @@ async def search(ctx: Ctx) -> Response:
     limit = max(1, min(p.int("limit", 40) or 40, 80))
     async with ctx.db.read() as session:
         found = await account_queries.search_accounts(
-            session, ctx.settings, ctx.viewer_id, q,
-            limit=limit, offset=max(0, p.int("offset", 0) or 0), following=bool(p.bool("following")),
+            session,
+            ctx.settings,
+            ctx.viewer_id,
+            q,
+            limit=limit,
+            offset=max(0, p.int("offset", 0) or 0),
+            following=bool(p.bool("following")),
         )
     return json_response([render_account(ctx.settings, a) for a in found])
 

@@ -92,7 +92,9 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
 Handler = Callable[[Ctx], Awaitable[Response]]
 
 
-def endpoint(scope: str | None = None, auth: AuthMode = "required") -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
+def endpoint(
+    scope: str | None = None, auth: AuthMode = "required"
+) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
     """Wrap a handler: parse parameters, resolve the token, enforce sign-in and ``scope``.
 
     ``required``: a user token is needed. ``optional``: anonymous works, a token adds the viewer.

@@ -16,8 +16,22 @@ from cordee.db.tables import Notification
 from cordee.queries.visibility import blocked_between, muted_by
 
 TYPES = frozenset(
-    {"mention", "status", "reblog", "follow", "follow_request", "favourite", "poll", "update",
-     "admin.sign_up", "admin.report", "severed_relationships", "moderation_warning", "quote", "quoted_update"}
+    {
+        "mention",
+        "status",
+        "reblog",
+        "follow",
+        "follow_request",
+        "favourite",
+        "poll",
+        "update",
+        "admin.sign_up",
+        "admin.report",
+        "severed_relationships",
+        "moderation_warning",
+        "quote",
+        "quoted_update",
+    }
 )
 
 
@@ -43,14 +57,18 @@ async def index(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, Notification.id))))
         body = await render_notifications(session, ctx.settings, ctx.account_id, rows, "notifications")
-    return json_response(body, headers=paged_headers(ctx.request, [n.id for n in rows], page, ctx.settings.base_url))
+    return json_response(
+        body, headers=paged_headers(ctx.request, [n.id for n in rows], page, ctx.settings.base_url)
+    )
 
 
 @endpoint(scope="read:notifications", auth="required")
 async def show(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         notification = await session.scalar(
-            select(Notification).where(Notification.id == ctx.path_id(), Notification.account_id == ctx.account_id)
+            select(Notification).where(
+                Notification.id == ctx.path_id(), Notification.account_id == ctx.account_id
+            )
         )
         if notification is None:
             raise ApiError(404, "Record not found")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar, Unpack
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from sqlalchemy import Select
@@ -18,7 +18,7 @@ from sqlalchemy import Select
 from cordee.api.mastodon.params import Params
 
 T = TypeVar("T")
-Q = TypeVar("Q", bound=Select[Unpack[tuple[Any, ...]]])
+Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 40
 

@@ -67,16 +67,15 @@ class Params:
         items = self._values.get(name)
         return items[-1] if items else None
 
-    def str(self, name: builtins.str, default: builtins.str | None = None, *, max_length: builtins.int = 10_000) -> builtins.str | None:
+    def str(
+        self, name: builtins.str, default: builtins.str | None = None, *, max_length: builtins.int = 10_000
+    ) -> builtins.str | None:
         value = self.raw(name)
         if value is None:
             return default
         if isinstance(value, (UploadFile, dict, list)):
             raise ApiError(422, f"Validation failed: {name} must be text")
-        if isinstance(value, bool):
-            text = "true" if value else "false"
-        else:
-            text = str(value)
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
         if len(text) > max_length:
             raise ApiError(422, f"Validation failed: {name} is too long")
         return text

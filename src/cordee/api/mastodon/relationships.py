@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Unpack
+from typing import Any
 
 from sqlalchemy import Select, select
 from starlette.responses import Response
@@ -55,9 +55,7 @@ async def unmute(ctx: Ctx) -> Response:
     return await _relationship(ctx, ctx.path_id())
 
 
-async def _account_page(
-    ctx: Ctx, query: Select[Unpack[tuple[Any, ...]]], key: Any, extra: Any = None
-) -> Response:
+async def _account_page(ctx: Ctx, query: Select[*tuple[Any, ...]], key: Any, extra: Any = None) -> Response:
     """A page of accounts ordered by the id of the row that listed them (block, mute, request)."""
     page = Page.from_params(ctx.params, default=40, maximum=80)
     async with ctx.db.read() as session:
@@ -68,13 +66,17 @@ async def _account_page(
         if extra is not None:
             entity.update(extra(row))
         body.append(entity)
-    return json_response(body, headers=paged_headers(ctx.request, [r[1] for r in rows], page, ctx.settings.base_url))
+    return json_response(
+        body, headers=paged_headers(ctx.request, [r[1] for r in rows], page, ctx.settings.base_url)
+    )
 
 
 @endpoint(scope="read:blocks", auth="required")
 async def blocks(ctx: Ctx) -> Response:
-    query = select(Account, Block.id).join(Block, Block.target_account_id == Account.id).where(
-        Block.account_id == ctx.account_id
+    query = (
+        select(Account, Block.id)
+        .join(Block, Block.target_account_id == Account.id)
+        .where(Block.account_id == ctx.account_id)
     )
     return await _account_page(ctx, query, Block.id)
 
@@ -91,8 +93,10 @@ async def mutes(ctx: Ctx) -> Response:
 
 @endpoint(scope="read:follows", auth="required")
 async def follow_requests(ctx: Ctx) -> Response:
-    query = select(Account, FollowRequest.id).join(FollowRequest, FollowRequest.account_id == Account.id).where(
-        FollowRequest.target_account_id == ctx.account_id
+    query = (
+        select(Account, FollowRequest.id)
+        .join(FollowRequest, FollowRequest.account_id == Account.id)
+        .where(FollowRequest.target_account_id == ctx.account_id)
     )
     return await _account_page(ctx, query, FollowRequest.id)
 
@@ -116,7 +120,8 @@ async def domain_blocks(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, AccountDomainBlock.id))))
     return json_response(
-        [r.domain for r in rows], headers=paged_headers(ctx.request, [r.id for r in rows], page, ctx.settings.base_url)
+        [r.domain for r in rows],
+        headers=paged_headers(ctx.request, [r.id for r in rows], page, ctx.settings.base_url),
     )
 
 

@@ -33,8 +33,13 @@ async def search(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         if kind in (None, "accounts"):
             accounts = await account_queries.search_accounts(
-                session, ctx.settings, ctx.viewer_id, q,
-                limit=limit, offset=offset, following=bool(p.bool("following")),
+                session,
+                ctx.settings,
+                ctx.viewer_id,
+                q,
+                limit=limit,
+                offset=offset,
+                following=bool(p.bool("following")),
             )
             result["accounts"] = [render_account(ctx.settings, a) for a in accounts]
         if kind in (None, "hashtags"):
@@ -42,8 +47,14 @@ async def search(ctx: Ctx) -> Response:
             result["hashtags"] = list(await render_tags(session, ctx.settings, ctx.viewer_id, tags))
         if kind in (None, "statuses"):
             statuses = await search_queries.search_statuses(
-                session, ctx.viewer_id, q, limit=limit, offset=offset,
-                account_id=p.id("account_id"), max_id=p.id("max_id"), min_id=p.id("min_id"),
+                session,
+                ctx.viewer_id,
+                q,
+                limit=limit,
+                offset=offset,
+                account_id=p.id("account_id"),
+                max_id=p.id("max_id"),
+                min_id=p.id("min_id"),
             )
             result["statuses"] = list(await render_statuses(session, ctx.settings, ctx.viewer_id, statuses))
     return json_response(result)

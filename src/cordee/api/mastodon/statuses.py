@@ -59,7 +59,12 @@ async def create(ctx: Ctx) -> Response:
         return await scheduled_statuses.schedule(ctx, new, scheduled_at, key)
     assert ctx.caller is not None
     status_id = await status_actions.post_status(
-        ctx.db, ctx.settings, ctx.account_id, new, application_id=ctx.caller.application.id, idempotency_key=key
+        ctx.db,
+        ctx.settings,
+        ctx.account_id,
+        new,
+        application_id=ctx.caller.application.id,
+        idempotency_key=key,
     )
     return await _render_one(ctx, status_id)
 
@@ -73,7 +78,9 @@ async def show(ctx: Ctx) -> Response:
 async def many(ctx: Ctx) -> Response:
     ids = [int(i) for i in ctx.params.list("id")[:40] if i.isdigit() and len(i) <= 19]
     async with ctx.db.read() as session:
-        rows = list(await session.scalars(select(Status).where(Status.id.in_(ids), visible_to(ctx.viewer_id))))
+        rows = list(
+            await session.scalars(select(Status).where(Status.id.in_(ids), visible_to(ctx.viewer_id)))
+        )
         by_id = {s.id: s for s in rows}
         ordered = [by_id[i] for i in dict.fromkeys(ids) if i in by_id]
         return json_response(await render_statuses(session, ctx.settings, ctx.viewer_id, ordered))
@@ -104,10 +111,12 @@ async def context(ctx: Ctx) -> Response:
             session, ctx.settings, ctx.viewer_id, [*before, *after], filter_context="thread"
         )
     earlier = {str(s.id) for s in before}  # filters may have hidden some of either side
-    return json_response({
-        "ancestors": [r for r in rendered if r["id"] in earlier],
-        "descendants": [r for r in rendered if r["id"] not in earlier],
-    })
+    return json_response(
+        {
+            "ancestors": [r for r in rendered if r["id"] in earlier],
+            "descendants": [r for r in rendered if r["id"] not in earlier],
+        }
+    )
 
 
 @endpoint(scope="write:favourites", auth="required")
@@ -123,7 +132,9 @@ async def unfavourite(ctx: Ctx) -> Response:
 @endpoint(scope="write:statuses", auth="required")
 async def reblog(ctx: Ctx) -> Response:
     visibility = ctx.params.str("visibility") or "public"
-    return await _render_one(ctx, await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility))
+    return await _render_one(
+        ctx, await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility)
+    )
 
 
 @endpoint(scope="write:statuses", auth="required")
@@ -148,7 +159,9 @@ async def _who(ctx: Ctx, favourites: bool) -> Response:
             query = (
                 select(Account, Status.id)
                 .join(Status, Status.account_id == Account.id)
-                .where(Status.reblog_of_id == status.id, visible_to(ctx.viewer_id), not_blocked(ctx.viewer_id))
+                .where(
+                    Status.reblog_of_id == status.id, visible_to(ctx.viewer_id), not_blocked(ctx.viewer_id)
+                )
             )
             key = Status.id
         rows = page.arrange(list((await session.execute(page.apply(query, key))).all()))

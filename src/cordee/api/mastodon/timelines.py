@@ -21,7 +21,9 @@ async def _page_of(ctx: Ctx, query: Select[Any], context: str) -> Response:
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, Status.id))))
         body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows, filter_context=context)
-    return json_response(body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url))
+    return json_response(
+        body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url)
+    )
 
 
 def _only_media(ctx: Ctx) -> bool:

@@ -100,7 +100,9 @@ async def render_relationships(
     requested = {
         r.target_account_id: r
         for r in await session.scalars(
-            select(FollowRequest).where(FollowRequest.account_id == viewer_id, FollowRequest.target_account_id.in_(ids))
+            select(FollowRequest).where(
+                FollowRequest.account_id == viewer_id, FollowRequest.target_account_id.in_(ids)
+            )
         )
     }
     requested_by = set(
@@ -117,7 +119,9 @@ async def render_relationships(
     )
     blocking = set(
         await session.scalars(
-            select(Block.target_account_id).where(Block.account_id == viewer_id, Block.target_account_id.in_(ids))
+            select(Block.target_account_id).where(
+                Block.account_id == viewer_id, Block.target_account_id.in_(ids)
+            )
         )
     )
     blocked_by = set(

@@ -9,11 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.queries.accounts import load_many as load_accounts
 from cordee.api.mastodon.serializers.common import iso
 from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.tables import Notification, Status
+from cordee.queries.accounts import load_many as load_accounts
 
 
 async def render_notifications(
@@ -26,7 +26,9 @@ async def render_notifications(
     """With ``filter_context``, notifications whose status a ``hide`` filter removes are left out."""
     accounts = await load_accounts(session, [n.from_account_id for n in notifications])
     status_ids = {n.status_id for n in notifications if n.status_id is not None}
-    statuses = list(await session.scalars(select(Status).where(Status.id.in_(status_ids)))) if status_ids else []
+    statuses = (
+        list(await session.scalars(select(Status).where(Status.id.in_(status_ids)))) if status_ids else []
+    )
     rendered = {
         int(r["id"]): r
         for r in await render_statuses(session, settings, viewer_id, statuses, filter_context=filter_context)

@@ -10,14 +10,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.accounts import acct, render_account
-from cordee.queries.accounts import load_many as load_accounts
-from cordee.queries.personal import bookmarked_and_pinned
 from cordee.api.mastodon.serializers.common import iso
 from cordee.api.mastodon.serializers.filters import apply_filters
 from cordee.api.mastodon.serializers.media import media_by_status
 from cordee.api.mastodon.serializers.polls import polls_by_status
 from cordee.config import Settings
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
+from cordee.queries.accounts import load_many as load_accounts
+from cordee.queries.personal import bookmarked_and_pinned
 
 
 def status_url(settings: Settings, account: Account, status_id: int) -> str:
@@ -49,9 +49,11 @@ async def render_statuses(
     if not statuses:
         return []
     original_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None}
-    originals = {
-        s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(original_ids)))
-    } if original_ids else {}
+    originals = (
+        {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(original_ids)))}
+        if original_ids
+        else {}
+    )
     every = [*statuses, *originals.values()]
     ids = [s.id for s in every]
 
@@ -71,9 +73,11 @@ async def render_statuses(
     ):
         tags[status_id].append(display)
     app_ids = {s.application_id for s in every if s.application_id is not None}
-    apps = {
-        a.id: a for a in await session.scalars(select(Application).where(Application.id.in_(app_ids)))
-    } if app_ids else {}
+    apps = (
+        {a.id: a for a in await session.scalars(select(Application).where(Application.id.in_(app_ids)))}
+        if app_ids
+        else {}
+    )
     media = await media_by_status(session, settings, ids)
     polls = await polls_by_status(session, viewer_id, ids)
 
@@ -85,12 +89,16 @@ async def render_statuses(
         bookmarked, pinned = await bookmarked_and_pinned(session, viewer_id, ids)
         favourited = set(
             await session.scalars(
-                select(Favourite.status_id).where(Favourite.account_id == viewer_id, Favourite.status_id.in_(ids))
+                select(Favourite.status_id).where(
+                    Favourite.account_id == viewer_id, Favourite.status_id.in_(ids)
+                )
             )
         )
         reblogged = set(
             await session.scalars(
-                select(Status.reblog_of_id).where(Status.account_id == viewer_id, Status.reblog_of_id.in_(ids))
+                select(Status.reblog_of_id).where(
+                    Status.account_id == viewer_id, Status.reblog_of_id.in_(ids)
+                )
             )
         )
 
