@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import httpx
@@ -170,3 +171,15 @@ async def test_favourite_and_reblog(client: httpx.AsyncClient, alice: ApiUser, b
     unfav = await client.post(f"/api/v1/statuses/{status['id']}/unfavourite", headers=bob.headers)
     assert unfav.json()["favourites_count"] == 0
     assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []
+
+
+async def test_concurrent_retries_with_one_idempotency_key_make_one_note(
+    client: httpx.AsyncClient, alice: ApiUser
+) -> None:
+    headers = {**alice.headers, "Idempotency-Key": "burst"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/statuses", json={"status": "once"}, headers=headers) for _ in range(6))
+    )
+    assert {r.status_code for r in answers} == {200}
+    assert len({r.json()["id"] for r in answers}) == 1
+    assert len((await client.get(f"/api/v1/accounts/{alice.id}/statuses")).json()) == 1

@@ -145,79 +145,96 @@ async def post_status(
     poll = check_poll(new.poll) if new.poll is not None else None
     entities = check_text(settings, text, new.spoiler_text, new.language, blank_ok=bool(media_ids))
 
-    async with db.write() as tx:
-        if also is not None:
-            await also(tx)
-        if idempotency_key:
-            existing = await tx.session.scalar(
+    try:
+        async with db.write() as tx:
+            if also is not None:
+                await also(tx)
+            if idempotency_key:
+                existing = await tx.session.scalar(
+                    select(IdempotencyKey.status_id).where(
+                        IdempotencyKey.account_id == author_id, IdempotencyKey.key == idempotency_key
+                    )
+                )
+                if existing is not None:
+                    return existing
+
+            reply_to: Status | None = None
+            if new.in_reply_to_id is not None:
+                reply_to = await tx.session.scalar(
+                    select(Status).where(
+                        Status.id == new.in_reply_to_id,
+                        Status.reblog_of_id.is_(None),
+                        visible_to(author_id),
+                    )
+                )
+                if reply_to is None:
+                    raise NotFound("The status you are replying to was not found")
+            media = await claim_media(tx, author_id, media_ids)
+
+            content, mentioned = await compose_content(tx, settings, text, entities)
+            status = Status(
+                account_id=author_id,
+                text=text,
+                content=content,
+                spoiler_text=new.spoiler_text.strip(),
+                visibility=new.visibility,
+                sensitive=new.sensitive or bool(new.spoiler_text.strip()),
+                language=new.language,
+                in_reply_to_id=reply_to.id if reply_to else None,
+                in_reply_to_account_id=reply_to.account_id if reply_to else None,
+                application_id=application_id,
+            )
+            tx.session.add(status)
+            await tx.session.flush()
+            await attach_media(tx, status.id, media)
+            if poll is not None:
+                await create_poll(tx, status.id, author_id, poll)
+
+            mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
+            tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
+            tag_names = [e.value for e in entities if e.kind == "hashtag"]
+            tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
+            if idempotency_key:
+                tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
+            if _counts_for_author(status.visibility):
+                await _bump_account(tx, author_id, +1)
+            if reply_to is not None:
+                await tx.session.execute(
+                    update(Status)
+                    .where(Status.id == reply_to.id)
+                    .values(replies_count=Status.replies_count + 1)
+                )
+            await tx.session.flush()
+            for account_id in mentioned_ids:
+                await notify(tx, account_id, author_id, "mention", status.id)
+            await record_direct_status(tx, status, mentioned_ids)
+            tx.emit(
+                StatusCreated(
+                    status_id=status.id,
+                    account_id=author_id,
+                    visibility=status.visibility,
+                    local=True,
+                    reblog_of_id=None,
+                    in_reply_to_id=status.in_reply_to_id,
+                    mentioned_account_ids=mentioned_ids,
+                    tags=tuple(normalize_tag(n) for n in dict.fromkeys(tag_names)),
+                )
+            )
+            return status.id
+    except IntegrityError:
+        if not idempotency_key:
+            raise
+        # Two requests with the same key at once (PostgreSQL has no single writer): the first to
+        # commit wins the unique key, and the other answers with its note, as a retry would.
+        async with db.read() as session:
+            first = await session.scalar(
                 select(IdempotencyKey.status_id).where(
                     IdempotencyKey.account_id == author_id, IdempotencyKey.key == idempotency_key
                 )
             )
-            if existing is not None:
-                return existing
-
-        reply_to: Status | None = None
-        if new.in_reply_to_id is not None:
-            reply_to = await tx.session.scalar(
-                select(Status).where(
-                    Status.id == new.in_reply_to_id,
-                    Status.reblog_of_id.is_(None),
-                    visible_to(author_id),
-                )
-            )
-            if reply_to is None:
-                raise NotFound("The status you are replying to was not found")
-        media = await claim_media(tx, author_id, media_ids)
-
-        content, mentioned = await compose_content(tx, settings, text, entities)
-        status = Status(
-            account_id=author_id,
-            text=text,
-            content=content,
-            spoiler_text=new.spoiler_text.strip(),
-            visibility=new.visibility,
-            sensitive=new.sensitive or bool(new.spoiler_text.strip()),
-            language=new.language,
-            in_reply_to_id=reply_to.id if reply_to else None,
-            in_reply_to_account_id=reply_to.account_id if reply_to else None,
-            application_id=application_id,
-        )
-        tx.session.add(status)
-        await tx.session.flush()
-        await attach_media(tx, status.id, media)
-        if poll is not None:
-            await create_poll(tx, status.id, author_id, poll)
-
-        mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
-        tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
-        tag_names = [e.value for e in entities if e.kind == "hashtag"]
-        tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
-        if idempotency_key:
-            tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
-        if _counts_for_author(status.visibility):
-            await _bump_account(tx, author_id, +1)
-        if reply_to is not None:
-            await tx.session.execute(
-                update(Status).where(Status.id == reply_to.id).values(replies_count=Status.replies_count + 1)
-            )
-        await tx.session.flush()
-        for account_id in mentioned_ids:
-            await notify(tx, account_id, author_id, "mention", status.id)
-        await record_direct_status(tx, status, mentioned_ids)
-        tx.emit(
-            StatusCreated(
-                status_id=status.id,
-                account_id=author_id,
-                visibility=status.visibility,
-                local=True,
-                reblog_of_id=None,
-                in_reply_to_id=status.in_reply_to_id,
-                mentioned_account_ids=mentioned_ids,
-                tags=tuple(normalize_tag(n) for n in dict.fromkeys(tag_names)),
-            )
-        )
-        return status.id
+        if first is None:
+            raise
+        return first
 
 
 async def _mentioned_ids(tx: Tx, status_id: int) -> tuple[int, ...]:
