@@ -338,3 +338,20 @@ async def test_media_kept_for_a_scheduled_note_cannot_be_deleted(
     r = await client.delete(f"/api/v1/media/{media['id']}", headers=alice.headers)
     assert r.status_code == 422 and "scheduled" in r.json()["error"]
     assert len(stored_files(settings)) == 2
+
+
+async def test_only_media_on_timelines_and_profiles(client: httpx.AsyncClient, alice: ApiUser) -> None:
+    media = await uploaded(client, alice, description="a picture")
+    with_picture = await client.post(
+        "/api/v1/statuses", json={"status": "look #pics", "media_ids": [media["id"]]}, headers=alice.headers
+    )
+    await client.post("/api/v1/statuses", json={"status": "just words #pics"}, headers=alice.headers)
+    wanted = [with_picture.json()["id"]]
+    for path in (
+        "/api/v1/timelines/public",
+        "/api/v1/timelines/tag/pics",
+        f"/api/v1/accounts/{alice.id}/statuses",
+    ):
+        r = await client.get(path, params={"only_media": "true"})
+        assert [s["id"] for s in r.json()] == wanted, path
+        assert len((await client.get(path)).json()) == 2, path

@@ -149,3 +149,28 @@ async def test_sql_feeds_are_bounded_and_inactive_feeds_dropped(
     await sweep(db, settings)
     assert await _feed(app, alice) is None
     assert len(await _home(client, alice, limit=40)) == 23  # rebuilt when read again
+
+
+async def test_pages_older_than_the_feed_come_from_the_database(
+    settings: Settings, db: Database, make_user: MakeUser, post: Post
+) -> None:
+    from cordee.app import build_app
+
+    small = build_app(replace(settings, feed_size=5), database=db)
+    reader, writer = await make_user("reader"), await make_user("writer")
+    async with (
+        small.router.lifespan_context(small),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=small), base_url="http://cordee.test") as c,
+    ):
+        await c.post(f"/api/v1/accounts/{writer.id}/follow", headers=reader.headers)
+        await _home(c, reader)  # the feed exists from now on, and keeps 5 notes
+        posted = [(await post(writer, f"note {i}"))["id"] for i in range(12)]
+        seen: list[str] = []
+        max_id: str | None = None
+        for _ in range(5):
+            page = await _home(c, reader, limit=4, **({"max_id": max_id} if max_id else {}))
+            if not page:
+                break
+            seen += page
+            max_id = page[-1]
+        assert seen == list(reversed(posted))

@@ -9,6 +9,7 @@ from sqlalchemy import Exists, Select, exists, or_, select
 from sqlalchemy.orm import aliased
 
 from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
+from cordee.db.tables_media import MediaAttachment
 from cordee.domain.text import normalize_tag
 from cordee.queries.lists import excluded_from_home
 from cordee.queries.tags import followed_tags_in_home
@@ -80,6 +81,11 @@ class TagFilter:
     none: tuple[str, ...] = ()
 
 
+def has_media() -> Exists:
+    """The note carries at least one media attachment (``only_media`` on timelines)."""
+    return exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
+
+
 def _has_tag(names: tuple[str, ...]) -> Exists:
     return exists(
         select(StatusTag.status_id)
@@ -104,6 +110,7 @@ class AccountStatusFilter:
     exclude_replies: bool = False
     exclude_reblogs: bool = False
     tagged: str | None = None
+    only_media: bool = False
 
 
 def account_statuses_query(
@@ -117,6 +124,8 @@ def account_statuses_query(
         )
     if filters.exclude_reblogs:
         query = query.where(Status.reblog_of_id.is_(None))
+    if filters.only_media:
+        query = query.where(has_media())
     if filters.tagged:
         query = query.where(_has_tag((filters.tagged,)))
     return query

@@ -128,13 +128,11 @@ async def statuses(ctx: Ctx) -> Response:
     account = await _account_or_404(ctx, ctx.path_id())
     p = ctx.params
     page = Page.from_params(p)
-    if p.bool("only_media"):
-        # Media are not listed per account yet: the truthful answer is the empty list.
-        return json_response([])
     filters = AccountStatusFilter(
         exclude_replies=bool(p.bool("exclude_replies")),
         exclude_reblogs=bool(p.bool("exclude_reblogs")),
         tagged=p.str("tagged"),
+        only_media=bool(p.bool("only_media")),
     )
     async with ctx.db.read() as session:
         base = (

@@ -16,10 +16,16 @@ from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 
 
-async def _page_of(ctx: Ctx, query: Select[Any], context: str) -> Response:
+async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
+    """One page of ``query``; when it comes out short of a full page while paging down, ``older``
+    (the same timeline straight from the database) fills the rest below the last row."""
     page = Page.from_params(ctx.params)
     async with ctx.db.read() as session:
         rows = page.arrange(list(await session.scalars(page.apply(query, Status.id))))
+        if older is not None and len(rows) < page.limit and page.min_id is None and page.since_id is None:
+            bounds = [r.id for r in rows] + ([page.max_id] if page.max_id is not None else [])
+            below = Page(max_id=min(bounds) if bounds else None, limit=page.limit - len(rows))
+            rows += list(await session.scalars(below.apply(older, Status.id)))
         body = await render_statuses(session, ctx.settings, ctx.viewer_id, rows, filter_context=context)
     return json_response(
         body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url)
@@ -39,7 +45,8 @@ async def home(ctx: Ctx) -> Response:
     lower = [b for b in (page.since_id, page.min_id) if b is not None]
     ids = await timeline.candidate_ids(ctx.account_id, below=page.max_id, above=max(lower) if lower else None)
     query = tl.home_feed_query(ctx.account_id, ids, ctx.settings.fanout_follower_threshold)
-    return await _page_of(ctx, query, "home")
+    # A feed keeps the newest notes only (CORDEE_FEED_SIZE): older pages come from the database.
+    return await _page_of(ctx, query, "home", older=tl.home_query(ctx.account_id))
 
 
 @endpoint(scope="read:statuses", auth="optional")
@@ -47,7 +54,7 @@ async def public(ctx: Ctx) -> Response:
     p = ctx.params
     query = tl.public_query(ctx.viewer_id, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
     if _only_media(ctx):
-        query = query.where(Status.id.is_(None))  # no note carries media yet: none qualifies
+        query = query.where(tl.has_media())
     return await _page_of(ctx, query, "public")
 
 
@@ -62,7 +69,7 @@ async def tag(ctx: Ctx) -> Response:
     )
     query = tl.tag_query(ctx.viewer_id, tags, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
     if _only_media(ctx):
-        query = query.where(Status.id.is_(None))
+        query = query.where(tl.has_media())
     return await _page_of(ctx, query, "public")
 
 
