@@ -158,3 +158,18 @@ async def test_list_stream(stream_server: Server) -> None:
         ws_url(stream_server, f"?stream=list&list={list_id}"), additional_headers=other_headers
     ) as ws:
         assert json.loads(await ws.recv()) == {"error": "Record not found", "status": 404}
+
+
+async def test_direct_stream_gets_the_conversation_as_listed(stream_server: Server) -> None:
+    alice, bob = stream_server.user("dmalice"), stream_server.user("dmbob")
+    headers = {"Authorization": f"Bearer {bob.access_token}"}
+    async with connect(ws_url(stream_server, "?stream=direct"), additional_headers=headers) as ws:
+        await ws.send(json.dumps({"type": "subscribe", "stream": "direct"}))
+        await asyncio.to_thread(bob.status_favourite, post(bob, "round trip", visibility="private"))
+        note = await asyncio.to_thread(post, alice, f"@{bob.me().username} just us", visibility="direct")
+        got = await frames_until(ws, lambda f: any(x["event"] == "conversation" for x in f))
+        event = json.loads(next(x for x in got if x["event"] == "conversation")["payload"])
+        listed = (await asyncio.to_thread(bob.conversations))[0]
+        assert event["id"] == str(listed.id) and event["unread"] is True
+        assert event["last_status"]["id"] == note
+        assert [a["username"] for a in event["accounts"]] == [alice.me().username]

@@ -32,14 +32,14 @@ import orjson
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.api.mastodon.serializers.conversations import render_conversations
 from cordee.api.mastodon.serializers.filters import render_filter_result
 from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Follow, Notification, Status
-from cordee.db.tables_curation import ListMember, TimelineList
+from cordee.db.tables_curation import AccountConversation, ConversationStatus, ListMember, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
 from cordee.events.types import (
@@ -50,7 +50,6 @@ from cordee.events.types import (
     StatusCreated,
     StatusDeleted,
 )
-from cordee.queries.accounts import load_many as load_accounts
 from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
 from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.streaming.channels import Channel, Key
@@ -441,24 +440,26 @@ class Hub:
     async def _send_conversations(
         self, session: AsyncSession, note: _Note, entity: dict[str, Any], recipients: set[int]
     ) -> None:
-        """``conversation`` events on ``direct`` streams, one payload per participant (each sees
-        the others as the conversation's accounts)."""
-        participants = list(dict.fromkeys((note.author_id, *note.mentioned)))
-        accounts = await load_accounts(session, participants)
-        for recipient in recipients:
-            payload = _json(
-                {
-                    "id": str(note.status.id),
-                    "unread": recipient != note.author_id,
-                    "accounts": [
-                        render_account(self._settings, accounts[a])
-                        for a in participants
-                        if a != recipient and a in accounts
-                    ],
-                    "last_status": entity,
-                }
+        """``conversation`` events on ``direct`` streams: each participant's own view of the
+        conversation the note belongs to (its id, unread state and the other participants), as
+        ``GET /api/v1/conversations`` shows it."""
+        views = await session.scalars(
+            select(AccountConversation)
+            .join(
+                ConversationStatus,
+                (ConversationStatus.conversation_id == AccountConversation.conversation_id)
+                & (ConversationStatus.participant_key == AccountConversation.participant_key),
             )
-            self._deliver(self._pairs([("direct", recipient)]), _Frames("conversation", payload), note)
+            .where(
+                ConversationStatus.status_id == note.status.id, AccountConversation.account_id.in_(recipients)
+            )
+        )
+        for view in views:
+            [conversation] = await render_conversations(
+                session, self._settings, view.account_id, [(view, note.status.id)]
+            )
+            payload = _json(conversation)
+            self._deliver(self._pairs([("direct", view.account_id)]), _Frames("conversation", payload), note)
 
     async def _on_delete(self, event: StatusDeleted) -> None:
         frames = _Frames("delete", str(event.status_id))
