@@ -4,44 +4,19 @@ no clean shutdown) and are all there, once each, after a restart on the same dat
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.clients.conftest import _free_port, _server_env
+from tests.support.running import launch
 
 pytestmark = pytest.mark.clients
 
 
-def _launch(data_dir: Path, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=_server_env(base_url, data_dir),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{base_url}/api/v1/instance", timeout=2).status_code == 200:
-                return process, base_url
-        except httpx.TransportError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError(f"server did not start: {log.read_text(errors='replace')}")
-
-
 def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
-    data_dir, log = tmp_path / "data", tmp_path / "server.log"
-    process, base_url = _launch(data_dir, log)
+    server = launch(tmp_path)
+    base_url = server.base_url
     try:
         app = httpx.post(
             f"{base_url}/api/v1/apps",
@@ -79,10 +54,10 @@ def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
                 )
                 assert r.status_code == 200
                 acknowledged.append(r.json()["id"])
-        process.send_signal(signal.SIGKILL)  # no shutdown, no flush: a crash
-        process.wait(10)
+        server.stop(signal.SIGKILL)  # no shutdown, no flush: a crash
 
-        process, base_url = _launch(data_dir, log)
+        server = launch(tmp_path, data_dir=server.data_dir)
+        base_url = server.base_url
         with httpx.Client(base_url=base_url, headers=headers) as client:
             account_id = client.get("/api/v1/accounts/verify_credentials").json()["id"]
             stored = client.get(f"/api/v1/accounts/{account_id}/statuses", params={"limit": 40}).json()
@@ -96,6 +71,4 @@ def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
                 len(client.get(f"/api/v1/accounts/{account_id}/statuses", params={"limit": 40}).json()) == 30
             )
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            process.wait(10)
+        server.stop()

@@ -1,0 +1,96 @@
+"""Starting and stopping real ``cordee serve`` processes on loopback, for the tests that talk to a
+running server (real clients, streaming, browser, crash recovery). One launcher for all of them."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+STARTUP_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass
+class Running:
+    """A ``cordee serve`` process, its public URL, data directory, environment and output log."""
+
+    base_url: str
+    data_dir: Path
+    env: dict[str, str]
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def stop(self, sig: int = signal.SIGTERM) -> int | None:
+        """Stop with ``sig`` (SIGKILL simulates a crash); kill if it has not exited in time."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(STOP_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(STOP_TIMEOUT)
+        return self.process.returncode
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def launch(
+    tmp: Path, data_dir: Path | None = None, ready_path: str = "/api/v1/instance", **env: str
+) -> Running:
+    """Start a server and return once ``ready_path`` answers 200.
+
+    ``data_dir`` defaults to a fresh folder; pass an existing one to restart an instance. ``env``
+    adds ``CORDEE_*`` settings; the caller's own ``CORDEE_*`` variables are never inherited.
+    The port is chosen before the server binds it, so another process may take it in between:
+    a server that dies because its address is in use is started again (three tries).
+    """
+    output = ""
+    for _attempt in range(3):
+        port = free_port()
+        base_url = f"http://127.0.0.1:{port}"
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
+        environment.update(
+            CORDEE_BASE_URL=base_url,
+            CORDEE_DATA_DIR=str(data_dir or tmp / f"data-{port}"),
+            CORDEE_REGISTRATION_MODE="open",
+            PYTHONUNBUFFERED="1",
+            **env,
+        )
+        log = tmp / f"server-{port}.log"
+        with log.open("wb") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=environment,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        running = Running(base_url, Path(environment["CORDEE_DATA_DIR"]), environment, process, log)
+        deadline = time.monotonic() + STARTUP_TIMEOUT
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if httpx.get(base_url + ready_path, timeout=2).status_code == 200:
+                    return running
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        running.stop()
+        output = running.output()
+        if "address already in use" not in output.lower():
+            break
+    raise RuntimeError(f"cordee serve did not start; its output:\n{output}")
