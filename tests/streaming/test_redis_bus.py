@@ -78,3 +78,34 @@ async def test_every_process_receives_every_batch_in_order(redis: Redis) -> None
     finally:
         await first.stop()
         await second.stop()
+
+
+async def test_a_lost_channel_is_reported_once_it_is_back(redis: Redis) -> None:
+    channel = f"cordee-test-{uuid.uuid4().hex[:10]}:events"
+    name = f"cordee-gap-{uuid.uuid4().hex[:8]}"
+    listener = Redis.from_url("redis://127.0.0.1:6379/0", client_name=name)
+    bus = RedisBus(listener, channel)
+    gap, arrived = asyncio.Event(), asyncio.Event()
+    bus.on_gap(gap.set)
+    received: list[Event] = []
+
+    async def record(batch: Sequence[Event]) -> None:
+        received.extend(batch)
+        arrived.set()
+
+    bus.subscribe(record)
+    await bus.start()
+    try:
+        assert not gap.is_set()
+        # Redis drops our subscriber connection (only ours: other tests share this Redis).
+        ours = [c["id"] for c in await redis.client_list() if c.get("name") == name]
+        assert ours
+        for client_id in ours:
+            await redis.client_kill_filter(_id=client_id)
+        await asyncio.wait_for(gap.wait(), 10)
+        await bus.publish([FollowChanged(1, 2, True)])  # and the channel works again
+        await asyncio.wait_for(arrived.wait(), 5)
+        assert received == [FollowChanged(1, 2, True)]
+    finally:
+        await bus.stop()
+        await listener.aclose()

@@ -3,8 +3,10 @@
 ``publish`` sends a committed batch to one channel; every process (the publisher included) runs its
 handlers when the batch comes back from Redis, so all processes see the same batches in the same
 order. Pub/sub keeps nothing: a process that is disconnected from Redis misses what was published
-meanwhile. That is acceptable for what the bus carries (stream updates a client can fetch again);
-durable work (home feeds) never depends on the bus, it runs in the writing process.
+meanwhile. That is acceptable for what the bus carries (stream updates a client can fetch again),
+provided the clients *know* they missed something: once the channel is back after a loss, the
+``on_gap`` callbacks run (the streaming hub closes its streams, so clients reconnect and fetch
+with ``since_id``). Durable work (home feeds) never depends on the bus: it runs in the writer.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class RedisBus:
         self._handlers: list[Handler] = []
         self._task: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+        self._gap_callbacks: list[Callable[[], None]] = []
 
     async def publish(self, events: Sequence[Event]) -> None:
         if events:
@@ -44,6 +47,10 @@ class RedisBus:
     def subscribe(self, handler: Handler) -> Callable[[], None]:
         self._handlers.append(handler)
         return lambda: self._handlers.remove(handler) if handler in self._handlers else None
+
+    def on_gap(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` each time the channel is back after a loss (events were missed)."""
+        self._gap_callbacks.append(callback)
 
     async def start(self) -> None:
         """Subscribe to the channel; returns once this process is listening (so that a batch
@@ -76,16 +83,23 @@ class RedisBus:
                 log.exception("event handler %r failed", handler)
 
     async def _listen(self) -> None:
+        lost = False
         while True:
             pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self.channel)
                 self._subscribed.set()
+                if lost:
+                    lost = False
+                    log.warning("the Redis event channel is back; telling listeners they missed events")
+                    for callback in list(self._gap_callbacks):
+                        callback()
                 while True:
                     message = await pubsub.get_message(timeout=None)
                     if message is not None and message.get("type") == "message":
                         await self._deliver(message["data"])
             except (RedisError, OSError):
+                lost = True
                 log.warning("lost the Redis event channel; retrying in %.0f s", RETRY_SECONDS, exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
             finally:

@@ -20,6 +20,7 @@ Transport = Literal["sse", "ws"]
 NORMAL = 1000
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
+SERVICE_RESTART = 1012  # "the server is restarting": reconnect, then fetch what was missed
 
 
 @dataclass(eq=False)

@@ -53,7 +53,7 @@ from cordee.events.types import (
 from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
 from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.streaming.channels import Channel, Key
-from cordee.streaming.connections import GOING_AWAY, TRY_AGAIN_LATER, Connection, Transport
+from cordee.streaming.connections import GOING_AWAY, SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Transport
 from cordee.streaming.relations import Relations, load_relations
 
 log = logging.getLogger(__name__)
@@ -151,6 +151,12 @@ class Hub:
         self.draining = True
         for connection in list(self._connections):
             connection.close(GOING_AWAY)
+
+    def reset_streams(self) -> None:
+        """Close every open stream but keep accepting new ones: called when this process may have
+        missed events (its Redis channel was lost), so clients reconnect and fetch what they missed."""
+        for connection in list(self._connections):
+            connection.close(SERVICE_RESTART)
 
     async def stop(self) -> None:
         self.drain()

@@ -41,6 +41,8 @@ class Realtime:
             await db.bus.start()
         self.hub = Hub(db, self.settings)
         self.hub.start(db.bus)
+        if isinstance(db.bus, RedisBus):
+            db.bus.on_gap(self.hub.reset_streams)
         app.state.hub = self.hub
         self._restore_signals = self.hub.drain_on_signals()
 
