@@ -216,6 +216,7 @@ async def steady(run: Run) -> None:
         "write": summary(writes),
         "events_per_s": got / (ended - started),
         "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+        "window": [started, time.monotonic()],
     }
 
 
@@ -248,6 +249,7 @@ async def burst(run: Run) -> None:
         "posts_per_s": args.burst_posts / (posted - started),
         "events_per_s": got / (ended - started),
         "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+        "window": [started, time.monotonic()],
     }
 
 
@@ -258,6 +260,7 @@ async def big_and_small(run: Run) -> None:
     reach_all: list[float] = []
     reach_p50: list[float] = []
     incomplete = 0
+    started = time.monotonic()
     for r in range(args.big_posts):
         _, took = await run.post(graph.small, f"x{r}")
         small_writes.append(took)
@@ -282,7 +285,28 @@ async def big_and_small(run: Run) -> None:
         "reach_all": summary(reach_all),
         "reach_p50": summary(reach_p50),
         "incomplete": incomplete,
+        "window": [started, time.monotonic()],
     }
+
+
+def gc_summary(run: Run) -> None:
+    """The server's garbage-collector pauses (from the probe), overall and in each phase."""
+    stats = run.server.gc_stats()
+    if not stats:
+        return
+    run.results["gc"] = {
+        "threshold": stats["threshold"],
+        "full_collections": stats["collections"][2],
+        "full_max_ms": stats["max_ms"][2],
+        "pause_total_ms": sum(stats["total_ms"]),
+    }
+    for phase in ("steady", "burst", "big"):
+        window = run.results.get(phase, {}).get("window")
+        if window is None:
+            continue
+        pauses = [ms for at, ms, _ in stats["pauses"] if window[0] <= at <= window[1]]
+        run.results[phase]["gc_pauses"] = len(pauses)
+        run.results[phase]["gc_max_ms"] = max(pauses, default=0.0)
 
 
 async def measure(run: Run, tmp: Path) -> None:
@@ -314,6 +338,7 @@ async def measure(run: Run, tmp: Path) -> None:
             )
     finally:
         run.http = None
+        gc_summary(run)
         await asyncio.gather(*(c.stop() for c in run.clients), return_exceptions=True)
         run.results["errors"] = run.errors + run.server.log_problems()
 
@@ -386,7 +411,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         say(f"seeded {report['rows']} in {report['seed_seconds']:.1f} s")
 
         if not args.no_cordee:
-            server = cordee_server(free_port(), data_dir, tmp / "cordee.log", env)
+            server = cordee_server(free_port(), data_dir, tmp / "cordee.log", env, args.gc_threshold)
             await server.wait_ready()
             say(f"cordee serve on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
             run = Run(server, graph, args)
@@ -408,7 +433,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             if template is not None:
                 template_file = tmp / "template.json"
                 template_file.write_bytes(orjson.dumps(template))
-            server = baseline_server(free_port(), graph_file, template_file, tmp / "baseline.log")
+            server = baseline_server(
+                free_port(), graph_file, template_file, tmp / "baseline.log", args.gc_threshold
+            )
             await server.wait_ready()
             say(f"baseline on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
             run = Run(server, graph, args)
@@ -493,6 +520,12 @@ ROWS: list[tuple[str, tuple[str, ...], int]] = [
     ("big post: all open streams have it (ms, median)", ("big", "reach_all", "p50"), 1),
     ("big post: all open streams have it (ms, max)", ("big", "reach_all", "max"), 1),
     ("big post: half the streams have it (ms, median)", ("big", "reach_p50", "p50"), 1),
+    ("steady: GC pauses ≥ 10 ms", ("steady", "gc_pauses"), 0),
+    ("steady: longest GC pause (ms)", ("steady", "gc_max_ms"), 1),
+    ("burst: longest GC pause (ms)", ("burst", "gc_max_ms"), 1),
+    ("big: longest GC pause (ms)", ("big", "gc_max_ms"), 1),
+    ("full GC collections (whole run)", ("gc", "full_collections"), 0),
+    ("longest full GC collection (ms)", ("gc", "full_max_ms"), 1),
     ("streams still open at end", ("open_at_end",), 0),
     ("client CPU (s, all client processes)", ("client_cpu_seconds",), 1),
 ]
@@ -599,6 +632,15 @@ def render(report: dict[str, Any], args: argparse.Namespace, command: str) -> st
         f"burst: {args.burst_posts} notes from {args.posters} closed loops; big: {args.big_posts} × "
         f"(small note, big note). Seeding took {report.get('seed_seconds', 0):.1f} s.",
         "",
+        "Server GC thresholds: "
+        + (
+            "Cordée's own default (CORDEE_GC_THRESHOLD, 50000,20,100, with gc.freeze() after start-up); "
+            "Python's default (700, 10, 10) in the baseline"
+            if not args.gc_threshold
+            else f"gc.set_threshold({args.gc_threshold}) in both servers"
+        )
+        + "; their GC pauses are measured through gc.callbacks (bench/streaming/probe).",
+        "",
         "Machine: " + ", ".join(f"{k} {v}" for k, v in machine().items() if v) + ".",
         "",
         *table(report),
@@ -659,6 +701,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--no-cordee", action="store_true", help="only the baseline")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a phase's deliveries")
     p.add_argument("--max-seconds", type=float, default=3600.0, help="the whole run stops after this")
+    p.add_argument(
+        "--gc-threshold",
+        help="call gc.set_threshold(A, B, C) in both servers (e.g. 50000,20,100), to measure a tuning",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed of the follow graph")
     p.add_argument("--json", type=Path, help="also write the raw results here")
     p.add_argument("--markdown", type=Path, help="append the results (markdown) to this file")
@@ -671,6 +717,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rate <= 0:
         p.error("--rate must be positive")
+    if args.gc_threshold is not None:
+        parts = args.gc_threshold.split(",")
+        if not 1 <= len(parts) <= 3 or not all(x.strip().isdigit() for x in parts):
+            p.error("--gc-threshold takes one to three whole numbers, e.g. 50000,20,100")
     return args
 
 

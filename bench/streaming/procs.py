@@ -19,6 +19,7 @@ import httpx
 import orjson
 
 ROOT = Path(__file__).resolve().parents[2]
+PROBE_DIR = Path(__file__).resolve().parent / "probe"  # its sitecustomize records GC pauses
 STARTUP_TIMEOUT = 60.0
 STOP_TIMEOUT = 15.0
 COMMAND_TIMEOUT = 600.0
@@ -62,6 +63,12 @@ class Server:
         self.port = port
         self.base_url = f"http://127.0.0.1:{port}"
         self.log = log
+        self.probe = log.with_suffix(".gc.json")
+        env = {
+            **env,
+            "PYTHONPATH": os.pathsep.join(p for p in (str(PROBE_DIR), env.get("PYTHONPATH", "")) if p),
+            "BENCH_PROBE_FILE": str(self.probe),
+        }
         with log.open("wb") as out:
             self.process = subprocess.Popen(
                 argv, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
@@ -94,31 +101,55 @@ class Server:
                 self.process.wait(STOP_TIMEOUT)
         return self.process.returncode
 
+    def gc_stats(self) -> dict[str, Any]:
+        """What the probe recorded of the garbage collector (empty if it did not run)."""
+        try:
+            return dict(orjson.loads(self.probe.read_bytes()))
+        except (OSError, ValueError):
+            return {}
+
     def log_problems(self) -> list[str]:
-        """Lines of the server's output that report an error (first few)."""
-        found = [
-            line
-            for line in self.log.read_text(errors="replace").splitlines()
-            if "Traceback" in line or " ERROR" in line or "ERROR:" in line or "WARNING" in line
-        ]
+        """What the server's output reports as going wrong: each traceback's last line (the
+        exception), and ERROR / WARNING lines (first few)."""
+        found: list[str] = []
+        lines = self.log.read_text(errors="replace").splitlines()
+        for i, line in enumerate(lines):
+            if line.startswith("Traceback"):
+                end = i + 1
+                while end < len(lines) and (lines[end].startswith(" ") or not lines[end].strip()):
+                    end += 1
+                found.append("traceback: " + (lines[end] if end < len(lines) else "?"))
+            elif "ERROR" in line or "WARNING" in line:
+                found.append(line.strip())
         return found[:10]
 
 
-def cordee_server(port: int, data_dir: Path, log: Path, extra_env: dict[str, str]) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
+def _env(gc_threshold: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CORDEE_", "BENCH_"))}
+    env["PYTHONUNBUFFERED"] = "1"
+    if gc_threshold:
+        env["BENCH_GC_THRESHOLD"] = gc_threshold
+        env["CORDEE_GC_THRESHOLD"] = gc_threshold  # Cordée sets its own after start-up: the same
+    return env
+
+
+def cordee_server(
+    port: int, data_dir: Path, log: Path, extra_env: dict[str, str], gc_threshold: str | None
+) -> Server:
+    env = _env(gc_threshold)
     env.update(
         CORDEE_DATA_DIR=str(data_dir),
         CORDEE_BASE_URL=f"http://127.0.0.1:{port}",
-        PYTHONUNBUFFERED="1",
         **extra_env,
     )
     argv = [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
     return Server("cordee", argv, env, port, log)
 
 
-def baseline_server(port: int, graph: Path, template: Path | None, log: Path) -> Server:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
-    env["PYTHONUNBUFFERED"] = "1"
+def baseline_server(
+    port: int, graph: Path, template: Path | None, log: Path, gc_threshold: str | None
+) -> Server:
+    env = _env(gc_threshold)
     argv = [sys.executable, "-m", "bench.streaming.baseline", "--port", str(port), "--graph", str(graph)]
     if template is not None:
         argv += ["--template", str(template)]

@@ -41,6 +41,11 @@ class Settings:
     image_matrix_limit: int = 33_177_600
     #: Where the server's source code can be had (the AGPL asks for it); defaults to the instance.
     source_url: str = ""
+    #: ``gc.set_threshold`` for the server process. Each open stream keeps a few hundred objects
+    #: the collector tracks; with Python's defaults a full collection stops every stream for
+    #: 200 ms at 1,000 streams and 1.4 s at 10,000 (docs/benchmarks.md). Rarer collections of
+    #: the young generation keep pauses short. Empty: Python's defaults.
+    gc_threshold: tuple[int, ...] = (50_000, 20, 100)
     instance_title: str = "Cordée"
     instance_description: str = "A Cordée microblogging network."
     contact_email: str = ""
@@ -100,6 +105,18 @@ def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
     return value
 
 
+def _gc_threshold(raw: str | None) -> tuple[int, ...]:
+    if raw is None:
+        return Settings.gc_threshold
+    try:
+        values = tuple(int(v) for v in raw.split(",") if v.strip())
+    except ValueError:
+        raise ConfigError(f"CORDEE_GC_THRESHOLD must be up to three whole numbers, got {raw!r}") from None
+    if len(values) > 3 or any(v < 0 for v in values):
+        raise ConfigError(f"CORDEE_GC_THRESHOLD must be up to three whole numbers, got {raw!r}")
+    return values
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``CORDEE_*`` environment variables, then apply explicit overrides."""
     env = dict(os.environ if environ is None else environ)
@@ -124,6 +141,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         image_size_limit=_int(env, "CORDEE_IMAGE_SIZE_LIMIT", Settings.image_size_limit),
         image_matrix_limit=_int(env, "CORDEE_IMAGE_MATRIX_LIMIT", Settings.image_matrix_limit),
         source_url=env.get("CORDEE_SOURCE_URL", ""),
+        gc_threshold=_gc_threshold(env.get("CORDEE_GC_THRESHOLD")),
         instance_title=env.get("CORDEE_INSTANCE_TITLE", Settings.instance_title),
         instance_description=env.get("CORDEE_INSTANCE_DESCRIPTION", Settings.instance_description),
         contact_email=env.get("CORDEE_CONTACT_EMAIL", ""),
