@@ -38,7 +38,7 @@ from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.tables import Follow, Notification, Status
+from cordee.db.tables import Account, Follow, Notification, Status
 from cordee.db.tables_curation import AccountConversation, ConversationStatus, ListMember, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
@@ -393,13 +393,17 @@ class Hub:
         if not candidates:
             return audience
         followers: set[int] = set()
-        for chunk in _chunks(candidates):
-            for account_id, show_reblogs in await session.execute(
-                select(Follow.account_id, Follow.show_reblogs).where(
-                    Follow.target_account_id == author_id, Follow.account_id.in_(chunk)
-                )
-            ):
-                if status.reblog_of_id is None or show_reblogs:
+        base = select(Follow.account_id, Follow.show_reblogs).where(Follow.target_account_id == author_id)
+        # The smaller side drives the query: an author with few followers is looked up whole (one
+        # small query whatever the number of connections); a big one against those connected here.
+        followers_count = await session.scalar(select(Account.followers_count).where(Account.id == author_id))
+        if (followers_count or 0) <= len(candidates):
+            queries = [base]
+        else:
+            queries = [base.where(Follow.account_id.in_(chunk)) for chunk in _chunks(candidates)]
+        for query in queries:
+            for account_id, show_reblogs in await session.execute(query):
+                if account_id in candidates and (status.reblog_of_id is None or show_reblogs):
                     followers.add(account_id)
         replied = status.in_reply_to_account_id
         if followers and replied is not None and replied != author_id:
