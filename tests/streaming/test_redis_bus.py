@@ -5,10 +5,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 import pytest
 from redis.asyncio import Redis
 
+from cordee.app import build_app
+from cordee.config import Settings
 from cordee.events import codec
 from cordee.events.redis import RedisBus
 from cordee.events.types import (
@@ -20,6 +23,7 @@ from cordee.events.types import (
     StatusCreated,
     StatusDeleted,
 )
+from cordee.streaming.connections import SERVICE_RESTART
 
 SAMPLES: list[Event] = [
     StatusCreated(1, 2, "public", True, None, 3, (4, 5), ("cats", "dogs")),
@@ -109,3 +113,28 @@ async def test_a_lost_channel_is_reported_once_it_is_back(redis: Redis) -> None:
     finally:
         await bus.stop()
         await listener.aclose()
+
+
+async def test_open_streams_are_reset_after_a_redis_gap(redis: Redis, tmp_path: Path) -> None:
+    """The server wiring: when its Redis channel comes back, the hub closes every open stream
+    (clients reconnect and fetch what they missed) and keeps accepting new ones."""
+    name = f"cordee-gap-{uuid.uuid4().hex[:8]}"
+    settings = Settings(
+        base_url="http://cordee.test",
+        data_dir=tmp_path / "data",
+        secret_key="test-secret",
+        redis_url=f"redis://127.0.0.1:6379/0?client_name={name}",
+        redis_prefix=f"cordee-test-{uuid.uuid4().hex[:10]}:",
+    )
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        hub = app.state.hub
+        connection = await hub.connect(1, "ws")
+        for client in await redis.client_list():
+            if client.get("name") == name:
+                await redis.client_kill_filter(_id=client["id"])
+        async with asyncio.timeout(10):
+            while await connection.queue.get() is not None:  # None: the connection is closed
+                pass
+        assert connection.close_code == SERVICE_RESTART
+        assert not (await hub.connect(1, "ws")).closed

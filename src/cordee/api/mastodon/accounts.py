@@ -10,6 +10,7 @@ from cordee.actions import follows
 from cordee.actions.accounts import ProfileChanges, Registration, create_local_account, update_profile
 from cordee.actions.oauth import issue_user_token
 from cordee.actions.preferences import check_preferences, update_preferences
+from cordee.api.mastodon._responses import relationship_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
@@ -176,12 +177,6 @@ async def following(ctx: Ctx) -> Response:
     return await _follow_list(ctx, followers=False)
 
 
-async def _relationship(ctx: Ctx, account_id: int) -> Response:
-    async with ctx.db.read() as session:
-        [rel] = await render_relationships(session, ctx.account_id, [account_id])
-    return json_response(rel)
-
-
 @endpoint(scope="write:follows", auth="required")
 async def follow(ctx: Ctx) -> Response:
     target = ctx.path_id()
@@ -195,14 +190,14 @@ async def follow(ctx: Ctx) -> Response:
         notify_posts=p.bool("notify"),
         languages=languages,
     )
-    return await _relationship(ctx, target)
+    return await relationship_response(ctx, target)
 
 
 @endpoint(scope="write:follows", auth="required")
 async def unfollow(ctx: Ctx) -> Response:
     target = ctx.path_id()
     await follows.unfollow(ctx.db, ctx.account_id, target)
-    return await _relationship(ctx, target)
+    return await relationship_response(ctx, target)
 
 
 @endpoint(scope="read:follows", auth="required")

@@ -10,7 +10,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions import bookmarks
-from cordee.api.mastodon._one_status import status_response
+from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.serializers.statuses import render_statuses

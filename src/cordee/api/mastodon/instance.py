@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from starlette.responses import Response
 from starlette.routing import Route
 
-from cordee import MASTODON_API_VERSION, __version__
+from cordee import COMPATIBLE_API_VERSION, __version__
 from cordee.actions import media, polls
 from cordee.actions.tags import MAX_FEATURED_TAGS
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
@@ -17,7 +17,7 @@ from cordee.config import Settings
 from cordee.db.tables import Account, Status, User
 from cordee.media.images import SUPPORTED_MIME_TYPES
 
-VERSION = f"{MASTODON_API_VERSION} (compatible; Cordée {__version__})"
+VERSION = f"{COMPATIBLE_API_VERSION} (compatible; Cordée {__version__})"
 API_VERSIONS = {"mastodon": 6}
 # Media and poll limits, in both instance versions (clients read these keys from either, and
 # Mastodon's v1 entity has all of them). Images only: the video limits are zero.

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions import pins
-from cordee.api.mastodon._one_status import status_response
+from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint
 
 

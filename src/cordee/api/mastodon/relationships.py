@@ -10,30 +10,25 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions import follows, relationships
+from cordee.api.mastodon._responses import relationship_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
-from cordee.api.mastodon.serializers.accounts import render_account, render_relationships
+from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.common import iso
 from cordee.db.tables import Account, AccountDomainBlock, Block, FollowRequest, Mute
 from cordee.db.types import utcnow
 
 
-async def _relationship(ctx: Ctx, account_id: int) -> Response:
-    async with ctx.db.read() as session:
-        [rel] = await render_relationships(session, ctx.account_id, [account_id])
-    return json_response(rel)
-
-
 @endpoint(scope="write:blocks", auth="required")
 async def block(ctx: Ctx) -> Response:
     await relationships.block(ctx.db, ctx.account_id, ctx.path_id())
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="write:blocks", auth="required")
 async def unblock(ctx: Ctx) -> Response:
     await relationships.unblock(ctx.db, ctx.account_id, ctx.path_id())
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="write:mutes", auth="required")
@@ -46,13 +41,13 @@ async def mute(ctx: Ctx) -> Response:
         notifications=p.bool("notifications", True) is not False,
         duration=p.int("duration", 0) or 0,
     )
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="write:mutes", auth="required")
 async def unmute(ctx: Ctx) -> Response:
     await relationships.unmute(ctx.db, ctx.account_id, ctx.path_id())
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 async def _account_page(ctx: Ctx, query: Select[*tuple[Any, ...]], key: Any, extra: Any = None) -> Response:
@@ -104,13 +99,13 @@ async def follow_requests(ctx: Ctx) -> Response:
 @endpoint(scope="write:follows", auth="required")
 async def authorize(ctx: Ctx) -> Response:
     await follows.authorize_follow_request(ctx.db, ctx.account_id, ctx.path_id())
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="write:follows", auth="required")
 async def reject(ctx: Ctx) -> Response:
     await follows.reject_follow_request(ctx.db, ctx.account_id, ctx.path_id())
-    return await _relationship(ctx, ctx.path_id())
+    return await relationship_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="read:blocks", auth="required")

@@ -6,7 +6,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions.status_edits import StatusChanges, edit_status
-from cordee.api.mastodon._one_status import status_response
+from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.media import media_ids_from_params

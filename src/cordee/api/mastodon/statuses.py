@@ -9,6 +9,7 @@ from starlette.routing import Route
 from cordee.actions import interactions
 from cordee.actions import statuses as status_actions
 from cordee.api.mastodon import scheduled_statuses
+from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.media import media_ids_from_params
@@ -23,14 +24,6 @@ from cordee.queries.personal import preferences_of
 from cordee.queries.visibility import visible_to
 
 MAX_IDEMPOTENCY_KEY = 200
-
-
-async def _render_one(ctx: Ctx, status_id: int, **kw: bool) -> Response:
-    async with ctx.db.read() as session:
-        status = await status_queries.visible_status(session, ctx.viewer_id, status_id)
-        if status is None:
-            raise ApiError(404, "Record not found")
-        return json_response(await render_status(session, ctx.settings, ctx.viewer_id, status, **kw))
 
 
 @endpoint(scope="write:statuses", auth="required")
@@ -66,12 +59,12 @@ async def create(ctx: Ctx) -> Response:
         application_id=ctx.caller.application.id,
         idempotency_key=key,
     )
-    return await _render_one(ctx, status_id)
+    return await status_response(ctx, status_id)
 
 
 @endpoint(scope="read:statuses", auth="optional")
 async def show(ctx: Ctx) -> Response:
-    return await _render_one(ctx, ctx.path_id())
+    return await status_response(ctx, ctx.path_id())
 
 
 @endpoint(scope="read:statuses", auth="optional")
@@ -121,25 +114,25 @@ async def context(ctx: Ctx) -> Response:
 
 @endpoint(scope="write:favourites", auth="required")
 async def favourite(ctx: Ctx) -> Response:
-    return await _render_one(ctx, await interactions.favourite(ctx.db, ctx.account_id, ctx.path_id()))
+    return await status_response(ctx, await interactions.favourite(ctx.db, ctx.account_id, ctx.path_id()))
 
 
 @endpoint(scope="write:favourites", auth="required")
 async def unfavourite(ctx: Ctx) -> Response:
-    return await _render_one(ctx, await interactions.unfavourite(ctx.db, ctx.account_id, ctx.path_id()))
+    return await status_response(ctx, await interactions.unfavourite(ctx.db, ctx.account_id, ctx.path_id()))
 
 
 @endpoint(scope="write:statuses", auth="required")
 async def reblog(ctx: Ctx) -> Response:
     visibility = ctx.params.str("visibility") or "public"
-    return await _render_one(
+    return await status_response(
         ctx, await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility)
     )
 
 
 @endpoint(scope="write:statuses", auth="required")
 async def unreblog(ctx: Ctx) -> Response:
-    return await _render_one(ctx, await status_actions.unreblog(ctx.db, ctx.account_id, ctx.path_id()))
+    return await status_response(ctx, await status_actions.unreblog(ctx.db, ctx.account_id, ctx.path_id()))
 
 
 async def _who(ctx: Ctx, favourites: bool) -> Response:

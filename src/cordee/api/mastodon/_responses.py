@@ -1,4 +1,5 @@
-"""Answering with one status entity, as the viewer sees it (404 when they may not)."""
+"""Answers shared by several resources: one status as the viewer sees it (404 when they may not),
+and the viewer's relationship with one account."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from starlette.responses import Response
 
 from cordee.api.mastodon.base import Ctx, json_response
 from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.serializers.accounts import render_relationships
 from cordee.api.mastodon.serializers.statuses import render_status
 from cordee.queries.statuses import visible_status
 
@@ -16,3 +18,9 @@ async def status_response(ctx: Ctx, status_id: int) -> Response:
         if status is None:
             raise ApiError(404, "Record not found")
         return json_response(await render_status(session, ctx.settings, ctx.viewer_id, status))
+
+
+async def relationship_response(ctx: Ctx, account_id: int) -> Response:
+    async with ctx.db.read() as session:
+        [rel] = await render_relationships(session, ctx.account_id, [account_id])
+    return json_response(rel)
