@@ -98,7 +98,11 @@ def build_app(
             if migrate:
                 settings.data_dir.mkdir(parents=True, exist_ok=True)
                 await upgrade_async(settings.effective_database_url)
-            db = Database(settings.effective_database_url, bus=realtime.bus)
+            db = Database(
+                settings.effective_database_url,
+                bus=realtime.bus,
+                replica_url=settings.database_replica_url or None,
+            )
         app.state.db = db
         await realtime.start(app, db)
         runner = Runner(db, settings) if run_jobs else None

@@ -99,6 +99,9 @@ def serve(host: str, port: int, workers: int) -> None:
         workers=workers,
         proxy_headers=True,
         log_level="info",
+        access_log=settings.access_log,
+        loop="uvloop",
+        http="httptools",
         timeout_graceful_shutdown=10,
     )
 

@@ -28,6 +28,10 @@ class Settings:
     data_dir: Path = Path("data")
     #: SQLAlchemy URL; empty means ``sqlite+aiosqlite:///<data_dir>/cordee.sqlite3``.
     database_url: str = ""
+    #: PostgreSQL only, optional: a read replica for the hot read path (timelines); empty: the primary.
+    database_replica_url: str = field(default="", repr=False)
+    #: Write one line per HTTP request to the log (off by default: it costs ~10 % of a small request).
+    access_log: bool = False
     #: open | approval | invite | closed
     registration_mode: RegistrationMode = "open"
     #: If not empty, only e-mail addresses in these domains may register.
@@ -135,6 +139,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         base_url=base_url,
         data_dir=Path(env.get("CORDEE_DATA_DIR", "data")),
         database_url=env.get("CORDEE_DATABASE_URL", ""),
+        database_replica_url=env.get("CORDEE_DATABASE_REPLICA_URL", "").strip(),
+        access_log=env.get("CORDEE_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         registration_mode=mode,
         allowed_email_domains=domains,
         max_characters=_int(env, "CORDEE_MAX_CHARACTERS", 140),

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from cordee.db.hot import HotReader, hot_reader_for
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
+from cordee.rendering.cache import EntityCache
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +53,18 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 class Database:
-    def __init__(self, url: str, bus: EventBus | None = None) -> None:
+    def __init__(self, url: str, bus: EventBus | None = None, replica_url: str | None = None) -> None:
         self.url = url
         self.engine = create_engine(url)
+        #: Small, bounded reads of every request (``db/hot.py``); on PostgreSQL it may read a replica.
+        self.hot: HotReader = hot_reader_for(replica_url or url)
         self.bus: EventBus = bus or InProcessBus()
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        #: Rendered note and account bodies (``rendering/cache.py``); sessions carry it in their
+        #: ``info`` so that rendering finds it wherever it is given a session.
+        self.entities = EntityCache()
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info={"entities": self.entities}
+        )
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades.
         self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
@@ -89,6 +98,7 @@ class Database:
             if self._write_lock is not None:
                 self._write_lock.release()
         # Reached only when the transaction committed: publish after commit, never before.
+        self.entities.forget(tx.events)
         if tx.events:
             for after in self.after_commit:
                 try:
@@ -98,4 +108,5 @@ class Database:
         await self.bus.publish(tx.events)
 
     async def dispose(self) -> None:
+        await self.hot.close()
         await self.engine.dispose()

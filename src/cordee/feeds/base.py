@@ -44,9 +44,11 @@ class FeedStore(Protocol):
         """Take every note by these authors out of one account's feed (unfollow, block, mute)."""
         ...
 
-    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
+    async def read(
+        self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
+    ) -> list[int] | None:
         """Ids strictly between ``above`` and ``below`` (either may be None), newest first, at most
-        ``feed_size``; None when the feed is missing. Reading keeps the feed alive."""
+        ``limit`` (at most ``feed_size``); None when the feed is missing. Reading keeps it alive."""
         ...
 
     async def rebuild(self, account_id: int, entries: Entries) -> None:

@@ -1,11 +1,24 @@
-"""Reading a home timeline from its feed: the candidate ids, the feed rebuilt first when missing."""
+"""Reading a home timeline from its feed: the candidate ids, the feed rebuilt first when missing,
+and the hot path that turns a window of the feed into a page.
+
+The hot path (``page``) costs a fixed handful of small statements whatever the instance's size:
+the feed's ids in a window (``WINDOW``), the home rules over exactly those ids (``HOME_CHECK``:
+``home_query`` and so ``visible_to``, the one rule — a stale or foreign id in a feed can never show
+a note the reader may not see), the notes of followed high-follower accounts (merged when read,
+``BIG_NOTES``), and the boosted originals' counters. Rendering then serves bodies from the cache
+(``rendering/``). Readers with filters, pages asked with ``min_id``, and pages older than what the
+feed holds take the general path (``api/mastodon/timelines.py``).
+"""
 
 from __future__ import annotations
 
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
+from cordee.queries.pages import MAX_ID, LivePage, has_filters, with_originals
+from cordee.queries.timelines import BIG_FOLLOWED, BIG_NOTES, HOME_CHECK, WINDOW
 
 
 class HomeTimeline:
@@ -18,12 +31,54 @@ class HomeTimeline:
         """Recompute a feed from the follow graph (new account, or back after a long absence)."""
         await self.store.rebuild(account_id, rebuild_entries(account_id, self._settings.feed_size))
 
-    async def candidate_ids(self, account_id: int, *, below: int | None, above: int | None) -> list[int]:
+    async def candidate_ids(
+        self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
+    ) -> list[int]:
         """The feed's note ids strictly between ``above`` and ``below``, newest first. The home
         query filters them (and adds followed high-follower accounts' notes) — see
         ``queries.timelines.home_feed_query``."""
-        ids = await self.store.read(account_id, below=below, above=above)
+        ids = await self.store.read(account_id, below=below, above=above, limit=limit)
         if ids is None:
             await self.rebuild(account_id)
-            ids = await self.store.read(account_id, below=below, above=above)
+            ids = await self.store.read(account_id, below=below, above=above, limit=limit)
         return ids or []
+
+    async def page(self, viewer: int, *, below: int | None, above: int | None, limit: int) -> LivePage | None:
+        """One page on the hot path, or None when this request needs the general path."""
+        hot = self._db.hot
+        if await has_filters(hot, viewer):
+            return None
+        now = utcnow()
+        shown: dict[int, tuple[object, ...]] = {}
+        cursor = below
+        while len(shown) < limit:
+            ids = await self.candidate_ids(viewer, below=cursor, above=above, limit=WINDOW)
+            if ids:
+                for row in await hot.rows(HOME_CHECK, viewer=viewer, now=now, ids=ids):
+                    shown[row[0]] = row
+            if len(ids) < WINDOW:  # the feed has nothing older in this range
+                if len(shown) < limit and above is None and not await self._holds_everything(viewer):
+                    return None  # older than the feed keeps: the general path reads the database
+                break
+            cursor = ids[-1]
+        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=self._big())]
+        if big:
+            for row in await hot.rows(
+                BIG_NOTES,
+                viewer=viewer,
+                now=now,
+                authors=big,
+                below=MAX_ID if below is None else below,
+                above=0 if above is None else above,
+                limit=limit,
+            ):
+                shown[row[0]] = row
+        return await with_originals(hot, [row for _, row in sorted(shown.items(), reverse=True)[:limit]])
+
+    def _big(self) -> int:
+        return self._settings.fanout_follower_threshold
+
+    async def _holds_everything(self, viewer: int) -> bool:
+        """True when the feed is shorter than its bound: it then holds the whole home timeline."""
+        ids = await self.store.read(viewer, below=None, above=None)
+        return ids is not None and len(ids) < self._settings.feed_size

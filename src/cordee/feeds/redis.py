@@ -94,13 +94,16 @@ class RedisFeedStore:
         if theirs:
             await self._redis.zrem(key, *(member(i) for i in theirs))
 
-    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
+    async def read(
+        self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
+    ) -> list[int] | None:
         key = self.key(account_id)
         high = "(" + member(below) if below is not None else "+"
         low = "(" + member(max(above, 0)) if above is not None else "(" + SENTINEL
         async with self._redis.pipeline(transaction=False) as pipe:
             pipe.expire(key, self._ttl)
-            pipe.zrevrangebylex(key, high, low, start=0, num=self._settings.feed_size)
+            count = min(limit or self._settings.feed_size, self._settings.feed_size)
+            pipe.zrevrangebylex(key, high, low, start=0, num=count)
             alive, found = await pipe.execute()
         if not alive:
             return None

@@ -15,12 +15,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.hot import HotQuery
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import utcnow
 from cordee.feeds.base import Entries, inactive_before
@@ -32,6 +33,22 @@ TOUCH_EVERY = timedelta(hours=1)
 SWEEP_EVERY_SECONDS = 600.0
 
 _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
+MAX_ID = (1 << 63) - 1
+
+# Feed reads run on every home timeline request: statements built once (``db/hot.py``).
+_READ_AT = HotQuery(
+    select(HomeFeed.read_at).where(HomeFeed.account_id == bindparam("account", 0, type_=BigInteger()))
+)
+_IDS = HotQuery(
+    select(HomeFeedEntry.status_id)
+    .where(
+        HomeFeedEntry.account_id == bindparam("account", 0, type_=BigInteger()),
+        HomeFeedEntry.status_id < bindparam("below", 0, type_=BigInteger()),
+        HomeFeedEntry.status_id > bindparam("above", 0, type_=BigInteger()),
+    )
+    .order_by(HomeFeedEntry.status_id.desc())
+    .limit(bindparam("limit", 1, type_=Integer()))
+)
 
 
 def _insert(session: AsyncSession, table: Any) -> Any:
@@ -72,21 +89,24 @@ class SqlFeedStore:
             )
         )
 
-    async def read(self, account_id: int, *, below: int | None, above: int | None) -> list[int] | None:
-        async with self._db.read() as session:
-            read_at = await session.scalar(select(HomeFeed.read_at).where(HomeFeed.account_id == account_id))
-            if read_at is None or read_at < inactive_before(self._settings):
-                return None
-            query = select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == account_id)
-            if below is not None:
-                query = query.where(HomeFeedEntry.status_id < below)
-            if above is not None:
-                query = query.where(HomeFeedEntry.status_id > above)
-            ids = list(
-                await session.scalars(
-                    query.order_by(HomeFeedEntry.status_id.desc()).limit(self._settings.feed_size)
-                )
+    async def read(
+        self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
+    ) -> list[int] | None:
+        hot = self._db.hot
+        rows = await hot.rows(_READ_AT, account=account_id)
+        read_at = rows[0][0] if rows else None
+        if read_at is None or read_at < inactive_before(self._settings):
+            return None
+        ids = [
+            r[0]
+            for r in await hot.rows(
+                _IDS,
+                account=account_id,
+                below=MAX_ID if below is None else below,
+                above=0 if above is None else above,
+                limit=min(limit or self._settings.feed_size, self._settings.feed_size),
             )
+        ]
         if read_at < utcnow() - TOUCH_EVERY:
             async with self._db.write() as tx:
                 await tx.session.execute(

@@ -4,23 +4,28 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Exists, Select, exists, or_, select
+from sqlalchemy import BigInteger, Exists, Integer, Select, bindparam, exists, or_, select
 from sqlalchemy.orm import aliased
 
+from cordee.db.hot import HotQuery, slots
 from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import normalize_tag
 from cordee.queries.lists import excluded_from_home
 from cordee.queries.tags import followed_tags_in_home
 from cordee.queries.visibility import shown_in_timelines, visible_to
 
 
-def home_query(viewer_id: int) -> Select[Status]:
+def home_query(viewer_id: Any, now: Any = None) -> Select[Status]:
     """What the viewer follows, and their own notes, as Mastodon's home feed shows them:
 
     - reblogs only from follows that show reblogs;
     - replies only when they answer the viewer, themselves, or someone the viewer follows.
+
+    ``viewer_id`` and ``now`` may be bind parameters (``HOME_CHECK`` below is built once).
     """
     followed = select(Follow.target_account_id).where(Follow.account_id == viewer_id)
     showing_reblogs = followed.where(Follow.show_reblogs.is_(True))
@@ -43,8 +48,67 @@ def home_query(viewer_id: int) -> Select[Status]:
             Status.in_reply_to_account_id.in_(followed),
         ),
         visible_to(viewer_id),
-        shown_in_timelines(viewer_id),
+        shown_in_timelines(viewer_id, now),
     )
+
+
+#: Widths of the id lists of the hot timeline queries (a page is at most 40 notes).
+WINDOW = 80
+BIG_AUTHORS = 32
+
+#: What a timeline page needs fresh on every read: the note's counters and its author's.
+LIVE_COLUMNS = (
+    Status.id,
+    Status.account_id,
+    Status.reblog_of_id,
+    Status.edited_at,
+    Status.replies_count,
+    Status.reblogs_count,
+    Status.favourites_count,
+    Account.followers_count,
+    Account.following_count,
+    Account.statuses_count,
+    Account.last_status_at,
+)
+
+
+def _live(query: Select[Any]) -> Any:
+    return query.with_only_columns(*LIVE_COLUMNS).join(Account, Account.id == Status.account_id)
+
+
+# Placeholder values only let the statements compile once; every call gives its own.
+_viewer: Any = bindparam("viewer", 0, type_=BigInteger())
+_now: Any = bindparam("now", utcnow(), type_=UTCDateTime())
+_below: Any = bindparam("below", 0, type_=BigInteger())
+_above: Any = bindparam("above", 0, type_=BigInteger())
+_limit: Any = bindparam("limit", 1, type_=Integer())
+
+#: The home timeline's rules over a window of feed ids: which of them the viewer sees now.
+HOME_CHECK = HotQuery(
+    _live(home_query(_viewer, _now)).where(Status.id.in_(slots("ids", WINDOW))).order_by(Status.id.desc()),
+    lists={"ids": WINDOW},
+)
+#: Followed accounts with many followers (not fanned out on write: merged when read).
+BIG_FOLLOWED = HotQuery(
+    select(Follow.target_account_id)
+    .join(Account, Account.id == Follow.target_account_id)
+    .where(Follow.account_id == _viewer, Account.followers_count >= bindparam("threshold"))
+    .limit(BIG_AUTHORS)
+)
+#: Those accounts' notes in a range of ids, under the same home rules.
+BIG_NOTES = HotQuery(
+    _live(home_query(_viewer, _now))
+    .where(
+        Status.account_id.in_(slots("authors", BIG_AUTHORS)),
+        Status.id < _below,
+        Status.id > _above,
+    )
+    .order_by(Status.id.desc())
+    .limit(_limit),
+    lists={"authors": BIG_AUTHORS},
+)
+#: Fresh counters of notes already known to be shown (boosted originals).
+LIVE_BY_ID = HotQuery(_live(select(Status)).where(Status.id.in_(slots("ids", WINDOW))), lists={"ids": WINDOW})
 
 
 def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_threshold: int) -> Select[Status]:
@@ -129,3 +193,20 @@ def account_statuses_query(
     if filters.tagged:
         query = query.where(_has_tag((filters.tagged,)))
     return query
+
+
+def _account_page(viewer: Any) -> HotQuery:
+    author: Any = bindparam("author", 0, type_=BigInteger())
+    return HotQuery(
+        _live(account_statuses_query(viewer, author, AccountStatusFilter()))
+        .where(Status.id < _below, Status.id > _above)
+        .order_by(Status.id.desc())
+        .limit(_limit)
+    )
+
+
+#: A page of an account's notes (no ``exclude_*``/``tagged``/``only_media``), for a signed-in
+#: reader and for an anonymous one (``visible_to`` differs).
+ACCOUNT_PAGE = _account_page(_viewer)
+ACCOUNT_PAGE_ANONYMOUS = _account_page(None)
+ACCOUNT_EXISTS = HotQuery(select(Account.id).where(Account.id == bindparam("author", 0, type_=BigInteger())))

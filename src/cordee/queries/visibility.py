@@ -24,7 +24,9 @@ PUBLIC_VISIBILITIES = ("public", "unlisted")
 VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
-def visible_to(viewer_account_id: int | None, status: type[Status] = Status) -> ColumnElement[bool]:
+def visible_to(viewer_account_id: Any, status: type[Status] = Status) -> ColumnElement[bool]:
+    """``viewer_account_id``: an account id, None (anonymous), or a bind parameter / column (the
+    same rule inside statements built once, and in fan-out's per-follower check)."""
     if viewer_account_id is None:
         return status.visibility.in_(PUBLIC_VISIBILITIES)
     mentioned = exists(
@@ -44,7 +46,7 @@ def visible_to(viewer_account_id: int | None, status: type[Status] = Status) -> 
     return and_(allowed, not_(blocked_between(viewer_account_id, status.account_id)))
 
 
-def blocked_between(viewer_account_id: int, other: Any) -> ColumnElement[bool]:
+def blocked_between(viewer_account_id: Any, other: Any) -> ColumnElement[bool]:
     """A block in either direction between the viewer and ``other`` (an account id column)."""
     return exists(
         select(Block.id).where(
@@ -56,20 +58,23 @@ def blocked_between(viewer_account_id: int, other: Any) -> ColumnElement[bool]:
     )
 
 
-def muted_by(viewer_account_id: int, other: Any, *, notifications: bool = False) -> ColumnElement[bool]:
-    """The viewer mutes ``other`` (an account id column), now; with ``notifications``, only mutes
-    that also hide notifications."""
+def muted_by(
+    viewer_account_id: Any, other: Any, *, notifications: bool = False, now: Any = None
+) -> ColumnElement[bool]:
+    """The viewer mutes ``other`` (an account id column), at ``now`` (default: the current time; a
+    bind parameter in statements built once); with ``notifications``, only mutes that also hide
+    notifications."""
     query = select(Mute.id).where(
         Mute.account_id == viewer_account_id,
         Mute.target_account_id == other,
-        or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()),
+        or_(Mute.expires_at.is_(None), Mute.expires_at > (utcnow() if now is None else now)),
     )
     if notifications:
         query = query.where(Mute.hide_notifications.is_(True))
     return exists(query)
 
 
-def shown_in_timelines(viewer_account_id: int | None) -> ColumnElement[bool]:
+def shown_in_timelines(viewer_account_id: Any, now: Any = None) -> ColumnElement[bool]:
     """Lists hide notes by muted accounts, and reblogs of notes by blocked or muted accounts."""
     if viewer_account_id is None:
         return true()
@@ -79,8 +84,8 @@ def shown_in_timelines(viewer_account_id: int | None) -> ColumnElement[bool]:
             original.id == Status.reblog_of_id,
             or_(
                 blocked_between(viewer_account_id, original.account_id),
-                muted_by(viewer_account_id, original.account_id),
+                muted_by(viewer_account_id, original.account_id, now=now),
             ),
         )
     )
-    return and_(not_(muted_by(viewer_account_id, Status.account_id)), not_(original_author_hidden))
+    return and_(not_(muted_by(viewer_account_id, Status.account_id, now=now)), not_(original_author_hidden))

@@ -40,9 +40,9 @@ async def _authenticate(app: object, token: str | None) -> Caller:
     if not token:
         raise StreamError(401, "Missing access token")
     caller = await resolve_caller(app.state.db, token)  # type: ignore[attr-defined]
-    if caller is None or caller.user is None or caller.account is None:
+    if caller is None or caller.account_id is None:
         raise StreamError(401, "Invalid access token")
-    if caller.user.disabled or not caller.user.approved:
+    if caller.disabled or not caller.approved:
         raise StreamError(401, "Invalid access token")
     return caller
 
@@ -50,13 +50,13 @@ async def _authenticate(app: object, token: str | None) -> Caller:
 async def _open(
     hub: Hub, caller: Caller, connection: Connection, name: str, params: Mapping[str, str]
 ) -> None:
-    assert caller.account is not None
-    channel = channel_for(name, params, caller.account.id)
+    assert caller.account_id is not None
+    channel = channel_for(name, params, caller.account_id)
     if not sc.grants(caller.scopes, channel.scope):
         raise StreamError(401, "Access token does not have the required scopes")
     if channel.key[0] == "list":
         async with hub.db.read() as session:
-            if await owned_list(session, caller.account.id, int(str(channel.key[1]))) is None:
+            if await owned_list(session, caller.account_id, int(str(channel.key[1]))) is None:
                 raise StreamError(404, "Record not found")  # missing, or someone else's: the same answer
     hub.subscribe(connection, channel)
 
@@ -121,8 +121,8 @@ def _sse(name: str) -> Route:
         try:
             hub = _hub(request.app)
             caller = await _authenticate(request.app, bearer_token(request))
-            assert caller.account is not None
-            connection = await hub.connect(caller.account.id, "sse")
+            assert caller.account_id is not None
+            connection = await hub.connect(caller.account_id, "sse")
         except StreamError as e:
             return error_response(e.status, e.message)
         except HubClosed:
@@ -169,7 +169,7 @@ async def _deny(websocket: WebSocket, status: int, message: str) -> None:
 
 async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: Connection) -> None:
     """Handle ``{"type": "subscribe" | "unsubscribe", "stream": …, "tag"/"list": …}`` messages."""
-    assert caller.account is not None
+    assert caller.account_id is not None
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             raw = await websocket.receive_text()
@@ -189,7 +189,7 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
                 if kind == "subscribe":
                     await _open(hub, caller, connection, name, params)
                 else:
-                    hub.unsubscribe(connection, channel_for(name, params, caller.account.id).key)
+                    hub.unsubscribe(connection, channel_for(name, params, caller.account_id).key)
             except StreamError as e:
                 connection.send(_error(e.message, e.status))
     connection.close()
@@ -210,8 +210,8 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
     try:
         hub = _hub(websocket.app)
         caller = await _authenticate(websocket.app, token)
-        assert caller.account is not None
-        connection = await hub.connect(caller.account.id, "ws")
+        assert caller.account_id is not None
+        connection = await hub.connect(caller.account_id, "ws")
     except StreamError as e:
         await _deny(websocket, e.status, e.message)
         return

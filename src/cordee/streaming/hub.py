@@ -35,7 +35,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cordee.api.mastodon.serializers.conversations import render_conversations
 from cordee.api.mastodon.serializers.filters import render_filter_result
 from cordee.api.mastodon.serializers.notifications import render_notifications
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Account, Follow, Notification, Status
@@ -52,6 +51,7 @@ from cordee.events.types import (
 )
 from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
 from cordee.queries.lists import list_timeline_query, lists_with_member
+from cordee.rendering.statuses import render_statuses
 from cordee.streaming.channels import Channel, Key
 from cordee.streaming.connections import GOING_AWAY, SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Transport
 from cordee.streaming.relations import Relations, load_relations

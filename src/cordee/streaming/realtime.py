@@ -3,7 +3,7 @@ feeds (store, fan-out, reader) and the streaming hub. ``build_app`` owns one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from redis.asyncio import Redis
 from starlette.applications import Starlette
@@ -11,6 +11,7 @@ from starlette.applications import Starlette
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
+from cordee.events.types import Event
 from cordee.feeds import build_feeds
 from cordee.feeds.fanout import FanOut
 from cordee.streaming.hub import Hub
@@ -28,6 +29,7 @@ class Realtime:
         self.hub: Hub | None = None
         self._fanout: FanOut | None = None
         self._restore_signals: Callable[[], None] | None = None
+        self._unsubscribe_cache: Callable[[], None] | None = None
 
     def attach(self, app: Starlette, db: Database) -> None:
         """Home feeds for ``db``: fan-out hooked into its writes, ``app.state.home`` to read them.
@@ -39,6 +41,8 @@ class Realtime:
         self.attach(app, db)
         if isinstance(db.bus, RedisBus):
             await db.bus.start()
+            # Other processes' changes: drop what they made stale (the writer already did, locally).
+            self._unsubscribe_cache = db.bus.subscribe(self._forget(db))
         self.hub = Hub(db, self.settings)
         self.hub.start(db.bus)
         if isinstance(db.bus, RedisBus):
@@ -46,8 +50,18 @@ class Realtime:
         app.state.hub = self.hub
         self._restore_signals = self.hub.drain_on_signals()
 
+    @staticmethod
+    def _forget(db: Database) -> Callable[[Sequence[Event]], Awaitable[None]]:
+        async def forget(events: Sequence[Event]) -> None:
+            db.entities.forget(events)
+
+        return forget
+
     async def stop(self, db: Database) -> None:
         """Close every stream, then stop listening; the database stays open (its owner closes it)."""
+        if self._unsubscribe_cache is not None:
+            self._unsubscribe_cache()
+            self._unsubscribe_cache = None
         if self._restore_signals is not None:
             self._restore_signals()
             self._restore_signals = None

@@ -8,8 +8,8 @@ from starlette.responses import Response
 from cordee.api.mastodon.base import Ctx, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.serializers.accounts import render_relationships
-from cordee.api.mastodon.serializers.statuses import render_status
 from cordee.queries.statuses import visible_status
+from cordee.rendering.statuses import render_status
 
 
 async def status_response(ctx: Ctx, status_id: int) -> Response:

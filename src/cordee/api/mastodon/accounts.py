@@ -21,11 +21,12 @@ from cordee.api.mastodon.serializers.accounts import (
     render_credential_account,
     render_relationships,
 )
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.db.tables import Account, Follow, Status
 from cordee.queries import accounts as account_queries
+from cordee.queries.pages import account_page, has_filters
 from cordee.queries.personal import pinned_query, preferences_of
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
+from cordee.rendering.statuses import render_live, render_statuses
 
 
 async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
@@ -56,7 +57,7 @@ async def register(ctx: Ctx) -> Response:
         invite_code=p.str("invite_code"),
     )
     _, user_id = await create_local_account(ctx.db, ctx.settings, reg)
-    token = await issue_user_token(ctx.db, ctx.caller.application, user_id, ctx.caller.scopes)
+    token = await issue_user_token(ctx.db, await ctx.application(), user_id, ctx.caller.scopes)
     return json_response(
         {
             "access_token": token.access_token,
@@ -68,12 +69,12 @@ async def register(ctx: Ctx) -> Response:
 
 
 async def _credentials(ctx: Ctx) -> Response:
-    assert ctx.caller is not None and ctx.caller.user is not None
+    user = await ctx.user()
     async with ctx.db.read() as session:
         account = await account_queries.account_by_id(session, ctx.account_id)
         prefs = await preferences_of(session, ctx.account_id)
     assert account is not None
-    return json_response(render_credential_account(ctx.settings, account, ctx.caller.user, prefs))
+    return json_response(render_credential_account(ctx.settings, account, user, prefs))
 
 
 @endpoint(scope="read:accounts", auth="required")
@@ -126,7 +127,6 @@ async def many(ctx: Ctx) -> Response:
 
 @endpoint(scope="read:statuses", auth="optional")
 async def statuses(ctx: Ctx) -> Response:
-    account = await _account_or_404(ctx, ctx.path_id())
     p = ctx.params
     page = Page.from_params(p)
     filters = AccountStatusFilter(
@@ -135,6 +135,16 @@ async def statuses(ctx: Ctx) -> Response:
         tagged=p.str("tagged"),
         only_media=bool(p.bool("only_media")),
     )
+    plain = filters == AccountStatusFilter() and page.min_id is None and not p.bool("pinned")
+    # The hot path serves plain pages; readers with filters take the general one, which applies them.
+    if plain and not await has_filters(ctx.db.hot, ctx.viewer_id):
+        hot = await account_page(
+            ctx.db.hot, ctx.viewer_id, ctx.path_id(), page.max_id, page.since_id, page.limit
+        )
+        body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
+        keys = [x.id for x in hot.lives]
+        return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
+    account = await _account_or_404(ctx, ctx.path_id())
     async with ctx.db.read() as session:
         base = (
             pinned_query(ctx.viewer_id, account.id)

@@ -42,7 +42,7 @@ async def create_app(ctx: Ctx) -> Response:
 @endpoint(auth="app")
 async def verify_app_credentials(ctx: Ctx) -> Response:
     assert ctx.caller is not None
-    return json_response(render_application(ctx.caller.application, with_secret=False))
+    return json_response(render_application(await ctx.application(), with_secret=False))
 
 
 routes = [

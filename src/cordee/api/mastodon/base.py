@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -17,6 +17,7 @@ from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.params import Params, parse_id
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.hot import HotQuery
 from cordee.db.tables import AccessToken, Account, Application, User
 from cordee.domain import scopes as sc
 
@@ -25,13 +26,16 @@ AuthMode = Literal["required", "optional", "app", "none"]
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the token, its scopes, and (for user tokens) the user and account."""
+    """Who is calling: the token, its scopes, and (for user tokens) the user and account — ids
+    and the flags every request checks; endpoints that need more load it (``Ctx.user``…)."""
 
     token_id: int
-    application: Application
+    application_id: int
     scopes: frozenset[str]
-    user: User | None
-    account: Account | None
+    user_id: int | None
+    account_id: int | None
+    disabled: bool = False
+    approved: bool = True
 
 
 @dataclass
@@ -43,19 +47,38 @@ class Ctx:
     caller: Caller | None
 
     @property
-    def account(self) -> Account:
-        """The signed-in account (only on endpoints whose auth mode is ``required``)."""
-        assert self.caller is not None and self.caller.account is not None
-        return self.caller.account
-
-    @property
     def account_id(self) -> int:
-        return self.account.id
+        """The signed-in account (only on endpoints whose auth mode is ``required``)."""
+        assert self.caller is not None and self.caller.account_id is not None
+        return self.caller.account_id
 
     @property
     def viewer_id(self) -> int | None:
         """The account reading, or None for anonymous and app-only callers."""
-        return self.caller.account.id if self.caller and self.caller.account else None
+        return self.caller.account_id if self.caller else None
+
+    async def account(self) -> Account:
+        """The signed-in account's row."""
+        async with self.db.read() as session:
+            account = await session.get(Account, self.account_id)
+        assert account is not None
+        return account
+
+    async def user(self) -> User:
+        """The signed-in user's row."""
+        assert self.caller is not None and self.caller.user_id is not None
+        async with self.db.read() as session:
+            user = await session.get(User, self.caller.user_id)
+        assert user is not None
+        return user
+
+    async def application(self) -> Application:
+        """The calling token's application."""
+        assert self.caller is not None
+        async with self.db.read() as session:
+            app = await session.get(Application, self.caller.application_id)
+        assert app is not None
+        return app
 
     def path_id(self, name: str = "id") -> int:
         return parse_id(str(self.request.path_params[name]))
@@ -68,21 +91,36 @@ def bearer_token(request: Request) -> str | None:
     return request.query_params.get("access_token") or None
 
 
+_CALLER = HotQuery(
+    select(
+        AccessToken.id,
+        AccessToken.application_id,
+        AccessToken.scopes,
+        User.id,
+        User.account_id,
+        User.disabled,
+        User.approved,
+    )
+    .outerjoin(User, User.id == AccessToken.user_id)
+    .where(AccessToken.token == bindparam("token"), AccessToken.revoked_at.is_(None))
+)
+
+
 async def resolve_caller(db: Database, token: str) -> Caller | None:
-    async with db.read() as session:
-        row = (
-            await session.execute(
-                select(AccessToken, Application, User, Account)
-                .join(Application, Application.id == AccessToken.application_id)
-                .outerjoin(User, User.id == AccessToken.user_id)
-                .outerjoin(Account, Account.id == User.account_id)
-                .where(AccessToken.token == token, AccessToken.revoked_at.is_(None))
-            )
-        ).first()
-    if row is None:
+    """The live, unrevoked token's caller (one indexed lookup on the hot read path)."""
+    rows = await db.hot.rows(_CALLER, token=token)
+    if not rows:
         return None
-    access, app, user, account = row
-    return Caller(access.id, app, frozenset(access.scopes.split()), user, account)
+    token_id, app_id, scopes, user_id, account_id, disabled, approved = rows[0]
+    return Caller(
+        token_id,
+        app_id,
+        frozenset(scopes.split()),
+        user_id,
+        account_id,
+        bool(disabled) if user_id is not None else False,
+        bool(approved) if user_id is not None else True,
+    )
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -115,11 +153,11 @@ def endpoint(
                 if caller is None and auth in ("required", "app"):
                     raise ApiError(401, "The access token is invalid")
                 if caller is not None:
-                    if auth == "required" and caller.user is None:
+                    if auth == "required" and caller.user_id is None:
                         raise ApiError(422, "This method requires an authenticated user")
-                    if caller.user is not None and caller.user.disabled:
+                    if caller.disabled:
                         raise ApiError(403, "Your login is currently disabled")
-                    if caller.user is not None and not caller.user.approved:
+                    if not caller.approved:
                         raise ApiError(403, "Your login is currently pending approval")
                     if scope is not None and not sc.grants(caller.scopes, scope):
                         raise ApiError(403, "This action is outside the authorized scopes")

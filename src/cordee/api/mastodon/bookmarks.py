@@ -13,10 +13,10 @@ from cordee.actions import bookmarks
 from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.db.tables import Favourite, Status
 from cordee.db.tables_personal import Bookmark
 from cordee.queries import personal
+from cordee.rendering.statuses import render_statuses
 
 
 @endpoint(scope="write:bookmarks", auth="required")

@@ -14,11 +14,11 @@ from starlette.routing import Route
 from cordee.actions import suggestions as suggestion_actions
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.api.mastodon.serializers.tags import render_tags
 from cordee.api.mastodon.serializers.trends import render_trending_link
 from cordee.queries import trends
 from cordee.queries.suggestions import suggestions
+from cordee.rendering.statuses import render_statuses
 
 # Mastodon's v2 entity still carries the deprecated single ``source``.
 LEGACY_SOURCE = {"friends_of_friends": "past_interactions", "most_followed": "global"}

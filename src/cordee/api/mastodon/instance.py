@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from sqlalchemy import func, select
 from starlette.responses import Response
 from starlette.routing import Route
@@ -11,7 +14,7 @@ from starlette.routing import Route
 from cordee import COMPATIBLE_API_VERSION, __version__
 from cordee.actions import media, polls
 from cordee.actions.tags import MAX_FEATURED_TAGS
-from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.base import Ctx, endpoint
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.config import Settings
 from cordee.db.tables import Account, Status, User
@@ -64,75 +67,95 @@ async def _contact_account(ctx: Ctx) -> dict[str, Any] | None:
     return render_account(ctx.settings, admin) if admin else None
 
 
+#: The instance entities are read by every app at start and on many pages; their figures (users,
+#: notes) may lag this much, as Mastodon's do (it counts them in a periodic job).
+CACHE_SECONDS = 30.0
+
+
+async def _cached(ctx: Ctx, version: str, build: Callable[[Ctx], Awaitable[dict[str, Any]]]) -> Response:
+    """The entity's JSON, built at most once every ``CACHE_SECONDS`` per process."""
+    memo: dict[str, tuple[float, bytes]] = ctx.request.app.state.__dict__.setdefault("instance_memo", {})
+    now = time.monotonic()
+    found = memo.get(version)
+    if found is None or now - found[0] > CACHE_SECONDS:
+        found = (now, orjson.dumps(await build(ctx)))
+        memo[version] = found
+    return Response(found[1], media_type="application/json")
+
+
 @endpoint(auth="none")
 async def instance_v2(ctx: Ctx) -> Response:
-    s = ctx.settings
-    async with ctx.db.read() as session:
-        users = await session.scalar(select(func.count(User.id))) or 0
-    return json_response(
-        {
-            "domain": s.domain,
-            "title": s.instance_title,
-            "version": VERSION,
-            "source_url": s.source_url or f"{s.base_url}/",
-            "description": s.instance_description,
-            "usage": {"users": {"active_month": users}},
-            "thumbnail": {"url": f"{s.base_url}/static/header.png"},
-            "icon": [],
-            "languages": ["en", "fr"],
-            "configuration": {
-                "urls": {"streaming": _streaming_url(s), "status": None},
-                "vapid": {"public_key": ""},
-                "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 0},
-                "statuses": _statuses_config(s),
-                "media_attachments": _media_config(s),
-                "polls": POLLS_CONFIG,
-                "translation": {"enabled": False},
-            },
-            "registrations": {
-                "enabled": s.registration_mode != "closed",
-                "approval_required": s.registration_mode == "approval",
-                "message": "Registration is by invitation." if s.registration_mode == "invite" else None,
-                "url": None,
-            },
-            "api_versions": API_VERSIONS,
-            "contact": {"email": s.contact_email, "account": await _contact_account(ctx)},
-            "rules": [],
-        }
-    )
+    return await _cached(ctx, "v2", _instance_v2)
 
 
 @endpoint(auth="none")
 async def instance_v1(ctx: Ctx) -> Response:
+    return await _cached(ctx, "v1", _instance_v1)
+
+
+async def _instance_v2(ctx: Ctx) -> dict[str, Any]:
+    s = ctx.settings
+    async with ctx.db.read() as session:
+        users = await session.scalar(select(func.count(User.id))) or 0
+    return {
+        "domain": s.domain,
+        "title": s.instance_title,
+        "version": VERSION,
+        "source_url": s.source_url or f"{s.base_url}/",
+        "description": s.instance_description,
+        "usage": {"users": {"active_month": users}},
+        "thumbnail": {"url": f"{s.base_url}/static/header.png"},
+        "icon": [],
+        "languages": ["en", "fr"],
+        "configuration": {
+            "urls": {"streaming": _streaming_url(s), "status": None},
+            "vapid": {"public_key": ""},
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 0},
+            "statuses": _statuses_config(s),
+            "media_attachments": _media_config(s),
+            "polls": POLLS_CONFIG,
+            "translation": {"enabled": False},
+        },
+        "registrations": {
+            "enabled": s.registration_mode != "closed",
+            "approval_required": s.registration_mode == "approval",
+            "message": "Registration is by invitation." if s.registration_mode == "invite" else None,
+            "url": None,
+        },
+        "api_versions": API_VERSIONS,
+        "contact": {"email": s.contact_email, "account": await _contact_account(ctx)},
+        "rules": [],
+    }
+
+
+async def _instance_v1(ctx: Ctx) -> dict[str, Any]:
     s = ctx.settings
     async with ctx.db.read() as session:
         users = await session.scalar(select(func.count(User.id))) or 0
         statuses = await session.scalar(select(func.count(Status.id))) or 0
-    return json_response(
-        {
-            "uri": s.domain,
-            "title": s.instance_title,
-            "short_description": s.instance_description,
-            "description": s.instance_description,
-            "email": s.contact_email,
-            "version": VERSION,
-            "urls": {"streaming_api": _streaming_url(s)},
-            "stats": {"user_count": users, "status_count": statuses, "domain_count": 1},
-            "thumbnail": f"{s.base_url}/static/header.png",
-            "languages": ["en", "fr"],
-            "registrations": s.registration_mode != "closed",
-            "approval_required": s.registration_mode == "approval",
-            "invites_enabled": s.registration_mode == "invite",
-            "configuration": {
-                "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
-                "statuses": _statuses_config(s),
-                "media_attachments": _media_config(s),
-                "polls": POLLS_CONFIG,
-            },
-            "contact_account": await _contact_account(ctx),
-            "rules": [],
-        }
-    )
+    return {
+        "uri": s.domain,
+        "title": s.instance_title,
+        "short_description": s.instance_description,
+        "description": s.instance_description,
+        "email": s.contact_email,
+        "version": VERSION,
+        "urls": {"streaming_api": _streaming_url(s)},
+        "stats": {"user_count": users, "status_count": statuses, "domain_count": 1},
+        "thumbnail": f"{s.base_url}/static/header.png",
+        "languages": ["en", "fr"],
+        "registrations": s.registration_mode != "closed",
+        "approval_required": s.registration_mode == "approval",
+        "invites_enabled": s.registration_mode == "invite",
+        "configuration": {
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS},
+            "statuses": _statuses_config(s),
+            "media_attachments": _media_config(s),
+            "polls": POLLS_CONFIG,
+        },
+        "contact_account": await _contact_account(ctx),
+        "rules": [],
+    }
 
 
 routes = [

@@ -16,11 +16,11 @@ from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.lists import render_list
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.db.tables import Account, Status
 from cordee.db.tables_curation import ListMember, TimelineList
 from cordee.queries import lists as queries
 from cordee.queries.accounts import account_by_id
+from cordee.rendering.statuses import render_statuses
 
 
 async def _list_or_404(ctx: Ctx, list_id: int) -> TimelineList:

@@ -49,7 +49,7 @@ async def schedule(ctx: Ctx, new: NewStatus, scheduled_at: str, idempotency_key:
         ctx.account_id,
         new,
         parse_scheduled_at(scheduled_at),
-        application_id=ctx.caller.application.id,
+        application_id=ctx.caller.application_id,
         idempotency_key=idempotency_key,
     )
     return await _render_one(ctx, scheduled_id)

@@ -8,10 +8,10 @@ from starlette.routing import Route
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.api.mastodon.serializers.tags import render_tags
 from cordee.queries import accounts as account_queries
 from cordee.queries import search as search_queries
+from cordee.rendering.statuses import render_statuses
 
 TYPES = ("accounts", "hashtags", "statuses")
 

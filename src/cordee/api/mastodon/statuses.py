@@ -16,12 +16,12 @@ from cordee.api.mastodon.media import media_ids_from_params
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.polls import poll_from_params
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.statuses import render_status, render_statuses
 from cordee.db.tables import Account, Favourite, Status
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
 from cordee.queries.personal import preferences_of
 from cordee.queries.visibility import visible_to
+from cordee.rendering.statuses import render_status, render_statuses
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -56,7 +56,7 @@ async def create(ctx: Ctx) -> Response:
         ctx.settings,
         ctx.account_id,
         new,
-        application_id=ctx.caller.application.id,
+        application_id=ctx.caller.application_id,
         idempotency_key=key,
     )
     return await status_response(ctx, status_id)

@@ -93,7 +93,7 @@ async def _featured_of(ctx: Ctx, account: Account) -> Response:
 
 @endpoint(scope="read:accounts", auth="required")
 async def featured(ctx: Ctx) -> Response:
-    return await _featured_of(ctx, ctx.account)
+    return await _featured_of(ctx, await ctx.account())
 
 
 @endpoint(scope="read:accounts", auth="optional")
@@ -110,7 +110,7 @@ async def feature_by_name(ctx: Ctx) -> Response:
     featured_id = await actions.feature_tag(ctx.db, ctx.account_id, ctx.params.required_str("name"))
     async with ctx.db.read() as session:
         rows = [r for r in await queries.featured_of(session, ctx.account_id) if r[0].id == featured_id]
-        [body] = await render_featured_tags(session, ctx.settings, ctx.account, rows)
+        [body] = await render_featured_tags(session, ctx.settings, await ctx.account(), rows)
     return json_response(body)
 
 

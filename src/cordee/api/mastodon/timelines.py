@@ -10,10 +10,10 @@ from starlette.routing import Route
 
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.db.tables import Status
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
+from cordee.rendering.statuses import render_live, render_statuses
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -42,6 +42,12 @@ async def home(ctx: Ctx) -> Response:
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
         return await _page_of(ctx, tl.home_query(ctx.account_id), "home")
     page = Page.from_params(ctx.params)
+    if page.min_id is None:
+        hot = await timeline.page(ctx.account_id, below=page.max_id, above=page.since_id, limit=page.limit)
+        if hot is not None:
+            body = await render_live(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals)
+            keys = [x.id for x in hot.lives]
+            return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
     lower = [b for b in (page.since_id, page.min_id) if b is not None]
     ids = await timeline.candidate_ids(ctx.account_id, below=page.max_id, above=max(lower) if lower else None)
     query = tl.home_feed_query(ctx.account_id, ids, ctx.settings.fanout_follower_threshold)

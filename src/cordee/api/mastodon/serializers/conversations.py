@@ -9,12 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.tables import Status
 from cordee.db.tables_curation import AccountConversation
 from cordee.queries.accounts import load_many as load_accounts
 from cordee.queries.conversations import participants
+from cordee.rendering.statuses import render_statuses
 
 
 async def render_conversations(

@@ -10,10 +10,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.common import iso
-from cordee.api.mastodon.serializers.statuses import render_statuses
 from cordee.config import Settings
 from cordee.db.tables import Notification, Status
 from cordee.queries.accounts import load_many as load_accounts
+from cordee.rendering.statuses import render_statuses
 
 
 async def render_notifications(

@@ -1,0 +1,324 @@
+"""The read/write benchmark: ``python -m bench.mix`` (``--help`` for the options).
+
+Seeds a generated social graph (``graph.py``) through the bulk path, starts ``cordee serve`` on it,
+reads every sampled home timeline once (the feeds exist, as on a live instance), then drives it with
+wrk on loopback, phase by phase, and does the same to a bare Starlette app (``ceiling.py``) in the
+same run. Prints a markdown table; ``--markdown FILE`` appends it to a file.
+
+Phases (each ``--duration`` seconds, wrk with 2 threads):
+
+- ``ceiling``: the bare app, ``GET /``, 32 connections;
+- ``instance``: ``GET /api/v1/instance``, 32 connections;
+- ``home1``: one reader's home timeline, 16 connections;
+- ``home``: random readers' home timelines, 32 connections;
+- ``account``: random accounts' statuses read by random readers, 32 connections;
+- ``mix``: DeathStarBench's social-network mix (60 % home, 30 % account, 10 % posts), 32 connections;
+- ``post``: posts only, by accounts whose follower counts average about ``--fanout`` (126 by
+  default, Twitter's 2009 average), 32 connections;
+- ``follow``: follows of random accounts by random accounts, 32 connections.
+
+Every figure counts non-2xx answers and socket errors: a fast run full of errors is worthless.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from bench.mix.graph import SIZES, Graph, generate, load
+from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
+
+WRK_DIR = Path(__file__).resolve().parent / "wrk"
+PG_ADMIN_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+PHASES = ("instance", "home1", "home", "account", "mix", "post", "follow")
+CONNECTIONS = {"home1": 16}
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def wrk(url: str, script: str, args: list[str], connections: int, seconds: int) -> dict[str, Any]:
+    """One wrk run; returns its figures (requests/s, latency percentiles, errors)."""
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(WRK_DIR / script), url]
+    out = subprocess.run(
+        [*argv, "--", *args], capture_output=True, text=True, timeout=seconds + 60, check=False
+    )
+    line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
+    if line is None:
+        raise RuntimeError(f"wrk gave no figures: {out.stdout[-2000:]} {out.stderr[-2000:]}")
+    figures: dict[str, Any] = json.loads(line[6:])
+    figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
+    figures["errors"] = figures["non2xx"] + figures["socket_errors"]
+    return figures
+
+
+async def _pg(statement: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(PG_ADMIN_DSN)
+    try:
+        await conn.execute(statement)
+    finally:
+        await conn.close()
+
+
+async def _clean_redis(prefix: str) -> None:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=5000)]
+        for start in range(0, len(keys), 5000):
+            await redis.delete(*keys[start : start + 5000])
+    finally:
+        await redis.aclose()
+
+
+async def warm(base_url: str, tokens: list[str], concurrency: int = 8) -> int:
+    """Read each home timeline once (builds the feeds); returns how many answered 200."""
+    queue = list(tokens)
+    ok = 0
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal ok
+        while queue:
+            token = queue.pop()
+            r = await http.get(
+                "/api/v1/timelines/home?limit=20", headers={"Authorization": f"Bearer {token}"}
+            )
+            ok += r.status_code == 200
+
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+        await asyncio.gather(*(worker(http) for _ in range(concurrency)))
+    return ok
+
+
+def write_accounts(path: Path, graph: Graph, indexes: list[int]) -> None:
+    path.write_text("".join(f"{graph.tokens[i]} {graph.account_ids[i]}\n" for i in indexes))
+
+
+def posters_near(graph: Graph, fanout: int, count: int = 50) -> list[int]:
+    """The ``count`` accounts whose follower counts are closest to ``fanout``."""
+    followers = graph.followers_of()
+    return sorted(range(len(graph.usernames)), key=lambda i: abs(followers.get(i, 0) - fanout))[:count]
+
+
+async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    from cordee.config import load_settings
+    from cordee.db.migrate import upgrade
+
+    report: dict[str, Any] = {"size": args.size, "store": "PostgreSQL + Redis" if args.postgres else "SQLite"}
+    data_dir = tmp / "data"
+    data_dir.mkdir(parents=True)
+    env: dict[str, str] = {}
+    pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
+    redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
+    if args.postgres:
+        await _pg(f'CREATE DATABASE "{pg_name}"')
+        url = (
+            PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
+            + "/"
+            + pg_name
+        )
+        env["CORDEE_DATABASE_URL"] = url
+        env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=redis_prefix)
+    else:
+        url = load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url
+    servers: list[Server] = []
+    try:
+        started = time.monotonic()
+        await asyncio.to_thread(upgrade, url)
+        graph = generate(*SIZES[args.size], seed=args.seed)
+        engine = create_async_engine(url)
+        try:
+            report["rows"] = await load(engine, graph)
+        finally:
+            await engine.dispose()
+        report["seed_seconds"] = time.monotonic() - started
+        say(f"seeded {report['rows']} in {report['seed_seconds']:.1f} s")
+
+        rng = random.Random(args.seed)
+        everyone = list(range(len(graph.usernames)))
+        readers = everyone if len(everyone) <= args.readers else rng.sample(everyone, args.readers)
+        readers_file, posters_file = tmp / "readers.txt", tmp / "posters.txt"
+        write_accounts(readers_file, graph, readers)
+        posters = posters_near(graph, args.fanout)
+        write_accounts(posters_file, graph, posters)
+        followers = graph.followers_of()
+        report["post_fanout"] = sum(followers.get(i, 0) for i in posters) / len(posters)
+
+        ceiling = Server(
+            "ceiling",
+            [sys.executable, "-m", "bench.mix.ceiling", "--port", str(port := free_port())],
+            {**os.environ, "PYTHONPATH": str(ROOT)},
+            port,
+            tmp / "ceiling.log",
+        )
+        servers.append(ceiling)
+        await ceiling.wait_ready()
+        report["ceiling"] = wrk(
+            ceiling.base_url + "/", "one.lua", [str(readers_file), "get"], 32, args.duration
+        )
+        report["ceiling"]["rss_mb"] = rss_mb(ceiling.pid)
+        ceiling.stop()
+        say(f"ceiling: {report['ceiling']['rps']:,.0f} req/s")
+
+        port = free_port()
+        server_env = {k: v for k, v in os.environ.items() if not k.startswith(("CORDEE_", "BENCH_"))}
+        server_env.update(env, CORDEE_DATA_DIR=str(data_dir), CORDEE_BASE_URL=f"http://127.0.0.1:{port}")
+        if args.python_gc:
+            server_env["CORDEE_GC_THRESHOLD"] = ""
+        argv = [
+            sys.executable,
+            "-m",
+            "cordee.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+        ]
+        server = Server("cordee", argv, server_env, port, tmp / "cordee.log")
+        servers.append(server)
+        await server.wait_ready()
+        await asyncio.sleep(1)
+        report["rss_idle_mb"] = rss_mb(server.pid)
+        t0 = time.monotonic()
+        report["warmed"] = await warm(server.base_url, [graph.tokens[i] for i in readers])
+        say(f"warmed {report['warmed']} home timelines in {time.monotonic() - t0:.1f} s")
+        for phase in args.phases:
+            kind_file = posters_file if phase == "post" else readers_file
+            script, extra_args = ("mix.lua", []) if phase == "mix" else ("one.lua", [phase])
+            path = "/api/v1/instance" if phase == "instance" else "/"
+            profiler = None
+            if args.profile:
+                args.profile.mkdir(parents=True, exist_ok=True)
+                profile_argv = ["py-spy", "record", "-p", str(server.pid), "-d", str(args.duration)]
+                profile_argv += ["-r", "200", "-f", "raw", "-o", str(args.profile / f"{phase}.txt")]
+                profiler = await asyncio.create_subprocess_exec(
+                    *profile_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+                )
+            wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
+            figures = await asyncio.to_thread(
+                wrk, server.base_url + path, script, wrk_args, CONNECTIONS.get(phase, 32), args.duration
+            )
+            if profiler is not None:
+                async with asyncio.timeout(60):
+                    await profiler.wait()
+            report[phase] = figures
+            say(
+                f"{phase}: {figures['rps']:,.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+                f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}"
+            )
+        report["rss_end_mb"] = rss_mb(server.pid)
+        report["problems"] = server.log_problems()
+    finally:
+        for s in servers:
+            s.stop()
+        if args.postgres:
+            with contextlib.suppress(Exception):
+                await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+            with contextlib.suppress(Exception):
+                await _clean_redis(redis_prefix)
+    return report
+
+
+def table(report: dict[str, Any]) -> str:
+    ceiling = report["ceiling"]["rps"]
+    lines = [
+        f"Graph `{report['size']}` ({report['rows'].get('accounts', 0):,} accounts, "
+        f"{report['rows'].get('follows', 0):,} follows, {report['rows'].get('statuses', 0):,} notes), "
+        f"{report['store']}; ceiling (bare Starlette + uvicorn, same run): {ceiling:,.0f} req/s, "
+        f"p99 {report['ceiling']['p99_ms']:.1f} ms.",
+        "",
+        "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for phase in PHASES:
+        f = report.get(phase)
+        if not f:
+            continue
+        lines.append(
+            f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {100 * f['rps'] / ceiling:.1f} % "
+            f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} |"
+        )
+    lines += [
+        "",
+        f"Posts by accounts with {report['post_fanout']:.0f} followers on average. "
+        f"Server RSS: {report['rss_idle_mb']:.0f} MiB idle, {report['rss_end_mb']:.0f} MiB at the end "
+        f"(ceiling {report['ceiling']['rss_mb']:.0f} MiB). Seeding took {report['seed_seconds']:.0f} s.",
+    ]
+    if report.get("problems"):
+        lines.append("Server log problems: " + "; ".join(report["problems"]))
+    return "\n".join(lines) + "\n"
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m bench.mix", description=__doc__.split("\n\n")[0])
+    p.add_argument("--size", choices=sorted(SIZES), default="reed98", help="graph size (default reed98)")
+    p.add_argument("--duration", type=int, default=10, help="seconds per phase (default 10)")
+    p.add_argument("--phases", default=",".join(PHASES), help="comma-separated phases to run")
+    p.add_argument("--readers", type=int, default=1000, help="accounts sampled as readers (default 1000)")
+    p.add_argument("--fanout", type=int, default=126, help="average followers of posting accounts")
+    p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
+    p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")
+    p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
+    p.add_argument("--seed", type=int, default=2009)
+    p.add_argument("--markdown", type=Path, help="append the table to this file")
+    p.add_argument("--json", type=Path, help="write the raw figures to this file")
+    p.add_argument("--profile", type=Path, help="record each phase with py-spy (raw stacks) in this folder")
+    p.add_argument("--keep", action="store_true", help="keep the temporary directory (server logs)")
+    args = p.parse_args(argv)
+    args.phases = [x for x in args.phases.split(",") if x]
+    unknown = set(args.phases) - set(PHASES)
+    if unknown:
+        p.error(f"unknown phases: {', '.join(sorted(unknown))}")
+    if args.workers > 1 and not args.postgres:
+        p.error("--workers > 1 needs --postgres (SQLite has one writer)")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    if shutil.which("wrk") is None:
+        print("bench.mix needs wrk (Debian: apt-get install wrk)", file=sys.stderr)
+        return 2
+    raise_fd_limit()
+    tmp = Path(tempfile.mkdtemp(prefix="cordee-mix-"))
+    try:
+        report = asyncio.run(bench(args, tmp))
+    finally:
+        if args.keep:
+            say(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    text = table(report)
+    print(text)
+    if args.markdown:
+        with args.markdown.open("a") as out:
+            out.write(text + "\n")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

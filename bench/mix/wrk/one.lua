@@ -1,0 +1,24 @@
+-- One kind of request, by random accounts (or always the first one: one reader).
+-- wrk -s one.lua URL -- ACCOUNTS_FILE KIND   (KIND: home | home1 | account | post | follow | get)
+package.path = package.path .. ";" .. debug.getinfo(1).source:match("@?(.*/)") .. "?.lua"
+require "common"
+
+local kind
+function init(args)
+  load_accounts(args[1])
+  kind = args[2]
+  math.randomseed(os.time() + math.random(1000000))
+end
+
+function request()
+  if kind == "home1" then return get("/api/v1/timelines/home?limit=20", accounts[1]) end
+  local who = pick()
+  if kind == "home" then return get("/api/v1/timelines/home?limit=20", who) end
+  if kind == "account" then return get("/api/v1/accounts/" .. pick().id .. "/statuses?limit=20", who) end
+  if kind == "post" then return post(who) end
+  if kind == "follow" then
+    return wrk.format("POST", "/api/v1/accounts/" .. pick().id .. "/follow",
+      { ["Authorization"] = "Bearer " .. who.token })
+  end
+  return wrk.format("GET", wrk.path)
+end

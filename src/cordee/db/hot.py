@@ -1,0 +1,208 @@
+"""The hot read path: a few small, indexed queries run on every timeline request, executed without
+the ORM and without a transaction.
+
+Measured on the project's machine (``docs/benchmarks.md``), one primary-key lookup costs ~2 ms
+through an ORM session, ~1.2 ms through SQLAlchemy Core on aiosqlite, 0.3 ms on raw aiosqlite (the
+hop to its thread and back) and 15 µs on a plain ``sqlite3`` connection. A home timeline needs a
+handful of such lookups, so the per-statement overhead, not SQLite, set its speed.
+
+So the queries of the hot path are still *written* with SQLAlchemy Core — built once, from the same
+functions as every other read (``queries.visibility.visible_to`` stays the one rule) — but
+*compiled once* per dialect to a SQL string, and run:
+
+- on SQLite, synchronously on the event loop through a read-only ``sqlite3`` connection in WAL mode
+  (readers never wait for the writer). Only bounded queries belong here (primary keys, an indexed
+  range with a small ``LIMIT``): a slow query would hold the loop;
+- on PostgreSQL, through asyncpg's own pool, whose connections cache prepared statements (and can
+  point at a read replica: ``CORDEE_DATABASE_REPLICA_URL``).
+
+A list parameter (``ids``) has a fixed number of slots (``HotQuery.slots``), padded with an id that
+cannot exist, so each query compiles to exactly one SQL string.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from sqlalchemy import BigInteger, BindParameter, CompoundSelect, Select, bindparam
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+from sqlalchemy.engine.url import make_url
+from sqlalchemy.sql.compiler import SQLCompiler
+
+#: Pads unused slots of an id list: ids are positive snowflakes.
+NO_ID = -1
+
+_DIALECTS: dict[str, Dialect] = {
+    "sqlite": sqlite.dialect(),
+    "postgresql": postgresql.asyncpg.dialect(),  # type: ignore[no-untyped-call]
+}
+
+
+def slots(name: str, count: int) -> list[BindParameter[Any]]:
+    """``count`` bind parameters ``name0 … name{count-1}`` for an ``IN`` list of fixed width."""
+    return [bindparam(f"{name}{i}", NO_ID, type_=BigInteger()) for i in range(count)]
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    #: For each positional parameter: its name and a function turning the caller's value into the
+    #: driver's (None: pass as is).
+    order: list[tuple[str, Callable[[Any], Any] | None]]
+    constants: dict[str, Any]
+    #: Parameters the caller must give (named ``bindparam``s; the others are literals of the query).
+    required: frozenset[str]
+    #: Per result column, the function turning the driver's value into Python's (e.g. datetimes
+    #: stored as text by SQLite); None where the value is right as it comes.
+    results: list[Callable[[Any], Any] | None]
+
+
+@dataclass
+class HotQuery:
+    """A statement built once; ``lists`` names its fixed-width id lists and their widths."""
+
+    statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+    lists: dict[str, int] = field(default_factory=dict)
+    _compiled: dict[str, _Compiled] = field(default_factory=dict, repr=False)
+
+    def compiled(self, dialect_name: str) -> _Compiled:
+        found = self._compiled.get(dialect_name)
+        if found is None:
+            dialect = _DIALECTS[dialect_name]
+            c = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+            assert isinstance(c, SQLCompiler)
+            order: list[tuple[str, Callable[[Any], Any] | None]] = []
+            for name in c.positiontup or ():
+                bind = c.binds.get(name)  # None for the expanded members of a literal IN list
+                process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
+                order.append((name, process))
+            required = frozenset(n for n, b in c.binds.items() if not b.unique)
+            columns = getattr(self.statement, "selected_columns", ())
+            results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+            found = _Compiled(str(c), order, dict(c.params), required, results)
+            self._compiled[dialect_name] = found
+        return found
+
+    def bind(self, **params: Any) -> dict[str, Any]:
+        """The statement's parameters, lists spread over their slots (also for running the
+        statement on an ORM session, e.g. inside a transaction)."""
+        values = dict(params)
+        for name, width in self.lists.items():
+            given: Sequence[int] = values.pop(name)
+            if len(given) > width:
+                raise ValueError(f"{name}: {len(given)} values for {width} slots")
+            for i in range(width):
+                values[f"{name}{i}"] = given[i] if i < len(given) else NO_ID
+        return values
+
+    def arguments(self, dialect_name: str, params: dict[str, Any]) -> tuple[_Compiled, list[Any]]:
+        compiled = self.compiled(dialect_name)
+        values = self.bind(**params)
+        missing = compiled.required - values.keys()
+        if missing:
+            raise KeyError(f"missing parameters: {', '.join(sorted(missing))}")
+        out = []
+        for name, process in compiled.order:
+            value = values[name] if name in values else compiled.constants[name]
+            out.append(process(value) if process is not None and value is not None else value)
+        return compiled, out
+
+
+def _processed(compiled: _Compiled, rows: list[Any]) -> list[tuple[Any, ...]]:
+    steps = [(i, f) for i, f in enumerate(compiled.results) if f is not None]
+    if not steps or not rows:
+        return rows
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, process in steps:
+            if values[i] is not None:
+                values[i] = process(values[i])
+        out.append(tuple(values))
+    return out
+
+
+class HotReader(Protocol):
+    dialect_name: str
+
+    async def rows(self, query: HotQuery, **params: Any) -> list[tuple[Any, ...]]: ...
+
+    async def close(self) -> None: ...
+
+
+class SqliteHotReader:
+    """Runs hot queries on the event loop through one ``sqlite3`` connection that only reads."""
+
+    dialect_name = "sqlite"
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._conn: sqlite3.Connection | None = None
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            # Not ``mode=ro``: a read-only connection cannot create WAL's shared-memory file when it
+            # is the first to open the database. ``query_only`` refuses writes all the same.
+            conn = sqlite3.connect(self._path, timeout=10, check_same_thread=False, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            self._conn = conn
+        return self._conn
+
+    async def rows(self, query: HotQuery, **params: Any) -> list[tuple[Any, ...]]:
+        compiled, args = query.arguments(self.dialect_name, params)
+        # Autocommit mode: each statement reads the latest committed snapshot, no transaction kept.
+        rows = self._connection().execute(compiled.sql, args).fetchall()
+        return _processed(compiled, rows)
+
+    async def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+
+class PostgresHotReader:
+    """Runs hot queries through an asyncpg pool (statements are prepared once per connection)."""
+
+    dialect_name = "postgresql"
+
+    def __init__(self, dsn: str, max_size: int = 10) -> None:
+        self._dsn = dsn
+        self._max_size = max_size
+        self._pool: Any = None
+        self._opening = asyncio.Lock()
+
+    async def _get_pool(self) -> Any:
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    import asyncpg
+
+                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size)
+        return self._pool
+
+    async def rows(self, query: HotQuery, **params: Any) -> list[tuple[Any, ...]]:
+        compiled, args = query.arguments(self.dialect_name, params)
+        pool = await self._get_pool()
+        records = await pool.fetch(compiled.sql, *args)
+        return _processed(compiled, [tuple(r) for r in records])
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+
+
+def hot_reader_for(url: str) -> HotReader:
+    """The hot reader for a SQLAlchemy database URL (SQLite file or PostgreSQL)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError("the hot read path needs a SQLite file, not an in-memory database")
+        return SqliteHotReader(parsed.database)
+    dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
+    return PostgresHotReader(dsn)

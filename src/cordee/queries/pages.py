@@ -1,0 +1,82 @@
+"""Pages of notes on the hot read path (``db/hot.py``): the rows a timeline page shows, with what
+changes on them between reads (``Live``), ready for ``rendering.statuses.render_live``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, bindparam, select
+
+from cordee.actions.errors import NotFound
+from cordee.db.hot import HotQuery, HotReader
+from cordee.db.tables_curation import Filter
+from cordee.db.types import utcnow
+from cordee.queries.timelines import ACCOUNT_EXISTS, ACCOUNT_PAGE, ACCOUNT_PAGE_ANONYMOUS, LIVE_BY_ID
+
+MAX_ID = (1 << 63) - 1
+
+
+@dataclass(frozen=True)
+class Live:
+    """A note's fields that change without an edit, and its author's counters, read per page
+    (the columns of ``queries.timelines.LIVE_COLUMNS``, in order)."""
+
+    id: int
+    account_id: int
+    reblog_of_id: int | None
+    edited_at: datetime | None
+    replies_count: int
+    reblogs_count: int
+    favourites_count: int
+    followers_count: int
+    following_count: int
+    statuses_count: int
+    last_status_at: datetime | None
+
+
+@dataclass(frozen=True)
+class LivePage:
+    """Rows of one page, newest first, and the boosted originals they need."""
+
+    lives: list[Live]
+    originals: dict[int, Live]
+
+
+async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]]) -> LivePage:
+    """The page of these rows, with the counters of the notes their boosts carry."""
+    lives = [Live(*row) for row in rows]
+    original_ids = [x.reblog_of_id for x in lives if x.reblog_of_id is not None]
+    originals = (
+        {row[0]: Live(*row) for row in await hot.rows(LIVE_BY_ID, ids=original_ids)} if original_ids else {}
+    )
+    # A boost whose original vanished between the two reads is left out, as a deleted one would be.
+    return LivePage([x for x in lives if x.reblog_of_id is None or x.reblog_of_id in originals], originals)
+
+
+_HAS_FILTERS = HotQuery(
+    select(Filter.id).where(Filter.account_id == bindparam("viewer", 0, type_=BigInteger())).limit(1)
+)
+
+
+async def has_filters(hot: HotReader, viewer: int | None) -> bool:
+    """Whether the reader has filters (expired ones included): pages for such readers take the
+    general path, which reads the notes' text to apply them."""
+    return viewer is not None and bool(await hot.rows(_HAS_FILTERS, viewer=viewer))
+
+
+async def account_page(
+    hot: HotReader, viewer: int | None, author: int, below: int | None, above: int | None, limit: int
+) -> LivePage:
+    """A page of an account's notes that ``viewer`` may see (``visible_to``); NotFound when there
+    is no such account."""
+    if not await hot.rows(ACCOUNT_EXISTS, author=author):
+        raise NotFound("Record not found")
+    bounds = {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
+    if viewer is None:
+        rows = await hot.rows(ACCOUNT_PAGE_ANONYMOUS, author=author, limit=limit, **bounds)
+    else:
+        rows = await hot.rows(ACCOUNT_PAGE, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
+    return await with_originals(hot, rows)

@@ -1,0 +1,133 @@
+"""Query counts of the hot endpoints (as Zulip guards its own): a change that adds statements to
+these paths fails here, and must say why by raising the bound.
+
+Every statement counts: those of SQLAlchemy sessions (engine events) and those of the hot read
+path (``db.hot``). The counts are read with the caches warm (the second identical request), as an
+instance serves them, and must not grow with the length of the page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event
+
+from cordee.db.engine import Database
+from tests.conftest import ApiUser, MakeUser
+
+Post = Callable[..., Awaitable[dict[str, Any]]]
+
+
+class Counter:
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+
+@contextmanager
+def counting(db: Database) -> Iterator[Counter]:
+    counter = Counter()
+
+    def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        counter.statements.append(statement)
+
+    hot_rows = db.hot.rows
+
+    async def rows(query: Any, **params: Any) -> Any:
+        counter.statements.append(query.compiled(db.hot.dialect_name).sql)
+        return await hot_rows(query, **params)
+
+    event.listen(db.engine.sync_engine, "before_cursor_execute", on_execute)
+    db.hot.rows = rows  # type: ignore[method-assign]
+    try:
+        yield counter
+    finally:
+        event.remove(db.engine.sync_engine, "before_cursor_execute", on_execute)
+        db.hot.rows = hot_rows  # type: ignore[method-assign]
+
+
+@pytest.fixture
+async def scene(
+    make_user: MakeUser, client: httpx.AsyncClient, post: Post
+) -> AsyncIterator[tuple[ApiUser, ApiUser, list[dict[str, Any]]]]:
+    """A reader following an author with 45 notes (some boosts, mentions, hashtags, replies)."""
+    reader, author, other = await make_user("reader"), await make_user("author"), await make_user("other")
+    for who in (author, other):
+        r = await client.post(f"/api/v1/accounts/{who.id}/follow", headers=reader.headers)
+        assert r.status_code == 200
+    notes = []
+    first = await post(other, "the original #cordee")
+    for i in range(45):
+        if i % 9 == 0:
+            r = await client.post(f"/api/v1/statuses/{first['id']}/reblog", headers=author.headers)
+            assert r.status_code == 200
+            await client.post(f"/api/v1/statuses/{first['id']}/unreblog", headers=author.headers)
+        text = f"note {i} @reader #tag{i % 3}" if i % 4 == 0 else f"note {i} https://example.org/{i}"
+        notes.append(await post(author, text))
+    await client.post(f"/api/v1/statuses/{notes[0]['id']}/favourite", headers=reader.headers)
+    await client.post(f"/api/v1/statuses/{notes[1]['id']}/bookmark", headers=reader.headers)
+    r = await client.post(f"/api/v1/statuses/{first['id']}/reblog", headers=author.headers)
+    assert r.status_code == 200
+    yield reader, author, notes
+
+
+async def _count(
+    db: Database, client: httpx.AsyncClient, method: str, url: str, user: ApiUser, **kw: Any
+) -> int:
+    await client.request(method, url, headers=user.headers, **kw)  # warm the caches
+    with counting(db) as counter:
+        r = await client.request(method, url, headers=user.headers, **kw)
+    assert r.status_code == 200, r.text
+    return len(counter.statements)
+
+
+async def test_home_timeline_costs_a_fixed_handful_of_statements(
+    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    reader, _, _ = scene
+    short = await _count(db, client, "GET", "/api/v1/timelines/home?limit=5", reader)
+    full = await _count(db, client, "GET", "/api/v1/timelines/home?limit=40", reader)
+    # token, filters?, feed (2), home rules, followed big accounts, boosted originals, reader's marks
+    assert full == 8
+    assert full == short  # the page's length does not change the count
+
+
+async def test_account_statuses_cost_a_fixed_handful_of_statements(
+    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    reader, author, _ = scene
+    url = f"/api/v1/accounts/{author.id}/statuses"
+    short = await _count(db, client, "GET", url + "?limit=5", reader)
+    full = await _count(db, client, "GET", url + "?limit=40", reader)
+    # token, filters?, account exists, page, boosted originals, reader's marks
+    assert full == 6
+    assert full == short
+    await client.get(url)
+    with counting(db) as counter:
+        assert (await client.get(url)).status_code == 200
+    assert len(counter.statements) <= 3  # anonymous: account exists, page, boosted originals
+
+
+async def test_one_status_notifications_post_and_follow_are_bounded(
+    db: Database,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]],
+) -> None:
+    reader, author, notes = scene
+    assert await _count(db, client, "GET", f"/api/v1/statuses/{notes[4]['id']}", reader) <= 4
+    assert await _count(db, client, "GET", "/api/v1/notifications?limit=40", author) <= 7
+    with counting(db) as counter:
+        r = await client.post("/api/v1/statuses", json={"status": "counted"}, headers=author.headers)
+    assert r.status_code == 200
+    posting = len(counter.statements)
+    # token, preferences, the note and its author's count, fan-out (3), read back and render (9)
+    assert posting <= 16, counter.statements
+    newcomer = await make_user("newcomer")
+    with counting(db) as counter:
+        r = await client.post(f"/api/v1/accounts/{author.id}/follow", headers=newcomer.headers)
+    assert r.status_code == 200
+    assert len(counter.statements) <= 20, counter.statements
