@@ -90,19 +90,20 @@ async def _clean_redis(prefix: str) -> None:
         await redis.aclose()
 
 
-async def warm(base_url: str, tokens: list[str], concurrency: int = 8) -> int:
-    """Read each home timeline once (builds the feeds); returns how many answered 200."""
-    queue = list(tokens)
+async def warm(base_url: str, readers: list[tuple[str, int]], concurrency: int = 8) -> int:
+    """Read each reader's home timeline and own first page once, as a live instance would have
+    (builds the feeds, renders the notes); returns how many answered 200."""
+    queue = list(readers)
     ok = 0
 
     async def worker(http: httpx.AsyncClient) -> None:
         nonlocal ok
         while queue:
-            token = queue.pop()
-            r = await http.get(
-                "/api/v1/timelines/home?limit=20", headers={"Authorization": f"Bearer {token}"}
-            )
+            token, account_id = queue.pop()
+            headers = {"Authorization": f"Bearer {token}"}
+            r = await http.get("/api/v1/timelines/home?limit=20", headers=headers)
             ok += r.status_code == 200
+            await http.get(f"/api/v1/accounts/{account_id}/statuses?limit=20", headers=headers)
 
     async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
         await asyncio.gather(*(worker(http) for _ in range(concurrency)))
@@ -202,7 +203,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await asyncio.sleep(1)
         report["rss_idle_mb"] = rss_mb(server.pid)
         t0 = time.monotonic()
-        report["warmed"] = await warm(server.base_url, [graph.tokens[i] for i in readers])
+        report["warmed"] = await warm(
+            server.base_url, [(graph.tokens[i], graph.account_ids[i]) for i in readers]
+        )
         say(f"warmed {report['warmed']} home timelines in {time.monotonic() - t0:.1f} s")
         for phase in args.phases:
             kind_file = posters_file if phase == "post" else readers_file
@@ -211,8 +214,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             profiler = None
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
-                profile_argv = ["py-spy", "record", "-p", str(server.pid), "-d", str(args.duration)]
-                profile_argv += ["-r", "200", "-f", "raw", "-o", str(args.profile / f"{phase}.txt")]
+                profile_argv = ["py-spy", "record", "--nonblocking", "-p", str(server.pid)]
+                profile_argv += ["-d", str(args.duration), "-r", "200", "-f", "raw"]
+                profile_argv += ["-o", str(args.profile / f"{phase}.txt")]
                 profiler = await asyncio.create_subprocess_exec(
                     *profile_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )

@@ -32,7 +32,9 @@ def counting(db: Database) -> Iterator[Counter]:
     counter = Counter()
 
     def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        counter.statements.append(statement)
+        # Transaction control is not a query (SQLite's group commit adds a SAVEPOINT per writer).
+        if not statement.lstrip().upper().startswith(("BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK")):
+            counter.statements.append(statement)
 
     hot_rows = db.hot.rows
 

@@ -6,7 +6,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -15,23 +14,14 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import HotReader, hot_reader_for
+from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
 from cordee.rendering.cache import EntityCache
 
 log = logging.getLogger(__name__)
-
-
-class Tx:
-    """A write transaction in progress: its session, and the events to send once it commits."""
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self.events: list[Event] = []
-
-    def emit(self, event: Event) -> None:
-        self.events.append(event)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -66,8 +56,9 @@ class Database:
             self.engine, expire_on_commit=False, info={"entities": self.entities}
         )
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
-        # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades.
-        self._write_lock: asyncio.Lock | None = asyncio.Lock() if self.is_sqlite else None
+        # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades,
+        # and lets queued writers share one commit (``group_commit.py``).
+        self._group: GroupCommit | None = GroupCommit(self.sessions) if self.is_sqlite else None
         #: Run inside each write transaction, just before it commits, with its events: work that
         #: must commit (or fail) with the change, e.g. the SQL home-feed fan-out.
         self.before_commit: list[Callable[[Tx], Awaitable[None]]] = []
@@ -86,17 +77,15 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
-        if self._write_lock is not None:
-            await self._write_lock.acquire()
-        try:
+        if self._group is not None:
+            async with self._group.write(self.before_commit) as tx:
+                yield tx
+        else:
             async with self.sessions() as session, session.begin():
                 tx = Tx(session)
                 yield tx
                 for hook in self.before_commit:
                     await hook(tx)
-        finally:
-            if self._write_lock is not None:
-                self._write_lock.release()
         # Reached only when the transaction committed: publish after commit, never before.
         self.entities.forget(tx.events)
         if tx.events:

@@ -51,12 +51,15 @@ class HomeTimeline:
         now = utcnow()
         shown: dict[int, tuple[object, ...]] = {}
         cursor = below
+        # Feeds hold little the reader may not see: a window a little longer than the page is
+        # nearly always enough, and the home rules cost per id.
+        window = min(WINDOW, limit + limit // 2 + 5)
         while len(shown) < limit:
-            ids = await self.candidate_ids(viewer, below=cursor, above=above, limit=WINDOW)
+            ids = await self.candidate_ids(viewer, below=cursor, above=above, limit=window)
             if ids:
                 for row in await hot.rows(HOME_CHECK, viewer=viewer, now=now, ids=ids):
                     shown[row[0]] = row
-            if len(ids) < WINDOW:  # the feed has nothing older in this range
+            if len(ids) < window:  # the feed has nothing older in this range
                 if len(shown) < limit and above is None and not await self._holds_everything(viewer):
                     return None  # older than the feed keeps: the general path reads the database
                 break
