@@ -46,14 +46,17 @@ class Database:
     def __init__(self, url: str, bus: EventBus | None = None, replica_url: str | None = None) -> None:
         self.url = url
         self.engine = create_engine(url)
-        #: Small, bounded reads of every request (``db/hot.py``); on PostgreSQL it may read a replica.
-        self.hot: HotReader = hot_reader_for(replica_url or url)
+        #: Small, bounded reads of every request (``db/hot.py``), on the primary: what a request
+        #: just wrote must be readable (a post's answer renders the note).
+        self.hot: HotReader = hot_reader_for(url)
+        #: The same for timeline pages, which may lag a little: a read replica when configured.
+        self.hot_replica: HotReader = hot_reader_for(replica_url) if replica_url else self.hot
         self.bus: EventBus = bus or InProcessBus()
         #: Rendered note and account bodies (``rendering/cache.py``); sessions carry it in their
         #: ``info`` so that rendering finds it wherever it is given a session.
         self.entities = EntityCache()
         self.sessions = async_sessionmaker(
-            self.engine, expire_on_commit=False, info={"entities": self.entities}
+            self.engine, expire_on_commit=False, info={"entities": self.entities, "hot": self.hot}
         )
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades,
@@ -98,4 +101,6 @@ class Database:
 
     async def dispose(self) -> None:
         await self.hot.close()
+        if self.hot_replica is not self.hot:
+            await self.hot_replica.close()
         await self.engine.dispose()

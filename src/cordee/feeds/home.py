@@ -45,7 +45,7 @@ class HomeTimeline:
 
     async def page(self, viewer: int, *, below: int | None, above: int | None, limit: int) -> LivePage | None:
         """One page on the hot path, or None when this request needs the general path."""
-        hot = self._db.hot
+        hot = self._db.hot_replica
         if await has_filters(hot, viewer):
             return None
         now = utcnow()

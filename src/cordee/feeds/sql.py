@@ -92,7 +92,7 @@ class SqlFeedStore:
     async def read(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
     ) -> list[int] | None:
-        hot = self._db.hot
+        hot = self._db.hot_replica
         rows = await hot.rows(_READ_AT, account=account_id)
         read_at = rows[0][0] if rows else None
         if read_at is None or read_at < inactive_before(self._settings):

@@ -24,19 +24,21 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.api.mastodon.serializers.accounts import acct, render_account
+from cordee.actions.errors import NotFound
+from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.api.mastodon.serializers.filters import apply_filters
 from cordee.api.mastodon.serializers.media import media_by_status
 from cordee.api.mastodon.serializers.polls import polls_by_status
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.hot import HotQuery, slots
+from cordee.db.hot import HotQuery, HotReader, slots
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
+from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import Bookmark, StatusPin
 from cordee.db.tables_polls import Poll
-from cordee.queries.accounts import load_many as load_accounts
 from cordee.queries.pages import Live
+from cordee.queries.timelines import LIVE_BY_ID, WINDOW
 from cordee.rendering.cache import EntityCache
 
 #: Ids per reader-flags query (a page and its boosted originals: at most 2 × 40).
@@ -53,23 +55,6 @@ def status_uri(settings: Settings, account: Account, status_id: int) -> str:
 
 def tag_entity(settings: Settings, display_name: str) -> dict[str, Any]:
     return {"name": display_name.casefold(), "url": f"{settings.base_url}/tags/{display_name.casefold()}"}
-
-
-def live_of(status: Status, author: Account) -> Live:
-    """The live fields of a note loaded as an ORM row, with its author's."""
-    return Live(
-        status.id,
-        status.account_id,
-        status.reblog_of_id,
-        status.edited_at,
-        status.replies_count,
-        status.reblogs_count,
-        status.favourites_count,
-        author.followers_count,
-        author.following_count,
-        author.statuses_count,
-        author.last_status_at,
-    )
 
 
 _viewer: Any = bindparam("viewer", 0, type_=BigInteger())
@@ -104,96 +89,124 @@ def _chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
         yield list(ids[start : start + size])
 
 
-async def reader_marks(
-    db: Database | None, session: AsyncSession | None, viewer: int, ids: Sequence[int]
-) -> Marks:
+async def reader_marks(hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks:
     """What the reader favourited, boosted, bookmarked and pinned among ``ids``."""
     marks = Marks(set(), set(), set(), set())
     found = {"f": marks.favourited, "r": marks.reblogged, "b": marks.bookmarked, "p": marks.pinned}
     for chunk in _chunks(list(dict.fromkeys(ids)), FLAG_SLOTS):
-        if db is not None:
-            rows = await db.hot.rows(FLAGS, viewer=viewer, ids=chunk)
-        else:
-            assert session is not None
-            rows = list(await session.execute(FLAGS.statement, FLAGS.bind(viewer=viewer, ids=chunk)))
-        for kind, status_id in rows:
+        for kind, status_id in await hot.rows(FLAGS, viewer=viewer, ids=chunk):
             found[kind].add(status_id)
     return marks
 
 
+_ids = slots("ids", FLAG_SLOTS)
+
+#: What a note's body is made of, for notes not in the cache (one statement each, by id).
+_NOTES = HotQuery(
+    select(
+        Status.id,
+        Status.account_id,
+        Account.username,
+        Status.created_at,
+        Status.edited_at,
+        Status.content,
+        Status.visibility,
+        Status.sensitive,
+        Status.spoiler_text,
+        Status.in_reply_to_id,
+        Status.in_reply_to_account_id,
+        Status.language,
+        Application.name,
+        Application.website,
+    )
+    .join(Account, Account.id == Status.account_id)
+    .outerjoin(Application, Application.id == Status.application_id)
+    .where(Status.id.in_(_ids)),
+    lists={"ids": FLAG_SLOTS},
+)
+_MENTIONS = HotQuery(
+    select(Mention.status_id, Account.id, Account.username, Account.domain)
+    .join(Account, Account.id == Mention.account_id)
+    .where(Mention.status_id.in_(_ids))
+    .order_by(Mention.id),
+    lists={"ids": FLAG_SLOTS},
+)
+_TAGS = HotQuery(
+    select(StatusTag.status_id, Tag.display_name)
+    .join(Tag, Tag.id == StatusTag.tag_id)
+    .where(StatusTag.status_id.in_(_ids)),
+    lists={"ids": FLAG_SLOTS},
+)
+#: Which notes carry media ("m") or a poll ("p"): only those need more work.
+_EXTRAS = HotQuery(
+    union_all(
+        select(literal("m"), MediaAttachment.status_id).where(MediaAttachment.status_id.in_(_ids)).distinct(),
+        select(literal("p"), Poll.status_id).where(Poll.status_id.in_(_ids)),
+    ),
+    lists={"ids": FLAG_SLOTS},
+)
+_ACCOUNTS = HotQuery(select(Account).where(Account.id.in_(_ids)), lists={"ids": FLAG_SLOTS})
+
+
 async def _render_bodies(
-    session: AsyncSession, settings: Settings, statuses: Sequence[Status]
+    hot: HotReader, session: AsyncSession, settings: Settings, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
     """The viewer-independent bodies of these notes (boosts' inner notes not included)."""
-    ids = [s.id for s in statuses]
-    mentions: dict[int, list[int]] = defaultdict(list)
-    for status_id, account_id in await session.execute(
-        select(Mention.status_id, Mention.account_id).where(Mention.status_id.in_(ids))
-    ):
-        mentions[status_id].append(account_id)
-    mentioned = await load_accounts(session, [a for ms in mentions.values() for a in ms])
-    authors = await load_accounts(session, [s.account_id for s in statuses])
-    tags: dict[int, list[str]] = defaultdict(list)
-    for status_id, display in await session.execute(
-        select(StatusTag.status_id, Tag.display_name)
-        .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id.in_(ids))
-    ):
-        tags[status_id].append(display)
-    app_ids = {s.application_id for s in statuses if s.application_id is not None}
-    apps = (
-        {a.id: a for a in await session.scalars(select(Application).where(Application.id.in_(app_ids)))}
-        if app_ids
-        else {}
-    )
-    media = await media_by_status(session, settings, ids)
-    with_poll = set(await session.scalars(select(Poll.status_id).where(Poll.status_id.in_(ids))))
     bodies: dict[int, dict[str, Any]] = {}
-    for status in statuses:
-        author = authors[status.account_id]
-        app = apps.get(status.application_id) if status.application_id else None
-        bodies[status.id] = {
-            "id": str(status.id),
-            "uri": status_uri(settings, author, status.id),
-            "url": status_url(settings, author, status.id),
-            "created_at": iso(status.created_at),
-            "edited_at": iso(status.edited_at),
-            "content": status.content,
-            "visibility": status.visibility,
-            "sensitive": status.sensitive,
-            "spoiler_text": status.spoiler_text,
-            "media_attachments": media.get(status.id, []),
-            "mentions": [
+    for chunk in _chunks(list(ids), FLAG_SLOTS):
+        mentions: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for status_id, account_id, username, domain in await hot.rows(_MENTIONS, ids=chunk):
+            mentions[status_id].append(
                 {
-                    "id": str(a.id),
-                    "username": a.username,
-                    "acct": acct(settings, a),
-                    "url": f"{settings.base_url}/@{a.username}",
+                    "id": str(account_id),
+                    "username": username,
+                    "acct": username if domain is None else f"{username}@{domain}",
+                    "url": f"{settings.base_url}/@{username}",
                 }
-                for a in (mentioned[i] for i in mentions.get(status.id, []) if i in mentioned)
-            ],
-            "tags": [tag_entity(settings, t) for t in tags.get(status.id, [])],
-            "emojis": [],
-            "quotes_count": 0,
-            "in_reply_to_id": str(status.in_reply_to_id) if status.in_reply_to_id else None,
-            "in_reply_to_account_id": str(status.in_reply_to_account_id)
-            if status.in_reply_to_account_id
-            else None,
-            "card": None,
-            "language": status.language,
-            # Kept out of the entity, used per reader:
-            "_application": {"name": app.name, "website": app.website} if app is not None else None,
-            "_poll": status.id in with_poll,
-        }
+            )
+        tags: dict[int, list[str]] = defaultdict(list)
+        for status_id, display in await hot.rows(_TAGS, ids=chunk):
+            tags[status_id].append(display)
+        extras = await hot.rows(_EXTRAS, ids=chunk)
+        with_media = [i for kind, i in extras if kind == "m"]
+        with_poll = {i for kind, i in extras if kind == "p"}
+        media = await media_by_status(session, settings, with_media) if with_media else {}
+        for row in await hot.rows(_NOTES, ids=chunk):
+            (status_id, _author, username, created, edited, content, visibility, sensitive) = row[:8]
+            spoiler, reply_to, reply_to_account, language, app_name, app_website = row[8:]
+            uri = f"{settings.base_url}/users/{username}/statuses/{status_id}"
+            bodies[status_id] = {
+                "id": str(status_id),
+                "uri": uri,
+                "url": f"{settings.base_url}/@{username}/{status_id}",
+                "created_at": iso(created),
+                "edited_at": iso(edited),
+                "content": content,
+                "visibility": visibility,
+                "sensitive": bool(sensitive),
+                "spoiler_text": spoiler,
+                "media_attachments": media.get(status_id, []),
+                "mentions": mentions.get(status_id, []),
+                "tags": [tag_entity(settings, t) for t in tags.get(status_id, [])],
+                "emojis": [],
+                "quotes_count": 0,
+                "in_reply_to_id": str(reply_to) if reply_to else None,
+                "in_reply_to_account_id": str(reply_to_account) if reply_to_account else None,
+                "card": None,
+                "language": language,
+                # Kept out of the entity, used per reader:
+                "_application": {"name": app_name, "website": app_website} if app_name is not None else None,
+                "_poll": status_id in with_poll,
+            }
     return bodies
 
 
 async def _bodies(
+    hot: HotReader,
     session: AsyncSession,
     settings: Settings,
     cache: EntityCache | None,
     lives: Iterable[Live],
-    loaded: dict[int, Status] | None = None,
 ) -> dict[int, dict[str, Any]]:
     """Bodies of these notes, from the cache where it has their version, else built (and kept)."""
     bodies: dict[int, dict[str, Any]] = {}
@@ -205,12 +218,7 @@ async def _bodies(
         else:
             bodies[live.id] = body
     if missing:
-        rows = [loaded[i] for i in missing if loaded and i in loaded]
-        to_load = [i for i in missing if not loaded or i not in loaded]
-        if to_load:
-            rows += list(await session.scalars(select(Status).where(Status.id.in_(to_load))))
-        built = await _render_bodies(session, settings, rows)
-        for status_id, body in built.items():
+        for status_id, body in (await _render_bodies(hot, session, settings, list(missing))).items():
             bodies[status_id] = body
             if cache is not None:
                 cache.put_status(status_id, missing[status_id].edited_at, body)
@@ -218,7 +226,7 @@ async def _bodies(
 
 
 async def _account_bodies(
-    session: AsyncSession, settings: Settings, cache: EntityCache | None, ids: Iterable[int]
+    hot: HotReader, settings: Settings, cache: EntityCache | None, ids: Iterable[int]
 ) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
     missing = []
@@ -228,12 +236,14 @@ async def _account_bodies(
             missing.append(account_id)
         else:
             found[account_id] = body
-    if missing:
-        for account_id, account in (await load_accounts(session, missing)).items():
+    for chunk in _chunks(missing, FLAG_SLOTS):
+        columns = [c.key for c in Account.__table__.columns]
+        for row in await hot.rows(_ACCOUNTS, ids=chunk):
+            account = Account(**dict(zip(columns, row, strict=True)))  # transient: never added to a session
             body = render_account(settings, account)
-            found[account_id] = body
+            found[account.id] = body
             if cache is not None:
-                cache.put_account(account_id, body)
+                cache.put_account(account.id, body)
     return found
 
 
@@ -280,21 +290,20 @@ def _assemble(
 
 
 async def _render(
-    db: Database | None,
     session: AsyncSession,
     settings: Settings,
     viewer_id: int | None,
     lives: Sequence[Live],
     originals: dict[int, Live],
-    loaded: dict[int, Status] | None = None,
     filtered: dict[int, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
     cache: EntityCache | None = session.info.get("entities")
+    hot: HotReader = session.info["hot"]
     every = [*lives, *originals.values()]
-    bodies = await _bodies(session, settings, cache, every, loaded)
-    accounts = await _account_bodies(session, settings, cache, (x.account_id for x in every))
+    bodies = await _bodies(hot, session, settings, cache, every)
+    accounts = await _account_bodies(hot, settings, cache, (x.account_id for x in every))
     ids = [x.id for x in every]
-    marks = await reader_marks(db, session if db is None else None, viewer_id, ids) if viewer_id else None
+    marks = await reader_marks(hot, viewer_id, ids) if viewer_id else None
     poll_ids = [i for i in ids if bodies[i]["_poll"]]
     polls = await polls_by_status(session, viewer_id, poll_ids) if poll_ids else {}
     filtered = filtered or {}
@@ -330,26 +339,31 @@ async def render_statuses(
         statuses, filtered = await apply_filters(session, viewer_id, statuses, filter_context)
     if not statuses:
         return []
-    original_ids = {s.reblog_of_id for s in statuses if s.reblog_of_id is not None}
-    loaded = {s.id: s for s in statuses}
-    if original_ids:
-        loaded.update(
-            {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(original_ids)))}
-        )
-    authors = await load_accounts(session, [s.account_id for s in loaded.values()])
-    lives = [live_of(s, authors[s.account_id]) for s in statuses]
-    originals = {i: live_of(loaded[i], authors[loaded[i].account_id]) for i in original_ids}
-    rendered = await _render(None, session, settings, viewer_id, lives, originals, loaded, filtered)
+    hot: HotReader = session.info["hot"]
+    lives = [Live(*row) for row in await _live_rows(hot, [s.id for s in statuses])]
+    by_id = {x.id: x for x in lives}
+    original_ids = [x.reblog_of_id for x in lives if x.reblog_of_id is not None]
+    originals = {x.id: x for x in (Live(*row) for row in await _live_rows(hot, original_ids))}
+    # The caller's order; a note deleted since the caller read it is left out, as is a boost
+    # whose original is gone.
+    shown = [by_id[s.id] for s in statuses if s.id in by_id]
+    lives = [x for x in shown if x.reblog_of_id is None or x.reblog_of_id in originals]
+    rendered = await _render(session, settings, viewer_id, lives, originals, filtered)
     if with_source_text:
-        for entity, status in zip(rendered, statuses, strict=True):
-            entity["text"] = status.text
+        texts = {s.id: s.text for s in statuses}
+        for entity in rendered:
+            entity["text"] = texts[int(entity["id"])]
     return rendered
 
 
 async def render_status(
     session: AsyncSession, settings: Settings, viewer_id: int | None, status: Status, **kw: Any
 ) -> dict[str, Any]:
-    return (await render_statuses(session, settings, viewer_id, [status], **kw))[0]
+    """One note's entity; NotFound if it was deleted since the caller read it."""
+    rendered = await render_statuses(session, settings, viewer_id, [status], **kw)
+    if not rendered:
+        raise NotFound("Record not found")
+    return rendered[0]
 
 
 async def render_live(
@@ -358,4 +372,11 @@ async def render_live(
     """Status entities for rows of the hot path (no filters: its callers leave readers who have
     filters to ``render_statuses``). A session is opened only on a cache miss or for polls."""
     async with db.read() as session:
-        return await _render(db, session, settings, viewer_id, lives, originals)
+        return await _render(session, settings, viewer_id, lives, originals)
+
+
+async def _live_rows(hot: HotReader, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    rows: list[tuple[Any, ...]] = []
+    for chunk in _chunks(list(dict.fromkeys(ids)), WINDOW):
+        rows += await hot.rows(LIVE_BY_ID, ids=chunk)
+    return rows
