@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
@@ -17,7 +18,7 @@ from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
-from cordee.db.types import utcnow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
 from cordee.events.types import StatusCreated, StatusDeleted
 from cordee.queries.visibility import VISIBILITIES, visible_to
@@ -93,11 +94,33 @@ async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     return ids
 
 
+_DELTA = bindparam("delta", 0, type_=Integer())
+_ACCOUNT = bindparam("account_id", 0, type_=BigInteger())
+# Built once: every post and delete runs one of these.
+# Built once (every post and delete runs one of these), on the table: a Core UPDATE with
+# parameters, not the ORM's bulk UPDATE by primary key.
+_table = cast(Table, Account.__table__)
+_accounts = _table.c
+_COUNT_POST = (
+    update(_table)
+    .where(_accounts.id == _ACCOUNT)
+    .values(
+        statuses_count=shifted(_accounts.statuses_count, _DELTA),
+        last_status_at=bindparam("now", type_=UTCDateTime()),
+    )
+)
+_COUNT_DELETE = (
+    update(_table)
+    .where(_accounts.id == _ACCOUNT)
+    .values(statuses_count=shifted(_accounts.statuses_count, _DELTA))
+)
+
+
 async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
-    values: dict[str, object] = {"statuses_count": shifted(Account.statuses_count, delta)}
     if delta > 0:
-        values["last_status_at"] = utcnow()
-    await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
+        await tx.session.execute(_COUNT_POST, {"account_id": account_id, "delta": delta, "now": utcnow()})
+    else:
+        await tx.session.execute(_COUNT_DELETE, {"account_id": account_id, "delta": delta})
 
 
 def _counts_for_author(visibility: str) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -30,8 +30,12 @@ class FeedStore(Protocol):
     #: so the feed commits with the note); False when it runs once the transaction committed.
     transactional: bool
 
-    async def push(self, session: AsyncSession, entries: Entries) -> None:
-        """Add the entries to the feeds they name that exist, keeping each feed bounded."""
+    async def push(
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
+    ) -> None:
+        """Add the entries to the feeds they name that exist, keeping each feed bounded. With
+        ``params``, ``entries`` is a statement built once with those bind parameters: the store
+        may keep what it builds from it."""
         ...
 
     async def remove_statuses(

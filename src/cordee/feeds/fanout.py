@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import BigInteger, BindParameter, exists, literal, or_, select
+from sqlalchemy import BigInteger, BindParameter, bindparam, exists, literal, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -53,15 +54,26 @@ def own_entry(status_id: int, author_id: int) -> Entries:
     return select(_id(author_id), _id(status_id), _id(author_id))
 
 
+def _param(name: str) -> BindParameter[int]:
+    return bindparam(name, 0, type_=BigInteger())
+
+
 def follower_entries(event: StatusCreated) -> Entries:
     """The author's followers whose home timeline shows this note, as Mastodon's rules say."""
+    query = _followers_of(event.status_id, reblog=event.reblog_of_id is not None)
+    if event.visibility == "direct":
+        query = query.where(Follow.account_id.in_(event.mentioned_account_ids))
+    return query
+
+
+def _followers_of(status_id: Any, *, reblog: bool) -> Entries:
     replied_follow = aliased(Follow)
     query: Entries = (
         select(Follow.account_id, Status.id, Status.account_id)
         .select_from(Status)
         .join(Follow, Follow.target_account_id == Status.account_id)
         .where(
-            Status.id == event.status_id,
+            Status.id == status_id,
             or_(
                 Status.in_reply_to_account_id.is_(None),
                 Status.in_reply_to_account_id == Status.account_id,
@@ -75,11 +87,16 @@ def follower_entries(event: StatusCreated) -> Entries:
             ),
         )
     )
-    if event.reblog_of_id is not None:
+    if reblog:
         query = query.where(Follow.show_reblogs.is_(True))
-    if event.visibility == "direct":
-        query = query.where(Follow.account_id.in_(event.mentioned_account_ids))
     return query
+
+
+# Built once: every post runs these (``FeedStore.push`` with parameters reuses its statement).
+_OWN = select(_param("author_id"), _param("status_id"), _param("author_id"))
+_FOLLOWERS = {False: _followers_of(_param("status_id"), reblog=False)}
+_FOLLOWERS[True] = _followers_of(_param("status_id"), reblog=True)
+_FOLLOWERS_COUNT = select(Account.followers_count).where(Account.id == _param("account_id"))
 
 
 def rebuild_entries(account_id: int, size: int, author_id: int | None = None) -> Entries:
@@ -125,7 +142,7 @@ class FanOut:
                 await self.apply(session, events)
 
     async def _is_big(self, session: AsyncSession, account_id: int) -> bool:
-        count = await session.scalar(select(Account.followers_count).where(Account.id == account_id))
+        count = await session.scalar(_FOLLOWERS_COUNT, {"account_id": account_id})
         return (count or 0) >= self._settings.fanout_follower_threshold
 
     async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> None:
@@ -137,9 +154,13 @@ class FanOut:
         store = self.store
         for event in events:
             if isinstance(event, StatusCreated):
-                await store.push(session, own_entry(event.status_id, event.account_id))
+                ids = {"status_id": event.status_id, "author_id": event.account_id}
+                await store.push(session, _OWN, ids)
                 if not await self._is_big(session, event.account_id):
-                    await store.push(session, follower_entries(event))
+                    if event.visibility == "direct":
+                        await store.push(session, follower_entries(event))
+                    else:
+                        await store.push(session, _FOLLOWERS[event.reblog_of_id is not None], ids)
                 if event.tags and event.visibility == "public" and event.reblog_of_id is None:
                     await store.push(session, tag_follower_entries(event.status_id))  # followed hashtags
             elif isinstance(event, StatusDeleted):

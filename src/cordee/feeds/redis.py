@@ -10,7 +10,8 @@ only if it exists and trims it in the same step. A feed expires when nobody read
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from redis.asyncio import Redis
 from sqlalchemy import select
@@ -54,9 +55,11 @@ class RedisFeedStore:
     def key(self, account_id: int) -> str:
         return f"{self._settings.redis_prefix}feed:{account_id}"
 
-    async def push(self, session: AsyncSession, entries: Entries) -> None:
+    async def push(
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
+    ) -> None:
         by_status: dict[int, list[str]] = {}
-        for row in await session.execute(entries):
+        for row in await session.execute(entries, dict(params or {})):
             by_status.setdefault(row[1], []).append(self.key(row[0]))
         if not by_status:
             return

@@ -11,7 +11,7 @@ feed) and by a periodic sweep, which also drops the feeds nobody read for ``feed
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -23,7 +23,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.hot import HotQuery
 from cordee.db.tables import HomeFeed, HomeFeedEntry
-from cordee.db.types import utcnow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.feeds.base import Entries, inactive_before
 from cordee.jobs.runner import periodic
 
@@ -34,6 +34,7 @@ SWEEP_EVERY_SECONDS = 600.0
 
 _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
 MAX_ID = (1 << 63) - 1
+_CUTOFF = bindparam("feeds_cutoff", type_=UTCDateTime())
 
 # Feed reads run on every home timeline request: statements built once (``db/hot.py``).
 _READ_AT = HotQuery(
@@ -63,19 +64,32 @@ class SqlFeedStore:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._settings = settings
+        #: INSERT statements built on callers' prebuilt entries, by (id, dialect); the entries are
+        #: kept alongside so that their id cannot be reused while the entry lives.
+        self._prepared: dict[tuple[int, str], tuple[Any, Entries]] = {}
 
-    async def push(self, session: AsyncSession, entries: Entries) -> None:
-        rows = entries.subquery()
-        # EXISTS on the feed's primary key, not ``IN (SELECT … FROM home_feeds)``: SQLite would build
-        # the list of every active feed of the instance for each note (O(feeds), not O(followers)).
-        active = exists().where(
-            HomeFeed.account_id == rows.c[0], HomeFeed.read_at >= inactive_before(self._settings)
-        )
-        source = select(rows.c[0], rows.c[1], rows.c[2]).where(active)
-        statement = (
-            _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, source).on_conflict_do_nothing()
-        )
-        await session.execute(statement)
+    async def push(
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
+    ) -> None:
+        key = (id(entries), session.get_bind().dialect.name)
+        statement = self._prepared.get(key) if params is not None else None
+        if statement is None:
+            rows = entries.subquery()
+            # EXISTS on the feed's primary key, not ``IN (SELECT … FROM home_feeds)``: SQLite would
+            # build the list of every active feed of the instance for each note (O(feeds)).
+            active = exists().where(HomeFeed.account_id == rows.c[0], HomeFeed.read_at >= _CUTOFF)
+            source = select(rows.c[0], rows.c[1], rows.c[2]).where(active)
+            # On the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
+            statement = (
+                _insert(session, HomeFeedEntry.__table__)
+                .from_select(_ENTRY_COLUMNS, source)
+                .on_conflict_do_nothing()
+            )
+            if params is not None:  # a statement built once by its caller: keep what we built on it
+                self._prepared[key] = (statement, entries)
+        else:
+            statement = statement[0]
+        await session.execute(statement, {**(params or {}), "feeds_cutoff": inactive_before(self._settings)})
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]

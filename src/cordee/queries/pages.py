@@ -14,7 +14,14 @@ from cordee.actions.errors import NotFound
 from cordee.db.hot import HotQuery, HotReader
 from cordee.db.tables_curation import Filter
 from cordee.db.types import utcnow
-from cordee.queries.timelines import ACCOUNT_EXISTS, ACCOUNT_PAGE, ACCOUNT_PAGE_ANONYMOUS, LIVE_BY_ID
+from cordee.queries.timelines import (
+    ACCOUNT_EXISTS,
+    ACCOUNT_PAGE,
+    ACCOUNT_PAGE_ANONYMOUS,
+    LIVE_BY_ID,
+    VISIBLE_ONE,
+    VISIBLE_ONE_ANONYMOUS,
+)
 
 MAX_ID = (1 << 63) - 1
 
@@ -80,3 +87,14 @@ async def account_page(
     else:
         rows = await hot.rows(ACCOUNT_PAGE, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
     return await with_originals(hot, rows)
+
+
+async def visible_one(hot: HotReader, viewer: int | None, status_id: int) -> LivePage | None:
+    """One note as a page, if it exists and ``viewer`` may see it (``visible_to``); None either
+    way otherwise, so a hidden note and a missing one answer alike."""
+    if viewer is None:
+        rows = await hot.rows(VISIBLE_ONE_ANONYMOUS, status_id=status_id)
+    else:
+        rows = await hot.rows(VISIBLE_ONE, viewer=viewer, now=utcnow(), status_id=status_id)
+    page = await with_originals(hot, rows)
+    return page if page.lives else None

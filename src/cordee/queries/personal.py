@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import Select, select
+from sqlalchemy import BigInteger, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cordee.db.hot import HotQuery, HotReader
 from cordee.db.tables import Favourite, Status
 from cordee.db.tables_personal import Bookmark, Marker, Preferences, StatusEdit, StatusPin
 from cordee.queries.visibility import visible_to
@@ -88,3 +89,20 @@ def default_preferences(account_id: int) -> Preferences:
         expand_media="default",
         expand_spoilers=False,
     )
+
+
+_POSTING_DEFAULTS = HotQuery(
+    select(Preferences.default_visibility, Preferences.default_sensitive, Preferences.default_language).where(
+        Preferences.account_id == bindparam("account_id", 0, type_=BigInteger())
+    )
+)
+
+
+async def posting_defaults(hot: HotReader, account_id: int) -> tuple[str, bool, str | None]:
+    """The visibility, sensitivity and language a new note takes when its author says nothing."""
+    rows = await hot.rows(_POSTING_DEFAULTS, account_id=account_id)
+    if not rows:
+        fallback = default_preferences(account_id)
+        return fallback.default_visibility, fallback.default_sensitive, fallback.default_language
+    visibility, sensitive, language = rows[0]
+    return visibility, bool(sensitive), language

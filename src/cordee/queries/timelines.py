@@ -210,3 +210,14 @@ def _account_page(viewer: Any) -> HotQuery:
 ACCOUNT_PAGE = _account_page(_viewer)
 ACCOUNT_PAGE_ANONYMOUS = _account_page(None)
 ACCOUNT_EXISTS = HotQuery(select(Account.id).where(Account.id == bindparam("author", 0, type_=BigInteger())))
+
+
+def _one(viewer: Any) -> HotQuery:
+    status_id: Any = bindparam("status_id", 0, type_=BigInteger())
+    query = select(Status).where(Status.id == status_id, visible_to(viewer))
+    return HotQuery(_live(query))
+
+
+#: One note, if the reader (or an anonymous one) may see it.
+VISIBLE_ONE = _one(_viewer)
+VISIBLE_ONE_ANONYMOUS = _one(None)

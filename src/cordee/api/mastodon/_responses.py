@@ -8,16 +8,17 @@ from starlette.responses import Response
 from cordee.api.mastodon.base import Ctx, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.serializers.accounts import render_relationships
-from cordee.queries.statuses import visible_status
-from cordee.rendering.statuses import render_status
+from cordee.queries.pages import visible_one
+from cordee.rendering.statuses import render_live
 
 
 async def status_response(ctx: Ctx, status_id: int) -> Response:
-    async with ctx.db.read() as session:
-        status = await visible_status(session, ctx.viewer_id, status_id)
-        if status is None:
-            raise ApiError(404, "Record not found")
-        return json_response(await render_status(session, ctx.settings, ctx.viewer_id, status))
+    """One note as the viewer sees it, read from the primary (it may have just been written)."""
+    page = await visible_one(ctx.db.hot, ctx.viewer_id, status_id)
+    if page is None:
+        raise ApiError(404, "Record not found")
+    [body] = await render_live(ctx.db, ctx.settings, ctx.viewer_id, page.lives, page.originals)
+    return json_response(body)
 
 
 async def relationship_response(ctx: Ctx, account_id: int) -> Response:

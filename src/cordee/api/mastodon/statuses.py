@@ -19,7 +19,7 @@ from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.db.tables import Account, Favourite, Status
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
-from cordee.queries.personal import preferences_of
+from cordee.queries.personal import posting_defaults
 from cordee.queries.visibility import visible_to
 from cordee.rendering.statuses import render_status, render_statuses
 
@@ -35,16 +35,18 @@ async def create(ctx: Ctx) -> Response:
     key = ctx.request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
         raise ApiError(422, "Validation failed: Idempotency-Key must have 1 to 200 characters")
-    async with ctx.db.read() as session:  # what the author set as defaults (update_credentials)
-        defaults = await preferences_of(session, ctx.account_id)
-    visibility = p.str("visibility") or defaults.default_visibility
+    # What the author set as defaults (update_credentials).
+    default_visibility, default_sensitive, default_language = await posting_defaults(
+        ctx.db.hot, ctx.account_id
+    )
+    visibility = p.str("visibility") or default_visibility
     new = status_actions.NewStatus(
         text=p.str("status", "", max_length=100_000) or "",
         visibility=visibility,
         in_reply_to_id=p.id("in_reply_to_id"),
         spoiler_text=p.str("spoiler_text", "", max_length=100_000) or "",
-        sensitive=bool(p.bool("sensitive", defaults.default_sensitive)),
-        language=p.str("language") or defaults.default_language,
+        sensitive=bool(p.bool("sensitive", default_sensitive)),
+        language=p.str("language") or default_language,
         media_ids=media_ids_from_params(p),
         poll=poll_from_params(p),
     )
