@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,7 +18,6 @@ from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
-from cordee.events.types import Event
 from cordee.rendering.cache import EntityCache
 
 log = logging.getLogger(__name__)
@@ -67,7 +66,10 @@ class Database:
         self.before_commit: list[Callable[[Tx], Awaitable[None]]] = []
         #: Run in the writing process once the transaction committed, before the events are
         #: published: work to do exactly once per change, e.g. the Redis home-feed fan-out.
-        self.after_commit: list[Callable[[Sequence[Event]], Awaitable[None]]] = []
+        self.after_commit: list[Callable[[Tx], Awaitable[None]]] = []
+        #: Replays after-commit work that a dead process left in an outbox (set by the store that
+        #: has one: ``feeds/outbox.py``); takes the age in seconds of what counts as left.
+        self.outbox_replay: Callable[[float], Awaitable[int]] | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -94,7 +96,7 @@ class Database:
         if tx.events:
             for after in self.after_commit:
                 try:
-                    await after(tx.events)
+                    await after(tx)
                 except Exception:  # the change is committed: a failing consumer must not undo the answer
                     log.exception("after-commit hook %r failed", after)
         await self.bus.publish(tx.events)

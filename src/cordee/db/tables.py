@@ -303,6 +303,16 @@ class AccountDomainBlock(Base):
     created_at: Mapped[datetime] = _created()
 
 
+class FeedOutbox(Base):
+    """Feed work to do in another store (Redis) for a committed change, written in the change's
+    own transaction: deleted once done, replayed if the process died before doing it."""
+
+    __tablename__ = "feed_outbox"
+    id: Mapped[int] = _id()
+    events: Mapped[str] = mapped_column(Text, nullable=False)  # events/codec.py
+    created_at: Mapped[datetime] = _created()
+
+
 class HomeFeed(Base):
     """A home feed kept in the SQL feed store: when it was (re)built and last read. No row, or a
     row not read for ``feed_inactive_days``, means the feed must be rebuilt before it is read;

@@ -13,6 +13,8 @@ class Tx:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.events: list[Event] = []
+        #: Outbox rows written by this transaction (``feeds/outbox.py``), done after commit.
+        self.outbox: list[int] = []
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

@@ -35,6 +35,8 @@ def build_feeds(
         store = SqlFeedStore(db, settings)
     fanout = FanOut(db, settings, store)
     fanout.attach()
+    if not store.transactional:
+        db.outbox_replay = fanout.replay
     return store, fanout, HomeTimeline(db, settings, store)
 
 

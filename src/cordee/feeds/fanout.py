@@ -6,7 +6,9 @@ Where it runs depends on the store (``FeedStore.transactional``):
   with the note, or not at all: durable without a retry queue, and each note costs one
   ``INSERT … SELECT`` over the author's followers, never a row per follower built in Python.
 - Redis store: once the transaction committed (``Database.after_commit``), in the writing process
-  only (every process receives bus events; fan-out must happen once), pipelined.
+  only (every process receives bus events; fan-out must happen once), pipelined. The work is
+  recorded in the transaction first (``outbox.py``): a process that dies between the commit and
+  Redis leaves it to be replayed, so no committed note is lost from its followers' feeds.
 
 Hybrid fan-out: an author with ``fanout_follower_threshold`` followers or more is written only to
 their own feed; followers' home timelines merge such authors' notes in when read
@@ -37,6 +39,7 @@ from cordee.events.types import (
     StatusCreated,
     StatusDeleted,
 )
+from cordee.feeds import outbox
 from cordee.feeds.base import Entries, FeedStore
 from cordee.queries.tags import tag_follower_entries
 from cordee.queries.timelines import home_query
@@ -123,23 +126,44 @@ class FanOut:
         if self.store.transactional:
             if self._in_transaction not in self._db.before_commit:
                 self._db.before_commit.append(self._in_transaction)
-        elif self._after_commit not in self._db.after_commit:
+            return
+        if self._record not in self._db.before_commit:
+            self._db.before_commit.append(self._record)
+        if self._after_commit not in self._db.after_commit:
             self._db.after_commit.append(self._after_commit)
 
     def detach(self) -> None:
-        for hooks in (self._db.before_commit, self._db.after_commit):
-            for hook in (self._in_transaction, self._after_commit):
-                if hook in hooks:
-                    hooks.remove(hook)  # type: ignore[arg-type]
+        for hook in (self._in_transaction, self._record):
+            if hook in self._db.before_commit:
+                self._db.before_commit.remove(hook)
+        if self._after_commit in self._db.after_commit:
+            self._db.after_commit.remove(self._after_commit)
 
     async def _in_transaction(self, tx: Tx) -> None:
         if any(isinstance(e, _RELEVANT) for e in tx.events):
             await self.apply(tx.session, tx.events)
 
-    async def _after_commit(self, events: Sequence[Event]) -> None:
-        if any(isinstance(e, _RELEVANT) for e in events):
+    async def _record(self, tx: Tx) -> None:
+        relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
+        if relevant:
+            tx.outbox.append(await outbox.record(tx.session, relevant))
+
+    async def _after_commit(self, tx: Tx) -> None:
+        relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
+        if relevant:
+            async with self._db.read() as session:
+                await self.apply(session, relevant)
+            await outbox.done(self._db, tx.outbox)
+
+    async def replay(self, older_than_seconds: float) -> int:
+        """Do the recorded work of changes whose process died before doing it; returns how many."""
+        count = 0
+        for entry_id, events in await outbox.pending(self._db, older_than_seconds):
             async with self._db.read() as session:
                 await self.apply(session, events)
+            await outbox.done(self._db, [entry_id])
+            count += 1
+        return count
 
     async def _is_big(self, session: AsyncSession, account_id: int) -> bool:
         count = await session.scalar(_FOLLOWERS_COUNT, {"account_id": account_id})

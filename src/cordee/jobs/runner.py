@@ -55,6 +55,7 @@ TASK_MODULES: list[str] = [
     "cordee.jobs.media_and_polls",
     "cordee.jobs.scheduled_statuses",
     "cordee.feeds.sql",
+    "cordee.feeds.outbox",
 ]
 
 

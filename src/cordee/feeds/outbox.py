@@ -1,0 +1,65 @@
+"""The outbox of the Redis feed store: feed work recorded in the transaction of the change that
+causes it, so that it survives the process.
+
+Redis is written after the database commits; a process killed between the two would leave a
+committed note out of its followers' feeds for good. So the fan-out's events are written to
+``feed_outbox`` *inside* the change's transaction (``FanOut._record``), the row is deleted once
+Redis has them (``done``), and rows left behind — their process died — are replayed by a periodic
+task in any process (``replay_job``). Replaying is safe twice over: adding an id to a sorted set
+that has it, or removing one that is gone, changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import FeedOutbox
+from cordee.db.types import utcnow
+from cordee.events import codec
+from cordee.events.types import Event
+from cordee.ids import new_id
+from cordee.jobs.runner import periodic
+
+#: Rows older than this are taken as left by a dead process (their writer is done in milliseconds).
+REPLAY_AFTER_SECONDS = 10.0
+#: Rows replayed per tick at most.
+REPLAY_BATCH = 500
+
+
+async def record(session: AsyncSession, events: Sequence[Event]) -> int:
+    """Write the events to do to the outbox, in the caller's transaction; returns the row's id."""
+    entry_id = new_id()
+    session.add(FeedOutbox(id=entry_id, events=codec.dumps(events).decode()))
+    return entry_id
+
+
+async def done(db: Database, entry_ids: Sequence[int]) -> None:
+    if entry_ids:
+        async with db.write() as tx:
+            await tx.session.execute(delete(FeedOutbox).where(FeedOutbox.id.in_(entry_ids)))
+
+
+async def pending(db: Database, older_than_seconds: float) -> list[tuple[int, list[Event]]]:
+    cutoff = utcnow() - timedelta(seconds=older_than_seconds)
+    async with db.read() as session:
+        rows = await session.execute(
+            select(FeedOutbox.id, FeedOutbox.events)
+            .where(FeedOutbox.created_at < cutoff)
+            .order_by(FeedOutbox.id)
+            .limit(REPLAY_BATCH)
+        )
+        return [(entry_id, codec.loads(events)) for entry_id, events in rows]
+
+
+@periodic("feeds.outbox")
+async def replay_job(db: Database, settings: Settings) -> int:
+    """The periodic task: replay what dead processes left (only with the Redis feed store)."""
+    if db.outbox_replay is None:
+        return 0
+    return await db.outbox_replay(REPLAY_AFTER_SECONDS)

@@ -1,0 +1,64 @@
+"""With the Redis feed store, feed work is recorded in the note's own transaction: if the process
+dies between the commit and Redis, the work is replayed and no follower's feed misses the note."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import func, select
+
+from cordee.db.engine import Database
+from cordee.db.tables import FeedOutbox
+from cordee.feeds import outbox
+from cordee.jobs.runner import run_due
+from tests.conftest import ApiUser
+
+Post = Callable[..., Awaitable[dict[str, Any]]]
+
+
+async def _outbox_rows(db: Database) -> int:
+    async with db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(FeedOutbox)) or 0)
+
+
+async def test_work_lost_after_commit_is_replayed(
+    store: str,
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    post: Post,
+    alice: ApiUser,
+    bob: ApiUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if store != "redis":
+        pytest.skip("the SQL store fans out inside the transaction: it needs no outbox")
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    await client.get("/api/v1/timelines/home", headers=alice.headers)  # alice's feed exists
+    fanout = app.state.home.store
+
+    first = await post(bob, "fanned out as usual")
+    assert await _outbox_rows(db) == 0  # done, then deleted
+
+    # Redis fails after the commit (or the process dies there): the after-commit work is lost.
+    async def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(fanout, "push", unreachable)
+    lost = await post(bob, "committed, not fanned out")  # acknowledged: the note is committed
+    monkeypatch.undo()
+    assert await _outbox_rows(db) == 1
+    feed = await fanout.read(alice.account_id, below=None, above=None)
+    assert int(lost["id"]) not in feed
+
+    monkeypatch.setattr(outbox, "REPLAY_AFTER_SECONDS", 0.0)
+    done = await run_due(db, app.state.settings)
+    assert done["feeds.outbox"] == 1
+    assert await _outbox_rows(db) == 0
+    feed = await fanout.read(alice.account_id, below=None, above=None)
+    assert [int(lost["id"]), int(first["id"])] == feed[:2]
+    # Replaying again changes nothing.
+    assert (await run_due(db, app.state.settings))["feeds.outbox"] == 0
