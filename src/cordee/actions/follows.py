@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
 from cordee.actions._notify import notify, withdraw
@@ -12,25 +13,46 @@ from cordee.db.tables import Account, Block, Follow, FollowRequest
 from cordee.events.types import FollowChanged
 
 
+async def _inserted(tx: Tx, row: Follow | FollowRequest) -> bool:
+    """Insert the row in a savepoint; False when a concurrent writer inserted the same pair first
+    (PostgreSQL runs writers side by side; the unique constraint settles it)."""
+    try:
+        async with tx.session.begin_nested():
+            tx.session.add(row)
+            await tx.session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> None:
+    """Move both counters, locking the two account rows in id order so that crossing follows
+    (A→B and B→A at once) cannot deadlock."""
+    changes = {
+        actor_id: {"following_count": shifted(Account.following_count, delta)},
+        target_id: {"followers_count": shifted(Account.followers_count, delta)},
+    }
+    for account_id in sorted(changes):
+        await tx.session.execute(
+            update(Account).where(Account.id == account_id).values(**changes[account_id])
+        )
+
+
 async def _add_follow(
     tx: Tx, actor_id: int, target_id: int, show_reblogs: bool, notify_posts: bool, languages: str | None
-) -> None:
-    tx.session.add(
-        Follow(
-            account_id=actor_id,
-            target_account_id=target_id,
-            show_reblogs=show_reblogs,
-            notify=notify_posts,
-            languages=languages,
-        )
+) -> bool:
+    follow = Follow(
+        account_id=actor_id,
+        target_account_id=target_id,
+        show_reblogs=show_reblogs,
+        notify=notify_posts,
+        languages=languages,
     )
-    await tx.session.execute(
-        update(Account).where(Account.id == actor_id).values(following_count=Account.following_count + 1)
-    )
-    await tx.session.execute(
-        update(Account).where(Account.id == target_id).values(followers_count=Account.followers_count + 1)
-    )
+    if not await _inserted(tx, follow):
+        return False
+    await _count_follow(tx, actor_id, target_id, +1)
     tx.emit(FollowChanged(actor_id, target_id, following=True))
+    return True
 
 
 async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
@@ -40,16 +62,7 @@ async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
     )
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
-    await tx.session.execute(
-        update(Account)
-        .where(Account.id == actor_id)
-        .values(following_count=shifted(Account.following_count, -1))
-    )
-    await tx.session.execute(
-        update(Account)
-        .where(Account.id == target_id)
-        .values(followers_count=shifted(Account.followers_count, -1))
-    )
+    await _count_follow(tx, actor_id, target_id, -1)
     await withdraw(tx, target_id, actor_id, "follow", None)
     tx.emit(FollowChanged(actor_id, target_id, following=False))
     return True
@@ -99,19 +112,18 @@ async def follow(
             return
         show_reblogs = True if reblogs is None else reblogs
         if target.locked:
-            tx.session.add(
-                FollowRequest(
-                    account_id=actor_id,
-                    target_account_id=target_id,
-                    show_reblogs=show_reblogs,
-                    notify=bool(notify_posts),
-                    languages=langs,
-                )
+            request = FollowRequest(
+                account_id=actor_id,
+                target_account_id=target_id,
+                show_reblogs=show_reblogs,
+                notify=bool(notify_posts),
+                languages=langs,
             )
-            await notify(tx, target_id, actor_id, "follow_request")
+            if await _inserted(tx, request):  # else asked a moment ago by a concurrent call
+                await notify(tx, target_id, actor_id, "follow_request")
             return
-        await _add_follow(tx, actor_id, target_id, show_reblogs, bool(notify_posts), langs)
-        await notify(tx, target_id, actor_id, "follow")
+        if await _add_follow(tx, actor_id, target_id, show_reblogs, bool(notify_posts), langs):
+            await notify(tx, target_id, actor_id, "follow")
 
 
 async def unfollow(db: Database, actor_id: int, target_id: int) -> None:
