@@ -107,7 +107,12 @@ def rebuild_entries(account_id: int, size: int, author_id: int | None = None) ->
     (or only ``author_id``'s, to merge a newly followed account in)."""
     query = home_query(account_id)
     if author_id is not None:
-        query = query.where(Status.account_id == author_id)
+        # The author's newest notes first (their index), then the home rules over those ids only:
+        # left to itself, SQLite's planner walks every public note for the rules' OR branches.
+        newest = (
+            select(Status.id).where(Status.account_id == author_id).order_by(Status.id.desc()).limit(size)
+        )
+        query = query.where(Status.id.in_(newest.scalar_subquery()))
     return (
         query.with_only_columns(_id(account_id), Status.id, Status.account_id)
         .order_by(Status.id.desc())

@@ -22,6 +22,5 @@ async def status_response(ctx: Ctx, status_id: int) -> Response:
 
 
 async def relationship_response(ctx: Ctx, account_id: int) -> Response:
-    async with ctx.db.read() as session:
-        [rel] = await render_relationships(session, ctx.account_id, [account_id])
+    [rel] = await render_relationships(ctx.db.hot, ctx.account_id, [account_id])
     return json_response(rel)

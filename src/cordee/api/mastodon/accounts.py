@@ -215,7 +215,7 @@ async def relationships(ctx: Ctx) -> Response:
     ids = [parse_id(i) for i in ctx.params.list("id")[:40]]
     async with ctx.db.read() as session:
         existing = set(await session.scalars(select(Account.id).where(Account.id.in_(ids))))
-        body = await render_relationships(session, ctx.account_id, [i for i in ids if i in existing])
+    body = await render_relationships(ctx.db.hot, ctx.account_id, [i for i in ids if i in existing])
     return json_response(body)
 
 

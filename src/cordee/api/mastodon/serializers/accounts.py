@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import BigInteger, Boolean, Text, bindparam, literal, null, or_, select, union_all
 
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
+from cordee.db.hot import HotQuery, HotReader, slots
 from cordee.db.tables import Account, Block, Follow, FollowRequest, Mute, User
 from cordee.db.tables_personal import Preferences
-from cordee.db.types import utcnow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import plain_text_bio_html
 
 DEFAULT_AVATAR = "/static/avatar.png"
+#: Accounts per relationships request (Mastodon's ``id[]`` takes 40 at most here).
+RELATIONSHIP_SLOTS = 40
 DEFAULT_HEADER = "/static/header.png"
 
 
@@ -85,78 +87,75 @@ def render_credential_account(
     return entity
 
 
+_viewer: Any = bindparam("viewer", 0, type_=BigInteger())
+_targets = slots("targets", RELATIONSHIP_SLOTS)
+_none_bool: Any = null().cast(Boolean)
+_none_text: Any = null().cast(Text)
+
+
+#: Every tie between the viewer and up to 40 accounts, in one statement: (kind, account, flags…).
+_TIES = HotQuery(
+    union_all(
+        select(
+            literal("f"), Follow.target_account_id, Follow.show_reblogs, Follow.notify, Follow.languages
+        ).where(Follow.account_id == _viewer, Follow.target_account_id.in_(_targets)),
+        select(
+            literal("q"),
+            FollowRequest.target_account_id,
+            FollowRequest.show_reblogs,
+            FollowRequest.notify,
+            FollowRequest.languages,
+        ).where(FollowRequest.account_id == _viewer, FollowRequest.target_account_id.in_(_targets)),
+        select(literal("r"), FollowRequest.account_id, _none_bool, _none_bool, _none_text).where(
+            FollowRequest.target_account_id == _viewer, FollowRequest.account_id.in_(_targets)
+        ),
+        select(literal("i"), Follow.account_id, _none_bool, _none_bool, _none_text).where(
+            Follow.target_account_id == _viewer, Follow.account_id.in_(_targets)
+        ),
+        select(literal("b"), Block.target_account_id, _none_bool, _none_bool, _none_text).where(
+            Block.account_id == _viewer, Block.target_account_id.in_(_targets)
+        ),
+        select(literal("B"), Block.account_id, _none_bool, _none_bool, _none_text).where(
+            Block.target_account_id == _viewer, Block.account_id.in_(_targets)
+        ),
+        select(literal("m"), Mute.target_account_id, Mute.hide_notifications, _none_bool, _none_text).where(
+            Mute.account_id == _viewer,
+            Mute.target_account_id.in_(_targets),
+            or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now", type_=UTCDateTime())),
+        ),
+    ),
+    lists={"targets": RELATIONSHIP_SLOTS},
+)
+
+
 async def render_relationships(
-    session: AsyncSession, viewer_id: int, targets: Sequence[int]
+    hot: HotReader, viewer_id: int, targets: Sequence[int]
 ) -> list[dict[str, Any]]:
-    ids = list(dict.fromkeys(targets))
+    """Relationship entities of the viewer with each target (at most 40), in one statement."""
+    ids = list(dict.fromkeys(targets))[:RELATIONSHIP_SLOTS]
     if not ids:
         return []
-    outgoing = {
-        f.target_account_id: f
-        for f in await session.scalars(
-            select(Follow).where(Follow.account_id == viewer_id, Follow.target_account_id.in_(ids))
-        )
-    }
-    requested = {
-        r.target_account_id: r
-        for r in await session.scalars(
-            select(FollowRequest).where(
-                FollowRequest.account_id == viewer_id, FollowRequest.target_account_id.in_(ids)
-            )
-        )
-    }
-    requested_by = set(
-        await session.scalars(
-            select(FollowRequest.account_id).where(
-                FollowRequest.target_account_id == viewer_id, FollowRequest.account_id.in_(ids)
-            )
-        )
-    )
-    incoming = set(
-        await session.scalars(
-            select(Follow.account_id).where(Follow.target_account_id == viewer_id, Follow.account_id.in_(ids))
-        )
-    )
-    blocking = set(
-        await session.scalars(
-            select(Block.target_account_id).where(
-                Block.account_id == viewer_id, Block.target_account_id.in_(ids)
-            )
-        )
-    )
-    blocked_by = set(
-        await session.scalars(
-            select(Block.account_id).where(Block.target_account_id == viewer_id, Block.account_id.in_(ids))
-        )
-    )
-    mutes = {
-        m.target_account_id: m
-        for m in await session.scalars(
-            select(Mute).where(
-                Mute.account_id == viewer_id,
-                Mute.target_account_id.in_(ids),
-                or_(Mute.expires_at.is_(None), Mute.expires_at > utcnow()),
-            )
-        )
-    }
+    ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbm"}
+    for kind, account_id, *flags in await hot.rows(_TIES, viewer=viewer_id, targets=ids, now=utcnow()):
+        ties[kind][account_id] = tuple(flags)
     result = []
     for target in ids:
-        follow = outgoing.get(target) or requested.get(target)
-        mute = mutes.get(target)
+        follow = ties["f"].get(target) or ties["q"].get(target)
+        mute = ties["m"].get(target)
         result.append(
             {
                 "id": str(target),
-                "following": target in outgoing,
-                "showing_reblogs": follow.show_reblogs if follow else False,
-                "notifying": follow.notify if follow else False,
-                "languages": follow.languages.split() if follow and follow.languages else None,
-                "followed_by": target in incoming,
-                "blocking": target in blocking,
-                "blocked_by": target in blocked_by,
+                "following": target in ties["f"],
+                "showing_reblogs": bool(follow[0]) if follow else False,
+                "notifying": bool(follow[1]) if follow else False,
+                "languages": follow[2].split() if follow and follow[2] else None,
+                "followed_by": target in ties["i"],
+                "blocking": target in ties["b"],
+                "blocked_by": target in ties["B"],
                 "muting": mute is not None,
-                "muting_notifications": bool(mute and mute.hide_notifications),
-                "requested": target in requested,
-                "requested_by": target in requested_by,
+                "muting_notifications": bool(mute and mute[0]),
+                "requested": target in ties["q"],
+                "requested_by": target in ties["r"],
                 "domain_blocking": False,
                 "endorsed": False,
                 "note": "",
