@@ -8,11 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select
-
 from cordee.actions.errors import NotFound
-from cordee.db.hot import HotQuery, HotReader
-from cordee.db.tables_curation import Filter
+from cordee.db.hot import HotReader
 from cordee.db.types import utcnow
 from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
@@ -61,17 +58,6 @@ async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]]) -> LiveP
     )
     # A boost whose original vanished between the two reads is left out, as a deleted one would be.
     return LivePage([x for x in lives if x.reblog_of_id is None or x.reblog_of_id in originals], originals)
-
-
-_HAS_FILTERS = HotQuery(
-    select(Filter.id).where(Filter.account_id == bindparam("viewer", 0, type_=BigInteger())).limit(1)
-)
-
-
-async def has_filters(hot: HotReader, viewer: int | None) -> bool:
-    """Whether the reader has filters (expired ones included): pages for such readers take the
-    general path, which reads the notes' text to apply them."""
-    return viewer is not None and bool(await hot.rows(_HAS_FILTERS, viewer=viewer))
 
 
 async def account_page(

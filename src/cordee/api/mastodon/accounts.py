@@ -23,7 +23,7 @@ from cordee.api.mastodon.serializers.accounts import (
 )
 from cordee.db.tables import Account, Follow, Status
 from cordee.queries import accounts as account_queries
-from cordee.queries.pages import account_page, has_filters
+from cordee.queries.pages import account_page
 from cordee.queries.personal import pinned_query, preferences_of
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 from cordee.rendering.statuses import render_live, render_statuses
@@ -137,9 +137,9 @@ async def statuses(ctx: Ctx) -> Response:
     )
     plain = filters == AccountStatusFilter() and page.min_id is None and not p.bool("pinned")
     # The hot path serves plain pages; readers with filters take the general one, which applies them.
-    if plain and not await has_filters(ctx.db.hot, ctx.viewer_id):
+    if plain and not ctx.has_filters:
         hot = await account_page(
-            ctx.db.hot, ctx.viewer_id, ctx.path_id(), page.max_id, page.since_id, page.limit
+            ctx.db.hot_replica, ctx.viewer_id, ctx.path_id(), page.max_id, page.since_id, page.limit
         )
         body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
         keys = [x.id for x in hot.lives]

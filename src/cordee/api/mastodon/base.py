@@ -9,7 +9,7 @@ from functools import wraps
 from typing import Any, Literal
 
 import orjson
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, exists, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -19,6 +19,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.hot import HotQuery
 from cordee.db.tables import AccessToken, Account, Application, User
+from cordee.db.tables_curation import Filter
 from cordee.domain import scopes as sc
 
 AuthMode = Literal["required", "optional", "app", "none"]
@@ -36,6 +37,8 @@ class Caller:
     account_id: int | None
     disabled: bool = False
     approved: bool = True
+    #: Whether the account has filters (expired ones too): timelines apply them on the general path.
+    has_filters: bool = False
 
 
 @dataclass
@@ -51,6 +54,10 @@ class Ctx:
         """The signed-in account (only on endpoints whose auth mode is ``required``)."""
         assert self.caller is not None and self.caller.account_id is not None
         return self.caller.account_id
+
+    @property
+    def has_filters(self) -> bool:
+        return bool(self.caller and self.caller.has_filters)
 
     @property
     def viewer_id(self) -> int | None:
@@ -100,6 +107,7 @@ _CALLER = HotQuery(
         User.account_id,
         User.disabled,
         User.approved,
+        exists().where(Filter.account_id == User.account_id),
     )
     .outerjoin(User, User.id == AccessToken.user_id)
     .where(AccessToken.token == bindparam("token"), AccessToken.revoked_at.is_(None))
@@ -111,7 +119,7 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
     rows = await db.hot.rows(_CALLER, token=token)
     if not rows:
         return None
-    token_id, app_id, scopes, user_id, account_id, disabled, approved = rows[0]
+    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters = rows[0]
     return Caller(
         token_id,
         app_id,
@@ -120,6 +128,7 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
         account_id,
         bool(disabled) if user_id is not None else False,
         bool(approved) if user_id is not None else True,
+        bool(filters),
     )
 
 

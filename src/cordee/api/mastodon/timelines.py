@@ -42,7 +42,7 @@ async def home(ctx: Ctx) -> Response:
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
         return await _page_of(ctx, tl.home_query(ctx.account_id), "home")
     page = Page.from_params(ctx.params)
-    if page.min_id is None:
+    if page.min_id is None and not ctx.has_filters:  # filters apply on the general path
         hot = await timeline.page(ctx.account_id, below=page.max_id, above=page.since_id, limit=page.limit)
         if hot is not None:
             body = await render_live(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals)
