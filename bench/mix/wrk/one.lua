@@ -17,7 +17,9 @@ function request()
   if kind == "account" then return get("/api/v1/accounts/" .. pick().id .. "/statuses?limit=20", who) end
   if kind == "post" then return post(who) end
   if kind == "follow" then
-    return wrk.format("POST", "/api/v1/accounts/" .. pick().id .. "/follow",
+    local target = pick()
+    while target.id == who.id do target = pick() end  -- following oneself is refused (403)
+    return wrk.format("POST", "/api/v1/accounts/" .. target.id .. "/follow",
       { ["Authorization"] = "Bearer " .. who.token })
   end
   return wrk.format("GET", wrk.path)

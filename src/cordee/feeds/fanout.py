@@ -24,13 +24,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, BindParameter, bindparam, exists, literal, or_, select
+from sqlalchemy import BigInteger, BindParameter, bindparam, exists, literal, or_, select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
-from cordee.db.tables import Account, Follow, Status
+from cordee.db.tables import Account, Follow, Status, StatusTag
+from cordee.db.tables_curation import TagFollow
 from cordee.events.types import (
     BlockChanged,
     Event,
@@ -105,14 +106,28 @@ _FOLLOWERS_COUNT = select(Account.followers_count).where(Account.id == _param("a
 def rebuild_entries(account_id: int, size: int, author_id: int | None = None) -> Entries:
     """A feed's content computed from the database: the newest ``size`` notes of its home timeline
     (or only ``author_id``'s, to merge a newly followed account in)."""
-    query = home_query(account_id)
+
+    # The candidates first, by index (the newest notes of the accounts that can be in this feed, and
+    # of the hashtags it follows), then the home rules over those ids only, joined from them: left
+    # to itself, the planner walks every public note of the instance for the rules' OR branches.
+    def newest(where: Any) -> Any:
+        return select(Status.id.label("id")).where(where).order_by(Status.id.desc()).limit(size).subquery()
+
     if author_id is not None:
-        # The author's newest notes first (their index), then the home rules over those ids only:
-        # left to itself, SQLite's planner walks every public note for the rules' OR branches.
-        newest = (
-            select(Status.id).where(Status.account_id == author_id).order_by(Status.id.desc()).limit(size)
+        sources = [newest(Status.account_id == author_id)]
+    else:
+        followed = select(Follow.target_account_id).where(Follow.account_id == account_id)
+        followed_tags = select(TagFollow.tag_id).where(TagFollow.account_id == account_id)
+        tagged = (
+            select(StatusTag.status_id.label("id"))
+            .where(StatusTag.tag_id.in_(followed_tags))
+            .order_by(StatusTag.status_id.desc())
+            .limit(size)
+            .subquery()
         )
-        query = query.where(Status.id.in_(newest.scalar_subquery()))
+        sources = [newest(or_(Status.account_id == account_id, Status.account_id.in_(followed))), tagged]
+    candidates = union(*(select(source.c.id) for source in sources)).subquery()
+    query = home_query(account_id).join(candidates, candidates.c.id == Status.id)
     return (
         query.with_only_columns(_id(account_id), Status.id, Status.account_id)
         .order_by(Status.id.desc())
