@@ -40,11 +40,10 @@ from typing import Any
 import httpx
 
 from bench.mix.graph import SIZES, Graph, generate, load
+from bench.stores import REDIS_URL, clean_redis, pg, pg_url
 from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
-PG_ADMIN_DSN = os.environ.get("BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 PHASES = ("instance", "home1", "home", "account", "mix", "post", "follow")
 CONNECTIONS = {"home1": 16}
 
@@ -66,28 +65,6 @@ def wrk(url: str, script: str, args: list[str], connections: int, seconds: int) 
     figures["rps"] = figures["requests"] / (figures["duration_us"] / 1e6)
     figures["errors"] = figures["non2xx"] + figures["socket_errors"]
     return figures
-
-
-async def _pg(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def _clean_redis(prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=5000)]
-        for start in range(0, len(keys), 5000):
-            await redis.delete(*keys[start : start + 5000])
-    finally:
-        await redis.aclose()
 
 
 async def warm(base_url: str, readers: list[tuple[str, int]], concurrency: int = 8) -> int:
@@ -133,12 +110,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
     redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
     if args.postgres:
-        await _pg(f'CREATE DATABASE "{pg_name}"')
-        url = (
-            PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-            + "/"
-            + pg_name
-        )
+        await pg(f'CREATE DATABASE "{pg_name}"')
+        url = pg_url(pg_name)
         env["CORDEE_DATABASE_URL"] = url
         env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=redis_prefix)
     else:
@@ -239,9 +212,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             s.stop()
         if args.postgres:
             with contextlib.suppress(Exception):
-                await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                await pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
             with contextlib.suppress(Exception):
-                await _clean_redis(redis_prefix)
+                await clean_redis(redis_prefix)
     return report
 
 

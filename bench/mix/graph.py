@@ -33,6 +33,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench.stores import batches
 from cordee.db.tables import AccessToken, Account, Application, Follow, Status, User
 from cordee.domain.text import extract_entities, render_html
 from cordee.ids import new_id
@@ -142,17 +143,6 @@ def generate(accounts: int, follows: int, notes: int, seed: int = 2009) -> Graph
         text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 14)))
         note_rows.append((author, new_id(base_ms + offset), text[:140]))
     return Graph(usernames, account_ids, tokens, follow_list, note_rows)
-
-
-def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def note_html(text: str) -> str:
@@ -283,7 +273,7 @@ async def load(engine: AsyncEngine, graph: Graph) -> dict[str, int]:
     counts: dict[str, int] = {}
     async with engine.begin() as conn:
         for table, rows in tables:
-            for batch in _batches(rows):
+            for batch in batches(rows, BATCH):
                 await conn.execute(insert(table), batch)
                 counts[table.__tablename__] = counts.get(table.__tablename__, 0) + len(batch)
     return counts

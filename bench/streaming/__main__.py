@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import shlex
 import shutil
 import sys
@@ -39,6 +38,7 @@ from typing import Any
 import httpx
 import orjson
 
+from bench.stores import REDIS_URL, clean_redis, pg, pg_url
 from bench.streaming.procs import (
     ClientProcess,
     Server,
@@ -52,8 +52,6 @@ from bench.streaming.procs import (
 from bench.streaming.report import derive, render, say, say_results
 from bench.streaming.seed import Graph, Member, build_graph, insert_graph, seed_redis_feeds
 
-PG_ADMIN_DSN = os.environ.get("CORDEE_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
-REDIS_URL = os.environ.get("CORDEE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 POLL_SECONDS = 0.05
 MAX_IN_FLIGHT = 200  # steady phase: posts waiting for an answer before the schedule waits too
 
@@ -343,28 +341,6 @@ async def measure(run: Run, tmp: Path) -> None:
 # -- the stores -------------------------------------------------------------------------------------
 
 
-async def _pg(statement: str) -> None:
-    import asyncpg
-
-    conn = await asyncpg.connect(PG_ADMIN_DSN)
-    try:
-        await conn.execute(statement)
-    finally:
-        await conn.close()
-
-
-async def _clean_redis(prefix: str) -> None:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*", count=5000)]
-        for start in range(0, len(keys), 5000):
-            await redis.delete(*keys[start : start + 5000])
-    finally:
-        await redis.aclose()
-
-
 # -- the run ----------------------------------------------------------------------------------------
 
 
@@ -379,12 +355,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
     redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
     if args.postgres:
-        await _pg(f'CREATE DATABASE "{pg_name}"')
-        url = (
-            PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1)
-            + "/"
-            + pg_name
-        )
+        await pg(f'CREATE DATABASE "{pg_name}"')
+        url = pg_url(pg_name)
         env["CORDEE_DATABASE_URL"] = url
     else:
         url = load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url
@@ -448,10 +420,10 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server.stop()
         if args.postgres:
             with contextlib.suppress(Exception):
-                await _pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+                await pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
         if args.redis:
             with contextlib.suppress(Exception):
-                await _clean_redis(redis_prefix)
+                await clean_redis(redis_prefix)
     return report
 
 

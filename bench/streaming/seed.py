@@ -26,6 +26,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.stores import batches
 from cordee.db.tables import AccessToken, Account, Application, Follow, HomeFeed, User
 from cordee.db.types import utcnow
 from cordee.ids import new_id
@@ -62,17 +63,6 @@ class Graph:
             "tokens": {m.token: m.account_id for m in accounts if m.token},
             "followers": {str(m.account_id): m.followers for m in (*self.posters, self.big, self.small)},
         }
-
-
-def _batches(rows: Iterable[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) >= BATCH:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def build_graph(streams: int, posters: int, follows: int, big_followers: int, seed: int) -> Graph:
@@ -203,7 +193,7 @@ async def insert_graph(url: str, graph: Graph) -> dict[str, int]:
         async with engine.begin() as conn:
             for table, rows in tables:
                 name = table.__tablename__
-                for batch in _batches(rows):
+                for batch in batches(rows, BATCH):
                     await conn.execute(insert(table), batch)
                     counts[name] = counts.get(name, 0) + len(batch)
     finally:

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.running import launch
+from tests.support.running import launch, register
 
 pytestmark = pytest.mark.clients
 
@@ -18,34 +18,7 @@ def test_acknowledged_notes_survive_a_crash(tmp_path: Path) -> None:
     server = launch(tmp_path)
     base_url = server.base_url
     try:
-        app = httpx.post(
-            f"{base_url}/api/v1/apps",
-            data={
-                "client_name": "crash",
-                "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-                "scopes": "read write",
-            },
-        ).json()
-        app_token = httpx.post(
-            f"{base_url}/oauth/token",
-            data={
-                "grant_type": "client_credentials",
-                "client_id": app["client_id"],
-                "client_secret": app["client_secret"],
-                "scope": "read write",
-            },
-        ).json()["access_token"]
-        user = httpx.post(
-            f"{base_url}/api/v1/accounts",
-            data={
-                "username": "steady",
-                "email": "steady@example.org",
-                "password": "a long password",
-                "agreement": "true",
-            },
-            headers={"Authorization": f"Bearer {app_token}"},
-        ).json()
-        headers = {"Authorization": f"Bearer {user['access_token']}"}
+        headers = register(base_url, "steady", "read write")
         acknowledged = []
         with httpx.Client(base_url=base_url, headers=headers) as client:
             for i in range(30):

@@ -22,7 +22,7 @@ import pytest
 from redis import Redis
 
 from tests.conftest import _pg_admin, _pg_url
-from tests.support.running import launch
+from tests.support.running import launch, register
 
 pytestmark = pytest.mark.clients
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -72,37 +72,6 @@ class PausableProxy:
         self.listener.close()
 
 
-def _register(base_url: str, name: str) -> dict[str, str]:
-    app = httpx.post(
-        f"{base_url}/api/v1/apps",
-        data={
-            "client_name": "crash",
-            "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-            "scopes": "read write follow",
-        },
-    ).json()
-    app_token = httpx.post(
-        f"{base_url}/oauth/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "scope": "read write follow",
-        },
-    ).json()["access_token"]
-    user = httpx.post(
-        f"{base_url}/api/v1/accounts",
-        data={
-            "username": name,
-            "email": f"{name}@example.org",
-            "password": "a long password",
-            "agreement": "true",
-        },
-        headers={"Authorization": f"Bearer {app_token}"},
-    ).json()
-    return {"Authorization": f"Bearer {user['access_token']}"}
-
-
 def test_committed_notes_reach_followers_after_a_crash(tmp_path: Path) -> None:
     name = f"cordee_crash_{uuid.uuid4().hex[:10]}"
     prefix = f"cordee-crash-{uuid.uuid4().hex[:8]}:"
@@ -115,7 +84,7 @@ def test_committed_notes_reach_followers_after_a_crash(tmp_path: Path) -> None:
     }
     server = launch(tmp_path, **env)
     try:
-        poster, reader = _register(server.base_url, "poster"), _register(server.base_url, "reader")
+        poster, reader = register(server.base_url, "poster"), register(server.base_url, "reader")
         with httpx.Client(base_url=server.base_url) as client:
             poster_id = client.get("/api/v1/accounts/verify_credentials", headers=poster).json()["id"]
             assert client.post(f"/api/v1/accounts/{poster_id}/follow", headers=reader).status_code == 200

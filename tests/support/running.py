@@ -94,3 +94,32 @@ def launch(
         if "address already in use" not in output.lower():
             break
     raise RuntimeError(f"cordee serve did not start; its output:\n{output}")
+
+
+def register(base_url: str, name: str, scopes: str = "read write follow") -> dict[str, str]:
+    """Sign up ``name`` through the API (an app, its token, the account) on a running server;
+    returns the headers that authenticate as the new user."""
+    app = httpx.post(
+        f"{base_url}/api/v1/apps",
+        data={"client_name": "tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes},
+    ).json()
+    app_token = httpx.post(
+        f"{base_url}/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": app["client_id"],
+            "client_secret": app["client_secret"],
+            "scope": scopes,
+        },
+    ).json()["access_token"]
+    user = httpx.post(
+        f"{base_url}/api/v1/accounts",
+        data={
+            "username": name,
+            "email": f"{name}@example.org",
+            "password": "a long password",
+            "agreement": "true",
+        },
+        headers={"Authorization": f"Bearer {app_token}"},
+    ).json()
+    return {"Authorization": f"Bearer {user['access_token']}"}
