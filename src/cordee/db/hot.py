@@ -51,11 +51,11 @@ def slots(name: str, count: int) -> list[BindParameter[Any]]:
 @dataclass
 class _Compiled:
     sql: str
-    #: For each positional parameter: its name and a function turning the caller's value into the
-    #: driver's (None: pass as is).
-    order: list[tuple[str, Callable[[Any], Any] | None]]
-    constants: dict[str, Any]
-    #: Parameters the caller must give (named ``bindparam``s; the others are literals of the query).
+    #: For each positional parameter, where its value comes from — (0, name, _) a parameter the
+    #: caller gives, (1, list name, slot) one slot of an id list, (2, value, _) a literal of the
+    #: query — and the function turning it into the driver's value (None: as it is).
+    plan: list[tuple[int, Any, int, Callable[[Any], Any] | None]]
+    #: Parameters the caller must give (named ``bindparam``s and lists).
     required: frozenset[str]
     #: Per result column, the function turning the driver's value into Python's (e.g. datetimes
     #: stored as text by SQLite); None where the value is right as it comes.
@@ -76,15 +76,25 @@ class HotQuery:
             dialect = _DIALECTS[dialect_name]
             c = self.statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
             assert isinstance(c, SQLCompiler)
-            order: list[tuple[str, Callable[[Any], Any] | None]] = []
+            slot_of = {f"{n}{i}": (n, i) for n, width in self.lists.items() for i in range(width)}
+            plan: list[tuple[int, Any, int, Callable[[Any], Any] | None]] = []
+            named: set[str] = set()
             for name in c.positiontup or ():
                 bind = c.binds.get(name)  # None for the expanded members of a literal IN list
                 process = None if bind is None else bind.type.dialect_impl(dialect).bind_processor(dialect)
-                order.append((name, process))
-            required = frozenset(n for n, b in c.binds.items() if not b.unique)
+                if name in slot_of:
+                    plan.append((1, slot_of[name][0], slot_of[name][1], process))
+                elif bind is not None and not bind.unique:
+                    plan.append((0, name, 0, process))
+                    named.add(name)
+                else:
+                    value = c.params[name]
+                    plan.append(
+                        (2, process(value) if process is not None and value is not None else value, 0, None)
+                    )
             columns = getattr(self.statement, "selected_columns", ())
             results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
-            found = _Compiled(str(c), order, dict(c.params), required, results)
+            found = _Compiled(str(c), plan, frozenset(named | set(self.lists)), results)
             self._compiled[dialect_name] = found
         return found
 
@@ -102,13 +112,22 @@ class HotQuery:
 
     def arguments(self, dialect_name: str, params: dict[str, Any]) -> tuple[_Compiled, list[Any]]:
         compiled = self.compiled(dialect_name)
-        values = self.bind(**params)
-        missing = compiled.required - values.keys()
+        missing = compiled.required - params.keys()
         if missing:
             raise KeyError(f"missing parameters: {', '.join(sorted(missing))}")
+        for name, width in self.lists.items():
+            if len(params[name]) > width:
+                raise ValueError(f"{name}: {len(params[name])} values for {width} slots")
         out = []
-        for name, process in compiled.order:
-            value = values[name] if name in values else compiled.constants[name]
+        for kind, key, slot, process in compiled.plan:
+            if kind == 0:
+                value = params[key]
+            elif kind == 1:
+                given = params[key]
+                value = given[slot] if slot < len(given) else NO_ID
+            else:
+                out.append(key)
+                continue
             out.append(process(value) if process is not None and value is not None else value)
         return compiled, out
 
