@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
@@ -21,6 +21,7 @@ from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
 from cordee.events.types import StatusCreated, StatusDeleted
+from cordee.ids import new_id
 from cordee.queries.visibility import VISIBILITIES, visible_to
 
 
@@ -116,6 +117,9 @@ _COUNT_DELETE = (
 )
 
 
+_INSERT_STATUS = insert(cast(Table, Status.__table__))
+
+
 async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
     if delta > 0:
         await tx.session.execute(_COUNT_POST, {"account_id": account_id, "delta": delta, "now": utcnow()})
@@ -195,20 +199,29 @@ async def post_status(
             media = await claim_media(tx, author_id, media_ids)
 
             content, mentioned = await compose_content(tx, settings, text, entities)
-            status = Status(
-                account_id=author_id,
-                text=text,
-                content=content,
-                spoiler_text=new.spoiler_text.strip(),
-                visibility=new.visibility,
-                sensitive=new.sensitive or bool(new.spoiler_text.strip()),
-                language=new.language,
-                in_reply_to_id=reply_to.id if reply_to else None,
-                in_reply_to_account_id=reply_to.account_id if reply_to else None,
-                application_id=application_id,
-            )
-            tx.session.add(status)
-            await tx.session.flush()
+            row = {
+                "id": new_id(),
+                "account_id": author_id,
+                "text": text,
+                "content": content,
+                "spoiler_text": new.spoiler_text.strip(),
+                "visibility": new.visibility,
+                "sensitive": new.sensitive or bool(new.spoiler_text.strip()),
+                "language": new.language,
+                "in_reply_to_id": reply_to.id if reply_to else None,
+                "in_reply_to_account_id": reply_to.account_id if reply_to else None,
+                "reblog_of_id": None,
+                "application_id": application_id,
+                "replies_count": 0,
+                "reblogs_count": 0,
+                "favourites_count": 0,
+                "created_at": utcnow(),
+                "edited_at": None,
+            }
+            # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
+            # object for what follows in this transaction.
+            await tx.session.execute(_INSERT_STATUS, row)
+            status = Status(**row)
             await attach_media(tx, status.id, media)
             if poll is not None:
                 await create_poll(tx, status.id, author_id, poll)
