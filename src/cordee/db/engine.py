@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from cordee.db.group_commit import GroupCommit
-from cordee.db.hot import HotReader, hot_reader_for
+from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.rendering.cache import EntityCache
@@ -31,6 +31,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # see db/hot.py: fewer read() calls on a large file
     cursor.close()
 
 

@@ -36,6 +36,10 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 #: Pads unused slots of an id list: ids are positive snowflakes.
 NO_ID = -1
+#: SQLite's memory map of the database for the hot reads (address space; pages are shared with the
+#: OS page cache, resident only once read) and its own page cache.
+MMAP_BYTES = 1 << 30
+CACHE_KIB = 64 * 1024
 
 _DIALECTS: dict[str, Dialect] = {
     "sqlite": sqlite.dialect(),
@@ -169,6 +173,11 @@ class SqliteHotReader:
             # is the first to open the database. ``query_only`` refuses writes all the same.
             conn = sqlite3.connect(self._path, timeout=10, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA query_only=ON")
+            # Reads through a memory map and a larger page cache: at a million notes the hot
+            # statements' pages are spread over the file, and a read() per page cost more than
+            # the statements themselves (measured: home rules 0.2 ms warm, 1 ms through syscalls).
+            conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
+            conn.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._conn = conn
         return self._conn
 
