@@ -17,6 +17,9 @@ Phases (each ``--duration`` seconds, wrk with 2 threads):
   default, Twitter's 2009 average), 32 connections;
 - ``follow``: follows of random accounts by random accounts, 32 connections.
 
+Then, with ``--open-rates 100,200,400``, the mix as an **open loop** at each of those rates
+(``openloop.py``: requests sent on schedule, latency counted from when each was due).
+
 Every figure counts non-2xx answers and socket errors: a fast run full of errors is worthless.
 """
 
@@ -39,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from bench.mix import openloop
 from bench.mix.graph import SIZES, Graph, generate, load
 from bench.stores import REDIS_URL, clean_redis, pg, pg_url
 from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
@@ -205,6 +209,15 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 f"{phase}: {figures['rps']:,.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
                 f"p99 {figures['p99_ms']:.1f} ms, errors {figures['errors']}"
             )
+        accounts = [(graph.tokens[i], str(graph.account_ids[i])) for i in readers]
+        report["open"] = []
+        for rate in args.open_rates:
+            figures = await openloop.run(server.base_url, accounts, rate, args.duration, args.seed)
+            report["open"].append(figures)
+            say(
+                f"open loop at {rate:,.0f}/s: {figures['rps']:,.0f} req/s answered 2xx, "
+                f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
+            )
         report["rss_end_mb"] = rss_mb(server.pid)
         report["problems"] = server.log_problems()
     finally:
@@ -237,6 +250,19 @@ def table(report: dict[str, Any]) -> str:
             f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {100 * f['rps'] / ceiling:.1f} % "
             f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} |"
         )
+    if report.get("open"):
+        lines += [
+            "",
+            "Open loop (the mix on a fixed schedule, latency from when each request was due):",
+            "",
+            "| offered req/s | answered 2xx req/s | p50 ms | p99 ms | non-2xx | socket errors or dropped |",
+            "| --- | --- | --- | --- | --- | --- |",
+        ]
+        for f in report["open"]:
+            lines.append(
+                f"| {f['offered']:,.0f} | {f['rps']:,.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} "
+                f"| {f['non2xx']} | {f['socket_errors']} |"
+            )
     lines += [
         "",
         f"Posts by accounts with {report['post_fanout']:.0f} followers on average. "
@@ -255,6 +281,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phases", default=",".join(PHASES), help="comma-separated phases to run")
     p.add_argument("--readers", type=int, default=1000, help="accounts sampled as readers (default 1000)")
     p.add_argument("--fanout", type=int, default=126, help="average followers of posting accounts")
+    p.add_argument(
+        "--open-rates", default="", help="comma-separated rates (req/s) for open-loop runs of the mix"
+    )
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")
     p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
@@ -265,6 +294,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--keep", action="store_true", help="keep the temporary directory (server logs)")
     args = p.parse_args(argv)
     args.phases = [x for x in args.phases.split(",") if x]
+    args.open_rates = [float(x) for x in args.open_rates.split(",") if x.strip()]
     unknown = set(args.phases) - set(PHASES)
     if unknown:
         p.error(f"unknown phases: {', '.join(sorted(unknown))}")
