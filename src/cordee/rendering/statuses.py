@@ -45,12 +45,14 @@ from cordee.rendering.cache import EntityCache
 FLAG_SLOTS = 80
 
 
-def status_url(settings: Settings, account: Account, status_id: int) -> str:
-    return f"{settings.base_url}/@{account.username}/{status_id}"
+def status_url(settings: Settings, username: str, status_id: int) -> str:
+    """The note's page (Mastodon's ``url``)."""
+    return f"{settings.base_url}/@{username}/{status_id}"
 
 
-def status_uri(settings: Settings, account: Account, status_id: int) -> str:
-    return f"{settings.base_url}/users/{account.username}/statuses/{status_id}"
+def status_uri(settings: Settings, username: str, status_id: int) -> str:
+    """The note's identifier (Mastodon's ``uri``; its ActivityPub id once federation exists)."""
+    return f"{settings.base_url}/users/{username}/statuses/{status_id}"
 
 
 def tag_entity(settings: Settings, display_name: str) -> dict[str, Any]:
@@ -174,11 +176,10 @@ async def _render_bodies(
         for row in await hot.rows(_NOTES, ids=chunk):
             (status_id, _author, username, created, edited, content, visibility, sensitive) = row[:8]
             spoiler, reply_to, reply_to_account, language, app_name, app_website = row[8:]
-            uri = f"{settings.base_url}/users/{username}/statuses/{status_id}"
             bodies[status_id] = {
                 "id": str(status_id),
-                "uri": uri,
-                "url": f"{settings.base_url}/@{username}/{status_id}",
+                "uri": status_uri(settings, username, status_id),
+                "url": status_url(settings, username, status_id),
                 "created_at": iso(created),
                 "edited_at": iso(edited),
                 "content": content,
