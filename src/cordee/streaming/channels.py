@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from cordee.api.mastodon.params import id_or_none
 from cordee.domain.text import normalize_tag
 
 #: Routing keys: ("user", account) · ("notification", account) · ("direct", account) ·
@@ -60,9 +61,10 @@ def channel_for(name: str, params: Mapping[str, str], account_id: int) -> Channe
         return Channel(("hashtag", normalize_tag(tag), name == "hashtag:local"), (name, tag), READ_STATUSES)
     if name == "list":
         raw = params.get("list", "").strip()
-        if not raw.isdigit():
+        list_id = id_or_none(raw)
+        if list_id is None:
             raise StreamError(400, "No list for stream provided")
-        return Channel(("list", int(raw)), (name, raw), READ_LISTS)
+        return Channel(("list", list_id), (name, raw), READ_LISTS)
     raise StreamError(400, "Unknown stream type")
 
 

@@ -10,6 +10,7 @@ from starlette.routing import Route
 from cordee.actions.markers import TIMELINES, save_markers
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.params import id_or_none
 from cordee.api.mastodon.serializers.common import iso
 from cordee.db.tables_personal import Marker
 from cordee.queries.personal import markers_of
@@ -34,10 +35,10 @@ def _last_read_id(ctx: Ctx, timeline: str) -> int | None:
         value = nested.get("last_read_id")
     if value is None:
         return None
-    text = str(value)
-    if isinstance(value, bool) or not text.isdigit() or len(text) > 19 or int(text) >= 1 << 63:
+    number = None if isinstance(value, bool) else id_or_none(str(value))
+    if number is None:
         raise ApiError(422, f"Validation failed: {timeline}[last_read_id] must be an id")
-    return int(text)
+    return number
 
 
 @endpoint(scope="read:statuses", auth="required")

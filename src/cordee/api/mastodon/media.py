@@ -10,7 +10,7 @@ from starlette.routing import Route
 from cordee.actions import media as media_actions
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
-from cordee.api.mastodon.params import Params
+from cordee.api.mastodon.params import Params, id_or_none
 from cordee.api.mastodon.serializers.media import render_one
 from cordee.queries import media as media_queries
 
@@ -22,11 +22,12 @@ def media_ids_from_params(p: Params) -> tuple[int, ...]:
     """``media_ids[]`` of a note; an id that cannot exist is reported like a missing one."""
     ids: list[int] = []
     for raw in p.list("media_ids"):
-        if not raw.isdigit() or len(raw) > 19 or int(raw) >= 1 << 63:
+        number = id_or_none(raw)
+        if number is None:
             raise ApiError(
                 422, f"Validation failed: Media {raw} not found or already attached to another note"
             )
-        ids.append(int(raw))
+        ids.append(number)
     return tuple(ids)
 
 

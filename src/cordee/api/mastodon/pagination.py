@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Select
 
-from cordee.api.mastodon.params import Params
+from cordee.api.mastodon.params import Params, id_or_none
 
 T = TypeVar("T")
 Q = TypeVar("Q", bound=Select[*tuple[Any, ...]])
@@ -28,7 +28,7 @@ def _bound(params: Params, name: str) -> int | None:
     if raw is None or raw == "":
         return None
     # A non-numeric bound matches nothing older/newer than it in Mastodon; clamp rather than fail.
-    return int(raw) if raw.isdigit() and len(raw) <= 19 else None
+    return id_or_none(raw)
 
 
 @dataclass(frozen=True)

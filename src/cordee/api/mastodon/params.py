@@ -142,11 +142,19 @@ class Params:
         return found + [indexed[k] for k in sorted(indexed)]
 
 
+def id_or_none(value: str) -> int | None:
+    """The id that ``value`` spells, or None: ASCII digits only (``str.isdigit`` also takes
+    superscripts and other scripts' digits, which ``int`` refuses or reads differently), within the
+    64-bit range of snowflake ids. The one place where ids are parsed."""
+    if not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    number = int(value)
+    return number if number < 1 << 63 else None
+
+
 def parse_id(value: str, what: str = "id") -> int:
     """Parse an id from a path or parameter. Anything that is not a valid id is simply not found."""
-    if not value.isdigit() or len(value) > 19:
-        raise ApiError(404, "Record not found")
-    number = int(value)
-    if number >= 1 << 63:
+    number = id_or_none(value)
+    if number is None:
         raise ApiError(404, "Record not found")
     return number

@@ -45,7 +45,8 @@ async def show(ctx: Ctx) -> Response:
 async def vote(ctx: Ctx) -> Response:
     choices: list[int] = []
     for raw in ctx.params.list("choices"):
-        if not raw.strip().lstrip("-").isdigit() or len(raw) > 9:
+        digits = raw.strip().lstrip("-")
+        if not (digits.isascii() and digits.isdigit()) or len(raw) > 9:
             raise ApiError(422, "Validation failed: choices must be option indexes (0, 1, …)")
         choices.append(int(raw))
     poll_id = await poll_actions.vote(ctx.db, ctx.account_id, ctx.path_id(), choices)

@@ -8,16 +8,17 @@ from starlette.routing import Route
 from cordee.actions import reports as actions
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
-from cordee.api.mastodon.params import parse_id
+from cordee.api.mastodon.params import id_or_none, parse_id
 from cordee.api.mastodon.serializers.reports import render_report
 from cordee.db.tables import Account
 from cordee.db.tables_curation import Report
 
 
 def _rule_id(raw: str) -> int:
-    if not raw.isdigit() or len(raw) > 19:
+    number = id_or_none(raw)
+    if number is None:
         raise ApiError(422, f"Validation failed: Rule {raw} does not exist")
-    return int(raw)
+    return number
 
 
 @endpoint(scope="write:reports", auth="required")

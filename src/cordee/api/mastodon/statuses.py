@@ -14,6 +14,7 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.media import media_ids_from_params
 from cordee.api.mastodon.pagination import Page, paged_headers
+from cordee.api.mastodon.params import id_or_none
 from cordee.api.mastodon.polls import poll_from_params
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.db.tables import Account, Favourite, Status
@@ -71,7 +72,7 @@ async def show(ctx: Ctx) -> Response:
 
 @endpoint(scope="read:statuses", auth="optional")
 async def many(ctx: Ctx) -> Response:
-    ids = [int(i) for i in ctx.params.list("id")[:40] if i.isdigit() and len(i) <= 19]
+    ids = [i for i in (id_or_none(raw) for raw in ctx.params.list("id")[:40]) if i is not None]
     async with ctx.db.read() as session:
         rows = list(
             await session.scalars(select(Status).where(Status.id.in_(ids), visible_to(ctx.viewer_id)))
