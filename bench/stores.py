@@ -50,3 +50,84 @@ def batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str
             batch = []
     if batch:
         yield batch
+
+
+# -- rows of the server's own tables, as the bulk loaders write them ------------------------------
+
+
+def account_row(account_id: int, username: str, now: Any, **counters: Any) -> dict[str, Any]:
+    """An ``accounts`` row; ``counters``: followers_count, following_count, statuses_count,
+    last_status_at, display_name (defaults: 0, 0, 0, None, the username)."""
+    return {
+        "id": account_id,
+        "username": username,
+        "username_key": username.lower(),
+        "domain": None,
+        "display_name": counters.get("display_name", username),
+        "note": "",
+        "avatar_url": "",
+        "header_url": "",
+        "locked": False,
+        "bot": False,
+        "discoverable": True,
+        "followers_count": counters.get("followers_count", 0),
+        "following_count": counters.get("following_count", 0),
+        "statuses_count": counters.get("statuses_count", 0),
+        "last_status_at": counters.get("last_status_at"),
+        "created_at": now,
+    }
+
+
+def user_row(user_id: int, account_id: int, username: str, now: Any) -> dict[str, Any]:
+    return {
+        "id": user_id,
+        "account_id": account_id,
+        "email": f"{username}@bench.invalid",
+        "password_hash": "!",  # nobody signs in with a password: the benchmarks use tokens
+        "approved": True,
+        "disabled": False,
+        "admin": False,
+        "locale": "en",
+        "registration_reason": "",
+        "created_at": now,
+    }
+
+
+def token_row(token_id: int, token: str, app_id: int, user_id: int, scopes: str, now: Any) -> dict[str, Any]:
+    return {
+        "id": token_id,
+        "token": token,
+        "refresh_token": None,
+        "application_id": app_id,
+        "user_id": user_id,
+        "scopes": scopes,
+        "revoked_at": None,
+        "created_at": now,
+    }
+
+
+def follow_row(follow_id: int, follower: int, target: int, now: Any) -> dict[str, Any]:
+    return {
+        "id": follow_id,
+        "account_id": follower,
+        "target_account_id": target,
+        "show_reblogs": True,
+        "notify": False,
+        "languages": None,
+        "created_at": now,
+    }
+
+
+def application_row(app_id: int, name: str, scopes: str, now: Any) -> dict[str, Any]:
+    import secrets
+
+    return {
+        "id": app_id,
+        "name": name,
+        "website": None,
+        "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
+        "scopes": scopes,
+        "client_id": secrets.token_urlsafe(24),
+        "client_secret": secrets.token_urlsafe(24),
+        "created_at": now,
+    }

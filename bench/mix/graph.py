@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.stores import batches
+from bench.stores import account_row, application_row, batches, follow_row, token_row, user_row
 from cordee.db.tables import AccessToken, Account, Application, Follow, Status, User
 from cordee.domain.text import extract_entities, render_html
 from cordee.ids import new_id
@@ -171,64 +171,28 @@ async def load(engine: AsyncEngine, graph: Graph) -> dict[str, int]:
 
     def accounts() -> Iterator[dict[str, Any]]:
         for i, name in enumerate(graph.usernames):
-            yield {
-                "id": ids[i],
-                "username": name,
-                "username_key": name.lower(),
-                "domain": None,
-                "display_name": name.upper(),
-                "note": "",
-                "avatar_url": "",
-                "header_url": "",
-                "locked": False,
-                "bot": False,
-                "discoverable": True,
-                "followers_count": followers.get(i, 0),
-                "following_count": following.get(i, 0),
-                "statuses_count": statuses_count.get(i, 0),
-                "last_status_at": last_status.get(i),
-                "created_at": now,
-            }
+            yield account_row(
+                ids[i],
+                name,
+                now,
+                display_name=name.upper(),
+                followers_count=followers.get(i, 0),
+                following_count=following.get(i, 0),
+                statuses_count=statuses_count.get(i, 0),
+                last_status_at=last_status.get(i),
+            )
 
     def users() -> Iterator[dict[str, Any]]:
         for i, name in enumerate(graph.usernames):
-            yield {
-                "id": user_ids[i],
-                "account_id": ids[i],
-                "email": f"{name}@bench.invalid",
-                "password_hash": "!",  # nobody signs in with a password: the benchmark uses tokens
-                "approved": True,
-                "disabled": False,
-                "admin": False,
-                "locale": "en",
-                "registration_reason": "",
-                "created_at": now,
-            }
+            yield user_row(user_ids[i], ids[i], name, now)
 
     def tokens() -> Iterator[dict[str, Any]]:
         for i, token in enumerate(graph.tokens):
-            yield {
-                "id": new_id(),
-                "token": token,
-                "refresh_token": None,
-                "application_id": app_id,
-                "user_id": user_ids[i],
-                "scopes": SCOPES,
-                "revoked_at": None,
-                "created_at": now,
-            }
+            yield token_row(new_id(), token, app_id, user_ids[i], SCOPES, now)
 
     def follow_rows() -> Iterator[dict[str, Any]]:
         for follower, target in graph.follows:
-            yield {
-                "id": new_id(),
-                "account_id": ids[follower],
-                "target_account_id": ids[target],
-                "show_reblogs": True,
-                "notify": False,
-                "languages": None,
-                "created_at": now,
-            }
+            yield follow_row(new_id(), ids[follower], ids[target], now)
 
     def status_rows() -> Iterator[dict[str, Any]]:
         for author, note_id, text in graph.notes:
@@ -252,16 +216,7 @@ async def load(engine: AsyncEngine, graph: Graph) -> dict[str, int]:
                 "edited_at": None,
             }
 
-    application = {
-        "id": app_id,
-        "name": "Cordée benchmark",
-        "website": None,
-        "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-        "scopes": SCOPES,
-        "client_id": secrets.token_urlsafe(24),
-        "client_secret": secrets.token_urlsafe(24),
-        "created_at": now,
-    }
+    application = application_row(app_id, "Cordée benchmark", SCOPES, now)
     tables: list[tuple[Any, Iterable[dict[str, Any]]]] = [
         (Account, accounts()),
         (User, users()),

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stores import batches
+from bench.stores import account_row, application_row, batches, follow_row, token_row, user_row
 from cordee.db.tables import AccessToken, Account, Application, Follow, HomeFeed, User
 from cordee.db.types import utcnow
 from cordee.ids import new_id
@@ -105,80 +105,32 @@ async def insert_graph(url: str, graph: Graph) -> dict[str, int]:
 
     def accounts() -> Iterator[dict[str, Any]]:
         for m in members:
-            yield {
-                "id": m.account_id,
-                "username": m.username,
-                "username_key": m.username,
-                "domain": None,
-                "display_name": m.username,
-                "note": "",
-                "avatar_url": "",
-                "header_url": "",
-                "locked": False,
-                "bot": False,
-                "discoverable": True,
-                "followers_count": followers_count.get(m.account_id, 0),
-                "following_count": following_count.get(m.account_id, 0),
-                "statuses_count": 0,
-                "last_status_at": None,
-                "created_at": now,
-            }
+            yield account_row(
+                m.account_id,
+                m.username,
+                now,
+                followers_count=followers_count.get(m.account_id, 0),
+                following_count=following_count.get(m.account_id, 0),
+            )
 
     def user_rows() -> Iterator[dict[str, Any]]:
         for m in members:
-            yield {
-                "id": users[m.account_id],
-                "account_id": m.account_id,
-                "email": f"{m.username}@bench.invalid",
-                "password_hash": "!",  # no password signs in: the bench uses tokens
-                "approved": True,
-                "disabled": False,
-                "admin": False,
-                "locale": "en",
-                "registration_reason": "",
-                "created_at": now,
-            }
+            yield user_row(users[m.account_id], m.account_id, m.username, now)
 
     def tokens() -> Iterator[dict[str, Any]]:
         for m in members:
             if m.token:
-                yield {
-                    "id": new_id(),
-                    "token": m.token,
-                    "refresh_token": None,
-                    "application_id": app_id,
-                    "user_id": users[m.account_id],
-                    "scopes": SCOPES,
-                    "revoked_at": None,
-                    "created_at": now,
-                }
+                yield token_row(new_id(), m.token, app_id, users[m.account_id], SCOPES, now)
 
     def follow_rows() -> Iterator[dict[str, Any]]:
         for follower, target in follows:
-            yield {
-                "id": new_id(),
-                "account_id": follower,
-                "target_account_id": target,
-                "show_reblogs": True,
-                "notify": False,
-                "languages": None,
-                "created_at": now,
-            }
+            yield follow_row(new_id(), follower, target, now)
 
     def feeds() -> Iterator[dict[str, Any]]:
         for m in members:
             yield {"account_id": m.account_id, "built_at": now, "read_at": now}
 
-    application = {
-        "id": app_id,
-        "name": "Cordée streaming benchmark",
-        "website": None,
-        "redirect_uris": "urn:ietf:wg:oauth:2.0:oob",
-        "scopes": SCOPES,
-        "client_id": secrets.token_urlsafe(24),
-        "client_secret": secrets.token_urlsafe(24),
-        "created_at": now,
-    }
+    application = application_row(app_id, "Cordée streaming benchmark", SCOPES, now)
     tables: Sequence[tuple[Any, Iterable[dict[str, Any]]]] = (
         (Account, accounts()),
         (User, user_rows()),
