@@ -57,7 +57,10 @@ class GroupCommit:
         except BaseException as e:
             with contextlib.suppress(Exception):
                 await batch.session.rollback()
-            batch.done.set_exception(e)
+            if batch.members:  # those waiting learn their work is lost (they answer an error)
+                batch.done.set_exception(e)
+            else:
+                batch.done.set_result(None)
         else:
             batch.done.set_result(None)
         finally:
