@@ -3,8 +3,12 @@ its own on loopback, made for the run and removed after it, and batched bulk ins
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Iterable, Iterator
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 PG_ADMIN_DSN = os.environ.get("CORDEE_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -38,6 +42,56 @@ async def clean_redis(prefix: str) -> None:
             await redis.delete(*keys[start : start + 5000])
     finally:
         await redis.aclose()
+
+
+@dataclass
+class Scratch:
+    """The stores of one benchmark run: the database URL the server is to use, and its settings."""
+
+    url: str
+    env: dict[str, str] = field(default_factory=dict)
+    pg_name: str | None = None
+    redis_prefix: str | None = None
+
+
+async def open_scratch(data_dir: Path, *, postgres: bool, redis: bool) -> Scratch:
+    """SQLite in ``data_dir``, or a PostgreSQL database of the run's own; with ``redis``, a key
+    prefix of its own. ``close_scratch`` removes what this made."""
+    from cordee.config import load_settings
+
+    if postgres:
+        name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
+        await pg(f'CREATE DATABASE "{name}"')
+        scratch = Scratch(pg_url(name), {"CORDEE_DATABASE_URL": pg_url(name)}, pg_name=name)
+    else:
+        scratch = Scratch(load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url)
+    if redis:
+        scratch.redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
+        scratch.env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=scratch.redis_prefix)
+    return scratch
+
+
+async def close_scratch(scratch: Scratch) -> None:
+    if scratch.pg_name is not None:
+        with contextlib.suppress(Exception):
+            await pg(f'DROP DATABASE IF EXISTS "{scratch.pg_name}" WITH (FORCE)')
+    if scratch.redis_prefix is not None:
+        with contextlib.suppress(Exception):
+            await clean_redis(scratch.redis_prefix)
+
+
+async def insert_tables(
+    conn: Any, tables: Sequence[tuple[Any, Iterable[dict[str, Any]]]], size: int
+) -> dict[str, int]:
+    """Multi-row INSERTs of each table's rows on an open connection; the row count per table."""
+    from sqlalchemy import insert
+
+    counts: dict[str, int] = {}
+    for table, rows in tables:
+        for batch in batches(rows, size):
+            await conn.execute(insert(table), batch)
+            counts[table.__tablename__] = counts.get(table.__tablename__, 0) + len(batch)
+    return counts
 
 
 def batches(rows: Iterable[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

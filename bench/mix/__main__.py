@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import random
@@ -36,7 +35,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +42,7 @@ import httpx
 
 from bench.mix import openloop
 from bench.mix.graph import SIZES, Graph, generate, load
-from bench.stores import REDIS_URL, clean_redis, pg, pg_url
+from bench.stores import close_scratch, open_scratch
 from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -91,6 +89,12 @@ async def warm(base_url: str, readers: list[tuple[str, int]], concurrency: int =
     return ok
 
 
+def _py_spy() -> str:
+    """py-spy from this environment (``pip install -e '.[bench]'``), else from the PATH."""
+    beside = Path(sys.executable).with_name("py-spy")
+    return str(beside) if beside.exists() else "py-spy"
+
+
 def write_accounts(path: Path, graph: Graph, indexes: list[int]) -> None:
     path.write_text("".join(f"{graph.tokens[i]} {graph.account_ids[i]}\n" for i in indexes))
 
@@ -104,22 +108,13 @@ def posters_near(graph: Graph, fanout: int, count: int = 50) -> list[int]:
 async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from sqlalchemy.ext.asyncio import create_async_engine
 
-    from cordee.config import load_settings
     from cordee.db.migrate import upgrade
 
     report: dict[str, Any] = {"size": args.size, "store": "PostgreSQL + Redis" if args.postgres else "SQLite"}
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
-    env: dict[str, str] = {}
-    pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
-    redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
-    if args.postgres:
-        await pg(f'CREATE DATABASE "{pg_name}"')
-        url = pg_url(pg_name)
-        env["CORDEE_DATABASE_URL"] = url
-        env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=redis_prefix)
-    else:
-        url = load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url
+    scratch = await open_scratch(data_dir, postgres=args.postgres, redis=args.postgres)
+    url, env = scratch.url, scratch.env
     servers: list[Server] = []
     try:
         started = time.monotonic()
@@ -191,7 +186,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             profiler = None
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
-                profile_argv = ["py-spy", "record", "--nonblocking", "-p", str(server.pid)]
+                profile_argv = [_py_spy(), "record", "--nonblocking", "-p", str(server.pid)]
                 profile_argv += ["-d", str(args.duration), "-r", "200", "-f", "raw"]
                 profile_argv += ["-o", str(args.profile / f"{phase}.txt")]
                 profiler = await asyncio.create_subprocess_exec(
@@ -223,11 +218,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     finally:
         for s in servers:
             s.stop()
-        if args.postgres:
-            with contextlib.suppress(Exception):
-                await pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-            with contextlib.suppress(Exception):
-                await clean_redis(redis_prefix)
+        await close_scratch(scratch)
     return report
 
 

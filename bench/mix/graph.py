@@ -30,10 +30,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.stores import account_row, application_row, batches, follow_row, token_row, user_row
+from bench.stores import account_row, application_row, follow_row, insert_tables, token_row, user_row
 from cordee.db.tables import AccessToken, Account, Application, Follow, Status, User
 from cordee.domain.text import extract_entities, render_html
 from cordee.ids import new_id
@@ -225,10 +224,5 @@ async def load(engine: AsyncEngine, graph: Graph) -> dict[str, int]:
         (Follow, follow_rows()),
         (Status, status_rows()),
     ]
-    counts: dict[str, int] = {}
     async with engine.begin() as conn:
-        for table, rows in tables:
-            for batch in batches(rows, BATCH):
-                await conn.execute(insert(table), batch)
-                counts[table.__tablename__] = counts.get(table.__tablename__, 0) + len(batch)
-    return counts
+        return await insert_tables(conn, tables, BATCH)

@@ -23,13 +23,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import shlex
 import shutil
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,7 +36,7 @@ from typing import Any
 import httpx
 import orjson
 
-from bench.stores import REDIS_URL, clean_redis, pg, pg_url
+from bench.stores import REDIS_URL, close_scratch, open_scratch
 from bench.streaming.procs import (
     ClientProcess,
     Server,
@@ -351,17 +349,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     report: dict[str, Any] = {"targets": {}}
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
-    env: dict[str, str] = {}
-    pg_name = f"cordee_bench_{uuid.uuid4().hex[:10]}"
-    redis_prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
-    if args.postgres:
-        await pg(f'CREATE DATABASE "{pg_name}"')
-        url = pg_url(pg_name)
-        env["CORDEE_DATABASE_URL"] = url
-    else:
-        url = load_settings({"CORDEE_DATA_DIR": str(data_dir)}).effective_database_url
-    if args.redis:
-        env.update(CORDEE_REDIS_URL=REDIS_URL, CORDEE_REDIS_PREFIX=redis_prefix)
+    scratch = await open_scratch(data_dir, postgres=args.postgres, redis=args.redis)
+    url, env, redis_prefix = scratch.url, scratch.env, scratch.redis_prefix or ""
     server: Server | None = None
     try:
         started = time.monotonic()
@@ -418,12 +407,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     finally:
         if server is not None:
             server.stop()
-        if args.postgres:
-            with contextlib.suppress(Exception):
-                await pg(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
-        if args.redis:
-            with contextlib.suppress(Exception):
-                await clean_redis(redis_prefix)
+        await close_scratch(scratch)
     return report
 
 

@@ -23,10 +23,9 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bench.stores import account_row, application_row, batches, follow_row, token_row, user_row
+from bench.stores import account_row, application_row, follow_row, insert_tables, token_row, user_row
 from cordee.db.tables import AccessToken, Account, Application, Follow, HomeFeed, User
 from cordee.db.types import utcnow
 from cordee.ids import new_id
@@ -139,15 +138,10 @@ async def insert_graph(url: str, graph: Graph) -> dict[str, int]:
         (Follow, follow_rows()),
         (HomeFeed, feeds()),
     )
-    counts: dict[str, int] = {}
     engine = create_async_engine(url)
     try:
         async with engine.begin() as conn:
-            for table, rows in tables:
-                name = table.__tablename__
-                for batch in batches(rows, BATCH):
-                    await conn.execute(insert(table), batch)
-                    counts[name] = counts.get(name, 0) + len(batch)
+            counts = await insert_tables(conn, tables, BATCH)
     finally:
         await engine.dispose()
     return counts

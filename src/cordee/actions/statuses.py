@@ -97,7 +97,6 @@ async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
 
 _DELTA = bindparam("delta", 0, type_=Integer())
 _ACCOUNT = bindparam("account_id", 0, type_=BigInteger())
-# Built once: every post and delete runs one of these.
 # Built once (every post and delete runs one of these), on the table: a Core UPDATE with
 # parameters, not the ORM's bulk UPDATE by primary key.
 _table = cast(Table, Account.__table__)

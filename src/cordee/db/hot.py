@@ -36,6 +36,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 #: Pads unused slots of an id list: ids are positive snowflakes.
 NO_ID = -1
+#: Above every id: the open upper bound of an id range.
+MAX_ID = (1 << 63) - 1
 #: SQLite's memory map of the database for the hot reads (address space; pages are shared with the
 #: OS page cache, resident only once read) and its own page cache.
 MMAP_BYTES = 1 << 30

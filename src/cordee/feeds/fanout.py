@@ -54,10 +54,6 @@ def _id(value: int) -> BindParameter[int]:
     return literal(value, BigInteger)
 
 
-def own_entry(status_id: int, author_id: int) -> Entries:
-    return select(_id(author_id), _id(status_id), _id(author_id))
-
-
 def _param(name: str) -> BindParameter[int]:
     return bindparam(name, 0, type_=BigInteger())
 

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.hot import MAX_ID
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
-from cordee.queries.pages import MAX_ID, LivePage, with_originals
+from cordee.queries.pages import LivePage, with_originals
 from cordee.queries.timelines import BIG_FOLLOWED, BIG_NOTES, HOME_CHECK, WINDOW
 
 
@@ -63,7 +64,8 @@ class HomeTimeline:
                     return None  # older than the feed keeps: the general path reads the database
                 break
             cursor = ids[-1]
-        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=self._big())]
+        threshold = self._settings.fanout_follower_threshold
+        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
         if big:
             for row in await hot.rows(
                 BIG_NOTES,
@@ -76,9 +78,6 @@ class HomeTimeline:
             ):
                 shown[row[0]] = row
         return await with_originals(hot, [row for _, row in sorted(shown.items(), reverse=True)[:limit]])
-
-    def _big(self) -> int:
-        return self._settings.fanout_follower_threshold
 
     async def _holds_everything(self, viewer: int) -> bool:
         """True when the feed is shorter than its bound: it then holds the whole home timeline."""

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.hot import HotQuery
+from cordee.db.hot import MAX_ID, HotQuery
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.feeds.base import Entries, inactive_before
@@ -33,7 +33,6 @@ TOUCH_EVERY = timedelta(hours=1)
 SWEEP_EVERY_SECONDS = 600.0
 
 _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
-MAX_ID = (1 << 63) - 1
 _CUTOFF = bindparam("feeds_cutoff", type_=UTCDateTime())
 
 # Feed reads run on every home timeline request: statements built once (``db/hot.py``).

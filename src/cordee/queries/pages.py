@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from cordee.actions.errors import NotFound
-from cordee.db.hot import HotReader
+from cordee.db.hot import MAX_ID, HotReader
 from cordee.db.types import utcnow
 from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
@@ -19,8 +19,6 @@ from cordee.queries.timelines import (
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
 )
-
-MAX_ID = (1 << 63) - 1
 
 
 @dataclass(frozen=True)

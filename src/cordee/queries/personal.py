@@ -38,23 +38,6 @@ def pinned_query(viewer_id: int | None, account_id: int) -> Select[Status]:
     return select(Status).where(Status.account_id == account_id, Status.id.in_(pinned), visible_to(viewer_id))
 
 
-async def bookmarked_and_pinned(
-    session: AsyncSession, viewer_id: int, status_ids: Sequence[int]
-) -> tuple[set[int], set[int]]:
-    """Which of these notes the viewer bookmarked, and which they pinned (two queries per page)."""
-    if not status_ids:
-        return set(), set()
-    bookmarked = await session.scalars(
-        select(Bookmark.status_id).where(Bookmark.account_id == viewer_id, Bookmark.status_id.in_(status_ids))
-    )
-    pinned = await session.scalars(
-        select(StatusPin.status_id).where(
-            StatusPin.account_id == viewer_id, StatusPin.status_id.in_(status_ids)
-        )
-    )
-    return set(bookmarked), set(pinned)
-
-
 async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:
     """A note's revisions, oldest (the original) first."""
     return list(

@@ -52,6 +52,16 @@ def home_query(viewer_id: Any, now: Any = None) -> Select[Status]:
     )
 
 
+def big_followed_accounts(viewer_id: Any, threshold: Any) -> Select[int]:
+    """The accounts the viewer follows that have ``threshold`` followers or more: their notes are
+    not fanned out on write but merged into home timelines when read."""
+    return (
+        select(Follow.target_account_id)
+        .join(Account, Account.id == Follow.target_account_id)
+        .where(Follow.account_id == viewer_id, Account.followers_count >= threshold)
+    )
+
+
 #: Widths of the id lists of the hot timeline queries (a page is at most 40 notes).
 WINDOW = 80
 BIG_AUTHORS = 32
@@ -90,10 +100,7 @@ HOME_CHECK = HotQuery(
 )
 #: Followed accounts with many followers (not fanned out on write: merged when read).
 BIG_FOLLOWED = HotQuery(
-    select(Follow.target_account_id)
-    .join(Account, Account.id == Follow.target_account_id)
-    .where(Follow.account_id == _viewer, Account.followers_count >= bindparam("threshold"))
-    .limit(BIG_AUTHORS)
+    big_followed_accounts(_viewer, bindparam("threshold", 0, type_=Integer())).limit(BIG_AUTHORS)
 )
 #: Those accounts' newest notes in a range of ids, read by their index first (``candidates``:
 #: three times the page, so that notes the rules leave out — replies to strangers, boosts the
@@ -121,11 +128,7 @@ def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_thresho
     """The home timeline read from a feed: the feed's candidate ids, plus the notes of followed
     accounts with ``big_account_threshold`` followers or more (not fanned out on write, merged here),
     under exactly the rules of ``home_query``."""
-    big_followed = (
-        select(Follow.target_account_id)
-        .join(Account, Account.id == Follow.target_account_id)
-        .where(Follow.account_id == viewer_id, Account.followers_count >= big_account_threshold)
-    )
+    big_followed = big_followed_accounts(viewer_id, big_account_threshold)
     return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), Status.account_id.in_(big_followed)))
 
 

@@ -33,16 +33,12 @@ class EntityCache:
         self._size = size
         self._statuses: OrderedDict[int, tuple[datetime | None, dict[str, Any]]] = OrderedDict()
         self._accounts: OrderedDict[int, dict[str, Any]] = OrderedDict()
-        self.hits = 0
-        self.misses = 0
 
     def status(self, status_id: int, edited_at: datetime | None) -> dict[str, Any] | None:
         found = self._statuses.get(status_id)
         if found is None or found[0] != edited_at:
-            self.misses += 1
             return None
         self._statuses.move_to_end(status_id)
-        self.hits += 1
         return found[1]
 
     def put_status(self, status_id: int, edited_at: datetime | None, body: dict[str, Any]) -> None:

@@ -25,11 +25,12 @@ from sqlalchemy import BigInteger, bindparam, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.actions.errors import NotFound
-from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.api.mastodon.serializers.accounts import acct_of, profile_url, render_account
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.api.mastodon.serializers.filters import apply_filters
 from cordee.api.mastodon.serializers.media import media_by_status
 from cordee.api.mastodon.serializers.polls import polls_by_status
+from cordee.api.mastodon.serializers.tags import tag_url
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.hot import HotQuery, HotReader, slots
@@ -56,7 +57,7 @@ def status_uri(settings: Settings, username: str, status_id: int) -> str:
 
 
 def tag_entity(settings: Settings, display_name: str) -> dict[str, Any]:
-    return {"name": display_name.casefold(), "url": f"{settings.base_url}/tags/{display_name.casefold()}"}
+    return {"name": display_name.casefold(), "url": tag_url(settings, display_name)}
 
 
 _viewer: Any = bindparam("viewer", 0, type_=BigInteger())
@@ -113,7 +114,6 @@ _ids = slots("ids", FLAG_SLOTS)
 _NOTES = HotQuery(
     select(
         Status.id,
-        Status.account_id,
         Account.username,
         Status.created_at,
         Status.edited_at,
@@ -168,8 +168,8 @@ async def _render_bodies(
                 {
                     "id": str(account_id),
                     "username": username,
-                    "acct": username if domain is None else f"{username}@{domain}",
-                    "url": f"{settings.base_url}/@{username}",
+                    "acct": acct_of(username, domain),
+                    "url": profile_url(settings, username),
                 }
             )
         tags: dict[int, list[str]] = defaultdict(list)
@@ -180,8 +180,8 @@ async def _render_bodies(
         with_poll = {i for kind, i in extras if kind == "p"}
         media = await media_by_status(session, settings, with_media) if with_media else {}
         for row in await hot.rows(_NOTES, ids=chunk):
-            (status_id, _author, username, created, edited, content, visibility, sensitive) = row[:8]
-            spoiler, reply_to, reply_to_account, language, app_name, app_website = row[8:]
+            (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
+            spoiler, reply_to, reply_to_account, language, app_name, app_website = row[7:]
             bodies[status_id] = {
                 "id": str(status_id),
                 "uri": status_uri(settings, username, status_id),
@@ -243,8 +243,8 @@ async def _account_bodies(
             missing.append(account_id)
         else:
             found[account_id] = body
+    columns = [c.key for c in Account.__table__.columns]
     for chunk in _chunks(missing, FLAG_SLOTS):
-        columns = [c.key for c in Account.__table__.columns]
         for row in await hot.rows(_ACCOUNTS, ids=chunk):
             account = Account(**dict(zip(columns, row, strict=True)))  # transient: never added to a session
             body = render_account(settings, account)

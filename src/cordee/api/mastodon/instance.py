@@ -74,7 +74,10 @@ CACHE_SECONDS = 30.0
 
 async def _cached(ctx: Ctx, version: str, build: Callable[[Ctx], Awaitable[dict[str, Any]]]) -> Response:
     """The entity's JSON, built at most once every ``CACHE_SECONDS`` per process."""
-    memo: dict[str, tuple[float, bytes]] = ctx.request.app.state.__dict__.setdefault("instance_memo", {})
+    state = ctx.request.app.state
+    if not hasattr(state, "instance_memo"):
+        state.instance_memo = {}
+    memo: dict[str, tuple[float, bytes]] = state.instance_memo
     now = time.monotonic()
     found = memo.get(version)
     if found is None or now - found[0] > CACHE_SECONDS:

@@ -21,12 +21,21 @@ RELATIONSHIP_SLOTS = 40
 DEFAULT_HEADER = "/static/header.png"
 
 
+def acct_of(username: str, domain: str | None) -> str:
+    """Mastodon's ``acct``: the username, with the domain for remote accounts."""
+    return username if domain is None else f"{username}@{domain}"
+
+
 def acct(settings: Settings, account: Account) -> str:
-    return account.username if account.domain is None else f"{account.username}@{account.domain}"
+    return acct_of(account.username, account.domain)
+
+
+def profile_url(settings: Settings, username: str) -> str:
+    return f"{settings.base_url}/@{username}"
 
 
 def render_account(settings: Settings, account: Account) -> dict[str, Any]:
-    url = f"{settings.base_url}/@{account.username}"
+    url = profile_url(settings, account.username)
     avatar = account.avatar_url or settings.base_url + DEFAULT_AVATAR
     header = account.header_url or settings.base_url + DEFAULT_HEADER
     # Mastodon rounds created_at down to midnight UTC, to not reveal the exact moment.
