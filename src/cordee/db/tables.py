@@ -74,6 +74,8 @@ class User(Base):
     admin: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     locale: Mapped[str] = mapped_column(String(10), default="en", nullable=False)
     registration_reason: Mapped[str] = mapped_column(Text, default="", nullable=False)
+    #: When the e-mail address was confirmed (the link sent at sign-up); NULL: not yet.
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = _created()
 
 
@@ -343,4 +345,10 @@ class HomeFeedEntry(Base):
 
 
 # Tables of other areas, in their own modules; imported here so that the metadata knows them all.
-from cordee.db import tables_curation, tables_media, tables_personal, tables_polls  # noqa: E402, F401
+from cordee.db import (  # noqa: E402, F401
+    tables_curation,
+    tables_media,
+    tables_personal,
+    tables_polls,
+    tables_security,
+)
