@@ -6,6 +6,7 @@ SQLite database in ``./data``, open registrations, 140-character notes, on http:
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -73,6 +74,10 @@ class Settings:
     streaming_queue_size: int = 1000
     #: Seconds between heartbeats on server-sent event streams.
     streaming_heartbeat_seconds: int = 15
+    #: Reverse proxies (addresses or CIDR networks) whose ``X-Forwarded-For`` is believed
+    #: (``CORDEE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8``). Empty: the client is the socket's peer,
+    #: and a forged header changes nothing (rate limits, audit log, session list).
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def domain(self) -> str:
@@ -121,6 +126,20 @@ def _gc_threshold(raw: str | None) -> tuple[int, ...]:
     return values
 
 
+def _networks(raw: str) -> tuple[str, ...]:
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        try:
+            out.append(str(ipaddress.ip_network(part, strict=False)))
+        except ValueError:
+            raise ConfigError(
+                f"CORDEE_TRUSTED_PROXIES must be addresses or networks (CIDR), got {part!r}"
+            ) from None
+    return tuple(out)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``CORDEE_*`` environment variables, then apply explicit overrides."""
     env = dict(os.environ if environ is None else environ)
@@ -165,5 +184,6 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         streaming_heartbeat_seconds=_int(
             env, "CORDEE_STREAMING_HEARTBEAT_SECONDS", Settings.streaming_heartbeat_seconds
         ),
+        trusted_proxies=_networks(env.get("CORDEE_TRUSTED_PROXIES", "")),
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]
