@@ -4,7 +4,8 @@ timelines, account pages, search, favourited_by…), so that the rule cannot dri
 - public / unlisted: everyone (unlisted is only kept out of public timelines, elsewhere);
 - private (followers-only): the author, the author's followers, and the accounts it mentions;
 - direct: the author and the accounts it mentions;
-- and never across a block, in either direction.
+- and never across a block, in either direction;
+- a boost only when the note it carries passes the same rule.
 
 ``shown_in_timelines`` adds what a person chose not to see in lists (timelines, notifications,
 search): notes by accounts they mute, and reblogs of blocked or muted accounts.
@@ -26,9 +27,28 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 def visible_to(viewer_account_id: Any, status: type[Status] = Status) -> ColumnElement[bool]:
     """``viewer_account_id``: an account id, None (anonymous), or a bind parameter / column (the
-    same rule inside statements built once, and in fan-out's per-follower check)."""
+    same rule inside statements built once, in fan-out's per-follower check, and in the streaming
+    hub's per-recipient check).
+
+    A boost is judged twice: by itself and by the note it carries, so that a boost by a third
+    account never carries a note across a block (or to anyone the note's own audience leaves out).
+    """
+    original = aliased(Status)
+    carried_note_visible = or_(
+        status.reblog_of_id.is_(None),
+        exists(
+            select(original.id).where(
+                original.id == status.reblog_of_id, _visible_itself(viewer_account_id, original)
+            )
+        ),
+    )
+    return and_(_visible_itself(viewer_account_id, status), carried_note_visible)
+
+
+def _visible_itself(viewer_account_id: Any, status: Any) -> ColumnElement[bool]:
+    """The rule for one row, without looking at the note a boost carries."""
     if viewer_account_id is None:
-        return status.visibility.in_(PUBLIC_VISIBILITIES)
+        return status.visibility.in_(PUBLIC_VISIBILITIES)  # type: ignore[no-any-return]
     mentioned = exists(
         select(Mention.id).where(Mention.status_id == status.id, Mention.account_id == viewer_account_id)
     )
