@@ -100,3 +100,14 @@ class StatusUpdated(Event):
     mentioned_account_ids: tuple[int, ...]
     tags: tuple[str, ...]
     kind = "status.updated"
+
+
+@dataclass(frozen=True)
+class TokensRevoked(Event):
+    """Access tokens stopped working: ``token_ids`` revoked (``/oauth/revoke``, refresh rotation), or
+    every token of ``user_id`` (password changed or reset, account disabled). Every process closes the
+    streams opened with them at once: a stream is authorised when it opens, never again after."""
+
+    token_ids: tuple[int, ...] = ()
+    user_id: int | None = None
+    kind = "tokens.revoked"

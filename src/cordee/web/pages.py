@@ -6,9 +6,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from cordee.actions import oauth as oauth_actions
+from cordee.actions import two_factor as two_factor_actions
 from cordee.actions.accounts import Registration, RegistrationInvalid, create_local_account
 from cordee.actions.errors import Forbidden
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
+from cordee.web import two_factor
 from cordee.web.i18n import N_, choose_language
 from cordee.web.render import (
     csrf_ok,
@@ -90,17 +92,21 @@ async def sign_in_submit(request: Request) -> Response:
         problem = user_problem(request, user.approved, user.disabled)
     if user is None or problem is not None:
         return await render(request, "sign_in.html", 422, next=nxt, login=login, error=problem)
-    sign_in(request, user.id)
-    return redirect(nxt)
+    if await two_factor_actions.is_enabled(db_of(request), user.id):
+        return two_factor.begin(request, user.id, nxt)  # not signed in until the code is given
+    response = redirect(nxt)
+    await sign_in(request, response, user.id)
+    return response
 
 
 async def sign_out_submit(request: Request) -> Response:
     form = await request.form()
     if not csrf_ok(request, form):
         return await render(request, "error.html", 400, title=None, message=gettext(request, EXPIRED))
-    sign_out(request)
+    response = redirect("/")
+    await sign_out(request, response)
     request.session["flash"] = "signed_out"
-    return redirect("/")
+    return response
 
 
 async def sign_up_page(request: Request) -> Response:
@@ -154,7 +160,8 @@ async def sign_up_submit(request: Request) -> Response:
     if settings.registration_mode == "approval":
         request.session["flash"] = "pending"
         return redirect("/")
-    sign_in(request, user_id)
+    response = redirect(nxt)
+    await sign_in(request, response, user_id, method="sign_up")
     if nxt == "/":
         request.session["flash"] = "welcome"
-    return redirect(nxt)
+    return response

@@ -1,8 +1,17 @@
 """What every page shares: Jinja2 rendering in the request's language, the CSRF token, the
-signed-in user kept in the session, and safe redirects."""
+signed-in user, and safe redirects.
+
+Who is signed in is a server-side web session (``actions/sessions.py``): the ``cordee_sid`` cookie
+holds its random key, so signing out, a password change or "sign out everywhere" really ends it —
+a copy of the cookie is worth nothing afterwards. The signed client-side cookie
+(``request.session``) only keeps what is harmless to keep there: the language, a flash message,
+and the CSRF token of a browser that is not signed in. A signed-in browser's CSRF token is derived
+from its session key, so it is bound to that session and changes with it.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
@@ -11,19 +20,23 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from cordee.actions import sessions as session_actions
+from cordee.client_ip import client_ip
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Account, User
+from cordee.db.types import utcnow
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
+from cordee.queries import sessions as session_queries
 from cordee.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translations
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "cordee_sid"
 # Pages are never framed (no clickjacking of the consent page) and never cached (they hold tokens).
 PAGE_HEADERS = {
     "X-Frame-Options": "DENY",
@@ -58,6 +71,8 @@ def gettext(request: Request, message: str) -> str:
 class SignedIn:
     user: User
     account: Account
+    #: The id of this browser's web session (to keep it when signing out the others).
+    session_id: int = 0
 
 
 def settings_of(request: Request) -> Settings:
@@ -70,36 +85,80 @@ def db_of(request: Request) -> Database:
     return db
 
 
+def ip_of(request: Request) -> str:
+    return client_ip(request.scope, settings_of(request).trusted_proxies)
+
+
+def user_agent_of(request: Request) -> str:
+    return request.headers.get("user-agent", "")
+
+
 async def current_user(request: Request) -> SignedIn | None:
-    """The signed-in user, or None. A session naming a missing or disabled user is cleared."""
-    user_id = request.session.get("user_id")
-    if not isinstance(user_id, int):
-        return None
-    async with db_of(request).read() as session:
-        row = (
-            await session.execute(
-                select(User, Account).join(Account, Account.id == User.account_id).where(User.id == user_id)
-            )
-        ).first()
-    if row is None or row[0].disabled:
-        request.session.pop("user_id", None)
-        return None
-    return SignedIn(row[0], row[1])
+    """The signed-in user of this browser, or None (no cookie; a revoked, expired or unknown key; a
+    disabled user). Looked up once per request."""
+    if hasattr(request.state, "signed_in"):
+        found: SignedIn | None = request.state.signed_in
+        return found
+    signed_in: SignedIn | None = None
+    key = request.cookies.get(SESSION_COOKIE)
+    if key:
+        async with db_of(request).read() as session:
+            found_session = await session_queries.find(session, key)
+        if found_session is not None:
+            row = found_session.web_session
+            signed_in = SignedIn(found_session.user, found_session.account, row.id)
+            if utcnow() - row.last_seen_at >= session_actions.TOUCH_EVERY:
+                await session_actions.touch(db_of(request), row.id, ip_of(request), user_agent_of(request))
+    request.state.signed_in = signed_in
+    return signed_in
 
 
-def sign_in(request: Request, user_id: int) -> None:
-    request.session["user_id"] = user_id
-    request.session[CSRF_FIELD] = secrets.token_urlsafe(32)  # a new identity gets a new token
+def _set_session_cookie(request: Request, response: Response, key: str) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        key,
+        max_age=int(session_actions.LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings_of(request).base_url.startswith("https://"),
+    )
 
 
-def sign_out(request: Request) -> None:
+async def sign_in(request: Request, response: Response, user_id: int, *, method: str = "password") -> None:
+    """The last step of every web sign-in (after the password and, when enabled, the second factor):
+    start a server-side session for ``user_id`` and give its key to the browser in ``response``. A
+    session this browser already had is ended (signing in again replaces the account)."""
+    previous = await current_user(request)
+    if previous is not None:
+        await session_actions.end(db_of(request), previous.session_id, previous.user.id, ip_of(request))
+    key = await session_actions.start(
+        db_of(request), user_id, ip_of(request), user_agent_of(request), method=method
+    )
+    _set_session_cookie(request, response, key)
+    request.session.pop(CSRF_FIELD, None)  # the anonymous token is done with
+
+
+async def sign_out(request: Request, response: Response) -> None:
+    """End this browser's session (a copy of the cookie stops working too) and forget the cookie."""
+    me = await current_user(request)
+    if me is not None:
+        await session_actions.end(db_of(request), me.session_id, me.user.id, ip_of(request))
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax")
     lang = request.session.get("lang")
     request.session.clear()
     if lang is not None:
         request.session["lang"] = lang
+    request.state.signed_in = None
 
 
 def csrf_token(request: Request) -> str:
+    """The CSRF token of this browser: derived from its session key when it holds one (bound to the
+    session, never stored), else a random one kept in the signed cookie."""
+    key = request.cookies.get(SESSION_COOKIE)
+    if key:
+        secret = settings_of(request).secret_key.encode()
+        return hmac.new(secret, b"csrf:" + key.encode("utf-8", "replace"), hashlib.sha256).hexdigest()
     token = request.session.get(CSRF_FIELD)
     if not isinstance(token, str) or not token:
         token = secrets.token_urlsafe(32)
@@ -108,9 +167,12 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_ok(request: Request, form: FormData) -> bool:
-    expected = request.session.get(CSRF_FIELD)
     sent = form.get(CSRF_FIELD)
-    return isinstance(expected, str) and isinstance(sent, str) and hmac.compare_digest(expected, sent)
+    if not isinstance(sent, str) or not sent:
+        return False
+    if not request.cookies.get(SESSION_COOKIE) and not isinstance(request.session.get(CSRF_FIELD), str):
+        return False
+    return hmac.compare_digest(csrf_token(request), sent)
 
 
 def field(form: FormData, name: str, max_length: int = 1000) -> str:
