@@ -10,13 +10,15 @@ from dataclasses import dataclass
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cordee.actions import audit
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
+from cordee.actions.passwords import set_password
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Account, Invite, User
 from cordee.db.types import utcnow
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH, hash_password
-from cordee.events.types import AccountUpdated
+from cordee.events.types import AccountUpdated, TokensRevoked
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -157,11 +159,15 @@ async def set_user_flags(
     disabled: bool | None = None,
     admin: bool | None = None,
     password: str | None = None,
+    actor: str = "cli",
 ) -> None:
-    """Admin changes to a local user (approve, disable, promote, reset the password)."""
-    if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(f"The password must have at least {MIN_PASSWORD_LENGTH} characters")
-    new_hash = await asyncio.to_thread(hash_password, password) if password is not None else None
+    """Admin changes to a local user (approve, disable, promote, reset the password). Disabling
+    closes the user's open streams on every process; a new password revokes every token and web
+    session (``passwords.set_password``)."""
+    if password is not None:
+        await set_password(db, username, password, actor=actor)
+    if approved is None and disabled is None and admin is None:
+        return
     async with db.write() as tx:
         user = await tx.session.scalar(
             select(User)
@@ -170,14 +176,18 @@ async def set_user_flags(
         )
         if user is None:
             raise NotFound(f"No local user named {username!r}")
-        if approved is not None:
-            user.approved = approved
-        if disabled is not None:
-            user.disabled = disabled
-        if admin is not None:
-            user.admin = admin
-        if new_hash is not None:
-            user.password_hash = new_hash
+        changes = {
+            k: v
+            for k, v in (("approved", approved), ("disabled", disabled), ("admin", admin))
+            if v is not None
+        }
+        for name, value in changes.items():
+            setattr(user, name, value)
+        audit.record(tx.session, "admin_action", user_id=user.id, actor=actor, changes=changes)
+        if disabled:
+            # Tokens stay in the database (enabling the user again brings them back) but every
+            # request checks the flag; open streams were authorised once, so they are closed.
+            tx.emit(TokensRevoked(user_id=user.id))
 
 
 async def create_invite(db: Database, max_uses: int | None = None) -> str:
