@@ -17,6 +17,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
+from cordee.actions import two_factor
 from cordee.actions.errors import ValidationFailed
 from cordee.db.engine import Database
 from cordee.db.tables import AccessToken, Account, Application, AuthorizationCode, User
@@ -244,6 +245,14 @@ async def password_grant(
     problem = usable(user)
     if problem is not None:
         raise problem
+    if await two_factor.is_enabled(db, user.id):
+        # As Mastodon: the password grant has no place for the code. Said only after a right
+        # password, so it tells a guesser nothing.
+        raise OAuthError(
+            "invalid_grant",
+            "Two-factor authentication is enabled on this account: sign in through the browser "
+            "(authorization code flow) instead of the password grant.",
+        )
     return await _issue(db, app.id, user.id, scopes)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from cordee.web import authorize, pages, security_settings
+from cordee.web import authorize, pages, security_settings, two_factor, two_factor_settings
 
 
 def routes() -> list[BaseRoute]:
@@ -13,6 +13,15 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign_in", pages.sign_in_page, methods=["GET"]),
         Route("/auth/sign_in", pages.sign_in_submit, methods=["POST"]),
         Route("/auth/sign_out", pages.sign_out_submit, methods=["POST"]),
+        Route("/auth/two_factor", two_factor.second_step_page, methods=["GET"]),
+        Route("/auth/two_factor", two_factor.second_step_submit, methods=["POST"]),
+        Route("/settings/two_factor", two_factor_settings.settings_page, methods=["GET"]),
+        Route("/settings/two_factor/setup", two_factor_settings.setup_submit, methods=["POST"]),
+        Route("/settings/two_factor/enable", two_factor_settings.enable_submit, methods=["POST"]),
+        Route(
+            "/settings/two_factor/recovery_codes", two_factor_settings.recovery_codes_submit, methods=["POST"]
+        ),
+        Route("/settings/two_factor/disable", two_factor_settings.disable_submit, methods=["POST"]),
         Route("/settings/sessions", security_settings.sessions_page, methods=["GET"]),
         Route("/settings/sessions/revoke_others", security_settings.revoke_others_submit, methods=["POST"]),
         Route("/settings/sessions/{id}/revoke", security_settings.revoke_submit, methods=["POST"]),
