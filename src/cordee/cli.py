@@ -16,11 +16,14 @@ from sqlalchemy import select
 
 from cordee import __version__
 from cordee.actions import accounts as account_actions
-from cordee.actions.errors import ActionError
+from cordee.actions.audit import KINDS as audit_kinds
+from cordee.actions.errors import ActionError, NotFound
 from cordee.config import ConfigError, Settings, load_settings
 from cordee.db.engine import Database
+from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade
 from cordee.db.tables import Account, User
+from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
 
 T = TypeVar("T")
@@ -41,9 +44,13 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
 
     async def run() -> T:
         db = Database(settings.effective_database_url)
+        # Commands write beside running servers: their ids need a worker number of their own.
+        lease = WorkerLease(db)
         try:
+            await lease.start()
             return await work(db, settings)
         finally:
+            await lease.stop()
             await db.dispose()
 
     try:
@@ -227,6 +234,37 @@ def report_list(limit: int) -> None:
         click.echo(
             f"{r.id}  {r.created_at:%Y-%m-%d %H:%M}  @{r.reporter} reported @{r.target} ({r.category}, "
             f"{r.status_count} statuses){': ' + r.comment if r.comment else ''}"
+        )
+
+
+@main.command("audit")
+@click.option("--user", "username", help="Only the events about this local user.")
+@click.option("--kind", type=click.Choice(sorted(audit_kinds)), help="Only the events of this kind.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(min=1), help="How many to show.")
+def audit_list(username: str | None, kind: str | None, limit: int) -> None:
+    """Show the newest security events: sign-ins, failed sign-ins, two-factor changes, token
+    revocations, password changes, administrators' actions (newest first)."""
+
+    async def rows(db: Database, _: Settings) -> list[AuditLine]:
+        async with db.read() as session:
+            user_id = None
+            if username is not None:
+                user_id = await local_user_id(session, username)
+                if user_id is None:
+                    raise NotFound(f"No local user named {username!r}")
+            return await recent_events(session, limit=limit, user_id=user_id, kind=kind)
+
+    found = _with_db(rows)
+    if not found:
+        click.echo("No events.")
+        return
+    click.echo(f"{'time (UTC)':<19}  {'kind':<26} {'user':<20} {'actor':<10} {'ip':<16} detail")
+    for e in found:
+        who = f"@{e.username}" if e.username else (f"#{e.user_id}" if e.user_id is not None else "-")
+        detail = "" if e.detail == "{}" else e.detail
+        click.echo(
+            f"{e.created_at:%Y-%m-%d %H:%M:%S}  {e.kind:<26} {who:<20} {e.actor or '-':<10} "
+            f"{e.ip or '-':<16} {detail}"
         )
 
 

@@ -82,3 +82,5 @@ async def set_password(db: Database, username: str, new: str, *, actor: str = "c
             raise NotFound(f"No local user named {username!r}")
         await replace_password(tx, user, new_hash)
         audit.record(tx.session, "password_reset", user_id=user.id, actor=actor, by="admin")
+        # Listed with the other administrators' actions too (``cordee audit --kind admin_action``).
+        audit.record(tx.session, "admin_action", user_id=user.id, actor=actor, changes={"password": "set"})
