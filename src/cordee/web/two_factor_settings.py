@@ -39,7 +39,7 @@ FLASHES = {"two_factor_off": N_("Two-factor authentication is off.")}
 
 def _qr_svg(uri: str) -> Markup:
     # segno writes only path data and numbers: nothing of the URI's text reaches the markup.
-    return Markup(segno.make(uri, error="m").svg_inline(scale=4, border=2, svgclass="qr-code"))  # noqa: S704
+    return Markup(segno.make(uri, error="m").svg_inline(scale=4, border=4, svgclass="qr-code"))  # noqa: S704
 
 
 async def _show(
