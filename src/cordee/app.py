@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from cordee.actions.errors import ActionError
 from cordee.actions.oauth import OAuthError
@@ -28,6 +29,7 @@ from cordee.media import storage as media_storage
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
+from cordee.web.headers import SecurityHeaders
 from cordee.web.render import gettext, render
 
 log = logging.getLogger(__name__)
@@ -83,6 +85,14 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "An internal error occurred; it has been logged")
 
 
+class _App(Starlette):
+    def build_middleware_stack(self) -> ASGIApp:
+        # The security headers go outermost, outside Starlette's error middleware, so that every
+        # answer carries them, a 500 included.
+        https = self.state.settings.base_url.startswith("https://")
+        return SecurityHeaders(super().build_middleware_stack(), https=https)
+
+
 def build_app(
     settings: Settings, *, database: Database | None = None, migrate: bool = True, run_jobs: bool = True
 ) -> Starlette:
@@ -127,7 +137,7 @@ def build_app(
             "/api/{rest:path}", mastodon_routes.unsupported, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]
         ),
     ]
-    app = Starlette(
+    app = _App(
         routes=routes,
         middleware=[
             Middleware(

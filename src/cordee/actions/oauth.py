@@ -3,6 +3,7 @@
 Grants follow RFC 6749 (authorization code with optional PKCE per RFC 7636, password, client
 credentials, refresh token) with Mastodon's conventions: tokens do not expire, the token response
 carries ``scope`` and ``created_at``, ``urn:ietf:wg:oauth:2.0:oob`` shows the code to the user.
+Every token issued or revoked is written to the audit log in the transaction that does it.
 """
 
 from __future__ import annotations
@@ -15,17 +16,22 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.actions import two_factor
+from cordee.actions import audit, two_factor
 from cordee.actions.errors import ValidationFailed
 from cordee.db.engine import Database
 from cordee.db.tables import AccessToken, Account, Application, AuthorizationCode, User
+from cordee.db.tx import Tx
 from cordee.db.types import utcnow
 from cordee.domain import scopes as sc
 from cordee.domain.passwords import spend_verify_time, verify_password
+from cordee.domain.redirect_uris import OOB_URI, valid_redirect_uri
+from cordee.events.types import TokensRevoked
 
-OOB_URI = "urn:ietf:wg:oauth:2.0:oob"
+__all__ = ["OOB_URI", "OAuthError", "IssuedToken", "valid_redirect_uri"]
+
 CODE_LIFETIME = timedelta(minutes=10)
 
 
@@ -47,13 +53,6 @@ class IssuedToken:
     created_at: int
 
 
-def valid_redirect_uri(uri: str) -> bool:
-    if uri == OOB_URI:
-        return True
-    scheme, sep, rest = uri.partition(":")
-    return bool(sep and scheme and rest and "#" not in uri)
-
-
 async def create_application(
     db: Database, name: str, redirect_uris: list[str], scopes: str | None, website: str | None
 ) -> Application:
@@ -64,9 +63,12 @@ async def create_application(
     uris = [u.strip() for u in redirect_uris if u.strip()]
     if not uris:
         raise ValidationFailed("Validation failed: Redirect URI can't be blank")
-    bad = [u for u in uris if not valid_redirect_uri(u)]
-    if bad:
-        raise ValidationFailed(f"Validation failed: Redirect URI must be an absolute URI: {bad[0]}")
+    if not all(valid_redirect_uri(u) for u in uris):
+        # As Doorkeeper words it for Mastodon, plus what this server refuses (domain/redirect_uris.py).
+        raise ValidationFailed(
+            "Validation failed: Redirect URI must be an absolute URI without a fragment, "
+            "and not one a browser runs (javascript:, data:, vbscript:, file: …)."
+        )
     try:
         parsed = sc.parse_scopes(scopes)
     except sc.ScopeError as e:
@@ -117,24 +119,49 @@ def requested_scopes(app: Application, raw: str | None) -> frozenset[str]:
     return asked
 
 
-async def _issue(db: Database, app_id: int, user_id: int | None, scopes: frozenset[str]) -> IssuedToken:
+async def _add_token(
+    session: AsyncSession,
+    app_id: int,
+    user_id: int | None,
+    scopes: frozenset[str],
+    grant_type: str,
+    ip: str,
+    code_id: int | None = None,
+) -> IssuedToken:
+    """A new token in the caller's transaction, with its audit event."""
     token = AccessToken(
         token=secrets.token_urlsafe(32),
         refresh_token=secrets.token_urlsafe(32) if user_id is not None else None,
         application_id=app_id,
         user_id=user_id,
         scopes=sc.to_string(scopes),
+        authorization_code_id=code_id,
     )
+    session.add(token)
+    await session.flush()
+    audit.record(
+        session, "token_issued", user_id=user_id, ip=ip, grant_type=grant_type, application_id=app_id
+    )
+    return IssuedToken(token.token, token.refresh_token, token.scopes, int(token.created_at.timestamp()))
+
+
+async def _issue(
+    db: Database, app_id: int, user_id: int | None, scopes: frozenset[str], grant_type: str, ip: str
+) -> IssuedToken:
     async with db.write() as tx:
-        tx.session.add(token)
-        await tx.session.flush()
-        return IssuedToken(token.token, token.refresh_token, token.scopes, int(token.created_at.timestamp()))
+        return await _add_token(tx.session, app_id, user_id, scopes, grant_type, ip)
 
 
 async def issue_user_token(
-    db: Database, app: Application, user_id: int, scopes: frozenset[str]
+    db: Database,
+    app: Application,
+    user_id: int,
+    scopes: frozenset[str],
+    *,
+    grant_type: str = "registration",
+    ip: str = "",
 ) -> IssuedToken:
-    return await _issue(db, app.id, user_id, scopes)
+    return await _issue(db, app.id, user_id, scopes, grant_type, ip)
 
 
 async def create_authorization_code(
@@ -164,18 +191,62 @@ async def create_authorization_code(
 
 
 def _pkce_ok(challenge: str, method: str | None, verifier: str | None) -> bool:
-    if not verifier:
+    # S256 only, the one method advertised: ``plain`` gives nothing against a stolen code.
+    if not verifier or method != "S256":
         return False
-    if (method or "plain") == "S256":
-        digest = hashlib.sha256(verifier.encode("ascii", "ignore")).digest()
-        computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
-        return hmac.compare_digest(computed, challenge)
-    return hmac.compare_digest(verifier, challenge)
+    digest = hashlib.sha256(verifier.encode("ascii", "ignore")).digest()
+    computed = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    return hmac.compare_digest(computed, challenge)
+
+
+INVALID_GRANT = (
+    "The provided authorization grant is invalid, expired, revoked, does not match the redirection "
+    "URI used in the authorization request, or was issued to another client."
+)
+
+
+async def _revoke_where(tx: Tx, condition: ColumnElement[bool], ip: str, reason: str) -> list[int]:
+    """Revoke the live tokens matching ``condition``, with an audit event per token's owner, and
+    close the streams opened with them on every process once committed (``TokensRevoked``).
+    The ids of the revoked tokens are returned."""
+    session = tx.session
+    rows = (
+        await session.execute(
+            update(AccessToken)
+            .where(condition, AccessToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
+            .returning(AccessToken.id, AccessToken.user_id, AccessToken.application_id)
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    for token_id, user_id, app_id in rows:
+        audit.record(
+            session,
+            "token_revoked",
+            user_id=user_id,
+            ip=ip,
+            reason=reason,
+            application_id=app_id,
+            token=token_id,
+        )
+    if rows:
+        tx.emit(TokensRevoked(token_ids=tuple(row[0] for row in rows)))
+    return [row[0] for row in rows]
 
 
 async def exchange_code(
-    db: Database, app: Application, code: str | None, redirect_uri: str | None, code_verifier: str | None
+    db: Database,
+    app: Application,
+    code: str | None,
+    redirect_uri: str | None,
+    code_verifier: str | None,
+    *,
+    ip: str = "",
 ) -> IssuedToken:
+    """RFC 6749 §4.1.3. The code is spent and the token issued in one transaction, by a
+    conditional UPDATE: of two exchanges racing on one code (PostgreSQL runs them at once), the
+    second waits for the first's row lock, then matches nothing. A code presented again — a
+    replay, or a stolen copy — revokes every token it gave (§4.1.2)."""
     if not code:
         raise OAuthError("invalid_request", "The request is missing a required parameter: code.")
     async with db.write() as tx:
@@ -184,22 +255,41 @@ async def exchange_code(
                 AuthorizationCode.code == code, AuthorizationCode.application_id == app.id
             )
         )
-        if grant is None or grant.used or grant.expires_at < utcnow():
-            raise OAuthError(
-                "invalid_grant",
-                "The provided authorization grant is invalid, expired, "
-                "revoked, does not match the redirection URI used in the authorization "
-                "request, or was issued to another client.",
+        if grant is None or grant.expires_at < utcnow():
+            raise OAuthError("invalid_grant", INVALID_GRANT)
+        spent = grant.used
+        if not spent:
+            # Checked before spending: a wrong request leaves the code to its rightful client.
+            # The redirect_uri is always recorded with the code, so it is always required.
+            if redirect_uri != grant.redirect_uri:
+                raise OAuthError(
+                    "invalid_grant",
+                    "The redirect_uri is missing or does not match the authorization request.",
+                )
+            if grant.code_challenge and not _pkce_ok(
+                grant.code_challenge, grant.code_challenge_method, code_verifier
+            ):
+                raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
+            claimed = await tx.session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.id == grant.id, AuthorizationCode.used.is_(False))
+                .values(used=True)
+                .execution_options(synchronize_session=False)
             )
-        if redirect_uri is not None and redirect_uri != grant.redirect_uri:
-            raise OAuthError("invalid_grant", "The redirect_uri does not match the authorization request.")
-        if grant.code_challenge and not _pkce_ok(
-            grant.code_challenge, grant.code_challenge_method, code_verifier
-        ):
-            raise OAuthError("invalid_grant", "The code_verifier does not match the code_challenge.")
-        grant.used = True
-        user_id, scopes = grant.user_id, frozenset(grant.scopes.split())
-    return await _issue(db, app.id, user_id, scopes)
+            spent = claimed.rowcount != 1  # type: ignore[attr-defined]
+        if not spent:
+            return await _add_token(
+                tx.session,
+                app.id,
+                grant.user_id,
+                frozenset(grant.scopes.split()),
+                "authorization_code",
+                ip,
+                code_id=grant.id,
+            )
+        await _revoke_where(tx, AccessToken.authorization_code_id == grant.id, ip, "code_reused")
+    # Raised after the block so that the revocation commits.
+    raise OAuthError("invalid_grant", INVALID_GRANT)
 
 
 async def check_user_credentials(db: Database, login: str, password: str) -> User | None:
@@ -227,7 +317,13 @@ def usable(user: User) -> OAuthError | None:
 
 
 async def password_grant(
-    db: Database, app: Application, username: str | None, password: str | None, scope: str | None
+    db: Database,
+    app: Application,
+    username: str | None,
+    password: str | None,
+    scope: str | None,
+    *,
+    ip: str = "",
 ) -> IssuedToken:
     if not username or not password:
         raise OAuthError(
@@ -253,15 +349,17 @@ async def password_grant(
             "Two-factor authentication is enabled on this account: sign in through the browser "
             "(authorization code flow) instead of the password grant.",
         )
-    return await _issue(db, app.id, user.id, scopes)
+    return await _issue(db, app.id, user.id, scopes, "password", ip)
 
 
-async def client_credentials_grant(db: Database, app: Application, scope: str | None) -> IssuedToken:
-    return await _issue(db, app.id, None, requested_scopes(app, scope))
+async def client_credentials_grant(
+    db: Database, app: Application, scope: str | None, *, ip: str = ""
+) -> IssuedToken:
+    return await _issue(db, app.id, None, requested_scopes(app, scope), "client_credentials", ip)
 
 
 async def refresh(
-    db: Database, app: Application, refresh_token: str | None, scope: str | None
+    db: Database, app: Application, refresh_token: str | None, scope: str | None, *, ip: str = ""
 ) -> IssuedToken:
     if not refresh_token:
         raise OAuthError("invalid_request", "The request is missing a required parameter: refresh_token.")
@@ -285,22 +383,27 @@ async def refresh(
                     "invalid_scope", "A refreshed token cannot have more scopes than the original."
                 )
             scopes = asked
-        old.revoked_at = utcnow()  # rotation: the old pair stops working
-        user_id = old.user_id
-    return await _issue(db, app.id, user_id, scopes)
+        # Rotation: the old pair stops working, in the transaction that makes the new one, and
+        # only once (a conditional UPDATE: two refreshes racing on one token give one new pair).
+        if not await _revoke_where(tx, AccessToken.id == old.id, ip, "refresh"):
+            raise OAuthError(
+                "invalid_grant", "The refresh token is invalid, revoked, or was issued to another client."
+            )
+        # The new token stays tied to the code of the first: a replay of that code revokes it too.
+        return await _add_token(
+            tx.session, app.id, old.user_id, scopes, "refresh_token", ip, code_id=old.authorization_code_id
+        )
 
 
-async def revoke(db: Database, app: Application, token: str | None) -> None:
+async def revoke(db: Database, app: Application, token: str | None, *, ip: str = "") -> None:
     """Revoke an access or refresh token of this client. Unknown tokens are ignored (RFC 7009)."""
     if not token:
         raise OAuthError("invalid_request", "The request is missing a required parameter: token.")
     async with db.write() as tx:
-        await tx.session.execute(
-            update(AccessToken)
-            .where(
-                (AccessToken.token == token) | (AccessToken.refresh_token == token),
-                AccessToken.application_id == app.id,
-                AccessToken.revoked_at.is_(None),
-            )
-            .values(revoked_at=utcnow())
+        await _revoke_where(
+            tx,
+            ((AccessToken.token == token) | (AccessToken.refresh_token == token))
+            & (AccessToken.application_id == app.id),
+            ip,
+            "revoked",
         )

@@ -124,6 +124,7 @@ class AccessToken(Base):
     """A bearer token; ``user_id`` is NULL for client_credentials (app-only) tokens."""
 
     __tablename__ = "oauth_access_tokens"
+    __table_args__ = (Index("ix_oauth_access_tokens_authorization_code_id", "authorization_code_id"),)
     id: Mapped[int] = _id()
     token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     refresh_token: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
@@ -133,6 +134,10 @@ class AccessToken(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     scopes: Mapped[str] = mapped_column(Text, nullable=False)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The authorization code this token (or the token it was refreshed from) was issued for: a
+    #: code presented again revokes them all (RFC 6749 §4.1.2). No foreign key: a pruned code
+    #: leaves a number that matches nothing, which is all that is needed.
+    authorization_code_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created_at: Mapped[datetime] = _created()
 
 

@@ -1,8 +1,10 @@
 """``/oauth/authorize``: the page where a person signs in and lets an application use their account.
 
 Errors follow RFC 6749 §4.1.2.1: while the client or its redirect URI is in doubt, the person sees
-an error page and is never sent anywhere; once the redirect URI is known to be registered, other
-errors go back to the application (``?error=...&state=...``), except for the out-of-band URI.
+an error page and is never sent anywhere; once the redirect URI is known to be registered (and safe:
+an app stored before ``domain/redirect_uris.py`` refused ``javascript:`` is checked again here),
+other errors go back to the application (``?error=...&state=...``), except for the out-of-band URI.
+Pages whose forms lead to the application name it in their Content-Security-Policy's form-action.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from cordee.actions import oauth as oauth_actions
 from cordee.actions.oauth import OOB_URI, OAuthError
 from cordee.db.tables import Application
 from cordee.domain import scopes as sc
+from cordee.domain.redirect_uris import form_action_source, valid_redirect_uri
+from cordee.web.headers import page_policy
 from cordee.web.i18n import N_
 from cordee.web.pages import EXPIRED, user_problem
 from cordee.web.render import PAGE_HEADERS, SignedIn, csrf_ok, current_user, db_of, gettext, render
@@ -119,7 +123,7 @@ async def parse(request: Request, values: Mapping[str, str]) -> AuthRequest:
         )
     registered = app.redirect_uris.split("\n")
     uri = values.get("redirect_uri") or (registered[0] if len(registered) == 1 else "")
-    if uri not in registered:
+    if uri not in registered or not valid_redirect_uri(uri):
         raise PageError(
             400,
             N_("Invalid return address"),
@@ -149,9 +153,13 @@ async def parse(request: Request, values: Mapping[str, str]) -> AuthRequest:
     except OAuthError as e:
         raise ClientError(req, e.error, e.description) from None
     challenge = values.get("code_challenge") or None
-    method = (values.get("code_challenge_method") or "plain") if challenge else None
-    if challenge is not None and (method not in ("S256", "plain") or not CHALLENGE_RE.match(challenge)):
-        raise ClientError(req, "invalid_request", "The code_challenge or code_challenge_method is invalid.")
+    method = (values.get("code_challenge_method") or None) if challenge else None
+    # S256 only, the one method advertised: no method would mean ``plain`` (RFC 7636 §4.3), which
+    # protects nothing once the code is seen, so it is refused rather than assumed.
+    if challenge is not None and (method != "S256" or not CHALLENGE_RE.match(challenge)):
+        raise ClientError(
+            req, "invalid_request", "The code_challenge is invalid or its code_challenge_method is not S256."
+        )
     return AuthRequest(app, uri, scopes, req.state, challenge, method, req.response_mode)
 
 
@@ -170,11 +178,19 @@ def scope_labels(request: Request, scopes: frozenset[str]) -> list[tuple[str, st
     return labels
 
 
+def posting_to(response: Response, redirect_uri: str) -> Response:
+    """Let the page's forms (and the redirects that answer them) reach the app's address."""
+    source = form_action_source(redirect_uri)
+    response.headers["Content-Security-Policy"] = page_policy(*([source] if source else []))
+    return response
+
+
 async def back_to_client(request: Request, req: AuthRequest, params: dict[str, str]) -> Response:
     if req.state is not None:
         params["state"] = req.state
     if req.response_mode == "form_post":
-        return await render(request, "form_post.html", app=req.app, action=req.redirect_uri, params=params)
+        page = await render(request, "form_post.html", app=req.app, action=req.redirect_uri, params=params)
+        return posting_to(page, req.redirect_uri)
     query = urlencode(params)
     if req.response_mode == "fragment":
         url = f"{req.redirect_uri}#{query}"
@@ -209,7 +225,7 @@ async def _consent(request: Request, me: SignedIn, req: AuthRequest) -> Response
     problem = user_problem(request, me.user.approved, me.user.disabled)
     if problem is not None:
         return await render(request, "error.html", 403, me=me, title=None, message=problem)
-    return await render(
+    page = await render(
         request,
         "authorize.html",
         me=me,
@@ -217,6 +233,7 @@ async def _consent(request: Request, me: SignedIn, req: AuthRequest) -> Response
         fields=req.fields,
         scopes=scope_labels(request, req.scopes),
     )
+    return posting_to(page, req.redirect_uri)
 
 
 async def authorize_page(request: Request) -> Response:

@@ -37,14 +37,9 @@ from cordee.web.i18n import LANGUAGE_NAMES, LANGUAGES, choose_language, translat
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
 SESSION_COOKIE = "cordee_sid"
-# Pages are never framed (no clickjacking of the consent page) and never cached (they hold tokens).
-PAGE_HEADERS = {
-    "X-Frame-Options": "DENY",
-    "Content-Security-Policy": "frame-ancestors 'none'",
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-}
+# Pages are never cached (they hold tokens). The security headers (Content-Security-Policy, no
+# framing, nosniff, referrer policy) are added to every response by ``web/headers.py``.
+PAGE_HEADERS = {"Cache-Control": "no-store"}
 
 
 @cache

@@ -18,6 +18,7 @@ from starlette.routing import BaseRoute, Route
 from cordee.actions import oauth as oauth_actions
 from cordee.actions.oauth import IssuedToken, OAuthError
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.client_ip import client_ip
 from cordee.db.tables import Application
 from cordee.domain import scopes as sc
 
@@ -50,6 +51,10 @@ async def _client(ctx: Ctx) -> Application:
     return await oauth_actions.authenticate_client(ctx.db, client_id, client_secret)
 
 
+def _ip(ctx: Ctx) -> str:
+    return client_ip(ctx.request.scope, ctx.settings.trusted_proxies)
+
+
 def render_token(token: IssuedToken) -> dict[str, Any]:
     body: dict[str, Any] = {
         "access_token": token.access_token,
@@ -74,26 +79,27 @@ async def token(ctx: Ctx) -> Response:
             "The authorization grant type is not supported by the authorization server.",
         )
     app = await _client(ctx)
+    ip = _ip(ctx)
     if grant_type == "authorization_code":
         issued = await oauth_actions.exchange_code(
-            ctx.db, app, p.str("code"), p.str("redirect_uri"), p.str("code_verifier")
+            ctx.db, app, p.str("code"), p.str("redirect_uri"), p.str("code_verifier"), ip=ip
         )
     elif grant_type == "password":
         # Mastodon clients send the e-mail as ``username``; a username works too.
         issued = await oauth_actions.password_grant(
-            ctx.db, app, p.str("username"), p.str("password"), p.str("scope")
+            ctx.db, app, p.str("username"), p.str("password"), p.str("scope"), ip=ip
         )
     elif grant_type == "client_credentials":
-        issued = await oauth_actions.client_credentials_grant(ctx.db, app, p.str("scope"))
+        issued = await oauth_actions.client_credentials_grant(ctx.db, app, p.str("scope"), ip=ip)
     else:
-        issued = await oauth_actions.refresh(ctx.db, app, p.str("refresh_token"), p.str("scope"))
+        issued = await oauth_actions.refresh(ctx.db, app, p.str("refresh_token"), p.str("scope"), ip=ip)
     return json_response(render_token(issued), headers=NO_STORE)
 
 
 @endpoint(auth="none")
 async def revoke(ctx: Ctx) -> Response:
     app = await _client(ctx)
-    await oauth_actions.revoke(ctx.db, app, ctx.params.str("token"))
+    await oauth_actions.revoke(ctx.db, app, ctx.params.str("token"), ip=_ip(ctx))
     return json_response({})
 
 

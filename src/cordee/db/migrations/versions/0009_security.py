@@ -99,9 +99,15 @@ def upgrade() -> None:
         sa.Column("expires_at", _T, nullable=False),
         sa.PrimaryKeyConstraint("worker"),
     )
+    op.add_column("oauth_access_tokens", sa.Column("authorization_code_id", sa.BigInteger(), nullable=True))
+    op.create_index(
+        "ix_oauth_access_tokens_authorization_code_id", "oauth_access_tokens", ["authorization_code_id"]
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_oauth_access_tokens_authorization_code_id", "oauth_access_tokens")
+    op.drop_column("oauth_access_tokens", "authorization_code_id")
     for table in ("id_workers", "audit_log", "email_tokens", "two_factor_recovery_codes", "two_factor"):
         op.drop_table(table)
     op.drop_table("web_sessions")
