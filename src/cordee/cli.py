@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
+from redis.asyncio import Redis
 from sqlalchemy import select
 
 from cordee import __version__
@@ -23,6 +24,7 @@ from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade
 from cordee.db.tables import Account, User
+from cordee.events.redis import RedisBus
 from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
 
@@ -43,7 +45,11 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     upgrade(settings.effective_database_url)
 
     async def run() -> T:
-        db = Database(settings.effective_database_url)
+        # With Redis, what a command changes is published to the running servers (a disabled user's
+        # or a new password's revoked tokens close their open streams at once).
+        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        bus = RedisBus(redis, f"{settings.redis_prefix}events") if redis is not None else None
+        db = Database(settings.effective_database_url, bus=bus)
         # Commands write beside running servers: their ids need a worker number of their own.
         lease = WorkerLease(db)
         try:
@@ -52,6 +58,8 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
         finally:
             await lease.stop()
             await db.dispose()
+            if redis is not None:
+                await redis.aclose()
 
     try:
         return asyncio.run(run())

@@ -20,6 +20,7 @@ Transport = Literal["sse", "ws"]
 NORMAL = 1000
 GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
+POLICY_VIOLATION = 1008  # what authorised the stream was revoked: do not reconnect with it
 SERVICE_RESTART = 1012  # "the server is restarting": reconnect, then fetch what was missed
 
 
@@ -32,6 +33,9 @@ class Connection:
     streams: dict[Key, tuple[str, ...]] = field(default_factory=dict)
     closed: bool = False
     close_code: int = NORMAL
+    #: The access token that opened it and its user: a revocation naming either closes it.
+    token_id: int | None = None
+    user_id: int | None = None
     queue: asyncio.Queue[str | None] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -46,13 +50,13 @@ class Connection:
             self.close(TRY_AGAIN_LATER)
 
     def close(self, code: int = NORMAL) -> None:
-        """Ask the transport to close after what is queued (or at once, when the client is too slow:
-        what it has not read yet is dropped, it will fetch it again)."""
+        """Ask the transport to close after what is queued (or at once, when the client is too slow
+        or its authorisation was revoked: what it has not read yet is dropped)."""
         if self.closed:
             return
         self.closed = True
         self.close_code = code
-        if self.queue.full():
+        if self.queue.full() or code == POLICY_VIOLATION:
             while not self.queue.empty():
                 self.queue.get_nowait()
         self.queue.put_nowait(None)

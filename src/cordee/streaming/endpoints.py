@@ -122,7 +122,9 @@ def _sse(name: str) -> Route:
             hub = _hub(request.app)
             caller = await _authenticate(request.app, bearer_token(request))
             assert caller.account_id is not None
-            connection = await hub.connect(caller.account_id, "sse")
+            connection = await hub.connect(
+                caller.account_id, "sse", token_id=caller.token_id, user_id=caller.user_id
+            )
         except StreamError as e:
             return error_response(e.status, e.message)
         except HubClosed:
@@ -211,7 +213,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
         hub = _hub(websocket.app)
         caller = await _authenticate(websocket.app, token)
         assert caller.account_id is not None
-        connection = await hub.connect(caller.account_id, "ws")
+        connection = await hub.connect(
+            caller.account_id, "ws", token_id=caller.token_id, user_id=caller.user_id
+        )
     except StreamError as e:
         await _deny(websocket, e.status, e.message)
         return

@@ -48,12 +48,20 @@ from cordee.events.types import (
     NotificationCreated,
     StatusCreated,
     StatusDeleted,
+    TokensRevoked,
 )
 from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
 from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.rendering.statuses import render_statuses
 from cordee.streaming.channels import Channel, Key
-from cordee.streaming.connections import GOING_AWAY, SERVICE_RESTART, TRY_AGAIN_LATER, Connection, Transport
+from cordee.streaming.connections import (
+    GOING_AWAY,
+    POLICY_VIOLATION,
+    SERVICE_RESTART,
+    TRY_AGAIN_LATER,
+    Connection,
+    Transport,
+)
 from cordee.streaming.relations import Relations, load_relations
 
 log = logging.getLogger(__name__)
@@ -204,14 +212,23 @@ class Hub:
     def connection_count(self) -> int:
         return len(self._connections)
 
-    async def connect(self, account_id: int, transport: Transport) -> Connection:
+    async def connect(
+        self,
+        account_id: int,
+        transport: Transport,
+        *,
+        token_id: int | None = None,
+        user_id: int | None = None,
+    ) -> Connection:
         if self.draining:
             raise HubClosed()
         if account_id not in self._relations:
             async with self._db.read() as session:
                 self._relations[account_id] = await load_relations(session, account_id)
                 self._filters[account_id] = await self._load_filters(session, account_id)
-        connection = Connection(account_id, transport, self._settings.streaming_queue_size)
+        connection = Connection(
+            account_id, transport, self._settings.streaming_queue_size, token_id=token_id, user_id=user_id
+        )
         self._connections.add(connection)
         self._connected[account_id] += 1
         return connection
@@ -245,10 +262,28 @@ class Hub:
 
     # -- events ----------------------------------------------------------------------------------
 
+    def connections(self) -> list[Connection]:
+        return list(self._connections)
+
+    def close_revoked(self, token_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> int:
+        """Close at once the streams opened with these tokens or by these users (revoked, disabled,
+        password changed): what is queued and not yet sent is dropped with them."""
+        tokens, users = set(token_ids), set(user_ids)
+        closed = 0
+        for connection in list(self._connections):
+            if connection.token_id in tokens or connection.user_id in users:
+                connection.close(POLICY_VIOLATION)
+                closed += 1
+        return closed
+
     async def handle(self, events: Sequence[Event]) -> None:
-        """The bus handler: queue the batch and return at once."""
+        """The bus handler: queue the batch and return at once (revocations act before that, so
+        nothing queued after them reaches a revoked stream)."""
         if not self._connections:
             return
+        for event in events:
+            if isinstance(event, TokensRevoked):
+                self.close_revoked(event.token_ids, () if event.user_id is None else (event.user_id,))
         try:
             self._inbox.put_nowait(events)
         except asyncio.QueueFull:

@@ -15,6 +15,7 @@ from cordee.events.types import Event
 from cordee.feeds import build_feeds
 from cordee.feeds.fanout import FanOut
 from cordee.streaming.hub import Hub
+from cordee.streaming.revocation import Sweeper
 
 
 class Realtime:
@@ -27,6 +28,7 @@ class Realtime:
             RedisBus(self.redis, f"{settings.redis_prefix}events") if self.redis is not None else None
         )
         self.hub: Hub | None = None
+        self._sweeper: Sweeper | None = None
         self._fanout: FanOut | None = None
         self._restore_signals: Callable[[], None] | None = None
         self._unsubscribe_cache: Callable[[], None] | None = None
@@ -48,6 +50,8 @@ class Realtime:
         if isinstance(db.bus, RedisBus):
             db.bus.on_gap(self.hub.reset_streams)
         app.state.hub = self.hub
+        self._sweeper = Sweeper(self.hub, db)
+        self._sweeper.start()
         self._restore_signals = self.hub.drain_on_signals()
 
     @staticmethod
@@ -65,6 +69,9 @@ class Realtime:
         if self._restore_signals is not None:
             self._restore_signals()
             self._restore_signals = None
+        if self._sweeper is not None:
+            await self._sweeper.stop()
+            self._sweeper = None
         if self.hub is not None:
             await self.hub.stop()
         if isinstance(db.bus, RedisBus):
