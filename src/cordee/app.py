@@ -24,6 +24,7 @@ from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.migrate import upgrade_async
+from cordee.http_limits import BodyLimit
 from cordee.jobs.runner import Runner
 from cordee.media import storage as media_storage
 from cordee.streaming import endpoints as streaming_endpoints
@@ -140,6 +141,11 @@ def build_app(
     app = _App(
         routes=routes,
         middleware=[
+            Middleware(
+                BodyLimit,
+                max_body_size=settings.max_body_size,
+                image_size_limit=settings.image_size_limit,
+            ),
             Middleware(
                 SessionMiddleware,
                 secret_key=settings.secret_key,

@@ -42,6 +42,10 @@ class Settings:
     characters_reserved_per_url: int = 23
     #: The largest image upload accepted, in bytes (``CORDEE_IMAGE_SIZE_LIMIT``; 16 MB).
     image_size_limit: int = 16 * 1024 * 1024
+    #: The largest request body any other route accepts (JSON, forms), in bytes
+    #: (``CORDEE_MAX_BODY_SIZE``; 1 MiB, nginx's default). Media uploads take ``image_size_limit``
+    #: plus 1 MiB. A larger body is refused with 413 before it is read (``cordee.http_limits``).
+    max_body_size: int = 1024 * 1024
     #: The most pixels (width × height) an uploaded image may have (``CORDEE_IMAGE_MATRIX_LIMIT``).
     image_matrix_limit: int = 33_177_600
     #: Where the server's source code can be had (the AGPL asks for it); defaults to the instance.
@@ -164,6 +168,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         allowed_email_domains=domains,
         max_characters=_int(env, "CORDEE_MAX_CHARACTERS", 140),
         image_size_limit=_int(env, "CORDEE_IMAGE_SIZE_LIMIT", Settings.image_size_limit),
+        max_body_size=_int(env, "CORDEE_MAX_BODY_SIZE", Settings.max_body_size),
         image_matrix_limit=_int(env, "CORDEE_IMAGE_MATRIX_LIMIT", Settings.image_matrix_limit),
         source_url=env.get("CORDEE_SOURCE_URL", ""),
         gc_threshold=_gc_threshold(env.get("CORDEE_GC_THRESHOLD")),

@@ -1,25 +1,39 @@
 """Request parameters the way Mastodon accepts them: query string, form, multipart or JSON, with
-arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists, and booleans as true/false/1/0/on."""
+arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists, and booleans as true/false/1/0/on.
+
+Text must be Unicode: a query string or form with invalid UTF-8 is refused (400, as Rails does),
+and so is a JSON string holding a lone surrogate (``"\\ud800"``: 422, as Mastodon does) rather
+than cleaned up behind the writer's back; such text could not be stored anyway. JSON is parsed by
+orjson, which also refuses documents nested more than 1,024 deep (the standard library's parser
+recursed until a RecursionError, a 500)."""
 
 from __future__ import annotations
 
 import builtins
-import json
 import re
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
+import orjson
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 
 from cordee.api.mastodon.errors import ApiError
+from cordee.http_limits import BodyTooLarge
+
+#: A percent-escape of a byte outside ASCII: only then can an escaped text be invalid UTF-8.
+_ESCAPED_HIGH_BYTE = re.compile(rb"%[89a-fA-F][0-9a-fA-F]")
 
 TRUE = {"true", "1", "on", "yes", "t"}
 FALSE = {"false", "0", "off", "no", "f", ""}
 
 
 class Params:
-    def __init__(self, values: dict[builtins.str, builtins.list[Any]]) -> None:
+    def __init__(
+        self, values: dict[builtins.str, builtins.list[Any]], uploads: builtins.list[UploadFile] | None = None
+    ) -> None:
         self._values = values
+        self._uploads = uploads or []
 
     @classmethod
     async def from_request(cls, request: Request) -> Params:
@@ -28,17 +42,17 @@ class Params:
         def add(key: builtins.str, value: Any) -> None:
             values.setdefault(key.removesuffix("[]"), []).append(value)
 
-        for key, value in request.query_params.multi_items():
-            add(key, value)
+        query = request.scope["query_string"]
+        if query:
+            _check_utf8(query, "query string")
+            for key, value in request.query_params.multi_items():
+                add(key, value)
         if request.method in ("POST", "PUT", "PATCH", "DELETE"):
             ctype = request.headers.get("content-type", "").partition(";")[0].strip().lower()
             if ctype == "application/json":
                 body = await request.body()
                 if body.strip():
-                    try:
-                        data = json.loads(body)
-                    except ValueError:
-                        raise ApiError(400, "The request body is not valid JSON") from None
+                    data = _parse_json(body)
                     if not isinstance(data, dict):
                         raise ApiError(400, "The JSON body must be an object")
                     for key, value in data.items():
@@ -52,13 +66,24 @@ class Params:
                                 for one in item if isinstance(item, list) else [item]:
                                     add(f"{key}[{sub}]", one)
             elif ctype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+                if ctype == "application/x-www-form-urlencoded":
+                    _check_utf8(await request.body(), "form")  # read once: form() reuses it
                 try:
                     form = await request.form()
+                except BodyTooLarge:
+                    raise
                 except Exception as e:  # python-multipart errors: malformed body
                     raise ApiError(400, f"The form body could not be read: {e}") from None
+                uploads = [f for _, f in form.multi_items() if isinstance(f, UploadFile)]
                 for key, field in form.multi_items():
                     add(key, field)
+                return cls(values, uploads)
         return cls(values)
+
+    async def close(self) -> None:
+        """Close the uploaded files (their temporary files), whatever the handler did with them."""
+        for upload in self._uploads:
+            await upload.close()
 
     def __contains__(self, name: builtins.str) -> builtins.bool:
         return name in self._values
@@ -140,6 +165,31 @@ class Params:
                 for position, item in enumerate(items):
                     indexed.setdefault((position, "[]"), {})[field] = item
         return found + [indexed[k] for k in sorted(indexed)]
+
+
+def _check_utf8(raw: bytes, what: str) -> None:
+    """Refuse a URL-encoded query or form whose text is not UTF-8 (Starlette would silently
+    replace the bad bytes). Nearly every request is plain ASCII and costs two scans in C."""
+    if raw.isascii() and _ESCAPED_HIGH_BYTE.search(raw) is None:
+        return
+    try:
+        unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, f"Invalid request parameters: the {what} is not valid UTF-8") from None
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as e:
+        # orjson's messages tell the cases apart (a refusal either way; only the status differs).
+        if "not valid UTF-8" in str(e):
+            raise ApiError(400, "Invalid request parameters: the body is not valid UTF-8") from None
+        if "surrogate" in str(e):  # an escaped lone surrogate, "\\ud800"
+            raise ApiError(422, "Validation failed: text must be valid Unicode (a lone surrogate)") from None
+        if "depth" in str(e):
+            raise ApiError(400, "The request body is nested too deeply") from None
+        raise ApiError(400, "The request body is not valid JSON") from None
 
 
 def id_or_none(value: str) -> int | None:
