@@ -23,6 +23,7 @@ from cordee.api.mastodon import routes as mastodon_routes
 from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade_async
 from cordee.http_limits import BodyLimit
 from cordee.jobs.runner import Runner
@@ -115,6 +116,8 @@ def build_app(
                 replica_url=settings.database_replica_url or None,
             )
         app.state.db = db
+        lease = WorkerLease(db)  # this process's snowflake worker number (cordee.ids)
+        await lease.start()
         await realtime.start(app, db)
         runner = Runner(db, settings) if run_jobs else None
         if runner is not None:
@@ -125,6 +128,7 @@ def build_app(
             if runner is not None:
                 await runner.stop()
             await realtime.stop(db)
+            await lease.stop()
             if database is None:
                 await db.dispose()
 
