@@ -44,6 +44,7 @@ from bench.mix import openloop
 from bench.mix.graph import SIZES, Graph, generate, load
 from bench.stores import close_scratch, open_scratch
 from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
+from cordee.ratelimit import RULES
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
 PHASES = ("instance", "home1", "home", "account", "mix", "post", "follow")
@@ -159,6 +160,12 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         server_env.update(env, CORDEE_DATA_DIR=str(data_dir), CORDEE_BASE_URL=f"http://127.0.0.1:{port}")
         if args.python_gc:
             server_env["CORDEE_GC_THRESHOLD"] = ""
+        # A few readers' tokens make thousands of requests a second: the figures measure the server,
+        # not its 429s. ``--rate-limits`` keeps them on with each limit far above the load.
+        if args.rate_limits:
+            server_env["CORDEE_RATE_LIMITS_CUSTOM"] = ",".join(f"{n}=1000000000/300" for n in RULES)
+        else:
+            server_env["CORDEE_RATE_LIMITS"] = "off"
         argv = [
             sys.executable,
             "-m",
@@ -278,6 +285,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")
     p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
+    p.add_argument(
+        "--rate-limits",
+        action="store_true",
+        help="count rate limits (figures far above the load) to cost them",
+    )
     p.add_argument("--seed", type=int, default=2009)
     p.add_argument("--markdown", type=Path, help="append the table to this file")
     p.add_argument("--json", type=Path, help="write the raw figures to this file")

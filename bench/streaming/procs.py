@@ -127,6 +127,7 @@ class Server:
 def _env(gc_threshold: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CORDEE_", "BENCH_"))}
     env["PYTHONUNBUFFERED"] = "1"
+    env["CORDEE_RATE_LIMITS"] = "off"  # a few tokens post and read at rates far above Mastodon's figures
     if gc_threshold:
         env["BENCH_GC_THRESHOLD"] = gc_threshold
         env["CORDEE_GC_THRESHOLD"] = gc_threshold  # Cordée sets its own after start-up: the same

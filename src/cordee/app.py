@@ -28,9 +28,11 @@ from cordee.db.migrate import upgrade_async
 from cordee.http_limits import BodyLimit
 from cordee.jobs.runner import Runner
 from cordee.media import storage as media_storage
+from cordee.ratelimit import Limiter, RateLimited
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
+from cordee.web.rate_limited import rate_limited_page
 from cordee.web.headers import SecurityHeaders
 from cordee.web.render import gettext, render
 
@@ -82,6 +84,14 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, message, headers=getattr(exc, "headers", None))
 
 
+async def _rate_limited(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RateLimited)
+    headers = exc.verdict.headers()
+    if not _is_api(request):
+        return await rate_limited_page(request, headers)
+    return error_response(429, "Too many requests", headers=headers)
+
+
 async def _server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "An internal error occurred; it has been logged")
@@ -102,6 +112,7 @@ def build_app(
     with ``cordee.jobs.runner.run_due``); otherwise one is opened from settings."""
     settings = settings.with_secret()
     realtime = Realtime(settings)
+    limiter = Limiter(settings)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -128,6 +139,7 @@ def build_app(
             if runner is not None:
                 await runner.stop()
             await realtime.stop(db)
+            await limiter.close()
             await lease.stop()
             if database is None:
                 await db.dispose()
@@ -162,12 +174,14 @@ def build_app(
             ApiError: _api_error,
             ActionError: _action_error,
             OAuthError: _oauth_error,
+            RateLimited: _rate_limited,
             HTTPException: _http_error,
             Exception: _server_error,
         },
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.limiter = limiter
     if database is not None:
         app.state.db = database
         realtime.attach(app, database)

@@ -82,6 +82,12 @@ class Settings:
     #: (``CORDEE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8``). Empty: the client is the socket's peer,
     #: and a forged header changes nothing (rate limits, audit log, session list).
     trusted_proxies: tuple[str, ...] = ()
+    #: Rate limits (docs/rate-limits.md), on by default: ``CORDEE_RATE_LIMITS=off`` turns them off
+    #: (benchmarks do, to measure the server rather than its refusals).
+    rate_limits: bool = True
+    #: Figures replacing those of ``cordee.ratelimit.RULES``, as (name, amount, seconds):
+    #: ``CORDEE_RATE_LIMITS_CUSTOM=api_token=600/300,sign_up_ip=10/1800``.
+    rate_limits_custom: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def domain(self) -> str:
@@ -144,6 +150,37 @@ def _networks(raw: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _on_off(env: dict[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be on or off, got {raw!r}")
+
+
+def _rate_limits_custom(raw: str) -> tuple[tuple[str, int, int], ...]:
+    """``name=amount/seconds,…`` (unknown names are refused by ``cordee.ratelimit``)."""
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        name, _, figures = part.partition("=")
+        amount, _, seconds = figures.partition("/")
+        try:
+            values = (name.strip(), int(amount), int(seconds))
+        except ValueError:
+            raise ConfigError(
+                f"CORDEE_RATE_LIMITS_CUSTOM must be name=amount/seconds,…, got {part!r}"
+            ) from None
+        if not values[0] or values[1] < 1 or values[2] < 1:
+            raise ConfigError(f"CORDEE_RATE_LIMITS_CUSTOM must be name=amount/seconds,…, got {part!r}")
+        out.append(values)
+    return tuple(out)
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``CORDEE_*`` environment variables, then apply explicit overrides."""
     env = dict(os.environ if environ is None else environ)
@@ -190,5 +227,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
             env, "CORDEE_STREAMING_HEARTBEAT_SECONDS", Settings.streaming_heartbeat_seconds
         ),
         trusted_proxies=_networks(env.get("CORDEE_TRUSTED_PROXIES", "")),
+        rate_limits=_on_off(env, "CORDEE_RATE_LIMITS", True),
+        rate_limits_custom=_rate_limits_custom(env.get("CORDEE_RATE_LIMITS_CUSTOM", "")),
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]

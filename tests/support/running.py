@@ -14,6 +14,12 @@ from pathlib import Path
 
 import httpx
 
+from cordee.ratelimit import RULES
+
+#: Every test of a session talks to its server from 127.0.0.1, so per-address rate limits would
+#: add up across unrelated tests: they are raised. Per-token, per-user and per-login limits keep
+#: Mastodon's figures (a caller passing ``CORDEE_RATE_LIMITS_CUSTOM`` sets its own instead).
+SHARED_ADDRESS_LIMITS = ",".join(f"{n}=1000000/{r.seconds}" for n, r in RULES.items() if r.per == "ip")
 STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
 
@@ -69,8 +75,8 @@ def launch(
             CORDEE_DATA_DIR=str(data_dir or tmp / f"data-{port}"),
             CORDEE_REGISTRATION_MODE="open",
             PYTHONUNBUFFERED="1",
-            **env,
         )
+        environment.update({"CORDEE_RATE_LIMITS_CUSTOM": SHARED_ADDRESS_LIMITS, **env})
         log = tmp / f"server-{port}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(

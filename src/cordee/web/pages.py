@@ -10,6 +10,7 @@ from cordee.actions import two_factor as two_factor_actions
 from cordee.actions.accounts import Registration, RegistrationInvalid, create_local_account
 from cordee.actions.errors import Forbidden
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
+from cordee.ratelimit import guard_sign_in, guard_sign_up, refund_sign_up
 from cordee.web import two_factor
 from cordee.web.i18n import N_, choose_language
 from cordee.web.render import (
@@ -84,6 +85,7 @@ async def sign_in_submit(request: Request) -> Response:
         return await render(
             request, "sign_in.html", 400, next=nxt, login=login, error=gettext(request, error)
         )
+    await guard_sign_in(request, login)  # before the Argon2 run a password check costs
     user = await oauth_actions.check_user_credentials(db_of(request), login, password)
     problem: str | None
     if user is None:
@@ -150,11 +152,13 @@ async def sign_up_submit(request: Request) -> Response:
         reason=values["reason"],
         invite_code=values["invite_code"] or None,
     )
+    key = await guard_sign_up(request, web=True)
     try:
         _, user_id = await create_local_account(db_of(request), settings, registration, enforce_mode=True)
     except Forbidden:
         return await render(request, "sign_up.html", 403, closed=gettext(request, CLOSED))
     except RegistrationInvalid as e:
+        await refund_sign_up(request, key)
         errors = _field_errors(request, e.details)
         return await render(request, "sign_up.html", 422, **{**context, "errors": errors})
     if settings.registration_mode == "approval":

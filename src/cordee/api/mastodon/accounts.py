@@ -7,7 +7,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions import follows
-from cordee.actions.accounts import ProfileChanges, Registration, create_local_account, update_profile
+from cordee.actions.accounts import (
+    ProfileChanges,
+    Registration,
+    RegistrationInvalid,
+    create_local_account,
+    update_profile,
+)
 from cordee.actions.oauth import issue_user_token
 from cordee.actions.preferences import check_preferences, update_preferences
 from cordee.api.mastodon._responses import relationship_response
@@ -26,6 +32,7 @@ from cordee.queries import accounts as account_queries
 from cordee.queries.pages import account_page
 from cordee.queries.personal import pinned_query, preferences_of
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
+from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering.statuses import render_live, render_statuses
 
 
@@ -56,7 +63,12 @@ async def register(ctx: Ctx) -> Response:
         reason=p.str("reason", "") or "",
         invite_code=p.str("invite_code"),
     )
-    _, user_id = await create_local_account(ctx.db, ctx.settings, reg)
+    key = await guard_sign_up(ctx.request, web=False)
+    try:
+        _, user_id = await create_local_account(ctx.db, ctx.settings, reg)
+    except RegistrationInvalid:
+        await refund_sign_up(ctx.request, key)
+        raise
     token = await issue_user_token(ctx.db, await ctx.application(), user_id, ctx.caller.scopes)
     return json_response(
         {
@@ -187,7 +199,7 @@ async def following(ctx: Ctx) -> Response:
     return await _follow_list(ctx, followers=False)
 
 
-@endpoint(scope="write:follows", auth="required")
+@endpoint(scope="write:follows", auth="required", limit="follows")
 async def follow(ctx: Ctx) -> Response:
     target = ctx.path_id()
     p = ctx.params

@@ -21,6 +21,7 @@ from cordee.db.hot import HotQuery
 from cordee.db.tables import AccessToken, Account, Application, User
 from cordee.db.tables_curation import Filter
 from cordee.domain import scopes as sc
+from cordee.ratelimit import Limiter, Verdict, ip_key
 
 AuthMode = Literal["required", "optional", "app", "none"]
 
@@ -39,6 +40,8 @@ class Caller:
     approved: bool = True
     #: Whether the account has filters (expired ones too): timelines apply them on the general path.
     has_filters: bool = False
+    #: Whether the user confirmed their e-mail address (always, for app-only tokens).
+    confirmed: bool = True
 
 
 @dataclass
@@ -108,6 +111,7 @@ _CALLER = HotQuery(
         User.disabled,
         User.approved,
         exists().where(Filter.account_id == User.account_id),
+        User.email_confirmed_at.is_not(None),
     )
     .outerjoin(User, User.id == AccessToken.user_id)
     .where(AccessToken.token == bindparam("token"), AccessToken.revoked_at.is_(None))
@@ -119,7 +123,7 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
     rows = await db.hot.rows(_CALLER, token=token)
     if not rows:
         return None
-    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters = rows[0]
+    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters, confirmed = rows[0]
     return Caller(
         token_id,
         app_id,
@@ -129,7 +133,15 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
         bool(disabled) if user_id is not None else False,
         bool(approved) if user_id is not None else True,
         bool(filters),
+        bool(confirmed) if user_id is not None else True,
     )
+
+
+def unconfirmed_ok(handler: Handler) -> Handler:
+    """Mark a handler a user whose e-mail address is not confirmed yet may call (as Mastodon lets
+    the resend-confirmation endpoint be called); put it under ``@endpoint``."""
+    handler.allow_unconfirmed = True  # type: ignore[attr-defined]
+    return handler
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -140,9 +152,11 @@ Handler = Callable[[Ctx], Awaitable[Response]]
 
 
 def endpoint(
-    scope: str | None = None, auth: AuthMode = "required"
+    scope: str | None = None, auth: AuthMode = "required", limit: str | None = None
 ) -> Callable[[Handler], Callable[[Request], Awaitable[Response]]]:
-    """Wrap a handler: parse parameters, resolve the token, enforce sign-in and ``scope``.
+    """Wrap a handler: parse parameters, resolve the token, count the request against the API
+    rate limits (per token and user, or per address), enforce sign-in and ``scope``, then count
+    it against ``limit`` (a name of ``cordee.ratelimit.RULES``, per user or else per address).
 
     ``required``: a user token is needed. ``optional``: anonymous works, a token adds the viewer.
     ``app``: any valid token (app-only included). ``none``: the token is not looked at.
@@ -152,26 +166,54 @@ def endpoint(
         @wraps(handler)
         async def run(request: Request) -> Response:
             db: Database = request.app.state.db
+            limiter: Limiter = request.app.state.limiter
             caller: Caller | None = None
+            quota: Verdict | None = None
             if auth != "none":
                 token = bearer_token(request)
                 if token is not None:
                     caller = await resolve_caller(db, token)
-                    if caller is None:
-                        raise ApiError(401, "The access token is invalid")
+                if limiter.enabled:  # before any refusal: a bad token counts against its address
+                    quota = await limiter.api(
+                        request.scope,
+                        caller.token_id if caller else None,
+                        caller.user_id if caller else None,
+                    )
+                if token is not None and caller is None:
+                    raise ApiError(401, "The access token is invalid")
                 if caller is None and auth in ("required", "app"):
                     raise ApiError(401, "The access token is invalid")
                 if caller is not None:
                     if auth == "required" and caller.user_id is None:
                         raise ApiError(422, "This method requires an authenticated user")
+                    if (
+                        auth == "required"
+                        and not caller.confirmed
+                        and request.app.state.settings.email_confirmation_required
+                        and not getattr(handler, "allow_unconfirmed", False)
+                    ):
+                        raise ApiError(403, "Your login is missing a confirmed e-mail address")
                     if caller.disabled:
                         raise ApiError(403, "Your login is currently disabled")
                     if not caller.approved:
                         raise ApiError(403, "Your login is currently pending approval")
                     if scope is not None and not sc.grants(caller.scopes, scope):
                         raise ApiError(403, "This action is outside the authorized scopes")
+            elif limiter.enabled and request.scope["path"].startswith("/api/"):
+                quota = await limiter.api(request.scope, None, None)
+            if limit is not None and limiter.enabled:
+                user_id = caller.user_id if caller else None
+                await limiter.enforce(
+                    limit, user_id if user_id is not None else ip_key(limiter.ip(request.scope))
+                )
             params = await Params.from_request(request)
-            return await handler(Ctx(request, db, request.app.state.settings, params, caller))
+            try:
+                response = await handler(Ctx(request, db, request.app.state.settings, params, caller))
+                if quota is not None:
+                    response.headers.update(quota.headers())
+                return response
+            finally:
+                await params.close()  # uploads the handler refused or did not use (avatar, thumbnail)
 
         return run
 

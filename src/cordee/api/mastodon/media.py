@@ -57,7 +57,7 @@ async def _close_uploads(ctx: Ctx) -> None:
             await part.close()
 
 
-@endpoint(scope="write:media", auth="required")
+@endpoint(scope="write:media", auth="required", limit="media")
 async def create(ctx: Ctx) -> Response:
     p = ctx.params
     data = await _read_upload(ctx)

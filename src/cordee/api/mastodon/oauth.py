@@ -21,6 +21,7 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.client_ip import client_ip
 from cordee.db.tables import Application
 from cordee.domain import scopes as sc
+from cordee.ratelimit import guard_sign_in
 
 GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
 # Token answers must never be cached by a proxy or the browser (RFC 6749 §5.1).
@@ -85,6 +86,8 @@ async def token(ctx: Ctx) -> Response:
             ctx.db, app, p.str("code"), p.str("redirect_uri"), p.str("code_verifier"), ip=ip
         )
     elif grant_type == "password":
+        # Counted before the password is checked: each check is a full Argon2 run.
+        await guard_sign_in(ctx.request, p.str("username") or "")
         # Mastodon clients send the e-mail as ``username``; a username works too.
         issued = await oauth_actions.password_grant(
             ctx.db, app, p.str("username"), p.str("password"), p.str("scope"), ip=ip

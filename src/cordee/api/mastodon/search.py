@@ -16,7 +16,7 @@ from cordee.rendering.statuses import render_statuses
 TYPES = ("accounts", "hashtags", "statuses")
 
 
-@endpoint(scope="read:search", auth="optional")
+@endpoint(scope="read:search", auth="optional", limit="search")
 async def search(ctx: Ctx) -> Response:
     p = ctx.params
     q = (p.str("q", "", max_length=500) or "").strip()
