@@ -28,6 +28,7 @@ from cordee.db.migrate import upgrade_async
 from cordee.http_limits import BodyLimit
 from cordee.jobs.runner import Runner
 from cordee.media import storage as media_storage
+from cordee.media.workers import ImageWorkers
 from cordee.ratelimit import Limiter, RateLimited
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
@@ -112,6 +113,7 @@ def build_app(
     with ``cordee.jobs.runner.run_due``); otherwise one is opened from settings."""
     settings = settings.with_secret()
     realtime = Realtime(settings)
+    images = ImageWorkers(settings)
     limiter = Limiter(settings)
 
     @asynccontextmanager
@@ -139,6 +141,7 @@ def build_app(
             if runner is not None:
                 await runner.stop()
             await realtime.stop(db)
+            await images.close()
             await limiter.close()
             await lease.stop()
             if database is None:
@@ -181,6 +184,7 @@ def build_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.images = images
     app.state.limiter = limiter
     if database is not None:
         app.state.db = database

@@ -48,6 +48,18 @@ class Settings:
     max_body_size: int = 1024 * 1024
     #: The most pixels (width × height) an uploaded image may have (``CORDEE_IMAGE_MATRIX_LIMIT``).
     image_matrix_limit: int = 33_177_600
+    #: The most frames an animation may have (``CORDEE_IMAGE_FRAME_LIMIT``).
+    image_frame_limit: int = 1000
+    #: Frames × width × height of an animation, the pixels decoding it holds (about 4 bytes each:
+    #: ``CORDEE_IMAGE_ANIMATION_PIXEL_LIMIT``). 50 million is e.g. 500×500 pixels for 200 frames.
+    image_animation_pixel_limit: int = 50_000_000
+    #: Images are processed in child processes, at most this many at once per server process
+    #: (``CORDEE_IMAGE_WORKERS``), each capped in memory (address space, ``CORDEE_IMAGE_WORKER_MEMORY_MB``),
+    #: CPU time (``CORDEE_IMAGE_WORKER_CPU_SECONDS``) and wall-clock time (``CORDEE_IMAGE_WORKER_TIMEOUT``).
+    image_workers: int = 2
+    image_worker_memory_mb: int = 1024
+    image_worker_cpu_seconds: int = 20
+    image_worker_timeout: float = 60.0
     #: Where the server's source code can be had (the AGPL asks for it); defaults to the instance.
     source_url: str = ""
     #: ``gc.set_threshold`` for the server process. Each open stream keeps a few hundred objects
@@ -207,6 +219,18 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         image_size_limit=_int(env, "CORDEE_IMAGE_SIZE_LIMIT", Settings.image_size_limit),
         max_body_size=_int(env, "CORDEE_MAX_BODY_SIZE", Settings.max_body_size),
         image_matrix_limit=_int(env, "CORDEE_IMAGE_MATRIX_LIMIT", Settings.image_matrix_limit),
+        image_frame_limit=_int(env, "CORDEE_IMAGE_FRAME_LIMIT", Settings.image_frame_limit),
+        image_animation_pixel_limit=_int(
+            env, "CORDEE_IMAGE_ANIMATION_PIXEL_LIMIT", Settings.image_animation_pixel_limit
+        ),
+        image_workers=_int(env, "CORDEE_IMAGE_WORKERS", Settings.image_workers),
+        image_worker_memory_mb=_int(env, "CORDEE_IMAGE_WORKER_MEMORY_MB", Settings.image_worker_memory_mb),
+        image_worker_cpu_seconds=_int(
+            env, "CORDEE_IMAGE_WORKER_CPU_SECONDS", Settings.image_worker_cpu_seconds
+        ),
+        image_worker_timeout=float(
+            _int(env, "CORDEE_IMAGE_WORKER_TIMEOUT", int(Settings.image_worker_timeout))
+        ),
         source_url=env.get("CORDEE_SOURCE_URL", ""),
         gc_threshold=_gc_threshold(env.get("CORDEE_GC_THRESHOLD")),
         instance_title=env.get("CORDEE_INSTANCE_TITLE", Settings.instance_title),

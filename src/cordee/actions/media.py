@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
 from collections.abc import Sequence
@@ -18,8 +17,9 @@ from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import ScheduledMedia
 from cordee.db.types import utcnow
 from cordee.ids import new_id
-from cordee.media.images import MediaRejected, ProcessedImage, process_image
+from cordee.media.images import MediaRejected, ProcessedImage
 from cordee.media.storage import MediaStorage, storage_for
+from cordee.media.workers import ImageWorkers
 
 MAX_DESCRIPTION = 1500
 MAX_ATTACHMENTS = 4
@@ -75,20 +75,20 @@ async def upload_media(
     account_id: int,
     data: bytes,
     *,
+    images: ImageWorkers,
     description: str | None = None,
     focus: str | None = None,
     storage: MediaStorage | None = None,
 ) -> int:
     """Check, clean and store an uploaded image; returns the new (unattached) attachment's id.
 
-    Nothing is stored when the file is refused: the checks all run before the first write.
+    Nothing is stored when the file is refused: the checks all run before the first write. The
+    image is decoded in a capped child process (``images``, the server's), never in this one.
     """
     description = _description(description)
     point = parse_focus(focus) if focus else None
     try:
-        image = await asyncio.to_thread(
-            process_image, data, max_bytes=settings.image_size_limit, max_pixels=settings.image_matrix_limit
-        )
+        image = await images.process(data)
     except MediaRejected as e:
         raise ValidationFailed(f"Validation failed: {e}") from None
     storage = storage or storage_for(settings)

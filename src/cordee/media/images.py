@@ -1,7 +1,10 @@
-"""Checking and re-encoding uploaded images. Pure CPU work on bytes: run it in a thread.
+"""Checking and re-encoding uploaded images. Pure CPU work on hostile bytes: the server runs it in a
+capped worker process (``cordee.media.workers``), never in its own.
 
 - The type is read from the content (JPEG, PNG, GIF, WebP), never from the file name.
-- The size in bytes and in pixels is bounded *before* the pixels are decoded.
+- The size in bytes, in pixels, in frames and in pixels decoded over all frames (an animation's
+  every frame is decoded onto the whole canvas) is bounded *before* the pixels are decoded, from the
+  container's headers (``cordee.media.headers``); the decoding loop holds to the same budget.
 - The EXIF orientation is applied, then every piece of metadata is dropped by re-encoding (EXIF
   with its GPS position, XMP, comments, text chunks); an embedded colour profile is applied
   (converted to sRGB) rather than kept.
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 
 import blurhash
 from PIL import Image, ImageCms, ImageOps, ImageSequence, UnidentifiedImageError
+
+from cordee.media.headers import Canvas, Unreadable, scan
 
 #: Pillow format name → (MIME type, file extension).
 FORMATS: dict[str, tuple[str, str]] = {
@@ -35,6 +40,21 @@ _KEPT_INFO = ("transparency", "duration", "loop", "background", "disposal", "ble
 
 class MediaRejected(ValueError):
     """The upload is not an image this server accepts; the message says why, for the person."""
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """What an upload may cost (``Settings.image_*``)."""
+
+    max_bytes: int
+    #: Width × height of the image (of the canvas, for an animation).
+    max_pixels: int
+    max_frames: int
+    #: Frames × canvas pixels: what decoding an animation holds in memory (about 4 bytes each).
+    max_animation_pixels: int
+
+
+_CORRUPT = "File could not be read as an image: it is corrupt or truncated"
 
 
 @dataclass(frozen=True)
@@ -59,6 +79,27 @@ def _megabytes(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB"
 
 
+def _too_large(width: int, height: int, max_pixels: int) -> MediaRejected:
+    return MediaRejected(f"Image is too large: {width}×{height} pixels (the limit is {max_pixels} pixels)")
+
+
+def _animation_too_large(width: int, height: int, frames: int, limits: ImageLimits) -> MediaRejected:
+    return MediaRejected(
+        f"{width}x{height} animations of {frames} frames are not supported "
+        f"(the limit is {limits.max_animation_pixels} pixels over all frames)"
+    )
+
+
+def _check_canvas(canvas: Canvas, limits: ImageLimits) -> None:
+    """Refuse what would cost too much to decode, from the headers alone."""
+    if canvas.frames > limits.max_frames:
+        raise MediaRejected(f"Animations of more than {limits.max_frames} frames are not supported")
+    if canvas.pixels > limits.max_pixels:
+        raise _too_large(canvas.width, canvas.height, limits.max_pixels)
+    if canvas.frames > 1 and canvas.frames * canvas.pixels > limits.max_animation_pixels:
+        raise _animation_too_large(canvas.width, canvas.height, canvas.frames, limits)
+
+
 def _open(data: bytes, max_pixels: int) -> Image.Image:
     try:
         image = Image.open(io.BytesIO(data), formats=list(FORMATS))
@@ -69,21 +110,54 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise MediaRejected(f"Image is too large: more than {max_pixels} pixels") from None
     except (OSError, SyntaxError, ValueError, EOFError):
-        raise MediaRejected("File could not be read as an image: it is corrupt or truncated") from None
+        raise MediaRejected(_CORRUPT) from None
     width, height = image.size
     if width < 1 or height < 1:
         raise MediaRejected("File could not be read as an image: it has no pixels")
     if width * height > max_pixels:
-        raise MediaRejected(f"Image is too large: {width}×{height} pixels (the limit is {max_pixels} pixels)")
+        raise _too_large(width, height, max_pixels)
     return image
 
 
-def _frames(image: Image.Image) -> list[Image.Image]:
-    """Every frame decoded (this is where a corrupt or truncated file is found out)."""
+def _frames(image: Image.Image, limits: ImageLimits) -> list[Image.Image]:
+    """Every frame decoded (this is where a corrupt or truncated file is found out), within the
+    budget whatever the headers said."""
+    frames: list[Image.Image] = []
+    decoded = 0
     try:
-        return [frame.copy() for frame in ImageSequence.Iterator(image)]
-    except (OSError, SyntaxError, ValueError, EOFError, MemoryError):
-        raise MediaRejected("File could not be read as an image: it is corrupt or truncated") from None
+        for frame in ImageSequence.Iterator(image):
+            decoded += frame.width * frame.height
+            if frames and len(frames) >= limits.max_frames:
+                raise MediaRejected(f"Animations of more than {limits.max_frames} frames are not supported")
+            if frames and decoded > limits.max_animation_pixels:
+                raise _animation_too_large(frame.width, frame.height, len(frames) + 1, limits)
+            frames.append(frame.copy())
+    except (OSError, SyntaxError, ValueError, EOFError) as e:
+        if isinstance(e, MediaRejected):
+            raise
+        raise MediaRejected(_CORRUPT) from None
+    return frames
+
+
+def _same(a: Image.Image, b: Image.Image) -> bool:
+    if a.size != b.size:
+        return False
+    if a.mode != b.mode or a.getpalette() != b.getpalette():
+        a, b = a.convert("RGBA"), b.convert("RGBA")
+    return a.tobytes() == b.tobytes()
+
+
+def _merge_repeats(frames: list[Image.Image]) -> list[Image.Image]:
+    """A frame equal to the one before only makes that one last longer. Pillow's GIF writer merges
+    them too, but fails when a single frame is left: an animation of identical frames is a still."""
+    kept = frames[:1]
+    for frame in frames[1:]:
+        if _same(kept[-1], frame):
+            previous = kept[-1].info
+            previous["duration"] = previous.get("duration", 100) + frame.info.get("duration", 100)
+        else:
+            kept.append(frame)
+    return kept
 
 
 def _has_alpha(image: Image.Image) -> bool:
@@ -177,18 +251,24 @@ def _blurhash(image: Image.Image) -> str:
     return str(blurhash.encode(rows, x_components, y_components))
 
 
-def process_image(data: bytes, *, max_bytes: int, max_pixels: int) -> ProcessedImage:
+def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
     """Check an upload and produce what is stored: raises ``MediaRejected`` with the reason."""
     if not data:
         raise MediaRejected("File is empty")
-    if len(data) > max_bytes:
-        raise MediaRejected(f"File is too large: the limit is {_megabytes(max_bytes)}")
-    image = _open(data, max_pixels)
+    if len(data) > limits.max_bytes:
+        raise MediaRejected(f"File is too large: the limit is {_megabytes(limits.max_bytes)}")
+    try:
+        canvas = scan(data, limits.max_frames)
+    except Unreadable:
+        raise MediaRejected(_CORRUPT) from None
+    if canvas is not None:
+        _check_canvas(canvas, limits)
+    image = _open(data, limits.max_pixels)
     fmt = image.format or ""
-    if fmt not in FORMATS:  # pragma: no cover - Image.open was limited to these formats
-        raise MediaRejected("File type is not supported")
+    if fmt not in FORMATS:  # e.g. MPO: a JPEG holding several pictures
+        raise MediaRejected("File type is not supported: only JPEG, PNG, GIF and WebP images are accepted")
     icc = image.info.get("icc_profile")
-    frames = _frames(image)
+    frames = _merge_repeats(_frames(image, limits))
     if len(frames) > 1:
         # Animations keep their frames and size; only their metadata goes.
         stored = [_clean(frame) for frame in frames]

@@ -66,6 +66,7 @@ async def create(ctx: Ctx) -> Response:
         ctx.settings,
         ctx.account_id,
         data,
+        images=ctx.request.app.state.images,
         description=p.str("description", max_length=_TEXT_LIMIT),
         focus=p.str("focus") or None,
     )
