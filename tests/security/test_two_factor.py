@@ -9,6 +9,7 @@ refuses accounts with two-factor authentication (as Mastodon does), with a reada
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
@@ -128,6 +129,26 @@ async def test_a_code_is_accepted_once(app: object, db: Database, alice: ApiUser
     async with db.read() as session:
         last = await session.scalar(select(TwoFactor.last_step).where(TwoFactor.user_id == alice.user_id))
     assert last is not None and last >= int(time.time()) // STEP
+
+
+async def test_one_code_sent_at_once_by_several_browsers_signs_in_once(app: object, alice: ApiUser) -> None:
+    browsers = [browser(app) for _ in range(6)]
+    secret, _ = await enrol(browsers[0], alice)
+    await sign_out(browsers[0])
+    forms = []
+    for each in browsers:
+        await password_step(each, alice)
+        forms.append(form_to((await each.get("/auth/two_factor")).text, "/auth/two_factor"))
+    code = code_at(secret, 1)
+    answers = await asyncio.gather(
+        *(
+            each.post("/auth/two_factor", data={**f.fields, "code": code})
+            for each, f in zip(browsers, forms, strict=True)
+        )
+    )
+    for each in browsers:
+        await each.aclose()
+    assert sorted(r.status_code for r in answers) == [303] + [422] * 5
 
 
 async def test_recovery_codes_are_single_use_and_can_be_regenerated(
