@@ -159,7 +159,13 @@ class Limiter:
         self.enabled = settings.rate_limits
         self.trusted_proxies = settings.trusted_proxies
         self.rules = _rules(settings)
-        self._items = {n: RateLimitItemPerSecond(r.amount, r.seconds) for n, r in self.rules.items()}
+        # limits' key layout (``RateLimitItem.key_for(name, key, window)``), its two constant parts
+        # built once: ``key_for`` costs ~2.5 µs a call, a third of a check.
+        self._keys: dict[str, tuple[str, str]] = {}
+        for name, rule in self.rules.items():
+            sample = RateLimitItemPerSecond(rule.amount, rule.seconds).key_for(name, "\0", "\0")
+            head, _, tail = sample.partition("\0/\0")
+            self._keys[name] = (head, tail)
         self._remote = bool(settings.redis_url)
         self._storage: Storage
         if self._remote:
@@ -182,7 +188,8 @@ class Limiter:
             return None
         rule = self.rules[name]
         window = int(time.time()) // rule.seconds
-        storage_key = self._items[name].key_for(name, key, window)
+        head, tail = self._keys[name]
+        storage_key = f"{head}{key}/{window}{tail}"
         try:
             count = await self._storage.incr(storage_key, rule.seconds, amount)
         except Exception:
@@ -219,7 +226,10 @@ class Limiter:
         verdicts = [v for v in (by_token, by_user) if v is not None]
         if not verdicts:
             return None
-        tightest = min(verdicts, key=lambda v: (v.allowed, v.remaining))
+        tightest = verdicts[0]
+        for other in verdicts[1:]:
+            if (other.allowed, other.remaining) < (tightest.allowed, tightest.remaining):
+                tightest = other
         if not tightest.allowed:
             raise RateLimited(tightest)
         return tightest
