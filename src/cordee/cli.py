@@ -19,7 +19,7 @@ from cordee import __version__
 from cordee.actions import accounts as account_actions
 from cordee.actions.audit import KINDS as audit_kinds
 from cordee.actions.errors import ActionError, NotFound
-from cordee.config import ConfigError, Settings, load_settings
+from cordee.config import ConfigError, Settings, load_settings, masked_url, without_passwords
 from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade
@@ -38,11 +38,30 @@ def _settings() -> Settings:
         raise click.ClickException(str(e)) from None
 
 
+def _shown_database(settings: Settings) -> str:
+    """The database, as ``cordee serve`` prints it: a SQLite file's path, or the URL without its
+    password (finding 10 of the hardening issue: it used to be printed whole)."""
+    url = settings.effective_database_url
+    return url.split("///", 1)[-1] if url.startswith("sqlite") else masked_url(url)
+
+
+def _upgrade(settings: Settings) -> None:
+    """Migrate the database; a database that cannot be reached is a one-line error without the
+    password, rather than a traceback."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        upgrade(settings.effective_database_url)
+    except Exception as e:
+        reason = without_passwords(f"{type(e).__name__}: {e}", settings.effective_database_url)
+        raise click.ClickException(
+            f"The database {_shown_database(settings)} cannot be opened ({reason.splitlines()[0]})"
+        ) from None
+
+
 def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     """Run ``work`` against a migrated database; action errors become readable CLI errors."""
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+    _upgrade(settings)
 
     async def run() -> T:
         # With Redis, what a command changes is published to the running servers (a disabled user's
@@ -103,9 +122,8 @@ def serve(host: str, port: int, workers: int) -> None:
         raise click.ClickException(
             "--workers > 1 needs Redis (CORDEE_REDIS_URL): streams must hear of every worker's changes"
         )
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
-    click.echo(f"Cordée {__version__} on {settings.effective_database_url.split('///')[-1]}")
+    _upgrade(settings)
+    click.echo(f"Cordée {__version__} on {_shown_database(settings)}")
     click.echo(f"Open {settings.base_url}/ in your browser, or point any Mastodon app at it.")
     uvicorn.run(
         "cordee.asgi:app",
@@ -118,6 +136,8 @@ def serve(host: str, port: int, workers: int) -> None:
         loop="uvloop",
         http="httptools",
         timeout_graceful_shutdown=10,
+        # Stream (un)subscriptions are a few dozen bytes; uvicorn's default takes 16 MiB messages.
+        ws_max_size=64 * 1024,
     )
 
 
@@ -130,8 +150,7 @@ def db() -> None:
 def db_upgrade() -> None:
     """Apply every pending migration."""
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.effective_database_url)
+    _upgrade(settings)
     click.echo("The database is up to date.")
 
 

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
+
+from sqlalchemy.engine import make_url
 
 RegistrationMode = Literal["open", "approval", "invite", "closed"]
 REGISTRATION_MODES: tuple[RegistrationMode, ...] = ("open", "approval", "invite", "closed")
@@ -27,8 +30,9 @@ class Settings:
     base_url: str = "http://127.0.0.1:8000"
     #: Where the SQLite database, the secret key and (later) media live.
     data_dir: Path = Path("data")
-    #: SQLAlchemy URL; empty means ``sqlite+aiosqlite:///<data_dir>/cordee.sqlite3``.
-    database_url: str = ""
+    #: SQLAlchemy URL; empty means ``sqlite+aiosqlite:///<data_dir>/cordee.sqlite3``. It may hold a
+    #: password: never print it, print ``masked_url(...)`` (and so for the replica and Redis).
+    database_url: str = field(default="", repr=False)
     #: PostgreSQL only, optional: a read replica for the hot read path (timelines); empty: the primary.
     database_replica_url: str = field(default="", repr=False)
     #: Write one line per HTTP request to the log (off by default: it costs ~10 % of a small request).
@@ -121,6 +125,31 @@ class Settings:
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return replace(self, secret_key=path.read_text().strip())
+
+
+_PASSWORD_IN_QUERY = re.compile(r"([?&](?:password|pass|pwd)=)[^&]*", re.IGNORECASE)
+
+
+def masked_url(url: str) -> str:
+    """``url`` fit to print or log: a password in it (``user:password@`` or ``?password=``)
+    replaced by ``***``. For the database, replica and Redis URLs."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except Exception:  # not a URL SQLAlchemy reads: mask what lies between "user:" and "@"
+        shown = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+    return _PASSWORD_IN_QUERY.sub(r"\1***", shown)
+
+
+def without_passwords(text: str, *urls: str) -> str:
+    """``text`` (an error message) with the passwords of ``urls`` replaced by ``***``."""
+    for url in urls:
+        try:
+            password = make_url(url).password if url else None
+        except Exception:
+            password = None
+        if password:
+            text = text.replace(str(password), "***")
+    return text
 
 
 def _int(env: dict[str, str], name: str, default: int, minimum: int = 1) -> int:
