@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from cordee.config import Settings
 from tests.conftest import ApiUser
@@ -251,7 +252,7 @@ async def test_websocket_messages_with_bad_json_get_an_error_frame(
         for message in (
             '{"type": "subscribe", "stream": "hashtag", "tag": "\\ud800"}',
             '{"type": "subscribe", "stream": "\\udfff"}',
-            '{"type": "subscribe", "stream": ' + "[" * 50_000 + "]" * 50_000 + "}",
+            '{"type": "subscribe", "stream": ' + "[" * 5_000 + "]" * 5_000 + "}",
         ):
             await ws.send(message)
             frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
@@ -259,3 +260,14 @@ async def test_websocket_messages_with_bad_json_get_an_error_frame(
         await ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
         frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
         assert frame == {"error": "Unknown stream type", "status": 400}  # still open and answering
+
+
+async def test_websocket_messages_over_64_kib_close_the_connection(
+    server: Running, server_headers: dict[str, str]
+) -> None:
+    url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
+    async with connect(url, additional_headers=server_headers, max_size=None) as ws:
+        await ws.send('{"type": "subscribe", "stream": "' + "x" * 100_000 + '"}')
+        with pytest.raises(ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
