@@ -98,6 +98,27 @@ class Settings:
     #: (``CORDEE_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8``). Empty: the client is the socket's peer,
     #: and a forged header changes nothing (rate limits, audit log, session list).
     trusted_proxies: tuple[str, ...] = ()
+    #: E-mail (address confirmation, password reset): an SMTP server when ``CORDEE_SMTP_HOST`` is
+    #: set, else messages are written as ``.eml`` files under ``<data_dir>/mail`` (local use).
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = field(default="", repr=False)
+    #: ``starttls`` (default), ``tls`` (implicit, port 465) or ``none``.
+    smtp_security: str = "starttls"
+    #: The sender address; default ``<instance title> <notifications@<domain>>``.
+    smtp_from: str = ""
+    #: Whether a new account must confirm its e-mail address before using the API or signing in
+    #: (``CORDEE_REQUIRE_EMAIL_CONFIRMATION``). Default: only when an SMTP server is configured, so a
+    #: fresh local install (mail written to files) still lets people sign up and post.
+    require_email_confirmation: bool | None = None
+
+    @property
+    def email_confirmation_required(self) -> bool:
+        if self.require_email_confirmation is None:
+            return bool(self.smtp_host)
+        return self.require_email_confirmation
+
     #: Rate limits (docs/rate-limits.md), on by default: ``CORDEE_RATE_LIMITS=off`` turns them off
     #: (benchmarks do, to measure the server rather than its refusals).
     rate_limits: bool = True
@@ -222,6 +243,24 @@ def _rate_limits_custom(raw: str) -> tuple[tuple[str, int, int], ...]:
     return tuple(out)
 
 
+def _smtp_security(raw: str) -> str:
+    value = raw.strip().lower() or "starttls"
+    if value not in ("starttls", "tls", "none"):
+        raise ConfigError(f"CORDEE_SMTP_SECURITY must be starttls, tls or none, got {raw!r}")
+    return value
+
+
+def _optional_bool(raw: str | None) -> bool | None:
+    if raw is None or not raw.strip():
+        return None
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"expected on or off, got {raw!r}")
+
+
 def load_settings(environ: dict[str, str] | None = None, **overrides: object) -> Settings:
     """Build settings from ``CORDEE_*`` environment variables, then apply explicit overrides."""
     env = dict(os.environ if environ is None else environ)
@@ -280,6 +319,13 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
             env, "CORDEE_STREAMING_HEARTBEAT_SECONDS", Settings.streaming_heartbeat_seconds
         ),
         trusted_proxies=_networks(env.get("CORDEE_TRUSTED_PROXIES", "")),
+        smtp_host=env.get("CORDEE_SMTP_HOST", "").strip(),
+        smtp_port=_int(env, "CORDEE_SMTP_PORT", Settings.smtp_port),
+        smtp_user=env.get("CORDEE_SMTP_USER", ""),
+        smtp_password=env.get("CORDEE_SMTP_PASSWORD", ""),
+        smtp_security=_smtp_security(env.get("CORDEE_SMTP_SECURITY", "starttls")),
+        smtp_from=env.get("CORDEE_SMTP_FROM", ""),
+        require_email_confirmation=_optional_bool(env.get("CORDEE_REQUIRE_EMAIL_CONFIRMATION")),
         rate_limits=_on_off(env, "CORDEE_RATE_LIMITS", True),
         rate_limits_custom=_rate_limits_custom(env.get("CORDEE_RATE_LIMITS_CUSTOM", "")),
     )

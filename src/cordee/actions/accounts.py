@@ -122,6 +122,9 @@ async def create_local_account(
             admin=admin,
             locale=reg.locale if reg.locale in ("en", "fr") else "en",
             registration_reason=reg.reason,
+            # Public sign-ups confirm their address by following the link mailed to them
+            # (``actions/emails.py``); accounts made by an administrator are taken as confirmed.
+            email_confirmed_at=None if enforce_mode else utcnow(),
         )
         tx.session.add(user)
         await tx.session.flush()

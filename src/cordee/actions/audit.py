@@ -26,6 +26,7 @@ KINDS = frozenset(
         "password_reset_requested",
         "password_reset",
         "email_confirmed",
+        "email_confirmation_requested",
         "two_factor_enabled",
         "two_factor_disabled",
         "two_factor_failed",

@@ -77,7 +77,8 @@ class HomeTimeline:
                 limit=limit,
             ):
                 shown[row[0]] = row
-        return await with_originals(hot, [row for _, row in sorted(shown.items(), reverse=True)[:limit]])
+        rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
+        return await with_originals(hot, rows, viewer=viewer)
 
     async def _holds_everything(self, viewer: int) -> bool:
         """True when the feed is shorter than its bound: it then holds the whole home timeline."""

@@ -15,9 +15,9 @@ from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
     ACCOUNT_PAGE,
     ACCOUNT_PAGE_ANONYMOUS,
-    LIVE_BY_ID,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
+    live_visible,
 )
 
 
@@ -47,13 +47,16 @@ class LivePage:
     originals: dict[int, Live]
 
 
-async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]]) -> LivePage:
-    """The page of these rows, with the counters of the notes their boosts carry."""
+async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]], *, viewer: int | None) -> LivePage:
+    """The page of these rows, with the counters of the notes their boosts carry — read through
+    the visibility rule for ``viewer``, so a boost whose note the reader may not see is left out
+    even if the rows came from a statement that forgot to judge it."""
     lives = [Live(*row) for row in rows]
     original_ids = [x.reblog_of_id for x in lives if x.reblog_of_id is not None]
-    originals = (
-        {row[0]: Live(*row) for row in await hot.rows(LIVE_BY_ID, ids=original_ids)} if original_ids else {}
-    )
+    originals = {}
+    if original_ids:
+        statement, params = live_visible(viewer)
+        originals = {row[0]: Live(*row) for row in await hot.rows(statement, ids=original_ids, **params)}
     # A boost whose original vanished between the two reads is left out, as a deleted one would be.
     return LivePage([x for x in lives if x.reblog_of_id is None or x.reblog_of_id in originals], originals)
 
@@ -70,7 +73,7 @@ async def account_page(
         rows = await hot.rows(ACCOUNT_PAGE_ANONYMOUS, author=author, limit=limit, **bounds)
     else:
         rows = await hot.rows(ACCOUNT_PAGE, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
-    return await with_originals(hot, rows)
+    return await with_originals(hot, rows, viewer=viewer)
 
 
 async def visible_one(hot: HotReader, viewer: int | None, status_id: int) -> LivePage | None:
@@ -80,5 +83,5 @@ async def visible_one(hot: HotReader, viewer: int | None, status_id: int) -> Liv
         rows = await hot.rows(VISIBLE_ONE_ANONYMOUS, status_id=status_id)
     else:
         rows = await hot.rows(VISIBLE_ONE, viewer=viewer, now=utcnow(), status_id=status_id)
-    page = await with_originals(hot, rows)
+    page = await with_originals(hot, rows, viewer=viewer)
     return page if page.lives else None

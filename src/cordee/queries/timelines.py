@@ -120,8 +120,23 @@ BIG_NOTES = HotQuery(
     .limit(_limit),
     lists={"authors": BIG_AUTHORS},
 )
-#: Fresh counters of notes already known to be shown (boosted originals).
+#: Fresh counters of notes by id, with no rule: only for a note rendered for no reader in
+#: particular (the streaming hub, which then asks the rule for each recipient).
 LIVE_BY_ID = HotQuery(_live(select(Status)).where(Status.id.in_(slots("ids", WINDOW))), lists={"ids": WINDOW})
+#: The same for a reader (signed in, or anonymous): the notes among ``ids`` it may see — how
+#: pages and renderers read the notes that boosts carry, so that they are judged too.
+LIVE_VISIBLE = HotQuery(
+    _live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(_viewer)),
+    lists={"ids": WINDOW},
+)
+LIVE_VISIBLE_ANONYMOUS = HotQuery(
+    _live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(None)), lists={"ids": WINDOW}
+)
+
+
+def live_visible(viewer: int | None) -> tuple[HotQuery, dict[str, Any]]:
+    """The statement reading live rows of the notes ``viewer`` may see, and its parameters."""
+    return (LIVE_VISIBLE_ANONYMOUS, {}) if viewer is None else (LIVE_VISIBLE, {"viewer": viewer})
 
 
 def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_threshold: int) -> Select[Status]:
@@ -132,7 +147,8 @@ def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_thresho
     return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), Status.account_id.in_(big_followed)))
 
 
-def public_query(viewer_id: int | None, *, local: bool = False, remote: bool = False) -> Select[Status]:
+def public_query(viewer_id: Any, *, local: bool = False, remote: bool = False) -> Select[Status]:
+    """``viewer_id``: an account id, None, or a column (the streaming hub's per-recipient check)."""
     query = select(Status).where(
         Status.visibility == "public",
         Status.reblog_of_id.is_(None),

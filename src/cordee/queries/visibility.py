@@ -7,18 +7,34 @@ timelines, account pages, search, favourited_by…), so that the rule cannot dri
 - and never across a block, in either direction;
 - a boost only when the note it carries passes the same rule.
 
-``shown_in_timelines`` adds what a person chose not to see in lists (timelines, notifications,
-search): notes by accounts they mute, and reblogs of blocked or muted accounts.
+``shown_in_timelines`` adds what a person chose not to see in lists (timelines, lists, search and
+the streams that mirror them): notes by accounts they mute, reblogs of blocked or muted accounts,
+notes mentioning accounts they block or mute. ``notification_shown`` is the same for notifications.
+
+The streaming hub asks these very predicates which of its connected accounts get a note
+(``viewers_who_see``): there is no second copy of the rules to drift.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, not_, or_, select, true
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    literal_column,
+    not_,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.orm import aliased
 
-from cordee.db.tables import Block, Follow, Mention, Mute, Status
+from cordee.db.tables import Account, Block, Follow, Mention, Mute, Status
 from cordee.db.types import utcnow
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
@@ -95,7 +111,9 @@ def muted_by(
 
 
 def shown_in_timelines(viewer_account_id: Any, now: Any = None) -> ColumnElement[bool]:
-    """Lists hide notes by muted accounts, and reblogs of notes by blocked or muted accounts."""
+    """Lists (timelines, lists, search, streams) leave out, as Mastodon's home feed does, notes by
+    accounts the viewer mutes, boosts of notes by accounts blocked either way or muted, and notes
+    (or boosted notes) mentioning an account the viewer blocks or mutes — never the viewer's own."""
     if viewer_account_id is None:
         return true()
     original = aliased(Status)
@@ -108,4 +126,48 @@ def shown_in_timelines(viewer_account_id: Any, now: Any = None) -> ColumnElement
             ),
         )
     )
-    return and_(not_(muted_by(viewer_account_id, Status.account_id, now=now)), not_(original_author_hidden))
+    blocks_mentioned = exists(
+        select(Block.id).where(
+            Block.account_id == viewer_account_id, Block.target_account_id == Mention.account_id
+        )
+    )
+    mentions_hidden = exists(
+        select(Mention.id).where(
+            or_(Mention.status_id == Status.id, Mention.status_id == Status.reblog_of_id),
+            or_(blocks_mentioned, muted_by(viewer_account_id, Mention.account_id, now=now)),
+        )
+    )
+    return or_(
+        Status.account_id == viewer_account_id,
+        and_(
+            not_(muted_by(viewer_account_id, Status.account_id, now=now)),
+            not_(original_author_hidden),
+            not_(mentions_hidden),
+        ),
+    )
+
+
+def notification_shown(viewer_account_id: Any, from_account_id: Any) -> ColumnElement[bool]:
+    """A notification reaches its recipient unless it comes from an account in a block with them,
+    or one they mute with ``hide_notifications`` (the note it names is judged by ``visible_to``)."""
+    return and_(
+        not_(blocked_between(viewer_account_id, from_account_id)),
+        not_(muted_by(viewer_account_id, from_account_id, notifications=True)),
+    )
+
+
+def viewers_who_see(
+    status_id: Any, viewer_ids: Sequence[int], read: Callable[[Any], Select[Any]]
+) -> Select[int]:
+    """Which of ``viewer_ids`` the read ``read(viewer)`` (``home_query``, ``public_query``, a
+    select over ``visible_to`` …) gives this note to: the surface's own query, with the viewer as a
+    column, so that a stream delivers by exactly the rule of the timeline it mirrors."""
+    viewer = aliased(Account, name="stream_viewer")
+    # The rule's subqueries nest several levels deep, and SQLAlchemy correlates a subquery only
+    # with the SELECT right around it (an outer column would be pulled into each inner FROM as a
+    # cross join). A column named as text belongs to no FROM: SQL itself resolves it, at any
+    # depth, to the outer ``stream_viewer`` row.
+    viewer_id = literal_column("stream_viewer.id", BigInteger())
+    return select(viewer.id).where(
+        viewer.id.in_(viewer_ids), read(viewer_id).where(Status.id == status_id).exists()
+    )

@@ -39,7 +39,7 @@ from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import Bookmark, StatusPin
 from cordee.db.tables_polls import Poll
 from cordee.queries.pages import Live
-from cordee.queries.timelines import LIVE_BY_ID, WINDOW
+from cordee.queries.timelines import LIVE_BY_ID, WINDOW, live_visible
 from cordee.rendering.cache import EntityCache
 
 #: Ids per reader-flags query (a page and its boosted originals: at most 2 × 40).
@@ -337,8 +337,12 @@ async def render_statuses(
     *,
     with_source_text: bool = False,
     filter_context: str | None = None,
+    any_reader: bool = False,
 ) -> list[dict[str, Any]]:
-    """Status entities for ``viewer_id``, of notes the caller loaded (and was allowed to read).
+    """Status entities for ``viewer_id``, of notes the caller loaded (and was allowed to read);
+    the notes boosts carry are read through the visibility rule for ``viewer_id`` (a boost whose
+    note the reader may not see is left out), unless ``any_reader``: a rendering for no reader in
+    particular, whose caller (the streaming hub) asks the rule for each recipient.
     With ``filter_context`` (home, notifications, public, thread, account), the viewer's filters
     apply: ``hide`` leaves notes out, others fill ``filtered``."""
     filtered: dict[int, list[dict[str, Any]]] = {}
@@ -347,10 +351,14 @@ async def render_statuses(
     if not statuses:
         return []
     hot: HotReader = session.info["hot"]
-    lives = [Live(*row) for row in await _live_rows(hot, [s.id for s in statuses])]
+    lives = [Live(*row) for row in await _live_rows(hot, [s.id for s in statuses], LIVE_BY_ID, {})]
     by_id = {x.id: x for x in lives}
     original_ids = [x.reblog_of_id for x in lives if x.reblog_of_id is not None]
-    originals = {x.id: x for x in (Live(*row) for row in await _live_rows(hot, original_ids))}
+    if any_reader:
+        original_rows = await _live_rows(hot, original_ids, LIVE_BY_ID, {})
+    else:
+        original_rows = await _live_rows(hot, original_ids, *live_visible(viewer_id))
+    originals = {x.id: x for x in (Live(*row) for row in original_rows)}
     # The caller's order; a note deleted since the caller read it is left out, as is a boost
     # whose original is gone.
     shown = [by_id[s.id] for s in statuses if s.id in by_id]
@@ -382,8 +390,10 @@ async def render_live(
         return await _render(session, settings, viewer_id, lives, originals)
 
 
-async def _live_rows(hot: HotReader, ids: Sequence[int]) -> list[tuple[Any, ...]]:
+async def _live_rows(
+    hot: HotReader, ids: Sequence[int], statement: HotQuery, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
     rows: list[tuple[Any, ...]] = []
     for chunk in _chunks(list(dict.fromkeys(ids)), WINDOW):
-        rows += await hot.rows(LIVE_BY_ID, ids=chunk)
+        rows += await hot.rows(statement, ids=chunk, **params)
     return rows

@@ -3,18 +3,23 @@
 Each batch of events published after a commit is queued (``handle`` never waits on rendering or on
 clients) and processed in order by one worker task:
 
-1. the *audiences* of an event are found from the channel registry and, for home timelines, one
-   query over the follows of the connected accounts (a post by an account with 100K followers
-   looks at the followers that are connected here, nothing else);
-2. its payload is rendered once — a note with no viewer, the same JSON string for every recipient;
-   a notification for its one recipient — and framed once per transport and stream name;
-3. each recipient is checked against its blocks and mutes (``relations``), then the frame is put
-   in its connection's bounded queue (``Connection.send``: a full queue closes that connection).
+1. the *candidates* of an event are found from the channel registry (the channels whose key the
+   note routes to: public, local, its hashtags; every connected home; the lists it may belong to;
+   the direct streams of its author and mentioned accounts);
+2. the *rule* picks the recipients among them: the database is asked, in one statement per kind
+   of surface, which of these connected accounts the surface's own query would show the note to
+   (``queries.visibility.viewers_who_see`` over ``home_query``, ``public_query``,
+   ``list_timeline_query``, ``visible_to``; notifications through ``notification_shown`` and
+   ``visible_to``). There is no second copy of the visibility, block, mute or home rules here: a
+   stream delivers exactly what the timeline it mirrors would show (the visibility matrix test
+   checks both sides);
+3. its payload is rendered once — a note for no reader in particular, the same JSON string for
+   every recipient; a notification for its one recipient — framed once per transport and stream
+   name, and put in each recipient's bounded queue (``Connection.send``: a full queue closes that
+   connection), after the recipient's keyword filters.
 
-Visibility is decided here, per recipient: public and hashtag streams only carry public notes;
-home streams carry a note to its author and to the followers whose home timeline shows it (direct
-notes only to the followers it mentions); deletes of followers-only and direct notes go only to
-those who could see them.
+Deletes of followers-only and direct notes go only to those who could have seen them (the note
+is gone: its author's connected followers and its mentioned accounts); they carry only an id.
 """
 
 from __future__ import annotations
@@ -37,14 +42,12 @@ from cordee.api.mastodon.serializers.filters import render_filter_result
 from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.tables import Account, Follow, Notification, Status
-from cordee.db.tables_curation import AccountConversation, ConversationStatus, ListMember, TimelineList
+from cordee.db.tables import Follow, Notification, Status
+from cordee.db.tables_curation import AccountConversation, ConversationStatus, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
 from cordee.events.types import (
-    BlockChanged,
     Event,
-    MuteChanged,
     NotificationCreated,
     StatusCreated,
     StatusDeleted,
@@ -52,6 +55,8 @@ from cordee.events.types import (
 )
 from cordee.queries.filters import ActiveFilter, FilterMatch, active_filters, match
 from cordee.queries.lists import list_timeline_query, lists_with_member
+from cordee.queries.timelines import home_query, public_query
+from cordee.queries.visibility import notification_shown, viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
 from cordee.streaming.channels import Channel, Key
 from cordee.streaming.connections import (
@@ -62,7 +67,6 @@ from cordee.streaming.connections import (
     Connection,
     Transport,
 )
-from cordee.streaming.relations import Relations, load_relations
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +121,11 @@ class _Note:
     entity: dict[str, Any]
 
 
+def _visible(viewer: Any) -> Any:
+    """What a direct stream (``GET /api/v1/conversations``) shows: the notes ``visible_to`` allows."""
+    return select(Status).where(visible_to(viewer))
+
+
 def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
     values = list(ids)
     for start in range(0, len(values), CHUNK):
@@ -133,7 +142,6 @@ class Hub:
         self._settings = settings
         self._subs: dict[Key, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
-        self._relations: dict[int, Relations] = {}
         self._filters: dict[int, dict[str, list[ActiveFilter]]] = {}  # account → context → filters
         self._connected: dict[int, int] = defaultdict(int)  # account → open connections
         self._inbox: asyncio.Queue[Sequence[Event]] = asyncio.Queue(INBOX_SIZE)
@@ -222,9 +230,8 @@ class Hub:
     ) -> Connection:
         if self.draining:
             raise HubClosed()
-        if account_id not in self._relations:
+        if account_id not in self._filters:
             async with self._db.read() as session:
-                self._relations[account_id] = await load_relations(session, account_id)
                 self._filters[account_id] = await self._load_filters(session, account_id)
         connection = Connection(
             account_id, transport, self._settings.streaming_queue_size, token_id=token_id, user_id=user_id
@@ -257,7 +264,6 @@ class Hub:
         self._connected[connection.account_id] -= 1
         if self._connected[connection.account_id] <= 0:
             del self._connected[connection.account_id]
-            self._relations.pop(connection.account_id, None)
             self._filters.pop(connection.account_id, None)
 
     # -- events ----------------------------------------------------------------------------------
@@ -310,9 +316,7 @@ class Hub:
         for event in events:
             if not self._connections:
                 return
-            if isinstance(event, BlockChanged | MuteChanged):
-                await self._refresh_relations(event.account_id, event.target_account_id)
-            elif isinstance(event, StatusCreated):
+            if isinstance(event, StatusCreated):
                 await self._on_status(event, "update")
             elif isinstance(event, StatusDeleted):
                 await self._on_delete(event)
@@ -322,13 +326,6 @@ class Hub:
                 await self._on_status(event, "status.update")
             elif event.kind == "filters.changed":
                 await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
-
-    async def _refresh_relations(self, *account_ids: int) -> None:
-        online = [a for a in account_ids if a in self._relations]
-        if online:
-            async with self._db.read() as session:
-                for account_id in online:
-                    self._relations[account_id] = await load_relations(session, account_id)
 
     def _online(self, kind: str) -> set[int]:
         """Accounts with at least one connection on a per-account channel of this kind."""
@@ -342,12 +339,8 @@ class Hub:
             stream = connection.streams.get(key)
             if stream is None:
                 continue
+            # Who may get the note was decided by the rule (``_admitted``); filters are personal.
             if note is not None and connection.account_id != note.author_id:
-                relations = self._relations.get(connection.account_id)
-                if relations is None or relations.hides_status(
-                    note.author_id, note.original_author_id, note.mentioned
-                ):
-                    continue
                 found = self._filter_matches(connection.account_id, FILTER_CONTEXTS.get(key[0]), note)
                 if any(m.filter.action == "hide" for m in found):
                     continue
@@ -385,11 +378,11 @@ class Hub:
                 keys.append(("hashtag", tag, False))
                 if event.local:
                     keys.append(("hashtag", tag, True))
-        pairs = self._pairs(keys)
+        public_pairs = self._pairs(keys)
         home_online = self._online("user")
         direct_online = self._online("direct") if event.visibility == "direct" else set()
         lists_open = any(key[0] == "list" for key in self._subs)
-        if not pairs and not home_online and not direct_online and not lists_open:
+        if not public_pairs and not home_online and not direct_online and not lists_open:
             return
         async with self._db.read() as session:
             status = await session.get(Status, event.status_id)
@@ -400,74 +393,48 @@ class Hub:
                 return
             mentioned = tuple(event.mentioned_account_ids)
             author_id = status.account_id
+            pairs: list[tuple[Connection, Key]] = []
+            if public_pairs:
+                # The routing keys only say the note is public, local, tagged; whether each
+                # recipient's public timeline shows it is the rule's answer.
+                admitted = await self._admitted(session, status.id, public_pairs, public_query)
+                pairs += [(c, key) for c, key in public_pairs if c.account_id in admitted]
             if home_online:
-                audience = await self._home_audience(session, status, mentioned, home_online)
+                audience = await self._seen_by(session, status.id, home_online, home_query)
                 pairs += self._pairs(("user", account_id) for account_id in audience)
             if lists_open:
                 pairs += self._pairs(await self._list_audience(session, status))
-            conversations = {a for a in (author_id, *mentioned) if a in direct_online}
+            conversations: set[int] = set()
+            if {author_id, *mentioned} & direct_online:
+                conversations = await self._seen_by(
+                    session, status.id, {author_id, *mentioned} & direct_online, _visible
+                )
             if not pairs and not conversations:
                 return
-            entity = (await render_statuses(session, self._settings, None, [status]))[0]
+            entity = (await render_statuses(session, self._settings, None, [status], any_reader=True))[0]
             original_author_id = original.account_id if original is not None else None
             note = _Note(status, original or status, author_id, original_author_id, mentioned, entity)
             if conversations:
                 await self._send_conversations(session, note, entity, conversations)
         self._deliver(pairs, _Frames(name, _json(note.entity)), note)
 
-    async def _home_audience(
-        self, session: AsyncSession, status: Status, mentioned: tuple[int, ...], online: set[int]
+    async def _seen_by(
+        self, session: AsyncSession, status_id: int, candidates: set[int], read: Callable[[Any], Any]
     ) -> set[int]:
-        """The connected accounts whose home timeline shows this note (the rules of
-        ``queries.timelines.home_query``; blocks, mutes and filters are checked when delivering)."""
-        author_id = status.account_id
-        audience = {author_id} & online
-        candidates = online - {author_id}
-        if status.visibility == "direct":
-            candidates &= set(mentioned)
-        if not candidates:
-            return audience
-        followers: set[int] = set()
-        base = select(Follow.account_id, Follow.show_reblogs).where(Follow.target_account_id == author_id)
-        # The smaller side drives the query: an author with few followers is looked up whole (one
-        # small query whatever the number of connections); a big one against those connected here.
-        followers_count = await session.scalar(select(Account.followers_count).where(Account.id == author_id))
-        if (followers_count or 0) <= len(candidates):
-            queries = [base]
-        else:
-            queries = [base.where(Follow.account_id.in_(chunk)) for chunk in _chunks(candidates)]
-        for query in queries:
-            for account_id, show_reblogs in await session.execute(query):
-                if account_id in candidates and (status.reblog_of_id is None or show_reblogs):
-                    followers.add(account_id)
-        replied = status.in_reply_to_account_id
-        if followers and replied is not None and replied != author_id:
-            # A reply shows only to those who follow the account it answers (or are that account).
-            keep = {replied} & followers
-            for chunk in _chunks(followers):
-                keep.update(
-                    await session.scalars(
-                        select(Follow.account_id).where(
-                            Follow.target_account_id == replied, Follow.account_id.in_(chunk)
-                        )
-                    )
-                )
-            followers = keep
-        if followers:
-            # Members of one's exclusive lists are read in those lists, not in home.
-            for chunk in _chunks(followers):
-                followers.difference_update(
-                    await session.scalars(
-                        select(TimelineList.account_id)
-                        .join(ListMember, ListMember.list_id == TimelineList.id)
-                        .where(
-                            ListMember.account_id == author_id,
-                            TimelineList.exclusive.is_(True),
-                            TimelineList.account_id.in_(chunk),
-                        )
-                    )
-                )
-        return audience | followers
+        """The candidates to whom the read ``read(viewer)`` shows this note (the rule, in SQL)."""
+        found: set[int] = set()
+        for chunk in _chunks(sorted(candidates)):
+            found.update(await session.scalars(viewers_who_see(status_id, chunk, read)))
+        return found
+
+    async def _admitted(
+        self,
+        session: AsyncSession,
+        status_id: int,
+        pairs: list[tuple[Connection, Key]],
+        read: Callable[[Any], Any],
+    ) -> set[int]:
+        return await self._seen_by(session, status_id, {c.account_id for c, _ in pairs}, read)
 
     async def _list_audience(self, session: AsyncSession, status: Status) -> list[Key]:
         """The list streams open here whose list shows this note (``list_timeline_query``'s rules)."""
@@ -536,11 +503,13 @@ class Hub:
         if not pairs:
             return
         async with self._db.read() as session:
-            notification = await session.get(Notification, event.notification_id)
-            if notification is None:
-                return
-            relations = self._relations.get(event.account_id)
-            if relations is not None and relations.hides_notification(notification.from_account_id):
+            notification = await session.scalar(
+                select(Notification).where(
+                    Notification.id == event.notification_id,
+                    notification_shown(event.account_id, Notification.from_account_id),
+                )
+            )
+            if notification is None:  # gone, or from an account in a block or muted
                 return
             rendered = await render_notifications(
                 session, self._settings, event.account_id, [notification], filter_context="notifications"

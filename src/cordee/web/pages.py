@@ -8,8 +8,10 @@ from starlette.responses import Response
 from cordee.actions import oauth as oauth_actions
 from cordee.actions import two_factor as two_factor_actions
 from cordee.actions.accounts import Registration, RegistrationInvalid, create_local_account
+from cordee.actions.emails import send_confirmation
 from cordee.actions.errors import Forbidden
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
+from cordee.mail import sender_of
 from cordee.ratelimit import guard_sign_in, guard_sign_up, refund_sign_up
 from cordee.web import two_factor
 from cordee.web.i18n import N_, choose_language
@@ -33,10 +35,18 @@ FLASHES = {
         "you will be able to sign in once it is approved."
     ),
     "signed_out": N_("You are signed out."),
+    "confirm": N_(
+        "Your account has been created. Follow the link we sent to your e-mail address to confirm it, "
+        "then sign in."
+    ),
 }
 EXPIRED = N_("This form has expired. Please try again.")
 BAD_CREDENTIALS = N_("The e-mail address, username or password is incorrect.")
 MISSING_CREDENTIALS = N_("Enter your e-mail address or username and your password.")
+UNCONFIRMED = N_(
+    "Confirm your e-mail address first: follow the link we sent you. "
+    "No message? Ask for a new one from the “Confirm your address” page."
+)
 CLOSED = N_("Registrations are closed on this server. You cannot create an account here for now.")
 FIELD_ERRORS = {
     ("username", "ERR_INVALID"): N_("Use only letters, numbers and underscores (at most 30 characters)."),
@@ -92,6 +102,12 @@ async def sign_in_submit(request: Request) -> Response:
         problem = gettext(request, BAD_CREDENTIALS)
     else:
         problem = user_problem(request, user.approved, user.disabled)
+        if (
+            problem is None
+            and user.email_confirmed_at is None
+            and settings_of(request).email_confirmation_required
+        ):
+            problem = gettext(request, UNCONFIRMED)
     if user is None or problem is not None:
         return await render(request, "sign_in.html", 422, next=nxt, login=login, error=problem)
     if await two_factor_actions.is_enabled(db_of(request), user.id):
@@ -161,8 +177,12 @@ async def sign_up_submit(request: Request) -> Response:
         await refund_sign_up(request, key)
         errors = _field_errors(request, e.details)
         return await render(request, "sign_up.html", 422, **{**context, "errors": errors})
+    await send_confirmation(db_of(request), sender_of(request.app), settings, user_id)
     if settings.registration_mode == "approval":
         request.session["flash"] = "pending"
+        return redirect("/")
+    if settings.email_confirmation_required:
+        request.session["flash"] = "confirm"
         return redirect("/")
     response = redirect(nxt)
     await sign_in(request, response, user_id, method="sign_up")

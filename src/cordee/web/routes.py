@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from cordee.web import authorize, pages, security_settings, two_factor, two_factor_settings
+from cordee.web import authorize, email_pages, pages, security_settings, two_factor, two_factor_settings
 
 
 def routes() -> list[BaseRoute]:
@@ -22,6 +22,13 @@ def routes() -> list[BaseRoute]:
             "/settings/two_factor/recovery_codes", two_factor_settings.recovery_codes_submit, methods=["POST"]
         ),
         Route("/settings/two_factor/disable", two_factor_settings.disable_submit, methods=["POST"]),
+        Route("/auth/password/new", email_pages.forgot_page, methods=["GET"]),
+        Route("/auth/password", email_pages.forgot_submit, methods=["POST"]),
+        Route("/auth/password/edit", email_pages.reset_page, methods=["GET"]),
+        Route("/auth/password/edit", email_pages.reset_submit, methods=["POST"]),
+        Route("/auth/confirmation", email_pages.confirm_link, methods=["GET"]),
+        Route("/auth/confirmation/new", email_pages.resend_page, methods=["GET"]),
+        Route("/auth/confirmation", email_pages.resend_submit, methods=["POST"]),
         Route("/settings/sessions", security_settings.sessions_page, methods=["GET"]),
         Route("/settings/sessions/revoke_others", security_settings.revoke_others_submit, methods=["POST"]),
         Route("/settings/sessions/{id}/revoke", security_settings.revoke_submit, methods=["POST"]),

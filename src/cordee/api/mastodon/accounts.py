@@ -14,6 +14,7 @@ from cordee.actions.accounts import (
     create_local_account,
     update_profile,
 )
+from cordee.actions.emails import send_confirmation
 from cordee.actions.oauth import issue_user_token
 from cordee.actions.preferences import check_preferences, update_preferences
 from cordee.api.mastodon._responses import relationship_response
@@ -28,6 +29,7 @@ from cordee.api.mastodon.serializers.accounts import (
     render_relationships,
 )
 from cordee.db.tables import Account, Follow, Status
+from cordee.mail import sender_of
 from cordee.queries import accounts as account_queries
 from cordee.queries.pages import account_page
 from cordee.queries.personal import pinned_query, preferences_of
@@ -69,6 +71,9 @@ async def register(ctx: Ctx) -> Response:
     except RegistrationInvalid:
         await refund_sign_up(ctx.request, key)
         raise
+    await send_confirmation(ctx.db, sender_of(ctx.request.app), ctx.settings, user_id)
+    # As Mastodon: the token is given at once; while confirmation is required, it is refused
+    # (403) until the address is confirmed, except to ask for the link again.
     token = await issue_user_token(ctx.db, await ctx.application(), user_id, ctx.caller.scopes)
     return json_response(
         {

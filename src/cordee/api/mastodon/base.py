@@ -40,6 +40,8 @@ class Caller:
     approved: bool = True
     #: Whether the account has filters (expired ones too): timelines apply them on the general path.
     has_filters: bool = False
+    #: Whether the user confirmed their e-mail address (always, for app-only tokens).
+    confirmed: bool = True
 
 
 @dataclass
@@ -109,6 +111,7 @@ _CALLER = HotQuery(
         User.disabled,
         User.approved,
         exists().where(Filter.account_id == User.account_id),
+        User.email_confirmed_at.is_not(None),
     )
     .outerjoin(User, User.id == AccessToken.user_id)
     .where(AccessToken.token == bindparam("token"), AccessToken.revoked_at.is_(None))
@@ -120,7 +123,7 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
     rows = await db.hot.rows(_CALLER, token=token)
     if not rows:
         return None
-    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters = rows[0]
+    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters, confirmed = rows[0]
     return Caller(
         token_id,
         app_id,
@@ -130,7 +133,15 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
         bool(disabled) if user_id is not None else False,
         bool(approved) if user_id is not None else True,
         bool(filters),
+        bool(confirmed) if user_id is not None else True,
     )
+
+
+def unconfirmed_ok(handler: Handler) -> Handler:
+    """Mark a handler a user whose e-mail address is not confirmed yet may call (as Mastodon lets
+    the resend-confirmation endpoint be called); put it under ``@endpoint``."""
+    handler.allow_unconfirmed = True  # type: ignore[attr-defined]
+    return handler
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -175,6 +186,13 @@ def endpoint(
                 if caller is not None:
                     if auth == "required" and caller.user_id is None:
                         raise ApiError(422, "This method requires an authenticated user")
+                    if (
+                        auth == "required"
+                        and not caller.confirmed
+                        and request.app.state.settings.email_confirmation_required
+                        and not getattr(handler, "allow_unconfirmed", False)
+                    ):
+                        raise ApiError(403, "Your login is missing a confirmed e-mail address")
                     if caller.disabled:
                         raise ApiError(403, "Your login is currently disabled")
                     if not caller.approved:

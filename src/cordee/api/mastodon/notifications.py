@@ -13,7 +13,7 @@ from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.db.tables import Notification
-from cordee.queries.visibility import blocked_between, muted_by
+from cordee.queries.visibility import notification_shown
 
 TYPES = frozenset(
     {
@@ -45,8 +45,7 @@ async def index(ctx: Ctx) -> Response:
         raise ApiError(422, f"Validation failed: unknown notification type {', '.join(unknown)}")
     query = select(Notification).where(
         Notification.account_id == ctx.account_id,
-        ~blocked_between(ctx.account_id, Notification.from_account_id),
-        ~muted_by(ctx.account_id, Notification.from_account_id, notifications=True),
+        notification_shown(ctx.account_id, Notification.from_account_id),
     )
     if types:
         query = query.where(Notification.type.in_(types))
@@ -67,13 +66,20 @@ async def show(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         notification = await session.scalar(
             select(Notification).where(
-                Notification.id == ctx.path_id(), Notification.account_id == ctx.account_id
+                Notification.id == ctx.path_id(),
+                Notification.account_id == ctx.account_id,
+                notification_shown(ctx.account_id, Notification.from_account_id),
             )
         )
-        if notification is None:
+        # Left out as well when the viewer may no longer see the note it names: 404 either way.
+        bodies = (
+            await render_notifications(session, ctx.settings, ctx.account_id, [notification])
+            if notification
+            else []
+        )
+        if not bodies:
             raise ApiError(404, "Record not found")
-        [body] = await render_notifications(session, ctx.settings, ctx.account_id, [notification])
-    return json_response(body)
+    return json_response(bodies[0])
 
 
 @endpoint(scope="write:notifications", auth="required")

@@ -14,6 +14,7 @@ from cordee.db.tables import Status
 from cordee.db.tables_curation import AccountConversation
 from cordee.queries.accounts import load_many as load_accounts
 from cordee.queries.conversations import participants
+from cordee.queries.visibility import visible_to
 from cordee.rendering.statuses import render_statuses
 
 
@@ -21,7 +22,12 @@ async def render_conversations(
     session: AsyncSession, settings: Settings, viewer_id: int, rows: Sequence[tuple[AccountConversation, int]]
 ) -> list[dict[str, Any]]:
     last_ids = [last for _, last in rows]
-    statuses = list(await session.scalars(select(Status).where(Status.id.in_(last_ids)))) if last_ids else []
+    # Read through the visibility rule, whoever computed ``rows`` (the list, or the streaming hub).
+    statuses = (
+        list(await session.scalars(select(Status).where(Status.id.in_(last_ids), visible_to(viewer_id))))
+        if last_ids
+        else []
+    )
     rendered = {int(r["id"]): r for r in await render_statuses(session, settings, viewer_id, statuses)}
     accounts = await load_accounts(session, [a for view, _ in rows for a in participants(view)])
     return [

@@ -13,6 +13,7 @@ from cordee.api.mastodon.serializers.common import iso
 from cordee.config import Settings
 from cordee.db.tables import Notification, Status
 from cordee.queries.accounts import load_many as load_accounts
+from cordee.queries.visibility import visible_to
 from cordee.rendering.statuses import render_statuses
 
 
@@ -26,8 +27,12 @@ async def render_notifications(
     """With ``filter_context``, notifications whose status a ``hide`` filter removes are left out."""
     accounts = await load_accounts(session, [n.from_account_id for n in notifications])
     status_ids = {n.status_id for n in notifications if n.status_id is not None}
+    # The notes are read through the visibility rule: a notification naming a note its recipient
+    # may no longer see (a block since, a boost of a blocked author…) is left out.
     statuses = (
-        list(await session.scalars(select(Status).where(Status.id.in_(status_ids)))) if status_ids else []
+        list(await session.scalars(select(Status).where(Status.id.in_(status_ids), visible_to(viewer_id))))
+        if status_ids
+        else []
     )
     rendered = {
         int(r["id"]): r
