@@ -8,9 +8,8 @@ the note it carries as well as by itself (``queries.visibility.visible_to``).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
-
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
