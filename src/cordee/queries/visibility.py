@@ -42,9 +42,9 @@ VISIBILITIES = ("public", "unlisted", "private", "direct")
 
 
 def visible_to(viewer_account_id: Any, status: type[Status] = Status) -> ColumnElement[bool]:
-    """``viewer_account_id``: an account id, None (anonymous), or a bind parameter / column (the
-    same rule inside statements built once, in fan-out's per-follower check, and in the streaming
-    hub's per-recipient check).
+    """``viewer_account_id``: an account id, None (anonymous), a bind parameter (statements built
+    once), or an outer query's column named as text (the streaming hub's per-recipient check,
+    ``viewers_who_see``: a column object would not correlate through the nested subqueries).
 
     A boost is judged twice: by itself and by the note it carries, so that a boost by a third
     account never carries a note across a block (or to anyone the note's own audience leaves out).
