@@ -33,8 +33,8 @@ from cordee.ratelimit import Limiter, RateLimited
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
-from cordee.web.rate_limited import rate_limited_page
 from cordee.web.headers import SecurityHeaders
+from cordee.web.rate_limited import rate_limited_page
 from cordee.web.render import gettext, render
 
 log = logging.getLogger(__name__)
@@ -171,7 +171,7 @@ def build_app(
                 session_cookie="cordee_session",
                 same_site="lax",
                 https_only=settings.base_url.startswith("https://"),
-            )
+            ),
         ],
         exception_handlers={
             ApiError: _api_error,
