@@ -152,6 +152,10 @@ def _rules(settings: Settings) -> dict[str, Rule]:
     return rules
 
 
+#: Seconds a request waits for the shared counters before it is let through uncounted.
+STORAGE_TIMEOUT = 0.25
+
+
 class Limiter:
     """The counters of one server process (shared through Redis when it is configured)."""
 
@@ -191,7 +195,11 @@ class Limiter:
         head, tail = self._keys[name]
         storage_key = f"{head}{key}/{window}{tail}"
         try:
-            count = await self._storage.incr(storage_key, rule.seconds, amount)
+            # A Redis that accepts connections but does not answer (paused, overloaded, a network
+            # partition) must not stall every request behind it: give up quickly and let it pass.
+            count = await asyncio.wait_for(
+                self._storage.incr(storage_key, rule.seconds, amount), STORAGE_TIMEOUT
+            )
         except Exception:
             log.warning("rate limit storage unavailable; %s not counted", name, exc_info=True)
             return None
