@@ -37,3 +37,21 @@ async def test_odd_digits_in_parameters_are_ignored(
             assert r.status_code == 200, (path, bound, r.text)
     r = await client.get("/api/v1/statuses", params={"id[]": odd}, headers=alice.headers)
     assert r.status_code == 200 and r.json() == []
+
+
+@pytest.mark.parametrize("number", ["6545227786551822705664441545018834944", "-" + "9" * 25, str(1 << 63)])
+async def test_whole_numbers_beyond_64_bits_are_refused_clearly(
+    client: httpx.AsyncClient, alice: ApiUser, number: str
+) -> None:
+    # Found by the long fuzz run: an offset past 64 bits reached the database (500).
+    for path in (
+        "/api/v1/trends/statuses",
+        "/api/v2/search",
+        "/api/v1/accounts/search",
+        "/api/v1/trends/tags",
+    ):
+        r = await client.get(
+            path, params={"q": "a", "offset": number, "limit": number}, headers=alice.headers
+        )
+        assert r.status_code == 422, (path, r.status_code, r.text)
+        assert "whole number" in r.json()["error"]

@@ -142,7 +142,10 @@ def test_no_server_error_anywhere_in_the_api(server: Running, tmp_path: Path) ->
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
-    report = run.stdout[-6000:] + run.stderr[-2000:]
+    # The failures (each with the curl command that reproduces it) come before the summary.
+    failures = run.stdout.find("FAILURES")
+    report = (run.stdout[failures : failures + 12_000] if failures >= 0 else "") + run.stdout[-3000:]
+    report += run.stderr[-2000:]
     assert run.returncode == 0, f"schemathesis found server errors:\n{report}"
     assert "unhandled error" not in server.output(), server.output()[-6000:]
     assert " passed" in run.stdout, report

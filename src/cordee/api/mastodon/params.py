@@ -131,9 +131,14 @@ class Params:
         if isinstance(value, bool):
             raise ApiError(422, f"Validation failed: {name} must be a whole number")
         try:
-            return int(value)
+            number = int(value)
         except (TypeError, ValueError):
             raise ApiError(422, f"Validation failed: {name} must be a whole number") from None
+        # Every whole number ends up in SQL (a limit, an offset, a duration): past 64 bits the
+        # database refuses it, so it is refused here, clearly.
+        if not -(1 << 63) <= number < 1 << 63:
+            raise ApiError(422, f"Validation failed: {name} must be a whole number within 64 bits")
+        return number
 
     def id(self, name: builtins.str) -> builtins.int | None:
         """An id parameter (ids are strings of digits in the API)."""
