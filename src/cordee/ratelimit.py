@@ -73,7 +73,10 @@ class _Memory(MemoryStorage):
     _next_sweep = 0.0
 
     async def incr(self, key: str, expiry: float, amount: int = 1) -> int:
-        # No await between reading and writing: atomic on the event loop, no lock needed.
+        return self.incr_now(key, expiry, amount)
+
+    def incr_now(self, key: str, expiry: float, amount: int = 1) -> int:
+        # Synchronous, so atomic on the event loop (no lock), and no coroutine per request.
         now = time.time()
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_SECONDS
@@ -194,12 +197,14 @@ class Limiter:
         window = int(time.time()) // rule.seconds
         head, tail = self._keys[name]
         storage_key = f"{head}{key}/{window}{tail}"
+        if isinstance(self._storage, _Memory):  # no await: a dict update on the event loop
+            count = self._storage.incr_now(storage_key, rule.seconds, amount)
+            return Verdict(name, rule.amount, count, (window + 1) * rule.seconds)
         try:
             # A Redis that accepts connections but does not answer (paused, overloaded, a network
             # partition) must not stall every request behind it: give up quickly and let it pass.
-            count = await asyncio.wait_for(
-                self._storage.incr(storage_key, rule.seconds, amount), STORAGE_TIMEOUT
-            )
+            async with asyncio.timeout(STORAGE_TIMEOUT):
+                count = await self._storage.incr(storage_key, rule.seconds, amount)
         except Exception:
             log.warning("rate limit storage unavailable; %s not counted", name, exc_info=True)
             return None
