@@ -148,4 +148,6 @@ def test_no_server_error_anywhere_in_the_api(server: Running, tmp_path: Path) ->
     report += run.stderr[-2000:]
     assert run.returncode == 0, f"schemathesis found server errors:\n{report}"
     assert "unhandled error" not in server.output(), server.output()[-6000:]
+    # The figures of the run, for the record (shown with ``pytest -s``).
+    print(run.stdout[run.stdout.find("SUMMARY") :])
     assert " passed" in run.stdout, report
