@@ -5,10 +5,10 @@ Every change emits ``FiltersChanged`` so that open streams can tell their client
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from cordee.actions.errors import NotFound, ValidationFailed
 from cordee.db.engine import Database, Tx
@@ -234,4 +234,77 @@ async def delete_status(db: Database, owner_id: int, filter_status_id: int) -> N
         )
         if not result.rowcount:  # type: ignore[attr-defined]
             raise NotFound()
+        tx.emit(FiltersChanged(owner_id))
+
+
+# --- filters v1: one keyword of a v2 filter (Mastodon's Api::V1::FiltersController) -------------
+
+#: Mastodon's words (``filters.errors.deprecated_api_multiple_keywords``).
+V1_SHARED_FILTER = (
+    "These parameters cannot be changed from this application because they apply to more than one "
+    "filter keyword. Use a more recent application or the web interface."
+)
+
+
+@dataclass(frozen=True)
+class V1FilterChanges:
+    """A v1 filter's fields; ``None`` leaves one as it is. ``phrase`` is both the keyword and the
+    v2 filter's title; ``irreversible`` is the ``hide`` action (else ``warn``)."""
+
+    phrase: str | None = None
+    context: list[str] | None = None
+    irreversible: bool | None = None
+    whole_word: bool | None = None
+    set_expiry: bool = False
+    expires_in: int | None = None
+
+    def filter_changes(self) -> FilterChanges:
+        return FilterChanges(
+            title=self.phrase,
+            context=self.context,
+            action=None if self.irreversible is None else ("hide" if self.irreversible else "warn"),
+            set_expiry=self.set_expiry,
+            expires_in=self.expires_in,
+        )
+
+
+async def create_v1_filter(db: Database, owner_id: int, changes: V1FilterChanges) -> int:
+    """A v2 filter holding one keyword; returns the keyword's id (the v1 filter's id)."""
+    async with db.write() as tx:
+        row = Filter(account_id=owner_id, action="warn")
+        _apply(
+            row, replace(changes.filter_changes(), title=changes.phrase or "", context=changes.context or [])
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+        keyword = FilterKeyword(
+            filter_id=row.id,
+            keyword=_checked_keyword(changes.phrase or ""),
+            whole_word=True if changes.whole_word is None else changes.whole_word,
+        )
+        tx.session.add(keyword)
+        await tx.session.flush()
+        tx.emit(FiltersChanged(owner_id))
+        return keyword.id
+
+
+async def update_v1_filter(db: Database, owner_id: int, keyword_id: int, changes: V1FilterChanges) -> None:
+    """Change the keyword, and its filter's fields unless other keywords share that filter."""
+    async with db.write() as tx:
+        keyword = await _own_keyword(tx, owner_id, keyword_id)
+        if changes.phrase is not None:
+            keyword.keyword = _checked_keyword(changes.phrase)
+        if changes.whole_word is not None:
+            keyword.whole_word = changes.whole_word
+        row = await _own_filter(tx, owner_id, keyword.filter_id)
+        before = (row.title, row.context, row.action, row.expires_at)
+        _apply(row, changes.filter_changes())
+        if (row.title, row.context, row.action, row.expires_at) != before:
+            others = await tx.session.scalar(
+                select(func.count())
+                .select_from(FilterKeyword)
+                .where(FilterKeyword.filter_id == row.id, FilterKeyword.id != keyword.id)
+            )
+            if others:
+                raise ValidationFailed(V1_SHARED_FILTER)
         tx.emit(FiltersChanged(owner_id))
