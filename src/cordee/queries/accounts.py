@@ -72,13 +72,13 @@ async def search_accounts(
     """Accounts whose username or display name starts with (or whose acct is) ``q``.
 
     Exact matches come first, then the most followed, as people expect from an address book.
+    Blocks do not hide anyone here, as in Mastodon: one must find an account to unblock it.
     """
     username, domain = split_acct(settings, q)
     if not username:
         return []
     pattern = escape_like(username) + "%"
     query = select(Account).where(
-        not_blocked(viewer_id),
         or_(
             Account.username_key.like(pattern, escape="\\"),
             func.lower(Account.display_name).like(pattern, escape="\\"),
