@@ -12,12 +12,21 @@ from cordee.queries.pages import visible_one
 from cordee.rendering.statuses import render_live
 
 
-async def status_response(ctx: Ctx, status_id: int) -> Response:
-    """One note as the viewer sees it, read from the primary (it may have just been written)."""
+async def status_response(ctx: Ctx, status_id: int, *, boost_answer: bool = False) -> Response:
+    """One note as the viewer sees it, read from the primary (it may have just been written).
+
+    ``boost_answer``: the answer to ``POST …/reblog``, where Mastodon's wrapper carries the viewer's
+    marks on the boosted note (its serializer, without a relationships presenter there, asks
+    ``reblogged?(status)``, which looks at ``status.proper``); timelines keep the wrapper's own."""
     page = await visible_one(ctx.db.hot, ctx.viewer_id, status_id)
     if page is None:
         raise ApiError(404, "Record not found")
     [body] = await render_live(ctx.db, ctx.settings, ctx.viewer_id, page.lives, page.originals)
+    inner = body.get("reblog")
+    if boost_answer and inner is not None:
+        for mark in ("favourited", "reblogged", "bookmarked"):
+            if mark in inner:
+                body[mark] = inner[mark]
     return json_response(body)
 
 

@@ -128,9 +128,8 @@ async def unfavourite(ctx: Ctx) -> Response:
 @endpoint(scope="write:statuses", auth="required")
 async def reblog(ctx: Ctx) -> Response:
     visibility = ctx.params.str("visibility") or "public"
-    return await status_response(
-        ctx, await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility)
-    )
+    boost_id = await status_actions.reblog(ctx.db, ctx.account_id, ctx.path_id(), visibility)
+    return await status_response(ctx, boost_id, boost_answer=True)
 
 
 @endpoint(scope="write:statuses", auth="required")
