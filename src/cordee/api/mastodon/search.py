@@ -30,8 +30,12 @@ async def search(ctx: Ctx) -> Response:
     if offset and ctx.viewer_id is None:
         raise ApiError(401, "Search queries with offset require a signed-in user")
     result: dict[str, list[object]] = {"accounts": [], "statuses": [], "hashtags": []}
+    # Mastodon's SearchService: a "#tag" asks for hashtags, an "@address" (no space) for accounts;
+    # a phrase with an "@" in it is no address.
+    tag_query = q.startswith("#")
+    address = "@" in q and " " not in q
     async with ctx.db.read() as session:
-        if kind in (None, "accounts"):
+        if kind in (None, "accounts") and not tag_query and not ("@" in q and " " in q):
             accounts = await account_queries.search_accounts(
                 session,
                 ctx.settings,
@@ -42,10 +46,10 @@ async def search(ctx: Ctx) -> Response:
                 following=bool(p.bool("following")),
             )
             result["accounts"] = [render_account(ctx.settings, a) for a in accounts]
-        if kind in (None, "hashtags"):
+        if kind in (None, "hashtags") and "@" not in q:
             tags = await search_queries.search_tags(session, q, limit=limit, offset=offset)
             result["hashtags"] = list(await render_tags(session, ctx.settings, ctx.viewer_id, tags))
-        if kind in (None, "statuses"):
+        if kind in (None, "statuses") and not tag_query and not address:
             statuses = await search_queries.search_statuses(
                 session,
                 ctx.viewer_id,
