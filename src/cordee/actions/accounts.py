@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
@@ -19,6 +20,10 @@ from cordee.db.tables import Account, Invite, User
 from cordee.db.types import utcnow
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH, hash_password
 from cordee.events.types import AccountUpdated, TokensRevoked
+from cordee.media import profile
+from cordee.media.images import MediaRejected, ProcessedImage
+from cordee.media.storage import storage_for
+from cordee.media.workers import ImageWorkers
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -138,20 +143,84 @@ class ProfileChanges:
     locked: bool | None = None
     bot: bool | None = None
     discoverable: bool | None = None
-    avatar_url: str | None = None
-    header_url: str | None = None
 
 
-async def update_profile(db: Database, account_id: int, changes: ProfileChanges) -> None:
+#: The account column of each profile image (see ``cordee.media.profile`` for what it holds).
+_PICTURE_COLUMNS = {"avatar": Account.avatar_url, "header": Account.header_url}
+
+
+async def _processed_pictures(
+    pictures: Mapping[str, bytes], images: ImageWorkers | None
+) -> dict[str, ProcessedImage]:
+    done: dict[str, ProcessedImage] = {}
+    for kind, data in pictures.items():
+        assert kind in _PICTURE_COLUMNS and images is not None
+        try:
+            done[kind] = await images.process(data, kind, profile.PROFILE_IMAGE_LIMIT)
+        except MediaRejected as e:
+            raise ValidationFailed(f"Validation failed: {kind.capitalize()}: {e}") from None
+    return done
+
+
+async def update_profile(
+    db: Database,
+    account_id: int,
+    changes: ProfileChanges,
+    *,
+    pictures: Mapping[str, bytes] | None = None,
+    settings: Settings | None = None,
+    images: ImageWorkers | None = None,
+) -> None:
+    """Change the profile's fields and, with ``pictures`` (``"avatar"``/``"header"`` → the uploaded
+    file), its images: each is checked and cropped in a capped child process (``images``) before
+    anything is written, so a refused file changes nothing. The files replaced are removed after
+    the commit; ``AccountUpdated`` makes every process drop its cached copy of the account."""
     if changes.display_name is not None and len(changes.display_name) > 30:
         raise ValidationFailed("Validation failed: Display name is too long (maximum is 30 characters)")
     if changes.note is not None and len(changes.note) > 500:
         raise ValidationFailed("Validation failed: Note is too long (maximum is 500 characters)")
-    values = {k: v for k, v in vars(changes).items() if v is not None}
+    values: dict[str, object] = {k: v for k, v in vars(changes).items() if v is not None}
+    processed = await _processed_pictures(pictures or {}, images)
+    storage = storage_for(settings) if settings is not None else None
+    stored: list[str] = []
+    replaced: list[str] = []
+    try:
+        for kind, image in processed.items():
+            assert storage is not None
+            stored.append(await profile.store(storage, account_id, kind, image))
+            values[_PICTURE_COLUMNS[kind].key] = stored[-1]
+        async with db.write() as tx:
+            if processed:
+                columns = [_PICTURE_COLUMNS[kind] for kind in processed]
+                old = (
+                    await tx.session.execute(
+                        select(*columns).where(Account.id == account_id).with_for_update()
+                    )
+                ).one()
+                replaced = [value for value in old if value]
+            if values:
+                await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
+            tx.emit(AccountUpdated(account_id))
+    except BaseException:
+        if storage is not None:
+            for value in stored:
+                await profile.remove(storage, value)
+        raise
+    if storage is not None:
+        for value in replaced:
+            await profile.remove(storage, value)
+
+
+async def remove_profile_picture(db: Database, settings: Settings, account_id: int, kind: str) -> None:
+    """Back to the default avatar or header (Mastodon's ``DELETE /api/v1/profile/avatar|header``)."""
+    column = _PICTURE_COLUMNS[kind]
     async with db.write() as tx:
-        if values:
-            await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
-        tx.emit(AccountUpdated(account_id))
+        old = await tx.session.scalar(select(column).where(Account.id == account_id).with_for_update())
+        if old:
+            await tx.session.execute(update(Account).where(Account.id == account_id).values({column: ""}))
+            tx.emit(AccountUpdated(account_id))
+    if old:
+        await profile.remove(storage_for(settings), old)
 
 
 async def set_user_flags(

@@ -5,7 +5,8 @@ It caps itself (address space and CPU time) before reading the file, processes i
 line and raw bytes, not pickle, so a child subverted by a crafted file cannot run code in the
 server by what it sends back.
 
-Request (stdin):  a JSON line ``{"limits": {...}, "memory_bytes": n, "cpu_seconds": n}``, then the file.
+Request (stdin):  a JSON line ``{"limits": {...}, "memory_bytes": n, "cpu_seconds": n, "kind": k}``,
+                  then the file; ``kind`` is ``"media"`` (an attachment), ``"avatar"`` or ``"header"``.
 Reply (stdout):   a JSON line ``{"status": "ok", "original": {...}, "small": {...}, "blurhash": "..."}``
                   then the original's and the preview's bytes; or ``{"status": "rejected", "reason": ...}``
                   (the reason is for the person) or ``{"status": "failed", "error": ...}`` (a bug).
@@ -19,14 +20,24 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from cordee.media.images import ImageLimits, MediaRejected, ProcessedImage, Rendition, process_image
+from cordee.media.images import (
+    PROFILE_SIZES,
+    ImageLimits,
+    MediaRejected,
+    ProcessedImage,
+    Rendition,
+    process_image,
+    process_profile_image,
+)
 
 #: Said to the person whenever the child dies, is killed or fails without a reason of its own.
 FAILED = "File could not be processed: it needs too much memory or time, or it is damaged"
 
 
-def request(data: bytes, limits: ImageLimits, memory_bytes: int, cpu_seconds: int) -> bytes:
-    head = {"limits": asdict(limits), "memory_bytes": memory_bytes, "cpu_seconds": cpu_seconds}
+def request(
+    data: bytes, limits: ImageLimits, memory_bytes: int, cpu_seconds: int, kind: str = "media"
+) -> bytes:
+    head = {"limits": asdict(limits), "memory_bytes": memory_bytes, "cpu_seconds": cpu_seconds, "kind": kind}
     return json.dumps(head).encode() + b"\n" + data
 
 
@@ -82,8 +93,12 @@ def main() -> None:
     # Past the soft limit the kernel sends SIGXCPU (which kills), past the hard one SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
     data = sys.stdin.buffer.read()
+    kind, limits = str(head.get("kind", "media")), ImageLimits(**head["limits"])
     try:
-        reply = _reply(process_image(data, ImageLimits(**head["limits"])))
+        if kind in PROFILE_SIZES:
+            reply = _reply(process_profile_image(data, limits, kind))
+        else:
+            reply = _reply(process_image(data, limits))
     except MediaRejected as e:
         reply = json.dumps({"status": "rejected", "reason": str(e)}).encode()
     except MemoryError:

@@ -251,8 +251,9 @@ def _blurhash(image: Image.Image) -> str:
     return str(blurhash.encode(rows, x_components, y_components))
 
 
-def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
-    """Check an upload and produce what is stored: raises ``MediaRejected`` with the reason."""
+def _decode(data: bytes, limits: ImageLimits) -> tuple[str, list[Image.Image], bytes | None]:
+    """The format, the frames (repeats merged) and the colour profile of an upload, after every
+    check: raises ``MediaRejected`` with the reason."""
     if not data:
         raise MediaRejected("File is empty")
     if len(data) > limits.max_bytes:
@@ -267,8 +268,12 @@ def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
     fmt = image.format or ""
     if fmt not in FORMATS:  # e.g. MPO: a JPEG holding several pictures
         raise MediaRejected("File type is not supported: only JPEG, PNG, GIF and WebP images are accepted")
-    icc = image.info.get("icc_profile")
-    frames = _merge_repeats(_frames(image, limits))
+    return fmt, _merge_repeats(_frames(image, limits)), image.info.get("icc_profile")
+
+
+def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
+    """Check an upload and produce what is stored: raises ``MediaRejected`` with the reason."""
+    fmt, frames, icc = _decode(data, limits)
     if len(frames) > 1:
         # Animations keep their frames and size; only their metadata goes.
         stored = [_clean(frame) for frame in frames]
@@ -284,3 +289,47 @@ def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
     mime, ext = FORMATS[fmt]
     original = Rendition(encoded, mime, ext, stored[0].width, stored[0].height)
     return ProcessedImage(original, _small(first), _blurhash(first))
+
+
+#: Profile images, as Mastodon makes them: scaled to fill, then centre-cropped to exactly this size.
+PROFILE_SIZES = {"avatar": (400, 400), "header": (1500, 500)}
+
+
+def _fit(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        image = image.convert("RGBA" if _has_alpha(image) else "RGB")
+    return ImageOps.fit(image, size, Image.Resampling.LANCZOS)
+
+
+def _png(image: Image.Image) -> Rendition:
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    mime, ext = FORMATS["PNG"]
+    return Rendition(out.getvalue(), mime, ext, image.width, image.height)
+
+
+def process_profile_image(data: bytes, limits: ImageLimits, kind: str) -> ProcessedImage:
+    """An avatar or a header: checked as any upload, cropped to ``PROFILE_SIZES[kind]``, metadata
+    dropped. An animation stays one (in its format); ``small`` is then its first frame as a PNG (the
+    ``*_static`` image). For a still image ``small`` is the image itself and ``blurhash`` is empty."""
+    size = PROFILE_SIZES[kind]
+    fmt, frames, icc = _decode(data, limits)
+    if len(frames) > 1:
+        # Pillow hands out every GIF/WebP frame composited on the whole canvas: each can be cropped.
+        stored = []
+        for frame in frames:
+            fitted = _clean(_fit(frame, size))
+            fitted.info.update({k: frame.info[k] for k in ("duration", "loop") if k in frame.info})
+            stored.append(fitted)
+        static = _png(stored[0])
+    else:
+        upright = _to_srgb(ImageOps.exif_transpose(frames[0]), icc)
+        stored = [_clean(_still_for(fmt, _fit(upright, size)))]
+        static = None
+    try:
+        encoded = _encode(stored, fmt)
+    except (OSError, ValueError) as e:
+        raise MediaRejected(f"File could not be converted: {e}") from None
+    mime, ext = FORMATS[fmt]
+    original = Rendition(encoded, mime, ext, stored[0].width, stored[0].height)
+    return ProcessedImage(original, static or original, "")

@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import sys
+from dataclasses import replace
 
 from cordee.config import Settings
 from cordee.media.child import FAILED, read_reply, request
@@ -88,8 +89,11 @@ class ImageWorkers:
         self._slots = asyncio.Semaphore(settings.image_workers)
         self._children: set[asyncio.subprocess.Process] = set()
 
-    async def process(self, data: bytes) -> ProcessedImage:
-        """The processed image, or ``MediaRejected`` with the reason."""
+    async def process(self, data: bytes, kind: str = "media", max_bytes: int | None = None) -> ProcessedImage:
+        """The processed image, or ``MediaRejected`` with the reason. ``kind`` is ``"media"`` (an
+        attachment) or a profile image (``"avatar"``, ``"header"``: see ``images.PROFILE_SIZES``);
+        ``max_bytes`` lowers the size limit for this file."""
+        limits = self.limits if max_bytes is None else replace(self.limits, max_bytes=max_bytes)
         async with self._slots:
             child = await asyncio.create_subprocess_exec(
                 sys.executable,
@@ -102,7 +106,7 @@ class ImageWorkers:
             self._children.add(child)
             try:
                 out, err = await asyncio.wait_for(
-                    _exchange(child, request(data, self.limits, self._memory, self._cpu), self._reply_cap),
+                    _exchange(child, request(data, limits, self._memory, self._cpu, kind), self._reply_cap),
                     self._timeout,
                 )
             except TimeoutError:

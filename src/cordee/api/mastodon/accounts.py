@@ -23,16 +23,16 @@ from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.preferences import source_changes
+from cordee.api.mastodon.profile import credential_account, read_pictures
 from cordee.api.mastodon.serializers.accounts import (
     render_account,
-    render_credential_account,
     render_relationships,
 )
 from cordee.db.tables import Account, Follow, Status
 from cordee.mail import sender_of
 from cordee.queries import accounts as account_queries
 from cordee.queries.pages import account_page
-from cordee.queries.personal import pinned_query, preferences_of
+from cordee.queries.personal import pinned_query
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering.statuses import render_live, render_statuses
@@ -86,12 +86,7 @@ async def register(ctx: Ctx) -> Response:
 
 
 async def _credentials(ctx: Ctx) -> Response:
-    user = await ctx.user()
-    async with ctx.db.read() as session:
-        account = await account_queries.account_by_id(session, ctx.account_id)
-        prefs = await preferences_of(session, ctx.account_id)
-    assert account is not None
-    return json_response(render_credential_account(ctx.settings, account, user, prefs))
+    return await credential_account(ctx)
 
 
 @endpoint(scope="read:accounts", auth="required")
@@ -102,9 +97,7 @@ async def verify_credentials(ctx: Ctx) -> Response:
 @endpoint(scope="write:accounts", auth="required")
 async def update_credentials(ctx: Ctx) -> Response:
     p = ctx.params
-    for unsupported in ("avatar", "header"):
-        if unsupported in p:
-            raise ApiError(422, f"Validation failed: {unsupported} uploads are not supported yet")
+    pictures = await read_pictures(ctx)
     changes = ProfileChanges(
         display_name=p.str("display_name", max_length=1000),
         note=p.str("note", max_length=5000),
@@ -114,7 +107,14 @@ async def update_credentials(ctx: Ctx) -> Response:
     )
     posting = source_changes(p)  # source[privacy], source[sensitive], source[language]
     check_preferences(posting)  # before any write: bad input changes nothing
-    await update_profile(ctx.db, ctx.account_id, changes)
+    await update_profile(
+        ctx.db,
+        ctx.account_id,
+        changes,
+        pictures=pictures,
+        settings=ctx.settings,
+        images=ctx.request.app.state.images,
+    )
     await update_preferences(ctx.db, ctx.account_id, posting)
     return await _credentials(ctx)
 

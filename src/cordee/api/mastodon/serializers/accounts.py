@@ -14,11 +14,13 @@ from cordee.db.tables import Account, Block, Follow, FollowRequest, Mute, User
 from cordee.db.tables_personal import Preferences
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import plain_text_bio_html
+from cordee.media.profile import DEFAULTS as PROFILE_DEFAULTS
+from cordee.media.profile import urls as profile_urls
 
-DEFAULT_AVATAR = "/static/avatar.png"
+DEFAULT_AVATAR = PROFILE_DEFAULTS["avatar"]
 #: Accounts per relationships request (Mastodon's ``id[]`` takes 40 at most here).
 RELATIONSHIP_SLOTS = 40
-DEFAULT_HEADER = "/static/header.png"
+DEFAULT_HEADER = PROFILE_DEFAULTS["header"]
 
 
 def acct_of(username: str, domain: str | None) -> str:
@@ -36,8 +38,8 @@ def profile_url(settings: Settings, username: str) -> str:
 
 def render_account(settings: Settings, account: Account) -> dict[str, Any]:
     url = profile_url(settings, account.username)
-    avatar = account.avatar_url or settings.base_url + DEFAULT_AVATAR
-    header = account.header_url or settings.base_url + DEFAULT_HEADER
+    avatar, avatar_static = profile_urls(settings, account.avatar_url, "avatar")
+    header, header_static = profile_urls(settings, account.header_url, "header")
     # Mastodon rounds created_at down to midnight UTC, to not reveal the exact moment.
     created = account.created_at.replace(hour=0, minute=0, second=0, microsecond=0)
     return {
@@ -57,9 +59,9 @@ def render_account(settings: Settings, account: Account) -> dict[str, Any]:
         "url": url,
         "uri": f"{settings.base_url}/users/{account.username}",
         "avatar": avatar,
-        "avatar_static": avatar,
+        "avatar_static": avatar_static,
         "header": header,
-        "header_static": header,
+        "header_static": header_static,
         "followers_count": account.followers_count,
         "following_count": account.following_count,
         "statuses_count": account.statuses_count,
