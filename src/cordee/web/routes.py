@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Route
 
-from cordee.web import authorize, email_pages, pages, security_settings, two_factor, two_factor_settings
+from cordee.web import (
+    authorize,
+    email_pages,
+    pages,
+    profiles,
+    public_pages,
+    reader_pages,
+    security_settings,
+    two_factor,
+    two_factor_settings,
+)
 
 
 def routes() -> list[BaseRoute]:
@@ -38,4 +48,32 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign_up", pages.sign_up_submit, methods=["POST"]),
         Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
+        *public_routes(),
+        *reader_routes(),
+    ]
+
+
+def public_routes() -> list[BaseRoute]:
+    """Profiles, notes, hashtags and the public timelines (readable without an account), and the
+    relationship forms of a profile. ``{acct:acct}`` and ``{name:tag}``
+    never match ``alice.rss`` or ``cats.rss`` (feeds), whatever the order of routes."""
+    return [
+        Route("/@{acct:acct}", public_pages.profile, methods=["GET"]),
+        Route("/@{acct:acct}/{id:int}", public_pages.note, methods=["GET"]),
+        Route("/@{acct:acct}/{tab}", public_pages.profile, methods=["GET"]),
+        Route("/@{acct:acct}/{action}", profiles.relationship_submit, methods=["POST"]),
+        Route("/tags/{name:tag}", public_pages.tag, methods=["GET"]),
+        Route("/public/local", public_pages.local_timeline, methods=["GET"]),
+        Route("/public", public_pages.public_timeline, methods=["GET"]),
+    ]
+
+
+def reader_routes() -> list[BaseRoute]:
+    """Pages of a signed-in reader: notifications, search, follow requests, bookmarks, profile settings."""
+    return [
+        Route("/notifications", reader_pages.notifications_page, methods=["GET"]),
+        Route("/search", reader_pages.search_page, methods=["GET"]),
+        Route("/follow_requests", reader_pages.follow_requests_page, methods=["GET"]),
+        Route("/follow_requests/{id}/{decision}", reader_pages.follow_request_submit, methods=["POST"]),
+        Route("/bookmarks", reader_pages.bookmarks_page, methods=["GET"]),
     ]

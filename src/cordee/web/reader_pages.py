@@ -1,0 +1,153 @@
+"""Pages of a signed-in reader: notifications, search, follow requests (accept, reject) and bookmarks.
+
+Each reads through the query its API endpoint uses (``notification_shown`` and the notification
+renderer, ``search_accounts`` / ``search_tags`` / ``search_statuses``, ``bookmarks_query``) and
+each form calls the API's action: the web shows what ``/api/v1/...`` answers, nothing more.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import select
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cordee.actions import follows
+from cordee.actions.errors import NotFound
+from cordee.api.mastodon.params import id_or_none
+from cordee.api.mastodon.serializers.accounts import render_account
+from cordee.api.mastodon.serializers.notifications import render_notifications
+from cordee.api.mastodon.serializers.tags import render_tags
+from cordee.db.tables import Account, FollowRequest, Notification
+from cordee.db.tables_personal import Bookmark
+from cordee.queries import accounts as account_queries
+from cordee.queries import search as search_queries
+from cordee.queries.personal import bookmarks_query
+from cordee.queries.visibility import notification_shown
+from cordee.rendering.statuses import render_statuses
+from cordee.web.pages import EXPIRED
+from cordee.web.public_pages import PAGE_SIZE, not_found, older_link, older_than
+from cordee.web.render import SignedIn, csrf_ok, current_user, db_of, gettext, redirect, render, settings_of
+
+#: Results of each kind on the search page.
+SEARCH_LIMIT = 20
+MAX_QUERY = 500
+
+
+async def _me_or_sign_in(request: Request) -> SignedIn | Response:
+    me = await current_user(request)
+    if me is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return redirect("/auth/sign_in?" + urlencode({"next": target}))
+    return me
+
+
+async def notifications_page(request: Request) -> Response:
+    me = await _me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    query = select(Notification).where(
+        Notification.account_id == me.account.id,
+        notification_shown(me.account.id, Notification.from_account_id),
+    )
+    if (below := older_than(request)) is not None:
+        query = query.where(Notification.id < below)
+    async with db_of(request).read() as session:
+        rows = list(await session.scalars(query.order_by(Notification.id.desc()).limit(PAGE_SIZE)))
+        items = await render_notifications(
+            session, settings_of(request), me.account.id, rows, "notifications"
+        )
+    return await render(
+        request,
+        "notifications.html",
+        me=me,
+        items=items,
+        older=older_link(request, [n.id for n in rows]),
+    )
+
+
+async def search_page(request: Request) -> Response:
+    me = await current_user(request)
+    viewer = me.account.id if me else None
+    q = request.query_params.get("q", "").strip()[:MAX_QUERY]
+    accounts: list[dict[str, Any]] = []
+    tags: list[dict[str, Any]] = []
+    notes: list[dict[str, Any]] = []
+    if q:
+        settings = settings_of(request)
+        async with db_of(request).read() as session:
+            found = await account_queries.search_accounts(session, settings, viewer, q, limit=SEARCH_LIMIT)
+            accounts = [render_account(settings, a) for a in found]
+            tags = list(
+                await render_tags(
+                    session,
+                    settings,
+                    viewer,
+                    await search_queries.search_tags(session, q, limit=SEARCH_LIMIT),
+                )
+            )
+            statuses = await search_queries.search_statuses(session, viewer, q, limit=SEARCH_LIMIT)
+            notes = await render_statuses(session, settings, viewer, statuses)
+    return await render(request, "search.html", me=me, q=q, accounts=accounts, tags=tags, notes=notes)
+
+
+async def follow_requests_page(request: Request) -> Response:
+    me = await _me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    query = (
+        select(Account, FollowRequest.id)
+        .join(FollowRequest, FollowRequest.account_id == Account.id)
+        .where(FollowRequest.target_account_id == me.account.id)
+    )
+    if (below := older_than(request)) is not None:
+        query = query.where(FollowRequest.id < below)
+    async with db_of(request).read() as session:
+        rows = list((await session.execute(query.order_by(FollowRequest.id.desc()).limit(PAGE_SIZE))).all())
+    people = [render_account(settings_of(request), a) for a, _ in rows]
+    return await render(
+        request,
+        "follow_requests.html",
+        me=me,
+        people=people,
+        older=older_link(request, [key for _, key in rows]),
+    )
+
+
+async def follow_request_submit(request: Request) -> Response:
+    me = await _me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    form = await request.form()
+    if not csrf_ok(request, form):
+        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    requester = id_or_none(str(request.path_params["id"]))
+    decision = str(request.path_params["decision"])
+    if requester is None or decision not in ("authorize", "reject"):
+        return await not_found(request, me)
+    act = follows.authorize_follow_request if decision == "authorize" else follows.reject_follow_request
+    with suppress(NotFound):  # already answered (another tab): the list shows what is left
+        await act(db_of(request), me.account.id, requester)
+    return redirect("/follow_requests")
+
+
+async def bookmarks_page(request: Request) -> Response:
+    me = await _me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    query = bookmarks_query(me.account.id)
+    if (below := older_than(request)) is not None:
+        query = query.where(Bookmark.id < below)
+    async with db_of(request).read() as session:
+        rows = list((await session.execute(query.order_by(Bookmark.id.desc()).limit(PAGE_SIZE))).all())
+        notes = await render_statuses(session, settings_of(request), me.account.id, [s for s, _ in rows])
+    return await render(
+        request,
+        "bookmarks.html",
+        me=me,
+        notes=notes,
+        older=older_link(request, [key for _, key in rows]),
+    )
