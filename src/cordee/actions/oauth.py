@@ -15,6 +15,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -53,6 +54,15 @@ class IssuedToken:
     created_at: int
 
 
+def _web_url(value: str) -> bool:
+    """Mastodon's UrlValidator: an http(s) URL with a host (and at most 2,000 characters)."""
+    try:
+        parsed = urlsplit(value)
+    except ValueError:
+        return False
+    return parsed.scheme in ("http", "https") and bool(parsed.hostname) and len(value) <= 2000
+
+
 async def create_application(
     db: Database, name: str, redirect_uris: list[str], scopes: str | None, website: str | None
 ) -> Application:
@@ -69,6 +79,8 @@ async def create_application(
             "Validation failed: Redirect URI must be an absolute URI without a fragment, "
             "and not one a browser runs (javascript:, data:, vbscript:, file: …)."
         )
+    if website and not _web_url(website):
+        raise ValidationFailed("Validation failed: Website is invalid")
     try:
         parsed = sc.parse_scopes(scopes)
     except sc.ScopeError as e:
