@@ -33,6 +33,7 @@ from cordee.ratelimit import Limiter, RateLimited
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
+from cordee.web.cors import Cors
 from cordee.web.headers import SecurityHeaders
 from cordee.web.rate_limited import rate_limited_page
 from cordee.web.render import gettext, render
@@ -102,8 +103,10 @@ class _App(Starlette):
     def build_middleware_stack(self) -> ASGIApp:
         # The security headers go outermost, outside Starlette's error middleware, so that every
         # answer carries them, a 500 included.
+        # CORS just inside them: a preflight is answered before any other work, and the API's
+        # errors (a 413, a 429, a 500) are readable by the browser apps that caused them.
         https = self.state.settings.base_url.startswith("https://")
-        return SecurityHeaders(super().build_middleware_stack(), https=https)
+        return SecurityHeaders(Cors(super().build_middleware_stack()), https=https)
 
 
 def build_app(

@@ -46,6 +46,16 @@ def page_policy(*form_targets: str) -> str:
 
 
 PAGE_POLICY = page_policy()
+#: A page meant to be framed by any site (a note's ``/embed``, the widget's frame): the same
+#: policy but ``frame-ancestors *``, and no form posts anywhere. The middleware then leaves out
+#: ``X-Frame-Options`` (which cannot say "anyone").
+EMBED_POLICY = "; ".join(
+    (
+        *(d for d in _DIRECTIVES if not d.startswith("frame-ancestors")),
+        "frame-ancestors *",
+        "form-action 'none'",
+    )
+)
 
 
 class SecurityHeaders:
@@ -70,17 +80,19 @@ class SecurityHeaders:
                 headers = message.get("headers")
                 if not isinstance(headers, list):
                     headers = message["headers"] = list(headers or ())
-                html = has_policy = False
+                html = has_policy = framable = False
                 for name, value in headers:
                     if name == b"content-type":
                         html = value.startswith(b"text/html")
                     elif name == b"content-security-policy":
                         has_policy = True
+                        framable = b"frame-ancestors 'none'" not in value
                 headers.extend(self._common)
                 if html:
                     if not has_policy:
                         headers.extend(self._page)
-                    headers.append((b"x-frame-options", b"DENY"))
+                    if not framable:
+                        headers.append((b"x-frame-options", b"DENY"))
                 elif media and not has_policy:
                     headers.extend(self._media)
             await send(message)

@@ -15,10 +15,14 @@ from cordee.web import (
     two_factor,
     two_factor_settings,
 )
+from cordee.web.feeds import feed_routes
+from cordee.web.oembed import oembed_routes
 
 
 def routes() -> list[BaseRoute]:
     return [
+        *feed_routes(),
+        *oembed_routes(),
         Route("/", pages.landing, methods=["GET"]),
         Route("/auth/sign_in", pages.sign_in_page, methods=["GET"]),
         Route("/auth/sign_in", pages.sign_in_submit, methods=["POST"]),
