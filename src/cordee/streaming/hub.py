@@ -58,6 +58,7 @@ from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.queries.timelines import home_query, public_query
 from cordee.queries.visibility import notification_shown, viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
+from cordee.streaming import widget as widget_streams
 from cordee.streaming.channels import Channel, Key
 from cordee.streaming.connections import (
     GOING_AWAY,
@@ -139,7 +140,7 @@ def _json(value: Any) -> str:
 class Hub:
     def __init__(self, db: Database, settings: Settings) -> None:
         self.db = self._db = db
-        self._settings = settings
+        self.settings = self._settings = settings
         self._subs: dict[Key, set[Connection]] = defaultdict(set)
         self._connections: set[Connection] = set()
         self._filters: dict[int, dict[str, list[ActiveFilter]]] = {}  # account → context → filters
@@ -271,6 +272,14 @@ class Hub:
     def connections(self) -> list[Connection]:
         return list(self._connections)
 
+    def subscribers(self, key: Key) -> set[Connection]:
+        """The connections listening on ``key`` (an empty set when none)."""
+        return self._subs.get(key) or set()
+
+    def open_for(self, account_id: int) -> int:
+        """How many connections of this account are open here."""
+        return self._connected.get(account_id, 0)
+
     def close_revoked(self, token_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> int:
         """Close at once the streams opened with these tokens or by these users (revoked, disabled,
         password changed): what is queued and not yet sent is dropped with them."""
@@ -318,12 +327,14 @@ class Hub:
                 return
             if isinstance(event, StatusCreated):
                 await self._on_status(event, "update")
+                await widget_streams.on_status(self, event, "update")
             elif isinstance(event, StatusDeleted):
                 await self._on_delete(event)
             elif isinstance(event, NotificationCreated):
                 await self._on_notification(event)
             elif event.kind == "status.updated":
                 await self._on_status(event, "status.update")
+                await widget_streams.on_status(self, event, "status.update")
             elif event.kind == "filters.changed":
                 await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
 

@@ -14,6 +14,7 @@ from cordee.web import (
     security_settings,
     two_factor,
     two_factor_settings,
+    widget,
 )
 from cordee.web.feeds import feed_routes
 from cordee.web.oembed import oembed_routes
@@ -52,6 +53,11 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign_up", pages.sign_up_submit, methods=["POST"]),
         Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
+        Route("/widget", widget.builder, methods=["GET"]),
+        Route("/widget.js", widget.script, methods=["GET"]),
+        Route("/widget/notes", widget.notes, methods=["GET"]),
+        Route("/widget/stream", widget.stream, methods=["GET"]),
+        Route("/widget/frame", widget.frame, methods=["GET"]),
         *public_routes(),
         *reader_routes(),
     ]
