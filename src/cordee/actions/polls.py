@@ -80,7 +80,8 @@ async def create_poll(tx: Tx, status_id: int, account_id: int, poll: NewPoll) ->
 
 
 async def vote(db: Database, actor_id: int, poll_id: int, choices: Sequence[int]) -> int:
-    """Vote once on a poll one can see, before it ends; returns the poll's id."""
+    """Vote on a poll one can see, before it ends (once, or once per choice on a multiple-choice
+    poll); returns the poll's id."""
     async with db.write() as tx:
         poll = await tx.session.scalar(
             select(Poll)
@@ -99,12 +100,15 @@ async def vote(db: Database, actor_id: int, poll_id: int, choices: Sequence[int]
             raise ValidationFailed("Validation failed: choices must name at least one option")
         if any(not 0 <= c < len(poll.options) for c in chosen):
             raise ValidationFailed("Validation failed: The chosen vote option does not exist")
-        if len(chosen) > 1 and not poll.multiple:
-            raise ValidationFailed("Validation failed: This poll allows only one choice")
-        already = await tx.session.scalar(
-            select(PollVote.id).where(PollVote.poll_id == poll.id, PollVote.account_id == actor_id).limit(1)
+        # Mastodon's VoteValidator: one vote on a single-choice poll; on a multiple-choice one,
+        # choices may be added later, but none twice. Either way, the same words.
+        already = set(
+            await tx.session.scalars(
+                select(PollVote.choice).where(PollVote.poll_id == poll.id, PollVote.account_id == actor_id)
+            )
         )
-        if already is not None:
+        twice = already.intersection(chosen) if poll.multiple else already or len(chosen) > 1
+        if twice:
             raise ValidationFailed("Validation failed: You have already voted on this poll")
         tx.session.add_all(PollVote(poll_id=poll.id, account_id=actor_id, choice=c) for c in chosen)
         return poll.id

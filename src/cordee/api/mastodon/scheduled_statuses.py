@@ -23,7 +23,8 @@ def parse_scheduled_at(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value.strip())
     except ValueError:
-        raise ApiError(422, "Validation failed: Scheduled at is not a valid ISO 8601 date and time") from None
+        # Mastodon's words (PostStatusService raises a bare RecordInvalid), which toot's suite reads.
+        raise ApiError(422, "Record invalid") from None
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
