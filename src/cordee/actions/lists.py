@@ -87,7 +87,8 @@ async def delete_list(db: Database, owner_id: int, list_id: int) -> None:
 
 
 async def add_members(db: Database, owner_id: int, list_id: int, account_ids: Sequence[int]) -> None:
-    """Add accounts the owner follows; adding a member twice is a no-op. All or nothing."""
+    """Add accounts the owner follows; adding a member twice is refused (422, as Mastodon does).
+    All or nothing."""
     wanted = list(dict.fromkeys(account_ids))
     if len(wanted) > MAX_MEMBERS_PER_CALL:
         raise ValidationFailed(f"Validation failed: at most {MAX_MEMBERS_PER_CALL} accounts at a time")
@@ -114,11 +115,9 @@ async def add_members(db: Database, owner_id: int, list_id: int, account_ids: Se
                 )
             )
         )
-        tx.session.add_all(
-            ListMember(list_id=list_id, account_id=a, follow_id=follows[a])
-            for a in wanted
-            if a not in present
-        )
+        if present:  # Mastodon's ListAccount validates uniqueness; the whole request fails
+            raise ValidationFailed("Validation failed: Account has already been taken")
+        tx.session.add_all(ListMember(list_id=list_id, account_id=a, follow_id=follows[a]) for a in wanted)
 
 
 async def remove_members(db: Database, owner_id: int, list_id: int, account_ids: Sequence[int]) -> None:
