@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, delete, or_, select, update
@@ -17,9 +17,10 @@ from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import ScheduledMedia
 from cordee.db.types import utcnow
 from cordee.ids import new_id
-from cordee.media.images import MediaRejected, ProcessedImage
+from cordee.media.images import MediaRejected, ProcessedImage, Rendition
 from cordee.media.storage import MediaStorage, storage_for
 from cordee.media.workers import ImageWorkers
+from cordee.queries import media as media_queries
 
 MAX_DESCRIPTION = 1500
 MAX_ATTACHMENTS = 4
@@ -55,6 +56,13 @@ def _description(value: str | None) -> str | None:
     return value
 
 
+async def _processed(images: ImageWorkers, data: bytes, what: str = "") -> ProcessedImage:
+    try:
+        return await images.process(data)
+    except MediaRejected as e:
+        raise ValidationFailed(f"Validation failed: {what}{e}") from None
+
+
 async def _store(storage: MediaStorage, media_id: int, image: ProcessedImage) -> tuple[str, str]:
     # A random part makes the URL of a file unguessable from its id.
     prefix = f"{media_id}-{secrets.token_urlsafe(9)}"
@@ -79,18 +87,20 @@ async def upload_media(
     description: str | None = None,
     focus: str | None = None,
     storage: MediaStorage | None = None,
+    thumbnail: bytes | None = None,
 ) -> int:
     """Check, clean and store an uploaded image; returns the new (unattached) attachment's id.
 
     Nothing is stored when the file is refused: the checks all run before the first write. The
-    image is decoded in a capped child process (``images``, the server's), never in this one.
+    image is decoded in a capped child process (``images``, the server's), never in this one. A
+    custom ``thumbnail`` (Mastodon's) is processed the same way and becomes the preview.
     """
     description = _description(description)
     point = parse_focus(focus) if focus else None
-    try:
-        image = await images.process(data)
-    except MediaRejected as e:
-        raise ValidationFailed(f"Validation failed: {e}") from None
+    image = await _processed(images, data)
+    if thumbnail is not None:
+        preview = await _processed(images, thumbnail, "Thumbnail: ")
+        image = replace(image, small=preview.small, blurhash=preview.blurhash)
     storage = storage or storage_for(settings)
     media_id = new_id()
     file_key, small_key = await _store(storage, media_id, image)
@@ -138,18 +148,49 @@ async def _own_unattached(tx: Tx, account_id: int, media_id: int) -> MediaAttach
 
 
 async def update_media(
-    db: Database, account_id: int, media_id: int, *, description: str | None = None, focus: str | None = None
+    db: Database,
+    account_id: int,
+    media_id: int,
+    *,
+    description: str | None = None,
+    focus: str | None = None,
+    thumbnail: bytes | None = None,
+    settings: Settings | None = None,
+    images: ImageWorkers | None = None,
 ) -> int:
-    """Change the description (``""`` clears it) or the focal point of one's unattached media."""
+    """Change the description (``""`` clears it), the focal point or the thumbnail (the preview;
+    needs ``settings`` and ``images``) of one's unattached media."""
     description = _description(description)
     point = parse_focus(focus) if focus else None
-    async with db.write() as tx:
-        media = await _own_unattached(tx, account_id, media_id)
-        if description is not None:
-            media.description = description or None
-        if point is not None:
-            media.focus_x, media.focus_y = point.x, point.y
-        return media.id
+    new_small: tuple[str, Rendition, str] | None = None
+    if thumbnail is not None:
+        assert settings is not None and images is not None
+        async with db.read() as session:  # someone else's media: 404 before any work
+            if await media_queries.own_unattached(session, account_id, media_id) is None:
+                raise NotFound()
+        preview = await _processed(images, thumbnail, "Thumbnail: ")
+        key = f"{media_id}-{secrets.token_urlsafe(9)}/thumbnail.{preview.small.extension}"
+        storage = storage_for(settings)
+        await storage.put(key, preview.small.data, preview.small.content_type)
+        new_small = (key, preview.small, preview.blurhash)
+    try:
+        async with db.write() as tx:
+            media = await _own_unattached(tx, account_id, media_id)
+            if description is not None:
+                media.description = description or None
+            if point is not None:
+                media.focus_x, media.focus_y = point.x, point.y
+            old_small = media.small_key
+            if new_small is not None:
+                media.small_key, small, media.blurhash = new_small
+                media.small_width, media.small_height = small.width, small.height
+    except BaseException:
+        if new_small is not None:
+            await storage.delete(new_small[0])
+        raise
+    if new_small is not None:
+        await storage.delete(old_small)
+    return media_id
 
 
 async def delete_media(db: Database, settings: Settings, account_id: int, media_id: int) -> None:

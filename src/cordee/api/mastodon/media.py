@@ -1,5 +1,6 @@
-"""``/api/v1/media`` and ``/api/v2/media``: upload images (with alt text and a focal point), then
-describe or delete them until a note uses them (``media_ids[]`` on ``POST /api/v1/statuses``)."""
+"""``/api/v1/media`` and ``/api/v2/media``: upload images (with alt text, a focal point and
+optionally a custom thumbnail, the preview), then describe, re-thumbnail or delete them until a note
+uses them (``media_ids[]`` on ``POST /api/v1/statuses``)."""
 
 from __future__ import annotations
 
@@ -39,14 +40,23 @@ async def _render(ctx: Ctx, media_id: int) -> Response:
     return json_response(render_one(ctx.settings, media))
 
 
-async def _read_upload(ctx: Ctx) -> bytes:
-    """The uploaded file's bytes (one more than the limit is enough to tell it is too large);
-    every uploaded part is closed here, so no temporary file outlives the request."""
+async def _read_uploads(ctx: Ctx, *, file_required: bool) -> tuple[bytes | None, bytes | None]:
+    """The uploaded file's and custom thumbnail's bytes (one more than the limit is enough to tell
+    one is too large); every uploaded part is closed here, so no temporary file outlives the request."""
+    limit = ctx.settings.image_size_limit + 1
     try:
         upload = ctx.params.raw("file")
-        if not isinstance(upload, UploadFile):
+        if file_required and not isinstance(upload, UploadFile):
             raise ApiError(422, 'Validation failed: File is missing (send it as the multipart field "file")')
-        return await upload.read(ctx.settings.image_size_limit + 1)
+        thumbnail = ctx.params.raw("thumbnail")
+        if thumbnail is not None and not isinstance(thumbnail, UploadFile):
+            raise ApiError(
+                422, "Validation failed: thumbnail must be a file (send it as multipart form data)"
+            )
+        return (
+            await upload.read(limit) if isinstance(upload, UploadFile) else None,
+            await thumbnail.read(limit) if thumbnail is not None else None,
+        )
     finally:
         await _close_uploads(ctx)
 
@@ -60,7 +70,8 @@ async def _close_uploads(ctx: Ctx) -> None:
 @endpoint(scope="write:media", auth="required", limit="media")
 async def create(ctx: Ctx) -> Response:
     p = ctx.params
-    data = await _read_upload(ctx)
+    data, thumbnail = await _read_uploads(ctx, file_required=True)
+    assert data is not None
     media_id = await media_actions.upload_media(
         ctx.db,
         ctx.settings,
@@ -69,6 +80,7 @@ async def create(ctx: Ctx) -> Response:
         images=ctx.request.app.state.images,
         description=p.str("description", max_length=_TEXT_LIMIT),
         focus=p.str("focus") or None,
+        thumbnail=thumbnail,
     )
     return await _render(ctx, media_id)
 
@@ -81,13 +93,16 @@ async def show(ctx: Ctx) -> Response:
 @endpoint(scope="write:media", auth="required")
 async def update(ctx: Ctx) -> Response:
     p = ctx.params
-    await _close_uploads(ctx)  # a custom thumbnail is not supported (images make their own)
+    _, thumbnail = await _read_uploads(ctx, file_required=False)  # a new file is not taken (Mastodon)
     media_id = await media_actions.update_media(
         ctx.db,
         ctx.account_id,
         ctx.path_id(),
         description=p.str("description", max_length=_TEXT_LIMIT),
         focus=p.str("focus") or None,
+        thumbnail=thumbnail,
+        settings=ctx.settings,
+        images=ctx.request.app.state.images,
     )
     return await _render(ctx, media_id)
 
