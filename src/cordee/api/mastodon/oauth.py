@@ -18,9 +18,12 @@ from starlette.routing import BaseRoute, Route
 from cordee.actions import oauth as oauth_actions
 from cordee.actions.oauth import IssuedToken, OAuthError
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
+from cordee.api.mastodon.errors import ApiError
+from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.client_ip import client_ip
 from cordee.db.tables import Application
 from cordee.domain import scopes as sc
+from cordee.queries.accounts import account_by_id
 from cordee.ratelimit import guard_sign_in
 
 GRANT_TYPES = ("authorization_code", "password", "client_credentials", "refresh_token")
@@ -106,6 +109,27 @@ async def revoke(ctx: Ctx) -> Response:
     return json_response({})
 
 
+@endpoint(scope="profile", auth="required")
+async def userinfo(ctx: Ctx) -> Response:
+    """OpenID Connect's UserInfo, as Mastodon 4.4 answers it (``OAuthUserinfoSerializer``): who
+    signed in, for apps that only need to know that (the ``profile`` scope)."""
+    async with ctx.db.read() as session:
+        account = await account_by_id(session, ctx.account_id)
+    if account is None:
+        raise ApiError(404, "Record not found")
+    entity = render_account(ctx.settings, account)
+    return json_response(
+        {
+            "iss": ctx.settings.base_url.rstrip("/") + "/",
+            "sub": entity["uri"],
+            "name": entity["display_name"],
+            "preferred_username": account.username,
+            "profile": entity["url"],
+            "picture": entity["avatar"],
+        }
+    )
+
+
 async def server_metadata(request: Request) -> Response:
     base = request.app.state.settings.base_url.rstrip("/")
     scopes = sorted(s for s in sc.ALL_SCOPES if not s.startswith("admin:"))
@@ -117,6 +141,7 @@ async def server_metadata(request: Request) -> Response:
             "token_endpoint": f"{base}/oauth/token",
             "app_registration_endpoint": f"{base}/api/v1/apps",
             "revocation_endpoint": f"{base}/oauth/revoke",
+            "userinfo_endpoint": f"{base}/oauth/userinfo",
             "scopes_supported": sc.to_string(frozenset(scopes)).split(),
             "response_types_supported": ["code"],
             "response_modes_supported": ["query", "fragment", "form_post"],
@@ -130,5 +155,6 @@ async def server_metadata(request: Request) -> Response:
 routes: list[BaseRoute] = [
     Route("/oauth/token", token, methods=["POST"]),
     Route("/oauth/revoke", revoke, methods=["POST"]),
+    Route("/oauth/userinfo", userinfo, methods=["GET", "POST"]),
     Route("/.well-known/oauth-authorization-server", server_metadata, methods=["GET"]),
 ]
