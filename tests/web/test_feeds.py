@@ -145,3 +145,13 @@ def test_alternate_links(settings: Settings) -> None:
         {"type": "application/atom+xml", "href": f"{BASE_URL}/@alice.atom", "title": "@alice (Atom)"},
     ]
     assert alternate_links(settings, tag="cats")[0]["href"] == f"{BASE_URL}/tags/cats.rss"
+
+
+async def test_limit_parameter(client: httpx.AsyncClient, alice: ApiUser, post: Post) -> None:
+    for i in range(3):
+        await post(alice, f"note {i}")
+    assert len(feedparser.parse((await client.get("/@alice.rss?limit=2")).content).entries) == 2
+    # Odd values fall back to the default page: "²" is a digit to str.isdigit but not to int().
+    for odd in ("²", "-1", "0", "abc", "9" * 30):
+        r = await client.get("/@alice.rss", params={"limit": odd})
+        assert r.status_code == 200, odd

@@ -136,3 +136,11 @@ def test_discovery_link(settings: Settings) -> None:
         "href": f"{BASE_URL}/api/oembed?url=http%3A%2F%2Fcordee.test%2F%40alice%2F42",
         "title": "oEmbed",
     }
+
+
+async def test_odd_sizes_are_ignored(client: httpx.AsyncClient, alice: ApiUser, post: Post) -> None:
+    note = await post(alice, "sized")
+    for odd in ("²", "-5", "0", "wide", "9" * 30):
+        r = await client.get("/api/oembed", params={"url": note["url"], "maxwidth": odd, "maxheight": odd})
+        assert r.status_code == 200, odd
+        assert r.json()["width"] == 400

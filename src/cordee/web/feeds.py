@@ -91,7 +91,10 @@ class _Feed:
 
 def _limit(request: Request) -> int:
     raw = request.query_params.get("limit", "")
-    return min(max(int(raw), 1), PAGE_SIZE_MAX) if raw.isdigit() and len(raw) < 6 else PAGE_SIZE
+    # isascii: "²" and other Unicode digits pass str.isdigit but not int().
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 6) or int(raw) == 0:
+        return PAGE_SIZE
+    return min(int(raw), PAGE_SIZE_MAX)
 
 
 async def _files(request: Request, entries: Sequence[dict[str, Any]]) -> dict[str, tuple[str, int]]:

@@ -87,7 +87,8 @@ async def _embeddable(db: Database, settings: Settings, username: str, status_id
 
 
 def _positive(raw: str | None) -> int | None:
-    return int(raw) if raw and raw.isdigit() and 0 < len(raw) < 6 and int(raw) > 0 else None
+    # isascii: "²" and other Unicode digits pass str.isdigit but not int().
+    return int(raw) if raw and raw.isascii() and raw.isdigit() and len(raw) < 6 and int(raw) > 0 else None
 
 
 @endpoint(auth="none")
