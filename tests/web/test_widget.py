@@ -8,13 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from typing import Any
 
 import httpx
 import orjson
 import pytest
 
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.events.types import Event
+from cordee.streaming.connections import Connection
+from cordee.streaming.hub import Hub
+from cordee.streaming.widget import ANONYMOUS, widget_channel
 from tests.clients.conftest import Server, server, unique  # noqa: F401
 from tests.conftest import ApiUser
 from tests.support.running import register
@@ -201,3 +207,52 @@ def test_stream_sends_new_public_notes_only(
 
     r = httpx.get(f"{server.base_url}/widget/stream?account=nobody-at-all")
     assert r.status_code == 404 and r.json() == {"error": "Record not found"}
+
+
+async def test_hub_streams_what_the_notes_endpoint_shows(
+    db: Database,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    alice: ApiUser,
+    bob: ApiUser,
+    post: Post,
+    events: Sequence[Event],
+) -> None:
+    """In-process: edits and deletes too; replies to others, boosts and unlisted notes never."""
+    hub = Hub(db, settings)
+    by_account = await hub.connect(ANONYMOUS, "sse")
+    hub.subscribe(by_account, widget_channel(account_id=alice.account_id))
+    by_tag = await hub.connect(ANONYMOUS, "sse")
+    hub.subscribe(by_tag, widget_channel(tag="Fete"))
+
+    def drained(connection: Connection) -> list[str]:
+        got = []
+        while not connection.queue.empty():
+            item = connection.queue.get_nowait()
+            assert item is not None
+            got.append(item.split("\n")[0])
+        return got
+
+    seen = len(events)
+    shown = await post(alice, "Hello #fete")
+    await post(alice, "quiet #fete", visibility="unlisted")
+    await post(alice, "to bob #fete", in_reply_to_id=(await post(bob, "hi"))["id"])
+    await client.post(f"/api/v1/statuses/{shown['id']}/reblog", headers=bob.headers)
+    r = await client.put(
+        f"/api/v1/statuses/{shown['id']}", json={"status": "Hello again #fete"}, headers=alice.headers
+    )
+    assert r.status_code == 200, r.text
+    await hub.process(events[seen:])  # before the delete: a note gone by then is not sent
+    seen = len(events)
+    await client.delete(f"/api/v1/statuses/{shown['id']}", headers=alice.headers)
+    await hub.process(events[seen:])
+    # Deletes of public notes go to every note stream (the boost's too): a widget ignores unknown ids.
+    got = drained(by_account)
+    assert got[:2] == ["event: update", "event: status.update"] and set(got[2:]) == {"event: delete"}
+    # A hashtag's widget shows replies (as the hashtag's timeline does), not unlisted notes.
+    got = drained(by_tag)
+    assert got[:3] == ["event: update", "event: update", "event: status.update"]
+    assert set(got[3:]) == {"event: delete"}
+    hub.disconnect(by_account)
+    hub.disconnect(by_tag)
+    assert hub.open_for(ANONYMOUS) == 0
