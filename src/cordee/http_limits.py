@@ -26,6 +26,7 @@ _MEDIA_ROUTES = (
     ("POST", "/api/v2/media"),
     ("PUT", "/api/v1/media/"),  # describe an upload; Mastodon also takes a new thumbnail here
     ("PATCH", "/api/v1/accounts/update_credentials"),  # avatar and header
+    ("POST", "/settings/profile"),  # the same, from the web page
 )
 
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})

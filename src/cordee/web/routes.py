@@ -12,6 +12,7 @@ from cordee.web import (
     public_pages,
     reader_pages,
     security_settings,
+    settings_profile,
     two_factor,
     two_factor_settings,
     widget,
@@ -86,4 +87,6 @@ def reader_routes() -> list[BaseRoute]:
         Route("/follow_requests", reader_pages.follow_requests_page, methods=["GET"]),
         Route("/follow_requests/{id}/{decision}", reader_pages.follow_request_submit, methods=["POST"]),
         Route("/bookmarks", reader_pages.bookmarks_page, methods=["GET"]),
+        Route("/settings/profile", settings_profile.profile_page, methods=["GET"]),
+        Route("/settings/profile", settings_profile.profile_submit, methods=["POST"]),
     ]
