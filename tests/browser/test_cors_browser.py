@@ -98,3 +98,28 @@ def test_a_page_on_another_origin_uses_the_api(
     assert results["html_page"] == "refused: TypeError"
     notes = httpx.get(f"{server.base_url}/api/v1/accounts/{me['id']}/statuses", headers=headers).json()
     assert notes[0]["content"] == "<p>posted from another origin</p>"
+
+
+def test_a_blog_on_another_origin_frames_an_embedded_note(
+    page: Page, server: Server, other_origin: str, unique: Callable[[str], str], tmp_path: Path
+) -> None:
+    """The oEmbed answer's HTML pasted into a blog page: Chromium shows the note in the frame (its
+    policy allows any ancestor), while an ordinary page of the instance refuses to be framed."""
+    headers = register(server.base_url, unique("blogger"))
+    note = httpx.post(
+        server.base_url + "/api/v1/statuses", data={"status": "embedded in a blog"}, headers=headers
+    ).json()
+    oembed = httpx.get(server.base_url + "/api/oembed", params={"url": note["url"]}).json()
+    blog = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>A blog</title></head><body>
+    {oembed["html"]}
+    <iframe id="framed-page" src="{server.base_url}/auth/sign_in"></iframe></body></html>"""
+    (tmp_path / "blog.html").write_text(blog)
+    page.goto(f"{other_origin}/blog.html")
+    embed = page.frame_locator("iframe.cordee-embed")
+    embed.get_by_text("embedded in a blog").wait_for(timeout=10_000)
+    page.screenshot(path=str(tmp_path / "blog-with-embed.png"))
+    handle = page.locator("#framed-page").element_handle()
+    assert handle is not None
+    blocked = handle.content_frame()
+    assert blocked is not None
+    assert not blocked.url.startswith(server.base_url)  # Chromium shows its error page instead
