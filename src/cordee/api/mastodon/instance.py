@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, exists, func, or_, select
 from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee import COMPATIBLE_API_VERSION, __version__
-from cordee.actions import media, polls
+from cordee.actions import media, pins, polls
 from cordee.actions.tags import MAX_FEATURED_TAGS
 from cordee.api.mastodon.base import Ctx, endpoint
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.config import Settings
-from cordee.db.tables import Account, Status, User
+from cordee.db.tables import AccessToken, Account, Status, User
+from cordee.db.tables_security import WebSession
+from cordee.db.types import utcnow
 from cordee.media.images import SUPPORTED_MIME_TYPES
 
 VERSION = f"{COMPATIBLE_API_VERSION} (compatible; Cordée {__version__})"
@@ -96,10 +99,23 @@ async def instance_v1(ctx: Ctx) -> Response:
     return await _cached(ctx, "v1", _instance_v1)
 
 
+def _active_since(cutoff: datetime) -> ColumnElement[bool]:
+    """Mastodon's ``active_month`` counts the users who signed in during the last four weeks. No
+    request here writes a "last seen" (it would cost every call), so the signs of use are those
+    already kept: a sign-up, a token issued, a browser session seen, a note posted."""
+    return or_(
+        User.created_at >= cutoff,
+        exists().where(AccessToken.user_id == User.id, AccessToken.created_at >= cutoff),
+        exists().where(WebSession.user_id == User.id, WebSession.last_seen_at >= cutoff),
+        exists().where(Account.id == User.account_id, Account.last_status_at >= cutoff),
+    )
+
+
 async def _instance_v2(ctx: Ctx) -> dict[str, Any]:
     s = ctx.settings
     async with ctx.db.read() as session:
-        users = await session.scalar(select(func.count(User.id))) or 0
+        active = _active_since(utcnow() - timedelta(days=30))
+        users = await session.scalar(select(func.count(User.id)).where(active)) or 0
     return {
         "domain": s.domain,
         "title": s.instance_title,
@@ -113,7 +129,7 @@ async def _instance_v2(ctx: Ctx) -> dict[str, Any]:
         "configuration": {
             "urls": {"streaming": _streaming_url(s), "status": None},
             "vapid": {"public_key": ""},
-            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": 0},
+            "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": pins.MAX_PINS},
             "statuses": _statuses_config(s),
             "media_attachments": _media_config(s),
             "polls": POLLS_CONFIG,
@@ -126,6 +142,7 @@ async def _instance_v2(ctx: Ctx) -> dict[str, Any]:
             "url": None,
         },
         "api_versions": API_VERSIONS,
+        # Unset, the contact address is "" as in Mastodon (its settings.yml default).
         "contact": {"email": s.contact_email, "account": await _contact_account(ctx)},
         "rules": [],
     }
