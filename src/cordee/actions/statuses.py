@@ -130,6 +130,16 @@ def _counts_for_author(visibility: str) -> bool:
     return visibility != "direct"  # Mastodon leaves direct messages out of statuses_count
 
 
+def counted_length(
+    settings: Settings, text: str, spoiler_text: str, entities: list[Entity] | None = None
+) -> int:
+    """How much of ``settings.max_characters`` a note uses: its stripped text and its content
+    warning, URLs weighing ``characters_reserved_per_url``, mentions their local part, grapheme
+    clusters one each. The web compose box shows this very number (``/web/count``)."""
+    url_weight = settings.characters_reserved_per_url
+    return weighted_length(text.strip(), url_weight, entities) + weighted_length(spoiler_text, url_weight)
+
+
 def check_text(
     settings: Settings, text: str, spoiler_text: str, language: str | None, *, blank_ok: bool = False
 ) -> list[Entity]:
@@ -138,8 +148,7 @@ def check_text(
     if not text and not blank_ok:
         raise ValidationFailed("Validation failed: Text can't be blank")
     entities = extract_entities(text)
-    url_weight = settings.characters_reserved_per_url
-    length = weighted_length(text, url_weight, entities) + weighted_length(spoiler_text, url_weight)
+    length = counted_length(settings, text, spoiler_text, entities)
     if length > settings.max_characters:
         raise ValidationFailed(
             f"Validation failed: Text character limit of {settings.max_characters} exceeded "

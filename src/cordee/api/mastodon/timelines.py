@@ -13,7 +13,8 @@ from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.db.tables import Status
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
-from cordee.rendering.statuses import render_live, render_statuses
+from cordee.rendering.home import home_page
+from cordee.rendering.statuses import render_statuses
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -39,20 +40,11 @@ def _only_media(ctx: Ctx) -> bool:
 @endpoint(scope="read:statuses", auth="required")
 async def home(ctx: Ctx) -> Response:
     timeline: HomeTimeline | None = getattr(ctx.request.app.state, "home", None)
-    if timeline is None:  # an app built without feeds: the same timeline, straight from the database
-        return await _page_of(ctx, tl.home_query(ctx.account_id), "home")
     page = Page.from_params(ctx.params)
-    if page.min_id is None and not ctx.has_filters:  # filters apply on the general path
-        hot = await timeline.page(ctx.account_id, below=page.max_id, above=page.since_id, limit=page.limit)
-        if hot is not None:
-            body = await render_live(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals)
-            keys = [x.id for x in hot.lives]
-            return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
-    ids = await timeline.candidate_ids(ctx.account_id, below=page.max_id, above=max(lower) if lower else None)
-    query = tl.home_feed_query(ctx.account_id, ids, ctx.settings.fanout_follower_threshold)
-    # A feed keeps the newest notes only (CORDEE_FEED_SIZE): older pages come from the database.
-    return await _page_of(ctx, query, "home", older=tl.home_query(ctx.account_id))
+    body, keys = await home_page(
+        ctx.db, ctx.settings, timeline, ctx.account_id, page, filters=ctx.has_filters
+    )
+    return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
 
 
 @endpoint(scope="read:statuses", auth="optional")
