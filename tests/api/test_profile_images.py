@@ -135,6 +135,10 @@ async def test_refused_pictures_change_nothing(
         r = await update(client, alice, **files)
         assert r.status_code == 422, r.text
         assert needle in r.json()["error"], r.json()
+    bomb = io.BytesIO()
+    Image.new("1", (10_000, 10_000)).save(bomb, format="PNG")  # a few KB, 100 million pixels
+    r = await update(client, alice, avatar=("bomb.png", bomb.getvalue(), "image/png"))
+    assert r.status_code == 422 and "Image is too large" in r.json()["error"], r.text
     text = await client.patch(
         "/api/v1/accounts/update_credentials",
         data={"avatar": "http://elsewhere/x.png"},
@@ -144,6 +148,14 @@ async def test_refused_pictures_change_nothing(
     me = (await client.get("/api/v1/accounts/verify_credentials", headers=alice.headers)).json()
     assert me["display_name"] == "" and me["avatar"] == DEFAULT_AVATAR and me["header"] == DEFAULT_HEADER
     assert stored_files(settings) == []
+
+    # An empty field or a JSON null is no picture, not an error.
+    blank = await client.patch(
+        "/api/v1/accounts/update_credentials",
+        json={"avatar": None, "header": "", "note": "hi"},
+        headers=alice.headers,
+    )
+    assert blank.status_code == 200 and blank.json()["avatar"] == DEFAULT_AVATAR, blank.text
 
     reader = await make_user("reader", scopes="read")
     assert (await client.delete("/api/v1/profile/avatar", headers=reader.headers)).status_code == 403

@@ -49,6 +49,8 @@ async def _read_uploads(ctx: Ctx, *, file_required: bool) -> tuple[bytes | None,
         if file_required and not isinstance(upload, UploadFile):
             raise ApiError(422, 'Validation failed: File is missing (send it as the multipart field "file")')
         thumbnail = ctx.params.raw("thumbnail")
+        if thumbnail == "":  # as absent (a form's empty file field)
+            thumbnail = None
         if thumbnail is not None and not isinstance(thumbnail, UploadFile):
             raise ApiError(
                 422, "Validation failed: thumbnail must be a file (send it as multipart form data)"

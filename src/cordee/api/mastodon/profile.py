@@ -21,9 +21,9 @@ async def read_pictures(ctx: Ctx) -> dict[str, bytes]:
     """The uploaded avatar and header, by kind (one byte past the limit is enough to refuse one)."""
     pictures: dict[str, bytes] = {}
     for kind in ("avatar", "header"):
-        if kind not in ctx.params:
-            continue
         upload = ctx.params.raw(kind)
+        if upload is None or upload == "":  # as absent (a form's empty file field, a JSON null)
+            continue
         if not isinstance(upload, UploadFile):
             raise ApiError(422, f"Validation failed: {kind} must be a file (send it as multipart form data)")
         pictures[kind] = await upload.read(PROFILE_IMAGE_LIMIT + 1)
