@@ -123,3 +123,33 @@ async def test_avatar_upload_and_refused_image(app: Any, client: httpx.AsyncClie
     me = (await client.get("/api/v1/accounts/verify_credentials", headers=alice.headers)).json()
     assert not me["avatar"].endswith("/static/avatar.png")
     assert (await client.get(me["avatar"].removeprefix("http://cordee.test"))).status_code == 200
+
+
+async def test_lists(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser, carol: TestUser, post: Post
+) -> None:
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    await post(bob, "bob in the list")
+    await post(carol, "carol not in the list")
+    async with browser_of(app, alice) as browser:
+        page = (await browser.get("/lists")).text
+        create = form_to(page, "/lists")
+        assert (await browser.post("/lists", data={**create.fields, "title": "  "})).status_code == 422
+        made = await browser.post("/lists", data={**create.fields, "title": "Friends"})
+        assert made.status_code == 303
+        address = made.headers["location"]
+        page = (await browser.get(address)).text
+        add = form_to(page, f"{address}/members/add")
+        refused = await browser.post(add.action, data={**add.fields, "acct": "carol"})
+        assert refused.status_code == 422 and "Only people you follow" in refused.text
+        assert (await browser.post(add.action, data={**add.fields, "acct": "bob"})).status_code == 303
+        page = (await browser.get(address)).text
+        assert "bob in the list" in page and "carol not in the list" not in page
+        assert 'href="/@bob"' in page
+    async with browser_of(app, bob) as other:
+        assert (await other.get(address)).status_code == 404  # someone else's list
+    async with browser_of(app, alice) as browser:
+        page = (await browser.get(address)).text
+        delete = form_to(page, f"{address}/delete")
+        assert (await browser.post(delete.action, data=delete.fields)).status_code == 303
+        assert (await browser.get(address)).status_code == 404

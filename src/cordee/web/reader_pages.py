@@ -37,7 +37,7 @@ SEARCH_LIMIT = 20
 MAX_QUERY = 500
 
 
-async def _me_or_sign_in(request: Request) -> SignedIn | Response:
+async def me_or_sign_in(request: Request) -> SignedIn | Response:
     me = await current_user(request)
     if me is None:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -46,7 +46,7 @@ async def _me_or_sign_in(request: Request) -> SignedIn | Response:
 
 
 async def notifications_page(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     query = select(Notification).where(
@@ -95,7 +95,7 @@ async def search_page(request: Request) -> Response:
 
 
 async def follow_requests_page(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     query = (
@@ -118,7 +118,7 @@ async def follow_requests_page(request: Request) -> Response:
 
 
 async def follow_request_submit(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     form = await request.form()
@@ -135,7 +135,7 @@ async def follow_request_submit(request: Request) -> Response:
 
 
 async def bookmarks_page(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     query = bookmarks_query(me.account.id)
