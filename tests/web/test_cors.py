@@ -3,11 +3,13 @@ and rate-limit headers readable, never credentials, and nothing for HTML pages."
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 
+from cordee.web.cors import Cors
+from tests.conftest import BASE_URL
 from tests.web.test_auth_pages import sign_in
 
 if TYPE_CHECKING:
@@ -105,3 +107,17 @@ async def test_the_api_ignores_the_web_session_cookie(client: httpx.AsyncClient,
     assert r.status_code == 401
     r = await client.post("/api/v1/statuses", json={"status": "via cookie"}, headers={"Origin": APP_ORIGIN})
     assert r.status_code == 401
+
+
+async def test_a_handler_that_sets_its_own_cors_keeps_it() -> None:
+    async def own(scope: Any, receive: Any, send: Any) -> None:
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"access-control-allow-origin", b"https://a.example"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=Cors(own)), base_url=BASE_URL) as c:
+        r = await c.get("/api/v1/x", headers={"Origin": APP_ORIGIN})
+    assert r.headers.get_list("access-control-allow-origin") == ["https://a.example"]

@@ -75,7 +75,14 @@ class Cors:
                 headers = message.get("headers")
                 if not isinstance(headers, list):
                     headers = message["headers"] = list(headers or ())
-                if not any(n == b"content-type" and v.startswith(b"text/html") for n, v in headers):
+                for name, value in headers:
+                    # HTML is for this site's tabs; a handler that set its own CORS keeps it (two
+                    # Allow-Origin headers would make the browser refuse the answer).
+                    if (name == b"content-type" and value.startswith(b"text/html")) or (
+                        name == b"access-control-allow-origin"
+                    ):
+                        break
+                else:
                     headers.extend(simple)
             await send(message)
 
