@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from cordee.db.engine import Tx
-from cordee.db.tables import Account, Notification
+from cordee.db.tables import Account, Follow, Notification
 from cordee.events.types import NotificationCreated
 from cordee.queries.visibility import blocked_between, muted_by
 
@@ -41,6 +41,20 @@ async def notify(
     await tx.session.flush()
     tx.emit(NotificationCreated(notification.id, recipient_id, type_))
     return notification
+
+
+async def notify_subscribers(tx: Tx, author_id: int, status_id: int) -> None:
+    """A ``status`` notification to each follower who asked for one (a follow's ``notify``), as
+    Mastodon sends it for a note that reaches their home timeline (the caller leaves out boosts,
+    direct notes and replies to others). Found through a partial index of those follows only: a
+    post by an author nobody subscribed to costs one index probe."""
+    subscribers = list(
+        await tx.session.scalars(
+            select(Follow.account_id).where(Follow.target_account_id == author_id, Follow.notify)
+        )
+    )
+    for follower_id in subscribers:
+        await notify(tx, follower_id, author_id, "status", status_id)
 
 
 async def withdraw(

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, se
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
-from cordee.actions._notify import notify, withdraw
+from cordee.actions._notify import notify, notify_subscribers, withdraw
 from cordee.actions.conversations import record_direct_status
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.media import attach_media, check_media_ids, claim_media
@@ -251,6 +251,8 @@ async def post_status(
             await tx.session.flush()
             for account_id in mentioned_ids:
                 await notify(tx, account_id, author_id, "mention", status.id)
+            if status.visibility != "direct" and status.in_reply_to_account_id in (None, author_id):
+                await notify_subscribers(tx, author_id, status.id)
             await record_direct_status(tx, status, mentioned_ids)
             tx.emit(
                 StatusCreated(

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -202,6 +203,14 @@ class Follow(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "target_account_id", name="uq_follows_pair"),
         Index("ix_follows_target", "target_account_id", "id"),
+        # Who asked to be told of an author's new notes: a post looks them up through this small
+        # index, not through all its followers.
+        Index(
+            "ix_follows_notify",
+            "target_account_id",
+            sqlite_where=text("notify = 1"),
+            postgresql_where=text("notify"),
+        ),
     )
     id: Mapped[int] = _id()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)

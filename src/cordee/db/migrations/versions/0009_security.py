@@ -103,9 +103,18 @@ def upgrade() -> None:
     op.create_index(
         "ix_oauth_access_tokens_authorization_code_id", "oauth_access_tokens", ["authorization_code_id"]
     )
+    # Followers who asked for a notification of each new note (``notify``): found by a post.
+    op.create_index(
+        "ix_follows_notify",
+        "follows",
+        ["target_account_id"],
+        sqlite_where=sa.text("notify = 1"),
+        postgresql_where=sa.text("notify"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_follows_notify", "follows")
     op.drop_index("ix_oauth_access_tokens_authorization_code_id", "oauth_access_tokens")
     op.drop_column("oauth_access_tokens", "authorization_code_id")
     for table in ("id_workers", "audit_log", "email_tokens", "two_factor_recovery_codes", "two_factor"):
