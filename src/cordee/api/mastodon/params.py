@@ -1,5 +1,7 @@
 """Request parameters the way Mastodon accepts them: query string, form, multipart or JSON, with
-arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists, and booleans as true/false/1/0/on.
+arrays written ``key[]=a&key[]=b`` (forms) or as JSON lists. Numbers and booleans are coerced as
+Mastodon's Rails does (``to_i``, ``ActiveModel::Type::Boolean``): ``limit=0.5`` is 0, ``local=AAA``
+is true; only whole numbers past 64 bits are refused (the database could not take them).
 
 Text must be Unicode: a query string or form with invalid UTF-8 is refused (400, as Rails does),
 and so is a JSON string holding a lone surrogate (``"\\ud800"``: 422, as Mastodon does) rather
@@ -10,6 +12,7 @@ recursed until a RecursionError, a 500)."""
 from __future__ import annotations
 
 import builtins
+import math
 import re
 from typing import Any
 from urllib.parse import unquote_to_bytes
@@ -24,8 +27,10 @@ from cordee.http_limits import BodyTooLarge
 #: A percent-escape of a byte outside ASCII: only then can an escaped text be invalid UTF-8.
 _ESCAPED_HIGH_BYTE = re.compile(rb"%[89a-fA-F][0-9a-fA-F]")
 
-TRUE = {"true", "1", "on", "yes", "t"}
+#: The texts that mean false (Rails' list, and "no"); any other text is true, as Rails casts it.
 FALSE = {"false", "0", "off", "no", "f", ""}
+#: What Ruby's ``String#to_i`` reads: leading blanks, a sign, ASCII digits (underscores between).
+_RUBY_INT = re.compile(r"\s*([+-]?)0*(\d+(?:_\d+)*)", re.ASCII)
 
 
 class Params:
@@ -117,23 +122,26 @@ class Params:
             return default
         if isinstance(value, bool):
             return value
-        text = str(value).strip().lower()
-        if text in TRUE:
-            return True
-        if text in FALSE:
-            return False
-        raise ApiError(422, f"Validation failed: {name} must be true or false")
+        return str(value).strip().lower() not in FALSE
 
     def int(self, name: builtins.str, default: builtins.int | None = None) -> builtins.int | None:
         value = self.raw(name)
         if value is None or value == "":
             return default
-        if isinstance(value, bool):
+        if isinstance(value, (bool, UploadFile, dict, list)):
             raise ApiError(422, f"Validation failed: {name} must be a whole number")
-        try:
+        if isinstance(value, float):  # a JSON number: Ruby's Float#to_i truncates
+            if not math.isfinite(value):
+                raise ApiError(422, f"Validation failed: {name} must be a whole number")
             number = int(value)
-        except (TypeError, ValueError):
-            raise ApiError(422, f"Validation failed: {name} must be a whole number") from None
+        elif isinstance(value, int):
+            number = value
+        else:  # text: its leading whole number, else 0 ("0.5" and "AAA" are 0, as in Mastodon)
+            match = _RUBY_INT.match(str(value))
+            digits = match.group(2).replace("_", "") if match else "0"
+            if len(digits) > 20:  # past 64 bits, whatever follows: no megabyte of digits converted
+                raise ApiError(422, f"Validation failed: {name} must be a whole number within 64 bits")
+            number = int((match.group(1) if match else "") + digits)
         # Every whole number ends up in SQL (a limit, an offset, a duration): past 64 bits the
         # database refuses it, so it is refused here, clearly.
         if not -(1 << 63) <= number < 1 << 63:
