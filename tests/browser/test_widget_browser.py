@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.clients.conftest import Server
 from tests.support.running import free_port, register
@@ -169,3 +169,39 @@ def test_builder_page_previews_the_widget(page: Page, server: Server, unique: Ca
     preview = page.frame_locator("#widget-preview")
     expect(preview.get_by_text("Training at six")).to_be_visible()
     assert problems == []
+
+
+def test_widget_catches_up_after_a_dropped_stream(
+    page: Page, server: Server, unique: Callable[[str], str], blog: Callable[[str], str]
+) -> None:
+    """The first stream fails; a note posted meanwhile is fetched on reconnection (``since_id``),
+    and the next one arrives live on the new stream."""
+    name = unique("asso")
+    author = register(server.base_url, name)
+
+    def post(status: str) -> None:
+        r = httpx.post(f"{server.base_url}/api/v1/statuses", json={"status": status}, headers=author)
+        assert r.status_code == 200, r.text
+
+    post("Before the page")
+    streams: list[str] = []
+
+    def stream(route: Route) -> None:
+        streams.append(route.request.url)
+        if len(streams) == 1:
+            post("While the stream was down")  # committed before the widget tries again
+            route.abort()
+        else:
+            route.continue_()
+
+    page.route("**/widget/stream?*", stream)
+    tag = f'<script src="{server.base_url}/widget.js" data-account="{name}"></script>'
+    # Pasted where the parser puts it in <head>: the widget draws at the end of the body.
+    page.goto(blog(f"<!DOCTYPE html><title>Blog</title>{tag}<p>The blog.</p>"))
+    widget = page.get_by_role("region", name=f"Notes by {name}")
+    expect(widget.get_by_text("While the stream was down")).to_be_visible(timeout=5000)
+    page.wait_for_timeout(300)
+    post("Live again")
+    expect(widget.get_by_text("Live again")).to_be_visible(timeout=5000)
+    assert len(streams) == 2
+    assert widget.get_by_role("article").count() == 3

@@ -104,6 +104,11 @@ async def test_script_frame_and_builder(client: httpx.AsyncClient, alice: ApiUse
     assert "x-frame-options" not in r.headers
     assert 'data-account="alice" data-theme="dark" data-lang="fr" data-limit="5"' in r.text
     assert "data-accent" not in r.text  # not a colour: left out
+    r = await client.get(
+        "/widget/frame", params={"tag": "fete"}, headers={"Accept-Language": "fr-CA, en;q=0.5"}
+    )
+    assert '<html lang="fr">' in r.text and 'data-tag="fete" data-lang="fr"' in r.text
+    assert r.headers["vary"] == "Accept-Language" and "set-cookie" not in r.headers
 
     r = await client.get(
         "/widget", params={"account": "alice", "accent": "#aa3355"}, headers={"Accept-Language": "fr"}

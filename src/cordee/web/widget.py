@@ -37,7 +37,7 @@ from cordee.streaming.endpoints import _EventStream
 from cordee.streaming.hub import Hub
 from cordee.streaming.widget import ANONYMOUS, widget_channel
 from cordee.web.headers import EMBED_POLICY
-from cordee.web.i18n import LANGUAGES
+from cordee.web.i18n import LANGUAGES, parse_accept_language
 from cordee.web.render import db_of, environment, render, settings_of
 
 SCRIPT = Path(__file__).parent / "static" / "widget.js"
@@ -186,14 +186,23 @@ async def script(request: Request) -> Response:
 async def frame(request: Request) -> Response:
     """``/widget/frame?…``: the iframe variant, a page holding nothing but the widget script."""
     options = Options.parse(request.query_params)
-    html = (
-        environment(options.lang or "en")
-        .get_template("widget_frame.html")
-        .render(attributes=options.items(), lang=options.lang or "en")
-    )
-    return HTMLResponse(
-        html, headers={"Content-Security-Policy": EMBED_POLICY, "Cache-Control": "public, max-age=300"}
-    )
+    lang = options.lang or _browser_language(request)
+    attributes = [*options.items(), *([] if options.lang else [("lang", lang)])]
+    html = environment(lang).get_template("widget_frame.html").render(attributes=attributes, lang=lang)
+    headers = {"Content-Security-Policy": EMBED_POLICY, "Cache-Control": "public, max-age=300"}
+    if not options.lang:
+        headers["Vary"] = "Accept-Language"
+    return HTMLResponse(html, headers=headers)
+
+
+def _browser_language(request: Request) -> str:
+    """The visitor's language from Accept-Language only (``choose_language`` would read and write
+    the session: the frame sets no cookie)."""
+    for tag in parse_accept_language(request.headers.get("accept-language", "")):
+        code = tag.split("-")[0].lower()
+        if code in LANGUAGES:
+            return code
+    return "en"
 
 
 def snippets(base_url: str, options: Options) -> tuple[str, str]:

@@ -28,7 +28,15 @@
   var source = data.account ? "account=" + encodeURIComponent(data.account) : "tag=" + encodeURIComponent(data.tag || "");
 
   var host = document.createElement("div");
-  script.parentNode.insertBefore(host, script.nextSibling);
+  var placed = false;
+  function place() {
+    placed = true;
+    // Pasted into <head>, where nothing is drawn: at the end of the body instead.
+    if (script.parentNode === document.head) document.body.appendChild(host);
+    else script.parentNode.insertBefore(host, script.nextSibling);
+  }
+  if (script.parentNode !== document.head || document.body) place();
+  else document.addEventListener("DOMContentLoaded", place);
   var root = host.attachShadow({ mode: "open" });
   var light = "--bg:#fff;--fg:#1b1b1f;--muted:#55565c;--line:#d5d6dc;--a:" + (accent || "#2553a0");
   var dark = "--bg:#17181c;--fg:#ececf1;--muted:#b4b5bd;--line:#3a3b42;--a:" + (accent || "#9dbdf5");
@@ -38,7 +46,7 @@
     "section{box-sizing:border-box;font:15px/1.45 system-ui,sans-serif;color:var(--fg);background:var(--bg);" +
     "border:1px solid var(--line);border-radius:8px;max-width:100%;overflow:hidden}" +
     (data.frame ? "section{border:0;border-radius:0}" : "") +
-    "h2{font-size:1em;margin:0;padding:.6em .8em;border-bottom:1px solid var(--line)}" +
+    "h1,h2{font-size:1em;margin:0;padding:.6em .8em;border-bottom:1px solid var(--line)}" +
     "a{color:var(--a);text-decoration:underline}a:focus-visible,article:focus-visible{outline:2px solid var(--a);outline-offset:2px}" +
     "[role=feed]{max-height:" + (data.frame ? "none" : "640px") + ";overflow:auto}" +
     "article{padding:.6em .8em;border-bottom:1px solid var(--line)}article:last-child{border-bottom:0}" +
@@ -71,7 +79,7 @@
   }
 
   var section = el(root, "section");
-  var title = el(section, "h2");
+  var title = el(section, data.frame ? "h1" : "h2");
   title.id = "t";
   section.setAttribute("aria-labelledby", "t");
   var feed = el(section, "div");
@@ -191,7 +199,7 @@
 
   var wait = 1000;
   function listen() {
-    if (!host.isConnected) return;
+    if (placed && !host.isConnected) return;
     var buffer = "";
     var decoder = new TextDecoder();
     get("/widget/stream?" + source)
@@ -202,7 +210,7 @@
         function pump() {
           return reader.read().then(function (chunk) {
             if (chunk.done) return;
-            if (!host.isConnected) return void reader.cancel();
+            if (placed && !host.isConnected) return void reader.cancel();
             buffer += decoder.decode(chunk.value, { stream: true });
             var frames = buffer.split("\n\n");
             buffer = frames.pop();
