@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_play
 from cordee.domain.text import weighted_length
 from tests.browser.conftest import CHROMIUM
 from tests.clients.conftest import Server
+from tests.support.axe import serious_violations
 from tests.support.running import register
 
 pytestmark = pytest.mark.clients
@@ -223,3 +224,40 @@ def test_the_app_in_french(people: Callable[..., Person], shots: Path) -> None:
     page.screenshot(path=str(shots / "home-fr.png"), full_page=True)
     _to_docs(shots / "home-fr.png", "web-home-fr.png")
     assert person.problems == []
+
+
+def test_home_and_compose_have_no_serious_accessibility_violation(
+    people: Callable[..., Person], shots: Path
+) -> None:
+    reader, author = people("looker"), people("poster")
+    found = reader.api("GET", "/api/v1/accounts/lookup", params={"acct": author.name})
+    reader.api("POST", f"/api/v1/accounts/{found['id']}/follow")
+    first = author.api(
+        "POST", "/api/v1/statuses", data={"status": "A plain note with #tags and https://example.org"}
+    )
+    author.api("POST", "/api/v1/statuses", data={"status": "Behind a warning", "spoiler_text": "Spoilers"})
+    author.api(
+        "POST",
+        "/api/v1/statuses",
+        data={
+            "status": "Which route?",
+            "poll[options][]": ["North face", "Ridge"],
+            "poll[expires_in]": "3600",
+        },
+    )
+    reader.api("POST", f"/api/v1/statuses/{first['id']}/favourite")
+    reader.api("POST", f"/api/v1/statuses/{first['id']}/reblog")
+    page = reader.page
+    measured = {}
+    for path in ("/home", f"/compose?in_reply_to={first['id']}"):
+        page.goto(reader.server.base_url + path)
+        expect(page.locator("article.note").first).to_be_visible()
+        measured[path] = serious_violations(page)
+    page.goto(reader.server.base_url + "/home")
+    page.get_by_label("What's on your mind?").fill("x" * 1000)
+    page.get_by_role("button", name="Publish").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    measured["/compose (refused)"] = serious_violations(page)
+    page.screenshot(path=str(shots / "compose-refused.png"), full_page=True)
+    assert measured == {path: [] for path in measured}
+    assert all("422" in p for p in reader.problems), reader.problems
