@@ -81,3 +81,36 @@ def test_follow_from_a_profile_in_french(
     finally:
         context.close()
     assert violations == []
+
+
+def test_notifications_arrive_live(browser: Browser, server: Server, unique: Callable[[str], str]) -> None:
+    """The notifications page gets new ones without a reload, through the home page's live mechanism."""
+    watched, fan = unique("watched"), unique("fan")
+    for name in (watched, fan):
+        made = server.cordee(
+            "user", "create", name, "--email", f"{name}@asso.example", "--password", PASSWORD
+        )
+        assert made.returncode == 0, made.stderr
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    try:
+        page.goto(f"{server.base_url}/auth/sign_in?next=/notifications")
+        page.get_by_label("E-mail address or username").fill(watched)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Notifications")).to_be_visible()
+        page.wait_for_timeout(300)  # the stream is open
+        fan_auth = {"Authorization": f"Bearer {token_of(server, fan)}"}
+        found = httpx.get(
+            server.base_url + "/api/v1/accounts/lookup", params={"acct": watched}, headers=fan_auth
+        ).json()
+        httpx.post(
+            f"{server.base_url}/api/v1/accounts/{found['id']}/follow", headers=fan_auth
+        ).raise_for_status()
+        expect(page.locator("li.notification-follow")).to_have_count(1, timeout=5000)
+        expect(page.get_by_text("followed you")).to_be_visible()
+    finally:
+        context.close()
+    assert violations == []

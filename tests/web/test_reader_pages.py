@@ -153,3 +153,29 @@ async def test_lists(
         delete = form_to(page, f"{address}/delete")
         assert (await browser.post(delete.action, data=delete.fields)).status_code == 303
         assert (await browser.get(address)).status_code == 404
+
+
+async def test_notification_fragments_for_the_live_page(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser, carol: TestUser, post: Post
+) -> None:
+    note = await post(alice, "hello")
+    async with browser_of(app, alice) as browser:
+        page = (await browser.get("/notifications")).text
+        assert 'data-live="/web/stream"' in page and 'data-newest=""' in page
+        await client.post(f"/api/v1/statuses/{note['id']}/favourite", headers=bob.headers)
+        await client.post(f"/api/v1/statuses/{note['id']}/favourite", headers=carol.headers)
+        [by_bob, by_carol] = sorted(
+            (await client.get("/api/v1/notifications", headers=alice.headers)).json(),
+            key=lambda n: n["account"]["username"],
+        )
+        one = await browser.get(f"/web/notifications/{by_bob['id']}")
+        assert one.status_code == 200 and f'id="notification-{by_bob["id"]}"' in one.text
+        await client.post(f"/api/v1/accounts/{carol.id}/block", headers=alice.headers)
+        hidden = await browser.get(f"/web/notifications/{by_carol['id']}")
+        assert hidden.status_code == 200 and "notification-" not in hidden.text  # the API's rule
+        since = await browser.get("/web/notifications/since", params={"since_id": "0"})
+        assert f'id="notification-{by_bob["id"]}"' in since.text and by_carol["id"] not in since.text
+        assert (await browser.get("/web/notifications/since")).status_code == 400
+    async with browser_of(app, bob) as other:  # someone else's notification: nothing
+        assert "notification-" not in (await other.get(f"/web/notifications/{by_bob['id']}")).text
+    assert (await client.get(f"/web/notifications/{by_bob['id']}")).status_code == 401

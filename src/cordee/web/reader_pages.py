@@ -11,7 +11,7 @@ from contextlib import suppress
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -30,7 +30,17 @@ from cordee.queries.visibility import notification_shown
 from cordee.rendering.statuses import render_statuses
 from cordee.web.pages import EXPIRED
 from cordee.web.public_pages import PAGE_SIZE, not_found, older_link, older_than
-from cordee.web.render import SignedIn, csrf_ok, current_user, db_of, gettext, redirect, render, settings_of
+from cordee.web.render import (
+    PAGE_HEADERS,
+    SignedIn,
+    csrf_ok,
+    current_user,
+    db_of,
+    gettext,
+    redirect,
+    render,
+    settings_of,
+)
 
 #: Results of each kind on the search page.
 SEARCH_LIMIT = 20
@@ -45,28 +55,62 @@ async def me_or_sign_in(request: Request) -> SignedIn | Response:
     return me
 
 
-async def notifications_page(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    query = select(Notification).where(
+def _notifications_of(me: SignedIn) -> Select[Any]:
+    """The query of ``GET /api/v1/notifications``: the reader's, minus those ``notification_shown`` hides."""
+    return select(Notification).where(
         Notification.account_id == me.account.id,
         notification_shown(me.account.id, Notification.from_account_id),
     )
-    if (below := older_than(request)) is not None:
-        query = query.where(Notification.id < below)
+
+
+async def _rendered(request: Request, me: SignedIn, query: Select[Any]) -> tuple[list[Any], list[int]]:
     async with db_of(request).read() as session:
         rows = list(await session.scalars(query.order_by(Notification.id.desc()).limit(PAGE_SIZE)))
         items = await render_notifications(
             session, settings_of(request), me.account.id, rows, "notifications"
         )
+    return items, [n.id for n in rows]
+
+
+async def notifications_page(request: Request) -> Response:
+    me = await me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    query = _notifications_of(me)
+    below = older_than(request)
+    if below is not None:
+        query = query.where(Notification.id < below)
+    items, keys = await _rendered(request, me, query)
     return await render(
         request,
         "notifications.html",
         me=me,
         items=items,
-        older=older_link(request, [n.id for n in rows]),
+        older=older_link(request, keys),
+        live=below is None,  # the first page gets new notifications as they come (static/live.js)
     )
+
+
+async def notification_fragments(request: Request) -> Response:
+    """For the live page (``static/live.js``, the home page's mechanism): ``/web/notifications/{id}``
+    one notification, ``/web/notifications/since?since_id=`` those a dropped connection missed."""
+    me = await current_user(request)
+    if me is None:
+        return Response(status_code=401, headers=PAGE_HEADERS)
+    query = _notifications_of(me)
+    wanted = str(request.path_params["which"])
+    if wanted == "since":
+        since_id = id_or_none(request.query_params.get("since_id", ""))
+        if since_id is None:
+            return Response(status_code=400, headers=PAGE_HEADERS)
+        query = query.where(Notification.id > since_id)
+    else:
+        one = id_or_none(wanted)
+        if one is None:
+            return Response(status_code=404, headers=PAGE_HEADERS)
+        query = query.where(Notification.id == one)
+    items, _ = await _rendered(request, me, query)
+    return await render(request, "_notifications_fragment.html", me=me, items=items)
 
 
 async def search_page(request: Request) -> Response:

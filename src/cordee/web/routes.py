@@ -96,6 +96,7 @@ def reader_routes() -> list[BaseRoute]:
     """Pages of a signed-in reader: notifications, search, follow requests, bookmarks, profile settings."""
     return [
         Route("/notifications", reader_pages.notifications_page, methods=["GET"]),
+        Route("/web/notifications/{which}", reader_pages.notification_fragments, methods=["GET"]),
         Route("/search", reader_pages.search_page, methods=["GET"]),
         Route("/follow_requests", reader_pages.follow_requests_page, methods=["GET"]),
         Route("/follow_requests/{id}/{decision}", reader_pages.follow_request_submit, methods=["POST"]),

@@ -8,6 +8,14 @@
   "use strict";
   var timeline = document.querySelector("[data-timeline][data-live]");
   if (!timeline || typeof EventSource === "undefined") return;
+  // The same mechanism serves the notifications page: what arrives (the event, its fragment's URL,
+  // the catch-up URL, the element ids) is read from the list's data attributes; home's are the defaults.
+  var cfg = timeline.dataset;
+  var kind = cfg.event || "update";
+  var itemUrl = cfg.item || "/web/notes/";
+  var catchUpUrl = cfg.catchUp || "/web/timeline/home";
+  var prefix = cfg.prefix || "note-";
+  var selector = ":scope > " + (cfg.selector || "article.note");
   var bar = document.querySelector("[data-new-notes]");
   var status = document.querySelector("[data-live-status]");
   var newest = timeline.dataset.newest || "";
@@ -30,7 +38,7 @@
 
   function place(article) {
     var id = article.dataset.id;
-    if (document.getElementById("note-" + id)) return;
+    if (document.getElementById(prefix + id)) return;
     if (newer(id, newest)) newest = id;
     var empty = document.querySelector("[data-empty]");
     if (empty) empty.remove();
@@ -42,7 +50,7 @@
     if (scrolled()) {
       articles.forEach(function (a) {
         var id = a.dataset.id;
-        if (document.getElementById("note-" + id) || pending.some(function (p) { return p.dataset.id === id; })) return;
+        if (document.getElementById(prefix + id) || pending.some(function (p) { return p.dataset.id === id; })) return;
         pending.push(a);
         if (newer(id, newest)) newest = id;
       });
@@ -55,18 +63,18 @@
   function parse(html) {
     var box = document.createElement("div");
     box.innerHTML = html;
-    return Array.from(box.querySelectorAll(":scope > article.note"));
+    return Array.from(box.querySelectorAll(selector));
   }
 
-  function fetchNote(id) {
-    return fetch("/web/notes/" + encodeURIComponent(id), { credentials: "same-origin", headers: { "X-Cordee-Fetch": "1" } })
+  function fetchNote(id, url) {
+    return fetch((url || "/web/notes/") + encodeURIComponent(id), { credentials: "same-origin", headers: { "X-Cordee-Fetch": "1" } })
       .then(function (r) { return r.ok ? r.text() : ""; })
       .then(parse);
   }
 
   function catchUp() {
     if (!newest) return Promise.resolve(true);
-    return fetch("/web/timeline/home?since_id=" + encodeURIComponent(newest), { credentials: "same-origin", headers: { "X-Cordee-Fetch": "1" } })
+    return fetch(catchUpUrl + "?since_id=" + encodeURIComponent(newest), { credentials: "same-origin", headers: { "X-Cordee-Fetch": "1" } })
       .then(function (r) {
         if (r.status === 401) return false;
         return r.ok ? r.text().then(function (html) { arrive(parse(html).reverse()); return true; }) : true;
@@ -84,9 +92,9 @@
       if (status) status.textContent = "";
       catchUp();
     });
-    source.addEventListener("update", function (e) {
+    source.addEventListener(kind, function (e) {
       var id = idOf(e.data);
-      if (!document.getElementById("note-" + id)) fetchNote(id).then(arrive);
+      if (!document.getElementById(prefix + id)) fetchNote(id, itemUrl).then(arrive);
     });
     source.addEventListener("status.update", function (e) {
       var id = idOf(e.data);
@@ -114,7 +122,7 @@
       pending = [];
       showBar();
       timeline.scrollIntoView({ block: "start" });
-      var first = timeline.querySelector("article.note");
+      var first = timeline.querySelector(cfg.selector || "article.note");
       if (first) { first.setAttribute("tabindex", "-1"); first.focus(); }
     });
   }
