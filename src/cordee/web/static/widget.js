@@ -118,6 +118,7 @@
     if (note.account.avatar) {
       var img = el(head, "img");
       img.alt = "";
+      img.referrerPolicy = "no-referrer";
       img.src = note.account.avatar;
     }
     var who = el(head, "span");
@@ -141,6 +142,7 @@
         var pic = el(media, "img");
         pic.alt = m.description;
         pic.loading = "lazy";
+        pic.referrerPolicy = "no-referrer";
         pic.src = m.preview_url;
       });
     }
