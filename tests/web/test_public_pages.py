@@ -212,3 +212,9 @@ async def test_request_to_follow_a_locked_account(
 async def test_french_profile(client: httpx.AsyncClient, alice: TestUser) -> None:
     r = await client.get("/@alice/followers", headers={"Accept-Language": "fr"})
     assert '<html lang="fr">' in r.text and "Abonnés" in r.text
+
+
+async def test_own_profile_links_to_its_settings(app: Any, alice: TestUser) -> None:
+    async with browser_of(app, alice) as browser:
+        page = (await browser.get("/@alice")).text
+    assert "Edit your profile" in page and 'action="/@alice/follow"' not in page
