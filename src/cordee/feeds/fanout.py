@@ -89,7 +89,22 @@ def _followers_of(status_id: Any, *, reblog: bool) -> Entries:
     )
     if reblog:
         query = query.where(Follow.show_reblogs.is_(True))
+    else:
+        query = query.where(_language_wanted(Follow.languages))
     return query
+
+
+def _language_wanted(languages: Any) -> Any:
+    """A follow's ``languages`` (space separated; NULL: all) admit the note's language, or the note
+    has none: Mastodon's home filter (FeedManager), applied when notes enter feeds, not when they
+    are read. A wildcard in a note's language could only let the note into a follower's feed,
+    where every rule is checked again when read."""
+    padded = literal(" ") + languages + literal(" ")
+    return or_(
+        languages.is_(None),
+        Status.language.is_(None),
+        padded.like(literal("% ") + Status.language + literal(" %")),
+    )
 
 
 # Built once: every post runs these (``FeedStore.push`` with parameters reuses its statement).
@@ -124,6 +139,17 @@ def rebuild_entries(account_id: int, size: int, author_id: int | None = None) ->
         sources = [newest(or_(Status.account_id == account_id, Status.account_id.in_(followed))), tagged]
     candidates = union(*(select(source.c.id) for source in sources)).subquery()
     query = home_query(account_id).join(candidates, candidates.c.id == Status.id)
+    # Only the languages asked for, for each followed author (as fan-out does).
+    chosen = aliased(Follow)
+    query = query.where(
+        ~exists(
+            select(chosen.id).where(
+                chosen.account_id == account_id,
+                chosen.target_account_id == Status.account_id,
+                ~_language_wanted(chosen.languages),
+            )
+        )
+    )
     return (
         query.with_only_columns(_id(account_id), Status.id, Status.account_id)
         .order_by(Status.id.desc())
