@@ -24,7 +24,7 @@ def browser(app: object) -> httpx.AsyncClient:
 
 
 async def signed_in_as(client: httpx.AsyncClient) -> str | None:
-    page = await client.get("/")
+    page = await client.get("/", follow_redirects=True)  # "/" is the home timeline once signed in
     if "/auth/sign_out" not in page.text:
         return None
     return page.text
@@ -35,7 +35,7 @@ async def test_a_cookie_copied_before_sign_out_no_longer_signs_in(app: object, a
         await sign_in(victim, alice)
         thief.cookies.update(victim.cookies)
         assert await signed_in_as(thief)
-        page = await victim.get("/")
+        page = await victim.get("/", follow_redirects=True)
         r = await victim.post("/auth/sign_out", data=form_to(page.text, "/auth/sign_out").fields)
         assert r.status_code == 303
         assert await signed_in_as(victim) is None

@@ -40,7 +40,7 @@ def code_at(secret: str, steps_ahead: int = 0) -> str:
 
 
 async def signed_in(web: httpx.AsyncClient) -> bool:
-    return "/auth/sign_out" in (await web.get("/")).text
+    return "/auth/sign_out" in (await web.get("/", follow_redirects=True)).text
 
 
 async def password_step(web: httpx.AsyncClient, user: ApiUser, next_url: str = "/") -> httpx.Response:
@@ -59,7 +59,7 @@ async def code_step(web: httpx.AsyncClient, code: str) -> httpx.Response:
 
 
 async def sign_out(web: httpx.AsyncClient) -> None:
-    page = await web.get("/")
+    page = await web.get("/", follow_redirects=True)
     r = await web.post("/auth/sign_out", data=form_to(page.text, "/auth/sign_out").fields)
     assert r.status_code == 303
 

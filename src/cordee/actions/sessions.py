@@ -59,6 +59,7 @@ async def end(db: Database, session_id: int, user_id: int, ip: str) -> None:
             .values(revoked_at=utcnow())
         )
         audit.record(tx.session, "sign_out", user_id=user_id, ip=ip, web_session=session_id)
+        tx.emit(TokensRevoked(web_session_ids=(session_id,)))  # its live page stream ends with it
 
 
 async def revoke(db: Database, user_id: int, session_id: int, ip: str) -> bool:
@@ -74,6 +75,7 @@ async def revoke(db: Database, user_id: int, session_id: int, ip: str) -> bool:
         if not done.rowcount:  # type: ignore[attr-defined]
             return False
         audit.record(tx.session, "sessions_revoked", user_id=user_id, ip=ip, web_sessions=[session_id])
+        tx.emit(TokensRevoked(web_session_ids=(session_id,)))
     return True
 
 
@@ -83,6 +85,7 @@ async def revoke_others(db: Database, user_id: int, keep_session_id: int, ip: st
         ids = await _revoke_sessions(tx, user_id, keep_session_id)
         if ids:
             audit.record(tx.session, "sessions_revoked", user_id=user_id, ip=ip, web_sessions=ids)
+            tx.emit(TokensRevoked(web_session_ids=tuple(ids)))
     return len(ids)
 
 

@@ -105,9 +105,12 @@ class StatusUpdated(Event):
 @dataclass(frozen=True)
 class TokensRevoked(Event):
     """Access tokens stopped working: ``token_ids`` revoked (``/oauth/revoke``, refresh rotation), or
-    every token of ``user_id`` (password changed or reset, account disabled). Every process closes the
-    streams opened with them at once: a stream is authorised when it opens, never again after."""
+    every token of ``user_id`` (password changed or reset, account disabled), or the web sessions
+    ``web_session_ids`` ended (signed out; the web app's stream is opened with its session, not a
+    token). Every process closes the streams opened with them at once: a stream is authorised when
+    it opens, never again after."""
 
     token_ids: tuple[int, ...] = ()
     user_id: int | None = None
+    web_session_ids: tuple[int, ...] = ()
     kind = "tokens.revoked"

@@ -36,6 +36,8 @@ class Connection:
     #: The access token that opened it and its user: a revocation naming either closes it.
     token_id: int | None = None
     user_id: int | None = None
+    #: The web session that opened it (the web app's own stream, ``web/live.py``).
+    web_session_id: int | None = None
     queue: asyncio.Queue[str | None] = field(init=False)
 
     def __post_init__(self) -> None:

@@ -228,6 +228,7 @@ class Hub:
         *,
         token_id: int | None = None,
         user_id: int | None = None,
+        web_session_id: int | None = None,
     ) -> Connection:
         if self.draining:
             raise HubClosed()
@@ -235,7 +236,12 @@ class Hub:
             async with self._db.read() as session:
                 self._filters[account_id] = await self._load_filters(session, account_id)
         connection = Connection(
-            account_id, transport, self._settings.streaming_queue_size, token_id=token_id, user_id=user_id
+            account_id,
+            transport,
+            self._settings.streaming_queue_size,
+            token_id=token_id,
+            user_id=user_id,
+            web_session_id=web_session_id,
         )
         self._connections.add(connection)
         self._connected[account_id] += 1
@@ -280,13 +286,20 @@ class Hub:
         """How many connections of this account are open here."""
         return self._connected.get(account_id, 0)
 
-    def close_revoked(self, token_ids: Iterable[int] = (), user_ids: Iterable[int] = ()) -> int:
-        """Close at once the streams opened with these tokens or by these users (revoked, disabled,
-        password changed): what is queued and not yet sent is dropped with them."""
-        tokens, users = set(token_ids), set(user_ids)
+    def close_revoked(
+        self, token_ids: Iterable[int] = (), user_ids: Iterable[int] = (), web_session_ids: Iterable[int] = ()
+    ) -> int:
+        """Close at once the streams opened with these tokens, by these users (revoked, disabled,
+        password changed) or with these web sessions (signed out): what is queued and not yet sent
+        is dropped with them."""
+        tokens, users, sessions = set(token_ids), set(user_ids), set(web_session_ids)
         closed = 0
         for connection in list(self._connections):
-            if connection.token_id in tokens or connection.user_id in users:
+            if (
+                connection.token_id in tokens
+                or connection.user_id in users
+                or connection.web_session_id in sessions
+            ):
                 connection.close(POLICY_VIOLATION)
                 closed += 1
         return closed
@@ -298,7 +311,8 @@ class Hub:
             return
         for event in events:
             if isinstance(event, TokensRevoked):
-                self.close_revoked(event.token_ids, () if event.user_id is None else (event.user_id,))
+                users = () if event.user_id is None else (event.user_id,)
+                self.close_revoked(event.token_ids, users, event.web_session_ids)
         try:
             self._inbox.put_nowait(events)
         except asyncio.QueueFull:

@@ -3,7 +3,8 @@ session cookie (a page cannot put a token in an ``EventSource``, and the app has
 
 It is the hub's own ``user`` stream — the same channel, filtering and framing as
 ``/api/v1/streaming/user`` — opened with the user's id, so that what ends the user's streams (a
-password change, a disabled account: ``TokensRevoked(user_id=…)``) ends this one too; the page then
+password change, a disabled account: ``TokensRevoked(user_id=…)``) ends this one too, and with its
+web session, so that signing out ends it (``TokensRevoked(web_session_ids=…)``); the page then
 reconnects and finds itself signed out. The page uses only the ids in the events: it fetches each new
 note's HTML from ``/web/notes/{id}``, so notes are rendered in one place (``_note.html``)."""
 
@@ -24,7 +25,7 @@ async def stream(request: Request) -> Response:
         return Response(status_code=401, headers=PAGE_HEADERS)
     try:
         hub = _hub(request.app)
-        connection = await hub.connect(me.account.id, "sse", user_id=me.user.id)
+        connection = await hub.connect(me.account.id, "sse", user_id=me.user.id, web_session_id=me.session_id)
     except HubClosed:
         return Response(status_code=503, headers={**PAGE_HEADERS, "Retry-After": "2"})
     hub.subscribe(connection, channel_for("user", {}, me.account.id))
