@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
@@ -17,7 +17,7 @@ from cordee.actions.media import attach_media, check_media_ids, claim_media
 from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
-from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
+from cordee.db.tables import Account, Follow, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
 from cordee.events.types import StatusCreated, StatusDeleted
@@ -108,6 +108,12 @@ _COUNT_POST = (
         statuses_count=shifted(_accounts.statuses_count, _DELTA),
         last_status_at=bindparam("now", type_=UTCDateTime()),
     )
+)
+#: A new note's count, and whether any follower asked to be notified of the author's notes (in
+#: the same round trip: most authors have no such follower, and a post then costs no statement
+#: more; ``ix_follows_notify`` answers it).
+_COUNT_POST_SUBSCRIBED = _COUNT_POST.returning(
+    exists(select(Follow.id).where(Follow.target_account_id == _ACCOUNT, Follow.notify))
 )
 _COUNT_DELETE = (
     update(_table)
@@ -240,8 +246,12 @@ async def post_status(
             tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
+            subscribed = False
             if _counts_for_author(status.visibility):
-                await _bump_account(tx, author_id, +1)
+                counted = await tx.session.execute(
+                    _COUNT_POST_SUBSCRIBED, {"account_id": author_id, "delta": 1, "now": utcnow()}
+                )
+                subscribed = bool(counted.scalar())
             if reply_to is not None:
                 await tx.session.execute(
                     update(Status)
@@ -251,7 +261,7 @@ async def post_status(
             await tx.session.flush()
             for account_id in mentioned_ids:
                 await notify(tx, account_id, author_id, "mention", status.id)
-            if status.visibility != "direct" and status.in_reply_to_account_id in (None, author_id):
+            if subscribed and status.in_reply_to_account_id in (None, author_id):  # not direct notes
                 await notify_subscribers(tx, author_id, status.id)
             await record_direct_status(tx, status, mentioned_ids)
             tx.emit(
