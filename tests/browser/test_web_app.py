@@ -261,3 +261,40 @@ def test_home_and_compose_have_no_serious_accessibility_violation(
     page.screenshot(path=str(shots / "compose-refused.png"), full_page=True)
     assert measured == {path: [] for path in measured}
     assert all("422" in p for p in reader.problems), reader.problems
+
+
+def test_the_page_reconnects_and_catches_up_after_a_drop(people: Callable[..., Person]) -> None:
+    reader, author = people("climber"), people("leader")
+    found = reader.api("GET", "/api/v1/accounts/lookup", params={"acct": author.name})
+    reader.api("POST", f"/api/v1/accounts/{found['id']}/follow")
+    page = reader.page
+    streams: list[str] = []
+    catch_ups: list[str] = []
+    page.on("request", lambda r: streams.append(r.url) if r.url.endswith("/web/stream") else None)
+    page.on("request", lambda r: catch_ups.append(r.url) if "/web/timeline/home?since_id=" in r.url else None)
+    author.api("POST", "/api/v1/statuses", data={"status": "Before the drop"})
+    page.goto(reader.server.base_url + "/home")
+    expect(_note(page, "Before the drop")).to_be_visible()
+    page.evaluate("window.stillTheSamePage = true")
+    page.wait_for_timeout(300)
+    assert len(streams) == 1
+
+    # A password change in another tab of the same browser ends every stream of the account (the
+    # session that made the change stays signed in): this page's stream drops.
+    other = reader.context.new_page()
+    other.goto(reader.server.base_url + "/settings/password")
+    other.get_by_label("Current password").fill(PASSWORD)
+    other.get_by_label("New password", exact=True).fill("another long password")
+    other.get_by_label("New password again").fill("another long password")
+    other.get_by_role("button", name="Change my password").click()
+    expect(page.locator("[data-live-status]")).not_to_have_text("")  # "reconnecting…"
+    author.api("POST", "/api/v1/statuses", data={"status": "Posted while the page was cut off"})
+
+    expect(_note(page, "Posted while the page was cut off")).to_be_visible(timeout=10_000)
+    expect(page.locator("[data-live-status]")).to_have_text("")
+    assert len(streams) >= 2 and catch_ups, (streams, catch_ups)
+    assert page.evaluate("window.stillTheSamePage") is True
+    # Then new notes arrive over the new stream as before.
+    author.api("POST", "/api/v1/statuses", data={"status": "After the reconnection"})
+    expect(_note(page, "After the reconnection")).to_be_visible(timeout=5000)
+    assert reader.problems == []

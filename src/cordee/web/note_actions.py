@@ -18,7 +18,22 @@ from cordee.db.engine import Database
 from cordee.queries.statuses import visible_status
 from cordee.rendering.statuses import render_status
 from cordee.web.app_common import from_script, me_or_sign_in, note_fragment
-from cordee.web.render import PAGE_HEADERS, SignedIn, csrf_ok, db_of, field, redirect, safe_next, settings_of
+from cordee.web.i18n import N_
+from cordee.web.pages import EXPIRED
+from cordee.web.render import (
+    PAGE_HEADERS,
+    SignedIn,
+    csrf_ok,
+    db_of,
+    field,
+    gettext,
+    redirect,
+    render,
+    safe_next,
+    settings_of,
+)
+
+NOT_ALLOWED = N_("This note is no longer available, or this cannot be done with it.")
 
 Action = Callable[[Database, int, int], Awaitable[object]]
 
@@ -31,6 +46,14 @@ ACTIONS: dict[str, Action] = {
     "unbookmark": bookmarks.unbookmark,
     "delete": status_actions.delete_status,
 }
+
+
+async def _refused(request: Request, me: SignedIn, status: int, message: str) -> Response:
+    """A refusal: a bare status for the page's script (it then sends the form itself, to show
+    this), a readable page for a plain form."""
+    if from_script(request):
+        return Response(status_code=status, headers=PAGE_HEADERS)
+    return await render(request, "error.html", status, me=me, title=None, message=message)
 
 
 def _not_found() -> Response:
@@ -70,11 +93,11 @@ async def act(request: Request) -> Response:
     if status_id is None or action is None:
         return _not_found()
     if not csrf_ok(request, form):
-        return Response(status_code=403, headers=PAGE_HEADERS)
+        return await _refused(request, me, 403, gettext(request, EXPIRED))
     try:
         await action(db_of(request), me.account.id, status_id)
     except ActionError as e:
-        return Response(status_code=e.status, headers=PAGE_HEADERS)
+        return await _refused(request, me, e.status, gettext(request, NOT_ALLOWED))
     shown_as = id_or_none(field(form, "shown_as", 30)) or status_id
     if from_script(request):
         if action is status_actions.delete_status:
