@@ -298,3 +298,35 @@ def test_the_page_reconnects_and_catches_up_after_a_drop(people: Callable[..., P
     author.api("POST", "/api/v1/statuses", data={"status": "After the reconnection"})
     expect(_note(page, "After the reconnection")).to_be_visible(timeout=5000)
     assert reader.problems == []
+
+
+def test_a_reader_who_scrolled_gets_a_new_notes_bar_on_a_phone(
+    people: Callable[..., Person], shots: Path
+) -> None:
+    reader, author = people("phone"), people("talker")
+    found = reader.api("GET", "/api/v1/accounts/lookup", params={"acct": author.name})
+    reader.api("POST", f"/api/v1/accounts/{found['id']}/follow")
+    for n in range(8):
+        author.api(
+            "POST", "/api/v1/statuses", data={"status": f"Pitch {n}: " + "a long line of rope talk " * 4}
+        )
+    page = reader.page
+    page.set_viewport_size({"width": 390, "height": 700})
+    page.goto(reader.server.base_url + "/home")
+    expect(page.locator("article.note")).to_have_count(8)
+    page.wait_for_timeout(300)
+    page.screenshot(path=str(shots / "home-phone.png"))
+    _to_docs(shots / "home-phone.png", "web-home-phone.png")
+    page.mouse.wheel(0, 2000)
+    page.wait_for_function("window.scrollY > 600")
+
+    author.api("POST", "/api/v1/statuses", data={"status": "Arrived while you were reading"})
+    bar = page.get_by_role("button", name="1 new note")
+    expect(bar).to_be_visible(timeout=5000)
+    expect(page.locator("article.note", has_text="Arrived while you were reading")).to_have_count(0)
+    bar.click()
+    arrived = _note(page, "Arrived while you were reading")
+    expect(arrived).to_be_visible()
+    expect(arrived).to_be_focused()
+    expect(bar).to_be_hidden()
+    assert reader.problems == []
