@@ -189,6 +189,21 @@ def test_counter_matches_the_server_and_refusal_is_readable(
         expect(counter).to_have_attribute("data-state", "server")
         expect(counter.locator("[data-remaining]")).to_have_text(str(expected))
 
+    # The estimate shown between two answers of the server (measured with the server unreachable).
+    page.route("**/web/count", lambda route: route.abort())
+    agreed = 0
+    for text in CORPUS:
+        box.fill(text)
+        expect(counter).to_have_attribute("data-state", "estimate")
+        agreed += counter.locator("[data-remaining]").inner_text() == str(
+            limit - weighted_length(text.strip())
+        )
+    print(f"local estimate equal to the server's count on {agreed} of {len(CORPUS)} corpus strings")
+    assert agreed >= len(CORPUS) - 3  # an estimate; the server's number replaces it
+    page.unroute("**/web/count")
+    box.fill("")
+    expect(counter).to_have_attribute("data-state", "server")
+
     too_long = "Rope " * (limit // 5 + 2)  # past the limit by a few characters once trimmed
     box.fill(too_long)
     expect(counter).to_have_attribute("data-state", "server")

@@ -28,7 +28,8 @@
 
   function estimate(s, weight) {
     var urls = 0;
-    s = s.replace(URLS, function () { urls++; return ""; });
+    // Trailing punctuation is not part of a URL (as for the server's URL extractor).
+    s = s.replace(URLS, function (url) { urls++; return url.match(/[).,;:!?'"]*$/)[0]; });
     s = s.replace(MENTIONS, function (_, before, user) { return before + "@" + user; });
     return graphemes(s) + urls * weight;
   }
