@@ -43,6 +43,7 @@ async def test_the_fragment_shows_only_what_the_viewer_may_see(
     shown = await client.get(f"/web/notes/{public}")
     assert shown.status_code == 200
     assert f'id="note-{public}"' in shown.text and "<script>alert" not in shown.text
+    assert 'name="next" value="/home"' in shown.text  # a plain-form fallback comes back to a page
     assert (await client.get(f"/web/notes/{private}")).status_code == 404
     assert (await client.get("/web/notes/123456789")).status_code == 404
     follow = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
