@@ -27,6 +27,7 @@ _MEDIA_ROUTES = (
     ("PUT", "/api/v1/media/"),  # describe an upload; Mastodon also takes a new thumbnail here
     ("PATCH", "/api/v1/accounts/update_credentials"),  # avatar and header
     ("POST", "/settings/profile"),  # the same, from the web page
+    ("POST", "/compose"),  # the web compose box: a note with an image
 )
 
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -4,6 +4,7 @@ and the counter endpoint gives the server's own count."""
 
 from __future__ import annotations
 
+import io
 import re
 
 import httpx
@@ -114,3 +115,34 @@ async def test_compose_keeps_the_text_and_counts_like_the_server(
     assert posted.status_code == 303 and posted.headers["location"].startswith("/home#note-")
     mine = await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=alice.headers)
     assert [s["content"] for s in mine.json()] == ["<p>Hello rope</p>"]
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 80, 20)).save(out, "PNG")
+    return out.getvalue()
+
+
+async def test_compose_with_an_image_and_its_alt_text(client: httpx.AsyncClient, alice: ApiUser) -> None:
+    await sign_in(client, alice)
+    token = _csrf((await client.get("/home")).text)
+    fields = {"csrf_token": token, "status": "Summit view", "visibility": "public"}
+    refused = await client.post(
+        "/compose",
+        data={**fields, "media_description": "An orange card"},
+        files={"media": ("summit.png", b"not an image at all", "image/png")},
+    )
+    assert refused.status_code == 422 and 'role="alert"' in refused.text
+    assert ">Summit view</textarea>" in refused.text and ">An orange card</textarea>" in refused.text
+
+    posted = await client.post(
+        "/compose",
+        data={**fields, "media_description": "An orange card"},
+        files={"media": ("summit.png", _png(), "image/png")},
+    )
+    assert posted.status_code == 303, posted.text
+    mine = (await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=alice.headers)).json()
+    assert len(mine) == 1 and [m["description"] for m in mine[0]["media_attachments"]] == ["An orange card"]
+    assert 'alt="An orange card"' in (await client.get("/home")).text

@@ -12,9 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
+from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cordee.actions import media as media_actions
 from cordee.actions import statuses as status_actions
 from cordee.actions.errors import ActionError
 from cordee.api.mastodon.params import id_or_none
@@ -53,6 +55,8 @@ TOO_LONG = N_(
 BLANK = N_("Your note is empty: write something first.")
 GONE = N_("The note you are replying to is no longer available.")
 OTHER = N_("Your note could not be published: %(reason)s")
+IMAGE_TOO_LARGE = N_("The image is too large: at most %(max)d MB.")
+IMAGE_REFUSED = N_("The image could not be used (%(reason)s). Choose it again, or another one.")
 #: The longest text the box accepts at all (the action then applies the real limit).
 MAX_FIELD = 100_000
 
@@ -64,6 +68,7 @@ class ComposeForm:
     visibility: str = "public"
     in_reply_to: dict[str, Any] | None = None
     error: str | None = None
+    media_description: str = ""
     count: int = 0
     choices: list[tuple[str, str]] = field(default_factory=list)
 
@@ -136,16 +141,77 @@ async def compose_submit(request: Request) -> Response:
     reply_to = id_or_none(form_field(form_data, "in_reply_to_id", 30))
     if reply_to is not None:
         form.in_reply_to = await _reply_target(request, me, reply_to)
-    form.count = status_actions.counted_length(settings, form.text, form.spoiler_text)
-    if not csrf_ok(request, form_data):  # keep the text: only the token was stale
-        form.error = gettext(request, EXPIRED)
-        return await render(request, "compose.html", status=403, me=me, form=form)
+    form.count = status_actions.counted_length(settings, form.text, form.spoiler_text.strip())
+    form.media_description = form_field(form_data, "media_description", MAX_FIELD)
+    try:
+        if not csrf_ok(request, form_data):  # keep the text: only the token was stale
+            form.error = gettext(request, EXPIRED)
+            return await render(request, "compose.html", status=403, me=me, form=form)
+        return await _publish(request, me, form, form_data, reply_to)
+    finally:
+        for value in form_data.values():
+            if isinstance(value, UploadFile):
+                await value.close()
+
+
+async def _image(request: Request, me: SignedIn, form: ComposeForm, form_data: FormData) -> tuple[int, ...]:
+    """The attached image, stored through the media action with its alt text (none: ``()``).
+    Raises ``_Refused`` with a readable message."""
+    upload = form_data.get("media")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        return ()
+    settings = settings_of(request)
+    data = await upload.read(settings.image_size_limit + 1)
+    if not data:
+        return ()
+    if len(data) > settings.image_size_limit:
+        raise _Refused(gettext(request, IMAGE_TOO_LARGE) % {"max": settings.image_size_limit // 1_000_000})
+    try:
+        media_id = await media_actions.upload_media(
+            db_of(request),
+            settings,
+            me.account.id,
+            data,
+            images=request.app.state.images,
+            description=form.media_description.strip() or None,
+        )
+    except ActionError as e:
+        raise _Refused(gettext(request, IMAGE_REFUSED) % {"reason": e.message}) from e
+    return (media_id,)
+
+
+class _Refused(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+async def _publish(
+    request: Request, me: SignedIn, form: ComposeForm, form_data: FormData, reply_to: int | None
+) -> Response:
+    settings = settings_of(request)
+    has_image = isinstance(form_data.get("media"), UploadFile) and bool(
+        getattr(form_data.get("media"), "filename", "")
+    )
+    try:
+        # The text's rules first: an image is stored only for a note that can be published.
+        status_actions.check_text(
+            settings, form.text.strip(), form.spoiler_text.strip(), None, blank_ok=has_image
+        )
+        media_ids = await _image(request, me, form, form_data)
+    except ActionError as e:
+        form.error = _readable(request, e, form.count, settings.max_characters)
+        return await render(request, "compose.html", status=422, me=me, form=form)
+    except _Refused as e:
+        form.error = e.message
+        return await render(request, "compose.html", status=422, me=me, form=form)
     new = status_actions.NewStatus(
         text=form.text,
         visibility=form.visibility if form.visibility in VISIBILITIES else "public",
         in_reply_to_id=reply_to,
         spoiler_text=form.spoiler_text.strip(),
         sensitive=bool(form.spoiler_text.strip()),
+        media_ids=media_ids,
     )
     try:
         status_id = await status_actions.post_status(db_of(request), settings, me.account.id, new)
@@ -167,7 +233,9 @@ async def count(request: Request) -> Response:
         return Response(status_code=403, headers=PAGE_HEADERS)
     settings = settings_of(request)
     used = status_actions.counted_length(
-        settings, form_field(form_data, "status", MAX_FIELD), form_field(form_data, "spoiler_text", MAX_FIELD)
+        settings,
+        form_field(form_data, "status", MAX_FIELD),
+        form_field(form_data, "spoiler_text", MAX_FIELD).strip(),  # the page strips it when posting
     )
     body = orjson.dumps({"count": used, "limit": settings.max_characters})
     return Response(body, media_type="application/json", headers=PAGE_HEADERS)
