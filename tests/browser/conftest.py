@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +13,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from tests.clients.conftest import server, unique  # noqa: F401  (shared running-server fixtures)
 
 CHROMIUM = "/usr/bin/chromium"
+DOCS_SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+
+def docs_screenshots(fallback: Path) -> Path:
+    """Where the screenshots kept in docs/ are written: docs/screenshots when the run asks for it
+    (``CORDEE_SCREENSHOTS=docs``, to refresh them), else ``fallback`` (a test's tmp dir), so that
+    an ordinary test run never rewrites tracked files."""
+    folder = DOCS_SCREENSHOTS if os.environ.get("CORDEE_SCREENSHOTS") == "docs" else fallback
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture

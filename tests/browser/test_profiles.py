@@ -10,10 +10,10 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
+from tests.browser.conftest import docs_screenshots
 from tests.clients.conftest import PASSWORD, Server
 
 pytestmark = pytest.mark.clients
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 
 def token_of(server: Server, name: str) -> str:
@@ -37,7 +37,7 @@ def token_of(server: Server, name: str) -> str:
 
 
 def test_follow_from_a_profile_in_french(
-    browser: Browser, server: Server, unique: Callable[[str], str]
+    browser: Browser, server: Server, unique: Callable[[str], str], tmp_path: Path
 ) -> None:
     poet, reader = unique("poet"), unique("reader")
     for name in (poet, reader):
@@ -74,8 +74,7 @@ def test_follow_from_a_profile_in_french(
         expect(page.get_by_role("button", name="Ne plus suivre")).to_be_visible()
         expect(page.get_by_text("Vous suivez ce compte.")).to_be_visible()
         expect(page.locator("html")).to_have_attribute("lang", "fr")
-        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOTS / "profile.png"), full_page=True)
+        page.screenshot(path=str(docs_screenshots(tmp_path) / "profile.png"), full_page=True)
         page.get_by_role("button", name="Ne plus suivre").click()
         expect(page.get_by_role("button", name="Suivre", exact=True)).to_be_visible()
     finally:

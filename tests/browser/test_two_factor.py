@@ -33,6 +33,7 @@ def test_enrol_then_sign_in_with_a_code(
     page.get_by_label("E-mail address or username").fill(name)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("link", name="Settings").click()  # signed in, the home timeline has the nav
     page.get_by_role("link", name="Two-factor authentication").click()
     page.get_by_role("button", name="Set up two-factor authentication").click()
     expect(page.get_by_role("img", name="QR code to scan")).to_be_visible()

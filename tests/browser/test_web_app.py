@@ -15,14 +15,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from cordee.domain.text import weighted_length
-from tests.browser.conftest import CHROMIUM
+from tests.browser.conftest import CHROMIUM, docs_screenshots
 from tests.clients.conftest import Server
 from tests.support.axe import serious_violations
 from tests.support.running import register
 
 pytestmark = pytest.mark.clients
 PASSWORD = "a long password"  # what tests.support.running.register gives
-DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 #: Strings where counting is easy to get wrong: the page must show exactly the server's number.
 CORPUS = [
@@ -116,8 +115,7 @@ def people(browser: Browser, server: Server, unique: Callable[[str], str]) -> It
 
 def _to_docs(shot: Path, name: str) -> None:
     """A few screenshots are kept in docs/screenshots (the rest stay in the test's tmp dir)."""
-    DOCS_SHOTS.mkdir(parents=True, exist_ok=True)
-    shutil.copy(shot, DOCS_SHOTS / name)
+    shutil.copy(shot, docs_screenshots(shot.parent / "docs") / name)
 
 
 def _note(page: Page, text: str) -> Any:

@@ -19,12 +19,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
+from tests.browser.conftest import docs_screenshots
 from tests.clients.conftest import Server
 from tests.support.running import free_port, register
 
 pytestmark = pytest.mark.clients
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
 HOST_PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -76,7 +76,7 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 def test_widget_on_another_origin(
-    page: Page, server: Server, unique: Callable[[str], str], blog: Callable[[str], str]
+    page: Page, server: Server, unique: Callable[[str], str], blog: Callable[[str], str], tmp_path: Path
 ) -> None:
     name = unique("asso")
     author = register(server.base_url, name)
@@ -143,9 +143,8 @@ def test_widget_on_another_origin(
     assert cookies_sent == []
 
     page.keyboard.press("Tab")  # the widget's links and notes take the keyboard focus in order
-    DOCS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size({"width": 900, "height": 900})
-    page.screenshot(path=str(DOCS / "widget.png"), full_page=True)
+    page.screenshot(path=str(docs_screenshots(tmp_path) / "widget.png"), full_page=True)
 
 
 def test_builder_page_previews_the_widget(page: Page, server: Server, unique: Callable[[str], str]) -> None:
