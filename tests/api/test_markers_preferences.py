@@ -95,7 +95,6 @@ async def test_invalid_preferences_change_nothing(client: httpx.AsyncClient, ali
     for bad in (
         {"source[privacy]": "direct"},
         {"source[privacy]": "everyone"},
-        {"source[sensitive]": "perhaps"},
         {"source[language]": "not a language"},
     ):
         r = await client.patch(

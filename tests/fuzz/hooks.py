@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 _IDS: dict[str, list[str]] = json.loads(os.environ.get("CORDEE_FUZZ_IDS", "{}"))
 
 
-def _real(resource: str, name: str) -> list[str]:
-    return _IDS.get(f"{resource}:{name}") or _IDS.get(name) or []
+def _real(version: str, resource: str, name: str) -> list[str]:
+    # Most specific first: "v1/filters:id" (a v1 filter is a keyword), "filters:id", then "id".
+    return _IDS.get(f"{version}/{resource}:{name}") or _IDS.get(f"{resource}:{name}") or _IDS.get(name) or []
 
 
 @schemathesis.hook
@@ -28,9 +29,9 @@ def flatmap_path_parameters(context: schemathesis.HookContext, path_parameters: 
         return st.just(path_parameters)
     operation = context.operation
     parts = operation.path.split("/") if operation is not None else []
-    resource = parts[3] if len(parts) > 3 else ""
+    version, resource = (parts[2], parts[3]) if len(parts) > 3 else ("", "")
     choices: dict[str, st.SearchStrategy[Any]] = {}
     for name, generated in path_parameters.items():
-        real = _real(resource, name)
+        real = _real(version, resource, name)
         choices[name] = st.sampled_from([generated, *real]) if real else st.just(generated)
     return st.fixed_dictionaries(choices)

@@ -97,6 +97,7 @@ def _seed_with(c: httpx.Client) -> tuple[dict[str, str], dict[str, list[str]]]:
         "lists:id": [a_list["id"]],
         "list_id": [a_list["id"]],
         "filters:id": [a_filter["id"]],
+        "v1/filters:id": [k["id"] for k in a_filter.get("keywords", [])],  # type: ignore[union-attr]
         "filter_id": [a_filter["id"]],
         "scheduled_statuses:id": [scheduled["id"]],
         "notifications:id": [n["id"] for n in notifications[:3]],
