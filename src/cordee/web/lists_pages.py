@@ -21,10 +21,10 @@ from cordee.db.tables import Account
 from cordee.db.tables_curation import TimelineList
 from cordee.queries import accounts as account_queries
 from cordee.queries import lists as list_queries
+from cordee.web.app_common import me_or_sign_in
 from cordee.web.i18n import N_
 from cordee.web.pages import EXPIRED
 from cordee.web.public_pages import not_found, notes_page
-from cordee.web.reader_pages import me_or_sign_in
 from cordee.web.render import SignedIn, csrf_ok, db_of, field, gettext, redirect, render, settings_of
 
 NO_TITLE = N_("Give the list a title.")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from contextlib import suppress
 from typing import Any
-from urllib.parse import urlencode
 
 from sqlalchemy import Select, select
 from starlette.requests import Request
@@ -28,6 +27,7 @@ from cordee.queries import search as search_queries
 from cordee.queries.personal import bookmarks_query
 from cordee.queries.visibility import notification_shown
 from cordee.rendering.statuses import render_statuses
+from cordee.web.app_common import me_or_sign_in
 from cordee.web.pages import EXPIRED
 from cordee.web.public_pages import PAGE_SIZE, not_found, older_link, older_than
 from cordee.web.render import (
@@ -45,14 +45,6 @@ from cordee.web.render import (
 #: Results of each kind on the search page.
 SEARCH_LIMIT = 20
 MAX_QUERY = 500
-
-
-async def me_or_sign_in(request: Request) -> SignedIn | Response:
-    me = await current_user(request)
-    if me is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return redirect("/auth/sign_in?" + urlencode({"next": target}))
-    return me
 
 
 def _notifications_of(me: SignedIn) -> Select[Any]:

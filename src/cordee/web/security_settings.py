@@ -3,8 +3,6 @@ one) and the password change, which asks for the current password."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -14,12 +12,12 @@ from cordee.actions.passwords import MAX_PASSWORD_LENGTH, WrongPassword, change_
 from cordee.api.mastodon.params import id_or_none
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
 from cordee.queries.sessions import live_sessions
+from cordee.web.app_common import me_or_sign_in
 from cordee.web.i18n import N_
 from cordee.web.pages import EXPIRED
 from cordee.web.render import (
     SignedIn,
     csrf_ok,
-    current_user,
     db_of,
     field,
     gettext,
@@ -41,20 +39,13 @@ TOO_LONG = N_("The new password is too long.")
 MISMATCH = N_("The two new passwords are not the same.")
 
 
-async def _me_or_sign_in(request: Request) -> SignedIn | Response:
-    me = await current_user(request)
-    if me is None:
-        return redirect("/auth/sign_in?" + urlencode({"next": request.url.path}))
-    return me
-
-
 def _flash(request: Request) -> str | None:
     flash = request.session.pop("flash", None)
     return gettext(request, FLASHES[flash]) if isinstance(flash, str) and flash in FLASHES else None
 
 
 async def sessions_page(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     async with db_of(request).read() as session:
@@ -63,7 +54,7 @@ async def sessions_page(request: Request) -> Response:
 
 
 async def revoke_submit(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     form = await request.form()
@@ -83,7 +74,7 @@ async def revoke_submit(request: Request) -> Response:
 
 
 async def revoke_others_submit(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     form = await request.form()
@@ -95,14 +86,14 @@ async def revoke_others_submit(request: Request) -> Response:
 
 
 async def password_page(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     return await render(request, "settings_password.html", me=me, errors={}, flash=_flash(request))
 
 
 async def password_submit(request: Request) -> Response:
-    me = await _me_or_sign_in(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     form = await request.form()

@@ -6,7 +6,6 @@ before anything is written: a refused field (or image) leaves the whole profile 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from urllib.parse import urlencode
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
@@ -23,12 +22,12 @@ from cordee.actions.preferences import (
 )
 from cordee.media.profile import PROFILE_IMAGE_LIMIT
 from cordee.queries.personal import preferences_of
+from cordee.web.app_common import me_or_sign_in
 from cordee.web.i18n import N_
 from cordee.web.pages import EXPIRED
 from cordee.web.render import (
     SignedIn,
     csrf_ok,
-    current_user,
     db_of,
     field,
     gettext,
@@ -65,13 +64,6 @@ class Values:
     default_language: str
 
 
-async def _me(request: Request) -> SignedIn | Response:
-    me = await current_user(request)
-    if me is None:
-        return redirect("/auth/sign_in?" + urlencode({"next": request.url.path}))
-    return me
-
-
 async def _page(
     request: Request, me: SignedIn, values: Values, errors: dict[str, str], status: int = 200
 ) -> Response:
@@ -91,7 +83,7 @@ async def _page(
 
 
 async def profile_page(request: Request) -> Response:
-    me = await _me(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     async with db_of(request).read() as session:
@@ -131,7 +123,7 @@ def _check(request: Request, values: Values) -> dict[str, str]:
 
 
 async def profile_submit(request: Request) -> Response:
-    me = await _me(request)
+    me = await me_or_sign_in(request)
     if not isinstance(me, SignedIn):
         return me
     form = await request.form()
