@@ -34,7 +34,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import aliased
 
-from cordee.db.tables import Account, Block, Follow, Mention, Mute, Status
+from cordee.db.tables import Account, Block, Follow, Mention, Mute, Status, User
 from cordee.db.types import utcnow
 
 PUBLIC_VISIBILITIES = ("public", "unlisted")
@@ -168,6 +168,9 @@ def viewers_who_see(
     # cross join). A column named as text belongs to no FROM: SQL itself resolves it, at any
     # depth, to the outer ``stream_viewer`` row.
     viewer_id = literal_column("stream_viewer.id", BigInteger())
+    # A viewer whose login was disabled gets nothing more, even before its streams are closed (a
+    # CLI change on SQLite without Redis reaches the server only through its periodic check).
+    enabled = exists().where(User.account_id == viewer.id, User.disabled.is_(False))
     return select(viewer.id).where(
-        viewer.id.in_(viewer_ids), read(viewer_id).where(Status.id == status_id).exists()
+        viewer.id.in_(viewer_ids), enabled, read(viewer_id).where(Status.id == status_id).exists()
     )
