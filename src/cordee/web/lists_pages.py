@@ -21,11 +21,10 @@ from cordee.db.tables import Account
 from cordee.db.tables_curation import TimelineList
 from cordee.queries import accounts as account_queries
 from cordee.queries import lists as list_queries
-from cordee.web.app_common import me_or_sign_in
+from cordee.web.app_common import me_or_sign_in, signed_in_form
 from cordee.web.i18n import N_
-from cordee.web.pages import EXPIRED
 from cordee.web.public_pages import not_found, notes_page
-from cordee.web.render import SignedIn, csrf_ok, db_of, field, gettext, redirect, render, settings_of
+from cordee.web.render import SignedIn, db_of, field, gettext, redirect, render, settings_of
 
 NO_TITLE = N_("Give the list a title.")
 TITLE_TOO_LONG = N_("The title is too long: at most %(max)d characters.")
@@ -45,12 +44,10 @@ async def lists_page(request: Request, error: str | None = None, status: int = 2
 
 
 async def create_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     title = field(form, "title", 1000).strip()
     if not title:
         return await lists_page(request, gettext(request, NO_TITLE), 422)
@@ -104,12 +101,10 @@ async def list_page(request: Request, error: str | None = None, status: int = 20
 
 async def members_submit(request: Request) -> Response:
     """Add (``acct`` field) or remove (``account_id`` field) a member."""
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     row = await _owned(request, me)
     if row is None:
         return await not_found(request, me)
@@ -133,12 +128,10 @@ async def members_submit(request: Request) -> Response:
 
 
 async def delete_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     list_id = id_or_none(str(request.path_params["id"]))
     try:
         if list_id is None:

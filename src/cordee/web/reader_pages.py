@@ -27,16 +27,13 @@ from cordee.queries import search as search_queries
 from cordee.queries.personal import bookmarks_query
 from cordee.queries.visibility import notification_shown
 from cordee.rendering.statuses import render_statuses
-from cordee.web.app_common import me_or_sign_in
-from cordee.web.pages import EXPIRED
+from cordee.web.app_common import me_or_sign_in, signed_in_form
 from cordee.web.public_pages import PAGE_SIZE, not_found, older_link, older_than
 from cordee.web.render import (
     PAGE_HEADERS,
     SignedIn,
-    csrf_ok,
     current_user,
     db_of,
-    gettext,
     redirect,
     render,
     settings_of,
@@ -154,12 +151,10 @@ async def follow_requests_page(request: Request) -> Response:
 
 
 async def follow_request_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     requester = id_or_none(str(request.path_params["id"]))
     decision = str(request.path_params["decision"])
     if requester is None or decision not in ("authorize", "reject"):

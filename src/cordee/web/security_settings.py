@@ -12,12 +12,10 @@ from cordee.actions.passwords import MAX_PASSWORD_LENGTH, WrongPassword, change_
 from cordee.api.mastodon.params import id_or_none
 from cordee.domain.passwords import MIN_PASSWORD_LENGTH
 from cordee.queries.sessions import live_sessions
-from cordee.web.app_common import me_or_sign_in
+from cordee.web.app_common import me_or_sign_in, signed_in_form
 from cordee.web.i18n import N_
-from cordee.web.pages import EXPIRED
 from cordee.web.render import (
     SignedIn,
-    csrf_ok,
     db_of,
     field,
     gettext,
@@ -54,12 +52,10 @@ async def sessions_page(request: Request) -> Response:
 
 
 async def revoke_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     session_id = id_or_none(str(request.path_params["id"])) or 0
     if session_id == me.session_id:  # this browser: that is signing out
         return redirect("/settings/sessions")
@@ -74,12 +70,10 @@ async def revoke_submit(request: Request) -> Response:
 
 
 async def revoke_others_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     await session_actions.revoke_others(db_of(request), me.user.id, me.session_id, ip_of(request))
     request.session["flash"] = "revoked_others"
     return redirect("/settings/sessions")
@@ -93,12 +87,10 @@ async def password_page(request: Request) -> Response:
 
 
 async def password_submit(request: Request) -> Response:
-    me = await me_or_sign_in(request)
-    if not isinstance(me, SignedIn):
-        return me
-    form = await request.form()
-    if not csrf_ok(request, form):
-        return await render(request, "error.html", 400, me=me, title=None, message=gettext(request, EXPIRED))
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
     current = field(form, "current_password", MAX_PASSWORD_LENGTH + 1)
     new = field(form, "password", MAX_PASSWORD_LENGTH + 1)
     errors: dict[str, str] = {}
