@@ -360,9 +360,13 @@ class HomeFeedEntry(Base):
 
 # Tables of other areas, in their own modules; imported here so that the metadata knows them all.
 from cordee.db import (  # noqa: E402, F401
+    tables_campaigns,
     tables_curation,
     tables_media,
     tables_personal,
     tables_polls,
+    tables_push,
+    tables_search,
     tables_security,
+    tables_tracking,
 )

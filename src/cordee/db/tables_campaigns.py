@@ -1,0 +1,3 @@
+"""Campaigns, chapters, tickets, the donation ledger and raffles (the campaigns issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Web Push subscriptions (the fidelity issue)."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""Tracked searches ('veilles'), their alerts and sentiment labels (the listening issue)."""
+
+from __future__ import annotations
