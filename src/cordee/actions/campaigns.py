@@ -1,0 +1,260 @@
+"""Campaigns and their chapters: create a campaign, propose a chapter (anyone), approve it
+(a campaign organiser), name organisers. Also the one permission rule every campaign action uses
+(``require``): a campaign organiser may do everything in every chapter; a chapter's own organisers
+what their role allows."""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime
+
+from babel import Locale, UnknownLocaleError
+from babel.numbers import list_currencies
+from sqlalchemy import select
+
+from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
+from cordee.db.engine import Database, Tx
+from cordee.db.tables import Account
+from cordee.db.tables_campaigns import Campaign, CampaignOrganiser, Chapter, ChapterOrganiser
+
+#: What each local role may do. ``manage``: the chapter's details, organisers, tiers, raffle;
+#: ``ledger``: donations and corrections; ``door``: check-in, payments at the door, raffle sales.
+ROLES: dict[str, frozenset[str]] = {
+    "lead": frozenset({"manage", "ledger", "door"}),
+    "treasurer": frozenset({"ledger", "door"}),
+    "door": frozenset({"door"}),
+}
+CAPABILITIES = frozenset({"manage", "ledger", "door"})
+#: A hashtag as the text rules read one: letters, digits, underscores, not only digits.
+_HASHTAG = re.compile(r"^(?!\d+$)\w{1,100}$")
+#: Goals and amounts stay far below 2**63 (and below what a float could hold exactly, for
+#: whatever client reads the JSON): ten billion units of any currency.
+MAX_CENTS = 10**12
+
+
+@dataclass(frozen=True)
+class NewCampaign:
+    title: str
+    hashtag: str
+    cause: str
+    goal_cents: int
+    currency: str
+
+
+@dataclass(frozen=True)
+class NewChapter:
+    city: str
+    venue: str
+    starts_at: datetime
+    time_zone: str
+    hashtag: str
+    currency: str
+    locale: str
+    capacity: int | None = None
+    ends_at: datetime | None = None
+
+
+def check_hashtag(raw: str) -> str:
+    tag = raw.strip().removeprefix("#")
+    if not _HASHTAG.match(tag):
+        raise ValidationFailed("Validation failed: Hashtag must be letters, digits or underscores")
+    return tag
+
+
+def check_currency(raw: str) -> str:
+    code = raw.strip().upper()
+    if code not in list_currencies():
+        raise ValidationFailed("Validation failed: Currency must be an ISO 4217 code (EUR, USD…)")
+    return code
+
+
+def check_locale(raw: str) -> str:
+    try:
+        return str(Locale.parse(raw.strip().replace("-", "_")))
+    except (ValueError, UnknownLocaleError):
+        raise ValidationFailed("Validation failed: Locale is not known (fr_FR, en_GB…)") from None
+
+
+def check_time_zone(raw: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(raw.strip())
+    except (ValueError, zoneinfo.ZoneInfoNotFoundError):
+        raise ValidationFailed("Validation failed: Time zone must be an IANA name (Europe/Paris…)") from None
+    return raw.strip()
+
+
+def check_cents(value: int, what: str, *, allow_zero: bool = False) -> int:
+    # bool is an int: refuse it, as a JSON true is no amount.
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValidationFailed(f"Validation failed: {what} must be a whole number of cents")
+    if not (0 if allow_zero else 1) <= value <= MAX_CENTS:
+        raise ValidationFailed(f"Validation failed: {what} is out of range")
+    return value
+
+
+def _text(raw: str, what: str, maximum: int, *, blank_ok: bool = False) -> str:
+    value = raw.strip()
+    if not value and not blank_ok:
+        raise ValidationFailed(f"Validation failed: {what} can't be blank")
+    if len(value) > maximum:
+        raise ValidationFailed(f"Validation failed: {what} is too long (maximum is {maximum} characters)")
+    return value
+
+
+async def campaign_organiser(tx: Tx, campaign_id: int, account_id: int) -> bool:
+    return (
+        await tx.session.scalar(
+            select(CampaignOrganiser.id).where(
+                CampaignOrganiser.campaign_id == campaign_id, CampaignOrganiser.account_id == account_id
+            )
+        )
+    ) is not None
+
+
+async def require(tx: Tx, account_id: int, chapter_id: int, capability: str) -> Chapter:
+    """The chapter, if ``account_id`` may do ``capability`` there; else Forbidden (chapters are
+    public, so a refusal reveals nothing). A missing chapter is NotFound."""
+    assert capability in CAPABILITIES
+    chapter = await tx.session.get(Chapter, chapter_id)
+    if chapter is None:
+        raise NotFound()
+    if await campaign_organiser(tx, chapter.campaign_id, account_id):
+        return chapter
+    role = await tx.session.scalar(
+        select(ChapterOrganiser.role).where(
+            ChapterOrganiser.chapter_id == chapter_id, ChapterOrganiser.account_id == account_id
+        )
+    )
+    if role is None or capability not in ROLES.get(role, frozenset()):
+        raise Forbidden("This action is reserved to the chapter's organisers")
+    return chapter
+
+
+async def create_campaign(db: Database, account_id: int, new: NewCampaign) -> int:
+    """The creator is the first campaign organiser."""
+    title = _text(new.title, "Title", 200)
+    tag = check_hashtag(new.hashtag)
+    cause = _text(new.cause, "Cause", 5000, blank_ok=True)
+    goal = check_cents(new.goal_cents, "Goal")
+    currency = check_currency(new.currency)
+    async with db.write() as tx:
+        taken = await tx.session.scalar(select(Campaign.id).where(Campaign.hashtag_key == tag.lower()))
+        if taken is not None:
+            raise ValidationFailed("Validation failed: Hashtag is already used by another campaign")
+        row = Campaign(
+            title=title,
+            hashtag=tag,
+            hashtag_key=tag.lower(),
+            cause=cause,
+            goal_cents=goal,
+            currency=currency,
+            created_by=account_id,
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+        tx.session.add(CampaignOrganiser(campaign_id=row.id, account_id=account_id))
+        return row.id
+
+
+async def add_campaign_organiser(db: Database, actor_id: int, campaign_id: int, account_id: int) -> None:
+    async with db.write() as tx:
+        if await tx.session.get(Campaign, campaign_id) is None:
+            raise NotFound()
+        if not await campaign_organiser(tx, campaign_id, actor_id):
+            raise Forbidden("This action is reserved to the campaign's organisers")
+        if await tx.session.get(Account, account_id) is None:
+            raise NotFound()
+        if not await campaign_organiser(tx, campaign_id, account_id):
+            tx.session.add(CampaignOrganiser(campaign_id=campaign_id, account_id=account_id))
+
+
+async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: NewChapter) -> int:
+    """Anyone signed in may propose a chapter; they become its lead. A campaign organiser's own
+    proposal is approved at once."""
+    city = _text(new.city, "City", 100)
+    venue = _text(new.venue, "Venue", 200)
+    tag = check_hashtag(new.hashtag)
+    zone = check_time_zone(new.time_zone)
+    currency = check_currency(new.currency)
+    locale = check_locale(new.locale)
+    if new.starts_at.tzinfo is None:
+        raise ValidationFailed("Validation failed: Start time must carry its UTC offset")
+    if new.ends_at is not None and new.ends_at <= new.starts_at:
+        raise ValidationFailed("Validation failed: The end must come after the start")
+    if new.capacity is not None and not 1 <= new.capacity <= 1_000_000:
+        raise ValidationFailed("Validation failed: Capacity is out of range")
+    async with db.write() as tx:
+        if await tx.session.get(Campaign, campaign_id) is None:
+            raise NotFound()
+        taken = await tx.session.scalar(
+            select(Chapter.id).where(Chapter.campaign_id == campaign_id, Chapter.hashtag_key == tag.lower())
+        )
+        if taken is not None:
+            raise ValidationFailed("Validation failed: Hashtag is already used by another chapter")
+        organiser = await campaign_organiser(tx, campaign_id, account_id)
+        row = Chapter(
+            campaign_id=campaign_id,
+            city=city,
+            venue=venue,
+            starts_at=new.starts_at,
+            ends_at=new.ends_at,
+            time_zone=zone,
+            capacity=new.capacity,
+            hashtag=tag,
+            hashtag_key=tag.lower(),
+            currency=currency,
+            locale=locale,
+            status="approved" if organiser else "proposed",
+            proposed_by=account_id,
+        )
+        tx.session.add(row)
+        await tx.session.flush()
+        tx.session.add(ChapterOrganiser(chapter_id=row.id, account_id=account_id, role="lead"))
+        return row.id
+
+
+async def approve_chapter(db: Database, actor_id: int, chapter_id: int) -> None:
+    async with db.write() as tx:
+        chapter = await tx.session.get(Chapter, chapter_id)
+        if chapter is None:
+            raise NotFound()
+        if not await campaign_organiser(tx, chapter.campaign_id, actor_id):
+            raise Forbidden("Only the campaign's organisers approve chapters")
+        chapter.status = "approved"
+
+
+async def set_chapter_organiser(
+    db: Database, actor_id: int, chapter_id: int, account_id: int, role: str | None
+) -> None:
+    """Give ``account_id`` a role in the chapter, or take it away (``role`` None). A chapter keeps
+    at least one lead."""
+    if role is not None and role not in ROLES:
+        raise ValidationFailed(f"Validation failed: Role must be one of {', '.join(ROLES)}")
+    async with db.write() as tx:
+        await require(tx, actor_id, chapter_id, "manage")
+        if await tx.session.get(Account, account_id) is None:
+            raise NotFound()
+        row = await tx.session.scalar(
+            select(ChapterOrganiser).where(
+                ChapterOrganiser.chapter_id == chapter_id, ChapterOrganiser.account_id == account_id
+            )
+        )
+        if role is None or (row is not None and row.role == "lead" and role != "lead"):
+            leads = list(
+                await tx.session.scalars(
+                    select(ChapterOrganiser.account_id).where(
+                        ChapterOrganiser.chapter_id == chapter_id, ChapterOrganiser.role == "lead"
+                    )
+                )
+            )
+            if leads == [account_id]:
+                raise ValidationFailed("Validation failed: A chapter needs at least one lead")
+        if role is None:
+            if row is not None:
+                await tx.session.delete(row)
+        elif row is None:
+            tx.session.add(ChapterOrganiser(chapter_id=chapter_id, account_id=account_id, role=role))
+        else:
+            row.role = role

@@ -1,0 +1,124 @@
+"""The read side of campaigns: campaigns, chapters, organisers, ledger entries and totals.
+
+Every total is a SUM over ``ledger_entries`` computed by the database (integers all the way: the
+SUM of a BIGINT column is an integer on SQLite and a NUMERIC on PostgreSQL, read back as ``int``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Row, Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from cordee.db.tables import Account
+from cordee.db.tables_campaigns import Campaign, CampaignOrganiser, Chapter, ChapterOrganiser, LedgerEntry
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Money per currency (integer minor units) and how many entries made it."""
+
+    by_currency: dict[str, int]
+    entries: int
+
+    def in_currency(self, currency: str) -> int:
+        return self.by_currency.get(currency, 0)
+
+
+async def campaign_by_id(session: AsyncSession, campaign_id: int) -> Campaign | None:
+    return await session.get(Campaign, campaign_id)
+
+
+async def chapter_by_id(session: AsyncSession, chapter_id: int) -> Chapter | None:
+    return await session.get(Chapter, chapter_id)
+
+
+async def chapters_of(session: AsyncSession, campaign_id: int, *, approved_only: bool) -> Sequence[Chapter]:
+    """A campaign's chapters by city (then by start)."""
+    query = select(Chapter).where(Chapter.campaign_id == campaign_id)
+    if approved_only:
+        query = query.where(Chapter.status == "approved")
+    return list(await session.scalars(query.order_by(Chapter.city, Chapter.starts_at, Chapter.id)))
+
+
+async def campaign_organisers(session: AsyncSession, campaign_id: int) -> Sequence[Account]:
+    return list(
+        await session.scalars(
+            select(Account)
+            .join(CampaignOrganiser, CampaignOrganiser.account_id == Account.id)
+            .where(CampaignOrganiser.campaign_id == campaign_id)
+            .order_by(CampaignOrganiser.id)
+        )
+    )
+
+
+async def chapter_organisers(
+    session: AsyncSession, chapter_ids: Sequence[int]
+) -> dict[int, list[tuple[Account, str]]]:
+    """Each chapter's organisers with their roles, for many chapters in one query."""
+    rows = await session.execute(
+        select(ChapterOrganiser.chapter_id, Account, ChapterOrganiser.role)
+        .join(Account, Account.id == ChapterOrganiser.account_id)
+        .where(ChapterOrganiser.chapter_id.in_(chapter_ids))
+        .order_by(ChapterOrganiser.id)
+    )
+    out: dict[int, list[tuple[Account, str]]] = {i: [] for i in chapter_ids}
+    for chapter_id, account, role in rows:
+        out[chapter_id].append((account, role))
+    return out
+
+
+def _totals_query(column: InstrumentedAttribute[int], key: int) -> Select[str, object, int]:
+    return (
+        select(LedgerEntry.currency, func.coalesce(func.sum(LedgerEntry.amount_cents), 0), func.count())
+        .where(column == key)
+        .group_by(LedgerEntry.currency)
+    )
+
+
+def _totals(rows: Sequence[Row[str, object, int]]) -> Totals:
+    # int(str()): PostgreSQL's SUM(bigint) is NUMERIC, read back as a Decimal of a whole number.
+    return Totals({currency: int(str(total)) for currency, total, _ in rows}, sum(n for *_, n in rows))
+
+
+async def chapter_totals(session: AsyncSession, chapter_id: int) -> Totals:
+    return _totals(list(await session.execute(_totals_query(LedgerEntry.chapter_id, chapter_id))))
+
+
+async def campaign_totals(session: AsyncSession, campaign_id: int) -> Totals:
+    return _totals(list(await session.execute(_totals_query(LedgerEntry.campaign_id, campaign_id))))
+
+
+async def totals_per_chapter(session: AsyncSession, campaign_id: int) -> dict[int, Totals]:
+    """Every chapter's totals in one grouped query (the campaign page, the impact report)."""
+    rows = await session.execute(
+        select(
+            LedgerEntry.chapter_id,
+            LedgerEntry.currency,
+            func.coalesce(func.sum(LedgerEntry.amount_cents), 0),
+            func.count(),
+        )
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .group_by(LedgerEntry.chapter_id, LedgerEntry.currency)
+    )
+    out: dict[int, Totals] = {}
+    for chapter_id, currency, total, count in rows:
+        before = out.get(chapter_id, Totals({}, 0))
+        out[chapter_id] = Totals({**before.by_currency, currency: int(str(total))}, before.entries + count)
+    return out
+
+
+def entries_query(*, chapter_id: int | None = None, campaign_id: int | None = None) -> Select[LedgerEntry]:
+    query = select(LedgerEntry)
+    if chapter_id is not None:
+        query = query.where(LedgerEntry.chapter_id == chapter_id)
+    if campaign_id is not None:
+        query = query.where(LedgerEntry.campaign_id == campaign_id)
+    return query
+
+
+async def entry_by_id(session: AsyncSession, entry_id: int) -> LedgerEntry | None:
+    return await session.get(LedgerEntry, entry_id)
