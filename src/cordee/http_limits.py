@@ -27,8 +27,10 @@ _MEDIA_ROUTES = (
     ("PUT", "/api/v1/media/"),  # describe an upload; Mastodon also takes a new thumbnail here
     ("PATCH", "/api/v1/accounts/update_credentials"),  # avatar and header
     ("POST", "/settings/profile"),  # the same, from the web page
-    ("POST", "/compose"),  # the web compose box: a note with an image
 )
+#: Routes that take up to four images (the web compose box: a note with its images and alt texts).
+_MULTI_MEDIA_ROUTES = frozenset({("POST", "/compose")})
+IMAGES_PER_NOTE = 4
 
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -50,12 +52,16 @@ class BodyLimit:
         self.app = app
         self.small = max_body_size
         self.media = image_size_limit + MEDIA_OVERHEAD
+        self.multi_media = IMAGES_PER_NOTE * image_size_limit + MEDIA_OVERHEAD
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] in _NO_BODY:
             await self.app(scope, receive, send)
             return
-        limit = self.media if _is_media(scope["method"], scope["path"]) else self.small
+        if (scope["method"], scope["path"]) in _MULTI_MEDIA_ROUTES:
+            limit = self.multi_media
+        else:
+            limit = self.media if _is_media(scope["method"], scope["path"]) else self.small
         declared: int | None = None
         for name, value in scope["headers"]:
             if name == b"content-length":

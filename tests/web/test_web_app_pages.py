@@ -131,16 +131,16 @@ async def test_compose_with_an_image_and_its_alt_text(client: httpx.AsyncClient,
     fields = {"csrf_token": token, "status": "Summit view", "visibility": "public"}
     refused = await client.post(
         "/compose",
-        data={**fields, "media_description": "An orange card"},
-        files={"media": ("summit.png", b"not an image at all", "image/png")},
+        data={**fields, "description_1": "An orange card"},
+        files={"media_1": ("summit.png", b"not an image at all", "image/png")},
     )
     assert refused.status_code == 422 and 'role="alert"' in refused.text
     assert ">Summit view</textarea>" in refused.text and ">An orange card</textarea>" in refused.text
 
     posted = await client.post(
         "/compose",
-        data={**fields, "media_description": "An orange card"},
-        files={"media": ("summit.png", _png(), "image/png")},
+        data={**fields, "description_1": "An orange card"},
+        files={"media_1": ("summit.png", _png(), "image/png")},
     )
     assert posted.status_code == 303, posted.text
     mine = (await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=alice.headers)).json()

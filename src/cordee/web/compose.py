@@ -1,6 +1,8 @@
 """The compose box: on ``/home`` and on ``/compose`` (``?in_reply_to=`` for a reply). It posts through
-``actions.statuses.post_status``, the action behind ``POST /api/v1/statuses``; on bad input the page
-comes back with the text still in the box and a readable message.
+``actions.statuses.post_status`` (or ``actions.scheduled_statuses.schedule_status`` for a note
+published later), the actions behind ``POST /api/v1/statuses``; polls and up to four images with
+their alt texts come from ``compose_extras``. On bad input the page comes back with what was typed
+still in the box and a readable message, and nothing is stored.
 
 ``POST /web/count`` answers the box's counter with ``actions.statuses.counted_length``, the number
 the server checks: the page never re-implements the counting rules, it only estimates between two
@@ -9,6 +11,7 @@ answers (static/compose.js)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -16,15 +19,28 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.requests import Request
 from starlette.responses import Response
 
-from cordee.actions import media as media_actions
+from cordee.actions import scheduled_statuses as scheduled_actions
 from cordee.actions import statuses as status_actions
 from cordee.actions.errors import ActionError
+from cordee.actions.media import check_media_ids
+from cordee.actions.polls import MAX_CHARACTERS_PER_OPTION, NewPoll, check_poll
 from cordee.api.mastodon.params import id_or_none
 from cordee.queries.personal import posting_defaults
 from cordee.queries.statuses import visible_status
 from cordee.queries.visibility import VISIBILITIES
 from cordee.rendering.statuses import render_status
 from cordee.web.app_common import me_or_sign_in
+from cordee.web.compose_extras import (
+    POLL_DURATIONS,
+    Extras,
+    Refused,
+    forget_images,
+    poll_of,
+    read_extras,
+    scheduled_at_of,
+    store_images,
+    uploads,
+)
 from cordee.web.i18n import N_
 from cordee.web.pages import EXPIRED
 from cordee.web.render import (
@@ -55,10 +71,14 @@ TOO_LONG = N_(
 BLANK = N_("Your note is empty: write something first.")
 GONE = N_("The note you are replying to is no longer available.")
 OTHER = N_("Your note could not be published: %(reason)s")
-IMAGE_TOO_LARGE = N_("The image is too large: at most %(max)d MB.")
-IMAGE_REFUSED = N_("The image could not be used (%(reason)s). Choose it again, or another one.")
+POLL_OPTIONS = N_("A poll needs at least two different choices (four at most, %(max)d characters each).")
+POLL_AND_IMAGES = N_("A note cannot have both images and a poll: remove one of them.")
+TOO_SOON = N_("A note can be scheduled at least 5 minutes ahead: choose a later time.")
+TOO_MANY_SCHEDULED = N_("You have too many scheduled notes (for that day, or in all): cancel some first.")
 #: The longest text the box accepts at all (the action then applies the real limit).
 MAX_FIELD = 100_000
+#: Remembered in the signed cookie once the page's script sent it: scheduled times are shown in it.
+ZONE_KEY = "tz"
 
 
 @dataclass
@@ -68,20 +88,31 @@ class ComposeForm:
     visibility: str = "public"
     in_reply_to: dict[str, Any] | None = None
     error: str | None = None
-    media_description: str = ""
     count: int = 0
     choices: list[tuple[str, str]] = field(default_factory=list)
+    extras: Extras = field(default_factory=Extras)
+    durations: list[tuple[int, str]] = field(default_factory=list)
 
 
 def _choices(request: Request) -> list[tuple[str, str]]:
     return [(v, gettext(request, VISIBILITY_LABELS[v])) for v in VISIBILITIES if v in VISIBILITY_LABELS]
 
 
+def _durations(request: Request) -> list[tuple[int, str]]:
+    return [(seconds, gettext(request, label)) for seconds, label in POLL_DURATIONS]
+
+
+def remembered_zone(request: Request) -> str | None:
+    zone = request.session.get(ZONE_KEY)
+    return zone if isinstance(zone, str) else None
+
+
 async def blank_form(request: Request, me: SignedIn, reply_to_id: int | None = None) -> ComposeForm:
     """An empty box with the author's default visibility (or, for a reply, the note's, at most)."""
     db = db_of(request)
     visibility, _, _ = await posting_defaults(db.hot, me.account.id)
-    form = ComposeForm(visibility=visibility, choices=_choices(request))
+    form = ComposeForm(visibility=visibility, choices=_choices(request), durations=_durations(request))
+    form.extras.timezone = remembered_zone(request) or "UTC"
     if reply_to_id is not None:
         form.in_reply_to = await _reply_target(request, me, reply_to_id)
         if form.in_reply_to is not None:
@@ -115,15 +146,24 @@ async def compose_page(request: Request) -> Response:
     return await render(request, "compose.html", me=me, form=form)
 
 
-def _readable(request: Request, error: ActionError, count: int, limit: int) -> str:
+def readable(request: Request, error: ActionError, count: int, limit: int) -> str:
     """The action's message, in the reader's language for the usual cases."""
-    if "character limit" in error.message:
+    message = error.message
+    if "character limit" in message:
         return gettext(request, TOO_LONG) % {"count": count, "limit": limit}
-    if "can't be blank" in error.message:
+    if "can't be blank" in message:
         return gettext(request, BLANK)
+    if "Poll options" in message or "Poll expires_in" in message:
+        return gettext(request, POLL_OPTIONS) % {"max": MAX_CHARACTERS_PER_OPTION}
+    if "both media attachments and a poll" in message:
+        return gettext(request, POLL_AND_IMAGES)
+    if "Scheduled at must be" in message or "too far in the future" in message:
+        return gettext(request, TOO_SOON)
+    if "scheduled posts" in message:
+        return gettext(request, TOO_MANY_SCHEDULED)
     if error.status == 404:
         return gettext(request, GONE)
-    return gettext(request, OTHER) % {"reason": error.message}
+    return gettext(request, OTHER) % {"reason": message}
 
 
 async def compose_submit(request: Request) -> Response:
@@ -137,12 +177,13 @@ async def compose_submit(request: Request) -> Response:
         spoiler_text=form_field(form_data, "spoiler_text", MAX_FIELD),
         visibility=form_field(form_data, "visibility", 20),
         choices=_choices(request),
+        durations=_durations(request),
+        extras=read_extras(form_data, remembered_zone(request)),
     )
     reply_to = id_or_none(form_field(form_data, "in_reply_to_id", 30))
     if reply_to is not None:
         form.in_reply_to = await _reply_target(request, me, reply_to)
     form.count = status_actions.counted_length(settings, form.text, form.spoiler_text.strip())
-    form.media_description = form_field(form_data, "media_description", MAX_FIELD)
     try:
         if not csrf_ok(request, form_data):  # keep the text: only the token was stale
             form.error = gettext(request, EXPIRED)
@@ -154,70 +195,59 @@ async def compose_submit(request: Request) -> Response:
                 await value.close()
 
 
-async def _image(request: Request, me: SignedIn, form: ComposeForm, form_data: FormData) -> tuple[int, ...]:
-    """The attached image, stored through the media action with its alt text (none: ``()``).
-    Raises ``_Refused`` with a readable message."""
-    upload = form_data.get("media")
-    if not isinstance(upload, UploadFile) or not upload.filename:
-        return ()
+def _checked(
+    request: Request, form: ComposeForm, form_data: FormData
+) -> tuple[NewPoll | None, datetime | None]:
+    """Every rule that can be judged before an image is stored (raises ``ActionError`` or
+    ``Refused``): the text, the poll, the number of images, the time to publish at."""
     settings = settings_of(request)
-    data = await upload.read(settings.image_size_limit + 1)
-    if not data:
-        return ()
-    if len(data) > settings.image_size_limit:
-        raise _Refused(gettext(request, IMAGE_TOO_LARGE) % {"max": settings.image_size_limit // 1_000_000})
-    try:
-        media_id = await media_actions.upload_media(
-            db_of(request),
-            settings,
-            me.account.id,
-            data,
-            images=request.app.state.images,
-            description=form.media_description.strip() or None,
-        )
-    except ActionError as e:
-        raise _Refused(gettext(request, IMAGE_REFUSED) % {"reason": e.message}) from e
-    return (media_id,)
-
-
-class _Refused(Exception):
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    images = len(uploads(form_data))
+    poll = poll_of(request, form.extras)
+    when = scheduled_at_of(request, form.extras)
+    status_actions.check_text(
+        settings, form.text.strip(), form.spoiler_text.strip(), None, blank_ok=images > 0
+    )
+    check_media_ids(range(images), with_poll=poll is not None)
+    if poll is not None:
+        poll = check_poll(poll)
+    if when is not None:
+        scheduled_actions.check_scheduled_at(when)
+    return poll, when
 
 
 async def _publish(
     request: Request, me: SignedIn, form: ComposeForm, form_data: FormData, reply_to: int | None
 ) -> Response:
     settings = settings_of(request)
-    has_image = isinstance(form_data.get("media"), UploadFile) and bool(
-        getattr(form_data.get("media"), "filename", "")
-    )
+    media_ids: tuple[int, ...] = ()
     try:
-        # The text's rules first: an image is stored only for a note that can be published.
-        status_actions.check_text(
-            settings, form.text.strip(), form.spoiler_text.strip(), None, blank_ok=has_image
+        poll, when = _checked(request, form, form_data)
+        media_ids = await store_images(request, me, form.extras, uploads(form_data))
+        new = status_actions.NewStatus(
+            text=form.text,
+            visibility=form.visibility if form.visibility in VISIBILITIES else "public",
+            in_reply_to_id=reply_to,
+            spoiler_text=form.spoiler_text.strip(),
+            sensitive=bool(form.spoiler_text.strip()),
+            media_ids=media_ids,
+            poll=poll,
         )
-        media_ids = await _image(request, me, form, form_data)
-    except ActionError as e:
-        form.error = _readable(request, e, form.count, settings.max_characters)
+        if when is not None:
+            await scheduled_actions.schedule_status(db_of(request), settings, me.account.id, new, when)
+        else:
+            status_id = await status_actions.post_status(db_of(request), settings, me.account.id, new)
+    except (ActionError, Refused) as e:
+        await forget_images(request, me, media_ids)
+        if isinstance(e, Refused):
+            form.error = e.message
+        else:
+            form.error = readable(request, e, form.count, settings.max_characters)
         return await render(request, "compose.html", status=422, me=me, form=form)
-    except _Refused as e:
-        form.error = e.message
-        return await render(request, "compose.html", status=422, me=me, form=form)
-    new = status_actions.NewStatus(
-        text=form.text,
-        visibility=form.visibility if form.visibility in VISIBILITIES else "public",
-        in_reply_to_id=reply_to,
-        spoiler_text=form.spoiler_text.strip(),
-        sensitive=bool(form.spoiler_text.strip()),
-        media_ids=media_ids,
-    )
-    try:
-        status_id = await status_actions.post_status(db_of(request), settings, me.account.id, new)
-    except ActionError as e:
-        form.error = _readable(request, e, form.count, settings.max_characters)
-        return await render(request, "compose.html", status=422, me=me, form=form)
+    if form_field(form_data, "timezone", 64):
+        request.session[ZONE_KEY] = form.extras.timezone
+    if when is not None:
+        request.session["flash"] = "scheduled"
+        return redirect("/scheduled")
     request.session["flash"] = "posted"
     target = safe_next(form_field(form_data, "next", 500), "/home")
     return redirect(f"{target}#note-{status_id}" if target.startswith("/home") else target)

@@ -60,6 +60,17 @@
     timer = setTimeout(ask, 250);
   }
 
+  // "Publish later" is a wall-clock time: say in which zone (the server reads it in that one).
+  var zone = form.querySelector("input[data-timezone]");
+  if (zone && typeof Intl !== "undefined") {
+    var name = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (name) {
+      zone.value = name;
+      var hint = form.querySelector("#compose-zone");
+      if (hint && hint.dataset.template) hint.textContent = hint.dataset.template.replace("%ZONE%", name);
+    }
+  }
+
   text.addEventListener("input", changed);
   if (cw) cw.addEventListener("input", changed);
   if (text.value) ask();
