@@ -25,6 +25,7 @@ MONEY_MODULES = [
     "actions/campaigns.py",
     "actions/ledger.py",
     "queries/campaigns.py",
+    "api/mastodon/campaigns.py",
     "db/tables_campaigns.py",
 ]
 

@@ -18,14 +18,8 @@ from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account
 from cordee.db.tables_campaigns import Campaign, CampaignOrganiser, Chapter, ChapterOrganiser
+from cordee.queries.campaigns import ROLES, allowed, is_campaign_organiser
 
-#: What each local role may do. ``manage``: the chapter's details, organisers, tiers, raffle;
-#: ``ledger``: donations and corrections; ``door``: check-in, payments at the door, raffle sales.
-ROLES: dict[str, frozenset[str]] = {
-    "lead": frozenset({"manage", "ledger", "door"}),
-    "treasurer": frozenset({"ledger", "door"}),
-    "door": frozenset({"door"}),
-}
 CAPABILITIES = frozenset({"manage", "ledger", "door"})
 #: A hashtag as the text rules read one: letters, digits, underscores, not only digits.
 _HASHTAG = re.compile(r"^(?!\d+$)\w{1,100}$")
@@ -104,13 +98,7 @@ def _text(raw: str, what: str, maximum: int, *, blank_ok: bool = False) -> str:
 
 
 async def campaign_organiser(tx: Tx, campaign_id: int, account_id: int) -> bool:
-    return (
-        await tx.session.scalar(
-            select(CampaignOrganiser.id).where(
-                CampaignOrganiser.campaign_id == campaign_id, CampaignOrganiser.account_id == account_id
-            )
-        )
-    ) is not None
+    return await is_campaign_organiser(tx.session, campaign_id, account_id)
 
 
 async def require(tx: Tx, account_id: int, chapter_id: int, capability: str) -> Chapter:
@@ -120,14 +108,7 @@ async def require(tx: Tx, account_id: int, chapter_id: int, capability: str) -> 
     chapter = await tx.session.get(Chapter, chapter_id)
     if chapter is None:
         raise NotFound()
-    if await campaign_organiser(tx, chapter.campaign_id, account_id):
-        return chapter
-    role = await tx.session.scalar(
-        select(ChapterOrganiser.role).where(
-            ChapterOrganiser.chapter_id == chapter_id, ChapterOrganiser.account_id == account_id
-        )
-    )
-    if role is None or capability not in ROLES.get(role, frozenset()):
+    if not await allowed(tx.session, account_id, chapter, capability):
         raise Forbidden("This action is reserved to the chapter's organisers")
     return chapter
 

@@ -28,6 +28,42 @@ class Totals:
         return self.by_currency.get(currency, 0)
 
 
+#: What each local role may do. ``manage``: the chapter's details, organisers, tiers, raffle;
+#: ``ledger``: donations, corrections, reading the entries; ``door``: check-in, payments at the
+#: door, raffle sales. A campaign organiser may do everything in every chapter.
+ROLES: dict[str, frozenset[str]] = {
+    "lead": frozenset({"manage", "ledger", "door"}),
+    "treasurer": frozenset({"ledger", "door"}),
+    "door": frozenset({"door"}),
+}
+
+
+async def is_campaign_organiser(session: AsyncSession, campaign_id: int, account_id: int | None) -> bool:
+    if account_id is None:
+        return False
+    return (
+        await session.scalar(
+            select(CampaignOrganiser.id).where(
+                CampaignOrganiser.campaign_id == campaign_id, CampaignOrganiser.account_id == account_id
+            )
+        )
+    ) is not None
+
+
+async def allowed(session: AsyncSession, account_id: int | None, chapter: Chapter, capability: str) -> bool:
+    """Whether ``account_id`` may do ``capability`` in ``chapter`` (the one permission rule)."""
+    if account_id is None:
+        return False
+    if await is_campaign_organiser(session, chapter.campaign_id, account_id):
+        return True
+    role = await session.scalar(
+        select(ChapterOrganiser.role).where(
+            ChapterOrganiser.chapter_id == chapter.id, ChapterOrganiser.account_id == account_id
+        )
+    )
+    return role is not None and capability in ROLES.get(role, frozenset())
+
+
 async def campaign_by_id(session: AsyncSession, campaign_id: int) -> Campaign | None:
     return await session.get(Campaign, campaign_id)
 

@@ -9,6 +9,7 @@ from cordee.api.mastodon import (
     accounts,
     apps,
     bookmarks,
+    campaigns,
     conversations,
     discovery,
     emails,
@@ -64,6 +65,7 @@ def routes() -> list[BaseRoute]:
         *conversations.routes,
         *discovery.routes,
         *reports.routes,
+        *campaigns.routes,
     ]
 
 
