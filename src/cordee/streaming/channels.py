@@ -9,7 +9,8 @@ from cordee.api.mastodon.params import id_or_none
 from cordee.domain.text import normalize_tag
 
 #: Routing keys: ("user", account) · ("notification", account) · ("direct", account) ·
-#: ("public", "all" | "local" | "remote") · ("hashtag", tag, local) · ("list", list id).
+#: ("public", "all" | "local" | "remote") · ("hashtag", tag, local) · ("list", list id) ·
+#: ("tracked", tracked search id).
 Key = tuple[object, ...]
 
 READ_STATUSES = "read:statuses"
@@ -65,6 +66,12 @@ def channel_for(name: str, params: Mapping[str, str], account_id: int) -> Channe
         if list_id is None:
             raise StreamError(400, "No list for stream provided")
         return Channel(("list", list_id), (name, raw), READ_LISTS)
+    if name == "cordee:tracked":  # a tracked search's live column (Cordée extension)
+        raw = params.get("id", "").strip()
+        search_id = id_or_none(raw)
+        if search_id is None:
+            raise StreamError(400, "No tracked search for stream provided")
+        return Channel(("tracked", search_id), (name, raw), READ_STATUSES)
     raise StreamError(400, "Unknown stream type")
 
 
@@ -79,4 +86,5 @@ SSE_PATHS = {
     "hashtag/local": "hashtag:local",
     "list": "list",
     "direct": "direct",
+    "cordee/tracked": "cordee:tracked",
 }

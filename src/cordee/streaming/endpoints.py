@@ -22,6 +22,7 @@ from cordee.api.mastodon.base import Caller, bearer_token, resolve_caller
 from cordee.api.mastodon.errors import error_response
 from cordee.domain import scopes as sc
 from cordee.queries.lists import owned_list
+from cordee.queries.tracking import readable as readable_search
 from cordee.streaming.channels import SSE_PATHS, StreamError, channel_for
 from cordee.streaming.connections import Connection
 from cordee.streaming.hub import Hub, HubClosed, frame
@@ -58,6 +59,10 @@ async def _open(
         async with hub.db.read() as session:
             if await owned_list(session, caller.account_id, int(str(channel.key[1]))) is None:
                 raise StreamError(404, "Record not found")  # missing, or someone else's: the same answer
+    if channel.key[0] == "tracked":
+        async with hub.db.read() as session:
+            if await readable_search(session, caller.account_id, int(str(channel.key[1]))) is None:
+                raise StreamError(404, "Record not found")
     hub.subscribe(connection, channel)
 
 
@@ -183,7 +188,7 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
                 connection.send(_error("Could not parse message", 400))
                 continue
             kind, name = message.get("type"), message.get("stream")
-            params = {k: str(v) for k, v in message.items() if k in ("tag", "list") and v is not None}
+            params = {k: str(v) for k, v in message.items() if k in ("tag", "list", "id") and v is not None}
             if kind not in ("subscribe", "unsubscribe") or not isinstance(name, str):
                 connection.send(_error("Unknown message type or stream", 400))
                 continue

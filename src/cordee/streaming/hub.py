@@ -46,6 +46,7 @@ from cordee.db.tables import Follow, Notification, Status
 from cordee.db.tables_curation import AccountConversation, ConversationStatus, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
+from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     Event,
     NotificationCreated,
@@ -68,6 +69,7 @@ from cordee.streaming.connections import (
     Connection,
     Transport,
 )
+from cordee.streaming.tracked import on_match as on_tracked_match
 
 log = logging.getLogger(__name__)
 
@@ -351,6 +353,8 @@ class Hub:
                 await widget_streams.on_status(self, event, "status.update")
             elif event.kind == "filters.changed":
                 await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
+            elif isinstance(event, TrackedMatched):
+                await on_tracked_match(self, event)
 
     def _online(self, kind: str) -> set[int]:
         """Accounts with at least one connection on a per-account channel of this kind."""

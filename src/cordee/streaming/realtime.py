@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from redis.asyncio import Redis
 from starlette.applications import Starlette
 
+from cordee.actions.tracked_matching import Tracker
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
@@ -30,6 +31,7 @@ class Realtime:
         self.hub: Hub | None = None
         self._sweeper: Sweeper | None = None
         self._fanout: FanOut | None = None
+        self._tracker: Tracker | None = None
         self._restore_signals: Callable[[], None] | None = None
         self._unsubscribe_cache: Callable[[], None] | None = None
 
@@ -38,6 +40,9 @@ class Realtime:
         Needs no running loop (tests that never run the lifespan still get feeds)."""
         if self._fanout is None:
             _store, self._fanout, app.state.home = build_feeds(self.settings, db, self.redis)
+        if self._tracker is None:  # tracked searches record their matches in the posting transaction
+            self._tracker = Tracker(db, self.settings)
+            self._tracker.attach()
 
     async def start(self, app: Starlette, db: Database) -> None:
         self.attach(app, db)
@@ -79,5 +84,8 @@ class Realtime:
         if self._fanout is not None:
             self._fanout.detach()
             self._fanout = None
+        if self._tracker is not None:
+            self._tracker.detach()
+            self._tracker = None
         if self.redis is not None:
             await self.redis.aclose()

@@ -31,6 +31,9 @@ TYPES = frozenset(
         "moderation_warning",
         "quote",
         "quoted_update",
+        # Cordée's tracked searches (docs/tracking.md): clients skip types they do not know.
+        "cordee.tracked_search",
+        "cordee.tracked_search.spike",
     }
 )
 

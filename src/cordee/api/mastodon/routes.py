@@ -33,6 +33,7 @@ from cordee.api.mastodon import (
     statuses,
     tags,
     timelines,
+    tracked_searches,
 )
 from cordee.api.mastodon.errors import error_response
 
@@ -66,6 +67,7 @@ def routes() -> list[BaseRoute]:
         *discovery.routes,
         *reports.routes,
         *campaigns.routes,
+        *tracked_searches.routes,
     ]
 
 

@@ -1,0 +1,223 @@
+"""Recording the matches of tracked searches.
+
+New notes are matched inside the transaction that posts them (a ``before_commit`` hook, like the SQL
+home-feed fan-out): a match commits with its note or not at all, so nothing is lost and nothing
+needs replaying, and its ``TrackedMatched`` event is published after the commit. The query is
+``search.match.matches`` — the in-memory twin of the database search, the same parser and rules —
+and a search records a note only when its owner may see it (``visible_to``, asked in one statement
+for all the owners concerned).
+
+The searches are kept in memory, parsed, for ``CACHE_SECONDS`` (a process learns of another
+process's new search that late; its own changes at once): a post does not read the table of
+searches. A new or changed search is backfilled from notes already posted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cordee.config import Settings
+from cordee.db.engine import Database, Tx
+from cordee.db.tables import Status
+from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
+from cordee.domain.sentiment import score
+from cordee.events.tracking import TrackedMatched
+from cordee.events.types import StatusCreated
+from cordee.queries.tracking_facts import note_facts
+from cordee.queries.visibility import viewers_who_see, visible_to
+from cordee.search.match import NoteFacts, matches
+from cordee.search.query import Query, QueryError, parse
+
+log = logging.getLogger(__name__)
+
+CACHE_SECONDS = 2.0
+#: A new search looks back over at most this many of the newest notes its owner may see …
+BACKFILL_SCAN = 5000
+#: … and records at most this many matches.
+BACKFILL_MAX = 1000
+_BATCH = 500
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    id: int
+    owner_id: int
+    query: Query
+
+
+_generation = 0
+
+
+def forget_searches() -> None:
+    """A search was created, changed or deleted in this process: reload them before the next match."""
+    global _generation
+    _generation += 1
+
+
+def _compile(settings: Settings, rows: Sequence[Any]) -> list[_Compiled]:
+    compiled = []
+    for search_id, owner_id, text in rows:
+        try:
+            compiled.append(_Compiled(search_id, owner_id, parse(text, local_domain=settings.domain)))
+        except QueryError:  # stored before a stricter parser: it matches nothing until edited
+            log.warning("tracked search %s no longer parses", search_id)
+    return compiled
+
+
+def _sentiment(facts: NoteFacts) -> float:
+    text = f"{facts.spoiler_text}\n{facts.text}" if facts.spoiler_text else facts.text
+    return score(text, facts.language)
+
+
+def _visible(viewer: Any) -> Any:
+    return select(Status).where(visible_to(viewer))
+
+
+async def _record(
+    session: AsyncSession, status_id: int, facts: NoteFacts, author_id: int, searches: list[_Compiled]
+) -> list[int]:
+    """Record the note for the searches whose query it matches and whose owner may see it."""
+    wanted = [s for s in searches if matches(s.query, facts)]
+    if not wanted:
+        return []
+    owners = sorted({s.owner_id for s in wanted})
+    seen = set(await session.scalars(viewers_who_see(status_id, owners, _visible)))
+    wanted = [s for s in wanted if s.owner_id in seen]
+    if not wanted:
+        return []
+    already = set(
+        await session.scalars(
+            select(TrackedMatch.tracked_search_id).where(
+                TrackedMatch.status_id == status_id,
+                TrackedMatch.tracked_search_id.in_([s.id for s in wanted]),
+            )
+        )
+    )
+    wanted = [s for s in wanted if s.id not in already]
+    sentiment = _sentiment(facts)
+    session.add_all(
+        TrackedMatch(
+            tracked_search_id=s.id,
+            status_id=status_id,
+            author_id=author_id,
+            posted_at=facts.created_at,
+            sentiment=sentiment,
+        )
+        for s in wanted
+    )
+    return [s.id for s in wanted]
+
+
+class Tracker:
+    """The ``before_commit`` hook that matches new notes against every tracked search."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._searches: list[_Compiled] = []
+        self._loaded_at = -1e9
+        self._generation = -1
+
+    def attach(self) -> None:
+        if self._in_transaction not in self._db.before_commit:
+            self._db.before_commit.append(self._in_transaction)
+
+    def detach(self) -> None:
+        if self._in_transaction in self._db.before_commit:
+            self._db.before_commit.remove(self._in_transaction)
+
+    async def _load(self, session: AsyncSession) -> list[_Compiled]:
+        now = time.monotonic()
+        if self._generation != _generation or now - self._loaded_at > CACHE_SECONDS:
+            rows = (
+                await session.execute(select(TrackedSearch.id, TrackedSearch.account_id, TrackedSearch.query))
+            ).all()
+            self._searches = _compile(self._settings, rows)
+            self._loaded_at, self._generation = now, _generation
+        return self._searches
+
+    async def _in_transaction(self, tx: Tx) -> None:
+        posted = [e for e in tx.events if isinstance(e, StatusCreated) and e.reblog_of_id is None and e.local]
+        if not posted:
+            return
+        searches = await self._load(tx.session)
+        if not searches:
+            return
+        facts = await note_facts(tx.session, [e.status_id for e in posted])
+        for event in posted:
+            found = facts.get(event.status_id)
+            if found is None:
+                continue
+            ids = await _record(tx.session, event.status_id, found, event.account_id, searches)
+            if ids:
+                tx.emit(TrackedMatched(event.status_id, tuple(ids)))
+
+
+async def clear_matches(tx: Tx, row: TrackedSearch) -> None:
+    await tx.session.execute(delete(TrackedMatch).where(TrackedMatch.tracked_search_id == row.id))
+
+
+async def backfill(db: Database, settings: Settings, search_id: int) -> int:
+    """Match a new (or re-queried) search against the newest notes its owner may see; returns how
+    many it recorded. The alert cursors move past them: a backfill is history, not news."""
+    async with db.read() as session:
+        row = await session.get(TrackedSearch, search_id)
+        if row is None:
+            return 0
+        found_one = _compile(settings, [(row.id, row.account_id, row.query)])
+    if not found_one:
+        return 0
+    compiled = found_one[0]
+    found: list[tuple[int, int, NoteFacts]] = []
+    before: int | None = None
+    scanned = 0
+    while scanned < BACKFILL_SCAN and len(found) < BACKFILL_MAX:
+        query = select(Status.id, Status.account_id).where(
+            Status.reblog_of_id.is_(None), visible_to(compiled.owner_id)
+        )
+        if before is not None:
+            query = query.where(Status.id < before)
+        async with db.read() as session:
+            batch = (await session.execute(query.order_by(Status.id.desc()).limit(_BATCH))).all()
+            if not batch:
+                break
+            facts = await note_facts(session, [status_id for status_id, _ in batch])
+        for status_id, author_id in batch:
+            note = facts.get(status_id)
+            if note is not None and matches(compiled.query, note):
+                found.append((status_id, author_id, note))
+        scanned += len(batch)
+        before = batch[-1][0]
+    async with db.write() as tx:
+        current = await tx.session.get(TrackedSearch, search_id)
+        if current is None or current.query != row.query:
+            return 0  # deleted or changed meanwhile: that change backfills itself
+        present = set(
+            await tx.session.scalars(
+                select(TrackedMatch.status_id).where(TrackedMatch.tracked_search_id == search_id)
+            )
+        )
+        added = [
+            TrackedMatch(
+                tracked_search_id=search_id,
+                status_id=status_id,
+                author_id=author_id,
+                posted_at=note.created_at,
+                sentiment=_sentiment(note),
+            )
+            for status_id, author_id, note in found[:BACKFILL_MAX]
+            if status_id not in present
+        ]
+        tx.session.add_all(added)
+        await tx.session.flush()
+        newest = max((m.id for m in added), default=0)
+        current.notified_upto = max(current.notified_upto, newest)
+        current.digested_upto = max(current.digested_upto, newest)
+    return len(added)
