@@ -15,6 +15,7 @@ from sqlalchemy.engine import Connection
 from cordee.db.engine import create_engine
 from cordee.db.migrate import alembic_config
 from cordee.db.tables import Base
+from cordee.db.tables_search import include_name
 from tests.conftest import BACKENDS, _pg_url
 
 
@@ -25,7 +26,12 @@ def _differences(url: str) -> list[Any]:
             async with engine.connect() as conn:
 
                 def compare(sync: Connection) -> list[Any]:
-                    return list(compare_metadata(MigrationContext.configure(sync), Base.metadata))
+                    return list(
+                        compare_metadata(
+                            MigrationContext.configure(sync, opts={"include_name": include_name}),
+                            Base.metadata,
+                        )
+                    )
 
                 return await conn.run_sync(compare)
         finally:

@@ -24,6 +24,7 @@ from cordee.media import profile
 from cordee.media.images import MediaRejected, ProcessedImage
 from cordee.media.storage import storage_for
 from cordee.media.workers import ImageWorkers
+from cordee.search import index as search_index
 
 USERNAME_RE = re.compile(r"^[A-Za-z0-9_]{1,30}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -119,6 +120,7 @@ async def create_local_account(
         account = Account(username=reg.username, username_key=reg.username.lower(), domain=None)
         tx.session.add(account)
         await tx.session.flush()
+        await search_index.account_written(tx, account.id)
         user = User(
             account_id=account.id,
             email=email,
@@ -200,6 +202,7 @@ async def update_profile(
                 replaced = [value for value in old if value]
             if values:
                 await tx.session.execute(update(Account).where(Account.id == account_id).values(**values))
+                await search_index.account_written(tx, account_id)
             tx.emit(AccountUpdated(account_id))
     except BaseException:
         if storage is not None:

@@ -23,6 +23,7 @@ from cordee.domain.text import Entity, extract_entities, normalize_tag, render_h
 from cordee.events.types import StatusCreated, StatusDeleted
 from cordee.ids import new_id
 from cordee.queries.visibility import VISIBILITIES, visible_to
+from cordee.search import index as search_index
 
 
 @dataclass(frozen=True)
@@ -235,6 +236,7 @@ async def post_status(
             # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
             # object for what follows in this transaction.
             await tx.session.execute(_INSERT_STATUS, row)
+            await search_index.note_written(tx, row["id"], text, row["spoiler_text"], new.language, new=True)
             status = Status(**row)
             await attach_media(tx, status.id, media)
             if poll is not None:

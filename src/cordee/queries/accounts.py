@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
 from cordee.db.tables import Account, Follow, User
 from cordee.queries.visibility import blocked_between
+from cordee.search.backends import account_search
 
 
 async def account_by_id(session: AsyncSession, account_id: int) -> Account | None:
@@ -81,8 +82,8 @@ async def search_accounts(
     query = select(Account).where(
         or_(
             Account.username_key.like(pattern, escape="\\"),
-            func.lower(Account.display_name).like(pattern, escape="\\"),
-            func.lower(Account.display_name).like("% " + pattern, escape="\\"),
+            # Words of the display name and bio, folded ("ecole" finds "École"): the search index.
+            account_search(q, session.get_bind().dialect.name) if domain is None else false(),
         ),
     )
     if domain is not None:

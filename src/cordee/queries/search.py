@@ -1,6 +1,14 @@
-"""A simple search: hashtags by prefix, statuses by words, among what the viewer may see."""
+"""Search: notes by a query of the search language, hashtags by prefix, among what the viewer may see.
+
+Notes go through the full-text index (``cordee.search``: the query language, the normaliser, and the
+SQL of each backend), then through ``visible_to`` and ``shown_in_timelines`` like every read path:
+nobody finds a note they may not read. ``/api/v2/search`` and the web page ``/search`` both call
+``search_statuses``.
+"""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +17,13 @@ from cordee.db.tables import Status, Tag
 from cordee.domain.text import normalize_tag
 from cordee.queries.accounts import escape_like
 from cordee.queries.visibility import shown_in_timelines, visible_to
+from cordee.search.backends import note_search
+from cordee.search.query import Query, parse
+
+#: ``date``: newest first (Mastodon's order, and the one ``max_id``/``min_id`` page through);
+#: ``relevance``: best text match first (bm25 / ts_rank), newest first among equals.
+Order = Literal["date", "relevance"]
+ORDERS: tuple[Order, ...] = ("date", "relevance")
 
 
 async def search_tags(session: AsyncSession, q: str, *, limit: int, offset: int = 0) -> list[Tag]:
@@ -28,27 +43,31 @@ async def search_tags(session: AsyncSession, q: str, *, limit: int, offset: int 
 async def search_statuses(
     session: AsyncSession,
     viewer_id: int | None,
-    q: str,
+    q: Query | str,
     *,
     limit: int,
     offset: int = 0,
     account_id: int | None = None,
     max_id: int | None = None,
     min_id: int | None = None,
+    order: Order = "date",
+    local_domain: str | None = None,
 ) -> list[Status]:
-    """Notes containing every word of ``q`` (case-insensitive), newest first; reblogs excluded."""
-    words = [w for w in q.lower().split() if w][:8]
-    if not words:
-        return []
-    query = select(Status).where(
-        Status.reblog_of_id.is_(None), visible_to(viewer_id), shown_in_timelines(viewer_id)
-    )
-    for word in words:
-        query = query.where(func.lower(Status.text).like("%" + escape_like(word) + "%", escape="\\"))
+    """Notes matching ``q`` (a parsed query, or text: ``QueryError`` if malformed); no boosts."""
+    query = parse(q, local_domain=local_domain) if isinstance(q, str) else q
+    found = note_search(query, session.get_bind().dialect.name)
+    statement = select(Status)
+    if found.index is not None and found.index_on is not None:
+        statement = statement.join(found.index, found.index_on)
+    statement = statement.where(*found.where, visible_to(viewer_id), shown_in_timelines(viewer_id))
     if account_id is not None:
-        query = query.where(Status.account_id == account_id)
+        statement = statement.where(Status.account_id == account_id)
     if max_id is not None:
-        query = query.where(Status.id < max_id)
+        statement = statement.where(Status.id < max_id)
     if min_id is not None:
-        query = query.where(Status.id > min_id)
-    return list(await session.scalars(query.order_by(Status.id.desc()).offset(offset).limit(limit)))
+        statement = statement.where(Status.id > min_id)
+    if order == "relevance" and found.score is not None:
+        statement = statement.order_by(found.score, Status.id.desc())
+    else:
+        statement = statement.order_by(Status.id.desc())
+    return list(await session.scalars(statement.offset(offset).limit(limit)))

@@ -38,7 +38,15 @@ MAX_LENGTH = 500
 
 
 class QueryError(ValueError):
-    """A query that is malformed or too costly; ``str(error)`` is the reason, for people."""
+    """A query that is malformed or too costly; ``str(error)`` is the reason, for people (English).
+
+    ``template`` and ``params`` let a page translate it: ``_(error.template).format(**error.params)``
+    (the French catalogue has every template of this module)."""
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        super().__init__(template.format(**params))
 
 
 @dataclass(frozen=True)
@@ -93,7 +101,11 @@ _OPERATORS = ("from", "lang", "since", "until", "has")
 def _acct(value: str, local_domain: str | None, operator: str) -> str:
     match = _ACCT.fullmatch(value)
     if not match:
-        raise QueryError(f"{operator} needs an account such as alice or alice@example.org, not “{value}”")
+        raise QueryError(
+            "{operator} needs an account such as alice or alice@example.org, not “{value}”",
+            operator=operator,
+            value=value,
+        )
     user, domain = match.group(1).lower(), (match.group(2) or "").lower()
     if not domain or (local_domain and domain == local_domain.lower()):
         return user
@@ -106,7 +118,9 @@ def _date(value: str, operator: str) -> date:
             raise ValueError(value)
         return date.fromisoformat(value)
     except ValueError:
-        raise QueryError(f"{operator}: needs a date written YYYY-MM-DD, not “{value}”") from None
+        raise QueryError(
+            "{operator}: needs a date written YYYY-MM-DD, not “{value}”", operator=operator, value=value
+        ) from None
 
 
 class _Builder:
@@ -139,25 +153,25 @@ class _Builder:
 
     def operator(self, key: str, value: str, negative: bool) -> None:
         if self.pending_or:
-            raise QueryError(f"OR joins words, phrases, hashtags or mentions, not {key}:")
+            raise QueryError("OR joins words, phrases, hashtags or mentions, not {key}:", key=key)
         self.last_was_term = False
         if not value:
-            raise QueryError(f"{key}: needs a value")
+            raise QueryError("{key}: needs a value", key=key)
         if key == "from":
             acct = _acct(value, self.local_domain, "from:")
             (self.excluded_authors if negative else self.authors).append(acct)
             if len(self.authors) + len(self.excluded_authors) > MAX_AUTHORS:
-                raise QueryError(f"at most {MAX_AUTHORS} from: accounts in a query")
+                raise QueryError("at most {count} from: accounts in a query", count=MAX_AUTHORS)
             return
         if negative:
             if key == "has" and value.lower() == "media":
                 self.has_media = self._once(self.has_media, False, "has:media")
                 return
-            raise QueryError(f"{key}: cannot be excluded with “-”")
+            raise QueryError("{key}: cannot be excluded with “-”", key=key)
         if key == "lang":
             language = primary_language(value)
             if not language or not re.fullmatch(r"[a-z]{2,3}", language):
-                raise QueryError(f"lang: needs a language code such as fr or en, not “{value}”")
+                raise QueryError("lang: needs a language code such as fr or en, not “{value}”", value=value)
             self.language = self._once(self.language, language, "lang:")
         elif key == "since":
             self.since = self._once(self.since, _date(value, "since"), "since:")
@@ -165,20 +179,20 @@ class _Builder:
             self.until = self._once(self.until, _date(value, "until"), "until:")
         elif key == "has":
             if value.lower() != "media":
-                raise QueryError(f"has: knows only has:media, not has:{value}")
+                raise QueryError("has: knows only has:media, not has:{value}", value=value)
             self.has_media = self._once(self.has_media, True, "has:media")
 
     @staticmethod
     def _once(current: _T | None, new: _T, name: str) -> _T:
         if current is not None and current != new:
-            raise QueryError(f"{name} may appear only once in a query")
+            raise QueryError("{name} may appear only once in a query", name=name)
         return new
 
 
 def parse(text: str, *, local_domain: str | None = None) -> Query:
     """Parse a query; ``local_domain`` lets ``@alice@<local domain>`` mean the local ``alice``."""
     if len(text) > MAX_LENGTH:
-        raise QueryError(f"the query is too long (at most {MAX_LENGTH} characters)")
+        raise QueryError("the query is too long (at most {count} characters)", count=MAX_LENGTH)
     b = _Builder(local_domain)
     position = 0
     while position < len(text):
@@ -193,7 +207,7 @@ def parse(text: str, *, local_domain: str | None = None) -> Query:
                 raise QueryError("a quotation mark is not closed")
             tokens = tuple(words(phrase))
             if len(tokens) > MAX_PHRASE_WORDS:
-                raise QueryError(f"a phrase may have at most {MAX_PHRASE_WORDS} words")
+                raise QueryError("a phrase may have at most {count} words", count=MAX_PHRASE_WORDS)
             if tokens:
                 b.term(Words(tokens), negative)
             continue
@@ -212,7 +226,7 @@ def parse(text: str, *, local_domain: str | None = None) -> Query:
         if bare.startswith("#") and len(bare) > 1:
             name = normalize_tag(bare[1:].rstrip(".,;:!?)"))
             if not re.fullmatch(r"\w+", name):
-                raise QueryError(f"“{bare}” is not a hashtag")
+                raise QueryError("“{text}” is not a hashtag", text=bare)
             b.term(Hashtag(name), negative)
             continue
         if bare.startswith("@") and len(bare) > 1:
@@ -220,7 +234,9 @@ def parse(text: str, *, local_domain: str | None = None) -> Query:
             continue
         tokens = tuple(words(bare))
         if len(tokens) > MAX_PHRASE_WORDS:
-            raise QueryError(f"“{bare[:40]}” has too many parts (at most {MAX_PHRASE_WORDS})")
+            raise QueryError(
+                "“{text}” has too many parts (at most {count})", text=bare[:40], count=MAX_PHRASE_WORDS
+            )
         if tokens:
             # "l'école" or "e-mail" is several tokens: a phrase, as the index saw it.
             b.term(Words(tokens), negative)
@@ -240,7 +256,7 @@ def parse(text: str, *, local_domain: str | None = None) -> Query:
         source=text,
     )
     if len(query.terms) > MAX_TERMS:
-        raise QueryError(f"the query has too many terms (at most {MAX_TERMS})")
+        raise QueryError("the query has too many terms (at most {count})", count=MAX_TERMS)
     if not query.groups and not query.authors:
         if query.excluded or query.excluded_authors:
             raise QueryError("a query needs at least one term to look for, not only excluded ones")

@@ -59,7 +59,7 @@ def mode_for_language(language: str | None) -> Mode:
     """``fr``, ``fr-CA``, ``FR`` → ``fr``; ``en-GB`` → ``en``; anything else (or none) → ``None``."""
     if not language:
         return None
-    primary = re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+    primary = primary_language(language)
     if primary == "fr":
         return "fr"
     if primary == "en":
@@ -71,7 +71,7 @@ def primary_language(language: str | None) -> str | None:
     """The primary subtag, lower case (``fr-CA`` → ``fr``), or ``None``."""
     if not language or not language.strip():
         return None
-    return re.split(r"[-_]", language.strip().lower(), maxsplit=1)[0]
+    return language.strip().lower().split("-", 1)[0]
 
 
 def _stemmer(mode: str) -> Stemmer.Stemmer:

@@ -27,6 +27,7 @@ from cordee.queries import search as search_queries
 from cordee.queries.personal import bookmarks_query
 from cordee.queries.visibility import notification_shown
 from cordee.rendering.statuses import render_statuses
+from cordee.search.query import QueryError
 from cordee.web.app_common import me_or_sign_in, signed_in_form
 from cordee.web.public_pages import PAGE_SIZE, not_found, older_link, older_than
 from cordee.web.render import (
@@ -34,6 +35,7 @@ from cordee.web.render import (
     SignedIn,
     current_user,
     db_of,
+    gettext,
     redirect,
     render,
     settings_of,
@@ -109,6 +111,7 @@ async def search_page(request: Request) -> Response:
     accounts: list[dict[str, Any]] = []
     tags: list[dict[str, Any]] = []
     notes: list[dict[str, Any]] = []
+    query_error = ""
     if q:
         settings = settings_of(request)
         async with db_of(request).read() as session:
@@ -122,9 +125,17 @@ async def search_page(request: Request) -> Response:
                     await search_queries.search_tags(session, q, limit=SEARCH_LIMIT),
                 )
             )
-            statuses = await search_queries.search_statuses(session, viewer, q, limit=SEARCH_LIMIT)
-            notes = await render_statuses(session, settings, viewer, statuses)
-    return await render(request, "search.html", me=me, q=q, accounts=accounts, tags=tags, notes=notes)
+            try:
+                statuses = await search_queries.search_statuses(
+                    session, viewer, q, limit=SEARCH_LIMIT, local_domain=settings.domain
+                )
+            except QueryError as error:  # the reason, in the reader's language
+                query_error = gettext(request, error.template).format(**error.params)
+            else:
+                notes = await render_statuses(session, settings, viewer, statuses)
+    return await render(
+        request, "search.html", me=me, q=q, accounts=accounts, tags=tags, notes=notes, query_error=query_error
+    )
 
 
 async def follow_requests_page(request: Request) -> Response:

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Connection
 
 from cordee.db.engine import create_engine
 from cordee.db.tables import Base
+from cordee.db.tables_search import include_name
 
 target_metadata = Base.metadata
 
@@ -19,6 +20,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table copies to alter
         compare_type=True,
+        include_name=include_name,  # the text indexes of search are per backend, outside the models
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -1,0 +1,207 @@
+"""A parsed query as SQL over the search index, on SQLite (FTS5) and PostgreSQL (tsvector + GIN).
+
+One interface, ``note_search(query, dialect)``: the predicates on ``statuses`` for everything the
+query asks, the text index to join (when the query has words to look for) and its relevance score.
+Both backends search the same token strings (``search.text``), so they find the same notes; the
+rules are those of ``search.match.matches`` (tested to agree on a corpus):
+
+- a word or phrase matches if any of its forms (French stem, English stem, plain; or only its
+  ``lang:`` form) appears in the note's tokens — adjacent and in order for a phrase;
+- the groups of pure words go into one text-index expression (``a AND (b OR c) NOT d``), which
+  also gives the relevance (FTS5's bm25, PostgreSQL's ts_rank); groups mixing hashtags or mentions
+  with words, and exclusions without a positive text term, become ``IN``/``EXISTS`` predicates;
+- hashtags, mentions, authors, language, dates and media are ordinary predicates on the tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, func, literal_column, not_, or_, select, table
+from sqlalchemy import column as sql_column
+from sqlalchemy.sql.expression import FromClause
+
+from cordee.db.tables import Account, Mention, Status, StatusTag, Tag
+from cordee.db.tables_media import MediaAttachment
+from cordee.db.tables_search import AccountSearch, StatusSearch
+from cordee.search.match import day_start, query_modes
+from cordee.search.query import Hashtag, Query, Term, Words
+from cordee.search.query import Mention as MentionTerm
+from cordee.search.text import Mode, query_forms, words
+
+# The FTS5 tables of migration 0010 (not in the models: virtual tables).
+status_fts = table("status_fts", sql_column("rowid"), sql_column("body"))
+account_fts = table("account_fts", sql_column("rowid"), sql_column("body"))
+
+#: At most this many prefixes of an account query are looked up.
+MAX_ACCOUNT_WORDS = 4
+
+
+@dataclass(frozen=True)
+class NoteSearch:
+    """What a query asks of ``statuses``: predicates, and the text index to join if any."""
+
+    where: tuple[ColumnElement[bool], ...]
+    #: The text index joined on the note's id (``None``: no positive words, nothing to join).
+    index: FromClause | None
+    index_on: ColumnElement[bool] | None
+    #: Relevance, smaller is better (``None`` without an index join).
+    score: ColumnElement[Any] | None
+
+
+# --- text expressions -----------------------------------------------------------------------
+
+
+def _fts_form(form: tuple[str, ...]) -> str:
+    return '"' + " ".join(form) + '"'  # tokens are letters and digits only: nothing to escape
+
+
+def _pg_form(form: tuple[str, ...]) -> str:
+    return " <-> ".join(f"'{t}'" for t in form)
+
+
+class _Text:
+    """Builds the text-index expression of one dialect."""
+
+    def __init__(self, dialect: str, modes: tuple[Mode, ...]) -> None:
+        self.pg = dialect == "postgresql"
+        self.modes = modes
+
+    def term(self, term: Words) -> str:
+        forms = query_forms(term.tokens, self.modes)
+        parts = [(_pg_form if self.pg else _fts_form)(f) for f in forms]
+        if len(parts) == 1:
+            return parts[0]
+        return "(" + (" | " if self.pg else " OR ").join(parts) + ")"
+
+    def any_of(self, terms: Sequence[Words]) -> str:
+        parts = [self.term(t) for t in terms]
+        if len(parts) == 1:
+            return parts[0]
+        return "(" + (" | " if self.pg else " OR ").join(parts) + ")"
+
+    def expression(self, groups: Sequence[Sequence[Words]], excluded: Sequence[Words]) -> str:
+        positive = (" & " if self.pg else " AND ").join(self.any_of(g) for g in groups)
+        if not excluded:
+            return positive
+        if self.pg:
+            return positive + "".join(f" & !{self.term(t)}" for t in excluded)
+        return positive + "".join(f" NOT {self.term(t)}" for t in excluded)
+
+    def matching_ids(self, expression: str) -> Any:
+        """``SELECT <note ids> WHERE <index matches expression>``."""
+        if self.pg:
+            return select(StatusSearch.status_id).where(_pg_match(expression))
+        return select(status_fts.c.rowid).where(literal_column("status_fts").op("MATCH")(expression))
+
+
+def _pg_vector() -> ColumnElement[Any]:
+    return func.to_tsvector(literal_column("'simple'"), StatusSearch.body)
+
+
+def _pg_match(expression: str) -> ColumnElement[bool]:
+    return _pg_vector().op("@@")(func.to_tsquery(literal_column("'simple'"), expression))
+
+
+# --- predicates -------------------------------------------------------------------------------
+
+
+def _acct_clause(acct: str) -> ColumnElement[bool]:
+    username, _, domain = acct.partition("@")
+    same_domain = Account.domain == domain if domain else Account.domain.is_(None)
+    return and_(Account.username_key == username, same_domain)
+
+
+def _authors(accts: Sequence[str]) -> ColumnElement[bool]:
+    return Status.account_id.in_(select(Account.id).where(or_(*(_acct_clause(a) for a in accts))))
+
+
+def _tagged(name: str) -> ColumnElement[bool]:
+    return exists(
+        select(StatusTag.status_id)
+        .join(Tag, Tag.id == StatusTag.tag_id)
+        .where(StatusTag.status_id == Status.id, Tag.name == name)
+    )
+
+
+def _mentions(acct: str) -> ColumnElement[bool]:
+    return exists(
+        select(Mention.id)
+        .join(Account, Account.id == Mention.account_id)
+        .where(Mention.status_id == Status.id, _acct_clause(acct))
+    )
+
+
+def _term(term: Term, text: _Text) -> ColumnElement[bool]:
+    if isinstance(term, Hashtag):
+        return _tagged(term.name)
+    if isinstance(term, MentionTerm):
+        return _mentions(term.acct)
+    return Status.id.in_(text.matching_ids(text.term(term)))
+
+
+def note_search(query: Query, dialect: str) -> NoteSearch:
+    """The SQL for ``query`` on ``dialect`` (``sqlite`` or ``postgresql``)."""
+    text = _Text(dialect, query_modes(query))
+    where: list[ColumnElement[bool]] = [Status.reblog_of_id.is_(None)]
+    word_groups = [g for g in query.groups if all(isinstance(t, Words) for t in g)]
+    mixed_groups = [g for g in query.groups if not all(isinstance(t, Words) for t in g)]
+    excluded_words = [t for t in query.excluded if isinstance(t, Words)]
+    index: FromClause | None = None
+    index_on: ColumnElement[bool] | None = None
+    score: ColumnElement[Any] | None = None
+    if word_groups:
+        expression = text.expression(word_groups, excluded_words)  # type: ignore[arg-type]
+        if text.pg:
+            index, index_on = StatusSearch.__table__, StatusSearch.status_id == Status.id
+            where.append(_pg_match(expression))
+            rank = func.ts_rank(_pg_vector(), func.to_tsquery(literal_column("'simple'"), expression))
+            score = -rank
+        else:
+            index, index_on = status_fts, status_fts.c.rowid == Status.id
+            where.append(literal_column("status_fts").op("MATCH")(expression))
+            score = literal_column("bm25(status_fts)")
+    for group in mixed_groups:
+        where.append(or_(*(_term(t, text) for t in group)))
+    for term in query.excluded:
+        if isinstance(term, Words) and word_groups:
+            continue  # already in the text expression ("... NOT term")
+        where.append(not_(_term(term, text)))
+    if query.authors:
+        where.append(_authors(query.authors))
+    if query.excluded_authors:
+        where.append(not_(_authors(query.excluded_authors)))
+    if query.language:
+        language = func.lower(Status.language)
+        where.append(or_(language == query.language, language.like(query.language + "-%")))
+    if query.since:
+        where.append(Status.created_at >= day_start(query.since))
+    if query.until:
+        where.append(Status.created_at < day_start(query.until))
+    if query.has_media is not None:
+        attached = exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
+        where.append(attached if query.has_media else not_(attached))
+    return NoteSearch(tuple(where), index, index_on, score)
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+def account_search(q: str, dialect: str) -> ColumnElement[bool]:
+    """Accounts whose username, display name or bio has words starting with those of ``q``
+    (folded: "ecol" finds "École"). Words of one letter are too costly as prefixes and ignored."""
+    prefixes = [w for w in words(q) if len(w) >= 2][:MAX_ACCOUNT_WORDS]
+    if not prefixes:
+        return false()
+    if dialect == "postgresql":
+        expression = " & ".join(f"'{p}':*" for p in prefixes)
+        vector = func.to_tsvector(literal_column("'simple'"), AccountSearch.body)
+        matching = select(AccountSearch.account_id).where(
+            vector.op("@@")(func.to_tsquery(literal_column("'simple'"), expression))
+        )
+    else:
+        expression = " AND ".join(f'"{p}"*' for p in prefixes)
+        matching = select(account_fts.c.rowid).where(literal_column("account_fts").op("MATCH")(expression))
+    return Account.id.in_(matching)

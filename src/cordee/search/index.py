@@ -1,0 +1,50 @@
+"""Keeping the search index in step, inside the writing transaction of each action.
+
+One call per change, from the actions (the only writers): ``note_written`` when a note is posted or
+edited, ``account_written`` when an account is created or its profile changes. Deletions cascade
+(foreign keys; on SQLite the FTS5 triggers follow the cascade). The rows hold the normalised token
+strings of ``search.text``; the text indexes over them (FTS5 / GIN) are updated by the database in
+the same transaction, so a note is searchable the moment its transaction commits.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, insert, select, update
+
+from cordee.db.tables import Account
+from cordee.db.tables_search import AccountSearch, StatusSearch
+from cordee.db.tx import Tx
+from cordee.search.text import index_body, words
+
+
+def account_body(username: str, display_name: str, note: str) -> str:
+    """Folded, unstemmed words of an account (found by word prefixes, so no stemming)."""
+    return " ".join(words(f"{username} {display_name} {note}"))
+
+
+async def note_written(
+    tx: Tx, status_id: int, text: str, spoiler_text: str, language: str | None, *, new: bool
+) -> None:
+    """Index a note just inserted (``new``) or edited; one statement."""
+    body = index_body(text, spoiler_text, language)
+    if new:
+        await tx.session.execute(insert(StatusSearch).values(status_id=status_id, body=body))
+        return
+    result = await tx.session.execute(
+        update(StatusSearch).where(StatusSearch.status_id == status_id).values(body=body)
+    )
+    if not result.rowcount:  # type: ignore[attr-defined]
+        await tx.session.execute(insert(StatusSearch).values(status_id=status_id, body=body))
+
+
+async def account_written(tx: Tx, account_id: int) -> None:
+    """Index an account just created or whose profile changed, as it now is (replaces its row)."""
+    row = (
+        await tx.session.execute(
+            select(Account.username, Account.display_name, Account.note).where(Account.id == account_id)
+        )
+    ).one()
+    await tx.session.execute(delete(AccountSearch).where(AccountSearch.account_id == account_id))
+    await tx.session.execute(
+        insert(AccountSearch).values(account_id=account_id, body=account_body(row[0], row[1], row[2]))
+    )
