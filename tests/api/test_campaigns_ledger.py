@@ -26,6 +26,8 @@ MONEY_MODULES = [
     "actions/ledger.py",
     "queries/campaigns.py",
     "api/mastodon/campaigns.py",
+    "actions/tickets.py",
+    "api/mastodon/campaign_tickets.py",
     "db/tables_campaigns.py",
 ]
 

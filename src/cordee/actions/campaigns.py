@@ -88,7 +88,7 @@ def check_cents(value: int, what: str, *, allow_zero: bool = False) -> int:
     return value
 
 
-def _text(raw: str, what: str, maximum: int, *, blank_ok: bool = False) -> str:
+def clean_text(raw: str, what: str, maximum: int, *, blank_ok: bool = False) -> str:
     value = raw.strip()
     if not value and not blank_ok:
         raise ValidationFailed(f"Validation failed: {what} can't be blank")
@@ -115,9 +115,9 @@ async def require(tx: Tx, account_id: int, chapter_id: int, capability: str) -> 
 
 async def create_campaign(db: Database, account_id: int, new: NewCampaign) -> int:
     """The creator is the first campaign organiser."""
-    title = _text(new.title, "Title", 200)
+    title = clean_text(new.title, "Title", 200)
     tag = check_hashtag(new.hashtag)
-    cause = _text(new.cause, "Cause", 5000, blank_ok=True)
+    cause = clean_text(new.cause, "Cause", 5000, blank_ok=True)
     goal = check_cents(new.goal_cents, "Goal")
     currency = check_currency(new.currency)
     async with db.write() as tx:
@@ -154,8 +154,8 @@ async def add_campaign_organiser(db: Database, actor_id: int, campaign_id: int, 
 async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: NewChapter) -> int:
     """Anyone signed in may propose a chapter; they become its lead. A campaign organiser's own
     proposal is approved at once."""
-    city = _text(new.city, "City", 100)
-    venue = _text(new.venue, "Venue", 200)
+    city = clean_text(new.city, "City", 100)
+    venue = clean_text(new.venue, "Venue", 200)
     tag = check_hashtag(new.hashtag)
     zone = check_time_zone(new.time_zone)
     currency = check_currency(new.currency)

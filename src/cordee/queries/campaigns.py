@@ -14,7 +14,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from cordee.db.tables import Account
-from cordee.db.tables_campaigns import Campaign, CampaignOrganiser, Chapter, ChapterOrganiser, LedgerEntry
+from cordee.db.tables_campaigns import (
+    Campaign,
+    CampaignOrganiser,
+    Chapter,
+    ChapterOrganiser,
+    CheckIn,
+    LedgerEntry,
+    Ticket,
+    TicketTier,
+)
 
 
 @dataclass(frozen=True)
@@ -158,3 +167,86 @@ def entries_query(*, chapter_id: int | None = None, campaign_id: int | None = No
 
 async def entry_by_id(session: AsyncSession, entry_id: int) -> LedgerEntry | None:
     return await session.get(LedgerEntry, entry_id)
+
+
+# --- tickets ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TierState:
+    tier: TicketTier
+    confirmed: int
+    waiting: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.tier.capacity is None else max(0, self.tier.capacity - self.confirmed)
+
+
+async def tiers_of(session: AsyncSession, chapter_id: int) -> list[TierState]:
+    """A chapter's tiers (cheapest first) with their confirmed and waiting counts, in two queries."""
+    tiers = list(
+        await session.scalars(
+            select(TicketTier)
+            .where(TicketTier.chapter_id == chapter_id)
+            .order_by(TicketTier.price_cents, TicketTier.id)
+        )
+    )
+    counts: dict[tuple[int, str], int] = {}
+    for tier_id, status, n in await session.execute(
+        select(Ticket.tier_id, Ticket.status, func.count())
+        .where(Ticket.chapter_id == chapter_id, Ticket.status.in_(("confirmed", "waiting")))
+        .group_by(Ticket.tier_id, Ticket.status)
+    ):
+        counts[(tier_id, status)] = n
+    return [TierState(t, counts.get((t.id, "confirmed"), 0), counts.get((t.id, "waiting"), 0)) for t in tiers]
+
+
+async def confirmed_in_chapter(session: AsyncSession, chapter_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count()).where(Ticket.chapter_id == chapter_id, Ticket.status == "confirmed")
+        )
+        or 0
+    )
+
+
+async def ticket_by_id(session: AsyncSession, ticket_id: int) -> Ticket | None:
+    return await session.get(Ticket, ticket_id)
+
+
+async def live_ticket_of(session: AsyncSession, chapter_id: int, account_id: int) -> Ticket | None:
+    """The person's confirmed or waiting ticket for the chapter, if any."""
+    return await session.scalar(
+        select(Ticket).where(
+            Ticket.chapter_id == chapter_id,
+            Ticket.account_id == account_id,
+            Ticket.status.in_(("confirmed", "waiting")),
+        )
+    )
+
+
+async def waiting_position(session: AsyncSession, ticket: Ticket) -> int | None:
+    """1 for the next in line; None when the ticket is not waiting."""
+    if ticket.status != "waiting":
+        return None
+    ahead = await session.scalar(
+        select(func.count()).where(
+            Ticket.chapter_id == ticket.chapter_id, Ticket.status == "waiting", Ticket.id < ticket.id
+        )
+    )
+    return int(ahead or 0) + 1
+
+
+async def ticket_paid(session: AsyncSession, ticket_id: int) -> bool:
+    return (
+        await session.scalar(
+            select(LedgerEntry.id).where(LedgerEntry.ticket_id == ticket_id, LedgerEntry.kind == "ticket")
+        )
+    ) is not None
+
+
+async def check_ins_of(session: AsyncSession, ticket_id: int) -> list[CheckIn]:
+    return list(
+        await session.scalars(select(CheckIn).where(CheckIn.ticket_id == ticket_id).order_by(CheckIn.id))
+    )

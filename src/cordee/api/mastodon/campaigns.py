@@ -56,6 +56,11 @@ def moment_param(ctx: Ctx, name: str, *, required: bool = True) -> datetime | No
         if required:
             raise ApiError(422, f"Validation failed: {name} is missing")
         return None
+    return parse_moment(text, name)
+
+
+def parse_moment(text: str, name: str) -> datetime:
+    """An ISO 8601 instant; one without its UTC offset is ambiguous and refused."""
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:

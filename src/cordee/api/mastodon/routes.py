@@ -9,6 +9,7 @@ from cordee.api.mastodon import (
     accounts,
     apps,
     bookmarks,
+    campaign_tickets,
     campaigns,
     conversations,
     discovery,
@@ -67,6 +68,7 @@ def routes() -> list[BaseRoute]:
         *discovery.routes,
         *reports.routes,
         *campaigns.routes,
+        *campaign_tickets.routes,
         *tracked_searches.routes,
     ]
 
