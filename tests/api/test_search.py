@@ -151,6 +151,10 @@ async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
     r = await client.get("/api/v2/search", params={"q": "vélo", "order": "best"}, headers=alice.headers)
     assert r.status_code == 422
 
+    # The web page says why, in the reader's language.
+    r = await client.get("/search", params={"q": 'x "y'}, headers={"Accept-Language": "fr"})
+    assert r.status_code == 200 and "un guillemet n’est pas fermé" in r.text
+
     # Malformed or costly queries: 422 with the reason.
     for q, reason in (
         ('"unbalanced', "quotation mark is not closed"),
