@@ -125,6 +125,14 @@ class Settings:
     #: Figures replacing those of ``cordee.ratelimit.RULES``, as (name, amount, seconds):
     #: ``CORDEE_RATE_LIMITS_CUSTOM=api_token=600/300,sign_up_ip=10/1800``.
     rate_limits_custom: tuple[tuple[str, int, int], ...] = ()
+    #: Web Push (docs/deployment.md): the server's VAPID key pair, base64url (the private key's
+    #: 32 raw bytes; the public key may be left out, it is derived). Empty: a pair is generated
+    #: once and kept in the database, so that every process signs with the same key.
+    vapid_private_key: str = field(default="", repr=False)
+    vapid_public_key: str = ""
+    #: Push services are reached only at public addresses (a subscription cannot make the server
+    #: post to its own network), except in these networks (``CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS``).
+    push_allowed_private_networks: tuple[str, ...] = ()
 
     @property
     def domain(self) -> str:
@@ -198,7 +206,7 @@ def _gc_threshold(raw: str | None) -> tuple[int, ...]:
     return values
 
 
-def _networks(raw: str) -> tuple[str, ...]:
+def _networks(raw: str, name: str = "CORDEE_TRUSTED_PROXIES") -> tuple[str, ...]:
     out = []
     for part in (p.strip() for p in raw.split(",")):
         if not part:
@@ -207,7 +215,7 @@ def _networks(raw: str) -> tuple[str, ...]:
             out.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError:
             raise ConfigError(
-                f"CORDEE_TRUSTED_PROXIES must be addresses or networks (CIDR), got {part!r}"
+                f"{name} must be addresses or networks (CIDR), got {part!r}"
             ) from None
     return tuple(out)
 
@@ -328,5 +336,10 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         require_email_confirmation=_optional_bool(env.get("CORDEE_REQUIRE_EMAIL_CONFIRMATION")),
         rate_limits=_on_off(env, "CORDEE_RATE_LIMITS", True),
         rate_limits_custom=_rate_limits_custom(env.get("CORDEE_RATE_LIMITS_CUSTOM", "")),
+        vapid_private_key=env.get("CORDEE_VAPID_PRIVATE_KEY", "").strip(),
+        vapid_public_key=env.get("CORDEE_VAPID_PUBLIC_KEY", "").strip(),
+        push_allowed_private_networks=_networks(
+            env.get("CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS", ""), "CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS"
+        ),
     )
     return replace(settings, **overrides)  # type: ignore[arg-type]

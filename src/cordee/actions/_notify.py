@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
+from cordee.actions.push import record_deliveries
 from cordee.db.engine import Tx
 from cordee.db.tables import Account, Follow, Notification
 from cordee.events.types import NotificationCreated
@@ -39,6 +40,7 @@ async def notify(
     )
     tx.session.add(notification)
     await tx.session.flush()
+    await record_deliveries(tx, notification.id, recipient_id)  # Web Push, sent after commit
     tx.emit(NotificationCreated(notification.id, recipient_id, type_))
     return notification
 

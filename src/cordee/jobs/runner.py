@@ -56,6 +56,7 @@ TASK_MODULES: list[str] = [
     "cordee.jobs.scheduled_statuses",
     "cordee.feeds.sql",
     "cordee.feeds.outbox",
+    "cordee.jobs.push",
     "cordee.jobs.tracking",
 ]
 

@@ -8,11 +8,12 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cordee.actions import oauth as oauth_actions
+from cordee.actions.push import server_keys
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.db.tables import Application
 
 
-def render_application(app: Application, *, with_secret: bool) -> dict[str, Any]:
+def render_application(app: Application, *, with_secret: bool, vapid_key: str) -> dict[str, Any]:
     uris = app.redirect_uris.split("\n")
     entity: dict[str, Any] = {
         "id": str(app.id),
@@ -21,7 +22,7 @@ def render_application(app: Application, *, with_secret: bool) -> dict[str, Any]
         "scopes": app.scopes.split(),
         "redirect_uri": "\n".join(uris),
         "redirect_uris": uris,
-        "vapid_key": "",
+        "vapid_key": vapid_key,
     }
     if with_secret:
         entity.update(client_id=app.client_id, client_secret=app.client_secret, client_secret_expires_at=0)
@@ -36,13 +37,15 @@ async def create_app(ctx: Ctx) -> Response:
     # A single string may hold several URIs separated by newlines (Mastodon's older form).
     uris = [u for raw in uris for u in raw.splitlines()]
     app = await oauth_actions.create_application(ctx.db, name, uris, p.str("scopes"), p.str("website"))
-    return json_response(render_application(app, with_secret=True))
+    vapid_key = (await server_keys(ctx.db, ctx.settings)).public_key
+    return json_response(render_application(app, with_secret=True, vapid_key=vapid_key))
 
 
 @endpoint(auth="app")
 async def verify_app_credentials(ctx: Ctx) -> Response:
     assert ctx.caller is not None
-    return json_response(render_application(await ctx.application(), with_secret=False))
+    vapid_key = (await server_keys(ctx.db, ctx.settings)).public_key
+    return json_response(render_application(await ctx.application(), with_secret=False, vapid_key=vapid_key))
 
 
 routes = [

@@ -14,6 +14,7 @@ from starlette.routing import Route
 
 from cordee import COMPATIBLE_API_VERSION, __version__
 from cordee.actions import media, pins, polls
+from cordee.actions.push import server_keys
 from cordee.actions.tags import MAX_FEATURED_TAGS
 from cordee.api.mastodon.base import Ctx, endpoint
 from cordee.api.mastodon.serializers.accounts import render_account
@@ -128,7 +129,7 @@ async def _instance_v2(ctx: Ctx) -> dict[str, Any]:
         "languages": ["en", "fr"],
         "configuration": {
             "urls": {"streaming": _streaming_url(s), "status": None},
-            "vapid": {"public_key": ""},
+            "vapid": {"public_key": (await server_keys(ctx.db, s)).public_key},
             "accounts": {"max_featured_tags": MAX_FEATURED_TAGS, "max_pinned_statuses": pins.MAX_PINS},
             "statuses": _statuses_config(s),
             "media_attachments": _media_config(s),

@@ -1,0 +1,258 @@
+"""Sending Web Push messages: the ``push.deliver`` job takes the deliveries that notifications
+recorded (``actions.push.record_deliveries``), and for each one whose subscription's alerts and
+policy allow it, encrypts Mastodon's payload to the subscriber's keys (pywebpush: aes128gcm,
+RFC 8291, for ``standard`` subscriptions; the aesgcm draft Mastodon still uses by default for the
+others), signs a VAPID header (py-vapid) and posts it to the push service. A 2xx ends the delivery;
+a 4xx other than 408 and 429 means the subscription is dead and it is dropped (as Mastodon does);
+anything else is tried again later, five times in all. Never on a request's path.
+
+The server posts only to public addresses unless ``push_allowed_private_networks`` says otherwise:
+names are checked as they are resolved for the connection (so a name cannot be re-pointed between
+a check and the connection), literal addresses before it, and redirects are not followed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import ipaddress
+import json
+import logging
+import re
+import socket
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+from py_vapid import Vapid01, Vapid02, VapidException
+from pywebpush import WebPusher, WebPushException
+
+from cordee.actions import push as push_actions
+from cordee.actions.push import Claimed, Outcomes, ServerKeys
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.types import utcnow
+from cordee.jobs.runner import periodic
+from cordee.media.profile import urls as profile_urls
+from cordee.queries.push import PushFacts, push_facts
+from cordee.web.i18n import LANGUAGES, N_, translations
+
+log = logging.getLogger(__name__)
+
+#: Deliveries sent per tick at most, and at once.
+BATCH = 100
+CONCURRENCY = 10
+#: Mastodon's: a message waits 48 hours at most for its device, and is not sent at all when its
+#: notification is older than that.
+TTL = timedelta(hours=48)
+URGENCY = "normal"
+TIMEOUT = aiohttp.ClientTimeout(total=15)
+
+#: Mastodon's ``notification_mailer.<type>.subject``, which it uses as the push's title.
+TITLES = {
+    "mention": N_("You were mentioned by %(name)s"),
+    "status": N_("%(name)s just posted"),
+    "reblog": N_("%(name)s boosted your post"),
+    "follow": N_("%(name)s is now following you"),
+    "follow_request": N_("Pending follower: %(name)s"),
+    "favourite": N_("%(name)s favorited your post"),
+    "poll": N_("A poll by %(name)s has ended"),
+    "update": N_("%(name)s edited a post"),
+    "quote": N_("%(name)s quoted your post"),
+}
+OTHER_TITLE = N_("New notification from %(name)s")
+_TAG = re.compile(r"<[^>]*>")
+
+
+def pushable(facts: PushFacts) -> bool:
+    """Mastodon's ``Web::PushSubscription#pushable?``: the alert of the type is on and the policy
+    lets the sender through."""
+    alerts = facts.data.get("alerts") or {}
+    if not alerts.get(facts.type):
+        return False
+    policy = facts.data.get("policy") or "all"
+    if policy == "followed":
+        return facts.recipient_follows
+    if policy == "follower":
+        return facts.follows_recipient
+    return bool(policy == "all")
+
+
+def _truncate(text: str, length: int = 140) -> str:
+    """Rails' ``truncate``: at most ``length`` characters, the last three being "..." if cut."""
+    return text if len(text) <= length else text[: length - 3] + "..."
+
+
+def payload(settings: Settings, facts: PushFacts) -> dict[str, Any]:
+    """Mastodon's ``Web::NotificationSerializer``. The id is a string, as everywhere in the API:
+    these ids are 64-bit and a number that large loses digits in a service worker's JavaScript."""
+    lang = facts.locale if facts.locale in LANGUAGES else "en"
+    name = facts.from_display_name or facts.from_username
+    title = translations(lang).gettext(TITLES.get(facts.type, OTHER_TITLE)) % {"name": name}
+    source = facts.status_spoiler or facts.status_text or facts.from_note or ""
+    body = _truncate(html.unescape(_TAG.sub("", source)))
+    _, icon = profile_urls(settings, facts.from_avatar_url, "avatar")
+    return {
+        "access_token": facts.token,
+        "preferred_locale": facts.locale,
+        "notification_id": str(facts.notification_id),
+        "notification_type": facts.type,
+        "icon": icon,
+        "title": title,
+        "body": body,
+    }
+
+
+def _subject(settings: Settings) -> str:
+    return f"mailto:{settings.contact_email}" if settings.contact_email else settings.base_url
+
+
+def request_for(settings: Settings, keys: ServerKeys, facts: PushFacts) -> tuple[bytes, dict[str, str]]:
+    """The encrypted body and the headers of one push message (Mastodon's, per encoding)."""
+    data = json.dumps(payload(settings, facts), ensure_ascii=False).encode()
+    subscriber = {"endpoint": facts.endpoint, "keys": {"p256dh": facts.key_p256dh, "auth": facts.key_auth}}
+    pusher = WebPusher(subscriber)
+    parts = urlsplit(facts.endpoint)
+    claims = {
+        "aud": f"{parts.scheme}://{parts.netloc}",
+        "sub": _subject(settings),
+        "exp": int(time.time()) + 12 * 3600,
+    }
+    headers = {"Content-Type": "application/octet-stream", "TTL": str(int(TTL.total_seconds()))}
+    headers["Urgency"] = URGENCY
+    if facts.standard:
+        encoded = pusher.encode(data, "aes128gcm")
+        vapid: Vapid01 = Vapid02.from_raw(keys.private_key.encode())
+        vapid.conf = {"no-strict": True}
+        headers.update(vapid.sign(claims))
+        headers["Content-Encoding"] = "aes128gcm"
+    else:
+        encoded = pusher.encode(data, "aesgcm")
+        vapid = Vapid01.from_raw(keys.private_key.encode())
+        vapid.conf = {"no-strict": True}
+        headers.update(vapid.sign(claims, crypto_key="dh=" + encoded["crypto_key"].decode()))
+        headers["Content-Encoding"] = "aesgcm"
+        headers["Encryption"] = "salt=" + encoded["salt"].decode()
+    return bytes(encoded["body"]), headers
+
+
+def _address_allowed(address: str, allowed: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return ip.is_global or any(ip in network for network in allowed)
+
+
+class PublicOnlyResolver(AbstractResolver):
+    """Resolves as usual, then keeps only the addresses the server may post to."""
+
+    def __init__(self, allowed: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> None:
+        self._inner = DefaultResolver()
+        self._allowed = allowed
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        found = [
+            r
+            for r in await self._inner.resolve(host, port, family)
+            if _address_allowed(r["host"], self._allowed)
+        ]
+        if not found:
+            raise OSError(f"{host} has no public address")
+        return found
+
+    async def close(self) -> None:
+        await self._inner.close()
+
+
+class Sender:
+    """One HTTP session for a batch of deliveries."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._allowed = [ipaddress.ip_network(n) for n in settings.push_allowed_private_networks]
+        connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(self._allowed), limit=CONCURRENCY)
+        self.session = aiohttp.ClientSession(connector=connector, timeout=TIMEOUT)
+
+    def literal_allowed(self, endpoint: str) -> bool:
+        host = urlsplit(endpoint).hostname or ""
+        try:
+            return _address_allowed(host, self._allowed)
+        except ValueError:
+            return True  # a name: checked as it is resolved
+
+    async def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> int | None:
+        """The push service's status, or None when it could not be reached."""
+        if not self.literal_allowed(endpoint):
+            return None
+        try:
+            async with self.session.post(endpoint, data=body, headers=headers, allow_redirects=False) as r:
+                await r.read()
+                return r.status
+        except (aiohttp.ClientError, OSError, TimeoutError) as e:
+            log.info("push to %s failed: %s", urlsplit(endpoint).netloc, e)
+            return None
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+async def deliver_due(db: Database, settings: Settings) -> int:
+    """Send what is due; returns how many deliveries were settled."""
+    claimed = await push_actions.claim_due(db, BATCH)
+    if not claimed:
+        return 0
+    keys = await push_actions.server_keys(db, settings)
+    by_key = {
+        (f.subscription_id, f.notification_id): f
+        for f in await push_facts(db, [(c.subscription_id, c.notification_id) for c in claimed])
+    }
+    done: list[Claimed] = []
+    retry: list[Claimed] = []
+    gone: set[int] = set()
+    to_send: list[tuple[Claimed, PushFacts]] = []
+    oldest = utcnow() - TTL
+    for c in claimed:
+        facts = by_key.get((c.subscription_id, c.notification_id))
+        if facts is None or facts.created_at < oldest or not pushable(facts):
+            done.append(c)
+        elif facts.token_revoked:  # the app was signed out: its subscription goes with its token
+            gone.add(c.subscription_id)
+        else:
+            to_send.append((c, facts))
+    if to_send:
+        sender = Sender(settings)
+        limit = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(facts: PushFacts) -> int | None:
+            async with limit:
+                try:
+                    body, headers = request_for(settings, keys, facts)
+                except (WebPushException, VapidException, ValueError) as e:
+                    log.warning("push message for subscription %s not made: %s", facts.subscription_id, e)
+                    return 400  # keys or endpoint no longer usable: like a refusal
+                return await sender.post(facts.endpoint, body, headers)
+
+        try:
+            statuses = await asyncio.gather(*(one(facts) for _, facts in to_send))
+        finally:
+            await sender.close()
+        for (c, _), status in zip(to_send, statuses, strict=True):
+            if status is not None and 200 <= status < 300:
+                done.append(c)
+            elif status is not None and 400 <= status < 500 and status not in (408, 429):
+                gone.add(c.subscription_id)
+            else:
+                retry.append(c)
+    await push_actions.settle(db, Outcomes(done, retry, sorted(gone)))
+    return len(claimed)
+
+
+@periodic("push.deliver")
+async def deliver_job(db: Database, settings: Settings) -> int:
+    return await deliver_due(db, settings)
