@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from cordee.web import (
     authorize,
+    columns_pages,
     compose,
     compose_polls,
     edit_note,
@@ -80,6 +81,7 @@ def routes() -> list[BaseRoute]:
         Route("/widget/notes", widget.notes, methods=["GET"]),
         Route("/widget/stream", widget.stream, methods=["GET"]),
         Route("/widget/frame", widget.frame, methods=["GET"]),
+        *columns_pages.routes(),
         *public_routes(),
         *reader_routes(),
     ]

@@ -7,8 +7,6 @@ members of a shared search may read it (column, analytics, exports) but only its
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,7 +18,7 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.api.mastodon.params import parse_id
-from cordee.api.mastodon.serializers.accounts import acct, render_account
+from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.common import iso
 from cordee.config import Settings
 from cordee.db.tables_tracking import TrackedSearch
@@ -30,21 +28,7 @@ from cordee.queries import tracking as queries
 from cordee.queries import tracking_analytics as analytics
 from cordee.rendering.statuses import render_statuses
 from cordee.rendering.tracking_charts import sentiment_svg, share_svg, volume_svg
-
-#: The columns of the CSV export, in order (the JSON export has the same keys).
-CSV_FIELDS = (
-    "status_id",
-    "created_at",
-    "acct",
-    "followers_count",
-    "language",
-    "sentiment",
-    "sentiment_score",
-    "corrected",
-    "hashtags",
-    "url",
-    "text",
-)
+from cordee.rendering.tracking_export import export_record, to_csv
 
 
 def render_search(row: TrackedSearch, viewer_id: int, members: list[int]) -> dict[str, Any]:
@@ -223,31 +207,6 @@ async def show_analytics(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         data = await analytics.analytics(session, ctx.account_id, _notes(ctx, period, row, tag), period)
     return json_response(render_analytics(ctx.settings, data))
-
-
-def export_record(settings: Settings, r: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "status_id": str(r["status_id"]),
-        "created_at": iso(r["created_at"]),
-        "acct": acct(settings, r["account"]),
-        "followers_count": r["followers_count"],
-        "language": r["language"] or "",
-        "sentiment": r["sentiment"],
-        "sentiment_score": r["sentiment_score"],
-        "corrected": r["corrected"],
-        "hashtags": " ".join(r["hashtags"]),
-        "url": f"{settings.base_url}/@{r['account'].username}/{r['status_id']}",
-        "text": r["text"],
-    }
-
-
-def to_csv(records: list[dict[str, Any]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\r\n")
-    writer.writeheader()
-    for record in records:
-        writer.writerow({**record, "corrected": "true" if record["corrected"] else "false"})
-    return out.getvalue()
 
 
 @endpoint(scope="read:statuses", auth="required")
