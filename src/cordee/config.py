@@ -64,6 +64,20 @@ class Settings:
     image_worker_memory_mb: int = 1024
     image_worker_cpu_seconds: int = 20
     image_worker_timeout: float = 60.0
+    #: Video and audio uploads (Mastodon's limits): bytes (``CORDEE_VIDEO_SIZE_LIMIT``; 99 MB), pixels
+    #: (``CORDEE_VIDEO_MATRIX_LIMIT``; 3840×2160), frames per second (``CORDEE_VIDEO_FRAME_RATE_LIMIT``;
+    #: higher rates are brought down to it) and seconds (``CORDEE_MEDIA_DURATION_LIMIT``; longer is refused).
+    video_size_limit: int = 99 * 1024 * 1024
+    video_matrix_limit: int = 8_294_400
+    video_frame_rate_limit: int = 120
+    media_duration_limit: int = 3600
+    #: Video and audio are transcoded in child processes, at most this many at once per server process
+    #: (``CORDEE_VIDEO_WORKERS``), each capped like image workers (``CORDEE_VIDEO_WORKER_MEMORY_MB``,
+    #: ``CORDEE_VIDEO_WORKER_CPU_SECONDS``, ``CORDEE_VIDEO_WORKER_TIMEOUT``).
+    video_workers: int = 1
+    video_worker_memory_mb: int = 2048
+    video_worker_cpu_seconds: int = 1800
+    video_worker_timeout: float = 2400.0
     #: Where the server's source code can be had (the AGPL asks for it); defaults to the instance.
     source_url: str = ""
     #: ``gc.set_threshold`` for the server process. Each open stream keeps a few hundred objects
@@ -306,6 +320,18 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         ),
         image_worker_timeout=float(
             _int(env, "CORDEE_IMAGE_WORKER_TIMEOUT", int(Settings.image_worker_timeout))
+        ),
+        video_size_limit=_int(env, "CORDEE_VIDEO_SIZE_LIMIT", Settings.video_size_limit),
+        video_matrix_limit=_int(env, "CORDEE_VIDEO_MATRIX_LIMIT", Settings.video_matrix_limit),
+        video_frame_rate_limit=_int(env, "CORDEE_VIDEO_FRAME_RATE_LIMIT", Settings.video_frame_rate_limit),
+        media_duration_limit=_int(env, "CORDEE_MEDIA_DURATION_LIMIT", Settings.media_duration_limit),
+        video_workers=_int(env, "CORDEE_VIDEO_WORKERS", Settings.video_workers),
+        video_worker_memory_mb=_int(env, "CORDEE_VIDEO_WORKER_MEMORY_MB", Settings.video_worker_memory_mb),
+        video_worker_cpu_seconds=_int(
+            env, "CORDEE_VIDEO_WORKER_CPU_SECONDS", Settings.video_worker_cpu_seconds
+        ),
+        video_worker_timeout=float(
+            _int(env, "CORDEE_VIDEO_WORKER_TIMEOUT", int(Settings.video_worker_timeout))
         ),
         source_url=env.get("CORDEE_SOURCE_URL", ""),
         gc_threshold=_gc_threshold(env.get("CORDEE_GC_THRESHOLD")),

@@ -17,6 +17,7 @@ from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import ScheduledMedia
 from cordee.db.types import utcnow
 from cordee.ids import new_id
+from cordee.media import incoming
 from cordee.media.images import MediaRejected, ProcessedImage, Rendition
 from cordee.media.storage import MediaStorage, storage_for
 from cordee.media.workers import ImageWorkers
@@ -26,6 +27,8 @@ MAX_DESCRIPTION = 1500
 MAX_ATTACHMENTS = 4
 #: Media not attached to a note (never, or no longer) are removed after this long.
 UNATTACHED_LIFETIME = timedelta(days=1)
+#: Mastodon's words (``media_attachments.validations.not_ready``), which clients show.
+NOT_READY = "Cannot attach files that have not finished processing. Try again in a moment!"
 
 
 @dataclass(frozen=True)
@@ -188,7 +191,7 @@ async def update_media(
         if new_small is not None:
             await storage.delete(new_small[0])
         raise
-    if new_small is not None:
+    if new_small is not None and old_small:
         await storage.delete(old_small)
     return media_id
 
@@ -201,10 +204,13 @@ async def delete_media(db: Database, settings: Settings, account_id: int, media_
         if await tx.session.scalar(kept) is not None:
             raise ValidationFailed("Validation failed: This media is kept for a scheduled note")
         keys = (media.file_key, media.small_key)
+        waiting = media.incoming_key
         await tx.session.delete(media)
     storage = storage_for(settings)
     for key in keys:
-        await storage.delete(key)
+        if key:
+            await storage.delete(key)
+    await incoming.delete(settings, waiting)
 
 
 # --- attaching, inside post_status's transaction ---------------------------------------------------
@@ -240,6 +246,8 @@ async def claim_media(tx: Tx, account_id: int, media_ids: Sequence[int]) -> list
         raise ValidationFailed(
             f"Validation failed: Media {', '.join(missing)} not found or already attached to another note"
         )
+    if any(m.processing != "complete" for m in found.values()):
+        raise ValidationFailed(NOT_READY)  # video or audio still being processed (or failed)
     return [found[i] for i in media_ids]
 
 
@@ -287,18 +295,20 @@ async def remove_unattached_media(db: Database, settings: Settings, *, batch: in
                 select(MediaAttachment.id).where(*stale).order_by(MediaAttachment.id).limit(batch)
             )
         )
-        gone: list[tuple[str, str]] = []
+        gone: list[tuple[str | None, str | None, str | None]] = []
         if candidates:
             # Deleted only if still unattached (a note may have claimed one meanwhile); the files
             # removed are those of the rows actually deleted.
             result = await tx.session.execute(
                 delete(MediaAttachment)
                 .where(MediaAttachment.id.in_(candidates), MediaAttachment.status_id.is_(None))
-                .returning(MediaAttachment.file_key, MediaAttachment.small_key)
+                .returning(MediaAttachment.file_key, MediaAttachment.small_key, MediaAttachment.incoming_key)
             )
-            gone = [(row.file_key, row.small_key) for row in result]
+            gone = [(row.file_key, row.small_key, row.incoming_key) for row in result]
     storage = storage_for(settings)
-    for file_key, small_key in gone:
-        await storage.delete(file_key)
-        await storage.delete(small_key)
+    for file_key, small_key, waiting in gone:
+        for key in (file_key, small_key):
+            if key:
+                await storage.delete(key)
+        await incoming.delete(settings, waiting)
     return len(gone)

@@ -53,6 +53,7 @@ def _load_task_modules() -> None:
 #: Modules that define ``@periodic`` tasks (add yours here).
 TASK_MODULES: list[str] = [
     "cordee.jobs.media_and_polls",
+    "cordee.jobs.media_video",
     "cordee.jobs.scheduled_statuses",
     "cordee.feeds.sql",
     "cordee.feeds.outbox",

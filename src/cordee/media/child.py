@@ -7,6 +7,8 @@ server by what it sends back.
 
 Request (stdin):  a JSON line ``{"limits": {...}, "memory_bytes": n, "cpu_seconds": n, "kind": k}``,
                   then the file; ``kind`` is ``"media"`` (an attachment), ``"avatar"`` or ``"header"``.
+                  For video and audio (``"av-probe"``, ``"av-process"``) the line names the file and
+                  an output directory instead (``cordee.media.av_workers``), and nothing follows it.
 Reply (stdout):   a JSON line ``{"status": "ok", "original": {...}, "small": {...}, "blurhash": "..."}``
                   then the original's and the preview's bytes; or ``{"status": "rejected", "reason": ...}``
                   (the reason is for the person) or ``{"status": "failed", "error": ...}`` (a bug).
@@ -86,12 +88,42 @@ def read_reply(out: bytes) -> ProcessedImage:
     )
 
 
+def _av(head: dict[str, Any]) -> bytes:
+    """Video and audio (``cordee.media.video``): the file is read from, and the results written to,
+    paths the server chose; only a JSON line comes back."""
+    from pathlib import Path
+
+    from cordee.media import video
+
+    limits = video.AvLimits(**head["av_limits"])
+    path, container, declared = Path(head["path"]), str(head["container"]), head.get("declared")
+    try:
+        if head["kind"] == "av-probe":
+            answer = video.probe_reply(path, container, limits, declared)
+        else:
+            answer = video.process_reply(path, container, limits, Path(head["out_dir"]), declared)
+    except MediaRejected as e:
+        answer = {"status": "rejected", "reason": str(e)}
+    except MemoryError:
+        answer = {"status": "rejected", "reason": FAILED}
+    except Exception as e:  # a decoder's bug met by a crafted file is still a refusal, not a 500
+        answer = {"status": "failed", "error": f"{type(e).__name__}: {e}"}
+    return json.dumps(answer).encode()
+
+
 def main() -> None:
     head = json.loads(sys.stdin.buffer.readline())
     memory, cpu = int(head["memory_bytes"]), int(head["cpu_seconds"])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # Past the soft limit the kernel sends SIGXCPU (which kills), past the hard one SIGKILL.
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    if str(head.get("kind", "")).startswith("av-"):
+        # No file written may be larger than this (SIGXFSZ kills the child past it).
+        size = int(head["max_file_bytes"])
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+        sys.stdout.buffer.write(_av(head))
+        sys.stdout.buffer.flush()
+        return
     data = sys.stdin.buffer.read()
     kind, limits = str(head.get("kind", "media")), ImageLimits(**head["limits"])
     try:

@@ -23,6 +23,7 @@ from cordee.db.tables import AccessToken, Account, Status, User
 from cordee.db.tables_security import WebSession
 from cordee.db.types import utcnow
 from cordee.media.images import SUPPORTED_MIME_TYPES
+from cordee.media.sniff import AUDIO_MIME_TYPES, VIDEO_MIME_TYPES
 
 VERSION = f"{COMPATIBLE_API_VERSION} (compatible; Cordée {__version__})"
 API_VERSIONS = {"mastodon": 6}
@@ -38,13 +39,13 @@ POLLS_CONFIG: dict[str, Any] = {
 
 def _media_config(settings: Settings) -> dict[str, Any]:
     return {
-        "supported_mime_types": SUPPORTED_MIME_TYPES,
+        "supported_mime_types": SUPPORTED_MIME_TYPES + VIDEO_MIME_TYPES + AUDIO_MIME_TYPES,
         "description_limit": media.MAX_DESCRIPTION,
         "image_size_limit": settings.image_size_limit,
         "image_matrix_limit": settings.image_matrix_limit,
-        "video_size_limit": 0,
-        "video_frame_rate_limit": 0,
-        "video_matrix_limit": 0,
+        "video_size_limit": settings.video_size_limit,
+        "video_frame_rate_limit": settings.video_frame_rate_limit,
+        "video_matrix_limit": settings.video_matrix_limit,
     }
 
 
