@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from cordee.db.engine import Database
+from cordee.db.tables import User
 from cordee.db.tables_media import MediaAttachment
 from tests.conftest import ApiUser, MakeUser
 from tests.web.test_auth_pages import sign_in
@@ -180,3 +181,22 @@ async def test_editing_a_note_from_its_page(
     entity = (await client.get(f"/api/v1/statuses/{note['id']}", headers=alice.headers)).json()
     assert entity["content"] == "<p>First ascent</p>" and entity["edited_at"] is not None
     assert entity["poll"]["id"] == note["poll"]["id"]  # the poll is kept as it was
+
+
+async def test_the_new_pages_in_french(client: httpx.AsyncClient, db: Database, alice: ApiUser) -> None:
+    async with db.write() as tx:  # a French-speaking account, in a French-speaking browser
+        await tx.session.execute(update(User).where(User.id == alice.user_id).values(locale="fr"))
+    client.headers["Accept-Language"] = "fr-FR,fr;q=0.9"
+    token = await _signed_in(client, alice)
+    compose = (await client.get("/compose")).text
+    for words in ("Ajouter un sondage", "Ajouter des images", "Publier plus tard", "Notes programmées"):
+        assert words in compose
+    refused = await client.post(
+        "/compose",
+        data={"csrf_token": token, "status": "Où ?", "poll_option_1": "Ici", "poll_expires_in": "300"},
+    )
+    assert refused.status_code == 422 and "Un sondage demande au moins deux choix" in refused.text
+    assert "Aucune note programmée" in (await client.get("/scheduled")).text
+    note = (await client.post("/api/v1/statuses", json={"status": "Salut"}, headers=alice.headers)).json()
+    edit = (await client.get(f"/notes/{note['id']}/edit")).text
+    assert "Modifier votre note" in edit and "Enregistrer les modifications" in edit
