@@ -164,7 +164,14 @@ async def _refusals(client: httpx.AsyncClient, alice: ApiUser, make_user: MakeUs
     keys = device()
     r = await client.post("/api/v1/push/subscription", json={"data": {}}, headers=h)
     assert r.status_code == 400
-    for endpoint in ("", "ftp://push.example.net/x", "not a url", "https:///nohost"):
+    for endpoint in (
+        "",
+        "ftp://push.example.net/x",
+        "not a url",
+        "https:///nohost",
+        "https://a b/",
+        "https://[::g]/",
+    ):
         r = await client.post("/api/v1/push/subscription", json=_sub(endpoint, keys), headers=h)
         assert r.status_code == 422, (endpoint, r.text)
         assert "Endpoint" in r.json()["error"]

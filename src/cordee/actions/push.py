@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -46,6 +48,9 @@ POLICIES = ("all", "none", "follower", "followed")
 MAX_ATTEMPTS = 5
 #: How long a claimed delivery is left to its sender before another process may take it again.
 CLAIM_LEASE = timedelta(minutes=2)
+
+
+_HOST = re.compile(r"[\w.-]+")
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -159,6 +164,13 @@ def _check_endpoint(endpoint: str) -> None:
         host = parts.hostname
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
+        host = None
+    if ":" in (host or ""):
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            host = None
+    elif host and not _HOST.fullmatch(host):
         host = None
     if parts.scheme not in ("http", "https") or not host or len(endpoint) > 2048:
         raise ValidationFailed("Validation failed: Endpoint is invalid")
