@@ -295,5 +295,27 @@ def audit_list(username: str | None, kind: str | None, limit: int) -> None:
         )
 
 
+@main.group()
+def raffle() -> None:
+    """Campaign raffles."""
+
+
+@raffle.command("verify")
+@click.option("--seed", required=True, help="The seed the organiser revealed at the draw.")
+@click.option("--tickets", required=True, type=click.IntRange(min=0), help="How many tickets were sold.")
+@click.option("--prizes", required=True, type=click.IntRange(min=1), help="How many prizes were drawn.")
+@click.option("--commitment", help="The SHA-256 published before the sales, to check against the seed.")
+def raffle_verify(seed: str, tickets: int, prizes: int, commitment: str | None) -> None:
+    """Re-run a raffle draw from its published seed (no server, no database): prints the winning
+    ticket numbers, first prize first (the algorithm: cordee/domain/raffle.py)."""
+    from cordee.domain import raffle as rules
+
+    if commitment is not None and not rules.seed_matches(seed, commitment.strip().lower()):
+        raise click.ClickException("the seed does not match the commitment")
+    if commitment is not None:
+        click.echo("commitment: matches the seed")
+    click.echo("winners: " + ", ".join(str(n) for n in rules.winners(seed, tickets, prizes)))
+
+
 if __name__ == "__main__":
     main()

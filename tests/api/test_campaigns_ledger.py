@@ -28,6 +28,8 @@ MONEY_MODULES = [
     "api/mastodon/campaigns.py",
     "actions/tickets.py",
     "api/mastodon/campaign_tickets.py",
+    "actions/raffle.py",
+    "api/mastodon/campaign_raffles.py",
     "db/tables_campaigns.py",
 ]
 

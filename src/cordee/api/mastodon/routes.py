@@ -9,6 +9,7 @@ from cordee.api.mastodon import (
     accounts,
     apps,
     bookmarks,
+    campaign_raffles,
     campaign_tickets,
     campaigns,
     conversations,
@@ -71,6 +72,7 @@ def routes() -> list[BaseRoute]:
         *push.routes,
         *campaigns.routes,
         *campaign_tickets.routes,
+        *campaign_raffles.routes,
         *tracked_searches.routes,
     ]
 
