@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from cordee.db import sqlite_driver
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
@@ -38,6 +39,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str) -> AsyncEngine:
     engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
+        # The same connection arguments, through a connection that costs one thread hop per
+        # statement instead of four (``sqlite_driver.py``).
+        args, options = engine.dialect.create_connect_args(engine.url)
+        engine = create_async_engine(url, async_creator=sqlite_driver.connector(*args, **options))
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
