@@ -66,6 +66,10 @@ async def test_video_is_processed_later_then_posted(
     early = await client.post("/api/v1/statuses", data={"status": "Too soon", "media_ids[]": media["id"]},
                               headers=alice.headers)  # fmt: skip
     assert early.status_code == 422 and early.json()["error"] == NOT_READY
+    plain = await client.post("/api/v1/statuses", data={"status": "Plain"}, headers=alice.headers)
+    edit = await client.put(f"/api/v1/statuses/{plain.json()['id']}", headers=alice.headers,
+                            data={"status": "Plain", "media_ids[]": media["id"]})  # fmt: skip
+    assert edit.status_code == 422 and edit.json()["error"] == NOT_READY
 
     assert await _step(db, settings) == 1
     done = await client.get(f"/api/v1/media/{media['id']}", headers=alice.headers)
@@ -118,7 +122,8 @@ async def test_audio_with_a_custom_thumbnail_and_v1_answers_when_done(
 async def test_an_abandoned_claim_is_taken_again(
     client: httpx.AsyncClient, db: Database, settings: Settings, alice: ApiUser
 ) -> None:
-    r = await _upload(client, alice, av_samples.video(container="webm"), "clip.webm", "video/webm")
+    clip = av_samples.video((63, 45), container="webm")  # odd sides: H.264 in yuv420p wants even ones
+    r = await _upload(client, alice, clip, "clip.webm", "video/webm")
     assert r.status_code == 202, r.text
     # As if a server had claimed it and died: the claim is older than the worker timeout.
     async with db.write() as tx:
@@ -131,6 +136,7 @@ async def test_an_abandoned_claim_is_taken_again(
     assert await _step(db, settings) == 1
     done = await client.get(f"/api/v1/media/{r.json()['id']}", headers=alice.headers)
     assert done.status_code == 200 and done.json()["url"].endswith(".mp4")
+    assert done.json()["meta"]["size"] == "62x44"
 
 
 @pytest.fixture
@@ -149,7 +155,6 @@ async def test_hostile_files_are_refused(strict: httpx.AsyncClient, alice: ApiUs
         (av_samples.video((32, 32), seconds=3, fps=2), "video/mp4", "File is too long"),
         (clip, "image/png", "File type does not match its content"),
         (av_samples.audio("matroska", 0.05, streams=9), "audio/webm", "more than 8 streams"),
-        (b"<html><script>alert(1)</script></html>", "video/mp4", "File type is not supported"),
     ]
     for data, mime, reason in cases:
         r = await _upload(strict, alice, data, mime=mime)

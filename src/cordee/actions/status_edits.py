@@ -9,7 +9,7 @@ from sqlalchemy import delete, or_, select, update
 
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
-from cordee.actions.media import attach_media, check_media_ids
+from cordee.actions.media import NOT_READY, attach_media, check_media_ids
 from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.actions.statuses import check_text, compose_content, tag_ids
 from cordee.config import Settings
@@ -82,6 +82,8 @@ async def _replace_media(tx: Tx, status: Status, media_ids: tuple[int, ...]) -> 
         raise ValidationFailed(
             f"Validation failed: Media {', '.join(missing)} not found or already attached to another note"
         )
+    if any(m.processing != "complete" for m in found.values()):
+        raise ValidationFailed(NOT_READY)  # a video or audio file still being processed
     await tx.session.execute(
         update(MediaAttachment)
         .where(MediaAttachment.status_id == status.id, MediaAttachment.id.not_in(media_ids))
