@@ -9,7 +9,9 @@ for all the owners concerned).
 
 The searches are kept in memory, parsed, for ``CACHE_SECONDS`` (a process learns of another
 process's new search that late; its own changes at once): a post does not read the table of
-searches. A new or changed search is backfilled from notes already posted.
+searches. A new or changed search is backfilled from notes already posted, through the database
+search (``queries.search.search_statuses``: the full-text index, ``visible_to`` and what the owner
+chose not to see, as their search page).
 """
 
 from __future__ import annotations
@@ -30,19 +32,17 @@ from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
 from cordee.domain.sentiment import score
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import StatusCreated
-from cordee.queries.tracking_facts import note_facts
+from cordee.queries.search import search_statuses
 from cordee.queries.visibility import viewers_who_see, visible_to
+from cordee.search.facts import note_facts
 from cordee.search.match import NoteFacts, matches
 from cordee.search.query import Query, QueryError, parse
 
 log = logging.getLogger(__name__)
 
 CACHE_SECONDS = 2.0
-#: A new search looks back over at most this many of the newest notes its owner may see …
-BACKFILL_SCAN = 5000
-#: … and records at most this many matches.
+#: A new search records at most this many of the newest notes the database search finds.
 BACKFILL_MAX = 1000
-_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -165,36 +165,21 @@ async def clear_matches(tx: Tx, row: TrackedSearch) -> None:
 
 
 async def backfill(db: Database, settings: Settings, search_id: int) -> int:
-    """Match a new (or re-queried) search against the newest notes its owner may see; returns how
-    many it recorded. The alert cursors move past them: a backfill is history, not news."""
+    """Record the newest ``BACKFILL_MAX`` notes the database search finds for a new (or
+    re-queried) search, as its owner's search page would list them; returns how many. The alert
+    cursors move past them: a backfill is history, not news."""
     async with db.read() as session:
         row = await session.get(TrackedSearch, search_id)
         if row is None:
             return 0
-        found_one = _compile(settings, [(row.id, row.account_id, row.query)])
-    if not found_one:
-        return 0
-    compiled = found_one[0]
-    found: list[tuple[int, int, NoteFacts]] = []
-    before: int | None = None
-    scanned = 0
-    while scanned < BACKFILL_SCAN and len(found) < BACKFILL_MAX:
-        query = select(Status.id, Status.account_id).where(
-            Status.reblog_of_id.is_(None), visible_to(compiled.owner_id)
+        compiled = _compile(settings, [(row.id, row.account_id, row.query)])
+        if not compiled:
+            return 0
+        statuses = await search_statuses(
+            session, row.account_id, compiled[0].query, limit=BACKFILL_MAX, local_domain=settings.domain
         )
-        if before is not None:
-            query = query.where(Status.id < before)
-        async with db.read() as session:
-            batch = (await session.execute(query.order_by(Status.id.desc()).limit(_BATCH))).all()
-            if not batch:
-                break
-            facts = await note_facts(session, [status_id for status_id, _ in batch])
-        for status_id, author_id in batch:
-            note = facts.get(status_id)
-            if note is not None and matches(compiled.query, note):
-                found.append((status_id, author_id, note))
-        scanned += len(batch)
-        before = batch[-1][0]
+        facts = await note_facts(session, [s.id for s in statuses])
+    found = [(s.id, s.account_id, facts[s.id]) for s in statuses if s.id in facts]
     async with db.write() as tx:
         current = await tx.session.get(TrackedSearch, search_id)
         if current is None or current.query != row.query:
@@ -212,7 +197,7 @@ async def backfill(db: Database, settings: Settings, search_id: int) -> int:
                 posted_at=note.created_at,
                 sentiment=_sentiment(note),
             )
-            for status_id, author_id, note in found[:BACKFILL_MAX]
+            for status_id, author_id, note in found
             if status_id not in present
         ]
         tx.session.add_all(added)
