@@ -215,20 +215,56 @@ async def _spike(tx: Tx, search: TrackedSearch, now: datetime) -> tuple[int, flo
     return current, baseline
 
 
-async def run_alerts(db: Database, now: datetime) -> tuple[int, list[Digest]]:
-    """Every search with an alert turned on: returns how many alerts were made and the e-mails to
-    send (after the transactions committed)."""
+async def _due(db: Database, now: datetime, horizon: int) -> list[int]:
+    """The searches with something to do, found in two reads (no write, so an idle tick does not
+    take SQLite's write lock): new matches past a cursor, or matches recent enough for a spike."""
     async with db.read() as session:
-        ids = list(
+        searches = list(
             await session.scalars(
-                select(TrackedSearch.id).where(
+                select(TrackedSearch).where(
                     or_(TrackedSearch.notify, TrackedSearch.email_digest, TrackedSearch.spike_alert)
                 )
             )
         )
+        if not searches:
+            return []
+        newest: dict[int, tuple[int, datetime]] = {}
+        ids = [s.id for s in searches]
+        for start in range(0, len(ids), 500):
+            rows = await session.execute(
+                select(
+                    TrackedMatch.tracked_search_id,
+                    func.max(TrackedMatch.id),
+                    func.max(TrackedMatch.posted_at),
+                )
+                .where(
+                    TrackedMatch.tracked_search_id.in_(ids[start : start + 500]), TrackedMatch.id < horizon
+                )
+                .group_by(TrackedMatch.tracked_search_id)
+            )
+            newest.update((search_id, (top, at)) for search_id, top, at in rows)
+    due = []
+    for s in searches:
+        if s.id not in newest:
+            continue
+        top, at = newest[s.id]
+        window = timedelta(minutes=s.spike_window_minutes)
+        digest_due = s.digested_at is None or now - s.digested_at >= timedelta(minutes=s.digest_minutes)
+        if (
+            (s.notify and top > s.notified_upto)
+            or (s.email_digest and digest_due and top > s.digested_upto)
+            or (s.spike_alert and at >= now - window and (s.spiked_at is None or s.spiked_at <= now - window))
+        ):
+            due.append(s.id)
+    return due
+
+
+async def run_alerts(db: Database, now: datetime) -> tuple[int, list[Digest]]:
+    """Every search with an alert due: returns how many alerts were made and the e-mails to send
+    (after the transactions committed)."""
     horizon = _horizon(db, now)
     total, digests = 0, []
-    for search_id in ids:
+    for search_id in await _due(db, now, horizon):
         n, found = await _one(db, search_id, now, horizon)
         total += n
         digests += found
