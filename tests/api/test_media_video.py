@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import update
 
 from cordee.actions.media import NOT_READY
-from cordee.actions.media_video import process_pending
+from cordee.actions.media_video import LEASE, process_pending
 from cordee.app import build_app
 from cordee.config import Settings
 from cordee.db.engine import Database
@@ -125,12 +125,12 @@ async def test_an_abandoned_claim_is_taken_again(
     clip = av_samples.video((63, 45), container="webm")  # odd sides: H.264 in yuv420p wants even ones
     r = await _upload(client, alice, clip, "clip.webm", "video/webm")
     assert r.status_code == 202, r.text
-    # As if a server had claimed it and died: the claim is older than the worker timeout.
+    # As if a server had claimed it and died: the claim has not been renewed for too long.
     async with db.write() as tx:
         await tx.session.execute(
             update(MediaAttachment).values(
                 processing="in_progress", processing_attempts=1,
-                processing_started_at=utcnow() - timedelta(seconds=settings.video_worker_timeout + 120),
+                processing_started_at=utcnow() - LEASE - timedelta(seconds=1),
             )
         )  # fmt: skip
     assert await _step(db, settings) == 1

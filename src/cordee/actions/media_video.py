@@ -2,17 +2,18 @@
 answering 202), by a job that claims one upload at a time from the database.
 
 The state is in the row (``processing``: queued → in_progress → complete | failed), so nothing is
-lost when the server stops: a claim older than the worker timeout is taken again, at most
+lost when the server stops: a claim not renewed for ``LEASE`` is taken again, at most
 ``MAX_ATTEMPTS`` times (a file that keeps killing its worker is then given up).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from cordee.actions.errors import ValidationFailed
 from cordee.actions.media import _description, _processed, parse_focus
@@ -106,32 +107,39 @@ async def upload_av(
     return media_id
 
 
-def _lease(settings: Settings) -> timedelta:
-    """How long a claim holds: no worker runs longer than its timeout (it is killed)."""
-    return timedelta(seconds=settings.video_worker_timeout + 60)
+#: A claim holds this long unless renewed; the process working on it renews it every ``HEARTBEAT``
+#: seconds, so an upload whose process died is taken again within ``LEASE`` of its last renewal.
+LEASE = timedelta(seconds=120)
+HEARTBEAT = 30.0
 
 
-def _claimable(now: datetime, settings: Settings) -> object:
+def _claimable(now: datetime) -> ColumnElement[bool]:
     return or_(
         MediaAttachment.processing == "queued",
         and_(
-            MediaAttachment.processing == "in_progress",
-            MediaAttachment.processing_started_at < now - _lease(settings),
+            MediaAttachment.processing == "in_progress", MediaAttachment.processing_started_at < now - LEASE
         ),
     )
 
 
-async def _claim(
-    db: Database, settings: Settings, media_id: int | None = None
-) -> tuple[int, datetime] | None:
-    """Take one upload to process (the oldest, or ``media_id``): ``(id, claim time)`` or None.
+def _ours(media_id: int, attempt: int) -> ColumnElement[bool]:
+    """The claim ``attempt`` of this upload (each claim counts one more attempt: a token)."""
+    return and_(
+        MediaAttachment.id == media_id,
+        MediaAttachment.processing == "in_progress",
+        MediaAttachment.processing_attempts == attempt,
+    )
+
+
+async def _claim(db: Database, media_id: int | None = None) -> tuple[int, int] | None:
+    """Take one upload to process (the oldest, or ``media_id``): ``(id, attempt)`` or None.
 
     The claim is a conditional UPDATE, so two processes (or two servers on PostgreSQL) never
     take the same upload; an upload claimed ``MAX_ATTEMPTS`` times already is marked failed."""
     now = utcnow()
-    claimable = _claimable(now, settings)
+    claimable = _claimable(now)
     async with db.read() as session:  # most ticks find nothing: no write lock for them
-        query = select(MediaAttachment.id, MediaAttachment.processing_attempts).where(claimable)  # type: ignore[arg-type]
+        query = select(MediaAttachment.id, MediaAttachment.processing_attempts).where(claimable)
         if media_id is not None:
             query = query.where(MediaAttachment.id == media_id)
         row = (await session.execute(query.order_by(MediaAttachment.id).limit(1))).first()
@@ -141,7 +149,7 @@ async def _claim(
         if row.processing_attempts >= MAX_ATTEMPTS:
             await tx.session.execute(
                 update(MediaAttachment)
-                .where(MediaAttachment.id == row.id, claimable)  # type: ignore[arg-type]
+                .where(MediaAttachment.id == row.id, claimable)
                 .values(
                     processing="failed",
                     processing_error="File could not be processed: it was tried too often",
@@ -150,7 +158,11 @@ async def _claim(
             return None
         claimed = await tx.session.execute(
             update(MediaAttachment)
-            .where(MediaAttachment.id == row.id, claimable)  # type: ignore[arg-type]
+            .where(
+                MediaAttachment.id == row.id,
+                MediaAttachment.processing_attempts == row.processing_attempts,
+                claimable,
+            )
             .values(
                 processing="in_progress",
                 processing_started_at=now,
@@ -159,7 +171,7 @@ async def _claim(
         )
     if claimed.rowcount != 1:  # type: ignore[attr-defined]
         return None  # someone else took it first
-    return row.id, now
+    return row.id, row.processing_attempts + 1
 
 
 async def _store(storage: MediaStorage, media_id: int, result: AvResult) -> tuple[str, str | None]:
@@ -178,7 +190,7 @@ async def _store(storage: MediaStorage, media_id: int, result: AvResult) -> tupl
 
 
 async def _finish(
-    db: Database, settings: Settings, media_id: int, claimed_at: datetime, result: AvResult | str
+    db: Database, settings: Settings, media_id: int, attempt: int, result: AvResult | str
 ) -> None:
     """Record the outcome (the files, or the reason of the failure) if the claim is still ours."""
     storage = storage_for(settings)
@@ -190,13 +202,9 @@ async def _finish(
     try:
         async with db.write() as tx:
             media = await tx.session.scalar(
-                select(MediaAttachment).where(MediaAttachment.id == media_id).with_for_update()
+                select(MediaAttachment).where(_ours(media_id, attempt)).with_for_update()
             )
-            if (
-                media is None
-                or media.processing != "in_progress"
-                or media.processing_started_at != claimed_at
-            ):
+            if media is None:
                 unused = list(keys)  # deleted meanwhile, or the claim expired and another took it
             elif isinstance(result, str):
                 done_with, media.incoming_key = media.incoming_key, None
@@ -222,8 +230,18 @@ async def _finish(
     await incoming.delete(settings, done_with)
 
 
+async def _renew(db: Database, media_id: int, attempt: int) -> None:
+    """Keep the claim while the worker runs (cancelled when it is done)."""
+    while True:
+        await asyncio.sleep(HEARTBEAT)
+        async with db.write() as tx:
+            await tx.session.execute(
+                update(MediaAttachment).where(_ours(media_id, attempt)).values(processing_started_at=utcnow())
+            )
+
+
 async def process_claimed(
-    db: Database, settings: Settings, workers: AvWorkers, media_id: int, claimed_at: datetime
+    db: Database, settings: Settings, workers: AvWorkers, media_id: int, attempt: int
 ) -> None:
     async with db.read() as session:
         row = (
@@ -237,6 +255,7 @@ async def process_claimed(
         return
     source = incoming.path(settings, row.incoming_key)
     outcome: AvResult | str
+    renewal = asyncio.create_task(_renew(db, media_id, attempt))
     try:
         with source.open("rb") as f:
             container = sniff(f.read(16))
@@ -247,7 +266,9 @@ async def process_claimed(
         outcome = "File could not be processed: the upload is gone"
     except MediaRejected as e:
         outcome = str(e)
-    await _finish(db, settings, media_id, claimed_at, outcome)
+    finally:
+        renewal.cancel()
+    await _finish(db, settings, media_id, attempt, outcome)
 
 
 async def process_pending(
@@ -257,7 +278,7 @@ async def process_pending(
     inline): the oldest ``limit``, or only ``media_id``. Returns how many were processed."""
     done = 0
     while done < limit:
-        claim = await _claim(db, settings, media_id)
+        claim = await _claim(db, media_id)
         if claim is None:
             break
         await process_claimed(db, settings, workers, *claim)
@@ -265,5 +286,6 @@ async def process_pending(
     return done
 
 
-async def claim_next(db: Database, settings: Settings) -> tuple[int, datetime] | None:
-    return await _claim(db, settings)
+async def claim_next(db: Database) -> tuple[int, int] | None:
+    """The oldest upload waiting (or abandoned), claimed: ``(id, attempt)`` for ``process_claimed``."""
+    return await _claim(db)

@@ -3,7 +3,7 @@
 Each tick of the runner claims waiting uploads, as many as this process has free workers, and
 processes them in tasks of their own: a transcoding takes seconds to minutes, and the other
 periodic tasks (scheduled notes, polls) must not wait for it. The state is in the database, so an
-upload whose process stopped is claimed again once its claim has expired (``_lease``).
+upload whose process stopped is claimed again once its claim has expired (``LEASE``).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import weakref
-from datetime import datetime
 
 from cordee.actions import media_video
 from cordee.config import Settings
@@ -27,9 +26,9 @@ _running: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, set[asyncio.Task[
 )
 
 
-async def _process(db: Database, settings: Settings, media_id: int, claimed_at: datetime) -> None:
+async def _process(db: Database, settings: Settings, media_id: int, attempt: int) -> None:
     try:
-        await media_video.process_claimed(db, settings, shared_workers(settings), media_id, claimed_at)
+        await media_video.process_claimed(db, settings, shared_workers(settings), media_id, attempt)
     except Exception:  # the claim expires and the upload is tried again (MAX_ATTEMPTS in all)
         log.exception("processing media %s failed", media_id)
 
@@ -39,7 +38,7 @@ async def start_processing(db: Database, settings: Settings) -> int:
     running = _running.setdefault(asyncio.get_running_loop(), set())
     started = 0
     while len(running) < settings.video_workers:
-        claim = await media_video.claim_next(db, settings)
+        claim = await media_video.claim_next(db)
         if claim is None:
             break
         task = asyncio.create_task(_process(db, settings, *claim), name=f"cordee-media-{claim[0]}")
