@@ -29,7 +29,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Status
 from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
-from cordee.domain.sentiment import score
+from cordee.domain.sentiment import note_text, score
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import StatusCreated
 from cordee.queries.search import search_statuses
@@ -72,8 +72,7 @@ def _compile(settings: Settings, rows: Sequence[Any]) -> list[_Compiled]:
 
 
 def _sentiment(facts: NoteFacts) -> float:
-    text = f"{facts.spoiler_text}\n{facts.text}" if facts.spoiler_text else facts.text
-    return score(text, facts.language)
+    return score(note_text(facts.text, facts.spoiler_text), facts.language)
 
 
 def _visible(viewer: Any) -> Any:

@@ -47,6 +47,11 @@ def _french() -> _Analyzer:
     return analyzer  # type: ignore[no-any-return]
 
 
+def note_text(text: str, spoiler_text: str) -> str:
+    """What is scored of a note: its content warning, then its text."""
+    return f"{spoiler_text}\n{text}" if spoiler_text else text
+
+
 def score(text: str, language: str | None) -> float:
     """The compound score in [-1, 1] (0: neutral or unknown language)."""
     lang = (language or "").split("-")[0].lower()

@@ -14,6 +14,7 @@ volume and sentiment then cover the newest ``MAX_NOTES``; totals, authors and ta
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,12 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Account, Status, StatusTag, Tag
 from cordee.db.tables_tracking import SentimentCorrection, TrackedMatch
-from cordee.domain.sentiment import label, score
+from cordee.domain.sentiment import label, note_text, score
 from cordee.queries.visibility import visible_to
 
 MAX_NOTES = 50_000
 MAX_DAYS = 366
 TOP = 10
+#: Ids per ``IN (…)`` (SQLite's default limit of bound parameters is far above; PostgreSQL has none).
+CHUNK = 900
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 #: At most this many buckets in a volume series.
 MAX_BUCKETS = 24 * 31
@@ -132,39 +135,51 @@ def hashtag_notes(viewer_id: int, tag_name: str, period: Period) -> Notes:
     return Notes(rows, score_text=True)
 
 
+async def _corrections(session: AsyncSession, viewer_id: int, ids: Sequence[int]) -> dict[int, str]:
+    """The viewer's own labels for these notes."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.execute(
+            select(SentimentCorrection.status_id, SentimentCorrection.label).where(
+                SentimentCorrection.account_id == viewer_id,
+                SentimentCorrection.status_id.in_(ids[start : start + CHUNK]),
+            )
+        )
+        found.update((status_id, name) for status_id, name in rows)
+    return found
+
+
+async def _scores(session: AsyncSession, ids: Sequence[int]) -> dict[int, float]:
+    """The lexicon's score of notes whose score is not stored (hashtags): computed in a thread, so
+    that thousands of notes do not hold the event loop."""
+    texts: list[tuple[int, str, str, str | None]] = []
+    for start in range(0, len(ids), CHUNK):
+        rows = await session.execute(
+            select(Status.id, Status.text, Status.spoiler_text, Status.language).where(
+                Status.id.in_(ids[start : start + CHUNK])
+            )
+        )
+        texts += [(i, t, sp, lang) for i, t, sp, lang in rows]
+
+    def run() -> dict[int, float]:
+        return {i: score(note_text(t, sp), lang) for i, t, sp, lang in texts}
+
+    return await asyncio.to_thread(run)
+
+
 async def _sentiments(
     session: AsyncSession, viewer_id: int, rows: list[Any], score_text: bool
 ) -> Counter[str]:
     ids = [r.status_id for r in rows]
-    corrected: dict[int, str] = {}
-    texts: dict[int, tuple[str, str, str | None]] = {}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        corrected.update(
-            (
-                await session.execute(
-                    select(SentimentCorrection.status_id, SentimentCorrection.label).where(
-                        SentimentCorrection.account_id == viewer_id, SentimentCorrection.status_id.in_(chunk)
-                    )
-                )
-            ).all()
-        )
-        if score_text:
-            found = await session.execute(
-                select(Status.id, Status.text, Status.spoiler_text, Status.language).where(
-                    Status.id.in_(chunk)
-                )
-            )
-            texts.update((i, (t, s, lang)) for i, t, s, lang in found)
+    corrected = await _corrections(session, viewer_id, ids)
+    scores = await _scores(session, [i for i in ids if i not in corrected]) if score_text else {}
     labels: Counter[str] = Counter({"positive": 0, "neutral": 0, "negative": 0})
     for r in rows:
         if r.status_id in corrected:
             labels[corrected[r.status_id]] += 1
-        elif score_text:
-            text, spoiler, language = texts.get(r.status_id, ("", "", None))
-            labels[label(score(f"{spoiler}\n{text}" if spoiler else text, language))] += 1
         else:
-            labels[label(float(r.sentiment or 0.0))] += 1
+            compound = scores.get(r.status_id, 0.0) if score_text else float(r.sentiment or 0.0)
+            labels[label(compound)] += 1
     return labels
 
 
@@ -264,29 +279,20 @@ async def export_rows(
         )
     ).all()
     ids = [r.status_id for r in found]
-    corrected: dict[int, str] = {}
+    corrected = await _corrections(session, viewer_id, ids)
+    scores = await _scores(session, [r.status_id for r in found if r.sentiment is None])
     tags: dict[int, list[str]] = {i: [] for i in ids}
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        corrected.update(
-            (
-                await session.execute(
-                    select(SentimentCorrection.status_id, SentimentCorrection.label).where(
-                        SentimentCorrection.account_id == viewer_id, SentimentCorrection.status_id.in_(chunk)
-                    )
-                )
-            ).all()
-        )
+    for start in range(0, len(ids), CHUNK):
         for status_id, name in await session.execute(
             select(StatusTag.status_id, Tag.name)
             .join(Tag, Tag.id == StatusTag.tag_id)
-            .where(StatusTag.status_id.in_(chunk))
+            .where(StatusTag.status_id.in_(ids[start : start + CHUNK]))
             .order_by(Tag.name)
         ):
             tags[status_id].append(name)
     out = []
     for r in found:
-        compound = float(r.sentiment) if r.sentiment is not None else score(r.text, r.language)
+        compound = float(r.sentiment) if r.sentiment is not None else scores.get(r.status_id, 0.0)
         out.append(
             {
                 "status_id": r.status_id,
