@@ -14,6 +14,7 @@ from pathlib import Path
 import av
 from av.audio.stream import AudioStream
 from av.container import OutputContainer
+from av.stream import Disposition
 from PIL import Image
 
 
@@ -85,3 +86,20 @@ def audio(container: str = "wav", seconds: float = 1.0, streams: int = 1) -> byt
         for stream in added:
             _tone(stream, box, seconds)  # type: ignore[arg-type]
     return out.getvalue()
+
+
+@functools.cache
+def audio_with_cover(seconds: float = 1.0) -> bytes:
+    """An MP3 whose ID3 tag carries cover art (a red square): the preview of an audio attachment."""
+    with tempfile.TemporaryDirectory() as scratch:
+        path = Path(scratch) / "tone.mp3"
+        with av.open(str(path), "w", format="mp3") as box:
+            sound = box.add_stream("libmp3lame", rate=48000, layout="mono")
+            cover = box.add_stream("mjpeg")
+            cover.width, cover.height, cover.pix_fmt = 48, 48, "yuvj420p"
+            cover.disposition = Disposition.attached_pic
+            square = av.VideoFrame.from_image(Image.new("RGB", (48, 48), (200, 30, 30)))
+            box.mux(cover.encode(square.reformat(format="yuvj420p")))
+            box.mux(cover.encode(None))
+            _tone(sound, box, seconds)
+        return path.read_bytes()

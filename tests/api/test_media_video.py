@@ -112,10 +112,13 @@ async def test_audio_with_a_custom_thumbnail_and_v1_answers_when_done(
     assert meta["audio_bitrate"] == "48000 Hz" and 0.9 <= meta["duration"] <= 1.2
     assert set(meta["original"]) == {"duration", "bitrate"} and "width" not in meta
 
-    # v1 processes before answering, as Mastodon's v1 did; audio without a cover has no preview.
-    v1 = await _upload(client, alice, av_samples.audio("wav"), "tone.wav", "audio/wav", path="/api/v1/media")
+    # v1 processes before answering, as Mastodon's v1 did; the cover art of an MP3 is its preview.
+    v1 = await _upload(
+        client, alice, av_samples.audio_with_cover(), "tone.mp3", "audio/mpeg", path="/api/v1/media"
+    )
     assert v1.status_code == 200, v1.text
-    assert v1.json()["url"].endswith(".mp3") and v1.json()["preview_url"] is None
+    assert v1.json()["url"].endswith(".mp3") and v1.json()["preview_url"].endswith(".jpg")
+    assert v1.json()["meta"]["small"]["width"] == 48 and v1.json()["blurhash"]
 
 
 @pytest.mark.parametrize("backend", BACKENDS, indirect=True)
