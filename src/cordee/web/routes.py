@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from cordee.web import (
     authorize,
+    campaign_pages,
     columns_pages,
     compose,
     compose_polls,
@@ -76,6 +77,11 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign_up", pages.sign_up_submit, methods=["POST"]),
         Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
+        Route("/campaigns/{id}", campaign_pages.campaign_page, methods=["GET"]),
+        Route("/chapters/{id}", campaign_pages.chapter_page, methods=["GET"]),
+        Route("/chapters/{id}/calendar.ics", campaign_pages.calendar_file, methods=["GET"]),
+        Route("/chapters/{id}/tickets", campaign_pages.take_submit, methods=["POST"]),
+        Route("/chapters/{id}/cancel", campaign_pages.cancel_submit, methods=["POST"]),
         Route("/widget", widget.builder, methods=["GET"]),
         Route("/widget.js", widget.script, methods=["GET"]),
         Route("/widget/notes", widget.notes, methods=["GET"]),

@@ -1,0 +1,211 @@
+"""``/campaigns/{id}`` and ``/chapters/{id}``: a campaign's page (its chapters by city and the
+thermometer), a chapter's page (RSVP, the reader's ticket with its QR), and the chapter's
+calendar file. The same actions and queries as the API (``actions/tickets.py``,
+``queries/campaigns.py``).
+
+Amounts are formatted by Babel in the chapter's currency and locale (a Lyon chapter shows
+« 1 500,00 € », a London one "£1,500.00"), from integer cents through ``Decimal``: no float.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import segno
+from babel.dates import format_datetime
+from babel.numbers import format_currency, get_currency_precision
+from icalendar import Calendar, Event
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from cordee.actions import tickets as ticket_actions
+from cordee.actions.errors import ActionError
+from cordee.api.mastodon.params import id_or_none
+from cordee.db.tables_campaigns import Campaign, Chapter, TicketTier
+from cordee.domain import ticket_codes
+from cordee.queries import campaigns as queries
+from cordee.web.app_common import signed_in_form
+from cordee.web.i18n import choose_language
+from cordee.web.public_pages import not_found
+from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, redirect, render, settings_of
+
+
+def money(cents: int, currency: str, locale: str) -> str:
+    return format_currency(Decimal(cents).scaleb(-get_currency_precision(currency)), currency, locale=locale)
+
+
+def percent(raised: int, goal: int) -> int:
+    """Whole percent of the goal reached, for the thermometer (integer division: no float)."""
+    return min(100, raised * 100 // goal) if goal > 0 else 0
+
+
+def _path_id(request: Request) -> int | None:
+    return id_or_none(str(request.path_params["id"]))
+
+
+async def campaign_page(request: Request) -> Response:
+    campaign_id = _path_id(request)
+    lang = choose_language(request)
+    async with db_of(request).read() as session:
+        campaign = await queries.campaign_by_id(session, campaign_id) if campaign_id is not None else None
+        if campaign is None:
+            return await not_found(request)
+        chapters = list(await queries.chapters_of(session, campaign.id, approved_only=True))
+        per = await queries.totals_per_chapter(session, campaign.id)
+        totals = await queries.campaign_totals(session, campaign.id)
+    empty = queries.Totals({}, 0)
+    rows = [
+        {
+            "chapter": c,
+            "raised": money(per.get(c.id, empty).in_currency(c.currency), c.currency, c.locale),
+            "when": format_datetime(c.starts_at, "medium", tzinfo=ZoneInfo(c.time_zone), locale=lang),
+        }
+        for c in chapters
+    ]
+    raised = totals.in_currency(campaign.currency)
+    return await render(
+        request,
+        "campaign.html",
+        campaign=campaign,
+        chapters=rows,
+        cities=len({c.city for c in chapters}),
+        raised=money(raised, campaign.currency, lang),
+        goal=money(campaign.goal_cents, campaign.currency, lang),
+        percent=percent(raised, campaign.goal_cents),
+        raised_cents=raised,
+    )
+
+
+def _qr(code: str) -> Markup:
+    # segno's SVG is generated from our own code text (base64url): nothing to escape.
+    return Markup(segno.make(code, error="m").svg_inline(scale=5, border=2, title=code))  # noqa: S704
+
+
+async def chapter_page(request: Request, error: str | None = None, status: int = 200) -> Response:
+    chapter_id = _path_id(request)
+    lang = choose_language(request)
+    me = await current_user(request)
+    async with db_of(request).read() as session:
+        chapter = await queries.chapter_by_id(session, chapter_id) if chapter_id is not None else None
+        if chapter is None:
+            return await not_found(request, me)
+        campaign = await queries.campaign_by_id(session, chapter.campaign_id)
+        assert campaign is not None
+        tiers = await queries.tiers_of(session, chapter.id)
+        totals = await queries.chapter_totals(session, chapter.id)
+        confirmed = await queries.confirmed_in_chapter(session, chapter.id)
+        ticket = await queries.live_ticket_of(session, chapter.id, me.account.id) if me else None
+        mine: dict[str, Any] | None = None
+        if ticket is not None:
+            tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
+            paid = await queries.ticket_paid(session, ticket.id)
+            code = (
+                ticket_codes.make_code(settings_of(request).secret_key, chapter.id, ticket.id)
+                if ticket.status == "confirmed"
+                else None
+            )
+            mine = {
+                "ticket": ticket,
+                "tier": tier,
+                "price": money(tier.price_cents, chapter.currency, chapter.locale),
+                "owes": tier.price_cents > 0 and not paid,
+                "position": await queries.waiting_position(session, ticket),
+                "code": code,
+                "qr": _qr(code) if code else None,
+            }
+    zone = ZoneInfo(chapter.time_zone)
+    return await render(
+        request,
+        "chapter.html",
+        status,
+        me=me,
+        campaign=campaign,
+        chapter=chapter,
+        when=format_datetime(chapter.starts_at, "full", tzinfo=zone, locale=lang),
+        ends=format_datetime(chapter.ends_at, "short", tzinfo=zone, locale=lang) if chapter.ends_at else None,
+        tiers=[
+            {"state": s, "price": money(s.tier.price_cents, chapter.currency, chapter.locale)} for s in tiers
+        ],
+        full=chapter.capacity is not None and confirmed >= chapter.capacity,
+        raised=money(totals.in_currency(chapter.currency), chapter.currency, chapter.locale),
+        mine=mine,
+        error=error,
+    )
+
+
+async def take_submit(request: Request) -> Response:
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
+    chapter_id = _path_id(request)
+    tier_id = id_or_none(field(form, "tier_id", 20))
+    async with db_of(request).read() as session:
+        tier = await session.get(TicketTier, tier_id) if tier_id is not None else None
+    if chapter_id is None or tier is None or tier.chapter_id != chapter_id:
+        return await not_found(request, me)
+    try:
+        await ticket_actions.take_ticket(db_of(request), me.account.id, tier.id)
+    except ActionError as e:
+        # The refusals a person can meet here (already has a ticket, chapter not approved) are
+        # the action's own messages; shown as they are, with the page.
+        return await chapter_page(request, e.message.removeprefix("Validation failed: "), e.status)
+    return redirect(f"/chapters/{chapter_id}#ticket")
+
+
+async def cancel_submit(request: Request) -> Response:
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, _ = posted
+    chapter_id = _path_id(request)
+    async with db_of(request).read() as session:
+        ticket = (
+            await queries.live_ticket_of(session, chapter_id, me.account.id)
+            if chapter_id is not None
+            else None
+        )
+    if ticket is None:
+        return await not_found(request, me)
+    try:
+        await ticket_actions.cancel_ticket(db_of(request), me.account.id, ticket.id)
+    except ActionError as e:
+        return await chapter_page(request, e.message, e.status)
+    return redirect(f"/chapters/{chapter_id}")
+
+
+def chapter_calendar(settings_base: str, campaign: Campaign, chapter: Chapter) -> bytes:
+    calendar = Calendar()
+    calendar.add("prodid", "-//Cordée//campaigns//EN")
+    calendar.add("version", "2.0")
+    event = Event()
+    event.add("uid", f"chapter-{chapter.id}@{settings_base.split('://', 1)[-1]}")
+    event.add("summary", f"{campaign.title} — {chapter.city}")
+    zone = ZoneInfo(chapter.time_zone)
+    event.add("dtstart", chapter.starts_at.astimezone(zone))
+    event.add("dtend", (chapter.ends_at or chapter.starts_at + timedelta(hours=4)).astimezone(zone))
+    event.add("dtstamp", chapter.created_at)
+    event.add("location", f"{chapter.venue}, {chapter.city}")
+    event.add("description", f"#{campaign.hashtag} #{chapter.hashtag}\n{campaign.cause}".strip())
+    event.add("url", f"{settings_base}/chapters/{chapter.id}")
+    calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return bytes(calendar.to_ical())
+
+
+async def calendar_file(request: Request) -> Response:
+    chapter_id = _path_id(request)
+    async with db_of(request).read() as session:
+        chapter = await queries.chapter_by_id(session, chapter_id) if chapter_id is not None else None
+        campaign = await queries.campaign_by_id(session, chapter.campaign_id) if chapter else None
+    if chapter is None or campaign is None:
+        return await not_found(request)
+    return Response(
+        chapter_calendar(settings_of(request).base_url, campaign, chapter),
+        media_type="text/calendar; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{chapter.hashtag}.ics"'},
+    )
