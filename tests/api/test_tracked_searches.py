@@ -230,3 +230,17 @@ async def test_analytics_on_a_seeded_set(
     assert bob_tag["total"] == 4
     r = await client.get(f"{BASE}/{velo}/chart.svg?kind=sentiment", headers=alice.headers)
     assert r.headers["content-type"].startswith("image/svg+xml") and "<title" in r.text
+
+
+@sqlite_only
+async def test_an_edit_is_matched_again(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    sid = (await _create(client, alice, query="pont"))["id"]
+    note = await post(bob, "Le pont est ouvert")
+    other = await post(bob, "La route est ouverte")
+    assert await _column(client, alice, sid) == [note["id"]]
+    for status, text in ((note, "La passerelle est ouverte"), (other, "La route passe sur le pont")):
+        r = await client.put(f"/api/v1/statuses/{status['id']}", json={"status": text}, headers=bob.headers)
+        assert r.status_code == 200, r.text
+    assert await _column(client, alice, sid) == [other["id"]]

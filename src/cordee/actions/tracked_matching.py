@@ -1,8 +1,9 @@
 """Recording the matches of tracked searches.
 
-New notes are matched inside the transaction that posts them (a ``before_commit`` hook, like the SQL
-home-feed fan-out): a match commits with its note or not at all, so nothing is lost and nothing
-needs replaying, and its ``TrackedMatched`` event is published after the commit. The query is
+New notes are matched inside the transaction that posts them, edited ones inside the edit's (a
+``before_commit`` hook, like the SQL home-feed fan-out): a match commits with its note or not at
+all, so nothing is lost and nothing needs replaying, and its ``TrackedMatched`` event is published
+after the commit. The query is
 ``search.match.matches`` — the in-memory twin of the database search, the same parser and rules —
 and a search records a note only when its owner may see it (``visible_to``, asked in one statement
 for all the owners concerned).
@@ -22,7 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
@@ -31,7 +32,7 @@ from cordee.db.tables import Status
 from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
 from cordee.domain.sentiment import note_text, score
 from cordee.events.tracking import TrackedMatched
-from cordee.events.types import StatusCreated
+from cordee.events.types import StatusCreated, StatusUpdated
 from cordee.queries.search import search_statuses
 from cordee.queries.visibility import viewers_who_see, visible_to
 from cordee.search.facts import note_facts
@@ -80,27 +81,42 @@ def _visible(viewer: Any) -> Any:
 
 
 async def _record(
-    session: AsyncSession, status_id: int, facts: NoteFacts, author_id: int, searches: list[_Compiled]
+    session: AsyncSession,
+    status_id: int,
+    facts: NoteFacts,
+    author_id: int,
+    searches: list[_Compiled],
+    *,
+    edited: bool = False,
 ) -> list[int]:
-    """Record the note for the searches whose query it matches and whose owner may see it."""
+    """Record the note for the searches whose query it matches and whose owner may see it; returns
+    the searches that matched it anew. An edited note is matched again: searches it no longer
+    matches lose it, the others keep it with its new sentiment."""
     wanted = [s for s in searches if matches(s.query, facts)]
-    if not wanted:
-        return []
-    owners = sorted({s.owner_id for s in wanted})
-    seen = set(await session.scalars(viewers_who_see(status_id, owners, _visible)))
-    wanted = [s for s in wanted if s.owner_id in seen]
-    if not wanted:
-        return []
-    already = set(
-        await session.scalars(
-            select(TrackedMatch.tracked_search_id).where(
-                TrackedMatch.status_id == status_id,
-                TrackedMatch.tracked_search_id.in_([s.id for s in wanted]),
+    if wanted:
+        owners = sorted({s.owner_id for s in wanted})
+        seen = set(await session.scalars(viewers_who_see(status_id, owners, _visible)))
+        wanted = [s for s in wanted if s.owner_id in seen]
+    sentiment = _sentiment(facts)
+    present: set[int] = set()
+    if edited:  # a new note has no match yet: no statement to find them
+        present = set(
+            await session.scalars(
+                select(TrackedMatch.tracked_search_id).where(TrackedMatch.status_id == status_id)
             )
         )
-    )
-    wanted = [s for s in wanted if s.id not in already]
-    sentiment = _sentiment(facts)
+        stale = present - {s.id for s in wanted}
+        if stale:
+            await session.execute(
+                delete(TrackedMatch).where(
+                    TrackedMatch.status_id == status_id, TrackedMatch.tracked_search_id.in_(stale)
+                )
+            )
+        if present - stale:
+            await session.execute(
+                update(TrackedMatch).where(TrackedMatch.status_id == status_id).values(sentiment=sentiment)
+            )
+    new = [s for s in wanted if s.id not in present]
     session.add_all(
         TrackedMatch(
             tracked_search_id=s.id,
@@ -109,9 +125,9 @@ async def _record(
             posted_at=facts.created_at,
             sentiment=sentiment,
         )
-        for s in wanted
+        for s in new
     )
-    return [s.id for s in wanted]
+    return [s.id for s in new]
 
 
 class Tracker:
@@ -143,20 +159,25 @@ class Tracker:
         return self._searches
 
     async def _in_transaction(self, tx: Tx) -> None:
-        posted = [e for e in tx.events if isinstance(e, StatusCreated) and e.reblog_of_id is None and e.local]
-        if not posted:
+        notes = [
+            (e.status_id, e.account_id, isinstance(e, StatusUpdated))
+            for e in tx.events
+            if (isinstance(e, StatusCreated) and e.reblog_of_id is None and e.local)
+            or (isinstance(e, StatusUpdated) and e.local)
+        ]
+        if not notes:
             return
         searches = await self._load(tx.session)
         if not searches:
             return
-        facts = await note_facts(tx.session, [e.status_id for e in posted])
-        for event in posted:
-            found = facts.get(event.status_id)
+        facts = await note_facts(tx.session, [status_id for status_id, _, _ in notes])
+        for status_id, author_id, edited in notes:
+            found = facts.get(status_id)
             if found is None:
                 continue
-            ids = await _record(tx.session, event.status_id, found, event.account_id, searches)
+            ids = await _record(tx.session, status_id, found, author_id, searches, edited=edited)
             if ids:
-                tx.emit(TrackedMatched(event.status_id, tuple(ids)))
+                tx.emit(TrackedMatched(status_id, tuple(ids)))
 
 
 async def clear_matches(tx: Tx, row: TrackedSearch) -> None:
