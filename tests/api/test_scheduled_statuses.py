@@ -101,10 +101,6 @@ async def test_schedule_list_change_and_cancel(
 async def test_invalid_schedules_change_nothing(
     client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
 ) -> None:
-    soon = await _schedule(client, alice, scheduled_at=_in(4))
-    assert soon.status_code == 422
-    assert "Scheduled at must be at least 5 minutes in the future" in soon.json()["error"]
-    assert (await _schedule(client, alice, scheduled_at=_in(-60))).status_code == 422
     assert (await _schedule(client, alice, scheduled_at="next tuesday")).status_code == 422
     assert (await _schedule(client, alice, status="x" * 141)).status_code == 422
     assert (await _schedule(client, alice, status=" ")).status_code == 422

@@ -40,12 +40,14 @@ class Page:
 
     @classmethod
     def from_params(cls, params: Params, default: int = DEFAULT_LIMIT, maximum: int = MAX_LIMIT) -> Page:
-        limit = params.int("limit", default) or default
+        # Mastodon's ``limit_param``: ``[limit.to_i.abs, maximum].min``; 0 (``limit=0``, or text
+        # that reads as 0) is an empty page, as ``LIMIT 0`` gives there.
+        given = params.int("limit")
         return cls(
             max_id=_bound(params, "max_id"),
             since_id=_bound(params, "since_id"),
             min_id=_bound(params, "min_id"),
-            limit=max(1, min(limit, maximum)),
+            limit=default if given is None else min(abs(given), maximum),
         )
 
     def apply(self, query: Q, column: Any) -> Q:

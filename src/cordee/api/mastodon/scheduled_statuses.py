@@ -41,7 +41,7 @@ async def _render_one(ctx: Ctx, scheduled_id: int) -> Response:
     return json_response(body)
 
 
-async def schedule(ctx: Ctx, new: NewStatus, scheduled_at: str, idempotency_key: str | None) -> Response:
+async def schedule(ctx: Ctx, new: NewStatus, scheduled_at: datetime, idempotency_key: str | None) -> Response:
     """``POST /api/v1/statuses`` with ``scheduled_at``: answers a ScheduledStatus, not a Status."""
     assert ctx.caller is not None
     scheduled_id = await actions.schedule_status(
@@ -49,7 +49,7 @@ async def schedule(ctx: Ctx, new: NewStatus, scheduled_at: str, idempotency_key:
         ctx.settings,
         ctx.account_id,
         new,
-        parse_scheduled_at(scheduled_at),
+        scheduled_at,
         application_id=ctx.caller.application_id,
         idempotency_key=idempotency_key,
     )

@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from cordee.actions import interactions
 from cordee.actions import statuses as status_actions
+from cordee.actions.scheduled_statuses import MIN_OFFSET
 from cordee.api.mastodon import scheduled_statuses
 from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
@@ -18,6 +19,7 @@ from cordee.api.mastodon.params import id_or_none
 from cordee.api.mastodon.polls import poll_from_params
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.db.tables import Account, Favourite, Status
+from cordee.db.types import utcnow
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
 from cordee.queries.personal import posting_defaults
@@ -52,7 +54,10 @@ async def create(ctx: Ctx) -> Response:
         poll=poll_from_params(p),
     )
     if scheduled_at := p.str("scheduled_at"):
-        return await scheduled_statuses.schedule(ctx, new, scheduled_at, key)
+        when = scheduled_statuses.parse_scheduled_at(scheduled_at)
+        # PostStatusService: a time less than five minutes ahead (or past) posts the note now.
+        if when > utcnow() + MIN_OFFSET:
+            return await scheduled_statuses.schedule(ctx, new, when, key)
     assert ctx.caller is not None
     status_id = await status_actions.post_status(
         ctx.db,

@@ -1,0 +1,61 @@
+"""Fidelity leftovers of issue 9: each answer as Mastodon gives it (its source is the reference)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+
+from tests.conftest import ApiUser
+
+
+async def test_limit_zero_gives_an_empty_page_and_a_negative_limit_its_absolute_value(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, post: Any
+) -> None:
+    # Api::BaseController#limit_param: [params[:limit].to_i.abs, default * 2].min, then LIMIT 0.
+    await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)
+    for n in range(3):
+        note = await post(alice, f"note {n}")
+        await client.post(f"/api/v1/statuses/{note['id']}/favourite", headers=bob.headers)
+    lists = [
+        "/api/v1/timelines/home",
+        "/api/v1/timelines/public",
+        f"/api/v1/accounts/{alice.id}/statuses",
+        f"/api/v1/accounts/{alice.id}/followers",
+        "/api/v1/favourites",
+    ]
+    for path in lists:
+        r = await client.get(path, params={"limit": "0"}, headers=bob.headers)
+        assert r.status_code == 200 and r.json() == [], (path, r.text)
+        assert "Link" not in r.headers, path
+        r = await client.get(path, params={"limit": "-2"}, headers=bob.headers)
+        assert r.status_code == 200 and len(r.json()) == (1 if path.endswith("followers") else 2), path
+    r = await client.get("/api/v1/notifications", params={"limit": "0"}, headers=alice.headers)
+    assert r.json() == []
+
+
+async def test_a_schedule_less_than_five_minutes_ahead_posts_at_once(
+    client: httpx.AsyncClient, alice: ApiUser
+) -> None:
+    # PostStatusService: "If determined to be scheduled in the past, the status will be created
+    # immediately" (the past being anything up to MIN_SCHEDULE_OFFSET, five minutes, ahead).
+    for minutes in (4, -60):
+        when = (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+        r = await client.post(
+            "/api/v1/statuses", json={"status": f"in {minutes}", "scheduled_at": when}, headers=alice.headers
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["content"] == f"<p>in {minutes}</p>" and "scheduled_at" not in r.json()
+    assert (await client.get("/api/v1/scheduled_statuses", headers=alice.headers)).json() == []
+    later = (datetime.now(UTC) + timedelta(minutes=10)).isoformat()
+    r = await client.post(
+        "/api/v1/statuses", json={"status": "later", "scheduled_at": later}, headers=alice.headers
+    )
+    assert "scheduled_at" in r.json()
+    # Moving a scheduled note too close is still refused (ScheduledStatus#validate_future_date).
+    soon = (datetime.now(UTC) + timedelta(minutes=1)).isoformat()
+    moved = await client.put(
+        f"/api/v1/scheduled_statuses/{r.json()['id']}", json={"scheduled_at": soon}, headers=alice.headers
+    )
+    assert moved.status_code == 422
