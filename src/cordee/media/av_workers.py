@@ -169,14 +169,17 @@ def _result(answer: dict[str, Any], work: Path, cap: int) -> AvResult:
         raise MediaRejected(FAILED) from None
 
 
-#: One set of workers per event loop (a server process has one; tests have one per test).
-_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AvWorkers] = weakref.WeakKeyDictionary()
+#: One set of workers per event loop and settings (a server process has one loop; tests have one
+#: per test, and sometimes settings of their own).
+_shared: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Settings, AvWorkers]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def shared_workers(settings: Settings) -> AvWorkers:
     """This process's video and audio workers, for the API (probes, v1 uploads) and the job alike."""
-    loop = asyncio.get_running_loop()
-    workers = _shared.get(loop)
+    known = _shared.setdefault(asyncio.get_running_loop(), {})
+    workers = known.get(settings)
     if workers is None:
-        workers = _shared[loop] = AvWorkers(settings)
+        workers = known[settings] = AvWorkers(settings)
     return workers
