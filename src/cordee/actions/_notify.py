@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
 
 from cordee.actions.push import record_deliveries
 from cordee.db.engine import Tx
 from cordee.db.tables import Account, Follow, Notification
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.events.types import NotificationCreated
+from cordee.ids import new_id
 from cordee.queries.visibility import blocked_between, muted_by
+
+_RECIPIENT = bindparam("recipient", 0, type_=BigInteger())
+_FROM = bindparam("from_account", 0, type_=BigInteger())
+#: Whether the recipient gets it: a local account, no block either way, no mute hiding
+#: notifications. One statement built once (every follow, favourite, boost and mention runs it).
+_WANTED = select(
+    Account.domain.is_(None)
+    & ~blocked_between(_RECIPIENT, _FROM)
+    & ~muted_by(_RECIPIENT, _FROM, notifications=True, now=bindparam("now", type_=UTCDateTime()))
+).where(Account.id == _RECIPIENT)
+_INSERT = insert(cast(Table, Notification.__table__))
 
 
 async def notify(
@@ -24,25 +39,23 @@ async def notify(
     allows that, for news about one's own things, such as the end of one's poll)."""
     if recipient_id == from_account_id and not include_self:
         return None
-    domain = await tx.session.scalar(select(Account.domain).where(Account.id == recipient_id))
-    if domain is not None:
-        return None  # remote accounts get notified by federation, later
-    unwanted = await tx.session.scalar(
-        select(
-            blocked_between(recipient_id, from_account_id)
-            | muted_by(recipient_id, from_account_id, notifications=True)
-        )
-    )
-    if unwanted:
+    now = utcnow()
+    # Remote accounts (domain set) get notified by federation, later.
+    params = {"recipient": recipient_id, "from_account": from_account_id, "now": now}
+    if not await tx.session.scalar(_WANTED, params):
         return None
-    notification = Notification(
-        account_id=recipient_id, from_account_id=from_account_id, type=type_, status_id=status_id
-    )
-    tx.session.add(notification)
-    await tx.session.flush()
-    await record_deliveries(tx, notification.id, recipient_id)  # Web Push, sent after commit
-    tx.emit(NotificationCreated(notification.id, recipient_id, type_))
-    return notification
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "account_id": recipient_id,
+        "from_account_id": from_account_id,
+        "type": type_,
+        "status_id": status_id,
+        "created_at": now,
+    }
+    await tx.session.execute(_INSERT, row)  # Core: the ORM's unit of work cost more than the INSERT
+    await record_deliveries(tx, row["id"], recipient_id)  # Web Push, sent after commit
+    tx.emit(NotificationCreated(row["id"], recipient_id, type_))
+    return Notification(**row)
 
 
 async def notify_subscribers(tx: Tx, author_id: int, status_id: int) -> None:

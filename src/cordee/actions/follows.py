@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from typing import Any, cast
+
+from sqlalchemy import BigInteger, Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shifted
@@ -10,7 +13,38 @@ from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, Block, Follow, FollowRequest
+from cordee.db.types import utcnow
 from cordee.events.types import FollowChanged
+from cordee.ids import new_id
+
+_ACTOR = bindparam("actor", 0, type_=BigInteger())
+_TARGET = bindparam("target", 0, type_=BigInteger())
+#: What a follow needs to know before it writes, in one statement built once: the target (absent:
+#: no row), whether it is locked, a block either way, and an existing follow or request.
+_BEFORE_FOLLOW = select(
+    Account.locked,
+    select(Block.id)
+    .where(
+        ((Block.account_id == _ACTOR) & (Block.target_account_id == _TARGET))
+        | ((Block.account_id == _TARGET) & (Block.target_account_id == _ACTOR))
+    )
+    .limit(1)
+    .scalar_subquery(),
+    select(Follow.id)
+    .where(Follow.account_id == _ACTOR, Follow.target_account_id == _TARGET)
+    .scalar_subquery(),
+    select(FollowRequest.id)
+    .where(FollowRequest.account_id == _ACTOR, FollowRequest.target_account_id == _TARGET)
+    .scalar_subquery(),
+).where(Account.id == _TARGET)
+_follows = cast(Table, Follow.__table__)
+#: ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: no row back when a concurrent writer inserted
+#: the same pair first (PostgreSQL runs writers side by side; the unique constraint settles it),
+#: without the savepoint a caught IntegrityError needs.
+_INSERT_FOLLOW = {
+    "sqlite": sqlite.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
+    "postgresql": postgresql.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
+}
 
 
 async def _inserted(tx: Tx, row: Follow | FollowRequest) -> bool:
@@ -41,14 +75,17 @@ async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> No
 async def _add_follow(
     tx: Tx, actor_id: int, target_id: int, show_reblogs: bool, notify_posts: bool, languages: str | None
 ) -> bool:
-    follow = Follow(
-        account_id=actor_id,
-        target_account_id=target_id,
-        show_reblogs=show_reblogs,
-        notify=notify_posts,
-        languages=languages,
-    )
-    if not await _inserted(tx, follow):
+    row: dict[str, Any] = {
+        "id": new_id(),
+        "account_id": actor_id,
+        "target_account_id": target_id,
+        "show_reblogs": show_reblogs,
+        "notify": notify_posts,
+        "languages": languages,
+        "created_at": utcnow(),
+    }
+    inserted = await tx.session.execute(_INSERT_FOLLOW[tx.session.get_bind().dialect.name], row)
+    if inserted.scalar() is None:
         return False
     await _count_follow(tx, actor_id, target_id, +1)
     tx.emit(FollowChanged(actor_id, target_id, following=True))
@@ -82,26 +119,17 @@ async def follow(
         raise Forbidden("You cannot follow yourself")
     langs = " ".join(languages) if languages else None
     async with db.write() as tx:
-        target = await tx.session.get(Account, target_id)
-        if target is None:
+        found = (await tx.session.execute(_BEFORE_FOLLOW, {"actor": actor_id, "target": target_id})).first()
+        if found is None:
             raise NotFound()
-        blocked = await tx.session.scalar(
-            select(Block.id).where(
-                ((Block.account_id == actor_id) & (Block.target_account_id == target_id))
-                | ((Block.account_id == target_id) & (Block.target_account_id == actor_id))
-            )
-        )
+        locked, blocked, follow_id, request_id = found
         if blocked is not None:
             raise Forbidden("This action is not allowed")
-        existing: Follow | FollowRequest | None = await tx.session.scalar(
-            select(Follow).where(Follow.account_id == actor_id, Follow.target_account_id == target_id)
-        )
-        if existing is None:
-            existing = await tx.session.scalar(
-                select(FollowRequest).where(
-                    FollowRequest.account_id == actor_id, FollowRequest.target_account_id == target_id
-                )
-            )
+        existing: Follow | FollowRequest | None = None
+        if follow_id is not None:
+            existing = await tx.session.get(Follow, follow_id)
+        elif request_id is not None:
+            existing = await tx.session.get(FollowRequest, request_id)
         if existing is not None:
             if reblogs is not None:
                 existing.show_reblogs = reblogs
@@ -111,7 +139,7 @@ async def follow(
                 existing.languages = langs
             return
         show_reblogs = True if reblogs is None else reblogs
-        if target.locked:
+        if locked:
             request = FollowRequest(
                 account_id=actor_id,
                 target_account_id=target_id,

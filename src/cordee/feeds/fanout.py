@@ -24,7 +24,19 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import BigInteger, BindParameter, Integer, bindparam, exists, literal, or_, select, union
+from sqlalchemy import (
+    BigInteger,
+    BindParameter,
+    ColumnElement,
+    Integer,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -112,6 +124,24 @@ _OWN = select(_param("author_id"), _param("status_id"), _param("author_id"))
 _FOLLOWERS = {False: _followers_of(_param("status_id"), reblog=False)}
 _FOLLOWERS[True] = _followers_of(_param("status_id"), reblog=True)
 _FOLLOWERS_COUNT = select(Account.followers_count).where(Account.id == _param("account_id"))
+_THRESHOLD = bindparam("threshold", 0, type_=Integer())
+
+
+def _fanned_out(author_id: Any) -> ColumnElement[bool]:
+    """The author has fewer followers than ``CORDEE_FANOUT_FOLLOWER_THRESHOLD`` (hybrid fan-out:
+    bigger authors' notes are merged in when home timelines are read). In the statement itself,
+    not a statement of its own: a post or a follow costs one round trip less."""
+    return select(Account.followers_count).where(Account.id == author_id).scalar_subquery() < _THRESHOLD
+
+
+def _with_followers(reblog: bool) -> Entries:
+    """A new note's entries: its author's own feed, and their followers' feeds when fanned out."""
+    both = union_all(_OWN, _FOLLOWERS[reblog].where(_fanned_out(_param("author_id")))).subquery()
+    return select(both.c[0], both.c[1], both.c[2])
+
+
+#: One ``INSERT … SELECT`` per note (own feed and followers' feeds), built once.
+_NOTE = {reblog: _with_followers(reblog) for reblog in (False, True)}
 
 
 def rebuild_entries(account_id: Any, size: Any, author_id: Any = None) -> Entries:
@@ -164,7 +194,9 @@ def rebuild_entries(account_id: Any, size: Any, author_id: Any = None) -> Entrie
 
 #: Every follow (and unmute) merges the author's notes into one feed: built once, not per follow
 #: (building and caching the home rules' statement took most of a follow's time, measured).
-_MERGE = rebuild_entries(_param("account_id"), bindparam("size", 1, type_=Integer()), _param("author_id"))
+_MERGE = rebuild_entries(
+    _param("account_id"), bindparam("size", 1, type_=Integer()), _param("author_id")
+).where(_fanned_out(_param("author_id")))
 
 
 class FanOut:
@@ -223,21 +255,26 @@ class FanOut:
 
     async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> None:
         """Bring an author's recent notes into one feed (after a follow or an unmute)."""
-        if not await self._is_big(session, author_id):
-            params = {"account_id": account_id, "author_id": author_id, "size": self._settings.feed_size}
-            await self.store.push(session, _MERGE, params)
+        params = {
+            "account_id": account_id,
+            "author_id": author_id,
+            "size": self._settings.feed_size,
+            "threshold": self._settings.fanout_follower_threshold,
+        }
+        await self.store.push(session, _MERGE, params)
 
     async def apply(self, session: AsyncSession, events: Sequence[Event]) -> None:
         store = self.store
         for event in events:
             if isinstance(event, StatusCreated):
                 ids = {"status_id": event.status_id, "author_id": event.account_id}
-                await store.push(session, _OWN, ids)
-                if not await self._is_big(session, event.account_id):
-                    if event.visibility == "direct":
+                if event.visibility == "direct":
+                    await store.push(session, _OWN, ids)
+                    if not await self._is_big(session, event.account_id):
                         await store.push(session, follower_entries(event))
-                    else:
-                        await store.push(session, _FOLLOWERS[event.reblog_of_id is not None], ids)
+                else:
+                    ids["threshold"] = self._settings.fanout_follower_threshold
+                    await store.push(session, _NOTE[event.reblog_of_id is not None], ids)
                 if event.tags and event.visibility == "public" and event.reblog_of_id is None:
                     await store.push(session, tag_follower_entries(event.status_id))  # followed hashtags
             elif isinstance(event, StatusDeleted):
