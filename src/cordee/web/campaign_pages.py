@@ -99,6 +99,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         totals = await queries.chapter_totals(session, chapter.id)
         confirmed = await queries.confirmed_in_chapter(session, chapter.id)
         ticket = await queries.live_ticket_of(session, chapter.id, me.account.id) if me else None
+        door = bool(me) and await queries.allowed(session, me.account.id if me else None, chapter, "door")
         mine: dict[str, Any] | None = None
         if ticket is not None:
             tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
@@ -133,6 +134,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         full=chapter.capacity is not None and confirmed >= chapter.capacity,
         raised=money(totals.in_currency(chapter.currency), chapter.currency, chapter.locale),
         mine=mine,
+        door=door,
         error=error,
     )
 

@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute, Route
 
 from cordee.web import (
     authorize,
+    campaign_door,
     campaign_pages,
     columns_pages,
     compose,
@@ -82,6 +83,8 @@ def routes() -> list[BaseRoute]:
         Route("/chapters/{id}/calendar.ics", campaign_pages.calendar_file, methods=["GET"]),
         Route("/chapters/{id}/tickets", campaign_pages.take_submit, methods=["POST"]),
         Route("/chapters/{id}/cancel", campaign_pages.cancel_submit, methods=["POST"]),
+        Route("/chapters/{id}/door", campaign_door.door_page, methods=["GET"]),
+        Route("/chapters/{id}/door/sync", campaign_door.door_sync, methods=["POST"]),
         Route("/widget", widget.builder, methods=["GET"]),
         Route("/widget.js", widget.script, methods=["GET"]),
         Route("/widget/notes", widget.notes, methods=["GET"]),
