@@ -83,6 +83,13 @@ async def test_matches_follow_the_owners_visibility_and_sharing(
     client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
 ) -> None:
     old = await post(bob, "Un vieux #velo")
+    r = await client.post(
+        BASE, json={"name": "x", "query": "velo", "member_ids": [carol.id]}, headers=alice.headers
+    )
+    assert r.status_code == 422 and "members must be people who follow you" in r.json()["error"]
+    assert (
+        await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=carol.headers)
+    ).status_code == 200
     search = await _create(client, alice, member_ids=[carol.id])
     sid = search["id"]
     assert search["member_ids"] == [carol.id]
@@ -104,6 +111,10 @@ async def test_matches_follow_the_owners_visibility_and_sharing(
     r = await client.put(f"{BASE}/{sid}", json={"query": "réparé"}, headers=alice.headers)
     assert r.status_code == 200
     assert await _column(client, alice, sid) == [public["id"]]
+    # carol leaves the shared search; it stays alice's.
+    assert (await client.delete(f"{BASE}/{sid}", headers=carol.headers)).status_code == 200
+    assert (await client.get(f"{BASE}/{sid}", headers=carol.headers)).status_code == 404
+    assert (await client.get(f"{BASE}/{sid}", headers=alice.headers)).json()["member_ids"] == []
 
 
 async def _notifications(client: httpx.AsyncClient, user: ApiUser) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.clients
 async def test_live_column_receives_matching_notes(stream_server: Server) -> None:
     owner, member, author = (stream_server.user(p) for p in ("colowner", "colmember", "colauthor"))
     headers = {"Authorization": f"Bearer {owner.access_token}"}
+    await asyncio.to_thread(member.account_follow, owner.me().id)  # members are followers of the owner
     async with httpx.AsyncClient(base_url=stream_server.base_url, headers=headers, timeout=10) as api:
         r = await api.post(
             "/api/v1/cordee/tracked_searches",

@@ -29,6 +29,7 @@ async def test_manage_columns_and_analytics(
     app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser, post: Post
 ) -> None:
     note = await post(bob, "J'adore mon #velo", language="fr")
+    assert (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).status_code == 200
     async with browser_of(app, alice) as browser:
         page = (await browser.get("/tracked")).text
         form = form_to(page, "/tracked")
@@ -89,3 +90,6 @@ async def test_manage_columns_and_analytics(
         assert "Vélo" in (await browser.get("/columns")).text
         assert (await browser.get(f"/tracked/{search_id}")).status_code == 404
         assert (await browser.get(f"/tracked/{search_id}/analytics")).status_code == 200
+        leave = form_to((await browser.get("/tracked")).text, f"/tracked/{search_id}/delete")
+        assert (await browser.post(leave.action, data=leave.fields)).status_code == 303
+        assert "Vélo" not in (await browser.get("/columns")).text

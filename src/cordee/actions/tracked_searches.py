@@ -17,7 +17,7 @@ from cordee.actions import tracked_matching
 from cordee.actions.errors import NotFound, ValidationFailed
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
-from cordee.db.tables import Account, Status
+from cordee.db.tables import Account, Follow, Status
 from cordee.db.tables_tracking import SentimentCorrection, TrackedSearch, TrackedSearchMember
 from cordee.domain.sentiment import LABELS
 from cordee.queries.visibility import visible_to
@@ -105,6 +105,17 @@ async def _set_members(tx: Tx, row: TrackedSearch, member_ids: Sequence[int]) ->
     )
     if len(local) != len(wanted):
         raise ValidationFailed("Validation failed: members must be local accounts")
+    # Consent: a column appears in a member's own pages, so only people who follow the owner may be
+    # made members (anyone else could fill strangers' pages); a member may leave at any time.
+    followers = set(
+        await tx.session.scalars(
+            select(Follow.account_id).where(
+                Follow.target_account_id == row.account_id, Follow.account_id.in_(wanted)
+            )
+        )
+    )
+    if len(followers) != len(wanted):
+        raise ValidationFailed("Validation failed: members must be people who follow you")
     await tx.session.execute(
         delete(TrackedSearchMember).where(TrackedSearchMember.tracked_search_id == row.id)
     )
@@ -160,9 +171,21 @@ async def update(db: Database, settings: Settings, owner_id: int, search_id: int
         await tracked_matching.backfill(db, settings, search_id)
 
 
-async def delete_search(db: Database, owner_id: int, search_id: int) -> None:
+async def delete_search(db: Database, actor_id: int, search_id: int) -> None:
+    """The owner deletes the search; a member leaves it (it is gone from their columns)."""
     async with db.write() as tx:
-        await tx.session.delete(await own_search(tx, owner_id, search_id))
+        row = await tx.session.get(TrackedSearch, search_id)
+        if row is not None and row.account_id == actor_id:
+            await tx.session.delete(row)
+        else:
+            left = await tx.session.execute(
+                delete(TrackedSearchMember).where(
+                    TrackedSearchMember.tracked_search_id == search_id,
+                    TrackedSearchMember.account_id == actor_id,
+                )
+            )
+            if not getattr(left, "rowcount", 0):
+                raise NotFound()
     tracked_matching.forget_searches()
 
 

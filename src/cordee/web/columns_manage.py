@@ -30,6 +30,7 @@ BAD_QUERY = N_("The query cannot be used: %(reason)s")
 TOO_MANY = N_("You cannot have more than %(max)d tracked searches.")
 NO_SUCH_ACCOUNT = N_("No account @%(acct)s here.")
 BAD_VALUE = N_("A value is out of range: %(reason)s")
+NOT_FOLLOWERS = N_("Only people who follow you can share your tracked searches.")
 
 
 async def _members_text(request: Request, search_ids: list[int]) -> dict[int, str]:
@@ -103,6 +104,8 @@ def _reason(request: Request, e: ValidationFailed) -> str:
         return gettext(request, NO_NAME)
     if message.startswith("Name is too long"):
         return gettext(request, NAME_TOO_LONG) % {"max": actions.MAX_NAME}
+    if message.startswith("members must be people who follow you"):
+        return gettext(request, NOT_FOLLOWERS)
     if message.startswith("You cannot have more"):
         return gettext(request, TOO_MANY) % {"max": actions.MAX_SEARCHES}
     return gettext(request, BAD_VALUE) % {"reason": message}
@@ -171,14 +174,18 @@ async def edit_submit(request: Request) -> Response:
 
 
 async def delete_submit(request: Request) -> Response:
+    """The owner deletes the search; a member leaves it."""
     posted = await signed_in_form(request)
     if isinstance(posted, Response):
         return posted
     me, _form = posted
-    row = await _owned(request, me)
-    if row is None:
+    search_id = id_or_none(str(request.path_params["id"]))
+    try:
+        if search_id is None:
+            raise NotFound()
+        await actions.delete_search(db_of(request), me.account.id, search_id)
+    except NotFound:
         return await not_found(request, me)
-    await actions.delete_search(db_of(request), me.account.id, row.id)
     return redirect("/tracked")
 
 
