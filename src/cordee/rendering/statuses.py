@@ -17,7 +17,8 @@ endpoint but the hottest), and ``render_live`` for the hot path, which has only 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,16 @@ def tag_entity(settings: Settings, display_name: str) -> dict[str, Any]:
 
 
 _viewer: Any = bindparam("viewer", 0, type_=BigInteger())
+
+#: Gives the session a rendering needs only on a cache miss or for polls (opened on first use).
+SessionOpener = Callable[[], Awaitable[AsyncSession]]
+
+
+def _opened(session: AsyncSession) -> SessionOpener:
+    async def give() -> AsyncSession:
+        return session
+
+    return give
 
 
 def _flags(width: int) -> HotQuery:
@@ -157,7 +168,7 @@ _ACCOUNTS = HotQuery(select(Account).where(Account.id.in_(_ids)), lists={"ids": 
 
 
 async def _render_bodies(
-    hot: HotReader, session: AsyncSession, settings: Settings, ids: Sequence[int]
+    hot: HotReader, session: SessionOpener, settings: Settings, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
     """The viewer-independent bodies of these notes (boosts' inner notes not included)."""
     bodies: dict[int, dict[str, Any]] = {}
@@ -178,7 +189,7 @@ async def _render_bodies(
         extras = await hot.rows(_EXTRAS, ids=chunk)
         with_media = [i for kind, i in extras if kind == "m"]
         with_poll = {i for kind, i in extras if kind == "p"}
-        media = await media_by_status(session, settings, with_media) if with_media else {}
+        media = await media_by_status(await session(), settings, with_media) if with_media else {}
         for row in await hot.rows(_NOTES, ids=chunk):
             (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
             spoiler, reply_to, reply_to_account, language, app_name, app_website = row[7:]
@@ -210,7 +221,7 @@ async def _render_bodies(
 
 async def _bodies(
     hot: HotReader,
-    session: AsyncSession,
+    session: SessionOpener,
     settings: Settings,
     cache: EntityCache | None,
     lives: Iterable[Live],
@@ -264,7 +275,8 @@ def _assemble(
     polls: dict[int, dict[str, Any]],
     filtered: dict[int, list[dict[str, Any]]],
 ) -> dict[str, Any]:
-    entity = {k: v for k, v in body.items() if k[0] != "_"}
+    entity = body.copy()  # a C-level copy; the two private keys are then dropped
+    del entity["_application"], entity["_poll"]
     entity["account"] = {
         **account,
         "followers_count": live.followers_count,
@@ -297,22 +309,22 @@ def _assemble(
 
 
 async def _render(
-    session: AsyncSession,
+    session: SessionOpener,
+    cache: EntityCache | None,
+    hot: HotReader,
     settings: Settings,
     viewer_id: int | None,
     lives: Sequence[Live],
     originals: dict[int, Live],
     filtered: dict[int, list[dict[str, Any]]] | None = None,
 ) -> list[dict[str, Any]]:
-    cache: EntityCache | None = session.info.get("entities")
-    hot: HotReader = session.info["hot"]
     every = [*lives, *originals.values()]
     bodies = await _bodies(hot, session, settings, cache, every)
     accounts = await _account_bodies(hot, settings, cache, (x.account_id for x in every))
     ids = [x.id for x in every]
     marks = await reader_marks(hot, viewer_id, ids) if viewer_id else None
     poll_ids = [i for i in ids if bodies[i]["_poll"]]
-    polls = await polls_by_status(session, viewer_id, poll_ids) if poll_ids else {}
+    polls = await polls_by_status(await session(), viewer_id, poll_ids) if poll_ids else {}
     filtered = filtered or {}
 
     def one(live: Live, reblog: dict[str, Any] | None) -> dict[str, Any]:
@@ -363,7 +375,9 @@ async def render_statuses(
     # whose original is gone.
     shown = [by_id[s.id] for s in statuses if s.id in by_id]
     lives = [x for x in shown if x.reblog_of_id is None or x.reblog_of_id in originals]
-    rendered = await _render(session, settings, viewer_id, lives, originals, filtered)
+    rendered = await _render(
+        _opened(session), session.info.get("entities"), hot, settings, viewer_id, lives, originals, filtered
+    )
     if with_source_text:
         texts = {s.id: s.text for s in statuses}
         for entity in rendered:
@@ -385,9 +399,18 @@ async def render_live(
     db: Database, settings: Settings, viewer_id: int | None, lives: Sequence[Live], originals: dict[int, Live]
 ) -> list[dict[str, Any]]:
     """Status entities for rows of the hot path (no filters: its callers leave readers who have
-    filters to ``render_statuses``). A session is opened only on a cache miss or for polls."""
-    async with db.read() as session:
-        return await _render(session, settings, viewer_id, lives, originals)
+    filters to ``render_statuses``). A session is opened only on a cache miss or for polls:
+    opening and closing one costs more than the rest of a cached page's rendering."""
+    opened: AsyncSession | None = None
+    async with AsyncExitStack() as stack:
+
+        async def session() -> AsyncSession:
+            nonlocal opened
+            if opened is None:
+                opened = await stack.enter_async_context(db.read())
+            return opened
+
+        return await _render(session, db.entities, db.hot, settings, viewer_id, lives, originals)
 
 
 async def _live_rows(
