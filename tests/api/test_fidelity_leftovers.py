@@ -3,11 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.conftest import ApiUser
+from cordee.config import Settings
+from tests.conftest import BASE_URL, ApiUser
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    # Every author with a follower is "big": their notes are merged into home timelines when read.
+    return Settings(
+        base_url=BASE_URL, data_dir=tmp_path / "data", secret_key="test-secret", fanout_follower_threshold=1
+    )
 
 
 async def test_limit_zero_gives_an_empty_page_and_a_negative_limit_its_absolute_value(
@@ -59,3 +70,23 @@ async def test_a_schedule_less_than_five_minutes_ahead_posts_at_once(
         f"/api/v1/scheduled_statuses/{r.json()['id']}", json={"scheduled_at": soon}, headers=alice.headers
     )
     assert moved.status_code == 422
+
+
+async def test_follow_languages_apply_to_authors_merged_at_read_time(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, post: Any
+) -> None:
+    r = await client.post(
+        f"/api/v1/accounts/{alice.id}/follow", json={"languages": ["fr"]}, headers=bob.headers
+    )
+    assert r.json()["languages"] == ["fr"]
+    await post(alice, "Bonjour", language="fr")
+    await post(alice, "Hello", language="en")
+    await post(alice, "Sans langue")
+    boost = await post(alice, "Boosted", language="en", visibility="public")
+    await client.post(f"/api/v1/statuses/{boost['id']}/reblog", headers=alice.headers)
+    # The hot path, and the general one (a min_id page): the same rule as fan-out applies.
+    for params in ({}, {"min_id": "0"}):
+        r = await client.get("/api/v1/timelines/home", params=params, headers=bob.headers)
+        home = [s["content"] or s["reblog"]["content"] for s in r.json()]
+        assert "<p>Hello</p>" not in home, params
+        assert "<p>Bonjour</p>" in home and "<p>Sans langue</p>" in home, params

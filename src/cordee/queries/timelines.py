@@ -6,7 +6,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Exists, Integer, Select, bindparam, exists, or_, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Exists,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    exists,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import aliased
 
 from cordee.db.hot import HotQuery, slots
@@ -49,6 +61,25 @@ def home_query(viewer_id: Any, now: Any = None) -> Select[Status]:
         ),
         visible_to(viewer_id),
         shown_in_timelines(viewer_id, now),
+    )
+
+
+def languages_admit(viewer_id: Any) -> ColumnElement[bool]:
+    """The languages the viewer chose for the note's author (a follow's ``languages``) admit it:
+    Mastodon's home filter, which fan-out applies as notes enter feeds (``feeds/fanout.py``); the
+    notes of authors merged when read (``big_followed_accounts``) are judged here by the same rule.
+    A boost, a note without a language, or an author followed for all languages passes."""
+    chosen = aliased(Follow)
+    padded = literal(" ") + chosen.languages + literal(" ")
+    return ~exists(
+        select(chosen.id).where(
+            chosen.account_id == viewer_id,
+            chosen.target_account_id == Status.account_id,
+            chosen.languages.is_not(None),
+            Status.language.is_not(None),
+            Status.reblog_of_id.is_(None),
+            ~padded.like(literal("% ") + Status.language + literal(" %")),
+        )
     )
 
 
@@ -114,7 +145,7 @@ _big_candidates = (
     .subquery()
 )
 BIG_NOTES = HotQuery(
-    _live(home_query(_viewer, _now))
+    _live(home_query(_viewer, _now).where(languages_admit(_viewer)))
     .join(_big_candidates, _big_candidates.c.id == Status.id)
     .order_by(Status.id.desc())
     .limit(_limit),
@@ -144,7 +175,8 @@ def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_thresho
     accounts with ``big_account_threshold`` followers or more (not fanned out on write, merged here),
     under exactly the rules of ``home_query``."""
     big_followed = big_followed_accounts(viewer_id, big_account_threshold)
-    return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), Status.account_id.in_(big_followed)))
+    merged = and_(Status.account_id.in_(big_followed), languages_admit(viewer_id))
+    return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), merged))
 
 
 def public_query(viewer_id: Any, *, local: bool = False, remote: bool = False) -> Select[Status]:
