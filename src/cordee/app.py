@@ -166,8 +166,8 @@ def build_app(
             Middleware(
                 BodyLimit,
                 max_body_size=settings.max_body_size,
-                # The media routes take the larger of the image and video limits.
-                image_size_limit=max(settings.image_size_limit, settings.video_size_limit),
+                image_size_limit=settings.image_size_limit,
+                video_size_limit=settings.video_size_limit,
             ),
             Middleware(
                 SessionMiddleware,

@@ -2,7 +2,8 @@
 
 Every route takes a small body (JSON and forms: ``Settings.max_body_size``, 1 MiB like nginx's
 default ``client_max_body_size``) except the few that take an image, which take the advertised
-``image_size_limit`` plus room for the multipart framing and the other fields. A declared
+``image_size_limit`` plus room for the multipart framing and the other fields (the media upload
+routes of the API take ``video_size_limit`` if larger: they also take video and audio). A declared
 ``Content-Length`` over the cap is answered 413 at once, without reading a byte; a body streamed
 without one (chunked) is counted as it arrives and refused at the first chunk past the cap.
 
@@ -32,6 +33,9 @@ _MEDIA_ROUTES = (
 _MULTI_MEDIA_ROUTES = frozenset({("POST", "/compose")})
 IMAGES_PER_NOTE = 4
 
+#: Routes that also take a video or audio file (``Settings.video_size_limit``).
+_VIDEO_ROUTES = frozenset({("POST", "/api/v1/media"), ("POST", "/api/v2/media")})
+
 _NO_BODY = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -48,10 +52,13 @@ def _is_media(method: str, path: str) -> bool:
 
 
 class BodyLimit:
-    def __init__(self, app: ASGIApp, *, max_body_size: int, image_size_limit: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_size: int, image_size_limit: int, video_size_limit: int = 0
+    ) -> None:
         self.app = app
         self.small = max_body_size
         self.media = image_size_limit + MEDIA_OVERHEAD
+        self.video = max(image_size_limit, video_size_limit) + MEDIA_OVERHEAD
         self.multi_media = IMAGES_PER_NOTE * image_size_limit + MEDIA_OVERHEAD
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -60,6 +67,8 @@ class BodyLimit:
             return
         if (scope["method"], scope["path"]) in _MULTI_MEDIA_ROUTES:
             limit = self.multi_media
+        elif (scope["method"], scope["path"]) in _VIDEO_ROUTES:
+            limit = self.video
         else:
             limit = self.media if _is_media(scope["method"], scope["path"]) else self.small
         declared: int | None = None

@@ -144,8 +144,8 @@ async def test_an_abandoned_claim_is_taken_again(
 
 @pytest.fixture
 async def strict(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """A server with small limits: 2 seconds, 4,000 pixels."""
-    small = replace(settings, media_duration_limit=2, video_matrix_limit=4000)
+    """A server with small limits: 2 seconds, 4,000 pixels, images of 5,000 bytes."""
+    small = replace(settings, media_duration_limit=2, video_matrix_limit=4000, image_size_limit=5000)
     app = build_app(small, database=db, run_jobs=False)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as c:
         yield c
@@ -163,6 +163,10 @@ async def test_hostile_files_are_refused(strict: httpx.AsyncClient, alice: ApiUs
         r = await _upload(strict, alice, data, mime=mime)
         assert r.status_code == 422, (reason, r.text)
         assert reason in r.json()["error"], r.json()
+    # Within the limits: taken, although larger than an image may be (the body limit follows).
+    small = av_samples.video((32, 32), seconds=1, fps=2)
+    assert len(small) > 5000
+    assert (await _upload(strict, alice, small)).status_code == 202
 
 
 async def test_a_truncated_file_fails_in_processing(
