@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import select
+from sqlalchemy import select, union
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.api.mastodon.serializers.conversations import render_conversations
@@ -42,10 +42,11 @@ from cordee.api.mastodon.serializers.filters import render_filter_result
 from cordee.api.mastodon.serializers.notifications import render_notifications
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.tables import Follow, Notification, Status
-from cordee.db.tables_curation import AccountConversation, ConversationStatus, TimelineList
+from cordee.db.tables import Follow, Notification, Status, StatusTag
+from cordee.db.tables_curation import AccountConversation, ConversationStatus, TagFollow, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
+from cordee.events.campaigns import LedgerChanged, WallPostHidden
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     Event,
@@ -59,6 +60,7 @@ from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.queries.timelines import home_query, public_query
 from cordee.queries.visibility import notification_shown, viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
+from cordee.streaming import campaigns as campaign_streams
 from cordee.streaming import widget as widget_streams
 from cordee.streaming.channels import Channel, Key
 from cordee.streaming.connections import (
@@ -355,6 +357,14 @@ class Hub:
                 await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
             elif isinstance(event, TrackedMatched):
                 await on_tracked_match(self, event)
+            elif isinstance(event, LedgerChanged):
+                await campaign_streams.on_ledger(self, event)
+            elif isinstance(event, WallPostHidden):
+                await campaign_streams.on_hidden(self, event)
+            if isinstance(event, StatusCreated) or event.kind == "status.updated":
+                await campaign_streams.on_status(
+                    self, event, "update" if isinstance(event, StatusCreated) else "status.update"
+                )
 
     def _online(self, kind: str) -> set[int]:
         """Accounts with at least one connection on a per-account channel of this kind."""
@@ -429,7 +439,8 @@ class Hub:
                 admitted = await self._admitted(session, status.id, public_pairs, public_query)
                 pairs += [(c, key) for c, key in public_pairs if c.account_id in admitted]
             if home_online:
-                audience = await self._seen_by(session, status.id, home_online, home_query)
+                candidates = await self._home_candidates(session, status, home_online)
+                audience = await self._seen_by(session, status.id, candidates, home_query)
                 pairs += self._pairs(("user", account_id) for account_id in audience)
             if lists_open:
                 pairs += self._pairs(await self._list_audience(session, status))
@@ -454,6 +465,27 @@ class Hub:
         found: set[int] = set()
         for chunk in _chunks(sorted(candidates)):
             found.update(await session.scalars(viewers_who_see(status_id, chunk, read)))
+        return found
+
+    async def _home_candidates(self, session: AsyncSession, status: Status, online: set[int]) -> set[int]:
+        """The connected accounts whose home can show this note at all: its author, the author's
+        followers, the followers of its hashtags — ``home_query``'s first condition, read by index.
+        The rule itself then decides over these only: asking it about every connected home cost
+        20 posters' notes at 1,000 streams their p99 (41 → 149 ms, measured)."""
+        found = {status.account_id} & online
+        for chunk in _chunks(sorted(online)):
+            found.update(
+                await session.scalars(
+                    union(
+                        select(Follow.account_id).where(
+                            Follow.target_account_id == status.account_id, Follow.account_id.in_(chunk)
+                        ),
+                        select(TagFollow.account_id)
+                        .join(StatusTag, StatusTag.tag_id == TagFollow.tag_id)
+                        .where(StatusTag.status_id == status.id, TagFollow.account_id.in_(chunk)),
+                    )
+                )
+            )
         return found
 
     async def _admitted(
