@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Status, Tag
@@ -24,6 +24,8 @@ from cordee.search.query import Query, parse
 #: ``relevance``: best text match first (bm25 / ts_rank), newest first among equals.
 Order = Literal["date", "relevance"]
 ORDERS: tuple[Order, ...] = ("date", "relevance")
+#: ``relevance`` ranks this many of the newest matching notes.
+RELEVANCE_WINDOW = 1000
 
 
 async def search_tags(session: AsyncSession, q: str, *, limit: int, offset: int = 0) -> list[Tag]:
@@ -55,7 +57,8 @@ async def search_statuses(
 ) -> list[Status]:
     """Notes matching ``q`` (a parsed query, or text: ``QueryError`` if malformed); no boosts."""
     query = parse(q, local_domain=local_domain) if isinstance(q, str) else q
-    found = note_search(query, session.get_bind().dialect.name)
+    dialect = session.get_bind().dialect.name
+    found = note_search(query, dialect)
     statement = select(Status)
     if found.index is not None and found.index_on is not None:
         statement = statement.join(found.index, found.index_on)
@@ -63,11 +66,25 @@ async def search_statuses(
     if account_id is not None:
         statement = statement.where(Status.account_id == account_id)
     if max_id is not None:
-        statement = statement.where(Status.id < max_id)
+        statement = statement.where(found.index_id < max_id)
     if min_id is not None:
-        statement = statement.where(Status.id > min_id)
+        statement = statement.where(found.index_id > min_id)
+    if dialect == "postgresql":
+        # The text query is a bind parameter: a generic plan (asyncpg prepares statements) cannot
+        # know how rare its words are and walks the notes by id; plan each search for its words.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     if order == "relevance" and found.score is not None:
-        statement = statement.order_by(found.score, Status.id.desc())
+        # Relevance among the newest RELEVANCE_WINDOW matches: a bounded cost whatever the words
+        # (ranking every note that has a common word would read them all).
+        window = (
+            statement.with_only_columns(Status.id.label("id"), found.score.label("score"))
+            .order_by(found.index_id.desc())
+            .limit(RELEVANCE_WINDOW)
+            .subquery()
+        )
+        statement = (
+            select(Status).join(window, window.c.id == Status.id).order_by(window.c.score, Status.id.desc())
+        )
     else:
-        statement = statement.order_by(Status.id.desc())
+        statement = statement.order_by(found.index_id.desc())
     return list(await session.scalars(statement.offset(offset).limit(limit)))

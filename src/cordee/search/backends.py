@@ -49,6 +49,9 @@ class NoteSearch:
     index_on: ColumnElement[bool] | None
     #: Relevance, smaller is better (``None`` without an index join).
     score: ColumnElement[Any] | None
+    #: The note id as the joined index has it: order and bound pages by it, so that SQLite's FTS5
+    #: walks its matches newest first and stops at the page's end instead of sorting them all.
+    index_id: ColumnElement[Any]
 
 
 # --- text expressions -----------------------------------------------------------------------
@@ -145,24 +148,25 @@ def _term(term: Term, text: _Text) -> ColumnElement[bool]:
 def note_search(query: Query, dialect: str) -> NoteSearch:
     """The SQL for ``query`` on ``dialect`` (``sqlite`` or ``postgresql``)."""
     text = _Text(dialect, query_modes(query))
-    where: list[ColumnElement[bool]] = [Status.reblog_of_id.is_(None)]
+    where: list[ColumnElement[bool]] = []
     word_groups = [g for g in query.groups if all(isinstance(t, Words) for t in g)]
     mixed_groups = [g for g in query.groups if not all(isinstance(t, Words) for t in g)]
     excluded_words = [t for t in query.excluded if isinstance(t, Words)]
     index: FromClause | None = None
     index_on: ColumnElement[bool] | None = None
     score: ColumnElement[Any] | None = None
+    index_id: ColumnElement[Any] = Status.id.expression
     if word_groups:
         expression = text.expression(word_groups, excluded_words)  # type: ignore[arg-type]
         if text.pg:
             index, index_on = StatusSearch.__table__, StatusSearch.status_id == Status.id
             where.append(_pg_match(expression))
             rank = func.ts_rank(_pg_vector(), func.to_tsquery(literal_column("'simple'"), expression))
-            score = -rank
+            score, index_id = -rank, StatusSearch.status_id.expression
         else:
             index, index_on = status_fts, status_fts.c.rowid == Status.id
             where.append(literal_column("status_fts").op("MATCH")(expression))
-            score = literal_column("bm25(status_fts)")
+            score, index_id = literal_column("bm25(status_fts)"), status_fts.c.rowid
     for group in mixed_groups:
         where.append(or_(*(_term(t, text) for t in group)))
     for term in query.excluded:
@@ -183,7 +187,9 @@ def note_search(query: Query, dialect: str) -> NoteSearch:
     if query.has_media is not None:
         attached = exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
         where.append(attached if query.has_media else not_(attached))
-    return NoteSearch(tuple(where), index, index_on, score)
+    if index is None:  # the index rows are original notes only; without them, leave boosts out here
+        where.append(Status.reblog_of_id.is_(None))
+    return NoteSearch(tuple(where), index, index_on, score, index_id)
 
 
 # --- accounts ---------------------------------------------------------------------------------

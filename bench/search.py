@@ -1,0 +1,304 @@
+"""Full-text search: query latency over a seeded corpus, and the delay from posting to searchable.
+
+    .venv/bin/python -m bench.search                      # 100K notes, SQLite then PostgreSQL
+    .venv/bin/python -m bench.search --notes 1000000 --backends sqlite
+
+For each backend: a fresh database (SQLite in a temporary directory; PostgreSQL: a database of the
+run's own on 127.0.0.1:5432, dropped at the end), migrated, then ``--notes`` notes bulk-inserted
+with their index rows (``status_search``, the very normaliser the actions use; on SQLite the FTS5
+triggers fill the index as the actions' writes do). The text is synthetic: words drawn from a
+Zipf-distributed vocabulary of 20,000 made-up words plus real French and English words (so
+stemming and accents are exercised), 8 to 30 words a note, 50 % French, 40 % English, 10 % no
+language, 10 % followers-only.
+
+Latency: ``queries.search.search_statuses`` (the function ``/api/v2/search`` calls: parse, index,
+``visible_to``) for a signed-in reader following 50 authors, limit 20, ``--runs`` per class of
+query, each in its own read session; HTTP and rendering are not included. Post → searchable:
+``actions.statuses.post_status`` of a note with a unique word, then searches until it is found.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from bench.stores import account_row, batches, close_scratch, follow_row, open_scratch
+from cordee.actions.accounts import Registration, create_local_account
+from cordee.actions.statuses import NewStatus, post_status
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.migrate import upgrade_async
+from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
+from cordee.db.tables_search import StatusSearch
+from cordee.db.types import utcnow
+from cordee.ids import new_id
+from cordee.queries.search import search_statuses
+from cordee.search.text import index_body
+
+BATCH = 2_000
+AUTHORS = 2_000
+REAL = [
+    "bénévoles",
+    "bénévole",
+    "association",
+    "assemblée",
+    "générale",
+    "école",
+    "écoles",
+    "vélo",
+    "vélos",
+    "météo",
+    "climat",
+    "fête",
+    "quartier",
+    "réunion",
+    "marché",
+    "solidarité",
+    "volunteers",
+    "volunteer",
+    "running",
+    "runs",
+    "school",
+    "schools",
+    "garden",
+    "meeting",
+    "weather",
+    "climate",
+    "market",
+    "festival",
+    "neighbourhood",
+    "cycling",
+    "bikes",
+]
+SYLLABLES = [
+    "ba",
+    "be",
+    "bi",
+    "bo",
+    "bu",
+    "ca",
+    "ce",
+    "co",
+    "da",
+    "de",
+    "di",
+    "do",
+    "fa",
+    "fe",
+    "fi",
+    "ga",
+    "go",
+    "la",
+    "le",
+    "li",
+    "lo",
+    "ma",
+    "me",
+    "mi",
+    "mo",
+    "na",
+    "ne",
+    "no",
+    "pa",
+    "pe",
+]
+
+
+def vocabulary(rng: random.Random, size: int = 20_000) -> list[str]:
+    words: set[str] = set()
+    while len(words) < size:
+        words.add("".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))))
+    ordered = sorted(words)
+    rng.shuffle(ordered)
+    # Real words at ranks spread from common to rare.
+    for i, word in enumerate(REAL):
+        ordered.insert(5 + i * 97, word)
+    return ordered
+
+
+class Zipf:
+    """Ranks drawn ~ 1/rank (cumulative table + bisection)."""
+
+    def __init__(self, n: int, rng: random.Random) -> None:
+        import bisect
+        import itertools
+
+        self.rng, self.bisect = rng, bisect.bisect
+        self.cumulative = list(itertools.accumulate(1 / r for r in range(1, n + 1)))
+
+    def __call__(self) -> int:
+        return self.bisect(self.cumulative, self.rng.random() * self.cumulative[-1])
+
+
+def notes(
+    n: int, authors: list[int], words: list[str], tag_id: int, seed: int
+) -> Iterator[tuple[dict[str, Any], dict[str, Any], Any]]:
+    rng = random.Random(seed)
+    zipf = Zipf(len(words), rng)
+    now = utcnow()
+    for i in range(n):
+        text = " ".join(words[zipf() - 1] for _ in range(rng.randint(8, 30)))
+        language = rng.choices(["fr", "en", None], [5, 4, 1])[0]
+        status_id = new_id()
+        row = {
+            "id": status_id,
+            "account_id": rng.choice(authors),
+            "text": text,
+            "content": f"<p>{text}</p>",
+            "spoiler_text": "",
+            "visibility": "private" if rng.random() < 0.1 else "public",
+            "sensitive": False,
+            "language": language,
+            "in_reply_to_id": None,
+            "in_reply_to_account_id": None,
+            "reblog_of_id": None,
+            "application_id": None,
+            "replies_count": 0,
+            "reblogs_count": 0,
+            "favourites_count": 0,
+            "created_at": now,
+            "edited_at": None,
+        }
+        tag = {"status_id": status_id, "tag_id": tag_id} if i % 100 == 0 else None
+        yield row, {"status_id": status_id, "body": index_body(text, "", language)}, tag
+
+
+async def seed(db: Database, n: int, seed_value: int) -> tuple[int, list[str], float]:
+    rng = random.Random(seed_value)
+    words = vocabulary(rng)
+    now = utcnow()
+    authors = [new_id() for _ in range(AUTHORS)]
+    viewer = authors[0]
+    started = time.perf_counter()
+    async with db.engine.begin() as conn:
+        await conn.execute(insert(Account), [account_row(a, f"a{i}", now) for i, a in enumerate(authors)])
+        follows = [follow_row(new_id(), viewer, a, now) for a in authors[1:51]]
+        await conn.execute(insert(Follow), follows)
+        tag_id = new_id()
+        await conn.execute(
+            insert(Tag), [{"id": tag_id, "name": "benchtag", "display_name": "benchtag", "created_at": now}]
+        )
+    rows = notes(n, authors, words, tag_id, seed_value)
+    for batch in batches(({"s": s, "i": i, "t": t} for s, i, t in rows), BATCH):
+        async with db.engine.begin() as conn:
+            await conn.execute(insert(Status), [b["s"] for b in batch])
+            await conn.execute(insert(StatusSearch), [b["i"] for b in batch])
+            tags = [b["t"] for b in batch if b["t"]]
+            if tags:
+                await conn.execute(insert(StatusTag), tags)
+    if db.engine.dialect.name == "postgresql":
+        async with db.engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("VACUUM ANALYZE")
+    return viewer, words, time.perf_counter() - started
+
+
+def query_classes(words: list[str]) -> dict[str, Callable[[random.Random], str]]:
+    common, mid, rare = words[:20], words[100:1000], words[5000:20000]
+
+    return {
+        "rare word": lambda r: r.choice(rare),
+        "common word": lambda r: r.choice(common),
+        "common, by relevance": lambda r: r.choice(common),
+        "two mid words": lambda r: f"{r.choice(mid)} {r.choice(mid)}",
+        "phrase (2 common)": lambda r: f'"{r.choice(common)} {r.choice(common)}"',
+        "mid OR mid": lambda r: f"{r.choice(mid)} OR {r.choice(mid)}",
+        "mid -common": lambda r: f"{r.choice(mid)} -{r.choice(common)}",
+        "stemmed fr (bénévoles)": lambda r: r.choice(["bénévoles", "benevole", "écoles", "velos"]),
+        "#tag + mid word": lambda r: f"#benchtag {r.choice(mid)}",
+        "word lang:fr from:a7": lambda r: f"{r.choice(common)} lang:fr from:a7",
+    }
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run_backend(backend: str, n: int, runs: int, seed_value: int) -> list[tuple[str, ...]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = await open_scratch(Path(tmp), postgres=backend == "postgresql", redis=False)
+        db = Database(scratch.url)
+        try:
+            await upgrade_async(scratch.url)
+            viewer, words, seconds = await seed(db, n, seed_value)
+            print(f"[{backend}] seeded {n:,} notes in {seconds:.0f} s", flush=True)
+            rng = random.Random(seed_value + 1)
+            table: list[tuple[str, ...]] = []
+            every: list[float] = []
+            for name, make in query_classes(words).items():
+                order = "relevance" if "relevance" in name else "date"
+                times, found = [], []
+                for _ in range(runs):
+                    q = make(rng)
+                    started = time.perf_counter()
+                    async with db.read() as session:
+                        result = await search_statuses(session, viewer, q, limit=20, order=order)  # type: ignore[arg-type]
+                    times.append((time.perf_counter() - started) * 1000)
+                    found.append(len(result))
+                every += times
+                table.append(
+                    (
+                        backend,
+                        name,
+                        f"{pct(times, 0.5):.1f}",
+                        f"{pct(times, 0.95):.1f}",
+                        f"{statistics.mean(found):.1f}",
+                    )
+                )
+            table.append((backend, "ALL QUERIES", f"{pct(every, 0.5):.1f}", f"{pct(every, 0.95):.1f}", ""))
+            table.append((backend, "post → searchable", *await searchable_delay(db, runs), ""))
+            return table
+        finally:
+            await db.dispose()
+            await close_scratch(scratch)
+
+
+async def searchable_delay(db: Database, runs: int) -> tuple[str, str]:
+    settings = Settings(base_url="https://bench.test", secret_key="bench")
+    author, _ = await create_local_account(
+        db,
+        settings,
+        Registration("poster", "poster@example.org", "correct horse battery"),
+        enforce_mode=False,
+    )
+    delays = []
+    for i in range(runs):
+        word = f"zqx{i}unique"
+        started = time.perf_counter()
+        await post_status(db, settings, author, NewStatus(text=f"Nouvelle note {word}", language="fr"))
+        while True:
+            async with db.read() as session:
+                if await search_statuses(session, None, word, limit=1):
+                    break
+        delays.append((time.perf_counter() - started) * 1000)
+    return f"{pct(delays, 0.5):.1f}", f"{pct(delays, 0.95):.1f}"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--notes", type=int, default=100_000)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--runs", type=int, default=30, help="searches per class of query")
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rows: list[tuple[str, ...]] = []
+    for backend in args.backends.split(","):
+        rows += await run_backend(backend.strip(), args.notes, args.runs, args.seed)
+    header = ("backend", f"query ({args.notes:,} notes)", "p50 ms", "p95 ms", "mean hits")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
