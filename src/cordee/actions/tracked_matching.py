@@ -8,18 +8,22 @@ after the commit. The query is
 and a search records a note only when its owner may see it (``visible_to``, asked in one statement
 for all the owners concerned).
 
-The searches are kept in memory, parsed, for ``CACHE_SECONDS`` (a process learns of another
-process's new search that late; its own changes at once): a post does not read the table of
-searches. A new or changed search is backfilled from notes already posted, through the database
-search (``queries.search.search_statuses``: the full-text index, ``visible_to`` and what the owner
-chose not to see, as their search page).
+The searches are kept in memory, parsed: a post does not read the table of searches. Every change
+of a search emits ``TrackedSearchesChanged``, which each process hears on the bus (Redis when
+several run) and reloads on its next post; ``CACHE_SECONDS`` bounds how long a missed event (a
+lost Redis connection) can leave a process behind; the process that made the change reloads at once
+(``forget_searches``).
+
+A new or changed search is backfilled from notes already posted, through the database search
+(``queries.search.search_statuses``: the full-text index, ``visible_to`` and what the owner chose
+not to see, as their search page).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,8 +35,8 @@ from cordee.db.engine import Database, Tx
 from cordee.db.tables import Status
 from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
 from cordee.domain.sentiment import note_text, score
-from cordee.events.tracking import TrackedMatched
-from cordee.events.types import StatusCreated, StatusUpdated
+from cordee.events.tracking import TrackedMatched, TrackedSearchesChanged
+from cordee.events.types import Event, StatusCreated, StatusUpdated
 from cordee.queries.search import search_statuses
 from cordee.queries.visibility import viewers_who_see, visible_to
 from cordee.search.facts import note_facts
@@ -41,7 +45,7 @@ from cordee.search.query import Query, QueryError, parse
 
 log = logging.getLogger(__name__)
 
-CACHE_SECONDS = 2.0
+CACHE_SECONDS = 300.0
 #: A new search records at most this many of the newest notes the database search finds.
 BACKFILL_MAX = 1000
 
@@ -139,14 +143,21 @@ class Tracker:
         self._searches: list[_Compiled] = []
         self._loaded_at = -1e9
         self._generation = -1
+        self._unsubscribe: Callable[[], None] = lambda: None
 
     def attach(self) -> None:
         if self._in_transaction not in self._db.before_commit:
             self._db.before_commit.append(self._in_transaction)
+            self._unsubscribe = self._db.bus.subscribe(self._on_events)
 
     def detach(self) -> None:
         if self._in_transaction in self._db.before_commit:
             self._db.before_commit.remove(self._in_transaction)
+            self._unsubscribe()
+
+    async def _on_events(self, events: Sequence[Event]) -> None:
+        if any(isinstance(e, TrackedSearchesChanged) for e in events):
+            self._loaded_at = -1e9  # reload on the next post
 
     async def _load(self, session: AsyncSession) -> list[_Compiled]:
         now = time.monotonic()

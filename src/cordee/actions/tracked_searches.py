@@ -20,6 +20,7 @@ from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, Follow, Status
 from cordee.db.tables_tracking import SentimentCorrection, TrackedSearch, TrackedSearchMember
 from cordee.domain.sentiment import LABELS
+from cordee.events.tracking import TrackedSearchesChanged
 from cordee.queries.visibility import visible_to
 from cordee.search.query import QueryError, parse
 
@@ -151,6 +152,7 @@ async def create(db: Database, settings: Settings, owner_id: int, changes: Chang
         if changes.member_ids is not None:
             await _set_members(tx, row, changes.member_ids)
         search_id = row.id
+        tx.emit(TrackedSearchesChanged(search_id))
     tracked_matching.forget_searches()
     await tracked_matching.backfill(db, settings, search_id)
     return search_id
@@ -166,6 +168,7 @@ async def update(db: Database, settings: Settings, owner_id: int, search_id: int
         requery = row.query != before
         if requery:  # the old matches were of another question
             await tracked_matching.clear_matches(tx, row)
+            tx.emit(TrackedSearchesChanged(search_id))
     tracked_matching.forget_searches()
     if requery:
         await tracked_matching.backfill(db, settings, search_id)
@@ -177,6 +180,7 @@ async def delete_search(db: Database, actor_id: int, search_id: int) -> None:
         row = await tx.session.get(TrackedSearch, search_id)
         if row is not None and row.account_id == actor_id:
             await tx.session.delete(row)
+            tx.emit(TrackedSearchesChanged(search_id))
         else:
             left = await tx.session.execute(
                 delete(TrackedSearchMember).where(

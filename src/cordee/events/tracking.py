@@ -15,3 +15,12 @@ class TrackedMatched(Event):
     status_id: int
     tracked_search_ids: tuple[int, ...]
     kind = "tracked.matched"
+
+
+@dataclass(frozen=True)
+class TrackedSearchesChanged(Event):
+    """A tracked search was created, re-queried or deleted: every process reloads the searches it
+    matches new notes against."""
+
+    tracked_search_id: int
+    kind = "tracked.searches_changed"
