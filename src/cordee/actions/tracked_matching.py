@@ -40,8 +40,9 @@ from cordee.events.types import Event, StatusCreated, StatusUpdated
 from cordee.queries.search import search_statuses
 from cordee.queries.visibility import viewers_who_see, visible_to
 from cordee.search.facts import note_facts
-from cordee.search.match import NoteFacts, matches
-from cordee.search.query import Query, QueryError, parse
+from cordee.search.match import NoteFacts, matches, query_modes
+from cordee.search.query import Hashtag, Mention, Query, QueryError, Words, parse
+from cordee.search.text import query_forms
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,39 @@ class _Compiled:
     id: int
     owner_id: int
     query: Query
+    #: Per group of the query, what a note must hold for one of its alternatives to match: the
+    #: tokens of each form of a word or phrase (``search.text.query_forms``, as the matcher uses
+    #: them), hashtags, mentioned accounts. Computed once, so that a post skips most searches with
+    #: a few set lookups and runs the full matcher only on those that may match.
+    needs: tuple[tuple[tuple[frozenset[str], ...], frozenset[str], frozenset[str]], ...] = ()
+
+    @classmethod
+    def of(cls, search_id: int, owner_id: int, query: Query) -> _Compiled:
+        modes = query_modes(query)
+        needs = []
+        for group in query.groups:
+            forms = tuple(
+                frozenset(form)
+                for term in group
+                if isinstance(term, Words)
+                for form in query_forms(term.tokens, modes)
+            )
+            tags = frozenset(t.name for t in group if isinstance(t, Hashtag))
+            mentions = frozenset(t.acct for t in group if isinstance(t, Mention))
+            needs.append((forms, tags, mentions))
+        return cls(search_id, owner_id, query, tuple(needs))
+
+    def may_match(self, note: NoteFacts) -> bool:
+        """False only when the note cannot match (a necessary condition, never a sufficient one)."""
+        tokens = note.token_set
+        for forms, tags, mentions in self.needs:
+            if not (
+                any(form <= tokens for form in forms)
+                or not tags.isdisjoint(note.tags)
+                or not mentions.isdisjoint(note.mentions)
+            ):
+                return False
+        return True
 
 
 _generation = 0
@@ -70,7 +104,7 @@ def _compile(settings: Settings, rows: Sequence[Any]) -> list[_Compiled]:
     compiled = []
     for search_id, owner_id, text in rows:
         try:
-            compiled.append(_Compiled(search_id, owner_id, parse(text, local_domain=settings.domain)))
+            compiled.append(_Compiled.of(search_id, owner_id, parse(text, local_domain=settings.domain)))
         except QueryError:  # stored before a stricter parser: it matches nothing until edited
             log.warning("tracked search %s no longer parses", search_id)
     return compiled
@@ -96,7 +130,7 @@ async def _record(
     """Record the note for the searches whose query it matches and whose owner may see it; returns
     the searches that matched it anew. An edited note is matched again: searches it no longer
     matches lose it, the others keep it with its new sentiment."""
-    wanted = [s for s in searches if matches(s.query, facts)]
+    wanted = [s for s in searches if s.may_match(facts) and matches(s.query, facts)]
     if wanted:
         owners = sorted({s.owner_id for s in wanted})
         seen = set(await session.scalars(viewers_who_see(status_id, owners, _visible)))
