@@ -17,6 +17,7 @@ from cordee.actions.campaigns import MAX_CENTS, check_cents, require
 from cordee.actions.errors import NotFound, ValidationFailed
 from cordee.db.engine import Database, Tx
 from cordee.db.tables_campaigns import Chapter, LedgerEntry
+from cordee.events.campaigns import LedgerChanged
 
 #: Entries that bring money in (a correction is the fourth kind).
 INCOME_KINDS = ("ticket", "raffle", "donation")
@@ -67,6 +68,7 @@ async def add_entry(
     )
     tx.session.add(row)
     await tx.session.flush()
+    tx.emit(LedgerChanged(chapter.campaign_id, chapter.id))
     return row
 
 
@@ -126,4 +128,5 @@ async def correct_entry(db: Database, actor_id: int, entry_id: int, amount_cents
         )
         tx.session.add(row)
         await tx.session.flush()
+        tx.emit(LedgerChanged(chapter.campaign_id, chapter.id))
         return row.id

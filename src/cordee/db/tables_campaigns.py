@@ -218,3 +218,18 @@ class RaffleTicket(Base):
     ledger_entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id"), nullable=False)
     sold_by: Mapped[int | None] = mapped_column(ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True)
     created_at: Mapped[datetime] = _created()
+
+
+class WallHidden(Base):
+    """A note an organiser took off a chapter's live wall (post-moderation: shown at once, hidden
+    on demand). The note itself is untouched; only the wall leaves it out."""
+
+    __tablename__ = "wall_hidden"
+    __table_args__ = (UniqueConstraint("chapter_id", "status_id", name="uq_wall_hidden"),)
+    id: Mapped[int] = _id()
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False)
+    status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False)
+    hidden_by: Mapped[int | None] = mapped_column(
+        ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at: Mapped[datetime] = _created()

@@ -13,7 +13,7 @@ from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
-from cordee.db.tables import Account
+from cordee.db.tables import Account, Status
 from cordee.db.tables_campaigns import (
     Campaign,
     CampaignOrganiser,
@@ -23,7 +23,9 @@ from cordee.db.tables_campaigns import (
     LedgerEntry,
     Ticket,
     TicketTier,
+    WallHidden,
 )
+from cordee.queries.timelines import TagFilter, tag_query
 
 
 @dataclass(frozen=True)
@@ -249,4 +251,28 @@ async def ticket_paid(session: AsyncSession, ticket_id: int) -> bool:
 async def check_ins_of(session: AsyncSession, ticket_id: int) -> list[CheckIn]:
     return list(
         await session.scalars(select(CheckIn).where(CheckIn.ticket_id == ticket_id).order_by(CheckIn.id))
+    )
+
+
+# --- the live wall ---------------------------------------------------------------------------------
+
+
+def wall_query(campaign: Campaign, chapter: Chapter) -> Select[Status]:
+    """The notes a chapter's wall shows: the widget's rule for a hashtag (public notes, nobody in
+    particular) over the chapter's and the campaign's hashtags, less what organisers hid."""
+    # The widget's tag rule (``queries/widget.py``) with ``any``: the chapter's tag or the campaign's.
+    query = tag_query(None, TagFilter(chapter.hashtag, any=(campaign.hashtag,))).where(
+        Status.visibility == "public"
+    )
+    hidden = select(WallHidden.status_id).where(WallHidden.chapter_id == chapter.id)
+    return query.where(Status.id.not_in(hidden))
+
+
+async def wall_hidden(session: AsyncSession, chapter_id: int, status_ids: Sequence[int]) -> set[int]:
+    return set(
+        await session.scalars(
+            select(WallHidden.status_id).where(
+                WallHidden.chapter_id == chapter_id, WallHidden.status_id.in_(status_ids)
+            )
+        )
     )

@@ -47,6 +47,7 @@ from cordee.db.tables_curation import AccountConversation, ConversationStatus, T
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
 from cordee.events.campaigns import LedgerChanged, WallPostHidden
+from cordee.events.campaigns import LedgerChanged, WallPostHidden
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     Event,
@@ -60,6 +61,7 @@ from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.queries.timelines import home_query, public_query
 from cordee.queries.visibility import notification_shown, viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
+from cordee.streaming import campaigns as campaign_streams
 from cordee.streaming import campaigns as campaign_streams
 from cordee.streaming import widget as widget_streams
 from cordee.streaming.channels import Channel, Key
@@ -357,6 +359,14 @@ class Hub:
                 await self._on_filters_changed(getattr(event, "account_id"))  # noqa: B009
             elif isinstance(event, TrackedMatched):
                 await on_tracked_match(self, event)
+            elif isinstance(event, LedgerChanged):
+                await campaign_streams.on_ledger(self, event)
+            elif isinstance(event, WallPostHidden):
+                await campaign_streams.on_hidden(self, event)
+            if isinstance(event, StatusCreated) or event.kind == "status.updated":
+                await campaign_streams.on_status(
+                    self, event, "update" if isinstance(event, StatusCreated) else "status.update"
+                )
             elif isinstance(event, LedgerChanged):
                 await campaign_streams.on_ledger(self, event)
             elif isinstance(event, WallPostHidden):

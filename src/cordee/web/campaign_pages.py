@@ -10,13 +10,11 @@ Amounts are formatted by Babel in the chapter's currency and locale (a Lyon chap
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import segno
 from babel.dates import format_datetime
-from babel.numbers import format_currency, get_currency_precision
 from icalendar import Calendar, Event
 from markupsafe import Markup
 from starlette.requests import Request
@@ -28,19 +26,11 @@ from cordee.api.mastodon.params import id_or_none
 from cordee.db.tables_campaigns import Campaign, Chapter, TicketTier
 from cordee.domain import ticket_codes
 from cordee.queries import campaigns as queries
+from cordee.rendering.money import money, percent
 from cordee.web.app_common import signed_in_form
 from cordee.web.i18n import choose_language
 from cordee.web.public_pages import not_found
 from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, redirect, render, settings_of
-
-
-def money(cents: int, currency: str, locale: str) -> str:
-    return format_currency(Decimal(cents).scaleb(-get_currency_precision(currency)), currency, locale=locale)
-
-
-def percent(raised: int, goal: int) -> int:
-    """Whole percent of the goal reached, for the thermometer (integer division: no float)."""
-    return min(100, raised * 100 // goal) if goal > 0 else 0
 
 
 def _path_id(request: Request) -> int | None:

@@ -23,6 +23,7 @@ from starlette.routing import Route
 
 from cordee.actions import campaigns as actions
 from cordee.actions import ledger
+from cordee.actions import wall as wall_actions
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
@@ -357,6 +358,16 @@ async def _entry_answer(ctx: Ctx, entry_id: int) -> Response:
     return json_response(render_entry(row))
 
 
+@endpoint(scope="write", auth="required")
+async def hide_from_wall(ctx: Ctx) -> Response:
+    """Take ``status_id`` off the chapter's live wall (any of the chapter's organisers)."""
+    status_id = ctx.params.id("status_id")
+    if status_id is None:
+        raise ApiError(422, "Validation failed: status_id is missing")
+    await wall_actions.hide_from_wall(ctx.db, ctx.account_id, ctx.path_id(), status_id)
+    return json_response({})
+
+
 # --- CSV exports ----------------------------------------------------------------------------------
 
 _CSV_HEADER = [
@@ -453,4 +464,5 @@ routes = [
     Route("/api/v1/chapters/{id}/ledger", record, methods=["POST"]),
     Route("/api/v1/chapters/{id}/ledger.csv", chapter_csv, methods=["GET"]),
     Route("/api/v1/ledger_entries/{id}/corrections", correct, methods=["POST"]),
+    Route("/api/v1/chapters/{id}/wall/hidden", hide_from_wall, methods=["POST"]),
 ]

@@ -200,11 +200,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("raffle_id", "number", name="uq_raffle_tickets_number"),
     )
+    op.create_table(
+        "wall_hidden",
+        sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
+        sa.Column("chapter_id", sa.BigInteger(), nullable=False),
+        sa.Column("status_id", sa.BigInteger(), nullable=False),
+        sa.Column("hidden_by", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", _T, nullable=False),
+        sa.ForeignKeyConstraint(["chapter_id"], ["chapters.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["status_id"], ["statuses.id"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(["hidden_by"], ["accounts.id"], ondelete="SET NULL"),
+        sa.PrimaryKeyConstraint("id"),
+        sa.UniqueConstraint("chapter_id", "status_id", name="uq_wall_hidden"),
+    )
 
 
 def downgrade() -> None:
     # Dropping a table drops its indexes; children before parents.
     for table in (
+        "wall_hidden",
         "raffle_tickets",
         "ticket_checkins",
         "ledger_entries",

@@ -1,0 +1,95 @@
+// The live wall: notes with the chapter's and the campaign's hashtags, newest first, live over
+// SSE (EventSource reconnects by itself; after a drop the missed notes are fetched with since_id),
+// the running totals, and for organisers a button to hide a note from every open wall.
+(function () {
+  "use strict";
+  var root = document.getElementById("wall");
+  if (!root) return;
+  var d = root.dataset;
+  var list = document.getElementById("wall-notes");
+  var status = document.getElementById("wall-status");
+  var KEEP = 50;
+  var newest = "0";
+
+  function longer(a, b) { return a.length !== b.length ? a.length > b.length : a > b; }
+  function el(parent, tag, text) {
+    var node = document.createElement(tag);
+    if (text !== undefined) node.textContent = text;
+    parent.appendChild(node);
+    return node;
+  }
+  function text(html) { return new DOMParser().parseFromString(html, "text/html").body.textContent || ""; }
+
+  function render(note) {
+    var li = document.createElement("li");
+    li.dataset.id = note.id;
+    var head = el(li, "header");
+    if (note.account.avatar) { var img = el(head, "img"); img.alt = ""; img.src = note.account.avatar; }
+    el(head, "b", note.account.display_name);
+    el(head, "span", "@" + note.account.acct);
+    var body = el(li, "p", note.spoiler_text ? note.spoiler_text : text(note.content));
+    if (note.language) body.lang = note.language;
+    if (note.media.length && !note.sensitive) {
+      var media = el(li, "div");
+      media.className = "media";
+      note.media.forEach(function (m) { var pic = el(media, "img"); pic.alt = m.description; pic.src = m.preview_url; });
+    }
+    if (d.moderate) {
+      var hide = el(li, "button", d.msgHide);
+      hide.type = "button";
+      hide.addEventListener("click", function () {
+        var form = new FormData();
+        form.append(d.csrfName, d.csrf);
+        form.append("status_id", note.id);
+        fetch(d.hide, { method: "POST", body: form, credentials: "same-origin" })
+          .then(function (r) { if (r.ok) remove(note.id); });
+      });
+    }
+    return li;
+  }
+
+  function add(note, replace) {
+    var old = list.querySelector('li[data-id="' + note.id + '"]');
+    if (old) { if (replace) old.replaceWith(render(note)); return; }
+    if (replace) return;  // an edit of a note this wall does not show
+    var li = render(note);
+    var before = null;
+    for (var i = 0; i < list.children.length; i++) {
+      if (longer(note.id, list.children[i].dataset.id)) { before = list.children[i]; break; }
+    }
+    list.insertBefore(li, before);
+    if (longer(note.id, newest)) newest = note.id;
+    while (list.children.length > KEEP) list.lastElementChild.remove();
+  }
+  function remove(id) {
+    var li = list.querySelector('li[data-id="' + id + '"]');
+    if (li) li.remove();
+  }
+
+  JSON.parse(d.notes || "[]").reverse().forEach(function (n) { add(n, false); });
+
+  function catchUp() {
+    fetch(d.notesUrl + "?since_id=" + encodeURIComponent(newest), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : []; })
+      .then(function (notes) { notes.reverse().forEach(function (n) { add(n, false); }); })
+      .catch(function () {});
+  }
+
+  var source = new EventSource(d.stream);
+  // On every (re)connection: what was posted while the stream was not listening yet, or was down.
+  source.addEventListener("open", function () { status.textContent = ""; catchUp(); });
+  source.addEventListener("error", function () { status.textContent = "…"; });
+  source.addEventListener("update", function (e) { add(JSON.parse(e.data), false); });
+  source.addEventListener("status.update", function (e) { add(JSON.parse(e.data), true); });
+  source.addEventListener("delete", function (e) { remove(e.data); });
+  source.addEventListener("totals", function (e) {
+    var t = JSON.parse(e.data);
+    document.getElementById("wall-campaign-raised").textContent = t.raised;
+    var bar = document.getElementById("wall-percent");
+    bar.value = t.percent;
+    bar.textContent = t.percent + " %";
+  });
+  source.addEventListener("chapter_totals", function (e) {
+    document.getElementById("wall-chapter-raised").textContent = JSON.parse(e.data).raised;
+  });
+})();

@@ -1,0 +1,92 @@
+"""The live wall on a real server: a note posted after the wall opened appears on it, the running
+total follows the ledger, and a note an organiser hides leaves the wall at once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from tests.clients.conftest import Server
+from tests.support.running import register
+
+pytestmark = pytest.mark.clients
+
+
+def _api(server: Server, headers: dict[str, str], method: str, path: str, **kw: Any) -> Any:
+    r = httpx.request(method, server.base_url + path, headers=headers, **kw)
+    assert r.status_code < 400, r.text
+    return r.json()
+
+
+def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
+    server: Server, unique: Callable[[str], str], browser: Browser
+) -> None:
+    organiser, fan = unique("wallorg"), unique("fan")
+    org, fan_headers = register(server.base_url, organiser), register(server.base_url, fan)
+    tag, local = unique("Wall"), unique("WallLyon")
+    campaign = _api(
+        server,
+        org,
+        "POST",
+        "/api/v1/campaigns",
+        json={"title": "Night", "hashtag": tag, "goal_cents": 100_000, "currency": "EUR"},
+    )
+    chapter = _api(
+        server,
+        org,
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/chapters",
+        json={
+            "city": "Lyon",
+            "venue": "Hall",
+            "starts_at": "2027-02-12T19:00:00+01:00",
+            "time_zone": "Europe/Paris",
+            "hashtag": local,
+            "currency": "EUR",
+            "locale": "fr_FR",
+        },
+    )
+    ch = chapter["id"]
+    before = _api(server, fan_headers, "POST", "/api/v1/statuses", data={"status": f"warming up #{tag}"})
+
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{server.base_url}/chapters/{ch}/wall")
+    notes = page.locator("#wall-notes li")
+    expect(notes).to_have_count(1)
+    expect(notes.first).to_contain_text("warming up")
+
+    live = _api(server, fan_headers, "POST", "/api/v1/statuses", data={"status": f"on stage now! #{local}"})
+    expect(notes).to_have_count(2)
+    expect(notes.first).to_contain_text("on stage now!")
+    _api(server, fan_headers, "POST", "/api/v1/statuses", data={"status": "no hashtag here"})
+    _api(
+        server,
+        org,
+        "POST",
+        f"/api/v1/chapters/{ch}/ledger",
+        json={"kind": "donation", "amount_cents": 123456, "currency": "EUR"},
+    )
+    expect(page.locator("#wall-chapter-raised")).to_contain_text("1 234,56")  # fr_FR: the chapter's locale
+    expect(page.locator("#wall-campaign-raised")).to_contain_text("€1,234.56")  # the page's language
+
+    r = httpx.post(
+        f"{server.base_url}/api/v1/chapters/{ch}/wall/hidden",
+        data={"status_id": live["id"]},
+        headers=fan_headers,
+    )
+    assert r.status_code == 403  # only the chapter's organisers
+    _api(server, org, "POST", f"/api/v1/chapters/{ch}/wall/hidden", data={"status_id": live["id"]})
+    expect(notes).to_have_count(1)
+    expect(notes.first).to_contain_text("warming up")
+    assert before["id"] == notes.first.get_attribute("data-id")
+    page.reload()  # and it stays hidden
+    expect(notes).to_have_count(1)
+    assert errors == []
+    context.close()
