@@ -255,3 +255,53 @@ async def test_an_edit_is_matched_again(
         r = await client.put(f"/api/v1/statuses/{status['id']}", json={"status": text}, headers=bob.headers)
         assert r.status_code == 200, r.text
     assert await _column(client, alice, sid) == [other["id"]]
+
+
+def test_the_prefilter_never_hides_a_match() -> None:
+    """``may_match`` (the cheap check a post runs first) is a necessary condition of ``matches``."""
+    from datetime import UTC, datetime
+
+    from cordee.actions.tracked_matching import _Compiled
+    from cordee.search.match import NoteFacts, matches
+    from cordee.search.query import parse
+
+    queries = [
+        "bénévoles",
+        '"assemblée générale"',
+        "climat OR météo -pluie",
+        "#velo OR @alice",
+        "from:bob vélo",
+        "lang:en running",
+        "has:media pont",
+        "école -#spam",
+        '"l\'école" OR benevole',
+        "-from:carol marché",
+    ]
+    texts = [
+        ("Les Bénévoles de l'assemblée générale", "fr"),
+        ("I was running, he runs", "en"),
+        ("La météo annonce de la pluie", "fr"),
+        ("Un pont, une École", "fr"),
+        ("Le climat change", None),
+        ("bénévole au marché", "fr"),
+        ("l'école est fermée", "fr"),
+    ]
+    compiled = [_Compiled.of(i, 1, parse(q)) for i, q in enumerate(queries)]
+    seen = 0
+    for text, language in texts:
+        for tags in (frozenset(), frozenset({"velo", "spam"})):
+            for author in ("bob", "carol"):
+                note = NoteFacts(
+                    text=text,
+                    language=language,
+                    tags=tags,
+                    author=author,
+                    created_at=datetime.now(UTC),
+                    has_media=author == "bob",
+                    mentions=frozenset({"alice"}) if tags else frozenset(),
+                )
+                for c in compiled:
+                    if matches(c.query, note):
+                        seen += 1
+                        assert c.may_match(note), (c.query.source, text)
+    assert seen > 20
