@@ -48,6 +48,12 @@ async def test_crud_and_bad_input(client: httpx.AsyncClient, alice: ApiUser, bob
     r = await client.put(f"{BASE}/{sid}", json={"name": "Bikes", "email_digest": True}, headers=alice.headers)
     assert r.status_code == 200 and r.json()["name"] == "Bikes" and r.json()["email_digest"] is True
     assert [s["id"] for s in (await client.get(BASE, headers=alice.headers)).json()] == [sid]
+    second = (await _create(client, alice, name="Ponts", query="pont"))["id"]
+    r = await client.post(f"{BASE}/order", json={"ids": [second]}, headers=alice.headers)
+    assert r.status_code == 200 and [s["id"] for s in r.json()] == [second, sid]
+    assert (
+        await client.post(f"{BASE}/order", json={"ids": ["123"]}, headers=alice.headers)
+    ).status_code == 404
 
     bad = [
         ({"name": "x", "query": '"unclosed'}, "Query is invalid: a quotation mark is not closed"),

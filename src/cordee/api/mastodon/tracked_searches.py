@@ -21,6 +21,7 @@ from cordee.api.mastodon.params import parse_id
 from cordee.api.mastodon.serializers.accounts import render_account
 from cordee.api.mastodon.serializers.common import iso
 from cordee.config import Settings
+from cordee.db.tables import Status
 from cordee.db.tables_tracking import TrackedSearch
 from cordee.db.types import utcnow
 from cordee.domain.text import normalize_tag
@@ -124,7 +125,10 @@ async def order(ctx: Ctx) -> Response:
     if not ids:
         raise ApiError(422, "Validation failed: ids is missing")
     await actions.reorder(ctx.db, ctx.account_id, ids)
-    return await index(ctx.request)
+    async with ctx.db.read() as session:
+        rows = await queries.searches_of(session, ctx.account_id)
+        members = await queries.members_of(session, [r.id for r in rows])
+    return json_response([render_search(r, ctx.account_id, members[r.id]) for r in rows])
 
 
 @endpoint(scope="read:statuses", auth="required")
@@ -132,8 +136,6 @@ async def statuses(ctx: Ctx) -> Response:
     """The column: matched notes the reader may see, newest first (Mastodon's pagination)."""
     row = await _readable(ctx, ctx.path_id())
     page = Page.from_params(ctx.params)
-    from cordee.db.tables import Status
-
     async with ctx.db.read() as session:
         rows = page.arrange(
             list(
