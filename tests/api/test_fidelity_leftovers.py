@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.db.tables import Account
 from tests.conftest import BASE_URL, ApiUser
 
 
@@ -90,3 +92,28 @@ async def test_follow_languages_apply_to_authors_merged_at_read_time(
         home = [s["content"] or s["reblog"]["content"] for s in r.json()]
         assert "<p>Hello</p>" not in home, params
         assert "<p>Bonjour</p>" in home and "<p>Sans langue</p>" in home, params
+
+
+async def test_relationship_domain_blocking_follows_the_domain_blocks(
+    client: httpx.AsyncClient, db: Database, alice: ApiUser
+) -> None:
+    # No federation yet: the remote account stands for one a fetch would have made.
+    async with db.write() as tx:
+        remote = Account(username="ghost", username_key="ghost", domain="spam.example")
+        tx.session.add(remote)
+        await tx.session.flush()
+        remote_id = str(remote.id)
+
+    async def domain_blocking() -> bool:
+        r = await client.get(
+            "/api/v1/accounts/relationships", params={"id[]": remote_id}, headers=alice.headers
+        )
+        return bool(r.json()[0]["domain_blocking"])
+
+    assert not await domain_blocking()
+    await client.post("/api/v1/domain_blocks", data={"domain": "spam.example"}, headers=alice.headers)
+    assert await domain_blocking()
+    await client.request(
+        "DELETE", "/api/v1/domain_blocks", params={"domain": "spam.example"}, headers=alice.headers
+    )
+    assert not await domain_blocking()

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Boolean, Text, bindparam, literal, null, or_,
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
 from cordee.db.hot import HotQuery, HotReader, slots
-from cordee.db.tables import Account, Block, Follow, FollowRequest, Mute, User
+from cordee.db.tables import Account, AccountDomainBlock, Block, Follow, FollowRequest, Mute, User
 from cordee.db.tables_personal import Preferences
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import plain_text_bio_html
@@ -134,6 +134,10 @@ _TIES = HotQuery(
             Mute.target_account_id.in_(_targets),
             or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now", type_=UTCDateTime())),
         ),
+        # Accounts of a domain the viewer blocks (remote accounts only: local ones have no domain).
+        select(literal("d"), Account.id, _none_bool, _none_bool, _none_text)
+        .join(AccountDomainBlock, AccountDomainBlock.domain == Account.domain)
+        .where(AccountDomainBlock.account_id == _viewer, Account.id.in_(_targets)),
     ),
     lists={"targets": RELATIONSHIP_SLOTS},
 )
@@ -146,7 +150,7 @@ async def render_relationships(
     ids = list(dict.fromkeys(targets))[:RELATIONSHIP_SLOTS]
     if not ids:
         return []
-    ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbm"}
+    ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbmd"}
     for kind, account_id, *flags in await hot.rows(_TIES, viewer=viewer_id, targets=ids, now=utcnow()):
         ties[kind][account_id] = tuple(flags)
     result = []
@@ -167,7 +171,7 @@ async def render_relationships(
                 "muting_notifications": bool(mute and mute[0]),
                 "requested": target in ties["q"],
                 "requested_by": target in ties["r"],
-                "domain_blocking": False,
+                "domain_blocking": target in ties["d"],
                 "endorsed": False,
                 "note": "",
             }
