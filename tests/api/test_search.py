@@ -68,6 +68,8 @@ async def test_stemming_accents_and_every_operator(
         "#cordée": {"fr1"},
         "#cordee": {"en1"},
         "#cordee OR #cordée": {"fr1", "en1"},
+        "volunteers #cordee OR school": {"en1", "en2"},  # a word group and a mixed group
+        "bénévoles -#cordée": {"fr2", "fr3"},
         "@bob": {"fr2"},
         "volunteers from:bob": {"en2"},
         "volunteers -from:bob": {"en1"},

@@ -7,7 +7,8 @@ backend and are created by migration 0010 only, outside the models:
 
 - SQLite: FTS5 tables ``status_fts`` / ``account_fts`` over these rows (external content, kept in
   step by triggers on ``status_search`` / ``account_search``, cascades included);
-- PostgreSQL: GIN indexes on ``to_tsvector('simple', body)``.
+- PostgreSQL: a generated, stored ``tsv`` column (``to_tsvector('simple', body)``) on
+  ``status_search`` with a GIN index; a GIN index on ``to_tsvector('simple', body)`` for accounts.
 
 ``include_name`` tells Alembic's comparison (and autogenerate) to leave those objects alone.
 """
@@ -46,5 +47,8 @@ class AccountSearch(Base):
 
 
 def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
-    """Alembic ``include_name`` hook: skip the backend-specific text indexes."""
+    """Alembic ``include_name`` hook: skip the backend-specific text indexes (and PostgreSQL's
+    generated ``status_search.tsv`` column)."""
+    if type_ == "column" and name == "tsv" and parent_names.get("table_name") == "status_search":
+        return False
     return not (name and name.startswith(TEXT_INDEX_PREFIXES))

@@ -95,13 +95,16 @@ class _Text:
 
     def matching_ids(self, expression: str) -> Any:
         """``SELECT <note ids> WHERE <index matches expression>``."""
+        # correlate(None): the outer query may join the same index table; this one stands alone.
         if self.pg:
-            return select(StatusSearch.status_id).where(_pg_match(expression))
-        return select(status_fts.c.rowid).where(literal_column("status_fts").op("MATCH")(expression))
+            return select(StatusSearch.status_id).where(_pg_match(expression)).correlate(None)
+        matching = literal_column("status_fts").op("MATCH")(expression)
+        return select(status_fts.c.rowid).where(matching).correlate(None)
 
 
 def _pg_vector() -> ColumnElement[Any]:
-    return func.to_tsvector(literal_column("'simple'"), StatusSearch.body)
+    # status_search.tsv: a generated column on PostgreSQL only (migration 0010), not in the models.
+    return literal_column("status_search.tsv")
 
 
 def _pg_match(expression: str) -> ColumnElement[bool]:
