@@ -42,13 +42,15 @@ def video(
     fps: int = 10,
     container: str = "mp4",
     audio: bool = True,
+    rotation: int = 0,
 ) -> bytes:
-    """MP4 (H.264 + AAC, its index first) or WebM (VP9 + Opus)."""
+    """MP4 (H.264 + AAC, its index first) or WebM (VP9 + Opus); ``rotation``: a display matrix
+    turning it (counter-clockwise degrees), as phones record portrait video."""
     webm = container == "webm"
     options = {} if webm else {"movflags": "+faststart"}  # which rewrites the file: a real one
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / f"clip.{container}"
-        _video(path, size, seconds, fps, container, audio, options)
+        _video(path, size, seconds, fps, container, audio, options, rotation)
         return path.read_bytes()
 
 
@@ -60,11 +62,15 @@ def _video(
     container: str,
     audio: bool,
     options: dict[str, str],
+    rotation: int,
 ) -> None:
     webm = container == "webm"
     with av.open(str(path), "w", format=container, options=options) as box:
         v = box.add_stream("libvpx-vp9" if webm else "libx264", rate=fps)
-        v.width, v.height, v.pix_fmt = size[0], size[1], "yuv420p"
+        odd = size[0] % 2 or size[1] % 2  # x264 takes odd sides in 4:4:4 only
+        v.width, v.height, v.pix_fmt = size[0], size[1], "yuv444p" if odd and not webm else "yuv420p"
+        if rotation:
+            v.set_display_rotation(rotation)
         a = box.add_stream("libopus" if webm else "aac", rate=48000, layout="mono") if audio else None
         for i in range(int(seconds * fps)):
             picture = Image.new("RGB", size, (i * 20 % 255, 80, 160))

@@ -125,8 +125,9 @@ async def test_audio_with_a_custom_thumbnail_and_v1_answers_when_done(
 async def test_an_abandoned_claim_is_taken_again(
     client: httpx.AsyncClient, db: Database, settings: Settings, alice: ApiUser
 ) -> None:
-    clip = av_samples.video((63, 45), container="webm")  # odd sides: H.264 in yuv420p wants even ones
-    r = await _upload(client, alice, clip, "clip.webm", "video/webm")
+    # Odd sides (H.264 in yuv420p wants even ones), and filmed in portrait: turned upright.
+    clip = av_samples.video((63, 45), rotation=270)
+    r = await _upload(client, alice, clip, "clip.mov", "video/quicktime")
     assert r.status_code == 202, r.text
     # As if a server had claimed it and died: the claim has not been renewed for too long.
     async with db.write() as tx:
@@ -139,7 +140,7 @@ async def test_an_abandoned_claim_is_taken_again(
     assert await _step(db, settings) == 1
     done = await client.get(f"/api/v1/media/{r.json()['id']}", headers=alice.headers)
     assert done.status_code == 200 and done.json()["url"].endswith(".mp4")
-    assert done.json()["meta"]["size"] == "62x44"
+    assert done.json()["meta"]["size"] == "44x62" and done.json()["meta"]["small"]["width"] == 44
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ wheel). Pure CPU work on hostile bytes: it runs only in the capped child (``cord
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -83,18 +84,19 @@ _CORRUPT = "File could not be read as video or audio: it is corrupt or truncated
 _UNSUPPORTED = "File type is not supported: images (JPEG, PNG, GIF, WebP), video (MP4, WebM, MOV) and audio (MP3, Ogg, WAV, FLAC, M4A) are accepted"  # noqa: E501
 
 
-def _open(path: Path, container: str) -> InputContainer:
+@contextlib.contextmanager
+def _open(path: Path, container: str) -> Iterator[InputContainer]:
     demuxer = "mov" if container == "mp4" else container
-    try:
-        # Only this demuxer; a file object, so FFmpeg opens nothing else by name.
-        return av.open(
-            path.open("rb"),
-            "r",
-            format=demuxer,
-            options={"probesize": "5000000", "analyzeduration": "5000000"},
-        )
-    except (av.error.FFmpegError, ValueError, OSError):
-        raise MediaRejected(_CORRUPT) from None
+    with path.open("rb") as file:
+        try:
+            # Only this demuxer; a file object, so FFmpeg opens nothing else by name.
+            box = av.open(
+                file, "r", format=demuxer, options={"probesize": "5000000", "analyzeduration": "5000000"}
+            )
+        except (av.error.FFmpegError, ValueError, OSError):
+            raise MediaRejected(_CORRUPT) from None
+        with box:
+            yield box
 
 
 def _is_cover(stream: Any) -> bool:
@@ -210,12 +212,29 @@ def _pull(graph: av.filter.Graph) -> Iterator[Any]:
             return
 
 
-def _video_graph(stream: VideoStream, probed: Probe) -> av.filter.Graph:
+#: A frame's display rotation (counter-clockwise degrees, from the container's display matrix, as
+#: phones record portrait video) → the filters that turn the pixels upright, as ffmpeg's autorotate.
+_UPRIGHT = {
+    90: (("transpose", "cclock"),),
+    180: (("hflip", None), ("vflip", None)),
+    270: (("transpose", "clock"),),
+}
+
+
+def _turned(rotation: int) -> bool:
+    return rotation % 360 in (90, 270)
+
+
+def _video_graph(stream: VideoStream, probed: Probe, rotation: int) -> av.filter.Graph:
+    """Upright, at most ``out_rate`` frames per second, even dimensions, yuv420p."""
     graph = av.filter.Graph()
     width, height = probed.out_size
+    if _turned(rotation):
+        width, height = height, width
     rate = probed.out_rate
     graph.link_nodes(
         graph.add_buffer(template=stream),
+        *(graph.add(name, args) for name, args in _UPRIGHT.get(rotation % 360, ())),
         graph.add("fps", f"fps={rate.numerator}/{rate.denominator}"),
         graph.add("scale", f"{width}:{height}"),
         graph.add("format", "pix_fmts=yuv420p"),
@@ -263,9 +282,8 @@ def _transcode(path: Path, container: str, probed: Probe, limits: AvLimits, out_
         vout = graph = aout = resampler = None
         if is_video and vin is not None:
             vin.thread_count = 2
-            graph = _video_graph(vin, probed)
             vout = out.add_stream("libx264", rate=probed.out_rate)
-            vout.width, vout.height = probed.out_size
+            vout.width, vout.height = probed.out_size  # turned at the first frame if it must be
             vout.pix_fmt = "yuv420p"
             vout.thread_count = 2
             vout.codec_context.options = {
@@ -292,9 +310,14 @@ def _transcode(path: Path, container: str, probed: Probe, limits: AvLimits, out_
                 if stream is cover:
                     if poster is None:
                         poster = _poster(frame)  # type: ignore[arg-type]
-                elif stream is vin and graph is not None and vout is not None:
+                elif stream is vin and vout is not None:
                     budget.frame()
                     budget.at(frame)
+                    if graph is None:  # the encoder opens at its first frame: its size may still change
+                        rotation = int(frame.rotation)  # type: ignore[union-attr]
+                        graph = _video_graph(vin, probed, rotation)
+                        if _turned(rotation):
+                            vout.width, vout.height = probed.out_size[1], probed.out_size[0]
                     graph.push(frame)  # type: ignore[arg-type]
                     for filtered in _pull(graph):
                         if poster is None:
