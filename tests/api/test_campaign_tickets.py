@@ -134,3 +134,15 @@ async def test_tickets_waiting_list_payment_and_door(
         headers=alice.headers,
     )
     assert r.status_code == 422
+
+    # Found in review: a scan key is unique across chapters, and replaying one at another
+    # chapter's door answered the first chapter's ticket id. It is now just invalid there.
+    other = await client.post(
+        f"/api/v1/campaigns/{campaign['id']}/chapters",
+        json={**CHAPTER, "hashtag": "Elsewhere"},
+        headers=alice.headers,
+    )
+    r = await client.post(
+        f"/api/v1/chapters/{other.json()['id']}/checkins", json={"scans": scans[:1]}, headers=alice.headers
+    )
+    assert [(x["result"], x["ticket_id"]) for x in r.json()] == [("invalid", None)]

@@ -140,6 +140,22 @@ async def test_campaign_chapters_ledger_totals_and_csv(
     )
     assert (await client.get(f"/api/v1/chapters/{ch}/ledger", headers=carol.headers)).status_code == 403
 
+    # The wall's moderation: any organiser role hides a public note; a private one is not found.
+    private = await client.post(
+        "/api/v1/statuses", json={"status": "psst", "visibility": "private"}, headers=bob.headers
+    )
+    public = await client.post("/api/v1/statuses", json={"status": "#TwestivalLyon yay"}, headers=bob.headers)
+    hide = f"/api/v1/chapters/{ch}/wall/hidden"
+    assert (
+        await client.post(hide, json={"status_id": private.json()["id"]}, headers=carol.headers)
+    ).status_code == 404
+    assert (
+        await client.post(hide, json={"status_id": public.json()["id"]}, headers=carol.headers)
+    ).status_code == 200
+    assert (
+        await client.post(hide, json={"status_id": public.json()["id"]}, headers=carol.headers)
+    ).status_code == 200
+
 
 async def test_bad_input_gives_clear_errors(client: httpx.AsyncClient, alice: ApiUser) -> None:
     campaign = await make_campaign(client, alice)

@@ -274,6 +274,13 @@ async def check_in(
 async def _one_scan(tx: Tx, actor_id: int, chapter_id: int, key: str, scan: Scan) -> ScanResult:
     before = await tx.session.scalar(select(CheckIn).where(CheckIn.scan_key == scan.scan_key))
     if before is not None:
+        # Scan keys are unique across chapters: one of another chapter's door is none of ours
+        # (and says nothing about it).
+        if (
+            await tx.session.scalar(select(Ticket.chapter_id).where(Ticket.id == before.ticket_id))
+            != chapter_id
+        ):
+            return ScanResult(scan.scan_key, "invalid")
         return ScanResult(
             scan.scan_key,
             "duplicate" if before.duplicate else "ok",
