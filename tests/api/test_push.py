@@ -171,6 +171,9 @@ async def _refusals(client: httpx.AsyncClient, alice: ApiUser, make_user: MakeUs
         "https:///nohost",
         "https://a b/",
         "https://[::g]/",
+        "http://[::1",
+        "https://push.example.net/a\x00b",
+        "https://x:port/",
     ):
         r = await client.post("/api/v1/push/subscription", json=_sub(endpoint, keys), headers=h)
         assert r.status_code == 422, (endpoint, r.text)

@@ -159,21 +159,25 @@ def _check_endpoint(endpoint: str) -> None:
     is decided when delivering: only public addresses, see ``jobs/push.py``)."""
     if not endpoint:
         raise ValidationFailed("Validation failed: Endpoint can't be blank")
+    invalid = ValidationFailed("Validation failed: Endpoint is invalid")
+    # No blank or control character anywhere (a URL has none; PostgreSQL stores no NUL).
+    if len(endpoint) > 2048 or any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in endpoint):
+        raise invalid
     try:
         parts = urlsplit(endpoint)
-        host = parts.hostname
+        host = parts.hostname or ""
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        host = None
-    if ":" in (host or ""):
+        raise invalid from None
+    if ":" in host:
         try:
             ipaddress.IPv6Address(host)
         except ValueError:
-            host = None
-    elif host and not _HOST.fullmatch(host):
-        host = None
-    if parts.scheme not in ("http", "https") or not host or len(endpoint) > 2048:
-        raise ValidationFailed("Validation failed: Endpoint is invalid")
+            raise invalid from None
+    elif not _HOST.fullmatch(host):
+        raise invalid
+    if parts.scheme not in ("http", "https"):
+        raise invalid
 
 
 def _check_keys(p256dh: str, auth: str) -> None:
