@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from bench.stores import account_row, batches, close_scratch, follow_row, open_scratch
 from cordee.actions.accounts import Registration, create_local_account
@@ -235,6 +235,21 @@ async def run_backend(backend: str, n: int, runs: int, seed_value: int) -> list[
             rng = random.Random(seed_value + 1)
             table: list[tuple[str, ...]] = []
             every: list[float] = []
+            floor = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                async with db.read() as session:
+                    await session.execute(text("SELECT 1"))
+                floor.append((time.perf_counter() - started) * 1000)
+            table.append(
+                (
+                    backend,
+                    "floor: SELECT 1 in a read session",
+                    f"{pct(floor, 0.5):.1f}",
+                    f"{pct(floor, 0.95):.1f}",
+                    "",
+                )
+            )
             for name, make in query_classes(words).items():
                 order = "relevance" if "relevance" in name else "date"
                 times, found = [], []

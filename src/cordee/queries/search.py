@@ -14,6 +14,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Status, Tag
+from cordee.db.tables_search import StatusSearch
 from cordee.domain.text import normalize_tag
 from cordee.queries.accounts import escape_like
 from cordee.queries.visibility import shown_in_timelines, visible_to
@@ -76,15 +77,31 @@ async def search_statuses(
     if order == "relevance" and found.score is not None:
         # Relevance among the newest RELEVANCE_WINDOW matches: a bounded cost whatever the words
         # (ranking every note that has a common word would read them all).
-        window = (
-            statement.with_only_columns(Status.id.label("id"), found.score.label("score"))
-            .order_by(found.index_id.desc())
-            .limit(RELEVANCE_WINDOW)
-            .subquery()
-        )
-        statement = (
-            select(Status).join(window, window.c.id == Status.id).order_by(window.c.score, Status.id.desc())
-        )
+        if dialect == "postgresql":  # rank only the window's rows (ts_rank reads each one's tsvector)
+            window = (
+                statement.with_only_columns(Status.id.label("id"))
+                .order_by(found.index_id.desc())
+                .limit(RELEVANCE_WINDOW)
+                .subquery()
+            )
+            statement = (
+                select(Status)
+                .join(window, window.c.id == Status.id)
+                .join(StatusSearch, StatusSearch.status_id == Status.id)
+                .order_by(found.score, Status.id.desc())
+            )
+        else:  # FTS5's bm25() only exists inside the query that matches
+            window = (
+                statement.with_only_columns(Status.id.label("id"), found.score.label("score"))
+                .order_by(found.index_id.desc())
+                .limit(RELEVANCE_WINDOW)
+                .subquery()
+            )
+            statement = (
+                select(Status)
+                .join(window, window.c.id == Status.id)
+                .order_by(window.c.score, Status.id.desc())
+            )
     else:
         statement = statement.order_by(found.index_id.desc())
     return list(await session.scalars(statement.offset(offset).limit(limit)))
