@@ -51,7 +51,7 @@ CONCURRENCY = 10
 #: notification is older than that.
 TTL = timedelta(hours=48)
 URGENCY = "normal"
-TIMEOUT = aiohttp.ClientTimeout(total=15)
+TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 
 #: Mastodon's ``notification_mailer.<type>.subject``, which it uses as the push's title.
 TITLES = {
@@ -253,6 +253,19 @@ async def deliver_due(db: Database, settings: Settings) -> int:
     return len(claimed)
 
 
+#: The batch being sent by this process, per database: one at a time.
+_inflight: dict[str, asyncio.Task[int]] = {}
+#: How long the runner waits for a batch before going on with its other tasks (scheduled notes,
+#: polls): a slow push service (up to ``TIMEOUT`` per message) must not hold them up.
+RUNNER_WAIT = 1.0
+
+
 @periodic("push.deliver")
 async def deliver_job(db: Database, settings: Settings) -> int:
-    return await deliver_due(db, settings)
+    running = _inflight.get(db.url)
+    if running is not None and not running.done():
+        return 0
+    task = asyncio.create_task(deliver_due(db, settings), name="cordee-push")
+    _inflight[db.url] = task
+    done, _ = await asyncio.wait({task}, timeout=RUNNER_WAIT)
+    return task.result() if done else 0
