@@ -155,6 +155,24 @@ async def test_campaign_chapters_ledger_totals_and_csv(
     assert (
         await client.post(hide, json={"status_id": public.json()["id"]}, headers=carol.headers)
     ).status_code == 200
+    shown = await client.get(f"/chapters/{ch}/wall/notes")
+    assert shown.status_code == 200 and shown.json() == []
+    # Moderation before notes show: a new note waits until an organiser approves it.
+    moderation = f"/api/v1/chapters/{ch}/wall_moderation"
+    assert (
+        await client.post(moderation, json={"moderation": "before"}, headers=carol.headers)
+    ).status_code == 403
+    r = await client.post(moderation, json={"moderation": "before"}, headers=bob.headers)
+    assert r.json()["wall_moderation"] == "before"
+    waiting = (
+        await client.post("/api/v1/statuses", json={"status": "#Twestival hi"}, headers=carol.headers)
+    ).json()
+    assert (await client.get(f"/chapters/{ch}/wall/notes")).json() == []
+    approve = f"/api/v1/chapters/{ch}/wall/approved"
+    assert (
+        await client.post(approve, json={"status_id": waiting["id"]}, headers=carol.headers)
+    ).status_code == 200
+    assert [n["id"] for n in (await client.get(f"/chapters/{ch}/wall/notes")).json()] == [waiting["id"]]
 
 
 async def test_bad_input_gives_clear_errors(client: httpx.AsyncClient, alice: ApiUser) -> None:

@@ -76,6 +76,9 @@ class Chapter(Base):
     locale: Mapped[str] = mapped_column(String(10), nullable=False)
     #: ``proposed`` (anyone may propose) or ``approved`` (by a campaign organiser).
     status: Mapped[str] = mapped_column(String(10), nullable=False)
+    #: The live wall's moderation: ``after`` (notes show at once, organisers hide) or ``before``
+    #: (notes wait in a queue until an organiser approves them).
+    wall_moderation: Mapped[str] = mapped_column(String(6), default="after", nullable=False)
     proposed_by: Mapped[int] = _account()
     created_at: Mapped[datetime] = _created()
 
@@ -220,16 +223,18 @@ class RaffleTicket(Base):
     created_at: Mapped[datetime] = _created()
 
 
-class WallHidden(Base):
-    """A note an organiser took off a chapter's live wall (post-moderation: shown at once, hidden
-    on demand). The note itself is untouched; only the wall leaves it out."""
+class WallDecision(Base):
+    """An organiser's decision about a note on a chapter's live wall: ``hidden`` (taken off), or
+    ``approved`` (let on, when the chapter holds notes for approval first). The note itself is
+    untouched; only the wall reads this."""
 
-    __tablename__ = "wall_hidden"
-    __table_args__ = (UniqueConstraint("chapter_id", "status_id", name="uq_wall_hidden"),)
+    __tablename__ = "wall_decisions"
+    __table_args__ = (UniqueConstraint("chapter_id", "status_id", name="uq_wall_decisions"),)
     id: Mapped[int] = _id()
     chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False)
     status_id: Mapped[int] = mapped_column(ForeignKey("statuses.id", ondelete="CASCADE"), nullable=False)
-    hidden_by: Mapped[int | None] = mapped_column(
+    decision: Mapped[str] = mapped_column(String(8), nullable=False)
+    decided_by: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = _created()

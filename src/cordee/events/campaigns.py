@@ -23,3 +23,12 @@ class WallPostHidden(Event):
     chapter_id: int
     status_id: int
     kind = "campaign.wall_hidden"
+
+
+@dataclass(frozen=True)
+class WallPostApproved(Event):
+    """An organiser let a note onto a chapter's wall (walls moderated before notes show)."""
+
+    chapter_id: int
+    status_id: int
+    kind = "campaign.wall_approved"

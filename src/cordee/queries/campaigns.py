@@ -23,7 +23,7 @@ from cordee.db.tables_campaigns import (
     LedgerEntry,
     Ticket,
     TicketTier,
-    WallHidden,
+    WallDecision,
 )
 from cordee.queries.timelines import TagFilter, tag_query
 
@@ -257,22 +257,30 @@ async def check_ins_of(session: AsyncSession, ticket_id: int) -> list[CheckIn]:
 # --- the live wall ---------------------------------------------------------------------------------
 
 
-def wall_query(campaign: Campaign, chapter: Chapter) -> Select[Status]:
-    """The notes a chapter's wall shows: the widget's rule for a hashtag (public notes, nobody in
-    particular) over the chapter's and the campaign's hashtags, less what organisers hid."""
-    # The widget's tag rule (``queries/widget.py``) with ``any``: the chapter's tag or the campaign's.
-    query = tag_query(None, TagFilter(chapter.hashtag, any=(campaign.hashtag,))).where(
+def _wall_tags(campaign: Campaign, chapter: Chapter) -> Select[Status]:
+    # The widget's rule for a hashtag (``queries/widget.py``: public notes, no boosts), with
+    # ``any``: the chapter's tag or the campaign's.
+    return tag_query(None, TagFilter(chapter.hashtag, any=(campaign.hashtag,))).where(
         Status.visibility == "public"
     )
-    hidden = select(WallHidden.status_id).where(WallHidden.chapter_id == chapter.id)
-    return query.where(Status.id.not_in(hidden))
 
 
-async def wall_hidden(session: AsyncSession, chapter_id: int, status_ids: Sequence[int]) -> set[int]:
-    return set(
-        await session.scalars(
-            select(WallHidden.status_id).where(
-                WallHidden.chapter_id == chapter_id, WallHidden.status_id.in_(status_ids)
-            )
-        )
+def _decided(chapter: Chapter, decision: str) -> Select[int]:
+    return select(WallDecision.status_id).where(
+        WallDecision.chapter_id == chapter.id, WallDecision.decision == decision
     )
+
+
+def wall_query(campaign: Campaign, chapter: Chapter) -> Select[Status]:
+    """The notes a chapter's wall shows: with its moderation ``after``, every note with its tags
+    but those hidden; ``before``, only those approved."""
+    query = _wall_tags(campaign, chapter)
+    if chapter.wall_moderation == "before":
+        return query.where(Status.id.in_(_decided(chapter, "approved")))
+    return query.where(Status.id.not_in(_decided(chapter, "hidden")))
+
+
+def wall_queue_query(campaign: Campaign, chapter: Chapter) -> Select[Status]:
+    """Notes waiting for an organiser's decision (walls moderated ``before``)."""
+    decided = select(WallDecision.status_id).where(WallDecision.chapter_id == chapter.id)
+    return _wall_tags(campaign, chapter).where(Status.id.not_in(decided))

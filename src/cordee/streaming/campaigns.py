@@ -2,9 +2,11 @@
 
 Keys: ``("wall-tag", tag)`` carries new and edited public notes with a wall's hashtags (a wall
 subscribes to its chapter's and its campaign's tag), ``("wall", chapter_id)`` the notes hidden
-from that wall and the chapter's running total, ``("campaign", campaign_id)`` the campaign's
-total. Which notes go to a wall is the widget's rule for a hashtag (``queries.widget``), asked
-once per note, less what the chapter's organisers hid. Amounts are formatted once per language
+from or approved onto that wall and the chapter's running total, ``("campaign", campaign_id)``
+the campaign's total. Which notes go to a wall is the widget's rule for a hashtag
+(``queries.widget``), asked once per note, then the chapter's moderation (``actions/wall.py``):
+a wall moderated before notes show gets new ones as ``pending`` (its organisers' queue; the
+screen ignores them) until one is approved. Amounts are formatted once per language
 (the language is part of the stream), by Babel, never in the browser.
 """
 
@@ -16,9 +18,9 @@ import orjson
 from sqlalchemy import select
 
 from cordee.db.tables import Status
-from cordee.db.tables_campaigns import WallHidden
+from cordee.db.tables_campaigns import Chapter, WallDecision
 from cordee.domain.text import normalize_tag
-from cordee.events.campaigns import LedgerChanged, WallPostHidden
+from cordee.events.campaigns import LedgerChanged, WallPostApproved, WallPostHidden
 from cordee.queries import campaigns as queries
 from cordee.queries.widget import widget_query
 from cordee.rendering.money import money, percent
@@ -46,46 +48,81 @@ def _send(connections: Any, name: str, payload: str) -> None:
         connection.send(f"event: {name}\ndata: {payload}\n\n")
 
 
+async def _compact(hub: Hub, session: Any, status: Status) -> str | None:
+    rendered = await render_statuses(session, hub.settings, None, [status])
+    return orjson.dumps(compact_note(hub.settings, rendered[0])).decode() if rendered else None
+
+
 async def on_status(hub: Hub, event: Any, name: str) -> None:
-    """A public note posted (``update``) or edited (``status.update``): to the walls of its tags."""
+    """A public note posted (``update``) or edited (``status.update``): to the walls of its tags —
+    as it is where moderation comes after; as ``pending`` (for the organisers' queue) where it
+    comes before, until approved; never where it was hidden."""
     if event.visibility != "public" or getattr(event, "reblog_of_id", None) is not None:
         return
     keys: list[Key] = [("wall-tag", normalize_tag(tag)) for tag in event.tags]
-    open_keys = [key for key in keys if hub.subscribers(key)]
-    if not open_keys:
+    pairs = [(c, key) for key in keys for c in hub.subscribers(key)]
+    if not pairs:
         return
     async with hub.db.read() as session:
         status = await session.get(Status, event.status_id)
         if status is None:
             return
-        shown = [
+        shown = {
             key
-            for key in open_keys
+            for key in {k for _, k in pairs}
             if await session.scalar(
                 widget_query(tag=str(key[1])).where(Status.id == status.id).with_only_columns(Status.id)
             )
-        ]
-        if not shown:
+        }
+        chapter_ids = {int(c.streams[k][1]) for c, k in pairs if k in shown and k in c.streams}
+        if not chapter_ids:
             return
-        hidden = set(
-            await session.scalars(select(WallHidden.chapter_id).where(WallHidden.status_id == status.id))
+        modes = dict(
+            (
+                await session.execute(
+                    select(Chapter.id, Chapter.wall_moderation).where(Chapter.id.in_(chapter_ids))
+                )
+            ).all()
         )
-        rendered = await render_statuses(session, hub.settings, None, [status])
-    if not rendered:
+        decisions = dict(
+            (
+                await session.execute(
+                    select(WallDecision.chapter_id, WallDecision.decision).where(
+                        WallDecision.status_id == status.id
+                    )
+                )
+            ).all()
+        )
+        payload = await _compact(hub, session, status)
+    if payload is None:
         return
-    payload = orjson.dumps(compact_note(hub.settings, rendered[0])).decode()
     sent: set[int] = set()
-    for key in shown:
-        for connection in list(hub.subscribers(key)):
-            stream = connection.streams.get(key)
-            if stream is None or id(connection) in sent or int(stream[1]) in hidden:
-                continue
-            sent.add(id(connection))  # a note with both tags reaches a wall once
-            connection.send(f"event: {name}\ndata: {payload}\n\n")
+    for connection, key in pairs:
+        stream = connection.streams.get(key)
+        if key not in shown or stream is None or id(connection) in sent:
+            continue
+        chapter_id = int(stream[1])
+        decision = decisions.get(chapter_id)
+        if decision == "hidden":
+            continue
+        sent.add(id(connection))  # a note with both tags reaches a wall once
+        waiting = modes.get(chapter_id) == "before" and decision != "approved"
+        connection.send(f"event: {'pending' if waiting else name}\ndata: {payload}\n\n")
 
 
 async def on_hidden(hub: Hub, event: WallPostHidden) -> None:
     _send(hub.subscribers(("wall", event.chapter_id)), "delete", str(event.status_id))
+
+
+async def on_approved(hub: Hub, event: WallPostApproved) -> None:
+    walls = list(hub.subscribers(("wall", event.chapter_id)))
+    if not walls:
+        return
+    async with hub.db.read() as session:
+        status = await session.get(Status, event.status_id)
+        payload = await _compact(hub, session, status) if status is not None else None
+    if payload is not None:
+        _send(walls, "update", payload)
 
 
 async def on_ledger(hub: Hub, event: LedgerChanged) -> None:

@@ -46,7 +46,7 @@ from cordee.db.tables import Follow, Notification, Status, StatusTag
 from cordee.db.tables_curation import AccountConversation, ConversationStatus, TagFollow, TimelineList
 from cordee.db.types import utcnow
 from cordee.events.bus import EventBus
-from cordee.events.campaigns import LedgerChanged, WallPostHidden
+from cordee.events.campaigns import LedgerChanged, WallPostApproved, WallPostHidden
 from cordee.events.campaigns import LedgerChanged, WallPostHidden
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
@@ -363,6 +363,8 @@ class Hub:
                 await campaign_streams.on_ledger(self, event)
             elif isinstance(event, WallPostHidden):
                 await campaign_streams.on_hidden(self, event)
+            elif isinstance(event, WallPostApproved):
+                await campaign_streams.on_approved(self, event)
             if isinstance(event, StatusCreated) or event.kind == "status.updated":
                 await campaign_streams.on_status(
                     self, event, "update" if isinstance(event, StatusCreated) else "status.update"

@@ -4,9 +4,10 @@
 public notes with the chapter's or the campaign's hashtag, newest first, and the running totals.
 ``wall.js`` listens to ``/chapters/{id}/wall/stream`` (SSE through the streaming hub:
 ``streaming/campaigns.py``), reconnects by itself and fetches what it missed from
-``/chapters/{id}/wall/notes?since_id=``. Moderation is after the fact: a signed-in organiser of the
-chapter opening the wall sees a "Hide" button on each note, and a hidden note leaves every open
-wall at once (``actions.wall.hide_from_wall``).
+``/chapters/{id}/wall/notes?since_id=``. A signed-in organiser of the chapter opening the wall
+moderates from it: "Hide" under each note (it leaves every open wall at once), and, when the
+chapter holds notes for approval, a queue of waiting notes to approve or hide
+(``actions/wall.py``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.requests import Request
 from starlette.responses import Response
@@ -72,6 +72,12 @@ async def wall_page(request: Request) -> Response:
         here = (await queries.chapter_totals(session, chapter.id)).in_currency(chapter.currency)
         whole = (await queries.campaign_totals(session, campaign.id)).in_currency(campaign.currency)
         moderate = me is not None and await queries.allowed(session, me.account.id, chapter, "door")
+        queue: list[dict[str, Any]] = []
+        if moderate and chapter.wall_moderation == "before":
+            waiting = queries.wall_queue_query(campaign, chapter).order_by(Status.id.desc()).limit(WALL_NOTES)
+            rows = list(await session.scalars(waiting))
+            settings = settings_of(request)
+            queue = [compact_note(settings, e) for e in await render_statuses(session, settings, None, rows)]
     lang = choose_language(request)
     return await render(
         request,
@@ -84,6 +90,7 @@ async def wall_page(request: Request) -> Response:
         campaign_raised=money(whole, campaign.currency, lang),
         percent=percent(whole, campaign.goal_cents),
         moderate=moderate,
+        queue_json=orjson.dumps(queue).decode(),
     )
 
 
@@ -137,21 +144,20 @@ async def campaign_stream(request: Request) -> Response:
     return _EventStream(hub, connection)  # type: ignore[return-value]
 
 
-async def hide_submit(request: Request) -> Response:
-    """``status_id``: take the note off this chapter's wall (sent in the background by wall.js)."""
+async def decide_submit(request: Request) -> Response:
+    """``status_id``: hide the note from this chapter's wall, or approve it onto it (the path's
+    last part); sent in the background by wall.js."""
     posted = await signed_in_form(request)
     if isinstance(posted, Response):
         return posted
     me, form = posted
     chapter_id = id_or_none(str(request.path_params["id"]))
     status_id = id_or_none(field(form, "status_id", 20))
-    if chapter_id is None or status_id is None:
+    decision = {"hide": "hidden", "approve": "approved"}.get(str(request.path_params["decision"]))
+    if chapter_id is None or status_id is None or decision is None:
         return error_response(404, "Record not found")
-    async with db_of(request).read() as session:
-        if await session.scalar(select(Status.id).where(Status.id == status_id)) is None:
-            return error_response(404, "Record not found")
     try:
-        await wall_actions.hide_from_wall(db_of(request), me.account.id, chapter_id, status_id)
+        await wall_actions.decide(db_of(request), me.account.id, chapter_id, status_id, decision)
     except ActionError as e:
         return error_response(e.status, e.message)
     return Response(status_code=204, headers=PAGE_HEADERS)

@@ -120,6 +120,7 @@ def render_chapter(
         "currency": row.currency,
         "locale": row.locale,
         "status": row.status,
+        "wall_moderation": row.wall_moderation,
         "organisers": [{"role": role, "account": render_account(settings, a)} for a, role in organisers],
         "totals": render_totals(totals, row.currency),
         "url": f"{settings.base_url}/chapters/{row.id}",
@@ -358,14 +359,36 @@ async def _entry_answer(ctx: Ctx, entry_id: int) -> Response:
     return json_response(render_entry(row))
 
 
-@endpoint(scope="write", auth="required")
-async def hide_from_wall(ctx: Ctx) -> Response:
-    """Take ``status_id`` off the chapter's live wall (any of the chapter's organisers)."""
+async def _decide(ctx: Ctx, decision: str) -> Response:
     status_id = ctx.params.id("status_id")
     if status_id is None:
         raise ApiError(422, "Validation failed: status_id is missing")
-    await wall_actions.hide_from_wall(ctx.db, ctx.account_id, ctx.path_id(), status_id)
+    await wall_actions.decide(ctx.db, ctx.account_id, ctx.path_id(), status_id, decision)
     return json_response({})
+
+
+@endpoint(scope="write", auth="required")
+async def hide_from_wall(ctx: Ctx) -> Response:
+    """Take ``status_id`` off the chapter's live wall (any of the chapter's organisers)."""
+    return await _decide(ctx, "hidden")
+
+
+@endpoint(scope="write", auth="required")
+async def approve_for_wall(ctx: Ctx) -> Response:
+    """Let ``status_id`` onto a wall moderated before notes show."""
+    return await _decide(ctx, "approved")
+
+
+@endpoint(scope="write", auth="required")
+async def wall_moderation(ctx: Ctx) -> Response:
+    """``moderation``: ``after`` (notes show at once) or ``before`` (they wait for approval)."""
+    await wall_actions.set_moderation(
+        ctx.db, ctx.account_id, ctx.path_id(), ctx.params.required_str("moderation")
+    )
+    async with ctx.db.read() as session:
+        return json_response(
+            (await _chapters_body(ctx, session, [await _chapter(session, ctx.path_id())]))[0]
+        )
 
 
 # --- CSV exports ----------------------------------------------------------------------------------
@@ -465,4 +488,6 @@ routes = [
     Route("/api/v1/chapters/{id}/ledger.csv", chapter_csv, methods=["GET"]),
     Route("/api/v1/ledger_entries/{id}/corrections", correct, methods=["POST"]),
     Route("/api/v1/chapters/{id}/wall/hidden", hide_from_wall, methods=["POST"]),
+    Route("/api/v1/chapters/{id}/wall/approved", approve_for_wall, methods=["POST"]),
+    Route("/api/v1/chapters/{id}/wall_moderation", wall_moderation, methods=["POST"]),
 ]

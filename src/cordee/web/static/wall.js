@@ -7,6 +7,7 @@
   if (!root) return;
   var d = root.dataset;
   var list = document.getElementById("wall-notes");
+  var queue = document.getElementById("wall-queue");
   var status = document.getElementById("wall-status");
   var KEEP = 50;
   var newest = "0";
@@ -20,7 +21,7 @@
   }
   function text(html) { return new DOMParser().parseFromString(html, "text/html").body.textContent || ""; }
 
-  function render(note) {
+  function render(note, queued) {
     var li = document.createElement("li");
     li.dataset.id = note.id;
     var head = el(li, "header");
@@ -35,24 +36,36 @@
       note.media.forEach(function (m) { var pic = el(media, "img"); pic.alt = m.description; pic.src = m.preview_url; });
     }
     if (d.moderate) {
-      var hide = el(li, "button", d.msgHide);
-      hide.type = "button";
-      hide.addEventListener("click", function () {
-        var form = new FormData();
-        form.append(d.csrfName, d.csrf);
-        form.append("status_id", note.id);
-        fetch(d.hide, { method: "POST", body: form, credentials: "same-origin" })
-          .then(function (r) { if (r.ok) remove(note.id); });
-      });
+      if (queued) button(li, d.msgApprove, d.approve, note.id);
+      button(li, d.msgHide, d.hide, note.id);
     }
     return li;
   }
 
+  // An organiser's decision, sent in the background; the note leaves the list it was in (an
+  // approved one comes back on the wall through the stream, like on every other open wall).
+  function button(li, label, url, id) {
+    var b = el(li, "button", label);
+    b.type = "button";
+    b.addEventListener("click", function () {
+      var form = new FormData();
+      form.append(d.csrfName, d.csrf);
+      form.append("status_id", id);
+      fetch(url, { method: "POST", body: form, credentials: "same-origin" })
+        .then(function (r) { if (r.ok) { li.remove(); if (url === d.hide) remove(id); } });
+    });
+  }
+
+  function enqueue(note) {
+    if (!queue || queue.querySelector('li[data-id="' + note.id + '"]')) return;
+    queue.insertBefore(render(note, true), queue.firstChild);
+  }
+
   function add(note, replace) {
     var old = list.querySelector('li[data-id="' + note.id + '"]');
-    if (old) { if (replace) old.replaceWith(render(note)); return; }
+    if (old) { if (replace) old.replaceWith(render(note, false)); return; }
     if (replace) return;  // an edit of a note this wall does not show
-    var li = render(note);
+    var li = render(note, false);
     var before = null;
     for (var i = 0; i < list.children.length; i++) {
       if (longer(note.id, list.children[i].dataset.id)) { before = list.children[i]; break; }
@@ -64,9 +77,12 @@
   function remove(id) {
     var li = list.querySelector('li[data-id="' + id + '"]');
     if (li) li.remove();
+    var waiting = queue && queue.querySelector('li[data-id="' + id + '"]');
+    if (waiting) waiting.remove();
   }
 
   JSON.parse(d.notes || "[]").reverse().forEach(function (n) { add(n, false); });
+  JSON.parse(d.queue || "[]").reverse().forEach(enqueue);
 
   function catchUp() {
     fetch(d.notesUrl + "?since_id=" + encodeURIComponent(newest), { credentials: "same-origin" })
@@ -82,6 +98,7 @@
   source.addEventListener("update", function (e) { add(JSON.parse(e.data), false); });
   source.addEventListener("status.update", function (e) { add(JSON.parse(e.data), true); });
   source.addEventListener("delete", function (e) { remove(e.data); });
+  source.addEventListener("pending", function (e) { enqueue(JSON.parse(e.data)); });
   source.addEventListener("totals", function (e) {
     var t = JSON.parse(e.data);
     document.getElementById("wall-campaign-raised").textContent = t.raised;

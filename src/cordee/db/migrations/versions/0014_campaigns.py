@@ -63,6 +63,7 @@ def upgrade() -> None:
         sa.Column("currency", sa.String(length=3), nullable=False),
         sa.Column("locale", sa.String(length=10), nullable=False),
         sa.Column("status", sa.String(length=10), nullable=False),
+        sa.Column("wall_moderation", sa.String(length=6), nullable=False),
         sa.Column("proposed_by", sa.BigInteger(), nullable=False),
         sa.Column("created_at", _T, nullable=False),
         sa.ForeignKeyConstraint(["campaign_id"], ["campaigns.id"], ondelete="CASCADE"),
@@ -201,24 +202,25 @@ def upgrade() -> None:
         sa.UniqueConstraint("raffle_id", "number", name="uq_raffle_tickets_number"),
     )
     op.create_table(
-        "wall_hidden",
+        "wall_decisions",
         sa.Column("id", sa.BigInteger(), autoincrement=False, nullable=False),
         sa.Column("chapter_id", sa.BigInteger(), nullable=False),
         sa.Column("status_id", sa.BigInteger(), nullable=False),
-        sa.Column("hidden_by", sa.BigInteger(), nullable=True),
+        sa.Column("decision", sa.String(length=8), nullable=False),
+        sa.Column("decided_by", sa.BigInteger(), nullable=True),
         sa.Column("created_at", _T, nullable=False),
         sa.ForeignKeyConstraint(["chapter_id"], ["chapters.id"], ondelete="CASCADE"),
         sa.ForeignKeyConstraint(["status_id"], ["statuses.id"], ondelete="CASCADE"),
-        sa.ForeignKeyConstraint(["hidden_by"], ["accounts.id"], ondelete="SET NULL"),
+        sa.ForeignKeyConstraint(["decided_by"], ["accounts.id"], ondelete="SET NULL"),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint("chapter_id", "status_id", name="uq_wall_hidden"),
+        sa.UniqueConstraint("chapter_id", "status_id", name="uq_wall_decisions"),
     )
 
 
 def downgrade() -> None:
     # Dropping a table drops its indexes; children before parents.
     for table in (
-        "wall_hidden",
+        "wall_decisions",
         "raffle_tickets",
         "ticket_checkins",
         "ledger_entries",
