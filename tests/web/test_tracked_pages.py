@@ -63,6 +63,12 @@ async def test_manage_columns_and_analytics(
 
         fragment = await browser.get(f"/web/columns/notes/{note['id']}", headers={"X-Cordee-Fetch": "1"})
         assert fragment.status_code == 200 and fragment.headers["x-cordee-columns"] == search_id
+        missed = await browser.get(f"/web/columns/{search_id}/notes", params={"since_id": "0"})
+        assert missed.status_code == 200 and f'data-id="{note["id"]}"' in missed.text
+        missed = await browser.get(f"/web/columns/{search_id}/notes", params={"since_id": note["id"]})
+        assert "article" not in missed.text
+        assert (await browser.get(f"/web/columns/{search_id}/notes")).status_code == 400
+        assert (await browser.get("/web/columns/12345/notes", params={"since_id": "0"})).status_code == 404
 
         analytics = await browser.get(f"/tracked/{search_id}/analytics")
         assert analytics.status_code == 200

@@ -56,6 +56,31 @@ async def columns_page(request: Request) -> Response:
     return await render(request, "columns.html", me=me, columns=columns)
 
 
+async def column_since(request: Request) -> Response:
+    """``/web/columns/{id}/notes?since_id=``: what a live column missed (after a dropped stream),
+    as fragments, newest first."""
+    me = await me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    search_id = id_or_none(str(request.path_params["id"]))
+    since_id = id_or_none(request.query_params.get("since_id") or "")
+    if search_id is None or since_id is None:
+        return Response(status_code=400, headers=PAGE_HEADERS)
+    async with db_of(request).read() as session:
+        if await queries.readable(session, me.account.id, search_id) is None:
+            return Response(status_code=404, headers=PAGE_HEADERS)
+        rows = list(
+            await session.scalars(
+                queries.matches_query(me.account.id, [search_id])
+                .where(Status.id > since_id)
+                .order_by(Status.id.desc())
+                .limit(COLUMN_SIZE)
+            )
+        )
+        notes = await render_statuses(session, settings_of(request), me.account.id, rows)
+    return await render(request, "_notes_fragment.html", me=me, statuses=notes)
+
+
 async def stream(request: Request) -> Response:
     me = await current_user(request)
     if me is None:
@@ -107,6 +132,7 @@ def routes() -> list[BaseRoute]:
         Route("/columns", columns_page, methods=["GET"]),
         Route("/web/columns/stream", stream, methods=["GET"]),
         Route("/web/columns/notes/{id}", note, methods=["GET"]),
+        Route("/web/columns/{id}/notes", column_since, methods=["GET"]),
         Route("/tracked", manage.manage_page, methods=["GET"]),
         Route("/tracked", manage.create_submit, methods=["POST"]),
         Route("/tracked/{id}", manage.edit_page, methods=["GET"]),

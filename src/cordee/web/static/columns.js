@@ -2,7 +2,8 @@
 // (/web/columns/stream, the hub's cordee:tracked channels, authenticated by the session cookie);
 // each "update" event names a note, whose HTML is fetched from /web/columns/notes/{id} (rendered by
 // the page's own template); its X-Cordee-Columns header names the reader's columns that matched it,
-// and the note goes at the top of each. After a drop the page reconnects with a growing delay.
+// and the note goes at the top of each. After a drop the page reconnects with a growing delay and
+// fetches what each column missed (/web/columns/{id}/notes?since_id=its newest note).
 (function () {
   "use strict";
   var board = document.querySelector("[data-columns][data-stream]");
@@ -14,27 +15,45 @@
 
   function place(id, html, columns) {
     columns.forEach(function (columnId) {
-      var section = column(columnId);
-      if (!section) return;
-      var list = section.querySelector("[data-column-notes]");
-      if (list.querySelector('[data-id="' + id + '"]')) return;
       var box = document.createElement("div");
       box.innerHTML = html;
-      var article = box.querySelector("article.note");
-      if (!article) return;
-      // The same note may sit in several columns: ids must stay unique in the page.
-      article.id = "column-" + columnId + "-note-" + id;
-      article.querySelectorAll("[id]").forEach(function (el) { el.id = "column-" + columnId + "-" + el.id; });
-      article.querySelectorAll("[aria-labelledby]").forEach(function (el) {
-        el.setAttribute("aria-labelledby", "column-" + columnId + "-" + el.getAttribute("aria-labelledby"));
-      });
-      if (article.hasAttribute("aria-labelledby")) {
-        article.setAttribute("aria-labelledby", "column-" + columnId + "-note-" + id + "-by");
-      }
-      article.classList.add("fresh");
-      var empty = section.querySelector("[data-column-empty]");
-      if (empty) empty.remove();
-      list.insertBefore(article, list.firstElementChild);
+      insert(columnId, box.querySelector("article.note"));
+    });
+  }
+
+  function insert(columnId, article) {
+    var section = column(columnId);
+    if (!section || !article) return;
+    var id = article.dataset.id;
+    var list = section.querySelector("[data-column-notes]");
+    if (list.querySelector('[data-id="' + id + '"]')) return;
+    // The same note may sit in several columns: ids must stay unique in the page.
+    article.id = "column-" + columnId + "-note-" + id;
+    article.querySelectorAll("[id]").forEach(function (el) { el.id = "column-" + columnId + "-" + el.id; });
+    article.querySelectorAll("[aria-labelledby]").forEach(function (el) {
+      el.setAttribute("aria-labelledby", "column-" + columnId + "-" + el.getAttribute("aria-labelledby"));
+    });
+    if (article.hasAttribute("aria-labelledby")) {
+      article.setAttribute("aria-labelledby", "column-" + columnId + "-note-" + id + "-by");
+    }
+    article.classList.add("fresh");
+    var empty = section.querySelector("[data-column-empty]");
+    if (empty) empty.remove();
+    list.insertBefore(article, list.firstElementChild);
+  }
+
+  function catchUp() {  // after a drop: what each column missed, oldest first so the newest ends on top
+    board.querySelectorAll("[data-column]").forEach(function (section) {
+      var newest = section.querySelector("[data-column-notes] article.note");
+      var since = newest ? newest.dataset.id : "0";  // an empty column: whatever matched meanwhile
+      var columnId = section.dataset.column;
+      fetch("/web/columns/" + columnId + "/notes?since_id=" + encodeURIComponent(since), { credentials: "same-origin", headers: { "X-Cordee-Fetch": "1" } })
+        .then(function (r) { return r.ok ? r.text() : ""; })
+        .then(function (html) {
+          var box = document.createElement("div");
+          box.innerHTML = html;
+          Array.from(box.querySelectorAll("article.note")).reverse().forEach(function (a) { insert(columnId, a); });
+        });
     });
   }
 
@@ -47,16 +66,21 @@
       });
   }
 
+  var dropped = false;
+
   function connect() {
     var source = new EventSource(board.dataset.stream);
     source.addEventListener("open", function () {
       delay = 1000;
       if (status) status.textContent = "";
+      if (dropped) catchUp();
+      dropped = false;
     });
     source.addEventListener("update", function (e) {
       try { arrive(JSON.parse(e.data).id); } catch (err) { /* not a note */ }
     });
     source.addEventListener("error", function () {
+      dropped = true;
       source.close();
       if (status) status.textContent = status.dataset.offline || "";
       setTimeout(connect, delay);
