@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from typing import Literal
 
+import regex
 import Stemmer
 
 Mode = Literal["fr", "en"] | None
@@ -35,6 +36,9 @@ _LIGATURES = str.maketrans(
     {"œ": "oe", "æ": "ae", "ø": "o", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i"}
 )
 
+# Combining marks (accents once NFKD has split them from their letters).
+_COMBINING = regex.compile(r"\p{M}+")
+
 # Letters and digits only: "_" is a separator here as it is for SQLite's unicode61 tokenizer.
 _TOKEN = re.compile(r"[^\W_]+")
 
@@ -44,9 +48,10 @@ _local = threading.local()
 
 def fold(text: str) -> str:
     """NFKC, case folding, accents and ligatures folded; the string keeps its separators."""
+    if text.isascii():  # most text: nothing to normalise or fold but the case
+        return text.lower()
     text = unicodedata.normalize("NFKC", text).casefold().translate(_LIGATURES)
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    stripped = _COMBINING.sub("", unicodedata.normalize("NFKD", text))
     return unicodedata.normalize("NFC", stripped)
 
 
@@ -90,7 +95,8 @@ def stem(tokens: Sequence[str], mode: Mode) -> tuple[str, ...]:
         return tuple(tokens)
     # Stemming can leave accents back in (it never does for folded input today, but the stemmer is
     # not ours): fold again so that index and queries stay in the same alphabet.
-    return tuple(fold(t) for t in _stemmer(mode).stemWords(list(tokens)))
+    stems = _stemmer(mode).stemWords(list(tokens))
+    return tuple(stems) if "".join(stems).isascii() else tuple(fold(t) for t in stems)
 
 
 def index_tokens(text: str, language: str | None) -> tuple[str, ...]:
