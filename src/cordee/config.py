@@ -6,6 +6,7 @@ SQLite database in ``./data``, open registrations, 140-character notes, on http:
 
 from __future__ import annotations
 
+import base64
 import ipaddress
 import os
 import re
@@ -228,9 +229,7 @@ def _networks(raw: str, name: str = "CORDEE_TRUSTED_PROXIES") -> tuple[str, ...]
         try:
             out.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError:
-            raise ConfigError(
-                f"{name} must be addresses or networks (CIDR), got {part!r}"
-            ) from None
+            raise ConfigError(f"{name} must be addresses or networks (CIDR), got {part!r}") from None
     return tuple(out)
 
 
@@ -263,6 +262,21 @@ def _rate_limits_custom(raw: str) -> tuple[tuple[str, int, int], ...]:
             raise ConfigError(f"CORDEE_RATE_LIMITS_CUSTOM must be name=amount/seconds,…, got {part!r}")
         out.append(values)
     return tuple(out)
+
+
+def _vapid_key(raw: str, name: str, size: int) -> str:
+    """A base64url key of ``size`` bytes (32: a P-256 private key; 65: an uncompressed public key)."""
+    key = raw.strip()
+    if not key:
+        return ""
+    cleaned = key.replace("-", "+").replace("_", "/").rstrip("=")
+    try:
+        decoded = base64.b64decode(cleaned + "=" * (-len(cleaned) % 4), validate=True)
+    except ValueError:
+        decoded = b""
+    if len(decoded) != size or (size == 65 and decoded[0] != 4):
+        raise ConfigError(f"{name} must be a P-256 key of {size} bytes, base64url (see docs/deployment.md)")
+    return key
 
 
 def _smtp_security(raw: str) -> str:
@@ -362,8 +376,8 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         require_email_confirmation=_optional_bool(env.get("CORDEE_REQUIRE_EMAIL_CONFIRMATION")),
         rate_limits=_on_off(env, "CORDEE_RATE_LIMITS", True),
         rate_limits_custom=_rate_limits_custom(env.get("CORDEE_RATE_LIMITS_CUSTOM", "")),
-        vapid_private_key=env.get("CORDEE_VAPID_PRIVATE_KEY", "").strip(),
-        vapid_public_key=env.get("CORDEE_VAPID_PUBLIC_KEY", "").strip(),
+        vapid_private_key=_vapid_key(env.get("CORDEE_VAPID_PRIVATE_KEY", ""), "CORDEE_VAPID_PRIVATE_KEY", 32),
+        vapid_public_key=_vapid_key(env.get("CORDEE_VAPID_PUBLIC_KEY", ""), "CORDEE_VAPID_PUBLIC_KEY", 65),
         push_allowed_private_networks=_networks(
             env.get("CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS", ""), "CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS"
         ),
