@@ -30,6 +30,13 @@ MONEY_MODULES = [
     "api/mastodon/campaign_tickets.py",
     "actions/raffle.py",
     "api/mastodon/campaign_raffles.py",
+    "actions/wall.py",
+    "rendering/money.py",
+    "streaming/campaigns.py",
+    "web/campaign_pages.py",
+    "web/campaign_wall.py",
+    "web/campaign_door.py",
+    "domain/raffle.py",
     "db/tables_campaigns.py",
 ]
 
@@ -74,7 +81,7 @@ async def _campaign(db: Database, alice: ApiUser, bob: ApiUser) -> list[int]:
 _SETUP: dict[int, list[int]] = {}
 
 
-@settings(max_examples=10, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
 @given(records=st.lists(RECORD, min_size=1, max_size=20), corrections=st.lists(CORRECT, max_size=8))
 async def test_totals_equal_the_sum_of_entries_under_concurrent_recording(
     db: Database,
