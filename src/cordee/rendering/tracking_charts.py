@@ -59,20 +59,24 @@ def _short(at: str, bucket: str) -> str:
     return f"{at[5:10]} {at[11:13]}h" if bucket == "hour" else at[5:10]
 
 
-def volume_svg(title: str, data: dict[str, Any]) -> str:
+def volume_svg(title: str, data: dict[str, Any], heading: str = "volume") -> str:
     items = []
     for v in data["volume"]:
         at = v["at"] if isinstance(v["at"], str) else v["at"].strftime("%Y-%m-%dT%H:%M:%SZ")
         items.append((_short(at, data["bucket"]), int(v["count"])))
-    return bars(f"{title} — volume", items)
+    return bars(f"{title} — {heading}", items)
 
 
-def sentiment_svg(title: str, data: dict[str, Any]) -> str:
-    items = [(name, int(data["sentiment"].get(name, 0))) for name in ("positive", "neutral", "negative")]
-    return bars(f"{title} — sentiment", items, [SENTIMENT_COLORS[n] for n, _ in items])
+def sentiment_svg(
+    title: str, data: dict[str, Any], heading: str = "sentiment", names: dict[str, str] | None = None
+) -> str:
+    """``names``: the labels as the reader's language says them (English by default)."""
+    order = ("positive", "neutral", "negative")
+    items = [((names or {}).get(n, n), int(data["sentiment"].get(n, 0))) for n in order]
+    return bars(f"{title} — {heading}", items, [SENTIMENT_COLORS[n] for n in order])
 
 
-def share_svg(shares: Sequence[dict[str, Any]]) -> str:
+def share_svg(shares: Sequence[dict[str, Any]], heading: str = "Share of voice") -> str:
     """One horizontal stacked bar: each search's share of voice."""
     body: list[str] = []
     x = float(PAD)
@@ -89,4 +93,4 @@ def share_svg(shares: Sequence[dict[str, Any]]) -> str:
         body.append(f'<text x="{PAD + 18}" y="{100 + i * 18}" font-size="12">{escape(label)}</text>')
         x += w
     desc = "; ".join(f"{s['name']}: {s['count']}" for s in shares)
-    return _svg("Share of voice", desc, body, height=110 + 18 * len(shares))
+    return _svg(heading, desc, body, height=110 + 18 * len(shares))

@@ -29,6 +29,9 @@ from cordee.web.public_pages import not_found
 from cordee.web.render import PAGE_HEADERS, SignedIn, db_of, gettext, redirect, render, settings_of
 
 BAD_PERIOD = N_("This period cannot be shown: %(reason)s")
+VOLUME = N_("Volume")
+SENTIMENT = N_("Sentiment")
+SHARE = N_("Share of voice")
 RECENT = 20
 
 
@@ -70,6 +73,10 @@ async def _page(
     if tag is not None:
         notes.extra["exclude_tag"] = tag
     settings = settings_of(request)
+
+    def _(message: str) -> str:
+        return gettext(request, message)
+
     async with db_of(request).read() as session:
         data = await analytics.analytics(session, me.account.id, notes, period)
         recent = await analytics.export_rows(session, me.account.id, notes, limit=RECENT)
@@ -95,9 +102,9 @@ async def _page(
         recent=[export_record(settings, r) for r in recent],
         labels=LABELS,
         shares=shares,
-        volume_chart=volume_svg(title, data),
-        sentiment_chart=sentiment_svg(title, data),
-        share_chart=share_svg(shares) if shares else "",
+        volume_chart=volume_svg(title, data, _(VOLUME)),
+        sentiment_chart=sentiment_svg(title, data, _(SENTIMENT), {n: _(n) for n in LABELS}),
+        share_chart=share_svg(shares, _(SHARE)) if shares else "",
         query=request.url.query,
     )
 
