@@ -3,6 +3,7 @@ posted in the chapter's language."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 
 import httpx
@@ -54,8 +55,13 @@ async def test_raffle_commit_sell_draw_and_rerun(
     assert (
         await client.post(sell, json={"holder": "Marc", "count": 0}, headers=alice.headers)
     ).status_code == 422
+    # Sales at several tables at once: numbers follow on, none twice (the raffle's row is locked).
+    at_once = await asyncio.gather(
+        *(client.post(sell, json={"holder": f"T{i}", "count": 2}, headers=alice.headers) for i in range(4))
+    )
+    assert sorted(n for r in at_once for n in r.json()["numbers"]) == list(range(6, 14))
     totals = (await client.get(f"/api/v1/chapters/{ch}/totals")).json()
-    assert (totals["raised_cents"], totals["entries"]) == (5 * 200, 2)
+    assert (totals["raised_cents"], totals["entries"]) == (13 * 200, 6)
 
     draw = f"/api/v1/raffles/{rid}/draw"
     r = await client.post(draw, json={"seed": "not the seed"}, headers=alice.headers)
@@ -66,8 +72,8 @@ async def test_raffle_commit_sell_draw_and_rerun(
     r = await client.post(draw, json={"seed": SEED}, headers=alice.headers)
     assert r.status_code == 200, r.text
     drawn = r.json()
-    assert (drawn["open"], drawn["seed"], drawn["tickets_sold"]) == (False, SEED, 5)
-    assert drawn["winners"] == rules.winners(SEED, 5, 2) and len(set(drawn["winners"])) == 2
+    assert (drawn["open"], drawn["seed"], drawn["tickets_sold"]) == (False, SEED, 13)
+    assert drawn["winners"] == rules.winners(SEED, 13, 2) and len(set(drawn["winners"])) == 2
     status = (await client.get(f"/api/v1/statuses/{drawn['result_status_id']}")).json()
     assert "Tombola" in status["content"]  # the chapter is fr_FR
     assert ", ".join(map(str, drawn["winners"])) in status["content"]
@@ -81,7 +87,7 @@ async def test_raffle_commit_sell_draw_and_rerun(
     # Anyone re-runs the draw from what was published.
     out = CliRunner().invoke(
         main,
-        ["raffle", "verify", "--seed", SEED, "--tickets", "5", "--prizes", "2", "--commitment", commitment],
+        ["raffle", "verify", "--seed", SEED, "--tickets", "13", "--prizes", "2", "--commitment", commitment],
     )
     assert out.exit_code == 0, out.output
     assert out.output.splitlines() == [
@@ -90,7 +96,7 @@ async def test_raffle_commit_sell_draw_and_rerun(
     ]
     bad = CliRunner().invoke(
         main,
-        ["raffle", "verify", "--seed", "x", "--tickets", "5", "--prizes", "2", "--commitment", commitment],
+        ["raffle", "verify", "--seed", "x", "--tickets", "13", "--prizes", "2", "--commitment", commitment],
     )
     assert bad.exit_code != 0 and "does not match" in bad.output
 
