@@ -197,7 +197,7 @@ async def edit_status(
         status.text, status.content, status.spoiler_text = text, content, spoiler_text
         status.sensitive, status.language, status.edited_at = sensitive, language, now
         await tx.session.flush()
-        await search_index.note_written(tx, status.id, text, spoiler_text, language, new=False)
+        await search_index.note_written(tx, status, new=False)
         mentioned_ids = await _replace_mentions(tx, status, mentioned)
 
         tag_names = [e.value for e in entities if e.kind == "hashtag"]

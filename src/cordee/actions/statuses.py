@@ -236,8 +236,8 @@ async def post_status(
             # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
             # object for what follows in this transaction.
             await tx.session.execute(_INSERT_STATUS, row)
-            await search_index.note_written(tx, row["id"], text, row["spoiler_text"], new.language, new=True)
             status = Status(**row)
+            await search_index.note_written(tx, status, new=True)
             await attach_media(tx, status.id, media)
             if poll is not None:
                 await create_poll(tx, status.id, author_id, poll)

@@ -15,7 +15,8 @@ backend and are created by migration 0010 only, outside the models:
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import MutableMapping
+from typing import Literal
 
 from sqlalchemy import BigInteger, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -46,7 +47,13 @@ class AccountSearch(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
 
 
-def include_name(name: str | None, type_: str, parent_names: dict[str, Any]) -> bool:
+_NameType = Literal[
+    "schema", "table", "column", "index", "unique_constraint", "foreign_key_constraint", "check_constraint"
+]
+_ParentNames = MutableMapping[Literal["schema_name", "table_name", "schema_qualified_table_name"], str | None]
+
+
+def include_name(name: str | None, type_: _NameType, parent_names: _ParentNames) -> bool:
     """Alembic ``include_name`` hook: skip the backend-specific text indexes (and PostgreSQL's
     generated ``status_search.tsv`` column)."""
     if type_ == "column" and name == "tsv" and parent_names.get("table_name") == "status_search":

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy import delete, insert, select, update
 
-from cordee.db.tables import Account
+from cordee.db.tables import Account, Status
 from cordee.db.tables_search import AccountSearch, StatusSearch
 from cordee.db.tx import Tx
 from cordee.search.text import index_body, words
@@ -22,11 +22,9 @@ def account_body(username: str, display_name: str, note: str) -> str:
     return " ".join(words(f"{username} {display_name} {note}"))
 
 
-async def note_written(
-    tx: Tx, status_id: int, text: str, spoiler_text: str, language: str | None, *, new: bool
-) -> None:
-    """Index a note just inserted (``new``) or edited; one statement."""
-    body = index_body(text, spoiler_text, language)
+async def note_written(tx: Tx, status: Status, *, new: bool) -> None:
+    """Index a note just inserted (``new``) or edited, as ``status`` now has it; one statement."""
+    status_id, body = status.id, index_body(status.text, status.spoiler_text, status.language)
     if new:
         await tx.session.execute(insert(StatusSearch).values(status_id=status_id, body=body))
         return
