@@ -46,7 +46,7 @@ class QueryError(ValueError):
     def __init__(self, template: str, **params: object) -> None:
         self.template = template
         self.params = params
-        super().__init__(template.format(**params))
+        super().__init__(template.format(**params) if params else template)
 
 
 @dataclass(frozen=True)
