@@ -4,7 +4,8 @@ One person composes a poll and a note with two described images through the page
 with every part of the box open), another votes from the note and sees the results swapped in
 without a reload, and the author edits a note, which then shows "edited". Then a screenshot of each
 main page (kept in docs/screenshots with ``CORDEE_SCREENSHOTS=docs``), and the main navigation on a
-phone-sized screen: every link reachable, nothing wider than the screen."""
+phone-sized screen: every link reachable, nothing wider than the screen. One test, so that the
+people (and their sign-ins) are made once."""
 
 from __future__ import annotations
 
@@ -39,11 +40,20 @@ def _shot(page: Page, folder: Path, name: str) -> None:
     Image.open(path).convert("RGB").quantize(256).save(path, optimize=True)
 
 
-def test_poll_images_vote_and_edit_from_the_page(
-    people: Callable[..., Person],  # noqa: F811  (the module's fixture)
+def test_poll_images_vote_and_edit_then_the_main_pages(
+    browser: Browser,  # noqa: F811  (the module's fixture)
+    people: Callable[..., Person],  # noqa: F811
     shots: Path,  # noqa: F811
 ) -> None:
+    """One test for all of it: the people, the server and the browser are made once."""
     author, voter = people("pollster"), people("voter")
+    found = voter.api("GET", "/api/v1/accounts/lookup", params={"acct": author.name})
+    voter.api("POST", f"/api/v1/accounts/{found['id']}/follow")
+    hello = author.api(
+        "POST", "/api/v1/statuses", data={"status": f"Hello @{voter.name}, rope at 7? #cordee"}
+    )
+    voter.api("POST", f"/api/v1/statuses/{hello['id']}/favourite")
+    voter.api("POST", "/api/v1/lists", data={"title": "Rope team"})
     page = author.page
     page.set_viewport_size({"width": 900, "height": 1100})
     page.goto(author.server.base_url + "/compose")
@@ -101,22 +111,12 @@ def test_poll_images_vote_and_edit_from_the_page(
     edited = page.locator("article.note", has_text="The two faces of the Grande Casse")
     expect(edited.get_by_text("(edited)")).to_be_visible()
     expect(edited.get_by_role("img", name="The north face in shadow")).to_be_visible()
+    _main_pages(browser, voter, author, shots)
     assert author.problems == [] and voter.problems == []
 
 
-def test_main_pages_screenshots_and_the_nav_on_a_phone(
-    browser: Browser,  # noqa: F811  (the module's fixture)
-    people: Callable[..., Person],  # noqa: F811
-    shots: Path,  # noqa: F811
-) -> None:
-    reader, friend = people("reader"), people("friend")
-    found = reader.api("GET", "/api/v1/accounts/lookup", params={"acct": friend.name})
-    reader.api("POST", f"/api/v1/accounts/{found['id']}/follow")
-    note = friend.api(
-        "POST", "/api/v1/statuses", data={"status": f"Hello @{reader.name}, rope at 7? #cordee"}
-    )
-    reader.api("POST", f"/api/v1/statuses/{note['id']}/favourite")
-    reader.api("POST", "/api/v1/lists", data={"title": "Rope team"})
+def _main_pages(chromium: Browser, reader: Person, friend: Person, folder: Path) -> None:
+    """A screenshot of each main page, and the main navigation on a phone-sized screen."""
     base = reader.server.base_url
     page = reader.page
     page.set_viewport_size({"width": 1000, "height": 800})
@@ -124,20 +124,20 @@ def test_main_pages_screenshots_and_the_nav_on_a_phone(
         ("/home", "web-home.png"),
         (f"/@{friend.name}", "web-profile.png"),
         ("/notifications", "web-notifications.png"),
-        ("/search?q=rope", "web-search.png"),
+        ("/search?q=summit", "web-search.png"),
         ("/lists", "web-lists.png"),
         ("/settings/profile", "web-settings.png"),
         ("/widget", "web-widget-builder.png"),
     ):
         page.goto(base + path)
         expect(page.locator("main h1").first).to_be_visible()
-        _shot(page, shots, name)
-    anonymous = browser.new_context(locale="en-GB")
+        _shot(page, folder, name)
+    anonymous = chromium.new_context(locale="en-GB")
     visitor = anonymous.new_page()
     visitor.set_viewport_size({"width": 1000, "height": 800})
     visitor.goto(f"{base}/@{friend.name}")
     expect(visitor.locator("article.note").first).to_be_visible()
-    _shot(visitor, shots, "web-public-profile.png")
+    _shot(visitor, folder, "web-public-profile.png")
     anonymous.close()
 
     # The main navigation on a phone: every reader page is one tap away, nothing overflows.
@@ -158,7 +158,6 @@ def test_main_pages_screenshots_and_the_nav_on_a_phone(
     ):
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    _shot(page, shots, "web-nav-phone.png")
+    _shot(page, folder, "web-nav-phone.png")
     nav.get_by_role("link", name="Blog widget").click()
     page.wait_for_url("**/widget")
-    assert reader.problems == [] and friend.problems == []
