@@ -78,6 +78,31 @@ async def test_campaign_and_chapter_pages(
         cancel = form_to(page, f"/chapters/{paris}/cancel")
         assert (await browser.post(cancel.action, data=cancel.fields)).status_code == 303
         assert "Your ticket" not in (await browser.get(f"/chapters/{paris}")).text
+        # Anyone signed in proposes a chapter from the campaign page; its organisers approve it.
+        page = (await browser.get(f"/campaigns/{cid}")).text
+        propose = form_to(page, f"/campaigns/{cid}/chapters")
+        fields = {
+            **propose.fields,
+            "city": "Nantes",
+            "venue": "Le Lieu Unique",
+            "starts_at": "2027-02-12T20:00",
+            "time_zone": "Mars/Olympus",
+            "hashtag": "NightNantes",
+            "currency": "EUR",
+            "locale": "fr_FR",
+        }
+        r = await browser.post(propose.action, data=fields)
+        assert r.status_code == 422 and "time zone" in r.text and "Le Lieu Unique" in r.text  # kept
+        r = await browser.post(propose.action, data={**fields, "time_zone": "Europe/Paris"})
+        assert r.status_code == 303, r.text
+        nantes = r.headers["location"].rsplit("/", 1)[1]
+        assert "waiting for the campaign" in (await browser.get(f"/chapters/{nantes}")).text
+    async with browser_of(app, alice) as browser:
+        page = (await browser.get(f"/campaigns/{cid}")).text
+        approve = form_to(page, f"/chapters/{nantes}/approve")
+        assert (await browser.post(approve.action, data=approve.fields)).status_code == 303
+    chapter = (await client.get(f"/api/v1/chapters/{nantes}")).json()
+    assert (chapter["status"], chapter["local_starts_at"]) == ("approved", "2027-02-12T20:00:00+01:00")
 
     r = await client.get(f"/chapters/{paris}/calendar.ics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")

@@ -9,9 +9,9 @@ Amounts are formatted by Babel in the chapter's currency and locale (a Lyon chap
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from babel.dates import format_datetime
@@ -20,6 +20,7 @@ from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cordee.actions import campaigns as campaign_actions
 from cordee.actions import tickets as ticket_actions
 from cordee.actions.errors import ActionError
 from cordee.api.mastodon.params import id_or_none
@@ -28,25 +29,34 @@ from cordee.domain import ticket_codes
 from cordee.queries import campaigns as queries
 from cordee.rendering.money import money, percent
 from cordee.web.app_common import signed_in_form
-from cordee.web.i18n import choose_language
+from cordee.web.i18n import N_, choose_language
 from cordee.web.public_pages import not_found
-from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, redirect, render, settings_of
+from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, gettext, redirect, render, settings_of
+
+BAD_PROPOSAL = N_("Check the date and time, the time zone (such as Europe/Paris) and the capacity.")
 
 
 def _path_id(request: Request) -> int | None:
     return id_or_none(str(request.path_params["id"]))
 
 
-async def campaign_page(request: Request) -> Response:
+async def campaign_page(
+    request: Request, error: str | None = None, status: int = 200, values: dict[str, str] | None = None
+) -> Response:
     campaign_id = _path_id(request)
     lang = choose_language(request)
+    me = await current_user(request)
     async with db_of(request).read() as session:
         campaign = await queries.campaign_by_id(session, campaign_id) if campaign_id is not None else None
         if campaign is None:
-            return await not_found(request)
-        chapters = list(await queries.chapters_of(session, campaign.id, approved_only=True))
+            return await not_found(request, me)
+        every = list(await queries.chapters_of(session, campaign.id, approved_only=False))
         per = await queries.totals_per_chapter(session, campaign.id)
         totals = await queries.campaign_totals(session, campaign.id)
+        organiser = me is not None and await queries.is_campaign_organiser(
+            session, campaign.id, me.account.id
+        )
+    chapters = [c for c in every if c.status == "approved"]
     empty = queries.Totals({}, 0)
     rows = [
         {
@@ -60,14 +70,74 @@ async def campaign_page(request: Request) -> Response:
     return await render(
         request,
         "campaign.html",
+        status,
+        me=me,
         campaign=campaign,
         chapters=rows,
+        proposed=[c for c in every if c.status == "proposed"] if organiser else [],
         cities=len({c.city for c in chapters}),
         raised=money(raised, campaign.currency, lang),
         goal=money(campaign.goal_cents, campaign.currency, lang),
         percent=percent(raised, campaign.goal_cents),
         raised_cents=raised,
+        error=error,
+        values=values or {"time_zone": "Europe/Paris", "currency": campaign.currency, "locale": lang},
     )
+
+
+PROPOSAL_FIELDS = ("city", "venue", "starts_at", "time_zone", "hashtag", "currency", "locale", "capacity")
+
+
+async def propose_submit(request: Request) -> Response:
+    """Anyone signed in proposes a chapter; the start is a local date and time in its time zone."""
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, form = posted
+    campaign_id = _path_id(request)
+    values = {name: field(form, name, 200).strip() for name in PROPOSAL_FIELDS}
+    try:
+        zone = ZoneInfo(values["time_zone"])
+        starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=zone)
+        capacity = int(values["capacity"]) if values["capacity"] else None
+    except (ValueError, KeyError, ZoneInfoNotFoundError):
+        return await campaign_page(request, gettext(request, BAD_PROPOSAL), 422, values)
+    new = campaign_actions.NewChapter(
+        city=values["city"],
+        venue=values["venue"],
+        starts_at=starts_at,
+        time_zone=values["time_zone"],
+        hashtag=values["hashtag"],
+        currency=values["currency"],
+        locale=values["locale"],
+        capacity=capacity,
+    )
+    if campaign_id is None:
+        return await not_found(request, me)
+    try:
+        chapter_id = await campaign_actions.propose_chapter(db_of(request), me.account.id, campaign_id, new)
+    except ActionError as e:
+        if e.status == 404:
+            return await not_found(request, me)
+        return await campaign_page(request, e.message.removeprefix("Validation failed: "), e.status, values)
+    return redirect(f"/chapters/{chapter_id}")
+
+
+async def approve_submit(request: Request) -> Response:
+    posted = await signed_in_form(request)
+    if isinstance(posted, Response):
+        return posted
+    me, _ = posted
+    chapter_id = _path_id(request)
+    async with db_of(request).read() as session:
+        chapter = await queries.chapter_by_id(session, chapter_id) if chapter_id is not None else None
+    if chapter is None:
+        return await not_found(request, me)
+    try:
+        await campaign_actions.approve_chapter(db_of(request), me.account.id, chapter.id)
+    except ActionError as e:
+        return await render(request, "error.html", e.status, me=me, title=None, message=e.message)
+    return redirect(f"/campaigns/{chapter.campaign_id}")
 
 
 def _qr(code: str) -> Markup:

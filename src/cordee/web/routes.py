@@ -80,6 +80,8 @@ def routes() -> list[BaseRoute]:
         Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
         Route("/campaigns/{id}", campaign_pages.campaign_page, methods=["GET"]),
+        Route("/campaigns/{id}/chapters", campaign_pages.propose_submit, methods=["POST"]),
+        Route("/chapters/{id}/approve", campaign_pages.approve_submit, methods=["POST"]),
         Route("/chapters/{id}", campaign_pages.chapter_page, methods=["GET"]),
         Route("/chapters/{id}/calendar.ics", campaign_pages.calendar_file, methods=["GET"]),
         Route("/chapters/{id}/tickets", campaign_pages.take_submit, methods=["POST"]),
