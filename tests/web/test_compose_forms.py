@@ -123,6 +123,11 @@ async def test_a_note_is_scheduled_in_the_readers_time_zone_then_cancelled(
     assert f'value="{soon}"' in too_soon.text
     garbled = await client.post("/compose", data={**base, "scheduled_at": "tomorrow-ish"})
     assert garbled.status_code == 422 and "not valid" in garbled.text
+    # A zone name that is a folder of the time zone database (not a zone) is read as UTC, not a 500.
+    folder = await client.post(
+        "/compose", data={**base, "timezone": "Europe", "scheduled_at": "2000-01-01T10:00"}
+    )
+    assert folder.status_code == 422 and "5 minutes ahead" in folder.text
     files = {"media_1": ("a.png", _png(), "image/png")}
     scheduled = await client.post(
         "/compose", data={**base, "scheduled_at": typed, "description_1": "Dusk"}, files=files

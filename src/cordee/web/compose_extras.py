@@ -80,10 +80,12 @@ def read_extras(form: FormData, remembered_zone: str | None) -> Extras:
 
 
 def zone_or_utc(name: str) -> ZoneInfo:
-    """The reader's IANA time zone (sent by static/compose.js), UTC when unknown or missing."""
+    """The reader's IANA time zone (sent by static/compose.js), UTC when unknown or missing. A
+    name is a path in the zone database: a folder ("Europe") or another file raises an OSError or
+    a ValueError rather than ZoneInfoNotFoundError (seen as a 500 before)."""
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return ZoneInfo("UTC")
 
 
