@@ -197,6 +197,9 @@ async def test_analytics_on_a_seeded_set(
     assert data["reach"] == 2 + 1  # bob has 2 followers, carol 1
     assert data["impressions"] == 3 * 2 + 1
     assert sum(v["count"] for v in data["volume"]) == 4 and len(data["volume"]) == 8  # 7 days + today
+    hourly = (await client.get(f"{BASE}/{velo}/analytics?bucket=hour", headers=alice.headers)).json()
+    assert sum(v["count"] for v in hourly["volume"]) == 4 and len(hourly["volume"]) in (168, 169)
+    assert [v["at"][14:] for v in hourly["volume"][:2]] == ["00:00.000Z"] * 2  # whole UTC hours
     expected = {"positive": 0, "neutral": 0, "negative": 0}
     for _, text, lang in seeded[:3]:
         expected[label(score(text, lang))] += 1

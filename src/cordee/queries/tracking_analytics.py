@@ -8,8 +8,9 @@ replace the lexicon's labels).
 - sentiment: positive / neutral / negative counts;
 - share of voice: each search's part of the notes of several searches.
 
-Exact up to ``MAX_NOTES`` notes per period (``truncated`` says when a period holds more: its
-volume and sentiment then cover the newest ``MAX_NOTES``; totals, authors and tags stay exact).
+Every figure is counted in SQL, exact, except the sentiment of hashtags (their notes have no stored
+score): it is computed from the text of the newest ``MAX_NOTES`` (``truncated`` says when a period
+holds more).
 """
 
 from __future__ import annotations
@@ -21,15 +22,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import BigInteger, Select, and_, case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Account, Status, StatusTag, Tag
 from cordee.db.tables_tracking import SentimentCorrection, TrackedMatch
-from cordee.domain.sentiment import label, note_text, score
+from cordee.domain.sentiment import NEGATIVE_AT, POSITIVE_AT, label, note_text, score
+from cordee.ids import SEQUENCE_BITS, WORKER_BITS
+from cordee.queries.accounts import load_many as load_accounts
 from cordee.queries.visibility import visible_to
 
 MAX_NOTES = 50_000
+#: Where the milliseconds start in an id (``cordee.ids``).
+ID_TIME_SHIFT = WORKER_BITS + SEQUENCE_BITS
 MAX_DAYS = 366
 TOP = 10
 #: Ids per ``IN (…)`` (SQLite's default limit of bound parameters is far above; PostgreSQL has none).
@@ -136,17 +141,15 @@ def hashtag_notes(viewer_id: int, tag_name: str, period: Period) -> Notes:
 
 
 async def _corrections(session: AsyncSession, viewer_id: int, ids: Sequence[int]) -> dict[int, str]:
-    """The viewer's own labels for these notes."""
-    found: dict[int, str] = {}
-    for start in range(0, len(ids), CHUNK):
-        rows = await session.execute(
-            select(SentimentCorrection.status_id, SentimentCorrection.label).where(
-                SentimentCorrection.account_id == viewer_id,
-                SentimentCorrection.status_id.in_(ids[start : start + CHUNK]),
-            )
+    """The viewer's own labels for these notes. A person corrects notes one by one, so their
+    corrections are few: read them all (one indexed statement) rather than probing every note."""
+    wanted = set(ids)
+    rows = await session.execute(
+        select(SentimentCorrection.status_id, SentimentCorrection.label).where(
+            SentimentCorrection.account_id == viewer_id
         )
-        found.update((status_id, name) for status_id, name in rows)
-    return found
+    )
+    return {status_id: name for status_id, name in rows if status_id in wanted}
 
 
 async def _scores(session: AsyncSession, ids: Sequence[int]) -> dict[int, float]:
@@ -167,6 +170,31 @@ async def _scores(session: AsyncSession, ids: Sequence[int]) -> dict[int, float]
     return await asyncio.to_thread(run)
 
 
+async def _stored_sentiments(session: AsyncSession, viewer_id: int, base: Any) -> Counter[str]:
+    """Labels of notes whose score is stored (matches), the viewer's corrections first, in SQL."""
+    name = case(
+        (SentimentCorrection.label.is_not(None), SentimentCorrection.label),
+        (base.c.sentiment >= POSITIVE_AT, "positive"),
+        (base.c.sentiment <= NEGATIVE_AT, "negative"),
+        else_="neutral",
+    ).label("name")
+    rows = await session.execute(
+        select(name, func.count())
+        .select_from(base)
+        .outerjoin(
+            SentimentCorrection,
+            and_(
+                SentimentCorrection.status_id == base.c.status_id, SentimentCorrection.account_id == viewer_id
+            ),
+        )
+        .group_by(name)
+    )
+    labels: Counter[str] = Counter({"positive": 0, "neutral": 0, "negative": 0})
+    for label_name, n in rows:
+        labels[str(label_name)] += int(n)
+    return labels
+
+
 async def _sentiments(
     session: AsyncSession, viewer_id: int, rows: list[Any], score_text: bool
 ) -> Counter[str]:
@@ -185,27 +213,21 @@ async def _sentiments(
 
 async def analytics(session: AsyncSession, viewer_id: int, notes: Notes, period: Period) -> dict[str, Any]:
     base = notes.rows.subquery()
-    total = int(await session.scalar(select(func.count()).select_from(base)) or 0)
-    authors = (
+    # One pass over the notes gives every author's count and follower count: the total, the
+    # distinct authors, reach, impressions and the top authors all come from it.
+    per_author = (
         await session.execute(
-            select(Account, func.count().label("n"))
+            select(Account.id, Account.followers_count, func.count().label("n"))
             .join(base, base.c.author_id == Account.id)
-            .group_by(Account.id)
-            .order_by(func.count().desc(), Account.id)
-            .limit(TOP)
+            .group_by(Account.id, Account.followers_count)
         )
     ).all()
-    reach_row = (
-        await session.execute(
-            select(func.coalesce(func.sum(Account.followers_count), 0)).where(
-                Account.id.in_(select(base.c.author_id))
-            )
-        )
-    ).scalar()
-    impressions = await session.scalar(
-        select(func.coalesce(func.sum(Account.followers_count), 0)).join(base, base.c.author_id == Account.id)
-    )
-    distinct_authors = await session.scalar(select(func.count(func.distinct(base.c.author_id))))
+    total = sum(int(n) for _, _, n in per_author)
+    top = sorted(per_author, key=lambda r: (-int(r.n), r.id))[:TOP]
+    accounts = await load_accounts(session, [r.id for r in top])
+    authors = [(accounts[r.id], int(r.n)) for r in top if r.id in accounts]
+    reach = sum(int(f) for _, f, _ in per_author)
+    impressions = sum(int(f) * int(n) for _, f, n in per_author)
     tags = (
         await session.execute(
             select(Tag.name, func.count().label("n"))
@@ -217,28 +239,40 @@ async def analytics(session: AsyncSession, viewer_id: int, notes: Notes, period:
             .limit(TOP)
         )
     ).all()
-    rows = list(
-        (
-            await session.execute(
-                select(base.c.status_id, base.c.posted_at, base.c.sentiment)
-                .order_by(base.c.status_id.desc())
-                .limit(MAX_NOTES)
-            )
-        ).all()
-    )
-    volume: Counter[datetime] = Counter(period.floor(r.posted_at) for r in rows)
-    sentiment = await _sentiments(session, viewer_id, rows, notes.score_text)
+    # Buckets are counted in SQL from the ids (milliseconds since the Unix epoch above
+    # ``ID_TIME_SHIFT`` bits), so hours and days fall on UTC boundaries and no note is loaded here.
+    width = int(BUCKETS[period.bucket].total_seconds() * 1000) << ID_TIME_SHIFT
+    index = (base.c.status_id // literal(width, BigInteger)).label("bucket")
+    volume = {
+        datetime.fromtimestamp(int(i) * (width >> ID_TIME_SHIFT) / 1000, UTC): int(n)
+        for i, n in await session.execute(select(index, func.count()).group_by(index))
+    }
+    truncated = False
+    if notes.score_text:  # hashtags: scored from their text, the newest MAX_NOTES
+        rows = list(
+            (
+                await session.execute(
+                    select(base.c.status_id, base.c.sentiment)
+                    .order_by(base.c.status_id.desc())
+                    .limit(MAX_NOTES)
+                )
+            ).all()
+        )
+        sentiment = await _sentiments(session, viewer_id, rows, True)
+        truncated = total > MAX_NOTES
+    else:
+        sentiment = await _stored_sentiments(session, viewer_id, base)
     return {
         "since": period.since,
         "until": period.until,
         "bucket": period.bucket,
         "total": total,
-        "truncated": total > MAX_NOTES,
+        "truncated": truncated,
         "volume": [{"at": at, "count": volume.get(at, 0)} for at in period.starts()],
-        "top_authors": [{"account": account, "count": int(n)} for account, n in authors],
-        "authors": int(distinct_authors or 0),
-        "reach": int(reach_row or 0),
-        "impressions": int(impressions or 0),
+        "top_authors": [{"account": account, "count": n} for account, n in authors],
+        "authors": len(per_author),
+        "reach": reach,
+        "impressions": impressions,
         "hashtags": [{"name": name, "count": int(n)} for name, n in tags],
         "sentiment": dict(sentiment),
     }
