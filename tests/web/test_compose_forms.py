@@ -68,6 +68,8 @@ async def test_a_poll_is_composed_then_voted_on_from_the_page(
     assert f'action="/web/polls/{poll["id"]}/votes"' in page.text and 'type="checkbox"' in page.text
     vote_url = f"/web/polls/{poll['id']}/votes"
     fields = {"csrf_token": token, "next": f"/@alice/{note['id']}", "shown_as": note["id"]}
+    superscript = await client.post(vote_url, data={**fields, "choices": "²"})  # a digit, not an index
+    assert superscript.status_code == 422 and "Choose an answer" in superscript.text
     nothing = await client.post(vote_url, data=fields)
     assert nothing.status_code == 422 and "Choose an answer" in nothing.text
     assert (
@@ -123,6 +125,15 @@ async def test_a_note_is_scheduled_in_the_readers_time_zone_then_cancelled(
     assert f'value="{soon}"' in too_soon.text
     garbled = await client.post("/compose", data={**base, "scheduled_at": "tomorrow-ish"})
     assert garbled.status_code == 422 and "not valid" in garbled.text
+    for edge, zone in (("9999-12-31T23:59", "America/New_York"), ("0001-01-01T00:30", "Asia/Tokyo")):
+        out_of_range = await client.post("/compose", data={**base, "timezone": zone, "scheduled_at": edge})
+        assert out_of_range.status_code == 422 and "not valid" in out_of_range.text
+    far = await client.post("/compose", data={**base, "timezone": "UTC", "scheduled_at": "9999-01-01T10:00"})
+    assert far.status_code == 422 and "too far in the future" in far.text
+    odd_digits = await client.post(
+        "/compose", data={**base, "poll_option_1": "a", "poll_option_2": "b", "poll_expires_in": "3²"}
+    )
+    assert odd_digits.status_code == 422 and "how long the poll stays open" in odd_digits.text
     # A zone name that is a folder of the time zone database (not a zone) is read as UTC, not a 500.
     folder = await client.post(
         "/compose", data={**base, "timezone": "Europe", "scheduled_at": "2000-01-01T10:00"}

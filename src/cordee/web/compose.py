@@ -74,6 +74,7 @@ OTHER = N_("Your note could not be published: %(reason)s")
 POLL_OPTIONS = N_("A poll needs at least two different choices (four at most, %(max)d characters each).")
 POLL_AND_IMAGES = N_("A note cannot have both images and a poll: remove one of them.")
 TOO_SOON = N_("A note can be scheduled at least 5 minutes ahead: choose a later time.")
+TOO_FAR = N_("That date is too far in the future: choose an earlier one.")
 TOO_MANY_SCHEDULED = N_("You have too many scheduled notes (for that day, or in all): cancel some first.")
 #: The longest text the box accepts at all (the action then applies the real limit).
 MAX_FIELD = 100_000
@@ -157,8 +158,10 @@ def readable(request: Request, error: ActionError, count: int, limit: int) -> st
         return gettext(request, POLL_OPTIONS) % {"max": MAX_CHARACTERS_PER_OPTION}
     if "both media attachments and a poll" in message:
         return gettext(request, POLL_AND_IMAGES)
-    if "Scheduled at must be" in message or "too far in the future" in message:
+    if "Scheduled at must be" in message:
         return gettext(request, TOO_SOON)
+    if "too far in the future" in message:
+        return gettext(request, TOO_FAR)
     if "scheduled posts" in message:
         return gettext(request, TOO_MANY_SCHEDULED)
     if error.status == 404:

@@ -75,7 +75,9 @@ def read_extras(form: FormData, remembered_zone: str | None) -> Extras:
     )
     raw_duration = form_field(form, "poll_expires_in", 12)
     if raw_duration:  # the page always sends one; a bare form client gets the default
-        extras.poll_expires_in = int(raw_duration) if raw_duration.isdigit() else -1
+        extras.poll_expires_in = (
+            int(raw_duration) if raw_duration.isascii() and raw_duration.isdigit() else -1
+        )
     return extras
 
 
@@ -111,7 +113,10 @@ def scheduled_at_of(request: Request, extras: Extras) -> datetime | None:
         raise Refused(gettext(request, BAD_DATE)) from None
     if local.tzinfo is None:
         local = local.replace(tzinfo=zone_or_utc(extras.timezone))
-    return local.astimezone(UTC)
+    try:
+        return local.astimezone(UTC)
+    except OverflowError:  # the first or last hours of year 1 or 9999, moved out of range
+        raise Refused(gettext(request, BAD_DATE)) from None
 
 
 def uploads(form: FormData) -> list[tuple[int, UploadFile]]:

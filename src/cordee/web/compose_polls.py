@@ -46,7 +46,7 @@ async def vote(request: Request) -> Response:
     if poll_id is None:
         return Response(status_code=404, headers=PAGE_HEADERS)
     raw = [c for c in form.getlist("choices") if isinstance(c, str)]
-    choices = [int(c) for c in raw if c.isdigit() and len(c) < 4]
+    choices = [int(c) for c in raw if c.isascii() and c.isdigit() and len(c) < 4]
     if len(choices) != len(raw):  # not an option's index: the same answer as an option out of range
         choices.append(-1)
     try:
