@@ -56,6 +56,21 @@ async def test_live_column_receives_matching_notes(stream_server: Server) -> Non
         got = await frames_until(member_ws, lambda f: len(updates(f)) >= 1)
         assert updates(got) == [public]
 
+        # The member leaves: their open stream stops carrying the column at once.
+        async with httpx.AsyncClient(base_url=stream_server.base_url, timeout=10) as api:
+            r = await api.delete(f"/api/v1/cordee/tracked_searches/{search_id}", headers=member_headers)
+            assert r.status_code == 200
+        await member_ws.send(json.dumps({"type": "subscribe", "stream": "public:local"}))
+        await member_ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
+        assert json.loads(await member_ws.recv())["status"] == 400  # the subscription is in place
+        after = await asyncio.to_thread(post, author, "Encore un pont")
+        marker = await asyncio.to_thread(post, author, "fin")
+        got = await frames_until(member_ws, lambda f: marker in updates(f))
+        assert [(f["stream"][0], json.loads(f["payload"])["id"]) for f in got] == [
+            ("public:local", after),
+            ("public:local", marker),
+        ]
+
     # The SSE path of the same stream.
     url = f"{stream_server.base_url}/api/v1/streaming/cordee/tracked?id={search_id}"
     async with httpx.AsyncClient(timeout=10) as http, http.stream("GET", url, headers=headers) as response:

@@ -14,9 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Status
+from cordee.db.tables_tracking import TrackedSearch
 from cordee.events.tracking import TrackedMatched
+from cordee.queries.tracking import members_of
 from cordee.queries.visibility import viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
 from cordee.streaming.channels import Key
@@ -24,6 +27,18 @@ from cordee.streaming.channels import Key
 if TYPE_CHECKING:
     from cordee.streaming.connections import Connection
     from cordee.streaming.hub import Hub
+
+
+async def members_now(session: AsyncSession, search_ids: list[int]) -> dict[int, set[int]]:
+    """Who may read each search now: its owner and its members."""
+    found: dict[int, set[int]] = {i: set() for i in search_ids}
+    for search_id, owner_id in await session.execute(
+        select(TrackedSearch.id, TrackedSearch.account_id).where(TrackedSearch.id.in_(search_ids))
+    ):
+        found[search_id].add(owner_id)
+    for search_id, members in (await members_of(session, search_ids)).items():
+        found[search_id].update(members)
+    return found
 
 
 def _visible(viewer: Any) -> Any:
@@ -38,7 +53,13 @@ async def on_match(hub: Hub, event: TrackedMatched) -> None:
     if not pairs:
         return
     async with hub.db.read() as session:
+        # Still the owner or a member now (a member may have left, or been removed, since the
+        # stream opened), and allowed to see the note.
+        keep = await members_now(session, list(event.tracked_search_ids))
+        pairs = [(c, key) for c, key in pairs if c.account_id in keep.get(int(str(key[1])), set())]
         readers = sorted({c.account_id for c, _ in pairs})
+        if not readers:
+            return
         allowed = set(await session.scalars(viewers_who_see(event.status_id, readers, _visible)))
         pairs = [(c, key) for c, key in pairs if c.account_id in allowed]
         if not pairs:
