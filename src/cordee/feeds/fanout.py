@@ -204,6 +204,7 @@ class FanOut:
         self._db = db
         self._settings = settings
         self.store = store
+        self.done_rows = outbox.DoneRows(db)
 
     def attach(self) -> None:
         """Hook into the database's write path (idempotent)."""
@@ -237,7 +238,7 @@ class FanOut:
         if relevant:
             async with self._db.read() as session:
                 await self.apply(session, relevant)
-            await outbox.done(self._db, tx.outbox)
+            self.done_rows.add(tx.outbox)
 
     async def replay(self, older_than_seconds: float) -> int:
         """Do the recorded work of changes whose process died before doing it; returns how many."""

@@ -11,6 +11,8 @@ that has it, or removing one that is gone, changes nothing.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import Sequence
 from datetime import timedelta
 
@@ -30,6 +32,10 @@ from cordee.jobs.runner import periodic
 REPLAY_AFTER_SECONDS = 10.0
 #: Rows replayed per tick at most.
 REPLAY_BATCH = 500
+#: Done rows wait this long to be deleted together (far below ``REPLAY_AFTER_SECONDS``).
+DONE_DELAY_SECONDS = 0.05
+
+log = logging.getLogger(__name__)
 
 
 async def record(session: AsyncSession, events: Sequence[Event]) -> int:
@@ -43,6 +49,39 @@ async def done(db: Database, entry_ids: Sequence[int]) -> None:
     if entry_ids:
         async with db.write() as tx:
             await tx.session.execute(delete(FeedOutbox).where(FeedOutbox.id.in_(entry_ids)))
+
+
+class DoneRows:
+    """Outbox rows whose work is done, deleted together a moment later: one ``DELETE`` for every
+    post of the last ``DONE_DELAY_SECONDS`` instead of a write transaction per post (measured:
+    the third transaction of each post on PostgreSQL + Redis). A row whose deletion is lost (the
+    process stops in that moment, the database is unreachable) is replayed later, which changes
+    nothing in Redis (see above)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._ids: list[int] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, entry_ids: Sequence[int]) -> None:
+        self._ids.extend(entry_ids)
+        if self._ids and self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while self._ids:
+                await asyncio.sleep(DONE_DELAY_SECONDS)
+                await self.flush()
+        finally:
+            self._task = None  # no await since the loop's last check: a later add starts a new task
+
+    async def flush(self) -> None:
+        ids, self._ids = self._ids, []
+        try:
+            await done(self._db, ids)
+        except Exception:  # left to the replay, which is harmless
+            log.exception("could not delete %d done outbox rows", len(ids))
 
 
 async def pending(db: Database, older_than_seconds: float) -> list[tuple[int, list[Event]]]:
