@@ -5,6 +5,7 @@ index kept in step with edits and deletes; and the in-memory matcher agreeing wi
 from __future__ import annotations
 
 import random
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -156,6 +157,8 @@ async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
     # The web page says why, in the reader's language.
     r = await client.get("/search", params={"q": 'x "y'}, headers={"Accept-Language": "fr"})
     assert r.status_code == 200 and "un guillemet n’est pas fermé" in r.text
+    hint = re.search(r'id="search-hint">([^<]*)<', r.text)  # the syntax, in French
+    assert hint and hint.group(1).startswith("Dans les notes : des mots"), hint
 
     # Malformed or costly queries: 422 with the reason.
     for q, reason in (
