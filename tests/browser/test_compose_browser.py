@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -54,6 +55,10 @@ def test_poll_images_vote_and_edit_then_the_main_pages(
     )
     voter.api("POST", f"/api/v1/statuses/{hello['id']}/favourite")
     voter.api("POST", "/api/v1/lists", data={"title": "Rope team"})
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).isoformat()
+    voter.api(
+        "POST", "/api/v1/statuses", data={"status": "Dawn start: bring a headlamp", "scheduled_at": tomorrow}
+    )
     page = author.page
     page.set_viewport_size({"width": 900, "height": 1100})
     page.goto(author.server.base_url + "/compose")
@@ -105,6 +110,7 @@ def test_poll_images_vote_and_edit_then_the_main_pages(
     # The author edits the note with images: its page then says it was edited.
     pictures.get_by_role("link", name="Edit").click()
     page.wait_for_url("**/notes/*/edit")
+    assert serious_violations(page) == []
     page.get_by_label("Text").fill("The two faces of the Grande Casse")
     page.get_by_role("button", name="Save the changes").click()
     page.wait_for_url(f"**/@{author.name}/*")
@@ -128,10 +134,12 @@ def _main_pages(chromium: Browser, reader: Person, friend: Person, folder: Path)
         ("/lists", "web-lists.png"),
         ("/settings/profile", "web-settings.png"),
         ("/widget", "web-widget-builder.png"),
+        ("/scheduled", "web-scheduled.png"),
     ):
         page.goto(base + path)
         expect(page.locator("main h1").first).to_be_visible()
         _shot(page, folder, name)
+    assert serious_violations(page) == []  # the scheduled notes page, new here
     anonymous = chromium.new_context(locale="en-GB")
     visitor = anonymous.new_page()
     visitor.set_viewport_size({"width": 1000, "height": 800})
