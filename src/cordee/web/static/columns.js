@@ -21,21 +21,29 @@
     });
   }
 
+  // The same note may sit in several columns: its ids (and the labels that point at them) get the
+  // column's prefix, so that ids stay unique in the page.
+  function rename(columnId, article) {
+    var prefix = "column-" + columnId + "-";
+    if (article.id.indexOf(prefix) === 0) return;
+    article.id = prefix + article.id;
+    article.querySelectorAll("[id]").forEach(function (el) { el.id = prefix + el.id; });
+    [article].concat(Array.from(article.querySelectorAll("[aria-labelledby]"))).forEach(function (el) {
+      if (el.hasAttribute("aria-labelledby")) el.setAttribute("aria-labelledby", prefix + el.getAttribute("aria-labelledby"));
+    });
+  }
+
+  board.querySelectorAll("[data-column]").forEach(function (section) {
+    section.querySelectorAll("[data-column-notes] article.note").forEach(function (a) { rename(section.dataset.column, a); });
+  });
+
   function insert(columnId, article) {
     var section = column(columnId);
     if (!section || !article) return;
     var id = article.dataset.id;
     var list = section.querySelector("[data-column-notes]");
     if (list.querySelector('[data-id="' + id + '"]')) return;
-    // The same note may sit in several columns: ids must stay unique in the page.
-    article.id = "column-" + columnId + "-note-" + id;
-    article.querySelectorAll("[id]").forEach(function (el) { el.id = "column-" + columnId + "-" + el.id; });
-    article.querySelectorAll("[aria-labelledby]").forEach(function (el) {
-      el.setAttribute("aria-labelledby", "column-" + columnId + "-" + el.getAttribute("aria-labelledby"));
-    });
-    if (article.hasAttribute("aria-labelledby")) {
-      article.setAttribute("aria-labelledby", "column-" + columnId + "-note-" + id + "-by");
-    }
+    rename(columnId, article);
     article.classList.add("fresh");
     var empty = section.querySelector("[data-column-empty]");
     if (empty) empty.remove();
