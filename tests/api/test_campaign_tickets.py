@@ -134,6 +134,12 @@ async def test_tickets_waiting_list_payment_and_door(
         headers=alice.headers,
     )
     assert r.status_code == 422
+    r = await client.post(
+        f"/api/v1/chapters/{ch}/checkins",
+        json={"scans": [{"code": "x", "scan_key": "phone9-0001", "scanned_at": "9999-12-31T23:59:59-01:00"}]},
+        headers=alice.headers,
+    )
+    assert r.status_code == 422
 
     # Found in review: a scan key is unique across chapters, and replaying one at another
     # chapter's door answered the first chapter's ticket id. It is now just invalid there.

@@ -193,6 +193,7 @@ async def _bad_input_gives_clear_errors(client: httpx.AsyncClient, alice: ApiUse
         {"locale": "xx_YY_ZZ"},
         {"hashtag": "two words"},
         {"ends_at": "2027-02-12T17:00:00Z"},
+        {"starts_at": "9999-12-31T23:59:59-01:00"},  # found by review: overflowed into a 500
     ]:
         r = await client.post(
             f"/api/v1/campaigns/{cid}/chapters", json={**CHAPTER, **change}, headers=alice.headers

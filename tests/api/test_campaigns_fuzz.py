@@ -25,7 +25,7 @@ VALUES = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=30),
     st.sampled_from(
-        ["EUR", "Europe/Paris", "2027-02-12T19:00:00Z", "fr_FR", "lead", "donation", "12.50", "0"]
+        ["EUR", "Europe/Paris", "2027-02-12T19:00:00Z", "9999-12-31T23:59:59-01:00", "fr_FR", "lead", "12.50"]
     ),
     st.lists(
         st.dictionaries(st.sampled_from(["code", "scan_key", "scanned_at"]), st.text(max_size=20)), max_size=3

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import zoneinfo
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
@@ -77,6 +77,20 @@ def check_time_zone(raw: str) -> str:
     except (ValueError, zoneinfo.ZoneInfoNotFoundError):
         raise ValidationFailed("Validation failed: Time zone must be an IANA name (Europe/Paris…)") from None
     return raw.strip()
+
+
+def check_moment(moment: datetime, what: str) -> datetime:
+    """An instant with its offset, within the years an event or a scan can have. Bounded so that
+    a far date (year 9999 at UTC-1) cannot overflow when it is turned to UTC for storage."""
+    if moment.tzinfo is None:
+        raise ValidationFailed(f"Validation failed: {what} must carry its UTC offset")
+    try:
+        utc = moment.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed(f"Validation failed: {what} is out of range") from None
+    if not 2000 <= utc.year <= 2200:
+        raise ValidationFailed(f"Validation failed: {what} is out of range")
+    return utc
 
 
 def check_cents(value: int, what: str, *, allow_zero: bool = False) -> int:
@@ -160,9 +174,9 @@ async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: 
     zone = check_time_zone(new.time_zone)
     currency = check_currency(new.currency)
     locale = check_locale(new.locale)
-    if new.starts_at.tzinfo is None:
-        raise ValidationFailed("Validation failed: Start time must carry its UTC offset")
-    if new.ends_at is not None and new.ends_at <= new.starts_at:
+    starts_at = check_moment(new.starts_at, "Start time")
+    ends_at = check_moment(new.ends_at, "End time") if new.ends_at is not None else None
+    if ends_at is not None and ends_at <= starts_at:
         raise ValidationFailed("Validation failed: The end must come after the start")
     if new.capacity is not None and not 1 <= new.capacity <= 1_000_000:
         raise ValidationFailed("Validation failed: Capacity is out of range")
@@ -179,8 +193,8 @@ async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: 
             campaign_id=campaign_id,
             city=city,
             venue=venue,
-            starts_at=new.starts_at,
-            ends_at=new.ends_at,
+            starts_at=starts_at,
+            ends_at=ends_at,
             time_zone=zone,
             capacity=new.capacity,
             hashtag=tag,

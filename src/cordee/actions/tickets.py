@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy import func, select
 
-from cordee.actions.campaigns import check_cents, clean_text, require
+from cordee.actions.campaigns import check_cents, check_moment, clean_text, require
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.ledger import add_entry
 from cordee.config import Settings
@@ -258,8 +258,7 @@ async def check_in(
     for scan in scans:
         if not _SCAN_KEY.match(scan.scan_key):
             raise ValidationFailed("Validation failed: scan_key must be 8 to 64 letters, digits or -_.:")
-        if scan.scanned_at.tzinfo is None:
-            raise ValidationFailed("Validation failed: scanned_at must carry its UTC offset")
+        check_moment(scan.scanned_at, "scanned_at")
     key = ticket_codes.public_key(settings.secret_key, chapter_id)
     out: list[ScanResult] = []
     async with db.write() as tx:
