@@ -44,7 +44,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Follow, Notification, Status, StatusTag
 from cordee.db.tables_curation import AccountConversation, ConversationStatus, TagFollow, TimelineList
-from cordee.db.types import utcnow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.events.bus import EventBus
 from cordee.events.campaigns import LedgerChanged, WallPostApproved, WallPostHidden
 from cordee.events.campaigns import LedgerChanged, WallPostHidden
