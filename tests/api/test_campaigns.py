@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 from typing import Any
@@ -179,6 +180,13 @@ async def test_campaign_chapters_ledger_totals_and_csv(
 
 async def _bad_input_gives_clear_errors(client: httpx.AsyncClient, alice: ApiUser, cid: str) -> None:
     """Run by the test above (one database and set of users less to make)."""
+    # The same new hashtag three times at once: one campaign, two clear refusals (not a 500 from
+    # the unique constraint on PostgreSQL).
+    body = {"title": "Race", "hashtag": "Race", "goal_cents": 100, "currency": "EUR"}
+    raced = await asyncio.gather(
+        *(client.post("/api/v1/campaigns", json=body, headers=alice.headers) for _ in range(3))
+    )
+    assert sorted(r.status_code for r in raced) == [200, 422, 422]
     r = await client.post(
         "/api/v1/campaigns",
         json={"title": "Again", "hashtag": "twestival", "goal_cents": 5, "currency": "EUR"},

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from babel import Locale, UnknownLocaleError
 from babel.numbers import list_currencies
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.db.engine import Database, Tx
@@ -127,6 +128,18 @@ async def require(tx: Tx, account_id: int, chapter_id: int, capability: str) -> 
     return chapter
 
 
+async def _insert(tx: Tx, row: object, taken: str | None) -> None:
+    """Insert in a savepoint: the checks before it read without locks, so on PostgreSQL a
+    concurrent writer can take the same unique value first. ``taken``: the refusal then (None:
+    the other writer's row does the same job)."""
+    try:
+        async with tx.session.begin_nested():
+            tx.session.add(row)
+    except IntegrityError:
+        if taken is not None:
+            raise ValidationFailed(taken) from None
+
+
 async def create_campaign(db: Database, account_id: int, new: NewCampaign) -> int:
     """The creator is the first campaign organiser."""
     title = clean_text(new.title, "Title", 200)
@@ -147,8 +160,7 @@ async def create_campaign(db: Database, account_id: int, new: NewCampaign) -> in
             currency=currency,
             created_by=account_id,
         )
-        tx.session.add(row)
-        await tx.session.flush()
+        await _insert(tx, row, "Validation failed: Hashtag is already used by another campaign")
         tx.session.add(CampaignOrganiser(campaign_id=row.id, account_id=account_id))
         return row.id
 
@@ -162,7 +174,8 @@ async def add_campaign_organiser(db: Database, actor_id: int, campaign_id: int, 
         if await tx.session.get(Account, account_id) is None:
             raise NotFound()
         if not await campaign_organiser(tx, campaign_id, account_id):
-            tx.session.add(CampaignOrganiser(campaign_id=campaign_id, account_id=account_id))
+            # Added by someone else at the same moment: the same end state.
+            await _insert(tx, CampaignOrganiser(campaign_id=campaign_id, account_id=account_id), None)
 
 
 async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: NewChapter) -> int:
@@ -204,8 +217,7 @@ async def propose_chapter(db: Database, account_id: int, campaign_id: int, new: 
             status="approved" if organiser else "proposed",
             proposed_by=account_id,
         )
-        tx.session.add(row)
-        await tx.session.flush()
+        await _insert(tx, row, "Validation failed: Hashtag is already used by another chapter")
         tx.session.add(ChapterOrganiser(chapter_id=row.id, account_id=account_id, role="lead"))
         return row.id
 
@@ -250,6 +262,9 @@ async def set_chapter_organiser(
             if row is not None:
                 await tx.session.delete(row)
         elif row is None:
-            tx.session.add(ChapterOrganiser(chapter_id=chapter_id, account_id=account_id, role=role))
+            row = ChapterOrganiser(chapter_id=chapter_id, account_id=account_id, role=role)
+            await _insert(
+                tx, row, "Validation failed: This person was given a role at the same moment; try again"
+            )
         else:
             row.role = role
