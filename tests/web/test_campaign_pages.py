@@ -109,6 +109,9 @@ async def test_campaign_and_chapter_pages(
     event = next(c for c in Calendar.from_ical(r.content).walk("VEVENT"))
     assert event.decoded("DTSTART") == datetime(2027, 2, 12, 19, tzinfo=ZoneInfo("Europe/Paris"))
     assert "Paris" in str(event["SUMMARY"]) and "La Sucrière" in str(event["LOCATION"])
+    report = html.unescape((await client.get(f"/campaigns/{cid}/report")).text)
+    assert "2 of 3 cities reporting." in report and "€12.50</strong> + <strong>£5.00" in report
+    assert re.search(r"12,50\s€", report)  # each city in its own currency and locale
     # Last: ?lang= is remembered by the session cookie.
     french = html.unescape((await client.get(f"/campaigns/{cid}?lang=fr")).text)
     assert "Collecté jusqu’ici" in french and "Étapes" in french

@@ -284,3 +284,30 @@ def wall_queue_query(campaign: Campaign, chapter: Chapter) -> Select[Status]:
     """Notes waiting for an organiser's decision (walls moderated ``before``)."""
     decided = select(WallDecision.status_id).where(WallDecision.chapter_id == chapter.id)
     return _wall_tags(campaign, chapter).where(Status.id.not_in(decided))
+
+
+async def attendance(session: AsyncSession, campaign_id: int) -> dict[int, tuple[int, int]]:
+    """Per chapter of the campaign: confirmed places, and tickets checked in at the door (two
+    grouped statements)."""
+    places = dict(
+        (
+            await session.execute(
+                select(Ticket.chapter_id, func.count())
+                .join(Chapter, Chapter.id == Ticket.chapter_id)
+                .where(Chapter.campaign_id == campaign_id, Ticket.status == "confirmed")
+                .group_by(Ticket.chapter_id)
+            )
+        ).all()
+    )
+    came = dict(
+        (
+            await session.execute(
+                select(Ticket.chapter_id, func.count(func.distinct(CheckIn.ticket_id)))
+                .join(Ticket, Ticket.id == CheckIn.ticket_id)
+                .join(Chapter, Chapter.id == Ticket.chapter_id)
+                .where(Chapter.campaign_id == campaign_id)
+                .group_by(Ticket.chapter_id)
+            )
+        ).all()
+    )
+    return {c: (int(places.get(c, 0)), int(came.get(c, 0))) for c in {*places, *came}}

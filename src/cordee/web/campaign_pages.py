@@ -85,6 +85,43 @@ async def campaign_page(
     )
 
 
+async def report_page(request: Request) -> Response:
+    """The impact report: what each city raised (in its currency), its places and its door, and
+    the campaign's total, from the ledger and the tickets as they are now."""
+    campaign_id = _path_id(request)
+    lang = choose_language(request)
+    async with db_of(request).read() as session:
+        campaign = await queries.campaign_by_id(session, campaign_id) if campaign_id is not None else None
+        if campaign is None:
+            return await not_found(request)
+        chapters = list(await queries.chapters_of(session, campaign.id, approved_only=True))
+        per = await queries.totals_per_chapter(session, campaign.id)
+        totals = await queries.campaign_totals(session, campaign.id)
+        people = await queries.attendance(session, campaign.id)
+    empty = queries.Totals({}, 0)
+    rows = [
+        {
+            "chapter": c,
+            "raised": money(per.get(c.id, empty).in_currency(c.currency), c.currency, c.locale),
+            "places": people.get(c.id, (0, 0))[0],
+            "came": people.get(c.id, (0, 0))[1],
+            "entries": per.get(c.id, empty).entries,
+        }
+        for c in chapters
+    ]
+    by_currency = [money(cents, currency, lang) for currency, cents in sorted(totals.by_currency.items())]
+    return await render(
+        request,
+        "campaign_report.html",
+        campaign=campaign,
+        rows=rows,
+        by_currency=by_currency,
+        reporting=sum(1 for c in chapters if per.get(c.id, empty).entries),
+        places=sum(r["places"] for r in rows),
+        came=sum(r["came"] for r in rows),
+    )
+
+
 PROPOSAL_FIELDS = ("city", "venue", "starts_at", "time_zone", "hashtag", "currency", "locale", "capacity")
 
 

@@ -81,6 +81,7 @@ def routes() -> list[BaseRoute]:
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
         Route("/campaigns/{id}", campaign_pages.campaign_page, methods=["GET"]),
         Route("/campaigns/{id}/chapters", campaign_pages.propose_submit, methods=["POST"]),
+        Route("/campaigns/{id}/report", campaign_pages.report_page, methods=["GET"]),
         Route("/chapters/{id}/approve", campaign_pages.approve_submit, methods=["POST"]),
         Route("/chapters/{id}", campaign_pages.chapter_page, methods=["GET"]),
         Route("/chapters/{id}/calendar.ics", campaign_pages.calendar_file, methods=["GET"]),
