@@ -103,7 +103,8 @@ async def test_audio_with_a_custom_thumbnail_and_v1_answers_when_done(
     r = await _upload(client, alice, av_samples.audio("ogg"), "tone.ogg", "audio/ogg",
                       thumbnail=("cover.png", image_bytes(), "image/png"))  # fmt: skip
     assert r.status_code == 202, r.text
-    assert r.json()["type"] == "audio" and r.json()["preview_url"].endswith(".jpg")
+    # The thumbnail keeps its format (PNG), as Mastodon keeps it.
+    assert r.json()["type"] == "audio" and r.json()["preview_url"].endswith(".png")
     assert await _step(db, settings) == 1
     media = (await client.get(f"/api/v1/media/{r.json()['id']}", headers=alice.headers)).json()
     assert media["url"].endswith(".mp3") and media["preview_url"] == r.json()["preview_url"]  # kept

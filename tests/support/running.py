@@ -56,31 +56,38 @@ def free_port() -> int:
 
 
 def launch(
-    tmp: Path, data_dir: Path | None = None, ready_path: str = "/api/v1/instance", **env: str
+    tmp: Path,
+    data_dir: Path | None = None,
+    ready_path: str = "/api/v1/instance",
+    *,
+    port: int | None = None,
+    host_name: str = "127.0.0.1",
+    **env: str,
 ) -> Running:
     """Start a server and return once ``ready_path`` answers 200.
 
     ``data_dir`` defaults to a fresh folder; pass an existing one to restart an instance. ``env``
     adds ``CORDEE_*`` settings; the caller's own ``CORDEE_*`` variables are never inherited.
     The port is chosen before the server binds it, so another process may take it in between:
-    a server that dies because its address is in use is started again (three tries).
+    a server that dies because its address is in use is started again (three tries). A caller
+    may ask for a fixed ``port`` and a ``host_name`` for its public URL (it listens on loopback).
     """
     output = ""
-    for _attempt in range(3):
-        port = free_port()
-        base_url = f"http://127.0.0.1:{port}"
+    for _attempt in range(1 if port is not None else 3):
+        chosen = port or free_port()
+        base_url = f"http://{host_name}:{chosen}"
         environment = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
         environment.update(
             CORDEE_BASE_URL=base_url,
-            CORDEE_DATA_DIR=str(data_dir or tmp / f"data-{port}"),
+            CORDEE_DATA_DIR=str(data_dir or tmp / f"data-{chosen}"),
             CORDEE_REGISTRATION_MODE="open",
             PYTHONUNBUFFERED="1",
         )
         environment.update({"CORDEE_RATE_LIMITS_CUSTOM": SHARED_ADDRESS_LIMITS, **env})
-        log = tmp / f"server-{port}.log"
+        log = tmp / f"server-{chosen}.log"
         with log.open("wb") as out:
             process = subprocess.Popen(
-                [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+                [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(chosen)],
                 env=environment,
                 stdout=out,
                 stderr=subprocess.STDOUT,

@@ -226,12 +226,14 @@ def _shrink(image: Image.Image, max_pixels: int) -> Image.Image:
     return image.resize(size, Image.Resampling.LANCZOS)
 
 
-def _small(image: Image.Image) -> Rendition:
+def _small(image: Image.Image, fmt: str) -> Rendition:
+    """The preview: a PNG stays a PNG (as Mastodon keeps a thumbnail's format: clients check
+    it), as does anything with transparency; the rest becomes a JPEG."""
     alpha = _has_alpha(image)
     preview = image.convert("RGBA" if alpha else "RGB")
     preview.thumbnail((SMALL_SIDE, SMALL_SIDE), Image.Resampling.LANCZOS)
     out = io.BytesIO()
-    if alpha:
+    if alpha or fmt == "PNG":
         preview.save(out, format="PNG")
         mime, ext = FORMATS["PNG"]
     else:
@@ -288,7 +290,7 @@ def process_image(data: bytes, limits: ImageLimits) -> ProcessedImage:
         raise MediaRejected(f"File could not be converted: {e}") from None
     mime, ext = FORMATS[fmt]
     original = Rendition(encoded, mime, ext, stored[0].width, stored[0].height)
-    return ProcessedImage(original, _small(first), _blurhash(first))
+    return ProcessedImage(original, _small(first, fmt), _blurhash(first))
 
 
 #: Profile images, as Mastodon makes them: scaled to fill, then centre-cropped to exactly this size.

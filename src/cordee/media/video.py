@@ -408,7 +408,7 @@ def process(path: Path, container: str, limits: AvLimits, out_path: Path, declar
     meta = describe(out_path)
     small = size = blurhash = None
     if output.poster is not None:
-        rendition = _small(output.poster)
+        rendition = _small(output.poster, "JPEG")
         small, size, blurhash = rendition.data, (rendition.width, rendition.height), _blurhash(output.poster)
     return Processed(
         probed.type,
