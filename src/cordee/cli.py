@@ -164,11 +164,18 @@ def user() -> None:
 @click.option("--email", required=True, help="The user's e-mail address (used to sign in).")
 @click.option("--password", help="Leave out to be asked for it (it is not echoed).")
 @click.option("--admin", is_flag=True, help="Make the user an administrator.")
-def user_create(username: str, email: str, password: str | None, admin: bool) -> None:
+@click.option(
+    "--locale",
+    type=click.Choice(["en", "fr"]),
+    default="en",
+    show_default=True,
+    help="Language of the pages.",
+)
+def user_create(username: str, email: str, password: str | None, admin: bool, locale: str) -> None:
     """Create a local user (registration mode does not apply)."""
     if password is None:
         password = getpass.getpass("Password: ")
-    reg = account_actions.Registration(username, email, password)
+    reg = account_actions.Registration(username, email, password, locale=locale)
     _with_db(lambda db, s: account_actions.create_local_account(db, s, reg, enforce_mode=False, admin=admin))
     click.echo(f"Created @{username}{' (admin)' if admin else ''}.")
 

@@ -42,7 +42,15 @@ def test_follow_from_a_profile_in_french(
     poet, reader = unique("poet"), unique("reader")
     for name in (poet, reader):
         made = server.cordee(
-            "user", "create", name, "--email", f"{name}@asso.example", "--password", PASSWORD
+            "user",
+            "create",
+            name,
+            "--email",
+            f"{name}@asso.example",
+            "--password",
+            PASSWORD,
+            "--locale",
+            "fr",
         )
         assert made.returncode == 0, made.stderr
     auth = {"Authorization": f"Bearer {token_of(server, poet)}"}

@@ -69,7 +69,7 @@ class Person:
     def __init__(self, browser: Browser, server: Server, name: str, locale: str = "en-GB") -> None:
         self.name = name
         self.server = server
-        self.headers = register(server.base_url, name)
+        self.headers = register(server.base_url, name, locale=locale[:2])
         extra = {"Accept-Language": "fr"} if locale.startswith("fr") else {}
         self.context: BrowserContext = browser.new_context(locale=locale, extra_http_headers=extra)
         self.page = self.context.new_page()

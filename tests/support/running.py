@@ -109,9 +109,11 @@ def launch(
     raise RuntimeError(f"cordee serve did not start; its output:\n{output}")
 
 
-def register(base_url: str, name: str, scopes: str = "read write follow") -> dict[str, str]:
-    """Sign up ``name`` through the API (an app, its token, the account) on a running server;
-    returns the headers that authenticate as the new user."""
+def register(
+    base_url: str, name: str, scopes: str = "read write follow", locale: str = "en"
+) -> dict[str, str]:
+    """Sign up ``name`` through the API (an app, its token, the account) on a running server,
+    speaking ``locale``; returns the headers that authenticate as the new user."""
     app = httpx.post(
         f"{base_url}/api/v1/apps",
         data={"client_name": "tests", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob", "scopes": scopes},
@@ -132,6 +134,7 @@ def register(base_url: str, name: str, scopes: str = "read write follow") -> dic
             "email": f"{name}@example.org",
             "password": "a long password",
             "agreement": "true",
+            "locale": locale,
         },
         headers={"Authorization": f"Bearer {app_token}"},
     ).json()

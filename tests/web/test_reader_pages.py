@@ -106,6 +106,24 @@ async def test_profile_settings(app: Any, client: httpx.AsyncClient, alice: Test
     assert "Tea &amp; rabbits" in (await client.get("/@alice")).text
 
 
+async def test_the_pages_speak_the_account_language_chosen_in_settings(app: Any, alice: TestUser) -> None:
+    async with browser_of(app, alice) as browser:
+        browser.headers["Accept-Language"] = "en-GB"
+        form = form_to((await browser.get("/settings/profile")).text, "/settings/profile")
+        fields = {**form.fields, "default_visibility": "public", "interface_language": "de"}
+        bad = await browser.post("/settings/profile", data=fields)
+        assert bad.status_code == 422 and "Choose one of the languages offered." in bad.text
+        ok = await browser.post("/settings/profile", data={**fields, "interface_language": "fr"})
+        assert ok.status_code == 303
+        assert "Votre profil est enregistré." in (await browser.get("/settings/profile")).text
+    # A later sign-in, from an English browser: the account's language wins over the browser's.
+    async with browser_of(app, alice) as browser:
+        browser.headers["Accept-Language"] = "en-GB"
+        page = (await browser.get("/settings/profile")).text
+        assert '<html lang="fr"' in page and "Langue des pages" in page
+        assert '<option value="fr" lang="fr" selected>' in page
+
+
 async def test_avatar_upload_and_refused_image(app: Any, client: httpx.AsyncClient, alice: TestUser) -> None:
     picture = BytesIO()
     Image.new("RGB", (64, 48), (200, 30, 30)).save(picture, "PNG")

@@ -43,12 +43,12 @@ async def test_manage_columns_and_analytics(
             form.action, data={**form.fields, "name": "Vélo", "query": "velo", "members": "nobody"}
         )
         assert refused.status_code == 422 and "No account @nobody here." in refused.text
+        # A signed-in person's pages speak their account's language (English here) unless asked.
         french = await browser.post(
-            form.action,
-            data={**form.fields, "name": "", "query": "velo"},
-            headers={"Accept-Language": "fr"},
+            form.action + "?lang=fr", data={**form.fields, "name": "", "query": "velo"}
         )
         assert french.status_code == 422 and "Donnez un nom à la veille." in french.text
+        await browser.get("/tracked?lang=en")
         created = await browser.post(
             form.action,
             data={**form.fields, "name": "Vélo", "query": "#velo", "members": "bob", "notify": "on"},

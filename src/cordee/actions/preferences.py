@@ -5,15 +5,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from cordee.actions.errors import ValidationFailed
 from cordee.db.engine import Database
-from cordee.db.tables import Account
+from cordee.db.tables import Account, User
 from cordee.db.tables_personal import Preferences
 from cordee.queries.personal import default_preferences
 
 DEFAULT_VISIBILITIES = ("public", "unlisted", "private")
+#: Languages the web app speaks (its catalogues): a person's interface language is one of them.
+INTERFACE_LANGUAGES = ("en", "fr")
 LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
@@ -24,6 +26,8 @@ class PreferenceChanges:
     default_visibility: str | None = None
     default_sensitive: bool | None = None
     default_language: str | None = None
+    #: The language of the web app's pages (and of e-mails) for this person (``users.locale``).
+    interface_language: str | None = None
 
 
 def check_preferences(changes: PreferenceChanges) -> None:
@@ -34,6 +38,8 @@ def check_preferences(changes: PreferenceChanges) -> None:
         )
     if changes.default_language and not LANGUAGE_RE.match(changes.default_language):
         raise ValidationFailed("Validation failed: Default language is not a valid ISO 639 code")
+    if changes.interface_language is not None and changes.interface_language not in INTERFACE_LANGUAGES:
+        raise ValidationFailed(f"Validation failed: Locale must be one of {', '.join(INTERFACE_LANGUAGES)}")
 
 
 async def update_preferences(db: Database, account_id: int, changes: PreferenceChanges) -> None:
@@ -53,3 +59,7 @@ async def update_preferences(db: Database, account_id: int, changes: PreferenceC
             row.default_sensitive = changes.default_sensitive
         if changes.default_language is not None:
             row.default_language = changes.default_language or None
+        if changes.interface_language is not None:
+            await tx.session.execute(
+                update(User).where(User.account_id == account_id).values(locale=changes.interface_language)
+            )

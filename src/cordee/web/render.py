@@ -23,6 +23,7 @@ from typing import Any
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -174,6 +175,11 @@ async def sign_in(request: Request, response: Response, user_id: int, *, method:
     )
     _set_session_cookie(request, response, key)
     request.session.pop(CSRF_FIELD, None)  # the anonymous token is done with
+    # The account's language, when the pages speak it, wins over the browser's from now on.
+    async with db_of(request).read() as session:
+        locale = await session.scalar(select(User.locale).where(User.id == user_id))
+    if locale in LANGUAGES:
+        request.session["lang"] = locale
 
 
 async def sign_out(request: Request, response: Response) -> None:

@@ -15,6 +15,7 @@ from cordee.actions.accounts import ProfileChanges, update_profile
 from cordee.actions.errors import ValidationFailed
 from cordee.actions.preferences import (
     DEFAULT_VISIBILITIES,
+    INTERFACE_LANGUAGES,
     LANGUAGE_RE,
     PreferenceChanges,
     check_preferences,
@@ -23,7 +24,7 @@ from cordee.actions.preferences import (
 from cordee.media.profile import PROFILE_IMAGE_LIMIT
 from cordee.queries.personal import preferences_of
 from cordee.web.app_common import me_or_sign_in
-from cordee.web.i18n import N_
+from cordee.web.i18n import LANGUAGE_NAMES, N_
 from cordee.web.pages import EXPIRED
 from cordee.web.render import (
     SignedIn,
@@ -44,6 +45,7 @@ ERRORS = {
     "note": N_("The bio is too long: at most %(max)d characters."),
     "default_visibility": N_("Choose one of the visibilities offered."),
     "default_language": N_("Enter a language code such as fr or en, or leave it empty."),
+    "interface_language": N_("Choose one of the languages offered."),
     "picture": N_("This image was refused: %(reason)s"),
 }
 VISIBILITY_LABELS = {
@@ -62,6 +64,11 @@ class Values:
     locked: bool
     default_visibility: str
     default_language: str
+    interface_language: str
+
+
+def _language_of(me: SignedIn) -> str:
+    return me.user.locale if me.user.locale in INTERFACE_LANGUAGES else "en"
 
 
 async def _page(
@@ -77,6 +84,7 @@ async def _page(
         errors=errors,
         flash=gettext(request, SAVED) if flash else None,
         visibilities=[(v, gettext(request, VISIBILITY_LABELS[v])) for v in DEFAULT_VISIBILITIES],
+        languages=[(code, LANGUAGE_NAMES[code]) for code in INTERFACE_LANGUAGES],
         max_display_name=MAX_DISPLAY_NAME,
         max_bio=MAX_BIO,
     )
@@ -94,6 +102,7 @@ async def profile_page(request: Request) -> Response:
         locked=me.account.locked,
         default_visibility=prefs.default_visibility,
         default_language=prefs.default_language or "",
+        interface_language=_language_of(me),
     )
     return await _page(request, me, values, {})
 
@@ -119,6 +128,8 @@ def _check(request: Request, values: Values) -> dict[str, str]:
         errors["default_visibility"] = gettext(request, ERRORS["default_visibility"])
     if values.default_language and not LANGUAGE_RE.match(values.default_language):
         errors["default_language"] = gettext(request, ERRORS["default_language"])
+    if values.interface_language not in INTERFACE_LANGUAGES:
+        errors["interface_language"] = gettext(request, ERRORS["interface_language"])
     return errors
 
 
@@ -142,12 +153,16 @@ async def _submit(request: Request, me: SignedIn, form: FormData) -> Response:
         locked=form.get("locked") == "on",
         default_visibility=field(form, "default_visibility", 20),
         default_language=field(form, "default_language", 20).strip(),
+        # Left out (a form of an older page, a script): the language stays as it is.
+        interface_language=field(form, "interface_language", 10) or _language_of(me),
     )
     errors = _check(request, values)
     if errors:
         return await _page(request, me, values, errors, 422)
     posting = PreferenceChanges(
-        default_visibility=values.default_visibility, default_language=values.default_language
+        default_visibility=values.default_visibility,
+        default_language=values.default_language,
+        interface_language=values.interface_language,
     )
     check_preferences(posting)  # already checked above, field by field; kept as the action's own gate
     changes = ProfileChanges(display_name=values.display_name, note=values.note, locked=values.locked)
@@ -164,5 +179,6 @@ async def _submit(request: Request, me: SignedIn, form: FormData) -> Response:
         errors["picture"] = gettext(request, ERRORS["picture"]) % {"reason": str(e)}
         return await _page(request, me, values, errors, 422)
     await update_preferences(db_of(request), me.account.id, posting)
+    request.session["lang"] = values.interface_language  # the next page speaks it at once
     request.session["flash"] = "profile_saved"
     return redirect("/settings/profile")
