@@ -6,8 +6,10 @@ from __future__ import annotations
 import ast
 import asyncio
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -197,3 +199,13 @@ def test_no_float_where_money_flows() -> None:
             assert not (isinstance(node, ast.Constant) and isinstance(node.value, float)), where
             assert not (isinstance(node, ast.Name) and node.id == "float"), where
             assert not isinstance(node, ast.Div), where
+
+
+def test_sums_read_back_from_postgresql_are_exact_integers() -> None:
+    """Found by the property test above: PostgreSQL's SUM(bigint) came back as Decimal('1.0E+9'),
+    on which int(str(...)) failed; the conversion is exact and never goes through a float."""
+    assert queries.whole(Decimal("1.0E+9")) == 10**9
+    assert queries.whole(Decimal("999999999999999999")) == 999_999_999_999_999_999
+    assert queries.whole(7) == 7
+    with pytest.raises(TypeError):
+        queries.whole(Decimal("0.5"))

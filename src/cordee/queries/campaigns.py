@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -118,6 +119,17 @@ async def chapter_organisers(
     return out
 
 
+def whole(total: object) -> int:
+    """A SUM of cents as an int. PostgreSQL's SUM(bigint) is NUMERIC, read back as a Decimal
+    that may be written with an exponent (``Decimal('1.0E+9')``: found by the property test,
+    ``int(str(...))`` failed on it); ``int()`` of an integral Decimal is exact, no float."""
+    if isinstance(total, int):
+        return total
+    if isinstance(total, Decimal) and total == total.to_integral_value():
+        return int(total)
+    raise TypeError(f"a sum of cents that is not a whole number: {total!r}")
+
+
 def _totals_query(column: InstrumentedAttribute[int], key: int) -> Select[str, object, int]:
     return (
         select(LedgerEntry.currency, func.coalesce(func.sum(LedgerEntry.amount_cents), 0), func.count())
@@ -127,8 +139,7 @@ def _totals_query(column: InstrumentedAttribute[int], key: int) -> Select[str, o
 
 
 def _totals(rows: Sequence[Row[str, object, int]]) -> Totals:
-    # int(str()): PostgreSQL's SUM(bigint) is NUMERIC, read back as a Decimal of a whole number.
-    return Totals({currency: int(str(total)) for currency, total, _ in rows}, sum(n for *_, n in rows))
+    return Totals({currency: whole(total) for currency, total, _ in rows}, sum(n for *_, n in rows))
 
 
 async def chapter_totals(session: AsyncSession, chapter_id: int) -> Totals:
@@ -154,7 +165,7 @@ async def totals_per_chapter(session: AsyncSession, campaign_id: int) -> dict[in
     out: dict[int, Totals] = {}
     for chapter_id, currency, total, count in rows:
         before = out.get(chapter_id, Totals({}, 0))
-        out[chapter_id] = Totals({**before.by_currency, currency: int(str(total))}, before.entries + count)
+        out[chapter_id] = Totals({**before.by_currency, currency: whole(total)}, before.entries + count)
     return out
 
 
