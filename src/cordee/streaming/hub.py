@@ -47,7 +47,6 @@ from cordee.db.tables_curation import AccountConversation, ConversationStatus, T
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.events.bus import EventBus
 from cordee.events.campaigns import LedgerChanged, WallPostApproved, WallPostHidden
-from cordee.events.campaigns import LedgerChanged, WallPostHidden
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     Event,
@@ -61,7 +60,6 @@ from cordee.queries.lists import list_timeline_query, lists_with_member
 from cordee.queries.timelines import home_query, public_query
 from cordee.queries.visibility import notification_shown, viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
-from cordee.streaming import campaigns as campaign_streams
 from cordee.streaming import campaigns as campaign_streams
 from cordee.streaming import widget as widget_streams
 from cordee.streaming.channels import Channel, Key
@@ -381,14 +379,6 @@ class Hub:
                 await campaign_streams.on_hidden(self, event)
             elif isinstance(event, WallPostApproved):
                 await campaign_streams.on_approved(self, event)
-            if isinstance(event, StatusCreated) or event.kind == "status.updated":
-                await campaign_streams.on_status(
-                    self, event, "update" if isinstance(event, StatusCreated) else "status.update"
-                )
-            elif isinstance(event, LedgerChanged):
-                await campaign_streams.on_ledger(self, event)
-            elif isinstance(event, WallPostHidden):
-                await campaign_streams.on_hidden(self, event)
             if isinstance(event, StatusCreated) or event.kind == "status.updated":
                 await campaign_streams.on_status(
                     self, event, "update" if isinstance(event, StatusCreated) else "status.update"
