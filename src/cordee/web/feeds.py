@@ -107,7 +107,8 @@ async def _files(request: Request, entries: Sequence[dict[str, Any]]) -> dict[st
                 MediaAttachment.id.in_(ids)
             )
         )
-        return {str(i): (t, s) for i, t, s in rows}
+        # A video still being processed has no file yet: it gets no enclosure length either.
+        return {str(i): (t, s or 0) for i, t, s in rows}
 
 
 async def _account_feed(request: Request, ext: str) -> _Feed:
