@@ -224,14 +224,41 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def run_backend(backend: str, n: int, runs: int, seed_value: int) -> list[tuple[str, ...]]:
+async def reuse(db: Database, n: int, seed_value: int) -> tuple[int, list[str]] | None:
+    """The reader and the words of a database seeded earlier with the same ``n`` and seed, if any."""
+    async with db.read() as session:
+        try:
+            count = await session.scalar(
+                text(
+                    "SELECT count(*) FROM statuses WHERE account_id IN"
+                    " (SELECT id FROM accounts WHERE username GLOB 'a[0-9]*')"
+                )
+            )
+            viewer = await session.scalar(text("SELECT id FROM accounts WHERE username = 'a0'"))
+        except Exception:  # a fresh file: no tables yet
+            return None
+    if count != n or viewer is None:
+        return None
+    return viewer, vocabulary(random.Random(seed_value))
+
+
+async def run_backend(
+    backend: str, n: int, runs: int, seed_value: int, keep: Path | None = None
+) -> list[tuple[str, ...]]:
     with tempfile.TemporaryDirectory() as tmp:
-        scratch = await open_scratch(Path(tmp), postgres=backend == "postgresql", redis=False)
+        data_dir = keep if keep is not None and backend == "sqlite" else Path(tmp)
+        data_dir.mkdir(parents=True, exist_ok=True)
+        scratch = await open_scratch(data_dir, postgres=backend == "postgresql", redis=False)
         db = Database(scratch.url)
         try:
             await upgrade_async(scratch.url)
-            viewer, words, seconds = await seed(db, n, seed_value)
-            print(f"[{backend}] seeded {n:,} notes in {seconds:.0f} s", flush=True)
+            kept = await reuse(db, n, seed_value) if data_dir != Path(tmp) else None
+            if kept is not None:
+                viewer, words = kept
+                print(f"[{backend}] reusing {n:,} notes in {data_dir}", flush=True)
+            else:
+                viewer, words, seconds = await seed(db, n, seed_value)
+                print(f"[{backend}] seeded {n:,} notes in {seconds:.0f} s", flush=True)
             rng = random.Random(seed_value + 1)
             table: list[tuple[str, ...]] = []
             every: list[float] = []
@@ -280,15 +307,17 @@ async def run_backend(backend: str, n: int, runs: int, seed_value: int) -> list[
 
 async def searchable_delay(db: Database, runs: int) -> tuple[str, str]:
     settings = Settings(base_url="https://bench.test", secret_key="bench")
+    run = new_id() % 10**9
     author, _ = await create_local_account(
         db,
         settings,
-        Registration("poster", "poster@example.org", "correct horse battery"),
+        # unique per run: a kept database has the posters and notes of earlier runs
+        Registration(f"poster{run}", f"poster{run}@example.org", "correct horse battery"),
         enforce_mode=False,
     )
     delays = []
     for i in range(runs):
-        word = f"zqx{i}unique"
+        word = f"zqx{run}n{i}unique"
         started = time.perf_counter()
         await post_status(db, settings, author, NewStatus(text=f"Nouvelle note {word}", language="fr"))
         while True:
@@ -305,10 +334,16 @@ async def main() -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--runs", type=int, default=30, help="searches per class of query")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        help="SQLite: seed into this directory once and reuse it on later runs (same --notes and --seed);"
+        " the notes that post → searchable adds are searched with unique words, so they change nothing",
+    )
     args = parser.parse_args()
     rows: list[tuple[str, ...]] = []
     for backend in args.backends.split(","):
-        rows += await run_backend(backend.strip(), args.notes, args.runs, args.seed)
+        rows += await run_backend(backend.strip(), args.notes, args.runs, args.seed, args.keep)
     header = ("backend", f"query ({args.notes:,} notes)", "p50 ms", "p95 ms", "mean hits")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
