@@ -171,6 +171,10 @@ class Status(Base):
     favourites_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[datetime] = _created()
     edited_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    #: The thread the note belongs to: a reply inherits its parent's, any other note (boosts
+    #: included) starts its own (its id), as Mastodon's ``conversation_id``. NULL (rows written
+    #: outside ``post_status``) reads as the note's own id.
+    conversation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
 
 
 class Mention(Base):

@@ -1,5 +1,6 @@
 """Rows for what a person keeps for themself around notes: the history of their edits, bookmarks,
-pins, notes scheduled for later, reading positions (markers) and posting/reading preferences."""
+pins, notes scheduled for later, reading positions (markers), posting/reading preferences, muted
+threads, and what they keep about other accounts (private notes, endorsements)."""
 
 from __future__ import annotations
 
@@ -121,3 +122,47 @@ class ScheduledMedia(Base):
     scheduled_status_id: Mapped[int] = mapped_column(
         ForeignKey("scheduled_statuses.id", ondelete="CASCADE"), nullable=False
     )
+
+
+class ConversationMute(Base):
+    """A person no longer notified about a thread (Mastodon's ``conversation_mutes``)."""
+
+    __tablename__ = "conversation_mutes"
+    __table_args__ = (UniqueConstraint("account_id", "conversation_id", name="uq_conversation_mutes_pair"),)
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    conversation_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class AccountNote(Base):
+    """A private comment a person keeps about another account (the relationship's ``note``)."""
+
+    __tablename__ = "account_notes"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_account_notes_pair"),
+        Index("ix_account_notes_target", "target_account_id"),
+    )
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    comment: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = _created()
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+
+class AccountPin(Base):
+    """An account a person features on their profile (an endorsement; Mastodon's ``account_pins``)."""
+
+    __tablename__ = "account_pins"
+    __table_args__ = (
+        UniqueConstraint("account_id", "target_account_id", name="uq_account_pins_pair"),
+        Index("ix_account_pins_target", "target_account_id"),
+    )
+    id: Mapped[int] = _id()
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)
+    target_account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False
+    )
+    created_at: Mapped[datetime] = _created()
