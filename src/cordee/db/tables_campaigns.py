@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cordee.db.tables import Base, _created, _id
@@ -237,4 +237,32 @@ class WallDecision(Base):
     decided_by: Mapped[int | None] = mapped_column(
         ForeignKey("accounts.id", ondelete="SET NULL"), nullable=True
     )
+    created_at: Mapped[datetime] = _created()
+
+
+class CampaignMessage(Base):
+    """A message to a chapter's attendees: an organiser's ``announcement``, or an automatic
+    ``reminder_24h``, ``reminder_2h`` or ``thanks`` (actions/campaign_messages.py). The row is
+    claimed before anything is sent: ``slot`` is unique per chapter (the kind for the automatic
+    ones, so each goes out once whatever the number of processes; the row's id for announcements).
+    ``delivered_at`` is set in the transaction that notifies the attendees, so a send cut short
+    is finished by the job."""
+
+    __tablename__ = "campaign_messages"
+    __table_args__ = (
+        UniqueConstraint("chapter_id", "slot", name="uq_campaign_messages_slot"),
+        Index("ix_campaign_messages_pending", "delivered_at"),
+    )
+    id: Mapped[int] = _id()
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), nullable=False)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    slot: Mapped[str] = mapped_column(String(32), nullable=False)
+    sent_by: Mapped[int] = _account()
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    include_waiting: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    status_id: Mapped[int | None] = mapped_column(
+        ForeignKey("statuses.id", ondelete="SET NULL"), nullable=True
+    )
+    recipients: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     created_at: Mapped[datetime] = _created()

@@ -59,6 +59,7 @@ TASK_MODULES: list[str] = [
     "cordee.feeds.outbox",
     "cordee.jobs.push",
     "cordee.jobs.tracking",
+    "cordee.jobs.campaign_messages",
 ]
 
 

@@ -34,6 +34,8 @@ TYPES = frozenset(
         # Cordée's tracked searches (docs/tracking.md): clients skip types they do not know.
         "cordee.tracked_search",
         "cordee.tracked_search.spike",
+        # A campaign organiser's message to a chapter's attendees (docs/campaigns.md).
+        "cordee.campaign_announcement",
     }
 )
 

@@ -9,6 +9,7 @@ from cordee.api.mastodon import (
     accounts,
     apps,
     bookmarks,
+    campaign_messages,
     campaign_raffles,
     campaign_tickets,
     campaigns,
@@ -73,6 +74,7 @@ def routes() -> list[BaseRoute]:
         *campaigns.routes,
         *campaign_tickets.routes,
         *campaign_raffles.routes,
+        *campaign_messages.routes,
         *tracked_searches.routes,
     ]
 
