@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
+from sqlalchemy import BigInteger, Table, bindparam, delete, exists, func, insert, select
 
 from cordee.actions.push import record_deliveries
 from cordee.db.engine import Tx
-from cordee.db.tables import Account, Follow, Notification
+from cordee.db.tables import Account, Follow, Notification, Status
+from cordee.db.tables_personal import ConversationMute
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.events.types import NotificationCreated
 from cordee.ids import new_id
@@ -16,12 +17,23 @@ from cordee.queries.visibility import blocked_between, muted_by
 
 _RECIPIENT = bindparam("recipient", 0, type_=BigInteger())
 _FROM = bindparam("from_account", 0, type_=BigInteger())
+_STATUS = bindparam("status", 0, type_=BigInteger())
+#: The recipient muted the thread of the note the notification is about: Mastodon then drops
+#: every notification with a target status (mentions, replies, favourites, boosts, polls, edits,
+#: new notes of subscribed accounts).
+_THREAD_MUTED = exists(
+    select(ConversationMute.id)
+    .join(Status, ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id))
+    .where(Status.id == _STATUS, ConversationMute.account_id == _RECIPIENT)
+)
 #: Whether the recipient gets it: a local account, no block either way, no mute hiding
-#: notifications. One statement built once (every follow, favourite, boost and mention runs it).
+#: notifications, not about a thread the recipient muted. One statement built once (every follow,
+#: favourite, boost and mention runs it).
 _WANTED = select(
     Account.domain.is_(None)
     & ~blocked_between(_RECIPIENT, _FROM)
     & ~muted_by(_RECIPIENT, _FROM, notifications=True, now=bindparam("now", type_=UTCDateTime()))
+    & ~_THREAD_MUTED
 ).where(Account.id == _RECIPIENT)
 _INSERT = insert(cast(Table, Notification.__table__))
 
@@ -41,7 +53,12 @@ async def notify(
         return None
     now = utcnow()
     # Remote accounts (domain set) get notified by federation, later.
-    params = {"recipient": recipient_id, "from_account": from_account_id, "now": now}
+    params = {
+        "recipient": recipient_id,
+        "from_account": from_account_id,
+        "status": status_id or 0,
+        "now": now,
+    }
     if not await tx.session.scalar(_WANTED, params):
         return None
     row: dict[str, Any] = {

@@ -13,6 +13,7 @@ from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, Block, Follow, FollowRequest
+from cordee.db.tables_personal import AccountPin
 from cordee.db.types import utcnow
 from cordee.events.types import FollowChanged
 from cordee.ids import new_id
@@ -100,6 +101,10 @@ async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
     if not result.rowcount:  # type: ignore[attr-defined]
         return False
     await _count_follow(tx, actor_id, target_id, -1)
+    # Only followed accounts can be endorsed (Mastodon's ``Follow#remove_endorsements``).
+    await tx.session.execute(
+        delete(AccountPin).where(AccountPin.account_id == actor_id, AccountPin.target_account_id == target_id)
+    )
     await withdraw(tx, target_id, actor_id, "follow", None)
     tx.emit(FollowChanged(actor_id, target_id, following=False))
     return True

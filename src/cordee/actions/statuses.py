@@ -214,8 +214,9 @@ async def post_status(
             media = await claim_media(tx, author_id, media_ids)
 
             content, mentioned = await compose_content(tx, settings, text, entities)
+            status_id = new_id()
             row = {
-                "id": new_id(),
+                "id": status_id,
                 "account_id": author_id,
                 "text": text,
                 "content": content,
@@ -232,6 +233,9 @@ async def post_status(
                 "favourites_count": 0,
                 "created_at": utcnow(),
                 "edited_at": None,
+                # A reply joins its parent's thread; any other note starts one (Mastodon's
+                # ``conversation_id``, which muting a conversation keys on).
+                "conversation_id": (reply_to.conversation_id or reply_to.id) if reply_to else status_id,
             }
             # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
             # object for what follows in this transaction.
@@ -371,7 +375,14 @@ async def reblog(db: Database, actor_id: int, status_id: int, visibility: str = 
             raise Forbidden("This action is not allowed")
         # A self-boost of a followers-only note stays followers-only.
         shown_as = "private" if original.visibility == "private" else visibility
-        boost = Status(account_id=actor_id, reblog_of_id=original.id, visibility=shown_as)
+        boost_id = new_id()  # a boost is a thread of its own, as in Mastodon
+        boost = Status(
+            id=boost_id,
+            account_id=actor_id,
+            reblog_of_id=original.id,
+            visibility=shown_as,
+            conversation_id=boost_id,
+        )
         tx.session.add(boost)
         await tx.session.flush()
         await tx.session.execute(

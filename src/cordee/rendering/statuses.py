@@ -7,8 +7,8 @@ Rendered in three layers, so that a note is built once and served to every reade
    database on a miss, in batch;
 2. the **live** fields — counters of the note and of its author, read fresh with the page's rows
    (``Live``);
-3. the **reader's** fields — favourited, reblogged, bookmarked, pinned, filtered, poll votes, the
-   application (shown to the author only) — from one small query per page (``FLAGS``).
+3. the **reader's** fields — favourited, reblogged, muted, bookmarked, pinned, filtered, poll votes,
+   the application (shown to the author only) — from one small query per page (``FLAGS``).
 
 Two entry points share the layers: ``render_statuses`` for pages already loaded as ORM rows (every
 endpoint but the hottest), and ``render_live`` for the hot path, which has only ids and live rows.
@@ -22,7 +22,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, literal, select, union_all
+from sqlalchemy import BigInteger, bindparam, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.actions.errors import NotFound
@@ -37,7 +37,7 @@ from cordee.db.engine import Database
 from cordee.db.hot import HotQuery, HotReader, slots
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
-from cordee.db.tables_personal import Bookmark, StatusPin
+from cordee.db.tables_personal import Bookmark, ConversationMute, StatusPin
 from cordee.db.tables_polls import Poll
 from cordee.queries.pages import Live
 from cordee.queries.timelines import LIVE_BY_ID, WINDOW, live_visible
@@ -84,13 +84,21 @@ def _flags(width: int) -> HotQuery:
             flag("r", Status.reblog_of_id, Status.account_id),
             flag("b", Bookmark.status_id, Bookmark.account_id),
             flag("p", StatusPin.status_id, StatusPin.account_id),
+            # Notes of a thread the reader muted (NULL conversation: the note's own thread).
+            select(literal("c"), Status.id)
+            .join(
+                ConversationMute,
+                (ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id))
+                & (ConversationMute.account_id == _viewer),
+            )
+            .where(Status.id.in_(slots("ids", width))),
         ),
         lists={"ids": width},
     )
 
 
 #: The reader's own marks on a page of notes, in one statement; a narrower one for the usual page
-#: (its id list appears four times: binding 320 slots cost more than running the statement).
+#: (its id list appears five times: binding 400 slots cost more than running the statement).
 FLAGS = _flags(FLAG_SLOTS)
 FLAGS_NARROW = _flags(24)
 
@@ -101,6 +109,7 @@ class Marks:
     reblogged: set[int]
     bookmarked: set[int]
     pinned: set[int]
+    muted: set[int]
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
@@ -109,9 +118,16 @@ def _chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
 
 
 async def reader_marks(hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks:
-    """What the reader favourited, boosted, bookmarked and pinned among ``ids``."""
-    marks = Marks(set(), set(), set(), set())
-    found = {"f": marks.favourited, "r": marks.reblogged, "b": marks.bookmarked, "p": marks.pinned}
+    """What the reader favourited, boosted, bookmarked and pinned among ``ids``, and which of them
+    belong to a thread the reader muted."""
+    marks = Marks(set(), set(), set(), set(), set())
+    found = {
+        "f": marks.favourited,
+        "r": marks.reblogged,
+        "b": marks.bookmarked,
+        "p": marks.pinned,
+        "c": marks.muted,
+    }
     for chunk in _chunks(list(dict.fromkeys(ids)), FLAG_SLOTS):
         query = FLAGS_NARROW if len(chunk) <= 24 else FLAGS
         for kind, status_id in await hot.rows(query, viewer=viewer, ids=chunk):
@@ -300,7 +316,7 @@ def _assemble(
         entity.update(
             favourited=live.id in marks.favourited,
             reblogged=live.id in marks.reblogged,
-            muted=False,
+            muted=live.id in marks.muted,
             bookmarked=live.id in marks.bookmarked,
         )
         if live.account_id == viewer_id and live.reblog_of_id is None:

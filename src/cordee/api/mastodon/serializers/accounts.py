@@ -11,7 +11,7 @@ from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
 from cordee.db.hot import HotQuery, HotReader, slots
 from cordee.db.tables import Account, AccountDomainBlock, Block, Follow, FollowRequest, Mute, User
-from cordee.db.tables_personal import Preferences
+from cordee.db.tables_personal import AccountNote, AccountPin, Preferences
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import plain_text_bio_html
 from cordee.media.profile import DEFAULTS as PROFILE_DEFAULTS
@@ -134,6 +134,12 @@ _TIES = HotQuery(
             Mute.target_account_id.in_(_targets),
             or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now", type_=UTCDateTime())),
         ),
+        select(literal("e"), AccountPin.target_account_id, _none_bool, _none_bool, _none_text).where(
+            AccountPin.account_id == _viewer, AccountPin.target_account_id.in_(_targets)
+        ),
+        select(
+            literal("n"), AccountNote.target_account_id, _none_bool, _none_bool, AccountNote.comment
+        ).where(AccountNote.account_id == _viewer, AccountNote.target_account_id.in_(_targets)),
         # Accounts of a domain the viewer blocks (remote accounts only: local ones have no domain).
         select(literal("d"), Account.id, _none_bool, _none_bool, _none_text)
         .join(AccountDomainBlock, AccountDomainBlock.domain == Account.domain)
@@ -150,7 +156,7 @@ async def render_relationships(
     ids = list(dict.fromkeys(targets))[:RELATIONSHIP_SLOTS]
     if not ids:
         return []
-    ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbmd"}
+    ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbmden"}
     for kind, account_id, *flags in await hot.rows(_TIES, viewer=viewer_id, targets=ids, now=utcnow()):
         ties[kind][account_id] = tuple(flags)
     result = []
@@ -172,8 +178,8 @@ async def render_relationships(
                 "requested": target in ties["q"],
                 "requested_by": target in ties["r"],
                 "domain_blocking": target in ties["d"],
-                "endorsed": False,
-                "note": "",
+                "endorsed": target in ties["e"],
+                "note": ties["n"][target][2] if target in ties["n"] else "",
             }
         )
     return result
