@@ -84,3 +84,23 @@ def test_markers_and_preferences(new_user: NewUser) -> None:  # noqa: F811
     prefs = alice.preferences()
     assert prefs["posting:default:visibility"] == "unlisted" and prefs["posting:default:sensitive"] is True
     assert alice.status_post("Quietly").visibility == "unlisted"
+
+
+def test_muted_conversation_note_and_endorsement(new_user: NewUser) -> None:  # noqa: F811
+    alice, bob = new_user("mpmutea"), new_user("mpmuteb")
+    root = alice.status_post("A long thread")
+    assert alice.status_mute(root).muted is True
+    reply = bob.status_post(f"@{alice.me().acct} an answer", in_reply_to_id=root.id)
+    assert alice.status(reply).muted is True and bob.status(reply).muted is False
+    assert list(alice.notifications()) == []
+    assert alice.status_unmute(root).muted is False
+
+    bob_account = bob.me()
+    assert alice.account_note_set(bob_account, "Climbs on Tuesdays").note == "Climbs on Tuesdays"
+    assert alice.account_relationships(bob_account)[0].note == "Climbs on Tuesdays"
+    with pytest.raises(MastodonAPIError):
+        alice.account_pin(bob_account)  # not followed yet: 422
+    alice.account_follow(bob_account)
+    assert alice.account_pin(bob_account).endorsed is True
+    assert [a.id for a in alice.endorsements()] == [bob_account.id]
+    assert alice.account_unendorse(bob_account).endorsed is False
