@@ -15,6 +15,7 @@ FRENCH = [
     ("C'est genial", "positive"),  # no accent typed
     ("Quelle arnaque, le service était horrible", "negative"),
     ("Je déteste attendre", "negative"),
+    ("C'est écœurant", "negative"),  # the lexicon writes "écoeurant"
     ("Ce n'est pas bon.", "negative"),
     ("Je n'aime pas ce film", "negative"),
     ("Je ne suis pas content", "negative"),

@@ -65,9 +65,13 @@ class _Analyzer(Protocol):
     def polarity_scores(self, text: str) -> dict[str, float]: ...
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE"})
+
+
 def fold(word: str) -> str:
     """``word`` without its accents (é → e, ç → c), as the French lexicon's keys are looked up."""
-    decomposed = unicodedata.normalize("NFKD", word)
+    # The lexicon writes "oe" ("écoeurant"); people type "œ" too, which NFKD does not decompose.
+    decomposed = unicodedata.normalize("NFKD", word.translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
