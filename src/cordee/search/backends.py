@@ -19,7 +19,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, literal_column, not_, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    table,
+)
 from sqlalchemy import column as sql_column
 from sqlalchemy.sql.expression import FromClause
 
@@ -52,6 +64,10 @@ class NoteSearch:
     #: The note id as the joined index has it: order and bound pages by it, so that SQLite's FTS5
     #: walks its matches newest first and stops at the page's end instead of sorting them all.
     index_id: ColumnElement[Any]
+    #: Supersets of the matching notes' ids that narrowing terms give (the notes of the ``from:``
+    #: authors, of a required hashtag), each a ``SELECT id``; the text index may be probed for
+    #: each of a small one's ids instead of walking the words' matches (``queries.search``).
+    candidates: tuple[Select[Any], ...] = ()
 
 
 # --- text expressions -----------------------------------------------------------------------
@@ -192,7 +208,17 @@ def note_search(query: Query, dialect: str) -> NoteSearch:
         where.append(attached if query.has_media else not_(attached))
     if index is None:  # the index rows are original notes only; without them, leave boosts out here
         where.append(Status.reblog_of_id.is_(None))
-    return NoteSearch(tuple(where), index, index_on, score, index_id)
+    candidates: list[Select[Any]] = []
+    if query.authors:
+        candidates.append(select(Status.id).where(_authors(query.authors)))
+    for group in mixed_groups:
+        if len(group) == 1 and isinstance(group[0], Hashtag):
+            candidates.append(
+                select(StatusTag.status_id).where(
+                    StatusTag.tag_id == select(Tag.id).where(Tag.name == group[0].name).scalar_subquery()
+                )
+            )
+    return NoteSearch(tuple(where), index, index_on, score, index_id, tuple(candidates))
 
 
 # --- accounts ---------------------------------------------------------------------------------
