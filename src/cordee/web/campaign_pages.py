@@ -29,6 +29,7 @@ from cordee.domain import ticket_codes
 from cordee.queries import campaigns as queries
 from cordee.rendering.money import money, percent
 from cordee.web.app_common import signed_in_form
+from cordee.web.campaign_organiser import organiser_view
 from cordee.web.i18n import N_, choose_language
 from cordee.web.public_pages import not_found
 from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, gettext, redirect, render, settings_of
@@ -197,6 +198,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         confirmed = await queries.confirmed_in_chapter(session, chapter.id)
         ticket = await queries.live_ticket_of(session, chapter.id, me.account.id) if me else None
         door = bool(me) and await queries.allowed(session, me.account.id if me else None, chapter, "door")
+        organiser = await organiser_view(session, me, chapter)
         mine: dict[str, Any] | None = None
         if ticket is not None:
             tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
@@ -232,6 +234,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         raised=money(totals.in_currency(chapter.currency), chapter.currency, chapter.locale),
         mine=mine,
         door=door,
+        organiser=organiser,
         error=error,
     )
 

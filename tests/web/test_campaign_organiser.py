@@ -1,0 +1,117 @@
+"""The organisers' forms on a chapter's page: each stores what it should, and a bad input shows a
+readable reason (in French too) with nothing stored."""
+
+from __future__ import annotations
+
+import hashlib
+import html
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+
+from cordee.web.campaign_organiser import parse_amount
+from tests.api.test_campaigns import CHAPTER, make_campaign
+from tests.web.test_auth_pages import form_to
+from tests.web.test_public_pages import browser_of
+
+if TYPE_CHECKING:
+    from tests.conftest import ApiUser as TestUser
+
+
+def test_amounts_typed_by_people() -> None:
+    assert [parse_amount(t, "EUR") for t in ("12.50", "12,5", "7", " 1 500,00 ")] == [1250, 1250, 700, 150000]
+    assert parse_amount("1250", "JPY") == 1250 and parse_amount("12.5", "JPY") is None
+    assert [parse_amount(t, "EUR") for t in ("12.505", "-3", "1e3", "", "12.")] == [None] * 5
+    assert parse_amount("-3", "EUR", signed=True) == -300
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser) -> None:
+    campaign = await make_campaign(client, alice)
+    ch = (
+        await client.post(f"/api/v1/campaigns/{campaign['id']}/chapters", json=CHAPTER, headers=alice.headers)
+    ).json()["id"]
+    api = f"/api/v1/chapters/{ch}"
+    async with browser_of(app, bob) as browser:  # not an organiser: no section, and the forms refuse
+        page = (await browser.get(f"/chapters/{ch}")).text
+        assert "For the organisers" not in page
+        propose = form_to(
+            (await browser.get(f"/campaigns/{campaign['id']}")).text, f"/campaigns/{campaign['id']}/chapters"
+        )
+        r = await browser.post(f"/chapters/{ch}/tiers", data={**propose.fields, "name": "X", "price": "0"})
+        assert r.status_code == 403
+    async with browser_of(app, alice) as browser:
+
+        async def submit(action: str, fields: dict[str, str], lang: str = "") -> httpx.Response:
+            page = (await browser.get(f"/chapters/{ch}{lang}")).text
+            form = form_to(page, action)
+            return await browser.post(form.action, data={**form.fields, **fields})
+
+        # Ticket tiers.
+        r = await submit(f"/chapters/{ch}/tiers", {"name": "Entrée", "price": "12,5", "capacity": "lots"})
+        assert r.status_code == 422 and "Write a whole number." in html.unescape(r.text)
+        r = await submit(f"/chapters/{ch}/tiers", {"name": "Entrée", "price": "12.505", "capacity": ""})
+        assert r.status_code == 422 and "no more decimals" in r.text
+        assert (await client.get(f"{api}/tiers")).json() == []
+        r = await submit(f"/chapters/{ch}/tiers", {"name": "Entrée", "price": "12,50", "capacity": "80"})
+        assert r.status_code == 303, r.text
+        tier = (await client.get(f"{api}/tiers")).json()
+        assert [(t["name"], t["price_cents"], t["remaining"]) for t in tier] == [("Entrée", 1250, 80)]
+
+        # The ledger and a correction.
+        r = await submit(
+            f"/chapters/{ch}/ledger", {"kind": "donation", "amount": "-5", "note": ""}, "?lang=fr"
+        )
+        assert r.status_code == 422 and "Écrivez le montant" in html.unescape(r.text)
+        r = await submit(f"/chapters/{ch}/ledger", {"kind": "gift", "amount": "5", "note": ""}, "?lang=en")
+        assert r.status_code == 422 and "Kind must be one of" in r.text
+        r = await submit(f"/chapters/{ch}/ledger", {"kind": "donation", "amount": "20", "note": "Cash"})
+        assert r.status_code == 303
+        entries = (await client.get(f"{api}/ledger", headers=alice.headers)).json()
+        assert [(e["kind"], e["amount_cents"]) for e in entries] == [("donation", 2000)]
+        fix = {"entry_id": entries[0]["id"], "amount": "-25", "note": "Miscounted"}
+        r = await submit(f"/chapters/{ch}/ledger/corrections", fix)
+        assert r.status_code == 422  # below zero
+        r = await submit(f"/chapters/{ch}/ledger/corrections", {**fix, "amount": "-2.50"})
+        assert r.status_code == 303
+        assert (await client.get(f"{api}/totals")).json()["raised_cents"] == 1750
+
+        # Roles.
+        r = await submit(f"/chapters/{ch}/organisers", {"username": "nobody", "role": "door"})
+        assert r.status_code == 422 and "No account here has this name." in r.text
+        r = await submit(f"/chapters/{ch}/organisers", {"username": "bob", "role": "emperor"})
+        assert r.status_code == 422
+        r = await submit(f"/chapters/{ch}/organisers", {"username": "bob", "role": "door"})
+        assert r.status_code == 303
+        roles = {o["account"]["username"]: o["role"] for o in (await client.get(api)).json()["organisers"]}
+        assert roles.get("bob") == "door"
+
+        # The raffle: commit, then draw with the seed.
+        seed = "s3cret-seed"
+        commitment = hashlib.sha256(seed.encode()).hexdigest()
+        r = await submit(f"/chapters/{ch}/raffle", {"price": "2", "prizes": "1", "commitment": "abc"})
+        assert r.status_code == 422 and "Commitment" in r.text
+        assert (await client.get(f"{api}/raffle")).status_code == 404
+        r = await submit(f"/chapters/{ch}/raffle", {"price": "2", "prizes": "1", "commitment": commitment})
+        assert r.status_code == 303
+        raffle = (await client.get(f"{api}/raffle")).json()
+        sold = await client.post(
+            f"/api/v1/raffles/{raffle['id']}/tickets",
+            json={"holder": "Zoé", "count": 2},
+            headers=alice.headers,
+        )
+        assert sold.status_code == 200
+        r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"})
+        assert r.status_code == 422 and "does not match" in r.text
+        r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": seed})
+        assert r.status_code == 303
+        assert (await client.get(f"{api}/raffle")).json()["seed"] == seed
+
+        # An announcement from the page.
+        r = await submit(f"/chapters/{ch}/announcements", {"text": " "})
+        assert r.status_code == 422
+        r = await submit(f"/chapters/{ch}/announcements", {"text": "Doors at 19:00"})
+        assert r.status_code == 303
+        messages = (await client.get(f"{api}/messages", headers=alice.headers)).json()
+        assert [m["kind"] for m in messages] == ["announcement"]
