@@ -196,13 +196,15 @@ def note_search(query: Query, dialect: str) -> NoteSearch:
         where.append(_authors(query.authors))
     if query.excluded_authors:
         where.append(not_(_authors(query.excluded_authors)))
+    on_row: list[ColumnElement[bool]] = []  # predicates on the note's own row
     if query.language:
         language = func.lower(Status.language)
-        where.append(or_(language == query.language, language.like(query.language + "-%")))
+        on_row.append(or_(language == query.language, language.like(query.language + "-%")))
     if query.since:
-        where.append(Status.created_at >= day_start(query.since))
+        on_row.append(Status.created_at >= day_start(query.since))
     if query.until:
-        where.append(Status.created_at < day_start(query.until))
+        on_row.append(Status.created_at < day_start(query.until))
+    where += on_row
     if query.has_media is not None:
         attached = exists(select(MediaAttachment.id).where(MediaAttachment.status_id == Status.id))
         where.append(attached if query.has_media else not_(attached))
@@ -210,13 +212,14 @@ def note_search(query: Query, dialect: str) -> NoteSearch:
         where.append(Status.reblog_of_id.is_(None))
     candidates: list[Select[Any]] = []
     if query.authors:
-        candidates.append(select(Status.id).where(_authors(query.authors)))
+        # The row's own predicates too: reading an author's note is cheaper than probing FTS5 for it.
+        candidates.append(select(Status.id).where(_authors(query.authors), *on_row).correlate(None))
     for group in mixed_groups:
         if len(group) == 1 and isinstance(group[0], Hashtag):
             candidates.append(
-                select(StatusTag.status_id).where(
-                    StatusTag.tag_id == select(Tag.id).where(Tag.name == group[0].name).scalar_subquery()
-                )
+                select(StatusTag.status_id)
+                .where(StatusTag.tag_id == select(Tag.id).where(Tag.name == group[0].name).scalar_subquery())
+                .correlate(None)
             )
     return NoteSearch(tuple(where), index, index_on, score, index_id, tuple(candidates))
 
