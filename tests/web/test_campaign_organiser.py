@@ -102,7 +102,9 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
             headers=alice.headers,
         )
         assert sold.status_code == 200
-        r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"})
+        r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"}, "?lang=fr")
+        assert r.status_code == 422 and "ne correspond pas à l’engagement" in html.unescape(r.text)
+        r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"}, "?lang=en")
         assert r.status_code == 422 and "does not match" in r.text
         r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": seed})
         assert r.status_code == 303
