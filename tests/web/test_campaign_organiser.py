@@ -117,3 +117,7 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
         assert r.status_code == 303
         messages = (await client.get(f"{api}/messages", headers=alice.headers)).json()
         assert [m["kind"] for m in messages] == ["announcement"]
+    page = (await client.get(f"/chapters/{ch}")).text  # anyone reads the news on the chapter's page
+    assert (
+        "News from the organisers" in page and "Doors at 19:00" in page and "For the organisers" not in page
+    )

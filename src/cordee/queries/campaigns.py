@@ -17,6 +17,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from cordee.db.tables import Account, Status
 from cordee.db.tables_campaigns import (
     Campaign,
+    CampaignMessage,
     CampaignOrganiser,
     Chapter,
     ChapterOrganiser,
@@ -322,3 +323,20 @@ async def attendance(session: AsyncSession, campaign_id: int) -> dict[int, tuple
         ).all()
     )
     return {c: (int(places.get(c, 0)), int(came.get(c, 0))) for c in {*places, *came}}
+
+
+async def chapter_news(session: AsyncSession, chapter_id: int, limit: int = 5) -> Sequence[CampaignMessage]:
+    """The organisers' announcements sent to the chapter's attendees, newest first (each is an
+    unlisted note: anyone with its link may read it, so the chapter's page shows them)."""
+    return (
+        await session.scalars(
+            select(CampaignMessage)
+            .where(
+                CampaignMessage.chapter_id == chapter_id,
+                CampaignMessage.kind == "announcement",
+                CampaignMessage.delivered_at.is_not(None),
+            )
+            .order_by(CampaignMessage.id.desc())
+            .limit(limit)
+        )
+    ).all()

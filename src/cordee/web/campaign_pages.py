@@ -199,6 +199,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         ticket = await queries.live_ticket_of(session, chapter.id, me.account.id) if me else None
         door = bool(me) and await queries.allowed(session, me.account.id if me else None, chapter, "door")
         organiser = await organiser_view(session, me, chapter)
+        news = await queries.chapter_news(session, chapter.id)
         mine: dict[str, Any] | None = None
         if ticket is not None:
             tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
@@ -235,6 +236,10 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         mine=mine,
         door=door,
         organiser=organiser,
+        news=[
+            {"message": m, "when": format_datetime(m.created_at, "short", tzinfo=zone, locale=lang)}
+            for m in news
+        ],
         error=error,
     )
 
