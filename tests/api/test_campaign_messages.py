@@ -83,8 +83,17 @@ async def test_announcements_reminders_and_thanks(
 
     # The job: the 24 h reminder is due (the event is in 3 h, not yet within 2 h); once only,
     # even with two runners (two processes) at the same moment.
+    # A chapter nobody signed up to gets no note (its slot is taken all the same).
+    r = await client.post(
+        f"/api/v1/campaigns/{campaign['id']}/chapters",
+        json={**CHAPTER, "city": "Nice", "hashtag": "NightNice", "starts_at": start.isoformat()},
+        headers=alice.headers,
+    )
+    empty = r.json()["id"]
     both = await asyncio.gather(run_due(db, settings), run_due(db, settings))
     assert sorted(d["campaign_messages"] for d in both) == [0, 1]
+    r = await client.get(f"/api/v1/chapters/{empty}/messages", headers=alice.headers)
+    assert [(m["kind"], m["recipients"], m["status_id"]) for m in r.json()] == [("reminder_24h", 0, None)]
     assert (await run_due(db, settings))["campaign_messages"] == 0
     sender = build_sender(settings)
     stepped = campaign_messages.send_due

@@ -17,6 +17,7 @@ posts nothing twice thanks to the idempotency key. E-mails go after that commit,
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -39,6 +40,8 @@ from cordee.domain.text import extract_entities
 from cordee.ids import new_id
 from cordee.mail import Sender, message, send_later
 
+log = logging.getLogger(__name__)
+
 NOTIFICATION_TYPE = "cordee.campaign_announcement"
 KINDS = ("announcement", "reminder_24h", "reminder_2h", "thanks")
 #: When an automatic message is due, relative to the start (reminders) or the end (thanks), and
@@ -49,6 +52,8 @@ THANKS_WITHIN = timedelta(days=3)
 DEFAULT_LENGTH = timedelta(hours=6)
 #: A claimed message older than this and still undelivered was cut short: the job finishes it.
 STALE_AFTER = timedelta(minutes=2)
+#: ...and given up after this long (a message that keeps failing is logged, not retried forever).
+GIVE_UP_AFTER = timedelta(days=1)
 
 #: ``gettext_for(lang)``: the catalogue of a language ("en", "fr"), given by the adapter.
 GettextFor = Callable[[str], Callable[[str], str]]
@@ -298,7 +303,9 @@ async def send_due(
         stale = list(
             await session.scalars(
                 select(CampaignMessage.id).where(
-                    CampaignMessage.delivered_at.is_(None), CampaignMessage.created_at < now - STALE_AFTER
+                    CampaignMessage.delivered_at.is_(None),
+                    CampaignMessage.created_at < now - STALE_AFTER,
+                    CampaignMessage.created_at > now - GIVE_UP_AFTER,
                 )
             )
         )
@@ -324,9 +331,25 @@ async def send_due(
                 include_waiting=False,
                 recipients=0,
             )
-            if await _claim(db, row) and await _deliver(db, settings, sender, row.id, gettext_for):
-                done += 1
+            async with db.read() as session:
+                attendees = await session.scalar(
+                    select(Ticket.id)
+                    .where(Ticket.chapter_id == chapter.id, Ticket.status == "confirmed")
+                    .limit(1)
+                )
+            if attendees is None:  # nobody to tell: the slot is taken, no note is posted
+                row.delivered_at = now
+                await _claim(db, row)
+                continue
+            try:
+                if await _claim(db, row) and await _deliver(db, settings, sender, row.id, gettext_for):
+                    done += 1
+            except Exception:  # one chapter's failure must not hold back the others; retried when stale
+                log.exception("campaign message %s of chapter %s failed", kind, chapter.id)
     for message_id in stale:
-        if await _deliver(db, settings, sender, message_id, gettext_for):
-            done += 1
+        try:
+            if await _deliver(db, settings, sender, message_id, gettext_for):
+                done += 1
+        except Exception:
+            log.exception("campaign message %s failed again", message_id)
     return done
