@@ -27,6 +27,7 @@ from cordee.db.tables import Account, User
 from cordee.events.redis import RedisBus
 from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
+from cordee.search.index import merge_segments
 
 T = TypeVar("T")
 
@@ -152,6 +153,20 @@ def db_upgrade() -> None:
     settings = _settings()
     _upgrade(settings)
     click.echo("The database is up to date.")
+
+
+@db.command("optimize-search")
+def db_optimize_search() -> None:
+    """Merge the search index (SQLite; now and then, e.g. nightly): faster narrowed searches."""
+
+    async def work(database: Database, settings: Settings) -> bool:
+        async with database.write() as tx:
+            return await merge_segments(tx)
+
+    if _with_db(work):
+        click.echo("The search index is merged.")
+    else:
+        click.echo("Nothing to do on PostgreSQL: autovacuum keeps its search indexes.")
 
 
 @main.group()

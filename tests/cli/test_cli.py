@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,21 @@ def test_invites(cordee: CliRunner) -> None:
     result = cordee.invoke(main, ["invite", "create", "--max-uses", "3"])
     assert result.exit_code == 0 and len(result.output.strip()) >= 12
     assert cordee.invoke(main, ["invite", "create", "--max-uses", "0"]).exit_code != 0
+
+
+def test_optimize_search_merges_the_index(cordee: CliRunner, tmp_path: Path) -> None:
+    for name in ("ada", "bob"):  # two writes: two segments of the accounts' text index
+        created = cordee.invoke(
+            main, ["user", "create", name, "--email", f"{name}@example.org", "--password", "a good password"]
+        )
+        assert created.exit_code == 0, created.output
+    segments = "SELECT count(DISTINCT segid) FROM account_fts_idx"
+    with sqlite3.connect(tmp_path / "data" / "cordee.sqlite3") as conn:
+        assert conn.execute(segments).fetchone() == (2,)
+    result = cordee.invoke(main, ["db", "optimize-search"])
+    assert result.exit_code == 0, result.output
+    assert "merged" in result.output
+    with sqlite3.connect(tmp_path / "data" / "cordee.sqlite3") as conn:
+        assert conn.execute(segments).fetchone() == (1,)
+        found = conn.execute("SELECT rowid FROM account_fts WHERE account_fts MATCH 'ada OR bob'").fetchall()
+        assert len(found) == 2

@@ -9,7 +9,7 @@ the same transaction, so a note is searchable the moment its transaction commits
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, select, text, update
 
 from cordee.db.tables import Account, Status
 from cordee.db.tables_search import AccountSearch, StatusSearch
@@ -46,3 +46,15 @@ async def account_written(tx: Tx, account_id: int) -> None:
     await tx.session.execute(
         insert(AccountSearch).values(account_id=account_id, body=account_body(row[0], row[1], row[2]))
     )
+
+
+async def merge_segments(tx: Tx) -> bool:
+    """SQLite: merge each FTS5 index into one segment (FTS5's ``optimize``); ``False`` on PostgreSQL,
+    whose GIN indexes autovacuum keeps. Writes leave FTS5 with several segments (15 after a bulk
+    load of 1M notes), and a search that probes the index note by note (``from:``) seeks in each:
+    merged, such a search is about twice as fast. About 2 s for 1M notes, during which writes wait."""
+    if tx.session.get_bind().dialect.name != "sqlite":
+        return False
+    for name in ("status_fts", "account_fts"):  # fixed names: nothing from outside goes in the SQL
+        await tx.session.execute(text(f"INSERT INTO {name}({name}) VALUES('optimize')"))
+    return True
