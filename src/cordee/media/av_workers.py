@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from cordee.config import Settings
+from cordee.media.av_limits import AvLimits
 from cordee.media.child import FAILED
 from cordee.media.images import MediaRejected
-from cordee.media.video import AvLimits
 from cordee.media.workers import _exchange, _TooLong
 
 log = logging.getLogger(__name__)

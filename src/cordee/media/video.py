@@ -31,6 +31,7 @@ from av.video.frame import VideoFrame
 from av.video.stream import VideoStream
 from PIL import Image
 
+from cordee.media.av_limits import AvLimits as AvLimits  # re-exported for the child
 from cordee.media.images import MediaRejected, _blurhash, _small
 from cordee.media.sniff import declared_family
 
@@ -51,16 +52,6 @@ MP3_BITRATE = 192_000  # about what Mastodon's ``-q:a 2`` (VBR) gives
 AUDIO_MAX_RATE = 48_000
 #: A file whose decoding stops before this share of the duration its headers give is truncated.
 TRUNCATED = 0.9
-
-
-@dataclass(frozen=True)
-class AvLimits:
-    """What a video or audio upload may cost (``Settings.video_*``, ``Settings.media_duration_limit``)."""
-
-    max_bytes: int
-    max_pixels: int
-    max_frame_rate: int
-    max_seconds: int
 
 
 @dataclass
