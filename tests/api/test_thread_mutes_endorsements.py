@@ -41,7 +41,9 @@ async def test_muting_a_conversation(
     assert r.json()["id"] == reply["id"] and r.json()["muted"] is True
     deeper = await post(alice, "@bob @carol deeper", in_reply_to_id=reply["id"])
     for action in ("favourite", "reblog"):
-        assert (await client.post(f"/api/v1/statuses/{root['id']}/{action}", headers=alice.headers)).is_success
+        assert (
+            await client.post(f"/api/v1/statuses/{root['id']}/{action}", headers=alice.headers)
+        ).is_success
     # Nothing more for bob from the muted thread; carol, who did not mute it, is told.
     assert await _kinds(client, bob) == [("mention", reply["id"])]
     assert await _kinds(client, carol) == [("mention", deeper["id"])]
@@ -74,7 +76,7 @@ async def _relationship(client: httpx.AsyncClient, viewer: ApiUser, target: ApiU
     return r.json()[0]  # type: ignore[no-any-return]
 
 
-async def test_account_notes(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> None:
+async def _account_notes(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> None:
     path = f"/api/v1/accounts/{bob.id}/note"
     r = await client.post(path, json={"comment": "Met at the climbing wall"}, headers=alice.headers)
     assert r.status_code == 200, r.text
@@ -101,7 +103,10 @@ def _next(r: httpx.Response) -> str | None:
     return match.group(1).removeprefix("http://cordee.test") if match else None
 
 
-async def test_endorsements(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, carol: ApiUser) -> None:
+async def test_account_notes_and_endorsements(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    await _account_notes(client, alice, bob)  # one set of fixtures for both: the suite's time
     refused = await client.post(f"/api/v1/accounts/{bob.id}/pin", headers=alice.headers)
     assert refused.status_code == 422
     assert refused.json()["error"].endswith("You must be already following the person you want to endorse")
