@@ -131,10 +131,10 @@ async def test_stemming_accents_and_every_operator(
     # SQLite starts from a small enough author's or hashtag's notes (probing the text index for
     # each), else from the words' matches: both plans find the same notes, in the same order.
     narrowed = [q for q in queries if "from:" in q or "#" in q]
-    expected = {q: await _found(client, alice, q, limit=40) for q in narrowed}
+    by_default = {q: await _found(client, alice, q, limit=40) for q in narrowed}
     monkeypatch.setattr(search_queries, "PROBE_LIMIT", 0)
     for q in narrowed:
-        assert await _found(client, alice, q, limit=40) == expected[q], q
+        assert await _found(client, alice, q, limit=40) == by_default[q], q
 
 
 async def test_nobody_finds_what_they_may_not_read(
@@ -153,7 +153,7 @@ async def test_nobody_finds_what_they_may_not_read(
 
 
 async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
-    client: httpx.AsyncClient, post: Post, alice: ApiUser, make_user: Any
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, make_user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     dense = (await post(alice, "vélo vélo vélo, le vélo partout"))["id"]
     sparse = (await post(alice, "Un long message sur les transports où il est question de vélo une fois"))[
@@ -166,6 +166,9 @@ async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
     assert await _found(client, alice, "vélo", min_id=dense) == [sparse]
     assert await _found(client, alice, "vélo", limit=1, offset=1) == [dense]
     assert await _found(client, alice, "vélo", account_id=alice.id) == [sparse, dense]
+    monkeypatch.setattr(search_queries, "PROBE_LIMIT", 0)  # the same from the words' matches
+    assert await _found(client, alice, "vélo", account_id=alice.id) == [sparse, dense]
+    monkeypatch.undo()
     assert await _found(client, alice, "rien OR vélo") == [other, sparse, dense]
     r = await client.get("/api/v2/search", params={"q": "vélo", "order": "best"}, headers=alice.headers)
     assert r.status_code == 422

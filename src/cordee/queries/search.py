@@ -51,11 +51,16 @@ async def search_tags(session: AsyncSession, q: str, *, limit: int, offset: int 
     return list(await session.scalars(query))
 
 
-async def _smallest_candidates(session: AsyncSession, found: NoteSearch) -> Select[Any] | None:
+async def _smallest_candidates(
+    session: AsyncSession, found: NoteSearch, account_id: int | None
+) -> Select[Any] | None:
     """The smallest candidate set of at most ``PROBE_LIMIT`` notes, if any: each count stops at the
     best size so far, so choosing reads at most ``PROBE_LIMIT`` index entries per narrowing term."""
     best, bound = None, PROBE_LIMIT + 1
-    for candidates in found.candidates:
+    sets = list(found.candidates)
+    if account_id is not None:  # Mastodon's account_id parameter narrows like from:
+        sets.append(select(Status.id).where(Status.account_id == account_id).correlate(None))
+    for candidates in sets:
         count = await session.scalar(select(func.count()).select_from(candidates.limit(bound).subquery()))
         if count is not None and count < bound:
             best, bound = candidates, count
@@ -89,7 +94,7 @@ async def search_statuses(
     if dialect == "sqlite" and found.index is not None:
         # PostgreSQL plans each search for its words and its filters (statistics, custom plans);
         # SQLite has no statistics here and always walks the text index: choose for it.
-        candidates = await _smallest_candidates(session, found)
+        candidates = await _smallest_candidates(session, found, account_id)
         if candidates is not None:
             statement = statement.where(found.index_id.in_(candidates))
             # Order and bound by the note's own id: asked for its rowids in descending order,
