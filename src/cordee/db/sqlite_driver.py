@@ -98,6 +98,16 @@ class OneHopConnection(aiosqlite.Connection):
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
 
+    def __del__(self) -> None:
+        # SQLAlchemy cleans up a connection nobody returned to its pool by calling ``stop()``,
+        # which closes the sqlite3 connection later, in the worker thread; this object may be
+        # collected in between, and aiosqlite would then warn about a connection that is being
+        # closed (seen as intermittent test failures, warnings being errors). A connection that
+        # was never stopped still gets aiosqlite's warning.
+        if not self._running:
+            return
+        super().__del__()  # type: ignore[no-untyped-call]
+
 
 def connector(database: str, **kwargs: Any) -> Any:
     """For ``create_async_engine(async_creator=...)``: opens a ``OneHopConnection`` with the same
