@@ -244,10 +244,13 @@ def _app_with(settings: Settings, db: Database, **limits: float) -> httpx.AsyncC
 async def test_a_worker_killed_for_its_cpu_time_answers_422_and_is_replaced(
     settings: Settings, db: Database, alice: ApiUser
 ) -> None:
-    # A flat 6000×5000 PNG is a few kilobytes, but scaling it down takes well over a second of CPU.
+    # A flat 9400×9400 PNG is about a megabyte, but decoding and scaling it down takes
+    # about 1.8 s of CPU on the project's machine (a 6000×5000 one, ~0.8 s, was too close to the
+    # one-second limit on a quiet machine); the matrix limit is raised so that it gets that far.
     flat = io.BytesIO()
-    Image.new("RGB", (6000, 5000), (10, 120, 40)).save(flat, format="PNG", compress_level=1)
-    async with _app_with(settings, db, image_worker_cpu_seconds=1) as client:
+    Image.new("RGB", (9400, 9400), (10, 120, 40)).save(flat, format="PNG", compress_level=1)
+    limits = {"image_worker_cpu_seconds": 1, "image_matrix_limit": 100_000_000}
+    async with _app_with(settings, db, **limits) as client:
         r = await upload(client, alice, flat.getvalue(), "image/png")
         assert r.status_code == 422, r.text
         assert "could not be processed" in r.json()["error"]

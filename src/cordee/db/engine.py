@@ -76,6 +76,9 @@ class Database:
         #: Replays after-commit work that a dead process left in an outbox (set by the store that
         #: has one: ``feeds/outbox.py``); takes the age in seconds of what counts as left.
         self.outbox_replay: Callable[[float], Awaitable[int]] | None = None
+        #: Run first when the database is closed: background work that holds a connection now and
+        #: then (e.g. ``feeds/outbox.DoneRows``) finishes it, so no connection is left checked out.
+        self.before_dispose: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -108,6 +111,8 @@ class Database:
         await self.bus.publish(tx.events)
 
     async def dispose(self) -> None:
+        for hook in list(self.before_dispose):
+            await hook()
         await self.hot.close()
         if self.hot_replica is not self.hot:
             await self.hot_replica.close()

@@ -12,6 +12,7 @@ that has it, or removing one that is gone, changes nothing.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -62,6 +63,8 @@ class DoneRows:
         self._db = db
         self._ids: list[int] = []
         self._task: asyncio.Task[None] | None = None
+        self._flushing: asyncio.Future[None] | None = None
+        db.before_dispose.append(self.close)
 
     def add(self, entry_ids: Sequence[int]) -> None:
         self._ids.extend(entry_ids)
@@ -72,9 +75,23 @@ class DoneRows:
         try:
             while self._ids:
                 await asyncio.sleep(DONE_DELAY_SECONDS)
-                await self.flush()
+                # Shielded: ``close`` cancels the wait, never a transaction half done.
+                self._flushing = asyncio.ensure_future(self.flush())
+                await asyncio.shield(self._flushing)
         finally:
             self._task = None  # no await since the loop's last check: a later add starts a new task
+
+    async def close(self) -> None:
+        """Delete what is waiting now and stop (before the database closes)."""
+        task = self._task
+        if task is not None and task is not asyncio.current_task():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        if self._flushing is not None:
+            await self._flushing
+        if self._ids:
+            await self.flush()
 
     async def flush(self) -> None:
         ids, self._ids = self._ids, []
