@@ -27,7 +27,7 @@ from cordee.db.tables_campaigns import (
     TicketTier,
     WallDecision,
 )
-from cordee.queries.timelines import TagFilter, tag_query
+from cordee.queries.widget import widget_query
 
 
 @dataclass(frozen=True)
@@ -270,11 +270,8 @@ async def check_ins_of(session: AsyncSession, ticket_id: int) -> list[CheckIn]:
 
 
 def _wall_tags(campaign: Campaign, chapter: Chapter) -> Select[Status]:
-    # The widget's rule for a hashtag (``queries/widget.py``: public notes, no boosts), with
-    # ``any``: the chapter's tag or the campaign's.
-    return tag_query(None, TagFilter(chapter.hashtag, any=(campaign.hashtag,))).where(
-        Status.visibility == "public"
-    )
+    # The widget's rule for a hashtag (public notes only), with the chapter's tag or the campaign's.
+    return widget_query(tag=chapter.hashtag, any_tags=(campaign.hashtag,))
 
 
 def _decided(chapter: Chapter, decision: str) -> Select[int]:

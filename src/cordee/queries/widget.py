@@ -24,15 +24,18 @@ from cordee.queries.timelines import (
 )
 
 
-def widget_query(*, account_id: int | None = None, tag: str | None = None) -> Select[Status]:
-    """The notes a widget of ``account_id`` or of ``tag`` shows (exactly one of them is given)."""
+def widget_query(
+    *, account_id: int | None = None, tag: str | None = None, any_tags: tuple[str, ...] = ()
+) -> Select[Status]:
+    """The notes a widget of ``account_id`` or of ``tag`` shows (exactly one of them is given);
+    with ``any_tags``, notes with ``tag`` or any of them (a campaign's live wall)."""
     if account_id is not None:
         query = account_statuses_query(None, account_id, AccountStatusFilter(exclude_reblogs=True))
         query = query.where(
             or_(Status.in_reply_to_id.is_(None), Status.in_reply_to_account_id == Status.account_id)
         )
     elif tag is not None:
-        query = tag_query(None, TagFilter(tag))
+        query = tag_query(None, TagFilter(tag, any=any_tags))
     else:
         raise ValueError("an account or a tag")
     # The anonymous rule (``visible_to(None)``) lets unlisted notes through; the widget does not.

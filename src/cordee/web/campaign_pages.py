@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import segno
 from babel.dates import format_datetime
-from icalendar import Calendar, Event
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -286,6 +285,8 @@ async def cancel_submit(request: Request) -> Response:
 
 
 def chapter_calendar(settings_base: str, campaign: Campaign, chapter: Chapter) -> bytes:
+    from icalendar import Calendar, Event  # here, not at start-up: ~9 MiB the server rarely needs
+
     calendar = Calendar()
     calendar.add("prodid", "-//Cordée//campaigns//EN")
     calendar.add("version", "2.0")
