@@ -3,9 +3,11 @@ locale), the chapter page (RSVP, the ticket with its QR) and the chapter's calen
 
 from __future__ import annotations
 
+import ast
 import html
 import re
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +15,8 @@ import httpx
 from icalendar import Calendar
 
 from cordee.domain import ticket_codes
+from cordee.web.campaign_refusals import readable
+from cordee.web.i18n import translations
 from tests.api.test_campaigns import CHAPTER, make_campaign
 from tests.web.test_auth_pages import form_to
 from tests.web.test_public_pages import browser_of
@@ -115,3 +119,134 @@ async def test_campaign_and_chapter_pages(
     # Last: ?lang= is remembered by the session cookie.
     french = html.unescape((await client.get(f"/campaigns/{cid}?lang=fr")).text)
     assert "Collecté jusqu’ici" in french and "Étapes" in french
+
+
+async def test_campaign_forms_refuse_in_french_on_a_french_page(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    """Every refusal a person can meet on the campaign and chapter pages reads in the page's
+    language: the actions speak English (as the API does), the pages translate."""
+    campaign = await make_campaign(client, alice)
+    cid = campaign["id"]
+    r = await client.post(f"/api/v1/campaigns/{cid}/chapters", json=CHAPTER, headers=alice.headers)
+    ch = r.json()["id"]
+    tier = (
+        await client.post(
+            f"/api/v1/chapters/{ch}/tiers",
+            json={"name": "Entrée", "price_cents": 1500},
+            headers=alice.headers,
+        )
+    ).json()["id"]
+
+    def alert(r: httpx.Response) -> str:
+        found = re.search(r'role="alert"[^>]*>(.*?)</p>', r.text, re.S)
+        assert found is not None, r.text
+        return html.unescape(found.group(1)).strip()
+
+    async with browser_of(app, bob) as browser:
+
+        async def submit(page: str, action: str, fields: dict[str, str]) -> httpx.Response:
+            form = form_to((await browser.get(f"{page}?lang=fr")).text, action)
+            return await browser.post(form.action, data={**form.fields, **fields})
+
+        propose = {
+            "city": "Nantes",
+            "venue": "Le Lieu Unique",
+            "starts_at": "2027-02-12T20:00",
+            "time_zone": "Europe/Paris",
+            "hashtag": "NightNantes",
+            "currency": "EUR",
+            "locale": "fr_FR",
+            "capacity": "",
+        }
+        expected = [
+            ("city", "", "La ville ne peut pas être vide."),
+            ("city", "x" * 150, "La ville est trop longue : 100 caractères au plus."),
+            ("hashtag", "pas un mot-clé", "Le mot-clé ne peut contenir que des lettres, des chiffres et _."),
+            ("currency", "XYZ", "La devise doit être un code ISO 4217 (EUR, USD…)."),
+            ("locale", "zz_QQ", "Ce format des montants est inconnu (fr_FR, en_GB…)."),
+            ("starts_at", "1999-12-31T20:00", "La date de début est hors limites."),
+            ("capacity", "0", "Le nombre de places est hors limites."),
+        ]
+        for name, value, french in expected:
+            r = await submit(f"/campaigns/{cid}", f"/campaigns/{cid}/chapters", {**propose, name: value})
+            assert (r.status_code, alert(r)) == (422, french), name
+            assert "Le Lieu Unique" in r.text  # what was typed is kept
+        r = await submit(
+            f"/campaigns/{cid}", f"/campaigns/{cid}/chapters", {**propose, "hashtag": CHAPTER["hashtag"]}
+        )
+        assert alert(r) == "Une autre étape de la campagne a déjà ce mot-clé."
+
+        # The chapter page: a second place, then giving up a paid place.
+        r = await submit(f"/chapters/{ch}", f"/chapters/{ch}/tickets", {"tier_id": ""})
+        assert (r.status_code, alert(r)) == (422, "Choisissez un billet.")
+        take = form_to((await browser.get(f"/chapters/{ch}")).text, f"/chapters/{ch}/tickets")
+        r = await browser.post(take.action, data={**take.fields, "tier_id": tier})
+        assert r.status_code == 303
+        r = await browser.post(take.action, data={**take.fields, "tier_id": tier})  # a second tab
+        assert (r.status_code, alert(r)) == (422, "Vous avez déjà une place pour cet événement.")
+        ticket = (await client.get(f"/api/v1/chapters/{ch}/tickets/mine", headers=bob.headers)).json()
+        paid = await client.post(
+            f"/api/v1/tickets/{ticket['id']}/payment", json={"provider": "offline"}, headers=alice.headers
+        )
+        assert paid.status_code == 200
+        r = await submit(f"/chapters/{ch}", f"/chapters/{ch}/cancel", {})
+        assert (r.status_code, alert(r)) == (
+            403,
+            "Une place payée est annulée par les organisateurs de l’événement.",
+        )
+
+        # Approving is for the campaign's organisers: bob proposes, then tries to approve.
+        r = await submit(f"/campaigns/{cid}", f"/campaigns/{cid}/chapters", propose)
+        assert r.status_code == 303
+        nantes = r.headers["location"].rsplit("/", 1)[1]
+        form = form_to((await browser.get(f"/campaigns/{cid}?lang=fr")).text, f"/campaigns/{cid}/chapters")
+        r = await browser.post(f"/chapters/{nantes}/approve", data={"csrf_token": form.fields["csrf_token"]})
+        assert (r.status_code, alert(r)) == (
+            403,
+            "Seuls les organisateurs de la campagne approuvent les étapes.",
+        )
+        # A place in a chapter still waiting for approval.
+        free = await client.post(
+            f"/api/v1/chapters/{nantes}/tiers", json={"name": "Libre", "price_cents": 0}, headers=bob.headers
+        )
+        r = await submit(f"/chapters/{nantes}", f"/chapters/{nantes}/tickets", {"tier_id": free.json()["id"]})
+        assert (r.status_code, alert(r)) == (422, "L’étape n’est pas encore approuvée.")
+
+    async with browser_of(app, alice) as browser:  # the organisers' forms
+
+        async def organise(action: str, fields: dict[str, str]) -> httpx.Response:
+            form = form_to((await browser.get(f"/chapters/{ch}?lang=fr")).text, f"/chapters/{ch}/{action}")
+            return await browser.post(form.action, data={**form.fields, **fields})
+
+        r = await organise("tiers", {"name": "x" * 150, "price": "0", "capacity": ""})
+        assert alert(r) == "Le nom est trop long : 100 caractères au plus."
+        r = await organise("raffle", {"price": "0", "prizes": "1", "commitment": "a" * 64})
+        assert alert(r) == "Le prix est hors limites."
+        r = await organise("announcements", {"text": "x" * 200})
+        # 200 + the chapter's hashtag the note gets (16)
+        assert alert(r).startswith("Votre note est trop longue : 216 caractères pour une limite de 140.")
+
+
+def test_every_campaign_refusal_has_its_french() -> None:
+    """The campaign actions' fixed refusals are all listed for translation, and translated: a new
+    refusal added to an action without its French fails here, not on a French page."""
+    actions = Path(__file__).resolve().parents[2] / "src" / "cordee" / "actions"
+    found: set[str] = set()
+    for name in ("campaigns", "tickets", "ledger", "raffle", "wall", "campaign_messages"):
+        for node in ast.walk(ast.parse((actions / f"{name}.py").read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in (
+                "ValidationFailed",
+                "Forbidden",
+            ):
+                first = node.args[0] if node.args else None
+                if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                    found.add(first.value.removeprefix("Validation failed: "))
+    assert len(found) > 30
+    # The door's refusal answers its page's script (which makes the scan keys), never shown.
+    shown = found - {"scan_key must be 8 to 64 letters, digits or -_.:"}
+    french = translations("fr").gettext
+    assert sorted(m for m in shown if readable(m, french) == m) == []
+    assert readable("Validation failed: Note is too long (maximum is 500 characters)", french) == (
+        "La note est trop longue : 500 caractères au plus."
+    )

@@ -34,6 +34,7 @@ from cordee.queries import campaigns as queries
 from cordee.queries.accounts import account_by_acct
 from cordee.rendering.money import money
 from cordee.web.app_common import signed_in_form
+from cordee.web.campaign_refusals import refusal
 from cordee.web.i18n import LANGUAGES, N_, translations
 from cordee.web.public_pages import not_found
 from cordee.web.render import SignedIn, db_of, field, gettext, redirect, settings_of
@@ -41,30 +42,6 @@ from cordee.web.render import SignedIn, db_of, field, gettext, redirect, setting
 BAD_AMOUNT = N_("Write the amount as a number, such as 12.50, with no more decimals than the currency has.")
 BAD_NUMBER = N_("Write a whole number.")
 NO_ACCOUNT = N_("No account here has this name.")
-#: The actions' refusals these forms can meet, translated when shown (the actions speak English,
-#: as the API does); listed here so that the catalogue extraction keeps them.
-ACTION_REFUSALS = (
-    N_("This action is reserved to the chapter's organisers"),
-    N_("Text can't be blank"),
-    N_("The chapter is not approved yet"),
-    N_("Name can't be blank"),
-    N_("Capacity is out of range"),
-    N_("Kind must be one of ticket, raffle, donation"),
-    N_("Amount is out of range"),
-    N_("A correction needs a note saying why"),
-    N_("Correct the original entry, not a correction"),
-    N_("The entry would fall below zero"),
-    N_("Commitment must be a hex SHA-256 (64 characters)"),
-    N_("This chapter already has a raffle"),
-    N_("Prizes must be between 1 and 100"),
-    N_("Seed must be 1 to 128 characters"),
-    N_("This seed does not match the commitment"),
-    N_("The raffle has already been drawn"),
-    N_("A sale happened during the draw; draw again"),
-    N_("Fewer tickets sold than prizes"),
-    N_("Role must be one of lead, treasurer, door"),
-    N_("A chapter needs at least one lead"),
-)
 _AMOUNT = re.compile(r"^-?\d{1,13}([.,]\d{1,4})?$")
 
 
@@ -139,9 +116,7 @@ async def _organiser_form(request: Request, handle: Handler) -> Response:
     except ActionError as e:
         if e.status == 404:
             return await not_found(request, me)
-        return await chapter_page(
-            request, gettext(request, e.message.removeprefix("Validation failed: ")), e.status
-        )
+        return await chapter_page(request, refusal(request, e), e.status)
     if isinstance(done, str):
         return await chapter_page(request, gettext(request, done), 422)
     return done

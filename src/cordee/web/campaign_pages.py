@@ -29,10 +29,12 @@ from cordee.queries import campaigns as queries
 from cordee.rendering.money import money, percent
 from cordee.web.app_common import signed_in_form
 from cordee.web.campaign_organiser import organiser_view
+from cordee.web.campaign_refusals import refusal
 from cordee.web.i18n import N_, choose_language
 from cordee.web.public_pages import not_found
 from cordee.web.render import PAGE_HEADERS, current_user, db_of, field, gettext, redirect, render, settings_of
 
+CHOOSE_TICKET = N_("Choose a ticket.")
 BAD_PROPOSAL = N_("Check the date and time, the time zone (such as Europe/Paris) and the capacity.")
 
 
@@ -156,7 +158,7 @@ async def propose_submit(request: Request) -> Response:
     except ActionError as e:
         if e.status == 404:
             return await not_found(request, me)
-        return await campaign_page(request, e.message.removeprefix("Validation failed: "), e.status, values)
+        return await campaign_page(request, refusal(request, e), e.status, values)
     return redirect(f"/chapters/{chapter_id}")
 
 
@@ -173,7 +175,7 @@ async def approve_submit(request: Request) -> Response:
     try:
         await campaign_actions.approve_chapter(db_of(request), me.account.id, chapter.id)
     except ActionError as e:
-        return await render(request, "error.html", e.status, me=me, title=None, message=e.message)
+        return await render(request, "error.html", e.status, me=me, title=None, message=refusal(request, e))
     return redirect(f"/campaigns/{chapter.campaign_id}")
 
 
@@ -250,6 +252,8 @@ async def take_submit(request: Request) -> Response:
     me, form = posted
     chapter_id = _path_id(request)
     tier_id = id_or_none(field(form, "tier_id", 20))
+    if chapter_id is not None and tier_id is None:  # no ticket chosen (or a mangled form)
+        return await chapter_page(request, gettext(request, CHOOSE_TICKET), 422)
     async with db_of(request).read() as session:
         tier = await session.get(TicketTier, tier_id) if tier_id is not None else None
     if chapter_id is None or tier is None or tier.chapter_id != chapter_id:
@@ -257,9 +261,7 @@ async def take_submit(request: Request) -> Response:
     try:
         await ticket_actions.take_ticket(db_of(request), me.account.id, tier.id)
     except ActionError as e:
-        # The refusals a person can meet here (already has a ticket, chapter not approved) are
-        # the action's own messages; shown as they are, with the page.
-        return await chapter_page(request, e.message.removeprefix("Validation failed: "), e.status)
+        return await chapter_page(request, refusal(request, e), e.status)
     return redirect(f"/chapters/{chapter_id}#ticket")
 
 
@@ -280,7 +282,7 @@ async def cancel_submit(request: Request) -> Response:
     try:
         await ticket_actions.cancel_ticket(db_of(request), me.account.id, ticket.id)
     except ActionError as e:
-        return await chapter_page(request, e.message, e.status)
+        return await chapter_page(request, refusal(request, e), e.status)
     return redirect(f"/chapters/{chapter_id}")
 
 
