@@ -3,8 +3,10 @@ readable reason (in French too) with nothing stored."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import html
+import io
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -41,6 +43,8 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
         )
         r = await browser.post(f"/chapters/{ch}/tiers", data={**propose.fields, "name": "X", "price": "0"})
         assert r.status_code == 403
+        for link in (f"/chapters/{ch}/ledger.csv", f"/campaigns/{campaign['id']}/ledger.csv"):
+            assert (await browser.get(link)).status_code == 404  # the entries are the organisers'
     async with browser_of(app, alice) as browser:
 
         async def submit(action: str, fields: dict[str, str], lang: str = "") -> httpx.Response:
@@ -76,6 +80,20 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
         r = await submit(f"/chapters/{ch}/ledger/corrections", {**fix, "amount": "-2.50"})
         assert r.status_code == 303
         assert (await client.get(f"{api}/totals")).json()["raised_cents"] == 1750
+
+        # The ledger as CSV, from the pages' links: integer cents and the decimal text.
+        page = (await browser.get(f"/chapters/{ch}")).text
+        for link in (f"/chapters/{ch}/ledger.csv", f"/campaigns/{campaign['id']}/ledger.csv"):
+            assert (
+                f'href="{link}"' in page or link in (await browser.get(f"/campaigns/{campaign['id']}")).text
+            )
+            r = await browser.get(link)
+            assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+            rows = list(csv.DictReader(io.StringIO(r.text)))
+            assert [(x["kind"], x["amount_cents"], x["amount"], x["currency"]) for x in rows] == [
+                ("donation", "2000", "20.00", "EUR"),
+                ("correction", "-250", "-2.50", "EUR"),
+            ]
 
         # Roles.
         r = await submit(f"/chapters/{ch}/organisers", {"username": "nobody", "role": "door"})

@@ -32,12 +32,13 @@ from cordee.db.tables_campaigns import Chapter, LedgerEntry, Raffle
 from cordee.mail import sender_of
 from cordee.queries import campaigns as queries
 from cordee.queries.accounts import account_by_acct
+from cordee.rendering.ledger_csv import ledger_csv
 from cordee.rendering.money import money
-from cordee.web.app_common import signed_in_form
+from cordee.web.app_common import me_or_sign_in, signed_in_form
 from cordee.web.campaign_refusals import refusal
 from cordee.web.i18n import LANGUAGES, N_, translations
 from cordee.web.public_pages import not_found
-from cordee.web.render import SignedIn, db_of, field, gettext, redirect, settings_of
+from cordee.web.render import PAGE_HEADERS, SignedIn, db_of, field, gettext, redirect, settings_of
 
 BAD_AMOUNT = N_("Write the amount as a number, such as 12.50, with no more decimals than the currency has.")
 BAD_NUMBER = N_("Write a whole number.")
@@ -254,3 +255,43 @@ async def draw_submit(request: Request) -> Response:
 
 async def role_submit(request: Request) -> Response:
     return await _organiser_form(request, _role)
+
+
+# --- the ledger as CSV (rendering/ledger_csv.py), for whoever may read it -------------------------
+
+
+def _csv(text: str, filename: str) -> Response:
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={**PAGE_HEADERS, "Content-Disposition": f'attachment; filename="{filename}"'},
+    )
+
+
+async def chapter_ledger_csv(request: Request) -> Response:
+    """The chapter's entries, for its treasurers and leads and the campaign's organisers (the same
+    "not found" for anyone else, as the door page)."""
+    me = await me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    chapter_id = id_or_none(str(request.path_params["id"]))
+    async with db_of(request).read() as session:
+        chapter = await queries.chapter_by_id(session, chapter_id) if chapter_id is not None else None
+        if chapter is None or not await queries.allowed(session, me.account.id, chapter, "ledger"):
+            return await not_found(request, me)
+        text = await ledger_csv(session, LedgerEntry.chapter_id == chapter.id)
+    return _csv(text, f"ledger-{chapter.hashtag}.csv")
+
+
+async def campaign_ledger_csv(request: Request) -> Response:
+    """Every chapter's entries, for the campaign's organisers."""
+    me = await me_or_sign_in(request)
+    if not isinstance(me, SignedIn):
+        return me
+    campaign_id = id_or_none(str(request.path_params["id"]))
+    async with db_of(request).read() as session:
+        campaign = await queries.campaign_by_id(session, campaign_id) if campaign_id is not None else None
+        if campaign is None or not await queries.is_campaign_organiser(session, campaign.id, me.account.id):
+            return await not_found(request, me)
+        text = await ledger_csv(session, LedgerEntry.campaign_id == campaign.id)
+    return _csv(text, f"ledger-{campaign.hashtag}.csv")

@@ -76,6 +76,7 @@ async def campaign_page(
         me=me,
         campaign=campaign,
         chapters=rows,
+        organiser=organiser,
         proposed=[c for c in every if c.status == "proposed"] if organiser else [],
         cities=len({c.city for c in chapters}),
         raised=money(raised, campaign.currency, lang),

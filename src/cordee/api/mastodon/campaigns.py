@@ -7,16 +7,11 @@ Mastodon-style ``to_i`` would read "12.50" as 12, which for money is a silent lo
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from babel.numbers import get_currency_precision
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.routing import Route
@@ -33,6 +28,7 @@ from cordee.config import Settings
 from cordee.db.tables import Account
 from cordee.db.tables_campaigns import Campaign, Chapter, LedgerEntry
 from cordee.queries import campaigns as queries
+from cordee.rendering.ledger_csv import decimal_amount, ledger_csv
 
 _CENTS = re.compile(r"^-?\d{1,15}$")
 
@@ -69,11 +65,6 @@ def parse_moment(text: str, name: str) -> datetime:
     if moment.tzinfo is None:
         raise ApiError(422, f"Validation failed: {name} must carry its UTC offset (or Z)")
     return moment
-
-
-def decimal_amount(cents: int, currency: str) -> str:
-    """Cents as the currency's decimal text (``1234`` EUR is ``12.34``, JPY has no decimals)."""
-    return str(Decimal(cents).scaleb(-get_currency_precision(currency)))
 
 
 def render_totals(totals: queries.Totals, currency: str) -> dict[str, Any]:
@@ -391,61 +382,12 @@ async def wall_moderation(ctx: Ctx) -> Response:
         )
 
 
-# --- CSV exports ----------------------------------------------------------------------------------
-
-_CSV_HEADER = [
-    "id",
-    "recorded_at",
-    "chapter_id",
-    "city",
-    "kind",
-    "amount_cents",
-    "amount",
-    "currency",
-    "corrects_id",
-    "ticket_id",
-    "provider",
-    "recorded_by",
-    "note",
-]
+# --- CSV exports (rendering/ledger_csv.py) --------------------------------------------------------
 
 
-def _cell(text: str) -> str:
-    # A cell a spreadsheet would run as a formula is written as text (CSV injection).
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-async def _csv(session: AsyncSession, where: Any, filename: str) -> Response:
-    buffer = io.StringIO()
-    out = csv.writer(buffer)
-    out.writerow(_CSV_HEADER)
-    rows = await session.execute(
-        select(LedgerEntry, Chapter.city, Account.username)
-        .join(Chapter, Chapter.id == LedgerEntry.chapter_id)
-        .outerjoin(Account, Account.id == LedgerEntry.recorded_by)
-        .where(where)
-        .order_by(LedgerEntry.id)
-    )
-    for entry, city, username in rows:
-        out.writerow(
-            [
-                entry.id,
-                iso(entry.recorded_at),
-                entry.chapter_id,
-                _cell(city),
-                entry.kind,
-                entry.amount_cents,
-                decimal_amount(entry.amount_cents, entry.currency),
-                entry.currency,
-                entry.corrects_id or "",
-                entry.ticket_id or "",
-                entry.provider,
-                username or "",
-                _cell(entry.note),
-            ]
-        )
+def _csv(text: str, filename: str) -> Response:
     return Response(
-        buffer.getvalue(),
+        text,
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
@@ -456,7 +398,8 @@ async def chapter_csv(ctx: Ctx) -> Response:
     async with ctx.db.read() as session:
         row = await _chapter(session, ctx.path_id())
         await _may_read_ledger(ctx, session, row)
-        return await _csv(session, LedgerEntry.chapter_id == row.id, f"ledger-{row.hashtag}.csv")
+        text = await ledger_csv(session, LedgerEntry.chapter_id == row.id)
+    return _csv(text, f"ledger-{row.hashtag}.csv")
 
 
 @endpoint(scope="read", auth="required")
@@ -467,7 +410,8 @@ async def campaign_csv(ctx: Ctx) -> Response:
             raise ApiError(404, "Record not found")
         if not await queries.is_campaign_organiser(session, row.id, ctx.account_id):
             raise ApiError(403, "The campaign's ledger is for its organisers")
-        return await _csv(session, LedgerEntry.campaign_id == row.id, f"ledger-{row.hashtag}.csv")
+        text = await ledger_csv(session, LedgerEntry.campaign_id == row.id)
+    return _csv(text, f"ledger-{row.hashtag}.csv")
 
 
 routes = [
