@@ -7,6 +7,7 @@ import csv
 import hashlib
 import html
 import io
+import re
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -120,6 +121,8 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
             headers=alice.headers,
         )
         assert sold.status_code == 200
+        page = html.unescape((await client.get(f"/chapters/{ch}")).text)  # anyone sees the commitment
+        assert commitment in page and "tickets sold: 2" in page and "Winning tickets" not in page
         r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"}, "?lang=fr")
         assert r.status_code == 422 and "ne correspond pas à l’engagement" in html.unescape(r.text)
         r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": "wrong"}, "?lang=en")
@@ -127,6 +130,22 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
         r = await submit(f"/chapters/{ch}/raffle/draw", {"seed": seed})
         assert r.status_code == 303
         assert (await client.get(f"{api}/raffle")).json()["seed"] == seed
+        record = (await client.get(f"{api}/raffle")).json()
+        page = html.unescape((await client.get(f"/chapters/{ch}")).text)
+        assert f"Winning tickets: {record['winners'][0]}" in page
+        assert f"--seed {seed} --tickets 2 --prizes 1 --commitment {commitment}" in page
+        assert f'href="/@alice/{record["result_status_id"]}"' in page, page[page.index("raffle-record") :][
+            :1500
+        ]
+        assert (await client.get(f"/@alice/{record['result_status_id']}")).status_code == 200
+
+        # The wall's moderation, before or after.
+        r = await submit(f"/chapters/{ch}/wall_moderation", {"moderation": "sometimes"}, "?lang=fr")
+        assert r.status_code == 422 and "La modération doit être avant ou après." in html.unescape(r.text)
+        r = await submit(f"/chapters/{ch}/wall_moderation", {"moderation": "before"})
+        assert r.status_code == 303
+        assert (await client.get(api)).json()["wall_moderation"] == "before"
+        assert 'value="before" checked' in (await browser.get(f"/chapters/{ch}")).text
 
         # An announcement from the page.
         r = await submit(f"/chapters/{ch}/announcements", {"text": " "})
@@ -139,3 +158,66 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
     assert (
         "News from the organisers" in page and "Doors at 19:00" in page and "For the organisers" not in page
     )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_door_page_records_payments_and_sells_raffle_tickets(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    """The two door forms that need the network: a payment named by the ticket's code, and raffle
+    sales answering the numbers; refusals in the page's language, nothing stored."""
+    campaign = await make_campaign(client, alice)
+    ch = (
+        await client.post(f"/api/v1/campaigns/{campaign['id']}/chapters", json=CHAPTER, headers=alice.headers)
+    ).json()["id"]
+    api = f"/api/v1/chapters/{ch}"
+    tier = (
+        await client.post(f"{api}/tiers", json={"name": "Entrée", "price_cents": 1500}, headers=alice.headers)
+    ).json()
+    ticket = (await client.post(f"{api}/tickets", json={"tier_id": tier["id"]}, headers=bob.headers)).json()
+    seed = "door-seed"
+    r = await client.post(
+        f"{api}/raffle",
+        json={"price_cents": 200, "prizes": 1, "commitment": hashlib.sha256(seed.encode()).hexdigest()},
+        headers=alice.headers,
+    )
+    assert r.status_code == 200, r.text
+
+    def alert(r: httpx.Response, role: str = "alert") -> str:
+        found = [t for t in re.findall(rf'role="{role}"[^>]*>(.*?)</p>', r.text, re.S) if t.strip()]
+        assert found, r.text
+        return html.unescape(found[0]).strip()
+
+    async with browser_of(app, alice) as browser:
+
+        async def submit(action: str, fields: dict[str, str]) -> httpx.Response:
+            form = form_to(
+                (await browser.get(f"/chapters/{ch}/door?lang=fr")).text, f"/chapters/{ch}/door/{action}"
+            )
+            return await browser.post(form.action, data={**form.fields, **fields})
+
+        r = await submit("payment", {"code": "CT1.forged"})
+        assert (r.status_code, alert(r)) == (422, "Ce n’est pas un billet valide pour cet événement.")
+        r = await submit("payment", {"code": ticket["code"]})
+        assert r.status_code == 303
+        page = await browser.get(r.headers["location"])
+        assert alert(page, "status") == "Paiement inscrit au registre."
+        assert "Paiement inscrit" not in (await browser.get(f"/chapters/{ch}/door")).text  # shown once
+        entries = (await client.get(f"{api}/ledger", headers=alice.headers)).json()
+        assert [(e["kind"], e["amount_cents"], e["ticket_id"]) for e in entries] == [
+            ("ticket", 1500, ticket["id"])
+        ]
+        r = await submit("payment", {"code": ticket["code"]})
+        assert (r.status_code, alert(r)) == (422, "Cette place est déjà payée.")
+
+        r = await submit("raffle", {"holder": "Zoé", "count": "deux"})
+        assert (r.status_code, alert(r)) == (422, "Écrivez un nombre entier.")
+        r = await submit("raffle", {"holder": " ", "count": "2"})
+        assert (r.status_code, alert(r)) == (422, "Le nom du détenteur ne peut pas être vide.")
+        r = await submit("raffle", {"holder": "Zoé", "count": "2"})
+        assert r.status_code == 303
+        page = await browser.get(r.headers["location"])
+        assert alert(page, "status") == "Vendu : billets 1, 2. Écrivez ces numéros sur les talons."
+        assert (await client.get(f"{api}/raffle")).json()["tickets_sold"] == 2
+    async with browser_of(app, bob) as browser:  # not a door organiser: no door page, no forms
+        assert (await browser.get(f"/chapters/{ch}/door")).status_code == 404

@@ -23,10 +23,13 @@ from cordee.db.tables_campaigns import (
     ChapterOrganiser,
     CheckIn,
     LedgerEntry,
+    Raffle,
+    RaffleTicket,
     Ticket,
     TicketTier,
     WallDecision,
 )
+from cordee.domain import raffle as raffle_rules
 from cordee.queries.widget import widget_query
 
 
@@ -337,3 +340,35 @@ async def chapter_news(session: AsyncSession, chapter_id: int, limit: int = 5) -
             .limit(limit)
         )
     ).all()
+
+
+@dataclass(frozen=True)
+class RaffleState:
+    """A raffle as the public sees it: what re-running its draw needs, and the winners once drawn."""
+
+    raffle: Raffle
+    sold: int
+    winners: list[int] | None
+    #: The username of the result post's author (its page is ``/@username/result_status_id``).
+    result_author: str | None = None
+
+
+async def raffle_state(session: AsyncSession, raffle: Raffle) -> RaffleState:
+    sold = int(await session.scalar(select(func.count()).where(RaffleTicket.raffle_id == raffle.id)) or 0)
+    seed = raffle.seed
+    author = (
+        await session.scalar(
+            select(Account.username)
+            .join(Status, Status.account_id == Account.id)
+            .where(Status.id == raffle.result_status_id)
+        )
+        if raffle.result_status_id is not None
+        else None
+    )
+    winners = raffle_rules.winners(seed, sold, raffle.prizes) if seed is not None else None
+    return RaffleState(raffle, sold, winners, author)
+
+
+async def chapter_raffle(session: AsyncSession, chapter_id: int) -> RaffleState | None:
+    raffle = await session.scalar(select(Raffle).where(Raffle.chapter_id == chapter_id))
+    return await raffle_state(session, raffle) if raffle is not None else None

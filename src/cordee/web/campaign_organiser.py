@@ -26,6 +26,7 @@ from cordee.actions import campaigns as campaign_actions
 from cordee.actions import ledger as ledger_actions
 from cordee.actions import raffle as raffle_actions
 from cordee.actions import tickets as ticket_actions
+from cordee.actions import wall as wall_actions
 from cordee.actions.errors import ActionError
 from cordee.api.mastodon.params import id_or_none
 from cordee.db.tables_campaigns import Chapter, LedgerEntry, Raffle
@@ -227,6 +228,17 @@ async def _role(request: Request, me: SignedIn, chapter: Chapter, form: Any) -> 
         db_of(request), me.account.id, chapter.id, account.id, None if role == "none" else role
     )
     return _back(chapter)
+
+
+async def _moderation(request: Request, me: SignedIn, chapter: Chapter, form: Any) -> str | Response:
+    await wall_actions.set_moderation(
+        db_of(request), me.account.id, chapter.id, field(form, "moderation", 20)
+    )
+    return _back(chapter, "wall-moderation")
+
+
+async def moderation_submit(request: Request) -> Response:
+    return await _organiser_form(request, _moderation)
 
 
 async def announce_submit(request: Request) -> Response:

@@ -202,6 +202,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         door = bool(me) and await queries.allowed(session, me.account.id if me else None, chapter, "door")
         organiser = await organiser_view(session, me, chapter)
         news = await queries.chapter_news(session, chapter.id)
+        raffle = await queries.chapter_raffle(session, chapter.id)
         mine: dict[str, Any] | None = None
         if ticket is not None:
             tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
@@ -238,6 +239,8 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         mine=mine,
         door=door,
         organiser=organiser,
+        raffle=raffle,
+        raffle_price=money(raffle.raffle.price_cents, chapter.currency, chapter.locale) if raffle else None,
         news=[
             {"message": m, "when": format_datetime(m.created_at, "short", tzinfo=zone, locale=lang)}
             for m in news

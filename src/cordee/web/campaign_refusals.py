@@ -72,6 +72,8 @@ REFUSALS = (
     N_("The raffle has already been drawn"),
     N_("A sale happened during the draw; draw again"),
     N_("Fewer tickets sold than prizes"),
+    # The wall.
+    N_("moderation must be one of after, before"),
     # Announcements.
     N_("Text can't be blank"),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 from starlette.routing import Route
@@ -16,13 +16,13 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.campaigns import cents_param
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.serializers.common import iso
-from cordee.db.tables_campaigns import Chapter, Raffle, RaffleTicket
-from cordee.domain import raffle as rules
+from cordee.db.tables_campaigns import Chapter, Raffle
+from cordee.queries import campaigns as queries
 from cordee.web.i18n import LANGUAGES, translations
 
 
 async def render_raffle(session: AsyncSession, row: Raffle, chapter: Chapter) -> dict[str, Any]:
-    sold = int(await session.scalar(select(func.count()).where(RaffleTicket.raffle_id == row.id)) or 0)
+    state = await queries.raffle_state(session, row)
     return {
         "id": str(row.id),
         "chapter_id": str(row.chapter_id),
@@ -30,11 +30,11 @@ async def render_raffle(session: AsyncSession, row: Raffle, chapter: Chapter) ->
         "currency": chapter.currency,
         "prizes": row.prizes,
         "commitment": row.commitment,
-        "tickets_sold": sold,
+        "tickets_sold": state.sold,
         "open": row.seed is None,
         "seed": row.seed,
         "drawn_at": iso(row.drawn_at),
-        "winners": rules.winners(row.seed, sold, row.prizes) if row.seed is not None else None,
+        "winners": state.winners,
         "result_status_id": str(row.result_status_id) if row.result_status_id is not None else None,
     }
 
