@@ -162,6 +162,7 @@ def _main_pages(chromium: Browser, reader: Person, friend: Person, folder: Path)
         "Follow requests",
         "Scheduled notes",
         "Blog widget",
+        "Campaigns",
         "Settings",
     ):
         expect(nav.get_by_role("link", name=label, exact=True)).to_be_visible()

@@ -250,3 +250,61 @@ def test_every_campaign_refusal_has_its_french() -> None:
     assert readable("Validation failed: Note is too long (maximum is 500 characters)", french) == (
         "La note est trop longue : 500 caractères au plus."
     )
+
+
+async def test_start_a_campaign_and_name_its_organisers_from_the_site(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    """/campaigns lists the campaigns and starts one; its page names its organisers and lets them
+    add another. Bad input gets a readable refusal in the page's language, and nothing is stored."""
+    await make_campaign(client, alice, goal_cents=10_000)
+    page = html.unescape((await client.get("/campaigns?lang=fr")).text)
+    assert "Twestival 2027" in page and re.search(r"0,00\s€ sur 100,00\s€", page)
+    assert "Connectez-vous pour lancer une campagne." in page
+
+    def alert(r: httpx.Response) -> str:
+        found = re.search(r'role="alert"[^>]*>(.*?)</p>', r.text, re.S)
+        assert found is not None, r.text
+        return html.unescape(found.group(1)).strip()
+
+    async with browser_of(app, bob) as browser:
+        start = form_to((await browser.get("/campaigns?lang=fr")).text, "/campaigns")
+        fields = {
+            **start.fields,
+            "title": "Nuit des refuges",
+            "hashtag": "NuitDesRefuges",
+            "cause": "Des lits pour l’hiver",
+            "goal": "5 000,50",
+            "currency": "EUR",
+        }
+        for bad, french in (
+            ({"goal": "beaucoup"}, "Écrivez le montant en chiffres, comme 12,50"),
+            ({"currency": "ECU"}, "La devise doit être un code ISO 4217 (EUR, USD…)."),
+            ({"hashtag": "Twestival"}, "Une autre campagne a déjà ce mot-clé."),
+            ({"title": " "}, "Le titre ne peut pas être vide."),
+        ):
+            r = await browser.post("/campaigns", data={**fields, **bad})
+            assert r.status_code == 422 and alert(r).startswith(french), bad
+            assert "Des lits pour l’hiver" in html.unescape(r.text)  # what was typed is kept
+        r = await browser.post("/campaigns", data=fields)
+        assert r.status_code == 303, r.text
+        cid = r.headers["location"].rsplit("/", 1)[1]
+        campaign = (await client.get(f"/api/v1/campaigns/{cid}")).json()
+        assert (campaign["goal_cents"], campaign["currency"], campaign["hashtag"]) == (
+            500050,
+            "EUR",
+            "NuitDesRefuges",
+        )
+        assert [a["username"] for a in campaign["organisers"]] == ["bob"]
+
+        add = form_to((await browser.get(f"/campaigns/{cid}?lang=fr")).text, f"/campaigns/{cid}/organisers")
+        r = await browser.post(add.action, data={**add.fields, "username": "nobody"})
+        assert (r.status_code, alert(r)) == (422, "Aucun compte ici ne porte ce nom.")
+        r = await browser.post(add.action, data={**add.fields, "username": "alice"})
+        assert r.status_code == 303
+        page = (await client.get(f"/campaigns/{cid}")).text
+        assert 'href="/@alice"' in page and 'href="/@bob"' in page
+    async with browser_of(app) as browser:  # the form is for the campaign's organisers
+        assert f"/campaigns/{cid}/organisers" not in (await browser.get(f"/campaigns/{cid}")).text
+    campaign = (await client.get(f"/api/v1/campaigns/{cid}")).json()
+    assert [a["username"] for a in campaign["organisers"]] == ["bob", "alice"]

@@ -96,6 +96,30 @@ async def chapters_of(session: AsyncSession, campaign_id: int, *, approved_only:
     return list(await session.scalars(query.order_by(Chapter.city, Chapter.starts_at, Chapter.id)))
 
 
+async def recent_campaigns(session: AsyncSession, limit: int = 50) -> Sequence[Campaign]:
+    """The newest campaigns first (the campaigns' page)."""
+    return list(await session.scalars(select(Campaign).order_by(Campaign.id.desc()).limit(limit)))
+
+
+async def totals_per_campaign(session: AsyncSession, campaign_ids: Sequence[int]) -> dict[int, Totals]:
+    """Several campaigns' totals in one grouped query."""
+    rows = await session.execute(
+        select(
+            LedgerEntry.campaign_id,
+            LedgerEntry.currency,
+            func.coalesce(func.sum(LedgerEntry.amount_cents), 0),
+            func.count(),
+        )
+        .where(LedgerEntry.campaign_id.in_(list(campaign_ids)))
+        .group_by(LedgerEntry.campaign_id, LedgerEntry.currency)
+    )
+    out: dict[int, Totals] = {}
+    for campaign_id, currency, total, count in rows:
+        before = out.get(campaign_id, Totals({}, 0))
+        out[campaign_id] = Totals({**before.by_currency, currency: whole(total)}, before.entries + count)
+    return out
+
+
 async def campaign_organisers(session: AsyncSession, campaign_id: int) -> Sequence[Account]:
     return list(
         await session.scalars(

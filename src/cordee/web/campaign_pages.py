@@ -43,7 +43,11 @@ def _path_id(request: Request) -> int | None:
 
 
 async def campaign_page(
-    request: Request, error: str | None = None, status: int = 200, values: dict[str, str] | None = None
+    request: Request,
+    error: str | None = None,
+    status: int = 200,
+    values: dict[str, str] | None = None,
+    organiser_error: str | None = None,
 ) -> Response:
     campaign_id = _path_id(request)
     lang = choose_language(request)
@@ -58,6 +62,7 @@ async def campaign_page(
         organiser = me is not None and await queries.is_campaign_organiser(
             session, campaign.id, me.account.id
         )
+        organisers = await queries.campaign_organisers(session, campaign.id)
     chapters = [c for c in every if c.status == "approved"]
     empty = queries.Totals({}, 0)
     rows = [
@@ -77,6 +82,8 @@ async def campaign_page(
         campaign=campaign,
         chapters=rows,
         organiser=organiser,
+        organisers=organisers,
+        organiser_error=organiser_error,
         proposed=[c for c in every if c.status == "proposed"] if organiser else [],
         cities=len({c.city for c in chapters}),
         raised=money(raised, campaign.currency, lang),

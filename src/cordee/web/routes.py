@@ -7,6 +7,7 @@ from starlette.routing import BaseRoute, Route
 from cordee.web import (
     authorize,
     campaign_door,
+    campaign_index,
     campaign_organiser,
     campaign_pages,
     campaign_wall,
@@ -80,7 +81,10 @@ def routes() -> list[BaseRoute]:
         Route("/auth/sign_up", pages.sign_up_submit, methods=["POST"]),
         Route("/oauth/authorize", authorize.authorize_page, methods=["GET"]),
         Route("/oauth/authorize", authorize.authorize_submit, methods=["POST"]),
+        Route("/campaigns", campaign_index.campaigns_page, methods=["GET"]),
+        Route("/campaigns", campaign_index.create_submit, methods=["POST"]),
         Route("/campaigns/{id}", campaign_pages.campaign_page, methods=["GET"]),
+        Route("/campaigns/{id}/organisers", campaign_index.organiser_submit, methods=["POST"]),
         Route("/campaigns/{id}/chapters", campaign_pages.propose_submit, methods=["POST"]),
         Route("/campaigns/{id}/report", campaign_pages.report_page, methods=["GET"]),
         Route("/campaigns/{id}/ledger.csv", campaign_organiser.campaign_ledger_csv, methods=["GET"]),
