@@ -104,6 +104,8 @@ async def test_organiser_forms(app: Any, client: httpx.AsyncClient, alice: TestU
         r = await submit(f"/chapters/{ch}/organisers", {"username": "bob", "role": "door"})
         assert r.status_code == 303
         roles = {o["account"]["username"]: o["role"] for o in (await client.get(api)).json()["organisers"]}
+        assert "@bob · entrée" in html.unescape((await browser.get(f"/chapters/{ch}?lang=fr")).text)
+        assert "@bob · door" in (await browser.get(f"/chapters/{ch}?lang=en")).text
         assert roles.get("bob") == "door"
 
         # The raffle: commit, then draw with the seed.

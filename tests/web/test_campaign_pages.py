@@ -210,7 +210,12 @@ async def test_campaign_forms_refuse_in_french_on_a_french_page(
         free = await client.post(
             f"/api/v1/chapters/{nantes}/tiers", json={"name": "Libre", "price_cents": 0}, headers=bob.headers
         )
-        r = await submit(f"/chapters/{nantes}", f"/chapters/{nantes}/tickets", {"tier_id": free.json()["id"]})
+        page = (await browser.get(f"/chapters/{nantes}")).text
+        assert f"/chapters/{nantes}/tickets" not in page  # no RSVP form before the approval
+        r = await browser.post(  # a page opened before, say
+            f"/chapters/{nantes}/tickets",
+            data={"csrf_token": form.fields["csrf_token"], "tier_id": free.json()["id"]},
+        )
         assert (r.status_code, alert(r)) == (422, "L’étape n’est pas encore approuvée.")
 
     async with browser_of(app, alice) as browser:  # the organisers' forms
