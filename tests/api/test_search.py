@@ -210,3 +210,26 @@ async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
     for q in ("ecole", "Éco", "leon bl"):
         r = await client.get("/api/v2/search", params={"q": q, "type": "accounts"}, headers=alice.headers)
         assert [a["username"] for a in r.json()["accounts"]] == ["alice"], q
+
+
+async def test_relevance_ranks_the_newest_visible_matches_alike_on_both_backends(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # search.rank's BM25 over the ranked notes: the rarer word weighs more ("rain": 2 of the 4
+    # matches, "bike": 3), repeats count, longer notes count less; PostgreSQL's ts_rank ranked the
+    # note with both words first (it has no rarity), FTS5's bm25 counted rarity over all notes.
+    rain = (await post(alice, "rain rain rain today", language="en"))["id"]
+    commute = (await post(alice, "bike to work, bike home", language="en"))["id"]
+    short = (await post(alice, "a bike", language="en"))["id"]
+    both = (await post(alice, "bike in the rain", language="en"))["id"]
+    hidden = (await post(bob, "rain rain rain rain", language="en", visibility="private"))["id"]
+    ranked = [rain, both, commute, short]
+    assert await _found(client, alice, "bike OR rain", order="relevance") == ranked
+    assert await _found(client, alice, "bike OR rain", order="relevance", limit=2, offset=1) == ranked[1:3]
+    assert await _found(client, bob, "rain", order="relevance") == [hidden, rain, both]  # bob sees his own
+    # A phrase counts where its words are adjacent and in order, in any of its forms.
+    assert await _found(client, alice, '"to work" OR "in the rain"', order="relevance") == [both, commute]
+    # Only the newest matches the reader may see are ranked: bob's private note takes no place.
+    monkeypatch.setattr(search_queries, "RELEVANCE_WINDOW", 2)
+    assert await _found(client, alice, "bike OR rain", order="relevance") == [both, short]
+    assert await _found(client, alice, "bike OR rain", order="relevance", offset=2) == []
