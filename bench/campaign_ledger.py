@@ -19,6 +19,7 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -39,6 +40,26 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
+async def make_campaign(
+    db: Database,
+    owner: int,
+    campaign: campaign_actions.NewCampaign,
+    chapters: Sequence[campaign_actions.NewChapter],
+    organisers: Sequence[Sequence[tuple[int, str]]] = (),
+) -> tuple[int, list[int]]:
+    """A campaign by ``owner`` and its chapters, through the actions (no bulk path: a few hundred
+    rows); ``organisers[n]``: the (account, role) pairs of chapter ``n`` besides ``owner``, who
+    proposes every chapter (approved at once: a campaign organiser's own proposal) and is its lead.
+    Returns the campaign's id and the chapters' ids, in order."""
+    campaign_id = await campaign_actions.create_campaign(db, owner, campaign)
+    chapter_ids = []
+    for n, chapter in enumerate(chapters):
+        chapter_ids.append(await campaign_actions.propose_chapter(db, owner, campaign_id, chapter))
+        for account_id, role in organisers[n] if n < len(organisers) else ():
+            await campaign_actions.set_chapter_organiser(db, owner, chapter_ids[-1], account_id, role)
+    return campaign_id, chapter_ids
+
+
 async def run(db: Database, chapters: int, entries: int, concurrency: int) -> None:
     # Organisers: plain account rows (the bench measures the ledger, not sign-ups).
     leads = [new_id() for _ in range(chapters + 1)]
@@ -48,28 +69,24 @@ async def run(db: Database, chapters: int, entries: int, concurrency: int) -> No
             [{"id": i, "username": f"org{n}", "username_key": f"org{n}"} for n, i in enumerate(leads)],
         )
     owner = leads[0]
-    campaign = await campaign_actions.create_campaign(
-        db, owner, campaign_actions.NewCampaign("Bench night", "benchnight", "", 10**9, "EUR")
-    )
-    chapter_ids = []
-    for n in range(chapters):
-        chapter_ids.append(
-            await campaign_actions.propose_chapter(
-                db,
-                owner,
-                campaign,
-                campaign_actions.NewChapter(
-                    city=f"City {n:03d}",
-                    venue="Hall",
-                    starts_at=datetime(2027, 2, 12, 18, tzinfo=UTC),
-                    time_zone="Europe/Paris",
-                    hashtag=f"bench{n}",
-                    currency="EUR",
-                    locale="fr_FR",
-                ),
+    campaign, chapter_ids = await make_campaign(
+        db,
+        owner,
+        campaign_actions.NewCampaign("Bench night", "benchnight", "", 10**9, "EUR"),
+        [
+            campaign_actions.NewChapter(
+                city=f"City {n:03d}",
+                venue="Hall",
+                starts_at=datetime(2027, 2, 12, 18, tzinfo=UTC),
+                time_zone="Europe/Paris",
+                hashtag=f"bench{n}",
+                currency="EUR",
+                locale="fr_FR",
             )
-        )
-        await campaign_actions.set_chapter_organiser(db, owner, chapter_ids[-1], leads[n + 1], "treasurer")
+            for n in range(chapters)
+        ],
+        [[(leads[n + 1], "treasurer")] for n in range(chapters)],
+    )
     rng = random.Random(7)
     work = [(n, k) for k in range(entries) for n in range(chapters)]  # every chapter at once
     latencies: list[float] = []

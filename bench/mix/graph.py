@@ -114,7 +114,7 @@ def generate(accounts: int, follows: int, notes: int, seed: int = 2009) -> Graph
     draw = _zipf_sampler(accounts, rng)
     mean = follows / accounts
     pairs: set[tuple[int, int]] = set()
-    for follower in range(accounts):
+    for follower in range(accounts if follows else 0):  # no follows: accounts and tokens only
         # Out-degrees vary (exponential around the mean), capped by how many others there are.
         want = min(accounts - 1, max(1, round(rng.expovariate(1 / mean))))
         mine: set[int] = set()

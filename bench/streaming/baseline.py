@@ -4,7 +4,11 @@ It speaks what the benchmark client and posters use — ``POST /api/v1/statuses`
 ``/api/v1/streaming`` with ``{"type": "subscribe", "stream": "user"}`` messages and the SSE
 ``/api/v1/streaming/user`` — with Mastodon's framing, tokens and follows held in memory (the graph
 the orchestrator seeded into Cordée), and each note rendered from a real Cordée status entity
-(``--template``), so frames have the same size. Each connection has a bounded queue and a writer
+(``--template``), so frames have the same size. For ``bench.campaign_night`` it also serves a
+campaign's live walls as venue screens open them (``/chapters/:id/wall`` and its SSE ``stream``,
+``notes``; the thermometer's ``/campaigns/:id/stream``): a note goes to the walls of its hashtags
+(the graph's ``walls``: chapter id → hashtags), once per wall, in the shape of Cordée's compact
+wall note. Each connection has a bounded queue and a writer
 task, as in Cordée: what differs is everything Cordée does besides moving frames (authentication
 in the database, the write transaction, fan-out, audience queries, rendering, filtering).
 
@@ -18,8 +22,10 @@ import asyncio
 import contextlib
 import html
 import itertools
+import re
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,12 +33,13 @@ import orjson
 import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 QUEUE_SIZE = 1000
+HASHTAG = re.compile(r"#(\w+)")
 BATCH = 64
 
 DEFAULT_TEMPLATE: dict[str, Any] = {
@@ -89,6 +96,10 @@ class State:
         self.followers: dict[int, list[int]] = {int(k): v for k, v in graph["followers"].items()}
         self.template = template
         self.user_streams: dict[int, set[Connection]] = defaultdict(set)
+        self.walls: dict[int, list[str]] = {
+            int(k): [t.lower() for t in v] for k, v in graph.get("walls", {}).items()
+        }
+        self.wall_streams: dict[str, set[Connection]] = defaultdict(set)
         self.ids = itertools.count(int(time.time() * 1000) << 16)
 
 
@@ -134,6 +145,31 @@ async def post_status(request: Request) -> Response:
             built = frames.get(connection.transport)
             if built is None:
                 built = frames[connection.transport] = frame(connection.transport, "update", payload)
+            connection.send(built)
+    walls = {c for tag in set(HASHTAG.findall(text.lower())) for c in state.wall_streams.get(tag, ())}
+    if walls:
+        account = entity.get("account") or {}
+        note = orjson.dumps(
+            {
+                "id": entity["id"],
+                "url": entity.get("url"),
+                "created_at": entity["created_at"],
+                "edited_at": None,
+                "content": entity["content"],
+                "spoiler_text": "",
+                "sensitive": False,
+                "language": entity.get("language"),
+                "account": {
+                    "acct": account.get("acct"),
+                    "display_name": account.get("display_name"),
+                    "url": account.get("url"),
+                    "avatar": account.get("avatar"),
+                },
+                "media": [],
+            }
+        ).decode()
+        built = f"event: update\ndata: {note}\n\n"
+        for connection in walls:
             connection.send(built)
     return Response(payload, media_type="application/json")
 
@@ -185,9 +221,9 @@ async def websocket_endpoint(websocket: WebSocket) -> None:
 
 
 class _EventStream:
-    def __init__(self, account_id: int, connection: Connection) -> None:
-        self.account_id = account_id
+    def __init__(self, connection: Connection, on_close: Callable[[], None]) -> None:
         self.connection = connection
+        self.on_close = on_close
 
     async def _watch(self, receive: Receive) -> None:
         while (await receive())["type"] != "http.disconnect":
@@ -223,7 +259,7 @@ class _EventStream:
             pass
         finally:
             watcher.cancel()
-            _unsubscribe(self.account_id, connection)
+            self.on_close()
 
 
 async def sse_user(request: Request) -> Response:
@@ -232,7 +268,36 @@ async def sse_user(request: Request) -> Response:
         return JSONResponse({"error": "Invalid access token"}, 401)
     connection = Connection("sse")
     _subscribe(account_id, connection)
-    return _EventStream(account_id, connection)  # type: ignore[return-value]
+    return _EventStream(connection, lambda: _unsubscribe(account_id, connection))  # type: ignore[return-value]
+
+
+async def wall_stream(request: Request) -> Response:
+    """A chapter's wall (anonymous, SSE): the notes with its hashtags."""
+    tags = _state().walls.get(int(request.path_params["id"]))
+    if tags is None:
+        return JSONResponse({"error": "Record not found"}, 404)
+    connection = Connection("sse")
+    for tag in tags:
+        _state().wall_streams[tag].add(connection)
+
+    def close() -> None:
+        for tag in tags:
+            _state().wall_streams[tag].discard(connection)
+
+    return _EventStream(connection, close)  # type: ignore[return-value]
+
+
+async def quiet_stream(request: Request) -> Response:
+    """The thermometer's stream: open, silent (the baseline records no money)."""
+    return _EventStream(Connection("sse"), lambda: None)  # type: ignore[return-value]
+
+
+async def page(request: Request) -> Response:
+    return HTMLResponse("<!doctype html><title>wall</title><ul></ul>")
+
+
+async def no_notes(request: Request) -> Response:
+    return JSONResponse([])
 
 
 async def health(request: Request) -> Response:
@@ -248,6 +313,11 @@ def build(graph: dict[str, Any], template: dict[str, Any]) -> Starlette:
             Route("/api/v1/streaming/user", sse_user),
             WebSocketRoute("/api/v1/streaming", websocket_endpoint),
             Route("/api/v1/statuses", post_status, methods=["POST"]),
+            Route("/chapters/{id:int}/wall", page),
+            Route("/chapters/{id:int}/wall/stream", wall_stream),
+            Route("/chapters/{id:int}/wall/notes", no_notes),
+            Route("/campaigns/{id:int}", page),
+            Route("/campaigns/{id:int}/stream", quiet_stream),
         ]
     )
 

@@ -26,7 +26,7 @@ import struct
 import sys
 import time
 from collections import defaultdict
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import orjson
@@ -65,10 +65,18 @@ def _mask(payload: bytes) -> bytes:
     return header + key + masked
 
 
-class _Stream(asyncio.Protocol):
-    """One streaming connection; ``ready`` resolves once the user stream is subscribed."""
+class Recorder(Protocol):
+    """What a stream hands each received message (a WebSocket message, or an SSE event block)."""
 
-    def __init__(self, kind: str, host: str, path: str, token: str, samples: Samples) -> None:
+    def record(self, body: bytes, now: float) -> None: ...
+
+
+class Stream(asyncio.Protocol):
+    """One streaming connection; ``ready`` resolves once the user stream is subscribed (SSE: once
+    the response's headers arrived). An SSE stream with an empty ``token`` is opened without an
+    ``Authorization`` header (an anonymous page's stream: a campaign wall, a widget)."""
+
+    def __init__(self, kind: str, host: str, path: str, token: str, samples: Recorder) -> None:
         self.kind = kind
         self.host = host
         self.path = path
@@ -96,9 +104,9 @@ class _Stream(asyncio.Protocol):
                 "Sec-WebSocket-Version: 13\r\n\r\n"
             )
         else:
+            auth = f"Authorization: Bearer {self.token}\r\n" if self.token else ""
             request = (
-                f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {self.token}\r\n"
-                "Accept: text/event-stream\r\n\r\n"
+                f"GET {self.path} HTTP/1.1\r\nHost: {self.host}\r\n{auth}Accept: text/event-stream\r\n\r\n"
             )
         transport.write(request.encode())
 
@@ -248,7 +256,7 @@ class Client:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.samples = Samples()
-        self.streams: list[_Stream] = []
+        self.streams: list[Stream] = []
         self.closed_reasons: dict[str, int] = defaultdict(int)
 
     async def connect(self) -> dict[str, Any]:
@@ -266,7 +274,7 @@ class Client:
                 try:
                     async with asyncio.timeout(HANDSHAKE_TIMEOUT):
                         _, stream = await loop.create_connection(
-                            lambda: _Stream(
+                            lambda: Stream(
                                 args.transport, f"{args.host}:{args.port}", path, token, self.samples
                             ),
                             args.host,

@@ -176,28 +176,28 @@ class ClientProcess:
         deadline: float,
     ) -> ClientProcess:
         await asyncio.to_thread(tokens_file.write_text, "\n".join(tokens))
+        argv = ["--port", str(port), "--transport", transport, "--tokens", str(tokens_file)]
+        argv += ["--concurrency", str(concurrency), "--deadline", str(deadline)]
+        return await cls.spawn("bench.streaming.client", argv, log, tokens)
+
+    @classmethod
+    async def spawn(
+        cls, module: str, argv: list[str], log: Path, tokens: list[str] | None = None
+    ) -> ClientProcess:
+        """Any client module speaking the same JSON-lines protocol (``python -m module *argv``)."""
         with log.open("ab") as err:
             process = await asyncio.create_subprocess_exec(
                 sys.executable,
                 "-m",
-                "bench.streaming.client",
-                "--port",
-                str(port),
-                "--transport",
-                transport,
-                "--tokens",
-                str(tokens_file),
-                "--concurrency",
-                str(concurrency),
-                "--deadline",
-                str(deadline),
+                module,
+                *argv,
                 cwd=ROOT,
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=err,
                 limit=1 << 28,
             )
-        return cls(process, tokens)
+        return cls(process, tokens or [])
 
     async def ask(self, command: dict[str, Any], seconds: float = COMMAND_TIMEOUT) -> Any:
         assert self.process.stdin is not None and self.process.stdout is not None

@@ -1,0 +1,1 @@
+"""Campaign night simulation (issue 12): ``python -m bench.campaign_night``; see ``__main__``."""
