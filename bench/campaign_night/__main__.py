@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
+import resource
 import shlex
 import shutil
 import sys
@@ -29,7 +30,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
+import aiohttp
 import orjson
 
 from bench.campaign_night import report
@@ -49,6 +50,18 @@ from bench.streaming.procs import (
 from bench.streaming.report import machine, say
 
 POLL_SECONDS = 0.1
+
+
+async def _get(http: aiohttp.ClientSession, path: str) -> Any:
+    async with http.get(path) as response:
+        response.raise_for_status()
+        return orjson.loads(await response.read())
+
+
+def _own_cpu() -> float:
+    """This process's CPU time (the posting and selling client)."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def screens(night: Night) -> list[dict[str, Any]]:
@@ -83,11 +96,12 @@ async def measure(
     walls_file.write_bytes(orjson.dumps(screens(night)))
     argv = ["--port", str(server.port), "--walls", str(walls_file), "--deadline", str(args.max_seconds)]
     walls = await ClientProcess.spawn("bench.campaign_night.walls", argv, tmp / f"{name}-walls.log")
-    result: dict[str, Any] = {"cpu": {}}
-    limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+    result: dict[str, Any] = {"cpu": {}, "client_cpu": {}, "seconds": {}}
     try:
-        async with httpx.AsyncClient(
-            base_url=server.base_url, timeout=httpx.Timeout(args.timeout), limits=limits
+        async with aiohttp.ClientSession(
+            base_url=server.base_url,
+            timeout=aiohttp.ClientTimeout(total=args.timeout),
+            connector=aiohttp.TCPConnector(limit=args.connections),
         ) as http:
             connected = await walls.ask({"cmd": "connect"})
             say(f"{name}: {connected['connected']} screens open in {connected['seconds']:.1f} s")
@@ -102,9 +116,12 @@ async def measure(
             rates = (args.rate, args.rate * args.burst_factor, args.rate)
             seconds = (args.steady_seconds, args.burst_seconds, args.steady_seconds)
             for phase, rate, span in zip(report.PHASES, rates, seconds, strict=True):
-                cpu0, t0 = cpu_seconds(server.pid), time.monotonic()
+                cpu0, own0, t0 = cpu_seconds(server.pid), _own_cpu(), time.monotonic()
                 await load.posts_phase(phase, rate, span)
-                result["cpu"][phase] = (cpu_seconds(server.pid) - cpu0) / (time.monotonic() - t0)
+                took = time.monotonic() - t0
+                result["cpu"][phase] = (cpu_seconds(server.pid) - cpu0) / took
+                result["client_cpu"][phase] = (_own_cpu() - own0) / took
+                result["seconds"][phase] = took
                 say(f"{name}: {phase} done ({len(load.posts)} posts so far, {len(load.sales)} sales)")
             stop.set()
             await sales
@@ -139,10 +156,10 @@ async def measure(
             if not baseline:
                 result["sales"] = report.sales(load)
                 chapters = [
-                    (await http.get(f"/api/v1/chapters/{c.chapter_id}/totals")).json()["raised_cents"]
+                    (await _get(http, f"/api/v1/chapters/{c.chapter_id}/totals"))["raised_cents"]
                     for c in night.chapters
                 ]
-                campaign = (await http.get(f"/api/v1/campaigns/{night.campaign_id}/totals")).json()
+                campaign = await _get(http, f"/api/v1/campaigns/{night.campaign_id}/totals")
                 result["totals"] = report.check_totals(night, load, chapters, campaign, stats)
     finally:
         await walls.stop()

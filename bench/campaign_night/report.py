@@ -29,6 +29,11 @@ def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
             expected.update((w, p.key) for w in range(walls))
         else:
             expected.add((p.chapter, p.key))
+    # A note an organiser hid from its wall must end up off it: a delete frame if the wall had
+    # shown it, or nothing at all when the hide was recorded before the hub got to the note.
+    by_id = {p.status_id: p for p in acked}
+    hidden = {(h.chapter, by_id[h.status_id].key) for h in load.hides if h.code == 200}
+    expected -= hidden
     got: set[tuple[int, str]] = set()
     duplicates = unexpected = via_catch_up = 0
     from_ack: dict[str, list[float]] = defaultdict(list)
@@ -40,6 +45,8 @@ def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
             continue
         got.add(pair)
         post = posts.get(key)
+        if pair in hidden:
+            continue
         if pair not in expected or post is None or post.acked is None:
             unexpected += 1
             continue
@@ -49,7 +56,6 @@ def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
         from_ack[post.phase].append((received - post.acked) * 1000)
         from_send[post.phase].append((received - sent) * 1000)
     lost = expected - got
-    by_id = {p.status_id: p for p in acked}
     deleted = {(wall, status_id) for wall, status_id, _ in taken["deletes"]}
     hides_ok = [h for h in load.hides if h.code == 200]
     return {
@@ -77,6 +83,7 @@ def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
         "hides": len(load.hides),
         "hides_ok": len(hides_ok),
         "hides_delivered": sum(1 for h in hides_ok if (h.chapter, h.status_id) in deleted),
+        "hidden_before_shown": sum(1 for pair in hidden if pair not in got),
         "deletes_elsewhere": sum(
             1
             for wall, status_id in deleted
@@ -191,17 +198,17 @@ def table(cordee: dict[str, Any], base: dict[str, Any] | None) -> list[str]:
                 lines.append(
                     _row(f"{phase}: {what} {pct} (ms)", p[name][pct], q.get(name, {}).get(pct), digits=1)
                 )
-    for phase in PHASES:
-        lines.append(
-            _row(
-                f"{phase}: server CPU (cores)",
-                cordee["cpu"].get(phase),
-                (base or {}).get("cpu", {}).get(phase),
-                digits=2,
-            )
-        )
+    for key, what, digits in (
+        ("seconds", "seconds to send the phase's requests", 1),
+        ("cpu", "server CPU (cores)", 2),
+        ("client_cpu", "posting client CPU (cores)", 2),
+    ):
+        for phase in PHASES:
+            mine, theirs = cordee[key].get(phase), (base or {}).get(key, {}).get(phase)
+            lines.append(_row(f"{phase}: {what}", mine, theirs, digits=digits))
     lines.append(_row("organiser hides acknowledged", d["hides_ok"]))
     lines.append(_row("… whose delete frame reached the wall", d["hides_delivered"]))
+    lines.append(_row("… hidden before the wall had shown them", d["hidden_before_shown"]))
     for kind, label in (
         ("ticket", "paid tickets (take + pay)"),
         ("rsvp", "RSVPs"),
