@@ -34,7 +34,7 @@ import aiohttp
 import orjson
 
 from bench.campaign_night import report
-from bench.campaign_night.night import Load
+from bench.campaign_night.night import PHASES, Load
 from bench.campaign_night.seed import Night, seed
 from bench.stores import close_scratch, open_scratch
 from bench.streaming.procs import (
@@ -115,7 +115,7 @@ async def measure(
             sales = asyncio.create_task(load.sales_loop(stop))
             rates = (args.rate, args.rate * args.burst_factor, args.rate)
             seconds = (args.steady_seconds, args.burst_seconds, args.steady_seconds)
-            for phase, rate, span in zip(report.PHASES, rates, seconds, strict=True):
+            for phase, rate, span in zip(PHASES, rates, seconds, strict=True):
                 cpu0, own0, t0 = cpu_seconds(server.pid), _own_cpu(), time.monotonic()
                 await load.posts_phase(phase, rate, span)
                 took = time.monotonic() - t0
@@ -282,7 +282,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--burst-seconds", type=float, default=10.0)
     p.add_argument("--campaign-share", type=float, default=0.1, help="notes with the campaign's hashtag too")
     p.add_argument("--sales-rate", type=float, default=4.0, help="sales/s, through every phase")
-    p.add_argument("--hides", type=int, default=5, help="notes the first chapter's lead hides from its wall")
+    p.add_argument(
+        "--hides",
+        type=int,
+        default=10,
+        help="notes the first chapter's lead hides from its wall (every third)",
+    )
     p.add_argument("--connections", type=int, default=64, help="HTTP connections of the posting client")
     p.add_argument(
         "--postgres", action="store_true", help="PostgreSQL + Redis on 127.0.0.1 (their own DB/keys)"

@@ -26,6 +26,8 @@ from bench.campaign_night.seed import Chapter, Night
 
 MAX_IN_FLIGHT = 400
 RAFFLE_MAX = 5  # raffle tickets per sale: 1 to this
+HIDE_EVERY = 3
+PHASES = ("steady", "burst", "steady after")
 
 
 @dataclass
@@ -92,6 +94,7 @@ class Load:
         self.sales_rng.shuffle(self._buyers)
         self._hide_budget = args.hides if sales else 0
         self._keys = 0
+        self._shown_first = 0
 
     def _auth(self, account: int) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.night.tokens[account]}"}
@@ -132,10 +135,13 @@ class Load:
         if answer.status_code == 200:
             post.acked = time.monotonic()
             post.status_id = int(answer.json()["id"])
-            if chapter.n == 0 and not campaign and self._hide_budget > 0:
-                self._hide_budget -= 1
-                self.hides.append(Hide(post.status_id, chapter.n))
-                self.spawn(self.hide(self.hides[-1]))
+            if (chapter.n == 0 or campaign) and phase in PHASES and self._hide_budget > 0:
+                # Every third note the first chapter's wall shows is hidden from it by its lead.
+                self._shown_first += 1
+                if self._shown_first % HIDE_EVERY == 1:
+                    self._hide_budget -= 1
+                    self.hides.append(Hide(post.status_id, 0))
+                    self.spawn(self.hide(self.hides[-1]))
 
     async def hide(self, hide: Hide) -> None:
         """The lead of the first chapter takes the note off its wall (the API a wall's button uses)."""

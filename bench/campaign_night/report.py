@@ -11,12 +11,10 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from bench.campaign_night.night import Load
+from bench.campaign_night.night import PHASES, Load
 from bench.campaign_night.seed import Night
 from bench.streaming.__main__ import summary
 from bench.streaming.report import _fmt
-
-PHASES = ("steady", "burst", "steady after")
 
 
 def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
@@ -84,11 +82,7 @@ def deliveries(load: Load, walls: int, taken: dict[str, Any]) -> dict[str, Any]:
         "hides_ok": len(hides_ok),
         "hides_delivered": sum(1 for h in hides_ok if (h.chapter, h.status_id) in deleted),
         "hidden_before_shown": sum(1 for pair in hidden if pair not in got),
-        "deletes_elsewhere": sum(
-            1
-            for wall, status_id in deleted
-            if by_id.get(status_id) is None or wall != by_id[status_id].chapter
-        ),
+        "deletes_elsewhere": len(deleted - {(h.chapter, h.status_id) for h in hides_ok}),
     }
 
 
@@ -209,6 +203,7 @@ def table(cordee: dict[str, Any], base: dict[str, Any] | None) -> list[str]:
     lines.append(_row("organiser hides acknowledged", d["hides_ok"]))
     lines.append(_row("… whose delete frame reached the wall", d["hides_delivered"]))
     lines.append(_row("… hidden before the wall had shown them", d["hidden_before_shown"]))
+    lines.append(_row("delete frames on a wall where nothing was hidden", d["deletes_elsewhere"]))
     for kind, label in (
         ("ticket", "paid tickets (take + pay)"),
         ("rsvp", "RSVPs"),

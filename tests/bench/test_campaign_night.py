@@ -11,14 +11,16 @@ from bench.campaign_night.__main__ import main
 def test_a_tiny_campaign_night_loses_no_post_and_its_totals_are_exact() -> None:
     code, out = main(
         ["--chapters", "3", "--attendees", "30", "--rate", "2", "--burst-factor", "10"]
-        + ["--steady-seconds", "1.5", "--burst-seconds", "1", "--sales-rate", "6", "--hides", "2"]
+        + ["--steady-seconds", "1", "--burst-seconds", "1", "--sales-rate", "6", "--hides", "2"]
     )
     cordee = out["cordee"]
     d = cordee["deliveries"]
     assert d["acked"] == d["sent"] > 10
     assert d["expected"] >= d["acked"] and d["delivered"] == d["expected"]
     assert d["lost"] == 0 and d["unexpected"] == 0 and d["duplicates"] == 0
-    assert d["hides_ok"] == d["hides_delivered"] > 0
+    assert d["hides_ok"] == d["hides"] > 0
+    assert d["hides_delivered"] + d["hidden_before_shown"] >= d["hides_ok"]
+    assert d["deletes_elsewhere"] == 0
     sales = cordee["sales"]
     assert sum(s["done"] for s in sales.values()) > 0
     assert all(s["done"] == s["tried"] for s in sales.values())
