@@ -1,17 +1,19 @@
 """The live wall on a real server: a note posted after the wall opened appears on it, the running
-total follows the ledger, and a note an organiser hides leaves the wall at once."""
+total follows the ledger, and a note an organiser hides leaves the wall at once; and the wall
+comes back by itself after the server restarts."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Route, expect
 
 from tests.clients.conftest import Server
-from tests.support.running import register
+from tests.support.running import launch, register
 
 pytestmark = pytest.mark.clients
 
@@ -90,3 +92,92 @@ def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
     expect(notes).to_have_count(1)
     assert errors == []
     context.close()
+
+
+def test_the_wall_reconnects_by_itself_and_catches_up_after_a_restart(
+    tmp_path: Path, browser: Browser
+) -> None:
+    """A screen left alone: the server restarts while a proxy answers 502 for the stream (which
+    makes a bare EventSource give up for good). The wall comes back by itself, shows the note posted
+    meanwhile, drops the note hidden meanwhile, and has the right total."""
+    first = launch(tmp_path)
+    second = None
+    try:
+        base = first.base_url
+        org, fan = register(base, "wallorg"), register(base, "fan")
+
+        def api(headers: dict[str, str], method: str, path: str, **kw: Any) -> Any:
+            r = httpx.request(method, base + path, headers=headers, **kw)
+            assert r.status_code < 400, r.text
+            return r.json()
+
+        campaign = api(
+            org,
+            "POST",
+            "/api/v1/campaigns",
+            json={"title": "Night", "hashtag": "Night", "goal_cents": 100_000, "currency": "EUR"},
+        )
+        chapter = api(
+            org,
+            "POST",
+            f"/api/v1/campaigns/{campaign['id']}/chapters",
+            json={
+                "city": "Lyon",
+                "venue": "Hall",
+                "starts_at": "2027-02-12T19:00:00+01:00",
+                "time_zone": "Europe/Paris",
+                "hashtag": "NightLyon",
+                "currency": "EUR",
+                "locale": "fr_FR",
+            },
+        )
+        ch = chapter["id"]
+        api(fan, "POST", "/api/v1/statuses", data={"status": "before the cut #Night"})
+        doomed = api(fan, "POST", "/api/v1/statuses", data={"status": "to be hidden #NightLyon"})
+
+        context = browser.new_context(locale="en-GB")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{base}/chapters/{ch}/wall")
+        notes = page.locator("#wall-notes li")
+        expect(notes).to_have_count(2)
+
+        refused: list[str] = []
+
+        def bad_gateway(route: Route) -> None:
+            refused.append(route.request.url)
+            route.fulfill(status=502, body="Bad gateway")
+
+        page.route("**/wall/stream", bad_gateway)
+        first.stop()
+        expect(page.locator("#wall-status")).to_have_text("…")
+        second = launch(tmp_path, first.data_dir, port=int(base.rsplit(":", 1)[1]))
+        api(fan, "POST", "/api/v1/statuses", data={"status": "while you were away #NightLyon"})
+        api(org, "POST", f"/api/v1/chapters/{ch}/wall/hidden", data={"status_id": doomed["id"]})
+        api(
+            org,
+            "POST",
+            f"/api/v1/chapters/{ch}/ledger",
+            json={"kind": "donation", "amount_cents": 500, "currency": "EUR"},
+        )
+        for _ in range(200):  # the wall keeps trying through the 502s
+            if len(refused) >= 2:
+                break
+            page.wait_for_timeout(100)
+        assert len(refused) >= 2
+        page.unroute("**/wall/stream")
+
+        expect(notes).to_have_count(2, timeout=30_000)
+        expect(notes.first).to_contain_text("while you were away")
+        expect(notes.last).to_contain_text("before the cut")
+        expect(page.locator("#wall-chapter-raised")).to_contain_text("5,00")
+        expect(page.locator("#wall-status")).to_have_text("")
+        api(fan, "POST", "/api/v1/statuses", data={"status": "live again #Night"})  # and it is live
+        expect(notes.first).to_contain_text("live again")
+        assert errors == []
+        context.close()
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()

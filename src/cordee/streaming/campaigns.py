@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.tables import Status
-from cordee.db.tables_campaigns import Chapter, WallDecision
+from cordee.db.tables_campaigns import Campaign, Chapter, WallDecision
 from cordee.domain.text import normalize_tag
 from cordee.events.campaigns import LedgerChanged, WallPostApproved, WallPostHidden
 from cordee.queries import campaigns as queries
@@ -143,15 +144,36 @@ async def on_ledger(hub: Hub, event: LedgerChanged) -> None:
         stream = connection.streams.get(("campaign", event.campaign_id))
         lang = str(stream[2]) if stream is not None and len(stream) > 2 else "en"
         if lang not in by_lang:
-            by_lang[lang] = orjson.dumps(
-                {
-                    "raised_cents": whole,
-                    "raised": money(whole, campaign.currency, lang),
-                    "percent": percent(whole, campaign.goal_cents),
-                }
-            ).decode()
+            by_lang[lang] = _campaign_totals(campaign, whole, lang)
         connection.send(f"event: totals\ndata: {by_lang[lang]}\n\n")
-    chapter_payload = orjson.dumps(
+    _send(walls, "chapter_totals", _chapter_totals(chapter, here))
+
+
+def _campaign_totals(campaign: Campaign, whole: int, lang: str) -> str:
+    return orjson.dumps(
+        {
+            "raised_cents": whole,
+            "raised": money(whole, campaign.currency, lang),
+            "percent": percent(whole, campaign.goal_cents),
+        }
+    ).decode()
+
+
+def _chapter_totals(chapter: Chapter, here: int) -> str:
+    return orjson.dumps(
         {"raised_cents": here, "raised": money(here, chapter.currency, chapter.locale)}
     ).decode()
-    _send(walls, "chapter_totals", chapter_payload)
+
+
+async def current_totals(
+    session: AsyncSession, campaign: Campaign, chapter: Chapter | None, lang: str
+) -> list[str]:
+    """The totals as they are, as SSE frames to send first thing on a (re)connected stream: a wall
+    or a thermometer cut off while money was recorded is right again at once, not at the next
+    entry."""
+    whole = (await queries.campaign_totals(session, campaign.id)).in_currency(campaign.currency)
+    frames = [f"event: totals\ndata: {_campaign_totals(campaign, whole, lang)}\n\n"]
+    if chapter is not None:
+        here = (await queries.chapter_totals(session, chapter.id)).in_currency(chapter.currency)
+        frames.append(f"event: chapter_totals\ndata: {_chapter_totals(chapter, here)}\n\n")
+    return frames

@@ -3,11 +3,12 @@
 ``/chapters/{id}/wall`` is a full-screen page anyone can open (a screen needs no account): the
 public notes with the chapter's or the campaign's hashtag, newest first, and the running totals.
 ``wall.js`` listens to ``/chapters/{id}/wall/stream`` (SSE through the streaming hub:
-``streaming/campaigns.py``), reconnects by itself and fetches what it missed from
-``/chapters/{id}/wall/notes?since_id=``. A signed-in organiser of the chapter opening the wall
-moderates from it: "Hide" under each note (it leaves every open wall at once), and, when the
-chapter holds notes for approval, a queue of waiting notes to approve or hide
-(``actions/wall.py``).
+``streaming/campaigns.py``), reconnects by itself (after any error, with a growing delay) and
+fetches the newest notes from ``/chapters/{id}/wall/notes`` to add what it missed and drop what
+was hidden meanwhile; the stream starts with the totals as they are. A signed-in organiser of
+the chapter opening the wall moderates from it: "Hide" under each note (it leaves every open
+wall at once), and, when the chapter holds notes for approval, a queue of waiting notes to
+approve or hide (``actions/wall.py``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from cordee.queries import campaigns as queries
 from cordee.rendering.money import money, percent
 from cordee.rendering.statuses import render_statuses
 from cordee.rendering.widget import compact_note
-from cordee.streaming.campaigns import campaign_channel, wall_channels
+from cordee.streaming.campaigns import campaign_channel, current_totals, wall_channels
 from cordee.streaming.endpoints import _EventStream
 from cordee.streaming.hub import Hub
 from cordee.streaming.widget import ANONYMOUS
@@ -113,17 +114,21 @@ async def wall_stream(request: Request) -> Response:
     hub = _hub(request)
     if hub is None:
         return error_response(503, "The server is restarting; reconnect in a moment")
+    lang = choose_language(request)
     async with db_of(request).read() as session:
         found = await _chapter(request, session)
-    if found is None:
-        return error_response(404, "Record not found")
-    campaign, chapter = found
+        if found is None:
+            return error_response(404, "Record not found")
+        campaign, chapter = found
+        frames = await current_totals(session, campaign, chapter, lang)
     if hub.open_for(ANONYMOUS) >= MAX_STREAMS:
         return error_response(503, "Too many live pages are open; retry in a moment")
     connection = await hub.connect(ANONYMOUS, "sse")
     for channel in wall_channels(chapter.id, [chapter.hashtag, campaign.hashtag]):
         hub.subscribe(connection, channel)
-    hub.subscribe(connection, campaign_channel(campaign.id, choose_language(request)))
+    hub.subscribe(connection, campaign_channel(campaign.id, lang))
+    for frame in frames:
+        connection.send(frame)
     return _EventStream(hub, connection)  # type: ignore[return-value]
 
 
@@ -133,14 +138,18 @@ async def campaign_stream(request: Request) -> Response:
     if hub is None:
         return error_response(503, "The server is restarting; reconnect in a moment")
     campaign_id = id_or_none(str(request.path_params["id"]))
+    lang = choose_language(request)
     async with db_of(request).read() as session:
         campaign = await queries.campaign_by_id(session, campaign_id) if campaign_id is not None else None
-    if campaign is None:
-        return error_response(404, "Record not found")
+        if campaign is None:
+            return error_response(404, "Record not found")
+        frames = await current_totals(session, campaign, None, lang)
     if hub.open_for(ANONYMOUS) >= MAX_STREAMS:
         return error_response(503, "Too many live pages are open; retry in a moment")
     connection = await hub.connect(ANONYMOUS, "sse")
-    hub.subscribe(connection, campaign_channel(campaign.id, choose_language(request)))
+    hub.subscribe(connection, campaign_channel(campaign.id, lang))
+    for frame in frames:
+        connection.send(frame)
     return _EventStream(hub, connection)  # type: ignore[return-value]
 
 

@@ -1,5 +1,5 @@
 // The live wall: notes with the chapter's and the campaign's hashtags, newest first, live over
-// SSE (EventSource reconnects by itself; after a drop the missed notes are fetched with since_id),
+// SSE (reopened after any error; on each (re)connection the notes missed are fetched),
 // the running totals, and for organisers a button to hide a note from every open wall.
 (function () {
   "use strict";
@@ -10,7 +10,6 @@
   var queue = document.getElementById("wall-queue");
   var status = document.getElementById("wall-status");
   var KEEP = 50;
-  var newest = "0";
 
   function longer(a, b) { return a.length !== b.length ? a.length > b.length : a > b; }
   function el(parent, tag, text) {
@@ -71,7 +70,6 @@
       if (longer(note.id, list.children[i].dataset.id)) { before = list.children[i]; break; }
     }
     list.insertBefore(li, before);
-    if (longer(note.id, newest)) newest = note.id;
     while (list.children.length > KEEP) list.lastElementChild.remove();
   }
   function remove(id) {
@@ -84,29 +82,58 @@
   JSON.parse(d.notes || "[]").reverse().forEach(function (n) { add(n, false); });
   JSON.parse(d.queue || "[]").reverse().forEach(enqueue);
 
+  // What the wall should show now (the newest notes): the ones missed while the stream was down
+  // are added, and the ones hidden or deleted meanwhile leave (those older than the answer's
+  // oldest note are left alone: the answer says nothing about them).
   function catchUp() {
-    fetch(d.notesUrl + "?since_id=" + encodeURIComponent(newest), { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.json() : []; })
-      .then(function (notes) { notes.reverse().forEach(function (n) { add(n, false); }); })
+    fetch(d.notesUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (notes) {
+        if (!notes) return;
+        var shown = {};
+        notes.forEach(function (n) { shown[n.id] = true; });
+        var oldest = notes.length ? notes[notes.length - 1].id : "0";  // none: nothing to show
+        Array.prototype.slice.call(list.children).forEach(function (li) {
+          if (!longer(oldest, li.dataset.id) && !shown[li.dataset.id]) li.remove();
+        });
+        notes.reverse().forEach(function (n) { add(n, false); });
+      })
       .catch(function () {});
   }
 
-  var source = new EventSource(d.stream);
-  // On every (re)connection: what was posted while the stream was not listening yet, or was down.
-  source.addEventListener("open", function () { status.textContent = ""; catchUp(); });
-  source.addEventListener("error", function () { status.textContent = "…"; });
-  source.addEventListener("update", function (e) { add(JSON.parse(e.data), false); });
-  source.addEventListener("status.update", function (e) { add(JSON.parse(e.data), true); });
-  source.addEventListener("delete", function (e) { remove(e.data); });
-  source.addEventListener("pending", function (e) { enqueue(JSON.parse(e.data)); });
-  source.addEventListener("totals", function (e) {
-    var t = JSON.parse(e.data);
-    document.getElementById("wall-campaign-raised").textContent = t.raised;
-    var bar = document.getElementById("wall-percent");
-    bar.value = t.percent;
-    bar.textContent = t.percent + " %";
-  });
-  source.addEventListener("chapter_totals", function (e) {
-    document.getElementById("wall-chapter-raised").textContent = JSON.parse(e.data).raised;
-  });
+  // EventSource reconnects by itself after a dropped connection, but gives up for good on an
+  // answer that is not a stream (a proxy's 502, our 503 while restarting): a screen left alone
+  // for hours must not. So on any error the page closes it and opens a new one, waiting a little
+  // longer each time (1 s, 2 s… 30 s); on every (re)connection it fetches what it missed, and the
+  // server sends the totals as they are.
+  var delay = 1000;
+  function connect() {
+    var source = new EventSource(d.stream);
+    source.addEventListener("open", function () { delay = 1000; status.textContent = ""; catchUp(); });
+    source.addEventListener("error", function () {
+      source.close();
+      status.textContent = "…";
+      setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30000);
+    });
+    listen(source);
+  }
+
+  function listen(source) {
+    source.addEventListener("update", function (e) { add(JSON.parse(e.data), false); });
+    source.addEventListener("status.update", function (e) { add(JSON.parse(e.data), true); });
+    source.addEventListener("delete", function (e) { remove(e.data); });
+    source.addEventListener("pending", function (e) { enqueue(JSON.parse(e.data)); });
+    source.addEventListener("totals", function (e) {
+      var t = JSON.parse(e.data);
+      document.getElementById("wall-campaign-raised").textContent = t.raised;
+      var bar = document.getElementById("wall-percent");
+      bar.value = t.percent;
+      bar.textContent = t.percent + " %";
+    });
+    source.addEventListener("chapter_totals", function (e) {
+      document.getElementById("wall-chapter-raised").textContent = JSON.parse(e.data).raised;
+    });
+  }
+  connect();
 })();
