@@ -152,6 +152,20 @@ async def test_nobody_finds_what_they_may_not_read(
     assert await _found(client, bob, "secret") == [direct, private]
 
 
+async def test_many_newer_notes_the_reader_may_not_see(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    # PostgreSQL reads the matches' ids first and applies the rule to them, going on below the
+    # last id read while the page is short: more hidden matches than a first batch must not end it.
+    older = [(await post(alice, f"Randonnée numéro {i}"))["id"] for i in range(2)]
+    for i in range(14):
+        await post(bob, f"Randonnée privée {i}", visibility="private")
+    assert await _found(client, alice, "randonnée", limit=1) == [older[1]]
+    assert await _found(client, alice, "randonnée", limit=1, offset=1) == [older[0]]
+    assert await _found(client, alice, "randonnée") == older[::-1]
+    assert len(await _found(client, bob, "randonnée", limit=40)) == 16
+
+
 async def test_ranking_pagination_bad_queries_edits_deletes_and_accounts(
     client: httpx.AsyncClient, post: Post, alice: ApiUser, make_user: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
