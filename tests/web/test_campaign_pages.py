@@ -162,6 +162,7 @@ async def test_campaign_forms_refuse_in_french_on_a_french_page(
         expected = [
             ("city", "", "La ville ne peut pas être vide."),
             ("city", "x" * 150, "La ville est trop longue : 100 caractères au plus."),
+            ("venue", "x" * 201, "Le lieu est trop long : 200 caractères au plus."),
             ("hashtag", "pas un mot-clé", "Le mot-clé ne peut contenir que des lettres, des chiffres et _."),
             ("currency", "XYZ", "La devise doit être un code ISO 4217 (EUR, USD…)."),
             ("locale", "zz_QQ", "Ce format des montants est inconnu (fr_FR, en_GB…)."),
@@ -171,7 +172,7 @@ async def test_campaign_forms_refuse_in_french_on_a_french_page(
         for name, value, french in expected:
             r = await submit(f"/campaigns/{cid}", f"/campaigns/{cid}/chapters", {**propose, name: value})
             assert (r.status_code, alert(r)) == (422, french), name
-            assert "Le Lieu Unique" in r.text  # what was typed is kept
+            assert (value if name == "venue" else "Le Lieu Unique") in r.text  # what was typed is kept
         r = await submit(
             f"/campaigns/{cid}", f"/campaigns/{cid}/chapters", {**propose, "hashtag": CHAPTER["hashtag"]}
         )
@@ -287,6 +288,7 @@ async def test_start_a_campaign_and_name_its_organisers_from_the_site(
             ({"currency": "ECU"}, "La devise doit être un code ISO 4217 (EUR, USD…)."),
             ({"hashtag": "Twestival"}, "Une autre campagne a déjà ce mot-clé."),
             ({"title": " "}, "Le titre ne peut pas être vide."),
+            ({"title": "x" * 201}, "Le titre est trop long : 200 caractères au plus."),
         ):
             r = await browser.post("/campaigns", data={**fields, **bad})
             assert r.status_code == 422 and alert(r).startswith(french), bad

@@ -61,7 +61,8 @@ async def create_submit(request: Request) -> Response:
     if isinstance(posted, Response):
         return posted
     me, form = posted
-    values = {name: field(form, name, 5000 if name == "cause" else 200) for name in CAMPAIGN_FIELDS}
+    # Read longer than any field may be: the action's "too long" is said, nothing shortened silently.
+    values = {name: field(form, name, 6000 if name == "cause" else 1000) for name in CAMPAIGN_FIELDS}
     currency = values["currency"].strip().upper()
     goal = parse_amount(values["goal"], currency)
     if goal is None:

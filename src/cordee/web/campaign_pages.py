@@ -142,7 +142,9 @@ async def propose_submit(request: Request) -> Response:
         return posted
     me, form = posted
     campaign_id = _path_id(request)
-    values = {name: field(form, name, 200).strip() for name in PROPOSAL_FIELDS}
+    # Read longer than any field may be, so that the action's "too long" is what a person sees,
+    # never a silently shortened venue.
+    values = {name: field(form, name, 1000).strip() for name in PROPOSAL_FIELDS}
     try:
         zone = ZoneInfo(values["time_zone"])
         starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=zone)
