@@ -8,8 +8,13 @@ template — a SQLite file, a PostgreSQL template database — and copied for ea
 
 from __future__ import annotations
 
-import asyncio
 import os
+
+# Set before cordee is imported: thousands of test accounts at Argon2's real cost were about half
+# of the suite's time (see cordee.domain.passwords; tests/security/test_password_hashing.py).
+os.environ["CORDEE_INSECURE_FAST_PASSWORD_HASHING"] = "1"
+
+import asyncio
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence

@@ -24,6 +24,7 @@ from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade
 from cordee.db.tables import Account, User
+from cordee.domain.passwords import INSECURE_FAST_HASHING, INSECURE_FAST_HASHING_VARIABLE
 from cordee.events.redis import RedisBus
 from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
@@ -126,6 +127,12 @@ def serve(host: str, port: int, workers: int) -> None:
     _upgrade(settings)
     click.echo(f"Cordée {__version__} on {_shown_database(settings)}")
     click.echo(f"Open {settings.base_url}/ in your browser, or point any Mastodon app at it.")
+    if INSECURE_FAST_HASHING:
+        click.echo(
+            f"WARNING: {INSECURE_FAST_HASHING_VARIABLE}=1: passwords are hashed with test parameters "
+            "that anyone can crack. Never set it outside a test suite.",
+            err=True,
+        )
     uvicorn.run(
         "cordee.asgi:app",
         host=host,

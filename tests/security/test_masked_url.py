@@ -60,6 +60,8 @@ def test_serve_shows_the_database_without_its_password(tmp_path: Path, pg_url: s
     output = server.output()
     assert "Cordée" in output and "127.0.0.1:5432" in output  # still says which database
     assert SECRET not in output and "***" in output
+    # The suite's servers hash passwords cheaply (tests/support/running.py), and say so loudly.
+    assert "WARNING: CORDEE_INSECURE_FAST_PASSWORD_HASHING=1" in output
 
 
 def test_settings_repr_hides_every_password() -> None:

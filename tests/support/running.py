@@ -81,6 +81,7 @@ def launch(
             CORDEE_BASE_URL=base_url,
             CORDEE_DATA_DIR=str(data_dir or tmp / f"data-{chosen}"),
             CORDEE_REGISTRATION_MODE="open",
+            CORDEE_INSECURE_FAST_PASSWORD_HASHING="1",  # the suite's accounts: see tests/conftest.py
             PYTHONUNBUFFERED="1",
         )
         environment.update({"CORDEE_RATE_LIMITS_CUSTOM": SHARED_ADDRESS_LIMITS, **env})

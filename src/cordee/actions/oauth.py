@@ -27,7 +27,7 @@ from cordee.db.tables import AccessToken, Account, Application, AuthorizationCod
 from cordee.db.tx import Tx
 from cordee.db.types import utcnow
 from cordee.domain import scopes as sc
-from cordee.domain.passwords import spend_verify_time, verify_password
+from cordee.domain.passwords import hash_password, needs_rehash, spend_verify_time, verify_password
 from cordee.domain.redirect_uris import OOB_URI, valid_redirect_uri
 from cordee.events.types import TokensRevoked
 
@@ -317,7 +317,24 @@ async def check_user_credentials(db: Database, login: str, password: str) -> Use
         await asyncio.to_thread(spend_verify_time, password)
         return None
     # Argon2 is deliberately slow (tens of ms): keep it off the event loop.
-    return user if await asyncio.to_thread(verify_password, user.password_hash, password) else None
+    if not await asyncio.to_thread(verify_password, user.password_hash, password):
+        return None
+    if needs_rehash(user.password_hash):
+        await _rehash(db, user, password)
+    return user
+
+
+async def _rehash(db: Database, user: User, password: str) -> None:
+    """Store the password under today's Argon2 parameters (the hash just verified was made with
+    others). Only if it is still the hash verified: a password changed meanwhile wins."""
+    new_hash = await asyncio.to_thread(hash_password, password)
+    async with db.write() as tx:
+        await tx.session.execute(
+            update(User)
+            .where(User.id == user.id, User.password_hash == user.password_hash)
+            .values(password_hash=new_hash)
+        )
+    user.password_hash = new_hash
 
 
 def usable(user: User) -> OAuthError | None:
