@@ -64,6 +64,7 @@ async def test_campaign_and_chapter_pages(
 
     page = html.unescape((await client.get(f"/chapters/{paris}")).text)
     assert "Sign in to take a place." in page and re.search(r"15,00\s€", page)
+    assert "0 taken of 300" in page and '<a href="/@alice">@alice</a> (lead)' in page  # places, organisers
     async with browser_of(app, bob) as browser:
         page = (await browser.get(f"/chapters/{paris}")).text
         take = form_to(page, f"/chapters/{paris}/tickets")

@@ -212,6 +212,7 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
         organiser = await organiser_view(session, me, chapter)
         news = await queries.chapter_news(session, chapter.id)
         raffle = await queries.chapter_raffle(session, chapter.id)
+        team = (await queries.chapter_organisers(session, [chapter.id]))[chapter.id]
         mine: dict[str, Any] | None = None
         if ticket is not None:
             tier = next(s.tier for s in tiers if s.tier.id == ticket.tier_id)
@@ -244,6 +245,8 @@ async def chapter_page(request: Request, error: str | None = None, status: int =
             {"state": s, "price": money(s.tier.price_cents, chapter.currency, chapter.locale)} for s in tiers
         ],
         full=chapter.capacity is not None and confirmed >= chapter.capacity,
+        confirmed=confirmed,
+        team=team,
         raised=money(totals.in_currency(chapter.currency), chapter.currency, chapter.locale),
         mine=mine,
         door=door,
