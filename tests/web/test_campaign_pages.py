@@ -316,3 +316,32 @@ async def test_start_a_campaign_and_name_its_organisers_from_the_site(
         assert f"/campaigns/{cid}/organisers" not in (await browser.get(f"/campaigns/{cid}")).text
     campaign = (await client.get(f"/api/v1/campaigns/{cid}")).json()
     assert [a["username"] for a in campaign["organisers"]] == ["bob", "alice"]
+
+
+async def test_the_wall_queue_for_its_organisers(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser, post: Any
+) -> None:
+    """A wall moderated before asks for its queue again after a cut in its stream: the notes
+    waiting for approval, for the chapter's organisers only (the same "not found" for others)."""
+    campaign = await make_campaign(client, alice)
+    ch = (
+        await client.post(f"/api/v1/campaigns/{campaign['id']}/chapters", json=CHAPTER, headers=alice.headers)
+    ).json()["id"]
+    r = await client.post(
+        f"/api/v1/chapters/{ch}/wall_moderation", json={"moderation": "before"}, headers=alice.headers
+    )
+    assert r.status_code == 200, r.text
+    waiting = await post(bob, "on stage! #TwestivalLyon")
+    assert (await client.get(f"/chapters/{ch}/wall/queue")).status_code == 404
+    async with browser_of(app, bob) as browser:
+        assert (await browser.get(f"/chapters/{ch}/wall/queue")).status_code == 404
+    async with browser_of(app, alice) as browser:
+        r = await browser.get(f"/chapters/{ch}/wall/queue")
+        assert [n["id"] for n in r.json()] == [waiting["id"]]
+        assert (await browser.get(f"/chapters/{ch}/wall/notes")).json() == []
+        r = await client.post(
+            f"/api/v1/chapters/{ch}/wall/approved", json={"status_id": waiting["id"]}, headers=alice.headers
+        )
+        assert r.status_code == 200, r.text
+        assert (await browser.get(f"/chapters/{ch}/wall/queue")).json() == []
+        assert [n["id"] for n in (await browser.get(f"/chapters/{ch}/wall/notes")).json()] == [waiting["id"]]

@@ -62,6 +62,14 @@ async def _notes(
     return [compact_note(settings, e) for e in await render_statuses(session, settings, None, rows)]
 
 
+async def _queue(
+    session: AsyncSession, settings: Settings, campaign: Campaign, chapter: Chapter
+) -> list[dict[str, Any]]:
+    waiting = queries.wall_queue_query(campaign, chapter).order_by(Status.id.desc()).limit(WALL_NOTES)
+    rows = list(await session.scalars(waiting))
+    return [compact_note(settings, e) for e in await render_statuses(session, settings, None, rows)]
+
+
 async def wall_page(request: Request) -> Response:
     me = await current_user(request)
     async with db_of(request).read() as session:
@@ -75,10 +83,7 @@ async def wall_page(request: Request) -> Response:
         moderate = me is not None and await queries.allowed(session, me.account.id, chapter, "door")
         queue: list[dict[str, Any]] = []
         if moderate and chapter.wall_moderation == "before":
-            waiting = queries.wall_queue_query(campaign, chapter).order_by(Status.id.desc()).limit(WALL_NOTES)
-            rows = list(await session.scalars(waiting))
-            settings = settings_of(request)
-            queue = [compact_note(settings, e) for e in await render_statuses(session, settings, None, rows)]
+            queue = await _queue(session, settings_of(request), campaign, chapter)
     lang = choose_language(request)
     return await render(
         request,
@@ -102,6 +107,18 @@ async def wall_notes(request: Request) -> Response:
             return error_response(404, "Record not found")
         since_id = id_or_none(request.query_params.get("since_id", ""))
         notes = await _notes(session, settings_of(request), *found, since_id)
+    return Response(orjson.dumps(notes), media_type="application/json", headers=PAGE_HEADERS)
+
+
+async def wall_queue(request: Request) -> Response:
+    """The notes waiting for approval, for the wall's organisers (their page asks again after a
+    cut in the stream: notes posted meanwhile reached no queue)."""
+    me = await current_user(request)
+    async with db_of(request).read() as session:
+        found = await _chapter(request, session)
+        if found is None or me is None or not await queries.allowed(session, me.account.id, found[1], "door"):
+            return error_response(404, "Record not found")
+        notes = await _queue(session, settings_of(request), *found)
     return Response(orjson.dumps(notes), media_type="application/json", headers=PAGE_HEADERS)
 
 

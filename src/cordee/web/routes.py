@@ -108,6 +108,7 @@ def routes() -> list[BaseRoute]:
         Route("/chapters/{id}/door/raffle", campaign_door.raffle_sale_submit, methods=["POST"]),
         Route("/chapters/{id}/wall", campaign_wall.wall_page, methods=["GET"]),
         Route("/chapters/{id}/wall/notes", campaign_wall.wall_notes, methods=["GET"]),
+        Route("/chapters/{id}/wall/queue", campaign_wall.wall_queue, methods=["GET"]),
         Route("/chapters/{id}/wall/stream", campaign_wall.wall_stream, methods=["GET"]),
         Route("/chapters/{id}/wall/{decision}", campaign_wall.decide_submit, methods=["POST"]),
         Route("/campaigns/{id}/stream", campaign_wall.campaign_stream, methods=["GET"]),

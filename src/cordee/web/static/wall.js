@@ -57,7 +57,11 @@
 
   function enqueue(note) {
     if (!queue || queue.querySelector('li[data-id="' + note.id + '"]')) return;
-    queue.insertBefore(render(note, true), queue.firstChild);
+    var before = null;
+    for (var i = 0; i < queue.children.length; i++) {
+      if (longer(note.id, queue.children[i].dataset.id)) { before = queue.children[i]; break; }
+    }
+    queue.insertBefore(render(note, true), before);
   }
 
   function add(note, replace) {
@@ -85,20 +89,25 @@
   // What the wall should show now (the newest notes): the ones missed while the stream was down
   // are added, and the ones hidden or deleted meanwhile leave (those older than the answer's
   // oldest note are left alone: the answer says nothing about them).
-  function catchUp() {
-    fetch(d.notesUrl, { credentials: "same-origin" })
+  // The organisers' queue of notes waiting for approval is brought up to date the same way.
+  function refresh(url, container, put) {
+    fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (notes) {
         if (!notes) return;
         var shown = {};
         notes.forEach(function (n) { shown[n.id] = true; });
         var oldest = notes.length ? notes[notes.length - 1].id : "0";  // none: nothing to show
-        Array.prototype.slice.call(list.children).forEach(function (li) {
+        Array.prototype.slice.call(container.children).forEach(function (li) {
           if (!longer(oldest, li.dataset.id) && !shown[li.dataset.id]) li.remove();
         });
-        notes.reverse().forEach(function (n) { add(n, false); });
+        notes.reverse().forEach(put);
       })
       .catch(function () {});
+  }
+  function catchUp() {
+    refresh(d.notesUrl, list, function (n) { add(n, false); });
+    if (queue) refresh(d.queueUrl, queue, enqueue);
   }
 
   // EventSource reconnects by itself after a dropped connection, but gives up for good on an
