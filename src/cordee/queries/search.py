@@ -50,10 +50,10 @@ _ANONYMOUS: tuple[ColumnElement[bool], ...] = (visible_to(None), shown_in_timeli
 # - plan_cache_mode: the text query is a bind parameter; a generic plan (asyncpg prepares
 #   statements) cannot know how rare its words are and walks the notes by id: plan each search for
 #   its words;
-# - jit off: the planner's cost of a search is often high (the rule's subqueries make it expect a
-#   long walk: _pg_newest_first), past jit_above_cost, and compiling the ~150 expressions took
-#   ~200 ms of a 224 ms relevance search over 1M notes (EXPLAIN ANALYZE; 30 ms without), for a
-#   statement that runs in milliseconds;
+# - jit off: the planner's cost of a search is often high (it counts each of the rule's NOT EXISTS
+#   inside an OR at 0.5, so expects a long walk), past jit_above_cost; compiling its ~150
+#   expressions took ~200 ms of a 224 ms relevance search over 1M notes (EXPLAIN ANALYZE; 30 ms
+#   without), for a statement that runs in milliseconds;
 # - no parallel workers: starting one (Gather Merge) cost 5-10 ms before the first row of a rare
 #   word's search, whose own scan takes ~0.4 ms.
 _PG_SEARCH_SETTINGS = text(
@@ -140,16 +140,12 @@ async def search_statuses(
         statement = statement.where(order_id > min_id)
     if dialect == "postgresql":
         await session.execute(_PG_SEARCH_SETTINGS)
-        if order == "date" or found.body is None:
-            return await _pg_newest_first(
-                session, statement, order_id, visible, params, offset + limit, offset
-            )
     statement = statement.where(*visible)
     if order == "relevance" and found.body is not None:
         # The newest RELEVANCE_WINDOW matches, ranked (search.rank): a bounded cost whatever the
         # words and the corpus (ranking every note that has a common word would read them all).
         window = statement.with_only_columns(Status.id, found.body).order_by(order_id.desc())
-        notes = [(i, body) for i, body in await session.execute(window.limit(RELEVANCE_WINDOW), params)]
+        notes: Any = (await session.execute(window.limit(RELEVANCE_WINDOW), params)).all()  # (id, body)
         ranked = by_relevance(query, notes)[offset : offset + limit]
         if not ranked:
             return []
@@ -160,36 +156,3 @@ async def search_statuses(
         return [found_rows[i] for i in ranked if i in found_rows]
     statement = statement.order_by(order_id.desc())
     return list(await session.scalars(statement.offset(offset).limit(limit), params))
-
-
-async def _pg_newest_first(
-    session: AsyncSession,
-    matching: Select[Any],
-    order_id: Any,
-    visible: tuple[ColumnElement[bool], ...],
-    params: dict[str, Any],
-    wanted: int,
-    offset: int,
-) -> list[Status]:
-    """PostgreSQL, newest first: the matches' ids first, then the rule over those ids only; on
-    below the last id read while the rule leaves the page short and there may be more.
-
-    In one statement the planner misjudges the rule: its three ``NOT EXISTS`` inside an ``OR`` (a
-    reader's own notes are never hidden) count 0.5 each, so it expects ~11 % of the matches to
-    pass instead of ~all, cannot stop early after 20, and hashes every note with the word (a
-    required ``#tag`` with a common word: 30-75 ms over 1M notes). Without the rule its estimates
-    are the words' and filters' own, and it walks when walking stops early."""
-    # Half as many again as the page: about one note in ten is followers-only, so a first batch
-    # rarely comes up short; a larger one would walk further for nothing.
-    batch, below, shown = wanted + max(10, wanted // 2), None, list[Status]()
-    while True:
-        ids_query = matching.with_only_columns(order_id).order_by(order_id.desc()).limit(batch)
-        if below is not None:
-            ids_query = ids_query.where(order_id < below)
-        ids = list(await session.scalars(ids_query))
-        if ids:
-            page = select(Status).where(Status.id.in_(ids), *visible).order_by(Status.id.desc())
-            shown += await session.scalars(page.limit(wanted - len(shown)), params)
-        if len(shown) >= wanted or len(ids) < batch:
-            return shown[offset:]
-        below, batch = ids[-1], batch * 4

@@ -39,10 +39,9 @@ def _terms(query: Query) -> list[tuple[tuple[str, ...], ...]]:
     return terms
 
 
-def _occurrences(tokens: list[str], form: tuple[str, ...]) -> int:
-    count = tokens.count(form[0])  # in C: most forms are one word, most notes a few dozen tokens
-    if len(form) == 1 or not count:
-        return count
+def _phrase_count(tokens: list[str], form: tuple[str, ...]) -> int:
+    if form[0] not in tokens:
+        return 0
     n = len(form)
     return sum(
         1 for i in range(len(tokens) - n + 1) if tokens[i] == form[0] and tuple(tokens[i : i + n]) == form
@@ -55,11 +54,20 @@ def by_relevance(query: Query, notes: Sequence[tuple[int, str]]) -> list[int]:
     terms = _terms(query)
     if not notes or not terms:
         return sorted((i for i, _ in notes), reverse=True)
+    # Each term's one-word forms apart: counted with list.count, in C (most query words, and a
+    # note is a few dozen tokens); phrases by a scan where their first word appears.
+    words = [[f[0] for f in forms if len(f) == 1] for forms in terms]
+    phrases = [[f for f in forms if len(f) > 1] for forms in terms]
     frequencies: list[list[int]] = []  # per note, each term's number of occurrences
     lengths: list[int] = []
     for _, body in notes:
         tokens = body.split()
-        frequencies.append([sum([_occurrences(tokens, f) for f in forms]) for forms in terms])
+        frequencies.append(
+            [
+                sum(map(tokens.count, one)) + sum([_phrase_count(tokens, p) for p in several])
+                for one, several in zip(words, phrases, strict=True)
+            ]
+        )
         lengths.append(len(tokens))
     n = len(notes)
     average = sum(lengths) / n or 1.0
