@@ -90,6 +90,10 @@ def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
     assert before["id"] == notes.first.get_attribute("data-id")
     page.reload()  # and it stays hidden
     expect(notes).to_have_count(1)
+    button = page.get_by_role("button", name="Full screen")  # for the venue's screen
+    button.click()
+    page.wait_for_function("document.fullscreenElement !== null")
+    expect(button).to_be_hidden()
     assert errors == []
     context.close()
 

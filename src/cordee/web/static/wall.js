@@ -145,4 +145,13 @@
     });
   }
   connect();
+
+  // Full screen for the venue's screen, where the browser allows it (the button hides itself then).
+  var full = document.getElementById("wall-fullscreen");
+  if (full && document.fullscreenEnabled) {
+    var shown = function () { full.hidden = Boolean(document.fullscreenElement); };
+    full.addEventListener("click", function () { document.documentElement.requestFullscreen().catch(function () {}); });
+    document.addEventListener("fullscreenchange", shown);
+    shown();
+  }
 })();
