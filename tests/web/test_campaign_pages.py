@@ -98,6 +98,7 @@ async def test_campaign_and_chapter_pages(
         }
         r = await browser.post(propose.action, data=fields)
         assert r.status_code == 422 and "time zone" in r.text and "Le Lieu Unique" in r.text  # kept
+        fields["ends_at"] = "2027-02-13T01:30"
         r = await browser.post(propose.action, data={**fields, "time_zone": "Europe/Paris"})
         assert r.status_code == 303, r.text
         nantes = r.headers["location"].rsplit("/", 1)[1]
@@ -108,6 +109,7 @@ async def test_campaign_and_chapter_pages(
         assert (await browser.post(approve.action, data=approve.fields)).status_code == 303
     chapter = (await client.get(f"/api/v1/chapters/{nantes}")).json()
     assert (chapter["status"], chapter["local_starts_at"]) == ("approved", "2027-02-12T20:00:00+01:00")
+    assert chapter["ends_at"] == "2027-02-13T00:30:00.000Z"
 
     r = await client.get(f"/chapters/{paris}/calendar.ics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/calendar")
@@ -168,6 +170,7 @@ async def test_campaign_forms_refuse_in_french_on_a_french_page(
             ("currency", "XYZ", "La devise doit être un code ISO 4217 (EUR, USD…)."),
             ("locale", "zz_QQ", "Ce format des montants est inconnu (fr_FR, en_GB…)."),
             ("starts_at", "1999-12-31T20:00", "La date de début est hors limites."),
+            ("ends_at", "2027-02-12T18:00", "La fin doit venir après le début."),
             ("capacity", "0", "Le nombre de places est hors limites."),
         ]
         for name, value, french in expected:

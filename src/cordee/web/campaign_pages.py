@@ -132,7 +132,17 @@ async def report_page(request: Request) -> Response:
     )
 
 
-PROPOSAL_FIELDS = ("city", "venue", "starts_at", "time_zone", "hashtag", "currency", "locale", "capacity")
+PROPOSAL_FIELDS = (
+    "city",
+    "venue",
+    "starts_at",
+    "ends_at",
+    "time_zone",
+    "hashtag",
+    "currency",
+    "locale",
+    "capacity",
+)
 
 
 async def propose_submit(request: Request) -> Response:
@@ -148,6 +158,9 @@ async def propose_submit(request: Request) -> Response:
     try:
         zone = ZoneInfo(values["time_zone"])
         starts_at = datetime.fromisoformat(values["starts_at"]).replace(tzinfo=zone)
+        ends_at = (
+            datetime.fromisoformat(values["ends_at"]).replace(tzinfo=zone) if values["ends_at"] else None
+        )
         capacity = int(values["capacity"]) if values["capacity"] else None
     except (ValueError, KeyError, ZoneInfoNotFoundError):
         return await campaign_page(request, gettext(request, BAD_PROPOSAL), 422, values)
@@ -160,6 +173,7 @@ async def propose_submit(request: Request) -> Response:
         currency=values["currency"],
         locale=values["locale"],
         capacity=capacity,
+        ends_at=ends_at,
     )
     if campaign_id is None:
         return await not_found(request, me)
