@@ -185,3 +185,74 @@ def test_the_wall_reconnects_by_itself_and_catches_up_after_a_restart(
         first.stop()
         if second is not None:
             second.stop()
+
+
+def test_moderation_before_from_the_organisers_wall(
+    server: Server, unique: Callable[[str], str], browser: Browser
+) -> None:
+    """A chapter moderated before: a new note reaches its organiser's queue live, not the screen;
+    "Show on the wall" puts it on the screen, "Hide from the wall" takes it off, both at once."""
+    organiser, fan = unique("wallmod"), unique("fan")
+    org, fan_headers = register(server.base_url, organiser), register(server.base_url, fan)
+    tag, local = unique("Mod"), unique("ModLyon")
+    campaign = _api(
+        server,
+        org,
+        "POST",
+        "/api/v1/campaigns",
+        json={"title": "Night", "hashtag": tag, "goal_cents": 100_000, "currency": "EUR"},
+    )
+    ch = _api(
+        server,
+        org,
+        "POST",
+        f"/api/v1/campaigns/{campaign['id']}/chapters",
+        json={
+            "city": "Lyon",
+            "venue": "Hall",
+            "starts_at": "2027-02-12T19:00:00+01:00",
+            "time_zone": "Europe/Paris",
+            "hashtag": local,
+            "currency": "EUR",
+            "locale": "fr_FR",
+        },
+    )["id"]
+    _api(server, org, "POST", f"/api/v1/chapters/{ch}/wall_moderation", json={"moderation": "before"})
+
+    screen_context, desk_context = browser.new_context(locale="en-GB"), browser.new_context(locale="en-GB")
+    screen, desk = screen_context.new_page(), desk_context.new_page()
+    errors: list[str] = []
+    for p in (screen, desk):
+        p.on("pageerror", lambda e: errors.append(str(e)))
+    desk.goto(f"{server.base_url}/auth/sign_in?next=/chapters/{ch}/wall")
+    desk.locator("input[name=login]").fill(organiser)
+    desk.locator("input[name=password]").fill("a long password")
+    desk.locator("form[action='/auth/sign_in'] button[type=submit]").click()
+    desk.wait_for_url(f"**/chapters/{ch}/wall")
+    screen.goto(f"{server.base_url}/chapters/{ch}/wall")
+    queue, on_desk, on_screen = (
+        desk.locator("#wall-queue li"),
+        desk.locator("#wall-notes li"),
+        screen.locator("#wall-notes li"),
+    )
+    expect(screen.locator("#wall-status")).to_have_text("")  # both streams are open
+    expect(desk.locator("#wall-status")).to_have_text("")
+
+    _api(server, fan_headers, "POST", "/api/v1/statuses", data={"status": f"hello Lyon #{local}"})
+    expect(queue).to_have_count(1)
+    expect(queue.first).to_contain_text("hello Lyon")
+    screen.wait_for_timeout(500)
+    expect(on_screen).to_have_count(0)  # waits for an organiser
+
+    queue.first.get_by_role("button", name="Show on the wall").click()
+    expect(queue).to_have_count(0)
+    expect(on_screen).to_have_count(1)
+    expect(on_screen.first).to_contain_text("hello Lyon")
+    expect(on_desk).to_have_count(1)
+
+    on_desk.first.get_by_role("button", name="Hide from the wall").click()
+    expect(on_screen).to_have_count(0)
+    expect(on_desk).to_have_count(0)
+    assert errors == []
+    screen_context.close()
+    desk_context.close()
