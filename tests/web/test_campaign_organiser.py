@@ -223,3 +223,33 @@ async def test_door_page_records_payments_and_sells_raffle_tickets(
         assert (await client.get(f"{api}/raffle")).json()["tickets_sold"] == 2
     async with browser_of(app, bob) as browser:  # not a door organiser: no door page, no forms
         assert (await browser.get(f"/chapters/{ch}/door")).status_code == 404
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_an_announcement_reads_well_in_the_attendees_notifications(
+    app: Any, client: httpx.AsyncClient, alice: TestUser, bob: TestUser
+) -> None:
+    """The web notifications page says what a campaign message is, in the page's language (it
+    showed the notification's type, "cordee.campaign_announcement")."""
+    campaign = await make_campaign(client, alice)
+    ch = (
+        await client.post(f"/api/v1/campaigns/{campaign['id']}/chapters", json=CHAPTER, headers=alice.headers)
+    ).json()["id"]
+    tier = (
+        await client.post(
+            f"/api/v1/chapters/{ch}/tiers", json={"name": "RSVP", "price_cents": 0}, headers=alice.headers
+        )
+    ).json()
+    assert (
+        await client.post(f"/api/v1/chapters/{ch}/tickets", json={"tier_id": tier["id"]}, headers=bob.headers)
+    ).status_code == 200
+    r = await client.post(
+        f"/api/v1/chapters/{ch}/announcements", json={"text": "Doors at 19:00"}, headers=alice.headers
+    )
+    assert r.status_code == 200, r.text
+    async with browser_of(app, bob) as browser:
+        page = html.unescape((await browser.get("/notifications?lang=fr")).text)
+        what = re.search(r'<p class="notification-what">(.*?)</p>', page, re.S)
+        assert what is not None and "Doors at 19:00" in page
+        assert "a écrit aux participants d’un événement où vous avez une place" in what.group(1)
+        assert "campaign_announcement" not in what.group(1)
