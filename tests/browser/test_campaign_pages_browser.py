@@ -50,7 +50,8 @@ def test_campaign_pages_have_no_serious_accessibility_violation(
             "capacity": 120,
         },
     )["id"]
-    api("POST", f"/api/v1/chapters/{ch}/tiers", json={"name": "Entrée", "price_cents": 1200})
+    tier = api("POST", f"/api/v1/chapters/{ch}/tiers", json={"name": "Entrée", "price_cents": 1200})
+    api("POST", f"/api/v1/chapters/{ch}/tickets", json={"tier_id": tier["id"]})  # the attendees' table
     api(
         "POST",
         f"/api/v1/chapters/{ch}/ledger",

@@ -212,6 +212,20 @@ async def test_door_page_records_payments_and_sells_raffle_tickets(
         r = await submit("payment", {"code": ticket["code"]})
         assert (r.status_code, alert(r)) == (422, "Cette place est déjà payée.")
 
+        # The attendees' list: bob paid, then his place is given up by the lead (a paid place too).
+        page = html.unescape((await browser.get(f"/chapters/{ch}?lang=fr")).text)
+        row = re.search(r"<tr><td><a href=\"/@bob\">@bob</a></td><td>Entrée</td>(.*?)</tr>", page, re.S)
+        assert row is not None and "confirmée" in row.group(1) and "oui" in row.group(1), page
+        assert "1 avec une place, 0 sur la liste d’attente." in page
+        cancel = form_to(page, f"/chapters/{ch}/attendees/cancel")
+        r = await browser.post(cancel.action, data={**cancel.fields, "ticket_id": "1"})
+        assert r.status_code == 404  # not a ticket of this chapter
+        r = await browser.post(cancel.action, data=cancel.fields)
+        assert r.status_code == 303
+        assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=bob.headers)).json()[
+            "status"
+        ] == ("cancelled")
+
         r = await submit("raffle", {"holder": "Zoé", "count": "deux"})
         assert (r.status_code, alert(r)) == (422, "Écrivez un nombre entier.")
         r = await submit("raffle", {"holder": " ", "count": "2"})

@@ -279,6 +279,39 @@ async def waiting_position(session: AsyncSession, ticket: Ticket) -> int | None:
     return int(ahead or 0) + 1
 
 
+@dataclass(frozen=True)
+class Attendee:
+    ticket: Ticket
+    username: str
+    tier_name: str
+    paid: bool
+    checked_in: bool
+
+
+#: The organisers' list shows this many people at most (a venue's worth; the API has each ticket).
+ATTENDEES_SHOWN = 2000
+
+
+async def attendees(session: AsyncSession, chapter_id: int, limit: int = ATTENDEES_SHOWN) -> list[Attendee]:
+    """A chapter's live tickets for its organisers, in one statement: the places in the order they
+    were taken, then the waiting list in its order ("confirmed" sorts before "waiting")."""
+    paid = (
+        select(LedgerEntry.id)
+        .where(LedgerEntry.ticket_id == Ticket.id, LedgerEntry.kind == "ticket")
+        .exists()
+    )
+    came = select(CheckIn.id).where(CheckIn.ticket_id == Ticket.id).exists()
+    rows = await session.execute(
+        select(Ticket, Account.username, TicketTier.name, paid, came)
+        .join(Account, Account.id == Ticket.account_id)
+        .join(TicketTier, TicketTier.id == Ticket.tier_id)
+        .where(Ticket.chapter_id == chapter_id, Ticket.status.in_(("confirmed", "waiting")))
+        .order_by(Ticket.status, Ticket.id)
+        .limit(limit)
+    )
+    return [Attendee(t, username, tier, bool(p), bool(c)) for t, username, tier, p, c in rows]
+
+
 async def ticket_paid(session: AsyncSession, ticket_id: int) -> bool:
     return (
         await session.scalar(

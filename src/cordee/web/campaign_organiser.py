@@ -86,7 +86,11 @@ async def organiser_view(
         else []
     )
     raffle = await session.scalar(select(Raffle).where(Raffle.chapter_id == chapter.id))
+    people = await queries.attendees(session, chapter.id)
     return {
+        "attendees": people,
+        "confirmed": sum(1 for a in people if a.ticket.status == "confirmed"),
+        "waiting": sum(1 for a in people if a.ticket.status == "waiting"),
         "manage": may["manage"],
         "ledger": may["ledger"],
         "entries": [
@@ -239,6 +243,21 @@ async def _moderation(request: Request, me: SignedIn, chapter: Chapter, form: An
 
 async def moderation_submit(request: Request) -> Response:
     return await _organiser_form(request, _moderation)
+
+
+async def _cancel(request: Request, me: SignedIn, chapter: Chapter, form: Any) -> str | Response:
+    """A lead gives someone's place up (a paid one too: the refund is a ledger correction)."""
+    ticket_id = id_or_none(field(form, "ticket_id", 20))
+    async with db_of(request).read() as session:
+        ticket = await queries.ticket_by_id(session, ticket_id) if ticket_id is not None else None
+    if ticket is None or ticket.chapter_id != chapter.id:
+        return await not_found(request, me)
+    await ticket_actions.cancel_ticket(db_of(request), me.account.id, ticket.id)
+    return _back(chapter, "attendees")
+
+
+async def cancel_place_submit(request: Request) -> Response:
+    return await _organiser_form(request, _cancel)
 
 
 async def announce_submit(request: Request) -> Response:

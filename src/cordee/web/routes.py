@@ -101,6 +101,7 @@ def routes() -> list[BaseRoute]:
         Route("/chapters/{id}/raffle", campaign_organiser.raffle_submit, methods=["POST"]),
         Route("/chapters/{id}/raffle/draw", campaign_organiser.draw_submit, methods=["POST"]),
         Route("/chapters/{id}/organisers", campaign_organiser.role_submit, methods=["POST"]),
+        Route("/chapters/{id}/attendees/cancel", campaign_organiser.cancel_place_submit, methods=["POST"]),
         Route("/chapters/{id}/wall_moderation", campaign_organiser.moderation_submit, methods=["POST"]),
         Route("/chapters/{id}/door", campaign_door.door_page, methods=["GET"]),
         Route("/chapters/{id}/door/sync", campaign_door.door_sync, methods=["POST"]),
