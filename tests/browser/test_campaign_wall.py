@@ -154,6 +154,12 @@ def test_the_wall_reconnects_by_itself_and_catches_up_after_a_restart(
             route.fulfill(status=502, body="Bad gateway")
 
         page.route("**/wall/stream", bad_gateway)
+        thermometer = context.new_page()  # the campaign page's thermometer rides the same cut
+        thermometer.on("pageerror", lambda e: errors.append(str(e)))
+        thermometer.goto(f"{base}/campaigns/{campaign['id']}")
+        raised = thermometer.locator("[data-raised]")
+        expect(raised).to_have_text("€0.00")
+        thermometer.route("**/stream", bad_gateway)
         first.stop()
         expect(page.locator("#wall-status")).to_have_text("…")
         second = launch(tmp_path, first.data_dir, port=int(base.rsplit(":", 1)[1]))
@@ -171,6 +177,8 @@ def test_the_wall_reconnects_by_itself_and_catches_up_after_a_restart(
             page.wait_for_timeout(100)
         assert len(refused) >= 2
         page.unroute("**/wall/stream")
+        thermometer.unroute("**/stream")
+        expect(raised).to_have_text("€5.00", timeout=30_000)
 
         expect(notes).to_have_count(2, timeout=30_000)
         expect(notes.first).to_contain_text("while you were away")

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,7 +72,10 @@ def _migrated_template() -> Path:
         folder = tempfile.mkdtemp(prefix="cordee-launch-template-")
         atexit.register(shutil.rmtree, folder, ignore_errors=True)
         path = Path(folder) / "cordee.sqlite3"
-        upgrade(f"sqlite+aiosqlite:///{path}")
+        # In a thread of its own: the migrations run their own event loop, and a caller may be
+        # inside one (a browser test: Playwright's sync API keeps a loop running on its thread).
+        with ThreadPoolExecutor(1) as pool:
+            pool.submit(upgrade, f"sqlite+aiosqlite:///{path}").result()
         _template = path
     return _template
 
