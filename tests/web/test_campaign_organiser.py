@@ -174,9 +174,13 @@ async def test_door_page_records_payments_and_sells_raffle_tickets(
     ).json()["id"]
     api = f"/api/v1/chapters/{ch}"
     tier = (
-        await client.post(f"{api}/tiers", json={"name": "Entrée", "price_cents": 1500}, headers=alice.headers)
+        await client.post(
+            f"{api}/tiers", json={"name": "Entrée", "price_cents": 1500, "capacity": 1}, headers=alice.headers
+        )
     ).json()
     ticket = (await client.post(f"{api}/tickets", json={"tier_id": tier["id"]}, headers=bob.headers)).json()
+    waits = (await client.post(f"{api}/tickets", json={"tier_id": tier["id"]}, headers=alice.headers)).json()
+    assert waits["status"] == "waiting"
     seed = "door-seed"
     r = await client.post(
         f"{api}/raffle",
@@ -216,15 +220,18 @@ async def test_door_page_records_payments_and_sells_raffle_tickets(
         page = html.unescape((await browser.get(f"/chapters/{ch}?lang=fr")).text)
         row = re.search(r"<tr><td><a href=\"/@bob\">@bob</a></td><td>Entrée</td>(.*?)</tr>", page, re.S)
         assert row is not None and "confirmée" in row.group(1) and "oui" in row.group(1), page
-        assert "1 avec une place, 0 sur la liste d’attente." in page
+        assert "1 avec une place, 1 sur la liste d’attente." in page
+        assert re.search(r"@alice</a></td><td>Entrée</td>\s*<td>en attente, numéro 1</td>", page)
         cancel = form_to(page, f"/chapters/{ch}/attendees/cancel")
         r = await browser.post(cancel.action, data={**cancel.fields, "ticket_id": "1"})
         assert r.status_code == 404  # not a ticket of this chapter
         r = await browser.post(cancel.action, data=cancel.fields)
         assert r.status_code == 303
-        assert (await client.get(f"/api/v1/tickets/{ticket['id']}", headers=bob.headers)).json()[
-            "status"
-        ] == ("cancelled")
+        cancelled = await client.get(f"/api/v1/tickets/{ticket['id']}", headers=bob.headers)
+        assert cancelled.json()["status"] == "cancelled"
+        page = html.unescape((await browser.get(f"/chapters/{ch}")).text)  # the waiting list moved up
+        assert "1 avec une place, 0 sur la liste d’attente." in page
+        assert re.search(r"@alice</a></td><td>Entrée</td>\s*<td>confirmée</td>", page)
 
         r = await submit("raffle", {"holder": "Zoé", "count": "deux"})
         assert (r.status_code, alert(r)) == (422, "Écrivez un nombre entier.")
