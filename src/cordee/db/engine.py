@@ -7,7 +7,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
+from cordee.events.types import Event
 from cordee.rendering.cache import EntityCache
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,9 @@ class Database:
         #: Run in the writing process once the transaction committed, before the events are
         #: published: work to do exactly once per change, e.g. the Redis home-feed fan-out.
         self.after_commit: list[Callable[[Tx], Awaitable[None]]] = []
+        #: Told synchronously of every committed write, events or none, before the writer goes on:
+        #: memos of what the data said (``feeds/memo.py``) drop what the write may have changed.
+        self.committed: list[Callable[[Sequence[Event]], None]] = []
         #: Replays after-commit work that a dead process left in an outbox (set by the store that
         #: has one: ``feeds/outbox.py``); takes the age in seconds of what counts as left.
         self.outbox_replay: Callable[[float], Awaitable[int]] | None = None
@@ -102,6 +106,8 @@ class Database:
                     await hook(tx)
         # Reached only when the transaction committed: publish after commit, never before.
         self.entities.forget(tx.events)
+        for told in self.committed:
+            told(tx.events)
         if tx.events:
             for after in self.after_commit:
                 try:

@@ -4,6 +4,8 @@
   table in the main database) and ``redis.RedisFeedStore`` (sorted sets, when Redis is configured).
 - ``fanout.FanOut``: turns committed changes (a note, a delete, a follow, a block, a mute) into
   feed updates. Accounts with many followers are not fanned out (see ``fanout``).
+- ``memo.HomeMemo``: what the home rules decided about recent pages, per reader, until a commit
+  may have changed it (one process only).
 - ``home.HomeTimeline``: reads a home timeline page from a feed (rebuilt from the follow graph when
   missing), merged with the notes of followed high-follower accounts, through the same visibility
   rules and paginator as every other list.
@@ -15,9 +17,11 @@ from redis.asyncio import Redis
 
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.events.bus import InProcessBus
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import FanOut
 from cordee.feeds.home import HomeTimeline
+from cordee.feeds.memo import HomeMemo
 
 
 def build_feeds(
@@ -37,7 +41,11 @@ def build_feeds(
     fanout.attach()
     if not store.transactional:
         db.outbox_replay = fanout.replay
-    return store, fanout, HomeTimeline(db, settings, store)
+    memo = None
+    if isinstance(db.bus, InProcessBus):  # one process sees every commit: see memo.py
+        memo = HomeMemo()
+        db.committed.append(memo.committed)
+    return store, fanout, HomeTimeline(db, settings, store, memo)
 
 
 __all__ = ["FanOut", "FeedStore", "HomeTimeline", "build_feeds"]

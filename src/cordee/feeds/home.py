@@ -12,21 +12,28 @@ feed holds take the general path (``api/mastodon/timelines.py``).
 
 from __future__ import annotations
 
+from typing import Any
+
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
+from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage, with_originals
-from cordee.queries.timelines import BIG_FOLLOWED, BIG_NOTES, HOME_CHECK, WINDOW
+from cordee.queries.timelines import BIG_FOLLOWED, BIG_NOTES, HOME_CHECK, HOME_DEADLINE, LIVE_BY_ID, WINDOW
 
 
 class HomeTimeline:
-    def __init__(self, db: Database, settings: Settings, store: FeedStore) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, store: FeedStore, memo: HomeMemo | None = None
+    ) -> None:
         self._db = db
         self._settings = settings
         self.store = store
+        #: What the home rules said about recent pages (``memo.py``); None: the rules run on every read.
+        self.memo = memo
 
     async def rebuild(self, account_id: int) -> None:
         """Recompute a feed from the follow graph (new account, or back after a long absence)."""
@@ -48,14 +55,26 @@ class HomeTimeline:
         """One page on the hot path, or None when this request needs the general path. The
         caller sends readers with filters to the general path (it reads the notes' text)."""
         hot = self._db.hot_replica
+        memo = self.memo
+        stamp = memo.stamp(viewer) if memo is not None else None  # before any read: see memo.py
         now = utcnow()
-        shown: dict[int, tuple[object, ...]] = {}
-        cursor = below
         # Feeds hold little the reader may not see: a window a little longer than the page is
         # nearly always enough, and the home rules cost per id.
         window = min(WINDOW, limit + limit // 2 + 5)
-        while len(shown) < limit:
-            ids = await self.candidate_ids(viewer, below=cursor, above=above, limit=window)
+        first = await self.candidate_ids(viewer, below=below, above=above, limit=window)
+        threshold = self._settings.fanout_follower_threshold
+        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
+        key = (viewer, below, above, limit)
+        if memo is not None and stamp is not None and not big:
+            remembered = memo.get(key, stamp, first, now)
+            if remembered is not None:  # the rules' answer for this very window: read the rows fresh
+                rows = sorted(await hot.rows(LIVE_BY_ID, ids=list(remembered)), reverse=True)
+                return await with_originals(hot, rows, viewer=viewer)
+        shown: dict[int, tuple[Any, ...]] = {}
+        windows = 0
+        ids = first
+        while True:
+            windows += 1
             if ids:
                 for row in await hot.rows(HOME_CHECK, viewer=viewer, now=now, ids=ids):
                     shown[row[0]] = row
@@ -63,9 +82,9 @@ class HomeTimeline:
                 if len(shown) < limit and above is None and not await self._holds_everything(viewer):
                     return None  # older than the feed keeps: the general path reads the database
                 break
-            cursor = ids[-1]
-        threshold = self._settings.fanout_follower_threshold
-        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
+            if len(shown) >= limit:
+                break
+            ids = await self.candidate_ids(viewer, below=ids[-1], above=above, limit=window)
         if big:
             for row in await hot.rows(
                 BIG_NOTES,
@@ -78,6 +97,11 @@ class HomeTimeline:
             ):
                 shown[row[0]] = row
         rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
+        # Remembered only when one window decided the page (the next read compares that window):
+        # followed high-follower accounts' notes are not feed entries, so such readers are not.
+        if memo is not None and stamp is not None and not big and windows == 1:
+            deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
+            memo.put(key, stamp, first, [r[0] for r in rows], now, deadline)
         return await with_originals(hot, rows, viewer=viewer)
 
     async def _holds_everything(self, viewer: int) -> bool:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     and_,
     bindparam,
     exists,
+    func,
     literal,
     or_,
     select,
@@ -22,7 +23,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import aliased
 
 from cordee.db.hot import HotQuery, slots
-from cordee.db.tables import Account, Follow, Status, StatusTag, Tag
+from cordee.db.tables import Account, Follow, Mute, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import normalize_tag
@@ -128,6 +129,11 @@ _limit: Any = bindparam("limit", 1, type_=Integer())
 HOME_CHECK = HotQuery(
     _live(home_query(_viewer, _now)).where(Status.id.in_(slots("ids", WINDOW))).order_by(Status.id.desc()),
     lists={"ids": WINDOW},
+)
+#: When the home rules' answer may next change by itself: the reader's earliest mute still to expire
+#: (``muted_by`` is the rules' only use of ``now``). A remembered page lasts until then (``feeds/memo.py``).
+HOME_DEADLINE = HotQuery(
+    select(func.min(Mute.expires_at)).where(Mute.account_id == _viewer, Mute.expires_at > _now)
 )
 #: Followed accounts with many followers (not fanned out on write: merged when read).
 BIG_FOLLOWED = HotQuery(

@@ -1,0 +1,139 @@
+"""What the home rules decided about a page, kept per reader until something it depends on changes.
+
+Reading a home page runs the home rules (``queries.timelines.HOME_CHECK``: ``home_query``, so
+``visible_to``, mutes, blocks, exclusive lists, followed tags) over a window of feed ids: about a
+third of a hot read's CPU, measured (docs/benchmarks.md). The answer is a function of
+
+1. the window of feed ids — read again on every request and compared, so a new entry, a removed
+   one (unfollow, block, mute, delete cascade) or a rebuilt feed is seen at once;
+2. the reader's relationships (follows and their options, blocks either way, mutes, domain blocks,
+   exclusive lists, followed tags) and the notes' own rows (visibility, mentions, tags, the note a
+   boost carries) — covered by **generations** bumped by every committed write of the process;
+3. the time, for mutes that expire — an entry lasts until the reader's earliest mute deadline.
+
+So a hit is exactly what the rule would say now, and the caller still reads the notes' live rows
+(counters; a note deleted meanwhile has none) and the reader's marks fresh.
+
+Generations. ``Database.committed`` hands every committed write transaction's events here,
+synchronously, before the writer answers (``Database.write``). A transaction whose every event is
+of a kind known below bumps only the readers it names (or nobody); any other transaction — one
+emitting nothing (lists, followed tags, follow options, domain blocks), an edit, a delete, or a
+kind this module does not know — bumps the global generation, forgetting everything. A new event
+kind is thus safe by default; it only makes the memo less useful until it is classified here.
+
+Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
+so a page read there right after a block answered here could still be served from before it.
+``build_feeds`` creates the memo only with the in-process bus. Changes made by another program on
+the same database (the CLI) are not seen either; ``MAX_AGE`` bounds how long such a change can go
+unnoticed (none of today's CLI commands changes what the home rules read).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from cordee.events.tracking import TrackedMatched
+from cordee.events.types import (
+    AccountUpdated,
+    BlockChanged,
+    Event,
+    FiltersChanged,
+    FollowChanged,
+    MuteChanged,
+    NotificationCreated,
+    StatusCreated,
+    TokensRevoked,
+)
+
+#: Longest an entry is used (a bound for changes made outside this process, e.g. the CLI).
+MAX_AGE = timedelta(seconds=10)
+#: Pages kept, and readers with a generation of their own, before everything is dropped at once.
+DEFAULT_SIZE = 20_000
+
+#: Events that change nothing the home rules read beyond the feed window (compared on each read):
+#: a new note reaches homes only as a feed entry; the others touch notifications, filters (readers
+#: with filters take the general path), tokens (checked per request) or tracked-search matches.
+_NO_EFFECT = (StatusCreated, NotificationCreated, FiltersChanged, TokensRevoked, TrackedMatched)
+
+#: The memo's key: the reader, the page's bounds (``below``, ``above``) and its length.
+Key = tuple[int, int | None, int | None, int]
+#: The generations a computation started from: the global one and the reader's.
+Stamp = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    stamp: Stamp
+    window: tuple[int, ...]
+    ids: tuple[int, ...]
+    until: datetime
+
+
+class HomeMemo:
+    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+        self._size = size
+        self._generation = 0
+        self._readers: dict[int, int] = {}
+        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+
+    def stamp(self, reader: int) -> Stamp:
+        """Taken *before* reading anything: an entry computed from reads older than a commit then
+        carries the generations from before it, and is never used after that commit's bump."""
+        return self._generation, self._readers.get(reader, 0)
+
+    def get(self, key: Key, stamp: Stamp, window: Sequence[int], now: datetime) -> tuple[int, ...] | None:
+        """The page's note ids, newest first, if remembered for this very window and still valid."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        if entry.stamp != stamp or entry.window != tuple(window) or now >= entry.until:
+            del self._entries[key]
+            return None
+        self._entries.move_to_end(key)
+        return entry.ids
+
+    def put(
+        self,
+        key: Key,
+        stamp: Stamp,
+        window: Sequence[int],
+        ids: Sequence[int],
+        now: datetime,
+        deadline: datetime | None,
+    ) -> None:
+        """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
+        reader's expiring mutes ends (the rules' answer may change then)."""
+        until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
+        self._entries[key] = _Entry(stamp, tuple(window), tuple(ids), until)
+        self._entries.move_to_end(key)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def committed(self, events: Sequence[Event]) -> None:
+        """One write transaction committed with these events (``Database.committed``)."""
+        readers: set[int] = set()
+        for event in events:
+            if isinstance(event, _NO_EFFECT):
+                continue
+            if isinstance(event, FollowChanged | BlockChanged | MuteChanged):
+                readers.update((event.account_id, event.target_account_id))
+            elif isinstance(event, AccountUpdated):
+                readers.add(event.account_id)
+            else:  # an edit, a delete, or a kind not classified here: forget everything
+                self.forget_all()
+                return
+        if not events:  # a write that tells nothing about itself may have changed anything
+            self.forget_all()
+            return
+        for reader in readers:
+            self._readers[reader] = self._readers.get(reader, 0) + 1
+        if len(self._readers) > self._size:
+            self.forget_all()
+
+    def forget_all(self) -> None:
+        self._generation += 1
+        self._readers.clear()
+        self._entries.clear()
