@@ -100,7 +100,7 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
     assert r.status_code == 200
     assert len(counter.statements) == 8
     # Warm (the same page again, nothing committed since): the rules' answer is remembered
-    # (feeds/memo.py), their statement replaced by the notes' live rows by id.
+    # (feeds/memo.py), their statement replaced by the notes' live rows under `visible_to` only.
     full = await _count(db, client, "GET", "/api/v1/timelines/home?limit=40", reader)
     assert full == 7
     assert full == short  # the page's length does not change the count

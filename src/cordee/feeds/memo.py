@@ -12,7 +12,9 @@ third of a hot read's CPU, measured (docs/benchmarks.md). The answer is a functi
 3. the time, for mutes that expire — an entry lasts until the reader's earliest mute deadline.
 
 So a hit is exactly what the rule would say now, and the caller still reads the notes' live rows
-(counters; a note deleted meanwhile has none) and the reader's marks fresh.
+(counters; a note deleted meanwhile has none) and the reader's marks fresh. It reads those rows
+through ``visible_to`` (``LIVE_VISIBLE``): the memo can spare the home rules' preferences (mutes,
+lists, reply and boost rules), never the rule of who may see a note.
 
 Generations. ``Database.committed`` hands every committed write transaction's events here,
 synchronously, before the writer answers (``Database.write``). A transaction whose every event is
