@@ -42,7 +42,9 @@ def build_feeds(
     if not store.transactional:
         db.outbox_replay = fanout.replay
     memo = None
-    if isinstance(db.bus, InProcessBus):  # one process sees every commit: see memo.py
+    # One process sees every commit (see memo.py), and pages are read from the primary: a replica's
+    # lag would let a page from before a commit be remembered after it.
+    if isinstance(db.bus, InProcessBus) and db.hot_replica is db.hot:
         memo = HomeMemo()
         db.committed.append(memo.committed)
     return store, fanout, HomeTimeline(db, settings, store, memo)

@@ -25,7 +25,9 @@ kind is thus safe by default; it only makes the memo less useful until it is cla
 
 Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
 so a page read there right after a block answered here could still be served from before it.
-``build_feeds`` creates the memo only with the in-process bus. Changes made by another program on
+``build_feeds`` creates the memo only with the in-process bus, and not when timeline pages are read
+from a replica (``CORDEE_DATABASE_REPLICA_URL``): a page read there just after a commit may predate
+it, and would then be remembered under the generation that follows it. Changes made by another program on
 the same database (the CLI) are not seen either; ``MAX_AGE`` bounds how long such a change can go
 unnoticed (none of today's CLI commands changes what the home rules read).
 """
