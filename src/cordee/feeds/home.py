@@ -75,6 +75,9 @@ class HomeTimeline:
                 return await with_originals(hot, rows, viewer=viewer)
         shown: dict[int, tuple[Any, ...]] = {}
         windows = 0
+        # Whether the answer depended on the whole feed's length, beyond the window (a page below
+        # ``max_id`` whose window the feed's newer entries do not change).
+        by_length = False
         ids = first
         while True:
             windows += 1
@@ -82,8 +85,10 @@ class HomeTimeline:
                 for row in await hot.rows(HOME_CHECK, viewer=viewer, now=now, ids=ids):
                     shown[row[0]] = row
             if len(ids) < window:  # the feed has nothing older in this range
-                if len(shown) < limit and above is None and not await self._holds_everything(viewer):
-                    return None  # older than the feed keeps: the general path reads the database
+                if len(shown) < limit and above is None:
+                    by_length = below is not None
+                    if not await self._holds_everything(viewer):
+                        return None  # older than the feed keeps: the general path reads the database
                 break
             if len(shown) >= limit:
                 break
@@ -102,7 +107,7 @@ class HomeTimeline:
         rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
         # Remembered only when one window decided the page (the next read compares that window):
         # followed high-follower accounts' notes are not feed entries, so such readers are not.
-        if memo is not None and stamp is not None and not big and windows == 1:
+        if memo is not None and stamp is not None and not big and windows == 1 and not by_length:
             deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
             memo.put(key, stamp, first, [r[0] for r in rows], now, deadline)
         return await with_originals(hot, rows, viewer=viewer)
