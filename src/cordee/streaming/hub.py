@@ -76,6 +76,7 @@ from cordee.streaming.tracked import on_match as on_tracked_match
 log = logging.getLogger(__name__)
 
 INBOX_SIZE = 10_000  # event batches waiting for the worker
+DRAIN_EVENTS = 500  # events the worker takes together at most (batches already waiting)
 CHUNK = 1000  # ids per IN (…) when matching connected accounts against follows
 PUBLIC_VISIBILITIES = ("public", "unlisted")
 #: The filter context of each kind of channel that carries notes.
@@ -342,7 +343,11 @@ class Hub:
 
     async def _work(self) -> None:
         while True:
-            events = await self._inbox.get()
+            # Every batch already waiting is handled with this one, in order: what can be routed
+            # for many notes at once (the walls) then is, and a burst drains faster than it came.
+            events = list(await self._inbox.get())
+            while not self._inbox.empty() and len(events) < DRAIN_EVENTS:
+                events += self._inbox.get_nowait()
             try:
                 await self.process(events)
             except Exception:
@@ -356,9 +361,13 @@ class Hub:
                     connection.send(":thump\n")
 
     async def process(self, events: Sequence[Event]) -> None:
+        walls: list[tuple[Any, str]] = []  # notes for the campaign walls, routed together
         for event in events:
             if not self._connections:
                 return
+            if isinstance(event, (LedgerChanged, WallPostHidden, WallPostApproved)) and walls:
+                await campaign_streams.on_statuses(self, walls)  # what came before, first
+                walls = []
             if isinstance(event, StatusCreated):
                 await self._on_status(event, "update")
                 await widget_streams.on_status(self, event, "update")
@@ -380,9 +389,9 @@ class Hub:
             elif isinstance(event, WallPostApproved):
                 await campaign_streams.on_approved(self, event)
             if isinstance(event, StatusCreated) or event.kind == "status.updated":
-                await campaign_streams.on_status(
-                    self, event, "update" if isinstance(event, StatusCreated) else "status.update"
-                )
+                walls.append((event, "update" if isinstance(event, StatusCreated) else "status.update"))
+        if walls and self._connections:
+            await campaign_streams.on_statuses(self, walls)
 
     def _online(self, kind: str) -> set[int]:
         """Accounts with at least one connection on a per-account channel of this kind."""
