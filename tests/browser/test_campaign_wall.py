@@ -18,18 +18,15 @@ from tests.support.running import launch, register
 pytestmark = pytest.mark.clients
 
 
-def _api(server: Server, headers: dict[str, str], method: str, path: str, **kw: Any) -> Any:
-    r = httpx.request(method, server.base_url + path, headers=headers, **kw)
+def _api(server: Server | str, headers: dict[str, str], method: str, path: str, **kw: Any) -> Any:
+    base = server if isinstance(server, str) else server.base_url
+    r = httpx.request(method, base + path, headers=headers, **kw)
     assert r.status_code < 400, r.text
     return r.json()
 
 
-def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
-    server: Server, unique: Callable[[str], str], browser: Browser
-) -> None:
-    organiser, fan = unique("wallorg"), unique("fan")
-    org, fan_headers = register(server.base_url, organiser), register(server.base_url, fan)
-    tag, local = unique("Wall"), unique("WallLyon")
+def _night(server: Server | str, org: dict[str, str], tag: str, local: str) -> tuple[dict[str, Any], int]:
+    """A campaign with hashtag ``tag`` and its Lyon chapter with hashtag ``local``, by ``org``."""
     campaign = _api(
         server,
         org,
@@ -52,7 +49,16 @@ def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
             "locale": "fr_FR",
         },
     )
-    ch = chapter["id"]
+    return campaign, int(chapter["id"])
+
+
+def test_the_wall_shows_new_notes_and_totals_live_and_drops_hidden_ones(
+    server: Server, unique: Callable[[str], str], browser: Browser
+) -> None:
+    organiser, fan = unique("wallorg"), unique("fan")
+    org, fan_headers = register(server.base_url, organiser), register(server.base_url, fan)
+    tag, local = unique("Wall"), unique("WallLyon")
+    campaign, ch = _night(server, org, tag, local)
     before = _api(server, fan_headers, "POST", "/api/v1/statuses", data={"status": f"warming up #{tag}"})
 
     context = browser.new_context(locale="en-GB")
@@ -115,27 +121,7 @@ def test_the_wall_reconnects_by_itself_and_catches_up_after_a_restart(
             assert r.status_code < 400, r.text
             return r.json()
 
-        campaign = api(
-            org,
-            "POST",
-            "/api/v1/campaigns",
-            json={"title": "Night", "hashtag": "Night", "goal_cents": 100_000, "currency": "EUR"},
-        )
-        chapter = api(
-            org,
-            "POST",
-            f"/api/v1/campaigns/{campaign['id']}/chapters",
-            json={
-                "city": "Lyon",
-                "venue": "Hall",
-                "starts_at": "2027-02-12T19:00:00+01:00",
-                "time_zone": "Europe/Paris",
-                "hashtag": "NightLyon",
-                "currency": "EUR",
-                "locale": "fr_FR",
-            },
-        )
-        ch = chapter["id"]
+        campaign, ch = _night(base, org, "Night", "NightLyon")
         api(fan, "POST", "/api/v1/statuses", data={"status": "before the cut #Night"})
         doomed = api(fan, "POST", "/api/v1/statuses", data={"status": "to be hidden #NightLyon"})
 
@@ -203,28 +189,7 @@ def test_moderation_before_from_the_organisers_wall(
     organiser, fan = unique("wallmod"), unique("fan")
     org, fan_headers = register(server.base_url, organiser), register(server.base_url, fan)
     tag, local = unique("Mod"), unique("ModLyon")
-    campaign = _api(
-        server,
-        org,
-        "POST",
-        "/api/v1/campaigns",
-        json={"title": "Night", "hashtag": tag, "goal_cents": 100_000, "currency": "EUR"},
-    )
-    ch = _api(
-        server,
-        org,
-        "POST",
-        f"/api/v1/campaigns/{campaign['id']}/chapters",
-        json={
-            "city": "Lyon",
-            "venue": "Hall",
-            "starts_at": "2027-02-12T19:00:00+01:00",
-            "time_zone": "Europe/Paris",
-            "hashtag": local,
-            "currency": "EUR",
-            "locale": "fr_FR",
-        },
-    )["id"]
+    campaign, ch = _night(server, org, tag, local)
     _api(server, org, "POST", f"/api/v1/chapters/{ch}/wall_moderation", json={"moderation": "before"})
 
     screen_context, desk_context = browser.new_context(locale="en-GB"), browser.new_context(locale="en-GB")
