@@ -130,6 +130,7 @@ def build_app(
                 settings.effective_database_url,
                 bus=realtime.bus,
                 replica_url=settings.database_replica_url or None,
+                pool_size=settings.database_pool_size,
             )
         app.state.db = db
         lease = WorkerLease(db)  # this process's snowflake worker number (cordee.ids)

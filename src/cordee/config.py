@@ -36,6 +36,12 @@ class Settings:
     database_url: str = field(default="", repr=False)
     #: PostgreSQL only, optional: a read replica for the hot read path (timelines); empty: the primary.
     database_replica_url: str = field(default="", repr=False)
+    #: PostgreSQL only: connections each server process keeps open for its transactions (10 more
+    #: may open under a burst, and close after it). Too few and a busy process opens and closes
+    #: connections all the time (a PostgreSQL backend each: posts/s 78-90 with 5, 105-115 with
+    #: 12-32, docs/benchmarks.md). Mind ``max_connections``: each process holds up to this + 10,
+    #: plus 10 for the hot read path.
+    database_pool_size: int = 20
     #: Write one line per HTTP request to the log (off by default: it costs ~10 % of a small request).
     access_log: bool = False
     #: open | approval | invite | closed
@@ -316,6 +322,7 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         data_dir=Path(env.get("CORDEE_DATA_DIR", "data")),
         database_url=env.get("CORDEE_DATABASE_URL", ""),
         database_replica_url=env.get("CORDEE_DATABASE_REPLICA_URL", "").strip(),
+        database_pool_size=_int(env, "CORDEE_DATABASE_POOL_SIZE", Settings.database_pool_size),
         access_log=env.get("CORDEE_ACCESS_LOG", "").strip().lower() in ("1", "true", "yes", "on"),
         registration_mode=mode,
         allowed_email_domains=domains,

@@ -37,8 +37,15 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(url, pool_pre_ping=not url.startswith("sqlite"))
+#: Connections a pool may open beyond its size under a burst (closed when given back).
+POOL_OVERFLOW = 10
+
+
+def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url)
+    else:
+        engine = create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=POOL_OVERFLOW)
     if engine.dialect.name == "sqlite":
         # The same connection arguments, through a connection that costs one thread hop per
         # statement instead of four (``sqlite_driver.py``).
@@ -49,9 +56,11 @@ def create_engine(url: str) -> AsyncEngine:
 
 
 class Database:
-    def __init__(self, url: str, bus: EventBus | None = None, replica_url: str | None = None) -> None:
+    def __init__(
+        self, url: str, bus: EventBus | None = None, replica_url: str | None = None, pool_size: int = 5
+    ) -> None:
         self.url = url
-        self.engine = create_engine(url)
+        self.engine = create_engine(url, pool_size)
         #: Small, bounded reads of every request (``db/hot.py``), on the primary: what a request
         #: just wrote must be readable (a post's answer renders the note).
         self.hot: HotReader = hot_reader_for(url)
