@@ -70,14 +70,6 @@ def _param(name: str) -> BindParameter[int]:
     return bindparam(name, 0, type_=BigInteger())
 
 
-def follower_entries(event: StatusCreated) -> Entries:
-    """The author's followers whose home timeline shows this note, as Mastodon's rules say."""
-    query = _followers_of(event.status_id, reblog=event.reblog_of_id is not None)
-    if event.visibility == "direct":
-        query = query.where(Follow.account_id.in_(event.mentioned_account_ids))
-    return query
-
-
 def _followers_of(status_id: Any, *, reblog: bool) -> Entries:
     replied_follow = aliased(Follow)
     query: Entries = (
@@ -123,6 +115,10 @@ def _language_wanted(languages: Any) -> Any:
 _OWN = select(_param("author_id"), _param("status_id"), _param("author_id"))
 _FOLLOWERS = {False: _followers_of(_param("status_id"), reblog=False)}
 _FOLLOWERS[True] = _followers_of(_param("status_id"), reblog=True)
+#: A direct note reaches the followers it mentions (``mentioned``: an expanding parameter).
+_DIRECT = _FOLLOWERS[False].where(Follow.account_id.in_(bindparam("mentioned", expanding=True)))
+#: A public note reaches the feeds of those who follow one of its hashtags.
+_TAG_FOLLOWERS = tag_follower_entries(_param("status_id"))
 _FOLLOWERS_COUNT = select(Account.followers_count).where(Account.id == _param("account_id"))
 _THRESHOLD = bindparam("threshold", 0, type_=Integer())
 
@@ -272,12 +268,14 @@ class FanOut:
                 if event.visibility == "direct":
                     await store.push(session, _OWN, ids)
                     if not await self._is_big(session, event.account_id):
-                        await store.push(session, follower_entries(event))
+                        await store.push(session, _DIRECT, {**ids, "mentioned": event.mentioned_account_ids})
                 else:
                     ids["threshold"] = self._settings.fanout_follower_threshold
                     await store.push(session, _NOTE[event.reblog_of_id is not None], ids)
-                if event.tags and event.visibility == "public" and event.reblog_of_id is None:
-                    await store.push(session, tag_follower_entries(event.status_id))  # followed hashtags
+                if (
+                    event.tags and event.visibility == "public" and event.reblog_of_id is None
+                ):  # followed tags
+                    await store.push(session, _TAG_FOLLOWERS, {"status_id": event.status_id})
             elif isinstance(event, StatusDeleted):
                 owners = {event.account_id, *event.mentioned_account_ids}
                 if not store.transactional and not await self._is_big(session, event.account_id):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, case, distinct, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -183,9 +184,10 @@ async def featured_suggestions(session: AsyncSession, account_id: int, limit: in
     return [tag for tag, _ in rows.all()]
 
 
-def tag_follower_entries(status_id: int) -> Select[int, int, int]:
+def tag_follower_entries(status_id: Any) -> Select[int, int, int]:
     """Rows ``(follower, status id, author)`` that put a public note into the home feeds of the
-    accounts following one of its hashtags (the shape of ``feeds.base.Entries``, for fan-out)."""
+    accounts following one of its hashtags (the shape of ``feeds.base.Entries``, for fan-out).
+    ``status_id`` may be a bind parameter (fan-out builds the statement once)."""
     return (
         select(TagFollow.account_id, Status.id, Status.account_id)
         .select_from(Status)
