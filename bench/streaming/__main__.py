@@ -83,6 +83,8 @@ class Run:
     server: Server
     graph: Graph
     args: argparse.Namespace
+    #: With ``--streaming-node``: the process the streams connect to (the posts go to ``server``).
+    streams_at: Server | None = None
     clients: list[ClientProcess] = field(default_factory=list)
     connected: set[int] = field(default_factory=set)  # listener account ids with an open stream
     http: httpx.AsyncClient | None = None
@@ -138,7 +140,7 @@ async def connect(run: Run, tmp: Path) -> None:
     slices = [graph.listeners[i :: args.clients] for i in range(args.clients)]
     run.clients = [
         await ClientProcess.start(
-            run.server.port,
+            (run.streams_at or run.server).port,
             args.transport,
             [m.token or "" for m in part],
             tmp / f"{run.server.name}-tokens-{i}.txt",
@@ -180,10 +182,14 @@ async def warm_up(run: Run) -> None:
     await run.take("v")
 
 
+def _node_cpu(run: Run) -> float:
+    return cpu_seconds(run.streams_at.pid) if run.streams_at is not None else float("nan")
+
+
 async def steady(run: Run) -> None:
     args, posters = run.args, run.graph.posters
     pid = run.server.pid
-    cpu0, started = cpu_seconds(pid), time.monotonic()
+    cpu0, node0, started = cpu_seconds(pid), _node_cpu(run), time.monotonic()
     tasks: list[asyncio.Task[tuple[float, float]]] = []
     in_flight = asyncio.Semaphore(MAX_IN_FLIGHT)
     for i in range(args.posts):
@@ -209,6 +215,7 @@ async def steady(run: Run) -> None:
         "write": summary(writes),
         "events_per_s": got / (ended - started),
         "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+        "streaming_node_cpu": (_node_cpu(run) - node0) / (time.monotonic() - started),
         "window": [started, time.monotonic()],
     }
 
@@ -226,7 +233,7 @@ async def burst(run: Run) -> None:
         for _ in range(count):
             writes.append((await run.post(poster, "b"))[1])
 
-    cpu0, started = cpu_seconds(pid), time.monotonic()
+    cpu0, node0, started = cpu_seconds(pid), _node_cpu(run), time.monotonic()
     await asyncio.gather(*(worker(p, n) for p, n in zip(posters, shares, strict=True)))
     posted = time.monotonic()
     expected = sum(run.expected(p) * n for p, n in zip(posters, shares, strict=True))
@@ -242,6 +249,7 @@ async def burst(run: Run) -> None:
         "posts_per_s": args.burst_posts / (posted - started),
         "events_per_s": got / (ended - started),
         "server_cpu": (cpu_seconds(pid) - cpu0) / (time.monotonic() - started),
+        "streaming_node_cpu": (_node_cpu(run) - node0) / (time.monotonic() - started),
         "window": [started, time.monotonic()],
     }
 
@@ -319,6 +327,8 @@ async def measure(run: Run, tmp: Path) -> None:
             await burst(run)
             await big_and_small(run)
             run.results["rss_end_mb"] = rss_mb(pid)
+            if run.streams_at is not None:
+                run.results["streaming_node_rss_end_mb"] = rss_mb(run.streams_at.pid)
             stats = await run.stats()
             closed: dict[str, int] = {}
             for s in stats:
@@ -372,12 +382,24 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server = cordee_server(free_port(), data_dir, tmp / "cordee.log", env, args.gc_threshold)
             await server.wait_ready()
             say(f"cordee serve on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
-            run = Run(server, graph, args)
+            node: Server | None = None
+            if args.streaming_node:
+                # A second ``cordee serve`` on the same database and Redis, the streams' only server:
+                # docs/deployment.md's streaming nodes. Events reach it over the Redis bus.
+                node = cordee_server(
+                    free_port(), data_dir, tmp / "cordee-streaming.log", env, args.gc_threshold
+                )
+                node.name = "cordee-streaming"
+                await node.wait_ready()
+                say(f"streaming node on port {node.port} (pid {node.pid})")
+            run = Run(server, graph, args, streams_at=node)
             try:
                 await measure(run, tmp)
             finally:
                 server.stop()
                 server = None
+                if run.streams_at is not None:
+                    run.streams_at.stop()
             report["targets"]["cordee"] = run.results
             template = run.template
             say_results("cordee", run.results)
@@ -436,6 +458,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--postgres", action="store_true", help="PostgreSQL at 127.0.0.1:5432 (a database of its own)"
     )
     p.add_argument("--redis", action="store_true", help="Redis at 127.0.0.1:6379 (a key prefix of its own)")
+    p.add_argument(
+        "--streaming-node",
+        action="store_true",
+        help="streams on a second cordee serve process (needs --redis), posts on the first",
+    )
     p.add_argument("--no-baseline", action="store_true", help="skip the bare Starlette baseline")
     p.add_argument("--no-cordee", action="store_true", help="only the baseline")
     p.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for a phase's deliveries")
@@ -456,6 +483,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             p.error(f"--{name.replace('_', '-')} must be at least 1")
     if args.rate <= 0:
         p.error("--rate must be positive")
+    if args.streaming_node and not args.redis:
+        p.error("--streaming-node needs --redis: events reach the streaming node over the Redis bus")
     if args.gc_threshold is not None:
         parts = args.gc_threshold.split(",")
         if not 1 <= len(parts) <= 3 or not all(x.strip().isdigit() for x in parts):
