@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, case
+from sqlalchemy import BigInteger, ColumnElement, Integer, Table, Update, bindparam, case, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 
 def shifted(column: Any, delta: Any) -> ColumnElement[int]:
     """``column + delta``, never below zero (portable: no GREATEST on SQLite, no 2-arg MAX on PG).
     ``delta`` may be a bind parameter, in statements built once."""
     return case((column + delta < 0, 0), else_=column + delta)
+
+
+@cache
+def _shift_statement(table: Table, column: str) -> Update:
+    # On the table: a Core UPDATE with parameters, not the ORM's bulk UPDATE by primary key.
+    # Built once per counter: building the CASE per call was a third of a follow's CPU (py-spy).
+    row = bindparam("row_id", type_=BigInteger())
+    return (
+        update(table)
+        .where(table.c.id == row)
+        .values({column: shifted(table.c[column], bindparam("delta", type_=Integer()))})
+    )
+
+
+async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: int, delta: int) -> None:
+    """Move one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``."""
+    statement = _shift_statement(cast(Table, entity.__table__), column)
+    await session.execute(statement, {"row_id": row_id, "delta": delta})

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete, select, update
+from sqlalchemy import BigInteger, Table, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
-from cordee.actions._counters import shifted
+from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
@@ -63,14 +63,9 @@ async def _inserted(tx: Tx, row: Follow | FollowRequest) -> bool:
 async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> None:
     """Move both counters, locking the two account rows in id order so that crossing follows
     (A→B and B→A at once) cannot deadlock."""
-    changes = {
-        actor_id: {"following_count": shifted(Account.following_count, delta)},
-        target_id: {"followers_count": shifted(Account.followers_count, delta)},
-    }
+    changes = {actor_id: "following_count", target_id: "followers_count"}
     for account_id in sorted(changes):
-        await tx.session.execute(
-            update(Account).where(Account.id == account_id).values(**changes[account_id])
-        )
+        await shift(tx.session, Account, changes[account_id], account_id, delta)
 
 
 async def _add_follow(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select
 
-from cordee.actions._counters import shifted
+from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.statuses import target_of
 from cordee.db.engine import Database
@@ -20,11 +20,7 @@ async def favourite(db: Database, actor_id: int, status_id: int) -> int:
         )
         if already is None:
             tx.session.add(Favourite(account_id=actor_id, status_id=status.id))
-            await tx.session.execute(
-                update(Status)
-                .where(Status.id == status.id)
-                .values(favourites_count=Status.favourites_count + 1)
-            )
+            await shift(tx.session, Status, "favourites_count", status.id, +1)
             await notify(tx, status.account_id, actor_id, "favourite", status.id)
         return status.id
 
@@ -37,10 +33,6 @@ async def unfavourite(db: Database, actor_id: int, status_id: int) -> int:
             delete(Favourite).where(Favourite.account_id == actor_id, Favourite.status_id == status.id)
         )
         if result.rowcount:  # type: ignore[attr-defined]
-            await tx.session.execute(
-                update(Status)
-                .where(Status.id == status.id)
-                .values(favourites_count=shifted(Status.favourites_count, -1))
-            )
+            await shift(tx.session, Status, "favourites_count", status.id, -1)
             await withdraw(tx, status.account_id, actor_id, "favourite", status.id)
         return status.id

@@ -9,7 +9,7 @@ from typing import cast
 from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from cordee.actions._counters import shifted
+from cordee.actions._counters import shift, shifted
 from cordee.actions._notify import notify, notify_subscribers, withdraw
 from cordee.actions.conversations import record_direct_status
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
@@ -259,11 +259,7 @@ async def post_status(
                 )
                 subscribed = bool(counted.scalar())
             if reply_to is not None:
-                await tx.session.execute(
-                    update(Status)
-                    .where(Status.id == reply_to.id)
-                    .values(replies_count=Status.replies_count + 1)
-                )
+                await shift(tx.session, Status, "replies_count", reply_to.id, +1)
             await tx.session.flush()
             for account_id in mentioned_ids:
                 await notify(tx, account_id, author_id, "mention", status.id)
@@ -310,17 +306,9 @@ async def _remove(tx: Tx, status: Status) -> None:
     if _counts_for_author(status.visibility):
         await _bump_account(tx, status.account_id, -1)
     if status.in_reply_to_id is not None:
-        await tx.session.execute(
-            update(Status)
-            .where(Status.id == status.in_reply_to_id)
-            .values(replies_count=shifted(Status.replies_count, -1))
-        )
+        await shift(tx.session, Status, "replies_count", status.in_reply_to_id, -1)
     if status.reblog_of_id is not None:
-        await tx.session.execute(
-            update(Status)
-            .where(Status.id == status.reblog_of_id)
-            .values(reblogs_count=shifted(Status.reblogs_count, -1))
-        )
+        await shift(tx.session, Status, "reblogs_count", status.reblog_of_id, -1)
         original_author = await tx.session.scalar(
             select(Status.account_id).where(Status.id == status.reblog_of_id)
         )
@@ -385,9 +373,7 @@ async def reblog(db: Database, actor_id: int, status_id: int, visibility: str = 
         )
         tx.session.add(boost)
         await tx.session.flush()
-        await tx.session.execute(
-            update(Status).where(Status.id == original.id).values(reblogs_count=Status.reblogs_count + 1)
-        )
+        await shift(tx.session, Status, "reblogs_count", original.id, +1)
         await _bump_account(tx, actor_id, +1)
         await notify(tx, original.account_id, actor_id, "reblog", original.id)
         tx.emit(
