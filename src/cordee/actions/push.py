@@ -11,13 +11,13 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import delete, insert, literal, select, update
+from sqlalchemy import BigInteger, Table, bindparam, delete, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions.errors import ValidationFailed
@@ -253,21 +253,25 @@ async def unsubscribe(db: Database, token_id: int) -> None:
 # -- deliveries -------------------------------------------------------------------------------
 
 
+#: Built once: every notification runs it (building it per call was ~5 % of a follow's CPU). On
+#: the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
+_RECORD_DELIVERIES = insert(cast(Table, PushDelivery.__table__)).from_select(
+    ["subscription_id", "notification_id", "due_at", "attempts"],
+    select(
+        PushSubscription.id,
+        bindparam("notification_id", type_=BigInteger()),
+        bindparam("now", type_=UTCDateTime()),
+        literal(0),
+    ).where(PushSubscription.account_id == bindparam("recipient_id", type_=BigInteger())),
+)
+
+
 async def record_deliveries(tx: Tx, notification_id: int, recipient_id: int) -> None:
     """Inside the notification's transaction: one delivery per subscription of the recipient. One
     statement, whose cost without subscriptions is an index probe; whether the alerts and policy
     allow the push is decided when sending (as Mastodon's worker decides it again)."""
-    await tx.session.execute(
-        insert(PushDelivery).from_select(
-            ["subscription_id", "notification_id", "due_at", "attempts"],
-            select(
-                PushSubscription.id,
-                literal(notification_id),
-                literal(utcnow(), UTCDateTime),
-                literal(0),
-            ).where(PushSubscription.account_id == recipient_id),
-        )
-    )
+    params = {"notification_id": notification_id, "now": utcnow(), "recipient_id": recipient_id}
+    await tx.session.execute(_RECORD_DELIVERIES, params)
 
 
 @dataclass(frozen=True)
