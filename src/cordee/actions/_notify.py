@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete, exists, func, insert, select
+from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, func, insert, select
 
 from cordee.actions.push import record_deliveries
 from cordee.db.engine import Tx
@@ -26,16 +26,33 @@ _THREAD_MUTED = exists(
     .join(Status, ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id))
     .where(Status.id == _STATUS, ConversationMute.account_id == _RECIPIENT)
 )
+_NOW = bindparam("now", type_=UTCDateTime())
 #: Whether the recipient gets it: a local account, no block either way, no mute hiding
-#: notifications, not about a thread the recipient muted. One statement built once (every follow,
-#: favourite, boost and mention runs it).
-_WANTED = select(
+#: notifications, not about a thread the recipient muted.
+_WANTED = (
     Account.domain.is_(None)
     & ~blocked_between(_RECIPIENT, _FROM)
-    & ~muted_by(_RECIPIENT, _FROM, notifications=True, now=bindparam("now", type_=UTCDateTime()))
+    & ~muted_by(_RECIPIENT, _FROM, notifications=True, now=_NOW)
     & ~_THREAD_MUTED
-).where(Account.id == _RECIPIENT)
-_INSERT = insert(cast(Table, Notification.__table__))
+)
+_table = cast(Table, Notification.__table__)
+#: The notification, inserted only if wanted: one statement built once (every follow, favourite,
+#: boost and mention runs it; asking first and inserting then cost a round trip more).
+_INSERT_WANTED = (
+    insert(_table)
+    .from_select(
+        ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
+        select(
+            bindparam("id", type_=BigInteger()),
+            _RECIPIENT,
+            _FROM,
+            bindparam("type", type_=String()),
+            bindparam("status_id", type_=BigInteger()),
+            _NOW,
+        ).where(Account.id == _RECIPIENT, _WANTED),
+    )
+    .returning(_table.c.id)
+)
 
 
 async def notify(
@@ -51,28 +68,29 @@ async def notify(
     allows that, for news about one's own things, such as the end of one's poll)."""
     if recipient_id == from_account_id and not include_self:
         return None
-    now = utcnow()
     # Remote accounts (domain set) get notified by federation, later.
+    notification_id, now = new_id(), utcnow()
     params = {
+        "id": notification_id,
         "recipient": recipient_id,
         "from_account": from_account_id,
+        "type": type_,
+        "status_id": status_id,
         "status": status_id or 0,
         "now": now,
     }
-    if not await tx.session.scalar(_WANTED, params):
+    if (await tx.session.execute(_INSERT_WANTED, params)).scalar() is None:
         return None
-    row: dict[str, Any] = {
-        "id": new_id(),
-        "account_id": recipient_id,
-        "from_account_id": from_account_id,
-        "type": type_,
-        "status_id": status_id,
-        "created_at": now,
-    }
-    await tx.session.execute(_INSERT, row)  # Core: the ORM's unit of work cost more than the INSERT
-    await record_deliveries(tx, row["id"], recipient_id)  # Web Push, sent after commit
-    tx.emit(NotificationCreated(row["id"], recipient_id, type_))
-    return Notification(**row)
+    await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
+    tx.emit(NotificationCreated(notification_id, recipient_id, type_))
+    return Notification(
+        id=notification_id,
+        account_id=recipient_id,
+        from_account_id=from_account_id,
+        type=type_,
+        status_id=status_id,
+        created_at=now,
+    )
 
 
 async def notify_subscribers(tx: Tx, author_id: int, status_id: int) -> None:
