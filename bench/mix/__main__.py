@@ -160,6 +160,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         server_env.update(env, CORDEE_DATA_DIR=str(data_dir), CORDEE_BASE_URL=f"http://127.0.0.1:{port}")
         if args.python_gc:
             server_env["CORDEE_GC_THRESHOLD"] = ""
+        elif args.gc_threshold:
+            server_env["CORDEE_GC_THRESHOLD"] = args.gc_threshold
         # A few readers' tokens make thousands of requests a second: the figures measure the server,
         # not its 429s. ``--rate-limits`` keeps them on with each limit far above the load.
         if args.rate_limits:
@@ -200,9 +202,11 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     *profile_argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
                 )
             wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
+            started = time.monotonic()
             figures = await asyncio.to_thread(
                 wrk, server.base_url + path, script, wrk_args, CONNECTIONS.get(phase, 32), args.duration
             )
+            figures["window"] = (started, time.monotonic())
             if profiler is not None:
                 async with asyncio.timeout(60):
                     await profiler.wait()
@@ -222,11 +226,25 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             )
         report["rss_end_mb"] = rss_mb(server.pid)
         report["problems"] = server.log_problems()
+        await asyncio.sleep(0.6)  # the probe writes its record every half second
+        gc_pauses(report, server.gc_stats())
     finally:
         for s in servers:
             s.stop()
         await close_scratch(scratch)
     return report
+
+
+def gc_pauses(report: dict[str, Any], stats: dict[str, Any]) -> None:
+    """Each phase's garbage-collector pauses of 10 ms or more (the probe's record, bench/streaming/
+    probe): they stop every request in flight, and set the tail of a read-only phase."""
+    for phase in PHASES:
+        figures = report.get(phase)
+        if not figures or not stats:
+            continue
+        start, end = figures["window"]
+        pauses = [ms for at, ms, _ in stats.get("pauses", ()) if start <= at <= end]
+        figures["gc_pauses"], figures["gc_max_ms"] = len(pauses), max(pauses, default=0.0)
 
 
 def table(report: dict[str, Any]) -> str:
@@ -237,8 +255,9 @@ def table(report: dict[str, Any]) -> str:
         f"{report['store']}; ceiling (bare Starlette + uvicorn, same run): {ceiling:,.0f} req/s, "
         f"p99 {report['ceiling']['p99_ms']:.1f} ms.",
         "",
-        "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors "
+        "| GC pauses ≥ 10 ms (longest ms) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for phase in PHASES:
         f = report.get(phase)
@@ -246,7 +265,8 @@ def table(report: dict[str, Any]) -> str:
             continue
         lines.append(
             f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {100 * f['rps'] / ceiling:.1f} % "
-            f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} |"
+            f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} "
+            f"| {f.get('gc_pauses', '—')} ({f.get('gc_max_ms', 0):.0f}) |"
         )
     if report.get("open"):
         lines += [
@@ -285,6 +305,9 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")
     p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
+    p.add_argument(
+        "--gc-threshold", help="the server's CORDEE_GC_THRESHOLD (e.g. 10000,10,10), to measure a tuning"
+    )
     p.add_argument(
         "--rate-limits",
         action="store_true",
