@@ -22,7 +22,15 @@ from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
 from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage, with_originals
-from cordee.queries.timelines import BIG_FOLLOWED, BIG_NOTES, HOME_CHECK, HOME_DEADLINE, LIVE_VISIBLE, WINDOW
+from cordee.queries.timelines import (
+    BIG_FOLLOWED,
+    BIG_NEWEST,
+    BIG_NOTES,
+    HOME_CHECK,
+    HOME_DEADLINE,
+    LIVE_VISIBLE,
+    WINDOW,
+)
 
 
 class HomeTimeline:
@@ -65,8 +73,14 @@ class HomeTimeline:
         threshold = self._settings.fanout_follower_threshold
         big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
         key = (viewer, below, above, limit)
-        if memo is not None and stamp is not None and not big:
-            remembered = memo.get(key, stamp, first, now)
+        # What the page is computed from, beside the generations: the feed's window and, for a
+        # reader who follows accounts merged when read (not feed entries), which those are and
+        # their newest note (a new note has a greater id; a delete or an edit bumps the memo).
+        sources: tuple[Any, ...] = (tuple(first),)
+        if memo is not None and stamp is not None and big:
+            sources += (tuple(big), (await hot.rows(BIG_NEWEST, authors=big))[0][0])
+        if memo is not None and stamp is not None:
+            remembered = memo.get(key, stamp, sources, now)
             if remembered is not None:
                 # The rules' answer for this very window: the rows are read fresh, and through
                 # ``visible_to`` still — were an invalidation ever missed, the memo could be wrong
@@ -105,11 +119,10 @@ class HomeTimeline:
             ):
                 shown[row[0]] = row
         rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
-        # Remembered only when one window decided the page (the next read compares that window):
-        # followed high-follower accounts' notes are not feed entries, so such readers are not.
-        if memo is not None and stamp is not None and not big and windows == 1 and not by_length:
+        # Remembered only when one window decided the page (the next read compares that window).
+        if memo is not None and stamp is not None and windows == 1 and not by_length:
             deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
-            memo.put(key, stamp, first, [r[0] for r in rows], now, deadline)
+            memo.put(key, stamp, sources, [r[0] for r in rows], now, deadline)
         return await with_originals(hot, rows, viewer=viewer)
 
     async def _holds_everything(self, viewer: int) -> bool:

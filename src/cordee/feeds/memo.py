@@ -5,7 +5,9 @@ Reading a home page runs the home rules (``queries.timelines.HOME_CHECK``: ``hom
 third of a hot read's CPU, measured (docs/benchmarks.md). The answer is a function of
 
 1. the window of feed ids — read again on every request and compared, so a new entry, a removed
-   one (unfollow, block, mute, delete cascade) or a rebuilt feed is seen at once;
+   one (unfollow, block, mute, delete cascade) or a rebuilt feed is seen at once; for a reader who
+   follows accounts too big to be fanned out (their notes are merged when read), also which those
+   accounts are and the id of their newest note, read again and compared the same way;
 2. the reader's relationships (follows and their options, blocks either way, mutes, domain blocks,
    exclusive lists, followed tags) and the notes' own rows (visibility, mentions, tags, the note a
    boost carries) — covered by **generations** bumped by every committed write of the process;
@@ -38,6 +40,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
@@ -57,9 +60,10 @@ MAX_AGE = timedelta(seconds=10)
 #: Pages kept, and readers with a generation of their own, before everything is dropped at once.
 DEFAULT_SIZE = 20_000
 
-#: Events that change nothing the home rules read beyond the feed window (compared on each read):
-#: a new note reaches homes only as a feed entry; the others touch notifications, filters (readers
-#: with filters take the general path), tokens (checked per request) or tracked-search matches.
+#: Events that change nothing the home rules read beyond the page's sources (compared on each read):
+#: a new note reaches homes as a feed entry or as a big account's newest note; the others touch
+#: notifications, filters (readers with filters take the general path), tokens (checked per
+#: request) or tracked-search matches.
 _NO_EFFECT = (StatusCreated, NotificationCreated, FiltersChanged, TokensRevoked, TrackedMatched)
 
 #: The memo's key: the reader, the page's bounds (``below``, ``above``) and its length.
@@ -71,7 +75,7 @@ Stamp = tuple[int, int]
 @dataclass(frozen=True)
 class _Entry:
     stamp: Stamp
-    window: tuple[int, ...]
+    sources: tuple[Any, ...]
     ids: tuple[int, ...]
     until: datetime
 
@@ -88,12 +92,13 @@ class HomeMemo:
         carries the generations from before it, and is never used after that commit's bump."""
         return self._generation, self._readers.get(reader, 0)
 
-    def get(self, key: Key, stamp: Stamp, window: Sequence[int], now: datetime) -> tuple[int, ...] | None:
-        """The page's note ids, newest first, if remembered for this very window and still valid."""
+    def get(self, key: Key, stamp: Stamp, sources: tuple[Any, ...], now: datetime) -> tuple[int, ...] | None:
+        """The page's note ids, newest first, if remembered from these very ``sources`` (the feed's
+        window, and what else the page was read from: ``feeds.home``) and still valid."""
         entry = self._entries.get(key)
         if entry is None:
             return None
-        if entry.stamp != stamp or entry.window != tuple(window) or now >= entry.until:
+        if entry.stamp != stamp or entry.sources != sources or now >= entry.until:
             del self._entries[key]
             return None
         self._entries.move_to_end(key)
@@ -103,7 +108,7 @@ class HomeMemo:
         self,
         key: Key,
         stamp: Stamp,
-        window: Sequence[int],
+        sources: tuple[Any, ...],
         ids: Sequence[int],
         now: datetime,
         deadline: datetime | None,
@@ -111,7 +116,7 @@ class HomeMemo:
         """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
         reader's expiring mutes ends (the rules' answer may change then)."""
         until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
-        self._entries[key] = _Entry(stamp, tuple(window), tuple(ids), until)
+        self._entries[key] = _Entry(stamp, sources, tuple(ids), until)
         self._entries.move_to_end(key)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)

@@ -139,6 +139,15 @@ HOME_DEADLINE = HotQuery(
 BIG_FOLLOWED = HotQuery(
     big_followed_accounts(_viewer, bindparam("threshold", 0, type_=Integer())).limit(BIG_AUTHORS)
 )
+#: The newest note of any of those accounts (one index probe each): a remembered home page that
+#: merged their notes stands while it is unchanged (``feeds/memo.py``).
+_newest_of_author = select(func.max(Status.id)).where(Status.account_id == Account.id).scalar_subquery()
+BIG_NEWEST = HotQuery(
+    select(func.max(_newest_of_author))
+    .select_from(Account)
+    .where(Account.id.in_(slots("authors", BIG_AUTHORS))),
+    lists={"authors": BIG_AUTHORS},
+)
 #: Those accounts' newest notes in a range of ids, read by their index first (``candidates``:
 #: three times the page, so that notes the rules leave out — replies to strangers, boosts the
 #: reader hides — rarely leave the page short), then the same home rules over those ids only: left
