@@ -63,12 +63,17 @@ async def preferences_of(session: AsyncSession, account_id: int) -> Preferences:
     return row if row is not None else default_preferences(account_id)
 
 
+#: What a new note takes when its author never set posting defaults (visibility, sensitive, language).
+POSTING_DEFAULTS: tuple[str, bool, str | None] = ("public", False, None)
+
+
 def default_preferences(account_id: int) -> Preferences:
+    visibility, sensitive, language = POSTING_DEFAULTS
     return Preferences(
         account_id=account_id,
-        default_visibility="public",
-        default_sensitive=False,
-        default_language=None,
+        default_visibility=visibility,
+        default_sensitive=sensitive,
+        default_language=language,
         expand_media="default",
         expand_spoilers=False,
     )
@@ -84,8 +89,7 @@ _POSTING_DEFAULTS = HotQuery(
 async def posting_defaults(hot: HotReader, account_id: int) -> tuple[str, bool, str | None]:
     """The visibility, sensitivity and language a new note takes when its author says nothing."""
     rows = await hot.rows(_POSTING_DEFAULTS, account_id=account_id)
-    if not rows:
-        fallback = default_preferences(account_id)
-        return fallback.default_visibility, fallback.default_sensitive, fallback.default_language
+    if not rows:  # no row: the defaults (not an ORM object: every post of such an author asks)
+        return POSTING_DEFAULTS
     visibility, sensitive, language = rows[0]
     return visibility, bool(sensitive), language
