@@ -272,9 +272,8 @@ class FanOut:
                 else:
                     ids["threshold"] = self._settings.fanout_follower_threshold
                     await store.push(session, _NOTE[event.reblog_of_id is not None], ids)
-                if (
-                    event.tags and event.visibility == "public" and event.reblog_of_id is None
-                ):  # followed tags
+                # Those who follow one of a public note's hashtags.
+                if event.tags and event.visibility == "public" and event.reblog_of_id is None:
                     await store.push(session, _TAG_FOLLOWERS, {"status_id": event.status_id})
             elif isinstance(event, StatusDeleted):
                 owners = {event.account_id, *event.mentioned_account_ids}
