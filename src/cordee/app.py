@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,6 +31,7 @@ from cordee.jobs.runner import Runner
 from cordee.media import storage as media_storage
 from cordee.media.workers import ImageWorkers
 from cordee.ratelimit import Limiter, RateLimited
+from cordee.routing import IndexedRouter
 from cordee.streaming import endpoints as streaming_endpoints
 from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
@@ -100,6 +102,11 @@ async def _server_error(request: Request, exc: Exception) -> Response:
 
 
 class _App(Starlette):
+    def __init__(self, *, routes: list[BaseRoute], lifespan: Any, **kwargs: Any) -> None:
+        super().__init__(routes=routes, lifespan=lifespan, **kwargs)
+        # The same routes, tried only where a path can match them (``cordee/routing.py``).
+        self.router = IndexedRouter(routes, lifespan=lifespan)
+
     def build_middleware_stack(self) -> ASGIApp:
         # The security headers go outermost, outside Starlette's error middleware, so that every
         # answer carries them, a 500 included.
