@@ -116,6 +116,10 @@ async def test_account_statuses_cost_a_fixed_handful_of_statements(
     # token, account exists, page, boosted originals, reader's marks
     assert full == 5
     assert full == short
+    # A profile's other usual tabs (clients ask them with every profile) cost no more (without
+    # boosts, no boosted originals to read); the general path took 7.
+    for tab in ("exclude_replies=true", "exclude_reblogs=true", "exclude_replies=true&exclude_reblogs=true"):
+        assert await _count(db, client, "GET", f"{url}?limit=40&{tab}", reader) <= 5, tab
     await client.get(url)
     with counting(db) as counter:
         assert (await client.get(url)).status_code == 200

@@ -13,8 +13,7 @@ from cordee.db.hot import MAX_ID, HotReader
 from cordee.db.types import utcnow
 from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
-    ACCOUNT_PAGE,
-    ACCOUNT_PAGE_ANONYMOUS,
+    ACCOUNT_PAGES,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
     live_visible,
@@ -62,17 +61,26 @@ async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]], *, viewe
 
 
 async def account_page(
-    hot: HotReader, viewer: int | None, author: int, below: int | None, above: int | None, limit: int
+    hot: HotReader,
+    viewer: int | None,
+    author: int,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
 ) -> LivePage:
-    """A page of an account's notes that ``viewer`` may see (``visible_to``); NotFound when there
-    is no such account."""
+    """A page of an account's notes that ``viewer`` may see (``visible_to``), with or without its
+    replies to others and its boosts; NotFound when there is no such account."""
     if not await hot.rows(ACCOUNT_EXISTS, author=author):
         raise NotFound("Record not found")
     bounds = {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
+    query = ACCOUNT_PAGES[viewer is not None, exclude_replies, exclude_reblogs]
     if viewer is None:
-        rows = await hot.rows(ACCOUNT_PAGE_ANONYMOUS, author=author, limit=limit, **bounds)
+        rows = await hot.rows(query, author=author, limit=limit, **bounds)
     else:
-        rows = await hot.rows(ACCOUNT_PAGE, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
+        rows = await hot.rows(query, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
     return await with_originals(hot, rows, viewer=viewer)
 
 

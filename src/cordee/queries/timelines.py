@@ -267,20 +267,27 @@ def account_statuses_query(
     return query
 
 
-def _account_page(viewer: Any) -> HotQuery:
+def _account_page(viewer: Any, filters: AccountStatusFilter) -> HotQuery:
     author: Any = bindparam("author", 0, type_=BigInteger())
     return HotQuery(
-        _live(account_statuses_query(viewer, author, AccountStatusFilter()))
+        _live(account_statuses_query(viewer, author, filters))
         .where(Status.id < _below, Status.id > _above)
         .order_by(Status.id.desc())
         .limit(_limit)
     )
 
 
-#: A page of an account's notes (no ``exclude_*``/``tagged``/``only_media``), for a signed-in
-#: reader and for an anonymous one (``visible_to`` differs).
-ACCOUNT_PAGE = _account_page(_viewer)
-ACCOUNT_PAGE_ANONYMOUS = _account_page(None)
+#: A page of an account's notes, for a signed-in reader (``True``) and an anonymous one
+#: (``visible_to`` differs), plain or without replies and/or boosts — what clients ask for a
+#: profile's tabs (``tagged``/``only_media``/``pinned`` take the general path).
+ACCOUNT_PAGES = {
+    (signed_in, replies, reblogs): _account_page(
+        _viewer if signed_in else None, AccountStatusFilter(exclude_replies=replies, exclude_reblogs=reblogs)
+    )
+    for signed_in in (True, False)
+    for replies in (False, True)
+    for reblogs in (False, True)
+}
 ACCOUNT_EXISTS = HotQuery(select(Account.id).where(Account.id == bindparam("author", 0, type_=BigInteger())))
 
 

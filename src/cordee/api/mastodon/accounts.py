@@ -152,11 +152,19 @@ async def statuses(ctx: Ctx) -> Response:
         tagged=p.str("tagged"),
         only_media=bool(p.bool("only_media")),
     )
-    plain = filters == AccountStatusFilter() and page.min_id is None and not p.bool("pinned")
-    # The hot path serves plain pages; readers with filters take the general one, which applies them.
-    if plain and not ctx.has_filters:
+    hot_path = not (filters.tagged or filters.only_media or page.min_id is not None or p.bool("pinned"))
+    # The hot path serves a profile's usual tabs (all notes; without replies and/or boosts); readers
+    # with filters take the general one, which applies them.
+    if hot_path and not ctx.has_filters:
         hot = await account_page(
-            ctx.db.hot_replica, ctx.viewer_id, ctx.path_id(), page.max_id, page.since_id, page.limit
+            ctx.db.hot_replica,
+            ctx.viewer_id,
+            ctx.path_id(),
+            page.max_id,
+            page.since_id,
+            page.limit,
+            exclude_replies=filters.exclude_replies,
+            exclude_reblogs=filters.exclude_reblogs,
         )
         body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
         keys = [x.id for x in hot.lives]
