@@ -125,10 +125,18 @@ async def _account(request: Request) -> Account | None:
 async def _profile_notes(
     request: Request, me: SignedIn | None, account: Account, tab: str
 ) -> tuple[list[dict[str, Any]], str | None]:
-    if tab == "with_replies" and me is None:
+    if tab in ("with_replies", "notes") and me is None:
         # The API's hot path for an anonymous reader: the same statement /api/v1/accounts/:id/statuses runs.
         db = db_of(request)
-        hot = await account_page(db.hot_replica, None, account.id, older_than(request), None, PAGE_SIZE)
+        hot = await account_page(
+            db.hot_replica,
+            None,
+            account.id,
+            older_than(request),
+            None,
+            PAGE_SIZE,
+            exclude_replies=tab == "notes",
+        )
         notes = await render_live(db, settings_of(request), None, hot.lives, hot.originals)
         return notes, older_link(request, [x.id for x in hot.lives])
     filters = tl.AccountStatusFilter(exclude_replies=tab == "notes")
