@@ -50,7 +50,16 @@ def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
         # The same connection arguments, through a connection that costs one thread hop per
         # statement instead of four (``sqlite_driver.py``).
         args, options = engine.dialect.create_connect_args(engine.url)
-        engine = create_async_engine(url, async_creator=sqlite_driver.connector(*args, **options))
+        creator = sqlite_driver.connector(*args, **options)
+        if engine.url.database in (None, "", ":memory:"):  # one shared connection: no pool to size
+            engine = create_async_engine(url, async_creator=creator)
+        else:
+            # A file's pool keeps ``pool_size`` connections, as on PostgreSQL: with SQLAlchemy's
+            # 5, every read session beyond the fifth at once (web pages, the API's general
+            # paths) opened a connection — a thread, the file, the pragmas — and closed it after.
+            engine = create_async_engine(
+                url, async_creator=creator, pool_size=pool_size, max_overflow=POOL_OVERFLOW
+            )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 
