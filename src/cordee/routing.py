@@ -45,7 +45,7 @@ def _route_path(scope: Scope) -> str:
 class IndexedRouter(Router):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._indexed: list[BaseRoute] | None = None
+        self._filed = -1  # how many routes the index holds (routes are added while the app is built)
         self._by_prefix: dict[tuple[str, ...], list[int]] = {}
         self._candidates: dict[tuple[str, ...], list[BaseRoute]] = {}
 
@@ -55,13 +55,13 @@ class IndexedRouter(Router):
             path = getattr(route, "path", None)
             key = literal_segments(path) if isinstance(path, str) else ()
             self._by_prefix.setdefault(key, []).append(position)
-        self._indexed = list(self.routes)
+        self._filed = len(self.routes)
         self._candidates = {}
 
     def candidates(self, path: str) -> list[BaseRoute]:
         """The routes that may match ``path``, in their original order."""
-        if self._indexed is None or len(self._indexed) != len(self.routes):
-            self._index()  # routes are added while the app is built; filed on first use
+        if self._filed != len(self.routes):
+            self._index()  # filed on first use
         # The candidates depend only on the path's first DEPTH segments (and whether it has that
         # many): kept per such prefix, a request costs a split and a dictionary lookup.
         segments = tuple(path.lstrip("/").split("/", DEPTH)[:DEPTH])

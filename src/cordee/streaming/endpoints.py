@@ -25,7 +25,8 @@ from cordee.queries.lists import owned_list
 from cordee.queries.tracking import readable as readable_search
 from cordee.streaming.channels import SSE_PATHS, StreamError, channel_for
 from cordee.streaming.connections import Connection
-from cordee.streaming.hub import Hub, HubClosed, frame
+from cordee.streaming.frames import frame
+from cordee.streaming.hub import Hub, HubClosed
 
 BATCH = 64  # frames written to a socket at once when a client has several waiting
 

@@ -71,6 +71,7 @@ from cordee.streaming.connections import (
     Connection,
     Transport,
 )
+from cordee.streaming.frames import Frames, frame
 from cordee.streaming.tracked import on_match as on_tracked_match
 
 log = logging.getLogger(__name__)
@@ -101,33 +102,6 @@ _HOME_AUDIENCE = viewers_who_see(
 
 class HubClosed(Exception):
     """The server is shutting down: no new streams."""
-
-
-def frame(transport: Transport, stream: tuple[str, ...], event: str, payload: str | None) -> str:
-    """One message in Mastodon's framing: SSE ``event:``/``data:`` lines, or a WebSocket JSON
-    object whose ``payload`` is itself a JSON string."""
-    if transport == "sse":
-        return f"event: {event}\ndata: {payload if payload is not None else 'undefined'}\n\n"
-    body: dict[str, Any] = {"stream": list(stream), "event": event}
-    if payload is not None:
-        body["payload"] = payload
-    return orjson.dumps(body).decode()
-
-
-class _Frames:
-    """Frames of one payload, built once per transport and stream name."""
-
-    def __init__(self, event: str, payload: str | None) -> None:
-        self.event = event
-        self.payload = payload
-        self._built: dict[tuple[Transport, tuple[str, ...]], str] = {}
-
-    def get(self, transport: Transport, stream: tuple[str, ...]) -> str:
-        key = (transport, stream)
-        found = self._built.get(key)
-        if found is None:
-            found = self._built[key] = frame(transport, stream, self.event, self.payload)
-        return found
 
 
 @dataclass(frozen=True)
@@ -400,7 +374,7 @@ class Hub:
     def _pairs(self, keys: Iterable[Key]) -> list[tuple[Connection, Key]]:
         return [(connection, key) for key in keys for connection in self._subs.get(key, ())]
 
-    def _deliver(self, pairs: Iterable[tuple[Connection, Key]], frames: _Frames, note: _Note | None) -> None:
+    def _deliver(self, pairs: Iterable[tuple[Connection, Key]], frames: Frames, note: _Note | None) -> None:
         for connection, key in pairs:
             stream = connection.streams.get(key)
             if stream is None:
@@ -482,7 +456,7 @@ class Hub:
             note = _Note(status, original or status, author_id, original_author_id, mentioned, entity)
             if conversations:
                 await self._send_conversations(session, note, entity, conversations)
-        self._deliver(pairs, _Frames(name, _json(note.entity)), note)
+        self._deliver(pairs, Frames(name, _json(note.entity)), note)
 
     async def _seen_by(
         self, session: AsyncSession, status_id: int, candidates: set[int], read: Callable[[Any], Any]
@@ -553,10 +527,10 @@ class Hub:
                 session, self._settings, view.account_id, [(view, note.status.id)]
             )
             payload = _json(conversation)
-            self._deliver(self._pairs([("direct", view.account_id)]), _Frames("conversation", payload), note)
+            self._deliver(self._pairs([("direct", view.account_id)]), Frames("conversation", payload), note)
 
     async def _on_delete(self, event: StatusDeleted) -> None:
-        frames = _Frames("delete", str(event.status_id))
+        frames = Frames("delete", str(event.status_id))
         if event.visibility in PUBLIC_VISIBILITIES:
             # Anyone may have seen it: every stream that shows notes hears of it.
             keys: list[Key] = [key for key in self._subs if key[0] != "notification"]
@@ -597,10 +571,10 @@ class Hub:
                 session, self._settings, event.account_id, [notification], filter_context="notifications"
             )
         if rendered:  # a ``hide`` filter leaves it out
-            self._deliver(pairs, _Frames("notification", _json(rendered[0])), None)
+            self._deliver(pairs, Frames("notification", _json(rendered[0])), None)
 
     async def _on_filters_changed(self, account_id: int) -> None:
         if account_id in self._filters:
             async with self._db.read() as session:
                 self._filters[account_id] = await self._load_filters(session, account_id)
-        self._deliver(self._pairs([("user", account_id)]), _Frames("filters_changed", None), None)
+        self._deliver(self._pairs([("user", account_id)]), Frames("filters_changed", None), None)

@@ -23,6 +23,7 @@ from cordee.queries.tracking import members_of
 from cordee.queries.visibility import viewers_who_see, visible_to
 from cordee.rendering.statuses import render_statuses
 from cordee.streaming.channels import Key
+from cordee.streaming.frames import frame
 
 if TYPE_CHECKING:
     from cordee.streaming.connections import Connection
@@ -69,8 +70,6 @@ async def on_match(hub: Hub, event: TrackedMatched) -> None:
             return  # deleted before we got to it
         entity = (await render_statuses(session, hub.settings, None, [status], any_reader=True))[0]
     payload = orjson.dumps(entity).decode()
-    from cordee.streaming.hub import frame
-
     for connection, key in pairs:
         stream = connection.streams.get(key)
         if stream is not None:
