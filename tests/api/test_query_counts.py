@@ -89,20 +89,27 @@ async def _count(
 async def test_home_timeline_costs_a_fixed_handful_of_statements(
     db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
 ) -> None:
-    reader, _, _ = scene
+    reader, author, notes = scene
     await client.get("/api/v1/timelines/home?limit=5", headers=reader.headers)  # builds the feed
     short = await _count(db, client, "GET", "/api/v1/timelines/home?limit=5", reader)
     # A page the rules have not judged yet (cold: another length, so another memo entry): token
-    # (with "has filters?"), feed (2), followed big accounts, the home rules, the reader's earliest
-    # mute deadline, boosted originals, the reader's marks.
+    # (with "has filters?"), feed window (with whether the feed is alive), followed big accounts,
+    # the home rules, the reader's earliest mute deadline, boosted originals, the reader's marks.
     with counting(db) as counter:
         r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
     assert r.status_code == 200
-    assert len(counter.statements) == 8
-    # Warm (the same page again, nothing committed since): the rules' answer is remembered
-    # (feeds/memo.py), their statement replaced by the notes' live rows under `visible_to` only.
+    assert len(counter.statements) == 7
+    # Warm (the same page again, nothing committed since): the rendered page is kept with the
+    # memo's answer (rendering/home.py): token, feed window, followed big accounts — nothing else.
     full = await _count(db, client, "GET", "/api/v1/timelines/home?limit=40", reader)
-    assert full == 7
+    assert full == 3
+    # Someone favourites a note on the page: the rules' answer stands, the page is rendered again
+    # from the notes' live rows under `visible_to`, the boosted originals and the reader's marks.
+    await client.post(f"/api/v1/statuses/{notes[-1]['id']}/favourite", headers=author.headers)
+    with counting(db) as counter:
+        r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
+    assert r.status_code == 200
+    assert len(counter.statements) == 6
     assert full == short  # the page's length does not change the count
 
 

@@ -8,6 +8,8 @@ from typing import Any, cast
 from sqlalchemy import BigInteger, ColumnElement, Integer, Table, Update, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cordee.db.changes import touching
+
 
 def shifted(column: Any, delta: Any) -> ColumnElement[int]:
     """``column + delta``, never below zero (portable: no GREATEST on SQLite, no 2-arg MAX on PG).
@@ -29,5 +31,9 @@ def _shift_statement(table: Table, column: str) -> Update:
 
 async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: int, delta: int) -> None:
     """Move one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``."""
-    statement = _shift_statement(cast(Table, entity.__table__), column)
-    await session.execute(statement, {"row_id": row_id, "delta": delta})
+    table = cast(Table, entity.__table__)
+    # What rendered pages show the row (``db/changes.py``): a note's or an account's counters.
+    key = ("a" if table.name == "accounts" else "s" if table.name == "statuses" else table.name, row_id)
+    await session.execute(
+        _shift_statement(table, column), {"row_id": row_id, "delta": delta}, execution_options=touching(key)
+    )

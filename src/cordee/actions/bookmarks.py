@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from cordee.actions.statuses import target_of
+from cordee.db.changes import touching
 from cordee.db.engine import Database
 from cordee.db.tables_personal import Bookmark
 
@@ -26,6 +27,7 @@ async def unbookmark(db: Database, actor_id: int, status_id: int) -> int:
     async with db.write() as tx:
         status = await target_of(tx, actor_id, status_id)
         await tx.session.execute(
-            delete(Bookmark).where(Bookmark.account_id == actor_id, Bookmark.status_id == status.id)
+            delete(Bookmark).where(Bookmark.account_id == actor_id, Bookmark.status_id == status.id),
+            execution_options=touching(("s", status.id)),
         )
         return status.id

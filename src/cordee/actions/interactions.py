@@ -7,6 +7,7 @@ from sqlalchemy import delete, select
 from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.statuses import target_of
+from cordee.db.changes import touching
 from cordee.db.engine import Database
 from cordee.db.tables import Favourite, Status
 
@@ -30,7 +31,8 @@ async def unfavourite(db: Database, actor_id: int, status_id: int) -> int:
     async with db.write() as tx:
         status = await target_of(tx, actor_id, status_id)
         result = await tx.session.execute(
-            delete(Favourite).where(Favourite.account_id == actor_id, Favourite.status_id == status.id)
+            delete(Favourite).where(Favourite.account_id == actor_id, Favourite.status_id == status.id),
+            execution_options=touching(("s", status.id)),
         )
         if result.rowcount:  # type: ignore[attr-defined]
             await shift(tx.session, Status, "favourites_count", status.id, -1)

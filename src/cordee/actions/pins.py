@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from cordee.actions.errors import NotFound, ValidationFailed
+from cordee.db.changes import touching
 from cordee.db.engine import Database
 from cordee.db.tables import Account, Status
 from cordee.db.tables_personal import StatusPin
@@ -54,6 +55,7 @@ async def unpin(db: Database, actor_id: int, status_id: int) -> int:
         if found is None:
             raise NotFound()
         await tx.session.execute(
-            delete(StatusPin).where(StatusPin.account_id == actor_id, StatusPin.status_id == found)
+            delete(StatusPin).where(StatusPin.account_id == actor_id, StatusPin.status_id == found),
+            execution_options=touching(("s", found)),
         )
         return found

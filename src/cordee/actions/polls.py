@@ -11,6 +11,7 @@ from sqlalchemy import select, update
 
 from cordee.actions._notify import notify
 from cordee.actions.errors import NotFound, ValidationFailed
+from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Status
 from cordee.db.tables_polls import Poll, PollVote
@@ -136,7 +137,8 @@ async def close_ended_polls(db: Database, *, now: datetime | None = None, batch:
         for poll in polls:
             # The conditional update is what makes it "once", even with two runners at work.
             result = await tx.session.execute(
-                update(Poll).where(Poll.id == poll.id, Poll.closed_at.is_(None)).values(closed_at=now)
+                update(Poll).where(Poll.id == poll.id, Poll.closed_at.is_(None)).values(closed_at=now),
+                execution_options=touching(("p", poll.id), ("s", poll.status_id)),
             )
             if not result.rowcount:  # type: ignore[attr-defined]
                 continue

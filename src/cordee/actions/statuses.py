@@ -16,6 +16,7 @@ from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.media import attach_media, check_media_ids, claim_media
 from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
+from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, Follow, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
@@ -127,10 +128,14 @@ _INSERT_STATUS = insert(cast(Table, Status.__table__))
 
 
 async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
+    options = touching(("a", account_id))
     if delta > 0:
-        await tx.session.execute(_COUNT_POST, {"account_id": account_id, "delta": delta, "now": utcnow()})
+        params = {"account_id": account_id, "delta": delta, "now": utcnow()}
+        await tx.session.execute(_COUNT_POST, params, execution_options=options)
     else:
-        await tx.session.execute(_COUNT_DELETE, {"account_id": account_id, "delta": delta})
+        await tx.session.execute(
+            _COUNT_DELETE, {"account_id": account_id, "delta": delta}, execution_options=options
+        )
 
 
 def _counts_for_author(visibility: str) -> bool:
@@ -239,7 +244,11 @@ async def post_status(
             }
             # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
             # object for what follows in this transaction.
-            await tx.session.execute(_INSERT_STATUS, row)
+            await tx.session.execute(
+                _INSERT_STATUS,
+                row,
+                execution_options=touching(("s", status_id), ("a", author_id), rules=True),
+            )
             status = Status(**row)
             await search_index.note_written(tx, status, new=True)
             await attach_media(tx, status.id, media)
@@ -255,7 +264,9 @@ async def post_status(
             subscribed = False
             if _counts_for_author(status.visibility):
                 counted = await tx.session.execute(
-                    _COUNT_POST_SUBSCRIBED, {"account_id": author_id, "delta": 1, "now": utcnow()}
+                    _COUNT_POST_SUBSCRIBED,
+                    {"account_id": author_id, "delta": 1, "now": utcnow()},
+                    execution_options=touching(("a", author_id)),
                 )
                 subscribed = bool(counted.scalar())
             if reply_to is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 
 from cordee.actions.statuses import target_of
+from cordee.db.changes import touching
 from cordee.db.engine import Database
 from cordee.db.tables import Status
 from cordee.db.tables_personal import ConversationMute
@@ -39,6 +40,7 @@ async def unmute_thread(db: Database, actor_id: int, status_id: int) -> int:
             delete(ConversationMute).where(
                 ConversationMute.account_id == actor_id,
                 ConversationMute.conversation_id == thread_of(status),
-            )
+            ),
+            execution_options=touching(("r", actor_id)),
         )
         return status.id

@@ -14,7 +14,8 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from cordee.db import sqlite_driver
+from cordee.db import changes, sqlite_driver
+from cordee.db.changes import Changes
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
@@ -69,6 +70,7 @@ class Database:
         self, url: str, bus: EventBus | None = None, replica_url: str | None = None, pool_size: int = 5
     ) -> None:
         self.url = url
+        changes.install()
         self.engine = create_engine(url, pool_size)
         #: Small, bounded reads of every request (``db/hot.py``), on the primary: what a request
         #: just wrote must be readable (a post's answer renders the note).
@@ -94,7 +96,7 @@ class Database:
         self.after_commit: list[Callable[[Tx], Awaitable[None]]] = []
         #: Told synchronously of every committed write, events or none, before the writer goes on:
         #: memos of what the data said (``feeds/memo.py``) drop what the write may have changed.
-        self.committed: list[Callable[[Sequence[Event]], None]] = []
+        self.committed: list[Callable[[Sequence[Event], Changes], None]] = []
         #: Replays after-commit work that a dead process left in an outbox (set by the store that
         #: has one: ``feeds/outbox.py``); takes the age in seconds of what counts as left.
         self.outbox_replay: Callable[[float], Awaitable[int]] | None = None
@@ -124,8 +126,9 @@ class Database:
                     await hook(tx)
         # Reached only when the transaction committed: publish after commit, never before.
         self.entities.forget(tx.events)
+        self.entities.changed(tx.changes)
         for told in self.committed:
-            told(tx.events)
+            told(tx.events, tx.changes)
         if tx.events:
             for after in self.after_commit:
                 try:

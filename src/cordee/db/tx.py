@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cordee.db.changes import Changes
 from cordee.events.types import Event
 
 
 class Tx:
-    """A write transaction in progress: its session, and the events to send once it commits."""
+    """A write transaction in progress: its session, the events to send once it commits, and what
+    it changed (``db/changes.py``, observed on the session)."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self.events: list[Event] = []
         #: Outbox rows written by this transaction (``feeds/outbox.py``), done after commit.
         self.outbox: list[int] = []
+        self.changes = Changes()
+        # The session's writes are recorded here while this transaction is the one running on it
+        # (group commit runs its members one after another on one session).
+        session.info["cordee.tx"] = self
 
     def emit(self, event: Event) -> None:
         self.events.append(event)

@@ -12,6 +12,8 @@ feed holds take the general path (``api/mastodon/timelines.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from cordee.config import Settings
@@ -20,7 +22,7 @@ from cordee.db.hot import MAX_ID
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
-from cordee.feeds.memo import HomeMemo
+from cordee.feeds.memo import Entry, HomeMemo
 from cordee.queries.pages import LivePage, with_originals
 from cordee.queries.timelines import (
     BIG_FOLLOWED,
@@ -31,6 +33,15 @@ from cordee.queries.timelines import (
     LIVE_VISIBLE,
     WINDOW,
 )
+
+
+@dataclass
+class HomeRead:
+    """A page read on the hot path: its rows, and the memo's entry for it (where the caller may keep
+    what it rendered from them); no rows when what the caller kept there still holds."""
+
+    page: LivePage | None
+    entry: Entry | None
 
 
 class HomeTimeline:
@@ -59,9 +70,19 @@ class HomeTimeline:
             ids = await self.store.read(account_id, below=below, above=above, limit=limit)
         return ids or []
 
-    async def page(self, viewer: int, *, below: int | None, above: int | None, limit: int) -> LivePage | None:
+    async def page(
+        self,
+        viewer: int,
+        *,
+        below: int | None,
+        above: int | None,
+        limit: int,
+        holds: Callable[[Any], bool] | None = None,
+    ) -> HomeRead | None:
         """One page on the hot path, or None when this request needs the general path. The
-        caller sends readers with filters to the general path (it reads the notes' text)."""
+        caller sends readers with filters to the general path (it reads the notes' text).
+        ``holds``: whether what the caller kept in the page's memo entry still holds; if it does,
+        no rows are read."""
         hot = self._db.hot_replica
         memo = self.memo
         stamp = memo.stamp(viewer) if memo is not None else None  # before any read: see memo.py
@@ -80,13 +101,15 @@ class HomeTimeline:
         if memo is not None and stamp is not None and big:
             sources += (tuple(big), (await hot.rows(BIG_NEWEST, authors=big))[0][0])
         if memo is not None and stamp is not None:
-            remembered = memo.get(key, stamp, sources, now)
-            if remembered is not None:
+            entry = memo.get(key, stamp, sources, now)
+            if entry is not None:
+                if entry.rendered is not None and holds is not None and holds(entry.rendered):
+                    return HomeRead(None, entry)
                 # The rules' answer for this very window: the rows are read fresh, and through
                 # ``visible_to`` still — were an invalidation ever missed, the memo could be wrong
                 # about a mute or a list, never show a note the reader may not see (~40 µs more).
-                rows = sorted(await hot.rows(LIVE_VISIBLE, viewer=viewer, ids=list(remembered)), reverse=True)
-                return await with_originals(hot, rows, viewer=viewer)
+                rows = sorted(await hot.rows(LIVE_VISIBLE, viewer=viewer, ids=list(entry.ids)), reverse=True)
+                return HomeRead(await with_originals(hot, rows, viewer=viewer), entry)
         shown: dict[int, tuple[Any, ...]] = {}
         windows = 0
         # Whether the answer depended on the whole feed's length, beyond the window (a page below
@@ -120,10 +143,11 @@ class HomeTimeline:
                 shown[row[0]] = row
         rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
         # Remembered only when one window decided the page (the next read compares that window).
+        entry = None
         if memo is not None and stamp is not None and windows == 1 and not by_length:
             deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
-            memo.put(key, stamp, sources, [r[0] for r in rows], now, deadline)
-        return await with_originals(hot, rows, viewer=viewer)
+            entry = memo.put(key, stamp, sources, [r[0] for r in rows], now, deadline)
+        return HomeRead(await with_originals(hot, rows, viewer=viewer), entry)
 
     async def _holds_everything(self, viewer: int) -> bool:
         """True when the feed is shorter than its bound: it then holds the whole home timeline."""

@@ -24,6 +24,8 @@ of a kind known below bumps only the readers it names (or nobody); any other tra
 emitting nothing (lists, followed tags, follow options, domain blocks), an edit, a delete, or a
 kind this module does not know — bumps the global generation, forgetting everything. A new event
 kind is thus safe by default; it only makes the memo less useful until it is classified here.
+Transactions that emit nothing and, by what they wrote, change nothing the rules read (a
+favourite, a bookmark, a vote: ``db/changes.py`` observes every write) bump nothing.
 
 Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
 so a page read there right after a block answered here could still be served from before it.
@@ -42,6 +44,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from cordee.db.changes import Changes
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     AccountUpdated,
@@ -59,6 +62,9 @@ from cordee.events.types import (
 MAX_AGE = timedelta(seconds=10)
 #: Pages kept, and readers with a generation of their own, before everything is dropped at once.
 DEFAULT_SIZE = 20_000
+#: Renderings kept in entries at most (the least recently used go first): a home page's JSON is
+#: ~20–60 KB, so ~40 MB of them by default (CORDEE_KEPT_PAGES would size it: not needed so far).
+KEPT_RENDERINGS = 1_000
 
 #: Events that change nothing the home rules read beyond the page's sources (compared on each read):
 #: a new note reaches homes as a feed entry or as a big account's newest note; the others touch
@@ -72,12 +78,16 @@ Key = tuple[int, int | None, int | None, int]
 Stamp = tuple[int, int]
 
 
-@dataclass(frozen=True)
-class _Entry:
+@dataclass(slots=True)
+class Entry:
+    key: Key
     stamp: Stamp
     sources: tuple[Any, ...]
     ids: tuple[int, ...]
     until: datetime
+    #: What the caller rendered from this very answer (``rendering/home.py``), kept with it and
+    #: dropped with it; the caller judges whether it still holds (its own versions).
+    rendered: Any = None
 
 
 class HomeMemo:
@@ -85,24 +95,38 @@ class HomeMemo:
         self._size = size
         self._generation = 0
         self._readers: dict[int, int] = {}
-        self._entries: OrderedDict[Key, _Entry] = OrderedDict()
+        self._entries: OrderedDict[Key, Entry] = OrderedDict()
+        #: Entries holding a rendering, least recently used first (by identity: entries are replaced).
+        self._rendered: OrderedDict[int, Entry] = OrderedDict()
 
     def stamp(self, reader: int) -> Stamp:
         """Taken *before* reading anything: an entry computed from reads older than a commit then
         carries the generations from before it, and is never used after that commit's bump."""
         return self._generation, self._readers.get(reader, 0)
 
-    def get(self, key: Key, stamp: Stamp, sources: tuple[Any, ...], now: datetime) -> tuple[int, ...] | None:
-        """The page's note ids, newest first, if remembered from these very ``sources`` (the feed's
-        window, and what else the page was read from: ``feeds.home``) and still valid."""
+    def get(self, key: Key, stamp: Stamp, sources: tuple[Any, ...], now: datetime) -> Entry | None:
+        """The page's entry (its note ids, newest first), if remembered from these very ``sources``
+        (the feed's window, and what else the page was read from: ``feeds.home``) and still valid."""
         entry = self._entries.get(key)
         if entry is None:
             return None
         if entry.stamp != stamp or entry.sources != sources or now >= entry.until:
-            del self._entries[key]
+            self._drop(key)
             return None
         self._entries.move_to_end(key)
-        return entry.ids
+        if entry.rendered is not None:
+            self._rendered.move_to_end(id(entry))
+        return entry
+
+    def keep(self, entry: Entry, rendered: Any) -> None:
+        """Keep the caller's rendering of ``entry``'s page with it (None: nothing to keep)."""
+        if rendered is None or self._entries.get(entry.key) is not entry:
+            return  # the entry was dropped or replaced meanwhile: nobody would find it
+        entry.rendered = rendered
+        self._rendered[id(entry)] = entry
+        self._rendered.move_to_end(id(entry))
+        while len(self._rendered) > KEPT_RENDERINGS:
+            self._rendered.popitem(last=False)[1].rendered = None
 
     def put(
         self,
@@ -112,17 +136,23 @@ class HomeMemo:
         ids: Sequence[int],
         now: datetime,
         deadline: datetime | None,
-    ) -> None:
+    ) -> Entry:
         """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
         reader's expiring mutes ends (the rules' answer may change then)."""
         until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
-        self._entries[key] = _Entry(stamp, sources, tuple(ids), until)
-        self._entries.move_to_end(key)
+        self._drop(key)
+        entry = self._entries[key] = Entry(key, stamp, sources, tuple(ids), until)
         if len(self._entries) > self._size:
-            self._entries.popitem(last=False)
+            self._drop(next(iter(self._entries)))
+        return entry
 
-    def committed(self, events: Sequence[Event]) -> None:
-        """One write transaction committed with these events (``Database.committed``)."""
+    def _drop(self, key: Key) -> None:
+        entry = self._entries.pop(key, None)
+        if entry is not None and entry.rendered is not None:
+            self._rendered.pop(id(entry), None)
+
+    def committed(self, events: Sequence[Event], changes: Changes) -> None:
+        """One write transaction committed with these events and changes (``Database.committed``)."""
         readers: set[int] = set()
         for event in events:
             if isinstance(event, _NO_EFFECT):
@@ -134,8 +164,8 @@ class HomeMemo:
             else:  # an edit, a delete, or a kind not classified here: forget everything
                 self.forget_all()
                 return
-        if not events:  # a write that tells nothing about itself may have changed anything
-            self.forget_all()
+        if not events and changes.rules:  # a write that tells nothing about itself, beyond marks
+            self.forget_all()  # and counters (``db/changes.py``), may have changed anything
             return
         for reader in readers:
             self._readers[reader] = self._readers.get(reader, 0) + 1
@@ -146,3 +176,4 @@ class HomeMemo:
         self._generation += 1
         self._readers.clear()
         self._entries.clear()
+        self._rendered.clear()

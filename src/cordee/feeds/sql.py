@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, bindparam, delete, exists, func, select, update
+from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -35,17 +35,21 @@ SWEEP_EVERY_SECONDS = 600.0
 _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
 _CUTOFF = bindparam("feeds_cutoff", type_=UTCDateTime())
 
-# Feed reads run on every home timeline request: statements built once (``db/hot.py``).
-_READ_AT = HotQuery(
-    select(HomeFeed.read_at).where(HomeFeed.account_id == bindparam("account", 0, type_=BigInteger()))
-)
-_IDS = HotQuery(
-    select(HomeFeedEntry.status_id)
-    .where(
-        HomeFeedEntry.account_id == bindparam("account", 0, type_=BigInteger()),
-        HomeFeedEntry.status_id < bindparam("below", 0, type_=BigInteger()),
-        HomeFeedEntry.status_id > bindparam("above", 0, type_=BigInteger()),
+# Feed reads run on every home timeline request: one statement built once (``db/hot.py``), the
+# feed's ``read_at`` (it exists, and is alive) on every row of its ids in the window — a row with no
+# id when the window is empty.
+_WINDOW = HotQuery(
+    select(HomeFeed.read_at, HomeFeedEntry.status_id)
+    .select_from(HomeFeed)
+    .outerjoin(
+        HomeFeedEntry,
+        and_(
+            HomeFeedEntry.account_id == HomeFeed.account_id,
+            HomeFeedEntry.status_id < bindparam("below", 0, type_=BigInteger()),
+            HomeFeedEntry.status_id > bindparam("above", 0, type_=BigInteger()),
+        ),
     )
+    .where(HomeFeed.account_id == bindparam("account", 0, type_=BigInteger()))
     .order_by(HomeFeedEntry.status_id.desc())
     .limit(bindparam("limit", 1, type_=Integer()))
 )
@@ -105,21 +109,17 @@ class SqlFeedStore:
     async def read(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
     ) -> list[int] | None:
-        hot = self._db.hot_replica
-        rows = await hot.rows(_READ_AT, account=account_id)
+        rows = await self._db.hot_replica.rows(
+            _WINDOW,
+            account=account_id,
+            below=MAX_ID if below is None else below,
+            above=0 if above is None else above,
+            limit=min(limit or self._settings.feed_size, self._settings.feed_size),
+        )
         read_at = rows[0][0] if rows else None
         if read_at is None or read_at < inactive_before(self._settings):
             return None
-        ids = [
-            r[0]
-            for r in await hot.rows(
-                _IDS,
-                account=account_id,
-                below=MAX_ID if below is None else below,
-                above=0 if above is None else above,
-                limit=min(limit or self._settings.feed_size, self._settings.feed_size),
-            )
-        ]
+        ids = [r[1] for r in rows if r[1] is not None]
         if read_at < utcnow() - TOUCH_EVERY:
             async with self._db.write() as tx:
                 await tx.session.execute(

@@ -13,6 +13,16 @@ note has no row.
 
 The cache holds no reader-specific data and is consulted only for ids the reader was already found
 allowed to see, so it cannot widen what anyone sees.
+
+**Versions** serve the caches of whole rendered pages (``rendering/home.py``), which do show
+counters and the reader's own marks. Every committed write hands over what it changed
+(``db/changes.py``: notes, accounts, polls, readers, observed on the session); each key changed
+takes the value of a clock that moves once per such write. A page is rendered after taking a
+``mark`` and kept with the versions of what it shows, unless one of them moved past the mark
+meanwhile (the page may have read the data from before that write); it is served while those
+versions are unchanged. A write the changes cannot describe moves the generation instead, and
+every kept page is dropped. Like the home memo, this is exact within one process only; its users
+are built only where every write of the instance goes through this process (``feeds/__init__.py``).
 """
 
 from __future__ import annotations
@@ -22,10 +32,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from cordee.db.changes import Changes, Key
 from cordee.events.types import AccountUpdated, Event, StatusDeleted, StatusUpdated
 
 #: Default number of note bodies and of account bodies kept per process (an LRU each).
 DEFAULT_SIZE = 50_000
+#: Versions kept before they are all dropped at once (a new generation: kept pages go too).
+MAX_VERSIONS = 500_000
+
+#: Taken before rendering: (generation, clock).
+Mark = tuple[int, int]
 
 
 class EntityCache:
@@ -33,6 +49,9 @@ class EntityCache:
         self._size = size
         self._statuses: OrderedDict[int, tuple[datetime | None, dict[str, Any]]] = OrderedDict()
         self._accounts: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        self._generation = 0
+        self._clock = 0
+        self._versions: dict[Key, int] = {}
 
     def status(self, status_id: int, edited_at: datetime | None) -> dict[str, Any] | None:
         found = self._statuses.get(status_id)
@@ -66,6 +85,37 @@ class EntityCache:
             elif isinstance(event, StatusDeleted | StatusUpdated):
                 self._statuses.pop(event.status_id, None)
 
+    def changed(self, changes: Changes) -> None:
+        """One write transaction committed, with these changes."""
+        if changes.unknown or len(self._versions) + len(changes.keys) > MAX_VERSIONS:
+            self._generation += 1
+            self._versions.clear()
+        elif changes.keys:
+            self._clock += 1
+            clock = self._clock
+            versions = self._versions
+            for key in changes.keys:
+                versions[key] = clock
+
+    def mark(self) -> Mark:
+        return self._generation, self._clock
+
+    def versions(self, mark: Mark, keys: Sequence[Key]) -> tuple[int, ...] | None:
+        """The versions of ``keys``, if none changed since ``mark`` (else a page rendered since
+        the mark may show some of them from before the change, or after: it is not kept)."""
+        generation, clock = mark
+        if generation != self._generation:
+            return None
+        get = self._versions.get
+        found = tuple(get(key, 0) for key in keys)
+        return None if any(v > clock for v in found) else found
+
+    def unchanged(self, generation: int, keys: Sequence[Key], versions: tuple[int, ...]) -> bool:
+        get = self._versions.get
+        return generation == self._generation and tuple(get(key, 0) for key in keys) == versions
+
     def clear(self) -> None:
         self._statuses.clear()
         self._accounts.clear()
+        self._generation += 1
+        self._versions.clear()

@@ -43,7 +43,7 @@ async def home_timeline(request: Request) -> Response:
     max_id = id_or_none(request.query_params.get("max_id") or "")
     page = Page(max_id=max_id, limit=PAGE_SIZE)
     db = db_of(request)
-    statuses, keys = await home_page(
+    found = await home_page(
         db,
         settings_of(request),
         getattr(request.app.state, "home", None),
@@ -62,11 +62,11 @@ async def home_timeline(request: Request) -> Response:
         request,
         "home.html",
         me=me,
-        statuses=statuses,
+        statuses=found.entities,
         flash=message,
         live=max_id is None,
-        newest=keys[0] if keys else "",
-        older=keys[-1] if len(keys) >= PAGE_SIZE else None,
+        newest=found.ids[0] if found.ids else "",
+        older=found.ids[-1] if len(found.ids) >= PAGE_SIZE else None,
         form=form,
     )
 
@@ -80,12 +80,14 @@ async def home_since(request: Request) -> Response:
     if since_id is None:
         return Response(status_code=400, headers=PAGE_HEADERS)
     db = db_of(request)
-    statuses, _ = await home_page(
-        db,
-        settings_of(request),
-        getattr(request.app.state, "home", None),
-        me.account.id,
-        Page(since_id=since_id, limit=CATCH_UP),
-        filters=await has_filters(db, me.account.id),
-    )
+    statuses = (
+        await home_page(
+            db,
+            settings_of(request),
+            getattr(request.app.state, "home", None),
+            me.account.id,
+            Page(since_id=since_id, limit=CATCH_UP),
+            filters=await has_filters(db, me.account.id),
+        )
+    ).entities
     return await render(request, "_notes_fragment.html", me=me, statuses=statuses)

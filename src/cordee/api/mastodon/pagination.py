@@ -64,28 +64,33 @@ class Page:
         return list(reversed(rows)) if self.min_id is not None else list(rows)
 
 
-def link_header(url: str, query: dict[str, Any], keys: Sequence[int], page: Page) -> str | None:
-    """``Link: <…?max_id=oldest>; rel="next", <…?min_id=newest>; rel="prev"`` for a non-empty page."""
+_PAGING = ("max_id", "since_id", "min_id")
+
+
+def link_header(url: str, query: str, keys: Sequence[int], page: Page) -> str | None:
+    """``Link: <…?max_id=oldest>; rel="next", <…?min_id=newest>; rel="prev"`` for a non-empty page;
+    ``query``: the request's other parameters, encoded (empty, or ending with ``&``)."""
     if not keys:
         return None
-    base = {k: v for k, v in query.items() if k not in ("max_id", "since_id", "min_id")}
-
-    def href(extra: dict[str, Any]) -> str:
-        return f"{url}?{urlencode({**base, **extra}, doseq=True)}"
-
     parts = []
     if len(keys) >= page.limit:
-        parts.append(f'<{href({"max_id": str(min(keys))})}>; rel="next"')
-    parts.append(f'<{href({"min_id": str(max(keys))})}>; rel="prev"')
+        parts.append(f'<{url}?{query}max_id={min(keys)}>; rel="next"')
+    parts.append(f'<{url}?{query}min_id={max(keys)}>; rel="prev"')
     return ", ".join(parts)
 
 
 def paged_headers(ctx_request: Any, keys: Sequence[int], page: Page, base_url: str) -> dict[str, str]:
-    """Headers for a page of results, with URLs on the instance's public base URL."""
-    query: dict[str, Any] = {}
-    for k, v in ctx_request.query_params.multi_items():
-        query.setdefault(k, []).append(v)
-    link = link_header(base_url + ctx_request.url.path, query, keys, page)
+    """Headers for a page of results, with URLs on the instance's public base URL. (Built from the
+    raw request: on a home timeline served as kept, this was a fifth of the request's CPU.)"""
+    if not keys:
+        return {}
+    scope = ctx_request.scope
+    query = ""
+    if scope["query_string"]:
+        kept = [(k, v) for k, v in ctx_request.query_params.multi_items() if k not in _PAGING]
+        query = urlencode(kept) + "&" if kept else ""
+    path = scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")  # as Starlette's URL
+    link = link_header(base_url + path, query, keys, page)
     return {"Link": link} if link else {}
 
 

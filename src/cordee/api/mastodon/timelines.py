@@ -41,10 +41,9 @@ def _only_media(ctx: Ctx) -> bool:
 async def home(ctx: Ctx) -> Response:
     timeline: HomeTimeline | None = getattr(ctx.request.app.state, "home", None)
     page = Page.from_params(ctx.params)
-    body, keys = await home_page(
-        ctx.db, ctx.settings, timeline, ctx.account_id, page, filters=ctx.has_filters
-    )
-    return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
+    found = await home_page(ctx.db, ctx.settings, timeline, ctx.account_id, page, filters=ctx.has_filters)
+    headers = paged_headers(ctx.request, found.ids, page, ctx.settings.base_url)
+    return Response(found.json(), media_type="application/json", headers=headers)
 
 
 @endpoint(scope="read:statuses", auth="optional")

@@ -1,0 +1,225 @@
+"""What a write transaction changed, for the caches of rendered pages (``rendering/cache.py``).
+
+Caches that keep whole rendered pages must drop a page when anything it shows changes: a counter,
+an edit, the reader's own favourite or bookmark, a poll vote. Asking every action to say so would
+be a rule kept in many places, and one forgotten call would serve a stale page for good. So the
+changes are *observed*, in one place, on the session every action writes through:
+
+- every object the ORM flushes is turned into keys by its kind (``_flushed``): a note, its author,
+  the note a boost or a reply points at, the note a favourite/bookmark/pin/mention/medium belongs
+  to, a poll;
+- every Core ``INSERT``/``UPDATE``/``DELETE`` either carries its keys (``touching``: the counters,
+  the hot paths' statements built once), or writes a table known to change nothing a rendered
+  page shows (``_UNRENDERED``), or a table whose effect on pages the home memo already tracks
+  (``_MEMO_TRACKED``: follows, blocks, mutes, feeds… — see ``feeds/memo.py``);
+- anything else — a Core statement on another table without keys, a textual ``UPDATE`` — marks
+  the transaction ``unknown``, and the caches forget everything when it commits. A new write path
+  is thus safe by default: it only makes the caches less useful until it says what it touches.
+
+``rules`` tells the home memo whether a transaction that emitted no event may have changed what
+the home rules read: a favourite, a bookmark or a vote does not, and need not forget every page.
+
+Keys: ``("s", status_id)``, ``("a", account_id)``, ``("p", poll_id)``, ``("r", reader_id)`` (a
+reader's own marks that are keyed by nothing else, e.g. a muted thread).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.orm import ORMExecuteState, Session
+
+Key = tuple[str, int]
+
+#: Tables whose rows no rendered note, account or poll shows, and that decide nothing about which
+#: notes a home page holds beyond what the memo reads again (the feed entries themselves).
+_UNRENDERED = frozenset(
+    {
+        "oauth_authorization_codes",
+        "oauth_access_tokens",
+        "notifications",
+        "idempotency_keys",
+        "feed_outbox",
+        "home_feeds",
+        "home_feed_entries",
+        "markers",
+        "preferences",
+        "push_subscriptions",
+        "push_deliveries",
+        "push_server_keys",
+        "status_search",
+        "account_search",
+        "web_sessions",
+        "two_factor",
+        "two_factor_recovery_codes",
+        "email_tokens",
+        "audit_log",
+        "id_workers",
+        "tracked_searches",
+        "tracked_search_members",
+        "tracked_matches",
+        "sentiment_corrections",
+        "reports",
+        "suggestion_dismissals",
+        "scheduled_statuses",
+        "scheduled_status_media",
+        "account_notes",
+        "account_pins",
+        "featured_tags",
+        "conversations",
+        "conversation_statuses",
+        "account_conversations",
+        "follow_requests",
+        "users",  # a disabled login is refused per request; what it reads is its own
+        "invites",
+        "applications",  # a note names its app, which is never renamed
+        # Campaigns show their notes on walls and pages of their own, not in home timelines.
+        "campaigns",
+        "campaign_organisers",
+        "chapters",
+        "chapter_organisers",
+        "ledger_entries",
+        "ticket_tiers",
+        "tickets",
+        "ticket_checkins",
+        "raffles",
+        "raffle_tickets",
+        "wall_decisions",
+        "campaign_messages",
+    }
+)
+#: Tables that change which notes a home page holds, not how a note looks: the home memo bumps
+#: its generations for them (``feeds/memo.py``), and a rendered page is kept only under its memo
+#: entry. (Their counters — followers, following — move through ``touching`` statements.)
+_MEMO_TRACKED = frozenset(
+    {
+        "follows",
+        "blocks",
+        "mutes",
+        "account_domain_blocks",
+        "lists",
+        "list_accounts",
+        "tag_follows",
+        "filters",
+        "filter_keywords",
+        "filter_statuses",
+    }
+)
+_IGNORED = _UNRENDERED | _MEMO_TRACKED
+_OPTION = "cordee_changes"
+_RULES = "cordee_changes_rules"
+_TEXT_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+
+#: A reader's own marks on notes: shown on rendered notes, read by no rule of who sees what.
+_MARKS = frozenset({"favourites", "bookmarks", "status_pins", "poll_votes", "conversation_mutes"})
+
+
+@dataclass
+class Changes:
+    keys: set[Key] = field(default_factory=set)
+    #: A write the keys may not describe: caches of rendered pages forget everything.
+    unknown: bool = False
+    #: A write that may change what the home rules read (``feeds/memo.py``): anything but the
+    #: reader's marks, counters, and the tables no page shows.
+    rules: bool = False
+
+    def add(self, keys: Iterable[Key]) -> None:
+        self.keys.update(keys)
+
+
+def touching(*keys: Key, rules: bool = False) -> dict[str, Any]:
+    """Execution options for a Core write that changes exactly what ``keys`` name: counters or the
+    reader's marks, unless ``rules`` (the write may change what the home rules read)."""
+    return {_OPTION: keys, _RULES: rules}
+
+
+def statuses(*ids: int) -> tuple[Key, ...]:
+    return tuple(("s", i) for i in ids)
+
+
+def accounts(*ids: int) -> tuple[Key, ...]:
+    return tuple(("a", i) for i in ids)
+
+
+def _changes_of(session: Session) -> Changes | None:
+    tx = session.info.get("cordee.tx")
+    return tx.changes if tx is not None else None
+
+
+def _executed(state: ORMExecuteState) -> None:
+    statement = state.statement
+    if not (state.is_insert or state.is_update or state.is_delete):
+        text = getattr(statement, "text", None)  # a textual statement: BEGIN and SAVEPOINT are fine
+        if text is None or not text.lstrip()[:7].upper().startswith(
+            ("INSERT", "UPDATE", "DELETE", "REPLACE")
+        ):
+            return
+        table = None
+    else:
+        table = getattr(getattr(statement, "table", None), "name", None)
+    changes = _changes_of(state.session)
+    if changes is None:
+        return
+    options = state.execution_options
+    declared = options.get(_OPTION)
+    if declared is not None:
+        changes.add(declared)
+        changes.rules = changes.rules or bool(options.get(_RULES))
+    elif table in _MEMO_TRACKED:
+        changes.rules = True
+    elif table not in _UNRENDERED:
+        changes.unknown = changes.rules = True
+
+
+def _keys_of(obj: Any, new: bool) -> Iterable[Key] | None:
+    """The keys a flushed object changes; None when its kind is not known here."""
+    table = obj.__tablename__
+    if table == "statuses":
+        keys = [("s", obj.id), ("a", obj.account_id)]
+        keys += [("s", i) for i in (obj.reblog_of_id, obj.in_reply_to_id) if i is not None]
+        return keys
+    if table == "accounts":
+        return [("a", obj.id)]
+    if table == "polls":
+        return [("p", obj.id), ("s", obj.status_id)]
+    if table == "conversation_mutes":
+        return [("r", obj.account_id)]
+    if table in _IGNORED or (table == "tags" and new):  # a new tag is on no note rendered yet
+        return ()
+    if hasattr(obj, "status_id"):  # a note's part or mark (no note: e.g. a medium not attached yet)
+        return [("s", obj.status_id)] if obj.status_id is not None else []
+    if hasattr(obj, "poll_id"):
+        return [("p", obj.poll_id)]
+    return None
+
+
+def _flushed(session: Session, _context: Any) -> None:
+    changes = _changes_of(session)
+    if changes is None:
+        return
+    new = session.new
+    for obj in (*new, *session.dirty, *session.deleted):
+        table = obj.__tablename__
+        if table not in _MARKS and table not in _UNRENDERED:
+            changes.rules = True
+        keys = _keys_of(obj, obj in new)
+        if keys is None:
+            changes.unknown = True
+            return
+        changes.add(keys)
+
+
+_installed = False
+
+
+def install() -> None:
+    """Observe every session's writes (once per process; sessions without a ``Tx`` are skipped)."""
+    global _installed
+    if not _installed:
+        event.listen(Session, "do_orm_execute", _executed)
+        event.listen(Session, "after_flush", _flushed)
+        _installed = True
