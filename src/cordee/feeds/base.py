@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Select
@@ -60,6 +60,6 @@ class FeedStore(Protocol):
         ...
 
 
-def inactive_before(settings: Settings) -> Any:
+def inactive_before(settings: Settings, now: datetime | None = None) -> datetime:
     """Feeds last read before this moment are inactive: no longer fed, rebuilt when read."""
-    return utcnow() - timedelta(days=settings.feed_inactive_days)
+    return (now or utcnow()) - timedelta(days=settings.feed_inactive_days)

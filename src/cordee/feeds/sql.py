@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, select, update
+from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, exists, func, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,10 +36,15 @@ _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
 _CUTOFF = bindparam("feeds_cutoff", type_=UTCDateTime())
 
 # Feed reads run on every home timeline request: one statement built once (``db/hot.py``), the
-# feed's ``read_at`` (it exists, and is alive) on every row of its ids in the window — a row with no
-# id when the window is empty.
+# feed's ids in the window, each row saying whether the feed is alive and whether it was read
+# lately (compared in SQL: turning ``read_at`` back into a datetime on every row cost more than the
+# rest of the read); a row with no id when the window is empty, none when the feed is missing.
 _WINDOW = HotQuery(
-    select(HomeFeed.read_at, HomeFeedEntry.status_id)
+    select(
+        type_coerce(HomeFeed.read_at >= bindparam("alive_after", type_=UTCDateTime()), Integer()),
+        type_coerce(HomeFeed.read_at >= bindparam("touched_after", type_=UTCDateTime()), Integer()),
+        HomeFeedEntry.status_id,
+    )
     .select_from(HomeFeed)
     .outerjoin(
         HomeFeedEntry,
@@ -109,18 +114,20 @@ class SqlFeedStore:
     async def read(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
     ) -> list[int] | None:
+        now = utcnow()
         rows = await self._db.hot_replica.rows(
             _WINDOW,
             account=account_id,
             below=MAX_ID if below is None else below,
             above=0 if above is None else above,
             limit=min(limit or self._settings.feed_size, self._settings.feed_size),
+            alive_after=inactive_before(self._settings, now),
+            touched_after=now - TOUCH_EVERY,
         )
-        read_at = rows[0][0] if rows else None
-        if read_at is None or read_at < inactive_before(self._settings):
-            return None
-        ids = [r[1] for r in rows if r[1] is not None]
-        if read_at < utcnow() - TOUCH_EVERY:
+        if not rows or not rows[0][0]:
+            return None  # never built, or not read for so long that fan-out stopped feeding it
+        ids = [r[2] for r in rows if r[2] is not None]
+        if not rows[0][1]:
             async with self._db.write() as tx:
                 await tx.session.execute(
                     update(HomeFeed).where(HomeFeed.account_id == account_id).values(read_at=utcnow())
