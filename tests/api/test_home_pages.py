@@ -11,9 +11,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+from sqlalchemy import text, update
 
 from cordee.db.changes import Changes
 from cordee.db.engine import Database
+from cordee.db.tables import Status
 from cordee.queries.timelines import LIVE_VISIBLE
 from cordee.rendering.statuses import FLAGS, FLAGS_NARROW
 from tests.conftest import ApiUser, MakeUser
@@ -206,3 +208,28 @@ async def test_everyday_writes_say_what_they_changed(
         # Described (so kept pages that do not show what changed stay), and not by nothing.
         assert seen and not any(c.unknown for c in seen)
         assert set().union(*(c.keys for c in seen))
+
+
+async def test_a_write_that_does_not_say_what_it_changed_drops_every_kept_page(
+    db: Database, client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, post: Post
+) -> None:
+    # A write path written tomorrow that names nothing — a Core UPDATE, or a textual one — must not
+    # leave a stale page served: the transaction is "unknown", and every kept page goes.
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    note = await post(alice, "counted")
+    for write, counter, value in (
+        (
+            update(Status).where(Status.id == int(note["id"])).values(favourites_count=7),
+            "favourites_count",
+            7,
+        ),
+        (
+            text("UPDATE statuses SET replies_count = 5 WHERE id = :id").bindparams(id=int(note["id"])),
+            "replies_count",
+            5,
+        ),
+    ):
+        await _kept(db, client, bob)
+        async with db.write() as tx:
+            await tx.session.execute(write)
+        assert _note(await _home(client, bob), note["id"])[counter] == value

@@ -137,14 +137,6 @@ def touching(*keys: Key, rules: bool = False) -> dict[str, Any]:
     return {_OPTION: keys, _RULES: rules}
 
 
-def statuses(*ids: int) -> tuple[Key, ...]:
-    return tuple(("s", i) for i in ids)
-
-
-def accounts(*ids: int) -> tuple[Key, ...]:
-    return tuple(("a", i) for i in ids)
-
-
 def _changes_of(session: Session) -> Changes | None:
     tx = session.info.get("cordee.tx")
     return tx.changes if tx is not None else None
@@ -154,9 +146,7 @@ def _executed(state: ORMExecuteState) -> None:
     statement = state.statement
     if not (state.is_insert or state.is_update or state.is_delete):
         text = getattr(statement, "text", None)  # a textual statement: BEGIN and SAVEPOINT are fine
-        if text is None or not text.lstrip()[:7].upper().startswith(
-            ("INSERT", "UPDATE", "DELETE", "REPLACE")
-        ):
+        if text is None or not text.lstrip()[:7].upper().startswith(_TEXT_WRITES):
             return
         table = None
     else:
