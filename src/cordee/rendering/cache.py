@@ -37,8 +37,9 @@ from cordee.events.types import AccountUpdated, Event, StatusDeleted, StatusUpda
 
 #: Default number of note bodies and of account bodies kept per process (an LRU each).
 DEFAULT_SIZE = 50_000
-#: Versions kept before they are all dropped at once (a new generation: kept pages go too).
-MAX_VERSIONS = 500_000
+#: Versions kept before they are all dropped at once (a new generation: kept pages go too); ~12 MB
+#: at most, and a post adds 2–3 of them.
+MAX_VERSIONS = 100_000
 
 #: Taken before rendering: (generation, clock).
 Mark = tuple[int, int]
