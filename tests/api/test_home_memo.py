@@ -19,7 +19,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
 from cordee.feeds import build_feeds
-from cordee.queries.timelines import HOME_CHECK
+from cordee.queries.timelines import HOME_CHECK, LIVE_VISIBLE
 from tests.api.home_reads import home, served_without
 from tests.conftest import BASE_URL, ApiUser, MakeUser
 
@@ -224,3 +224,27 @@ async def test_no_memo_across_processes_or_from_a_replica(db: Database, settings
         await replicated.dispose()
     *_, timeline = build_feeds(settings, db, None)
     assert timeline.memo is not None
+
+
+async def test_an_account_that_becomes_big_shows_its_next_note_at_once(
+    db: Database, tmp_path: Path, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    # Bob follows alice while she is small and silent, and dave: his page (dave's note) is served
+    # with no statement but the token. Carol's follow makes alice big (2 followers): her first
+    # note reaches no feed, and is merged into bob's page when read — at once, though nothing in
+    # bob's feed, his relationships or the notes on his page changed.
+    settings = Settings(
+        base_url=BASE_URL, data_dir=tmp_path / "cross", secret_key="test-secret", fanout_follower_threshold=2
+    )
+    app = build_app(settings, database=db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        dave = await make_user("dave")
+        for target in (alice, dave):
+            await _ok(client.post(f"/api/v1/accounts/{target.id}/follow", headers=bob.headers))
+        r = await client.post("/api/v1/statuses", json={"status": "dave's"}, headers=dave.headers)
+        assert r.status_code == 200
+        await served_without(db, client, bob, (HOME_CHECK, LIVE_VISIBLE))  # kept, and quick
+        await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=carol.headers))
+        r = await client.post("/api/v1/statuses", json={"status": "big now"}, headers=alice.headers)
+        assert r.status_code == 200
+        assert (await home(client, bob))[0]["id"] == r.json()["id"]

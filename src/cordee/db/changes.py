@@ -20,7 +20,8 @@ changes are *observed*, in one place, on the session every action writes through
 the home rules read: a favourite, a bookmark or a vote does not, and need not forget every page.
 
 Keys: ``("s", status_id)``, ``("a", account_id)``, ``("p", poll_id)``, ``("r", reader_id)`` (a
-reader's own marks that are keyed by nothing else, e.g. a muted thread).
+reader's own marks that are keyed by nothing else, e.g. a muted thread), ``("f", owner_id)`` (a
+home feed's entries).
 """
 
 from __future__ import annotations
@@ -43,8 +44,6 @@ _UNRENDERED = frozenset(
         "notifications",
         "idempotency_keys",
         "feed_outbox",
-        "home_feeds",
-        "home_feed_entries",
         "markers",
         "preferences",
         "push_subscriptions",
@@ -108,6 +107,9 @@ _MEMO_TRACKED = frozenset(
         "filter_statuses",
     }
 )
+#: Home feeds: every write to them names the feeds it changed, ``("f", owner)`` (``feeds/sql.py``;
+#: the home memo re-reads a page whose feed changed), or is unknown.
+_FEEDS = frozenset({"home_feeds", "home_feed_entries"})
 _IGNORED = _UNRENDERED | _MEMO_TRACKED
 _OPTION = "cordee_changes"
 _RULES = "cordee_changes_rules"
@@ -135,6 +137,16 @@ def touching(*keys: Key, rules: bool = False) -> dict[str, Any]:
     """Execution options for a Core write that changes exactly what ``keys`` name: counters or the
     reader's marks, unless ``rules`` (the write may change what the home rules read)."""
     return {_OPTION: keys, _RULES: rules}
+
+
+def record(session: Any, keys: Iterable[Key]) -> None:
+    """Add keys known only once a write ran (e.g. the feeds an ``INSERT … RETURNING`` reached) to
+    the transaction running on ``session`` (an ``AsyncSession`` or its sync session); the write
+    itself carries ``touching()`` so that it is not taken for an unknown one."""
+    sync = getattr(session, "sync_session", session)
+    changes = _changes_of(sync)
+    if changes is not None:
+        changes.add(keys)
 
 
 def _changes_of(session: Session) -> Changes | None:
@@ -178,6 +190,8 @@ def _keys_of(obj: Any, new: bool) -> Iterable[Key] | None:
         return [("p", obj.id), ("s", obj.status_id)]
     if table == "conversation_mutes":
         return [("r", obj.account_id)]
+    if table in _FEEDS:
+        return [("f", obj.account_id)]
     if table in _IGNORED or (table == "tags" and new):  # a new tag is on no note rendered yet
         return ()
     if hasattr(obj, "status_id"):  # a note's part or mark (no note: e.g. a medium not attached yet)

@@ -86,14 +86,20 @@ class HomeTimeline:
         hot = self._db.hot_replica
         memo = self.memo
         stamp = memo.stamp(viewer) if memo is not None else None  # before any read: see memo.py
+        follows = memo.follows if memo is not None else 0
         now = utcnow()
+        key = (viewer, below, above, limit)
+        if memo is not None and stamp is not None and holds is not None:
+            # A kept page whose memo entry holds without re-reading the feed: no statement at all.
+            entry = memo.quick(key, stamp, follows, now)
+            if entry is not None and entry.rendered is not None and holds(entry.rendered):
+                return HomeRead(None, entry)
         # Feeds hold little the reader may not see: a window a little longer than the page is
         # nearly always enough, and the home rules cost per id.
         window = min(WINDOW, limit + limit // 2 + 5)
         first = await self.candidate_ids(viewer, below=below, above=above, limit=window)
         threshold = self._settings.fanout_follower_threshold
         big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
-        key = (viewer, below, above, limit)
         # What the page is computed from, beside the generations: the feed's window and, for a
         # reader who follows accounts merged when read (not feed entries), which those are and
         # their newest note (a new note has a greater id; a delete or an edit bumps the memo).
@@ -146,7 +152,11 @@ class HomeTimeline:
         entry = None
         if memo is not None and stamp is not None and windows == 1 and not by_length:
             deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
-            entry = memo.put(key, stamp, sources, [r[0] for r in rows], now, deadline)
+            ids = [r[0] for r in rows]
+            # Quick entries need every change to the feed observed in this process's transactions:
+            # the SQL store's (``db/changes.py``), not Redis's, written after commit.
+            quick = not big and self.store.transactional
+            entry = memo.put(key, stamp, sources, ids, now, deadline, follows=follows, quick=quick)
         return HomeRead(await with_originals(hot, rows, viewer=viewer), entry)
 
     async def _holds_everything(self, viewer: int) -> bool:

@@ -85,6 +85,10 @@ class Entry:
     sources: tuple[Any, ...]
     ids: tuple[int, ...]
     until: datetime
+    #: The follow clock when the page was computed, and whether the reader followed no account
+    #: merged when read: such an entry may be trusted without re-reading its sources (``quick``).
+    follows: int
+    quick: bool
     #: What the caller rendered from this very answer (``rendering/home.py``), kept with it and
     #: dropped with it; the caller judges whether it still holds (its own versions).
     rendered: Any = None
@@ -94,6 +98,8 @@ class HomeMemo:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
         self._generation = 0
+        #: Moves with every follow or unfollow anywhere (see ``quick``).
+        self.follows = 0
         self._readers: dict[int, int] = {}
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         #: Entries holding a rendering, least recently used first (by identity: entries are replaced).
@@ -118,6 +124,22 @@ class HomeMemo:
             self._rendered.move_to_end(id(entry))
         return entry
 
+    def quick(self, key: Key, stamp: Stamp, follows: int, now: datetime) -> Entry | None:
+        """The page's entry without re-reading its sources, when that is exact: the reader's
+        generation moves with every change to their feed (``("f", reader)``, observed on each write
+        to the feeds: ``db/changes.py``), and the reader followed no account merged when read —
+        nor can have started to, as no follow anywhere has happened since (an account followed by
+        the reader may have crossed the fan-out threshold; its next note would reach no feed)."""
+        entry = self._entries.get(key)
+        if entry is None or not entry.quick or entry.follows != follows:
+            return None
+        if entry.stamp != stamp or now >= entry.until:
+            return None
+        self._entries.move_to_end(key)
+        if entry.rendered is not None:
+            self._rendered.move_to_end(id(entry))
+        return entry
+
     def keep(self, entry: Entry, rendered: Any) -> None:
         """Keep the caller's rendering of ``entry``'s page with it (None: nothing to keep)."""
         if rendered is None or self._entries.get(entry.key) is not entry:
@@ -136,12 +158,16 @@ class HomeMemo:
         ids: Sequence[int],
         now: datetime,
         deadline: datetime | None,
+        *,
+        follows: int,
+        quick: bool,
     ) -> Entry:
         """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
-        reader's expiring mutes ends (the rules' answer may change then)."""
+        reader's expiring mutes ends (the rules' answer may change then); ``follows``: the follow
+        clock read before anything else; ``quick``: the reader follows no account merged when read."""
         until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
         self._drop(key)
-        entry = self._entries[key] = Entry(key, stamp, sources, tuple(ids), until)
+        entry = self._entries[key] = Entry(key, stamp, sources, tuple(ids), until, follows, quick)
         if len(self._entries) > self._size:
             self._drop(next(iter(self._entries)))
         return entry
@@ -159,6 +185,8 @@ class HomeMemo:
                 continue
             if isinstance(event, FollowChanged | BlockChanged | MuteChanged):
                 readers.update((event.account_id, event.target_account_id))
+                if isinstance(event, FollowChanged):
+                    self.follows += 1
             elif isinstance(event, AccountUpdated):
                 readers.add(event.account_id)
             else:  # an edit, a delete, or a kind not classified here: forget everything
@@ -167,6 +195,8 @@ class HomeMemo:
         if not events and changes.rules:  # a write that tells nothing about itself, beyond marks
             self.forget_all()  # and counters (``db/changes.py``), may have changed anything
             return
+        # Whose feeds the write changed (entries added or taken out, a feed rebuilt or trimmed).
+        readers.update(key[1] for key in changes.keys if key[0] == "f")
         for reader in readers:
             self._readers[reader] = self._readers.get(reader, 0) + 1
         if len(self._readers) > self._size:

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
+from cordee.db.changes import record, touching
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID, HotQuery
 from cordee.db.tables import HomeFeed, HomeFeedEntry
@@ -33,6 +34,7 @@ TOUCH_EVERY = timedelta(hours=1)
 SWEEP_EVERY_SECONDS = 600.0
 
 _ENTRY_COLUMNS = ["account_id", "status_id", "author_id"]
+_OWNER = HomeFeedEntry.__table__.c.account_id
 _CUTOFF = bindparam("feeds_cutoff", type_=UTCDateTime())
 
 # Feed reads run on every home timeline request: one statement built once (``db/hot.py``), the
@@ -88,16 +90,24 @@ class SqlFeedStore:
             active = exists().where(HomeFeed.account_id == rows.c[0], HomeFeed.read_at >= _CUTOFF)
             source = select(rows.c[0], rows.c[1], rows.c[2]).where(active)
             # On the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
+            # RETURNING: which feeds the note reached (rows a conflict skipped are not returned),
+            # so that the home memo re-reads exactly those readers' pages (``db/changes.py``).
             statement = (
                 _insert(session, HomeFeedEntry.__table__)
                 .from_select(_ENTRY_COLUMNS, source)
                 .on_conflict_do_nothing()
+                .returning(_OWNER)
             )
             if params is not None:  # a statement built once by its caller: keep what we built on it
                 self._prepared[key] = (statement, entries)
         else:
             statement = statement[0]
-        await session.execute(statement, {**(params or {}), "feeds_cutoff": inactive_before(self._settings)})
+        reached = await session.execute(
+            statement,
+            {**(params or {}), "feeds_cutoff": inactive_before(self._settings)},
+            execution_options=touching(),
+        )
+        record(session, [("f", owner) for owner in reached.scalars()])
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
@@ -108,7 +118,8 @@ class SqlFeedStore:
         await session.execute(
             delete(HomeFeedEntry).where(
                 HomeFeedEntry.account_id == account_id, HomeFeedEntry.author_id.in_(author_ids)
-            )
+            ),
+            execution_options=touching(("f", account_id)),
         )
 
     async def read(
@@ -130,7 +141,8 @@ class SqlFeedStore:
         if not rows[0][1]:
             async with self._db.write() as tx:
                 await tx.session.execute(
-                    update(HomeFeed).where(HomeFeed.account_id == account_id).values(read_at=utcnow())
+                    update(HomeFeed).where(HomeFeed.account_id == account_id).values(read_at=utcnow()),
+                    execution_options=touching(("f", account_id)),
                 )
                 await _trim(tx.session, account_id, self._settings.feed_size)
         return ids
@@ -140,14 +152,19 @@ class SqlFeedStore:
             session = tx.session
             now = utcnow()
             mark = _insert(session, HomeFeed).values(account_id=account_id, built_at=now, read_at=now)
+            feed = touching(("f", account_id))
             await session.execute(
                 mark.on_conflict_do_update(
                     index_elements=["account_id"], set_={"built_at": now, "read_at": now}
-                )
+                ),
+                execution_options=feed,
             )
-            await session.execute(delete(HomeFeedEntry).where(HomeFeedEntry.account_id == account_id))
             await session.execute(
-                _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing()
+                delete(HomeFeedEntry).where(HomeFeedEntry.account_id == account_id), execution_options=feed
+            )
+            await session.execute(
+                _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing(),
+                execution_options=feed,
             )
 
 
@@ -164,7 +181,8 @@ async def _trim(session: AsyncSession, account_id: int, size: int) -> None:
     await session.execute(
         delete(HomeFeedEntry).where(
             HomeFeedEntry.account_id == account_id, HomeFeedEntry.status_id < oldest_kept
-        )
+        ),
+        execution_options=touching(("f", account_id)),
     )
 
 
