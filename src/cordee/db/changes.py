@@ -20,8 +20,8 @@ changes are *observed*, in one place, on the session every action writes through
 the home rules read: a favourite, a bookmark or a vote does not, and need not forget every page.
 
 Keys: ``("s", status_id)``, ``("a", account_id)``, ``("p", poll_id)``, ``("r", reader_id)`` (a
-reader's own marks that are keyed by nothing else, e.g. a muted thread), ``("f", owner_id)`` (a
-home feed's entries).
+reader's own marks that are keyed by nothing else, e.g. a muted thread). Apart from the keys, the
+home feeds a write changed (``feeds``: only the home memo reads them).
 """
 
 from __future__ import annotations
@@ -107,12 +107,13 @@ _MEMO_TRACKED = frozenset(
         "filter_statuses",
     }
 )
-#: Home feeds: every write to them names the feeds it changed, ``("f", owner)`` (``feeds/sql.py``;
-#: the home memo re-reads a page whose feed changed), or is unknown.
+#: Home feeds: every write to them names the feeds it changed (``touching(feeds=…)``, ``record_feeds``
+#: in ``feeds/sql.py``; the home memo drops the pages of a feed that changed), or is unknown.
 _FEEDS = frozenset({"home_feeds", "home_feed_entries"})
 _IGNORED = _UNRENDERED | _MEMO_TRACKED
 _OPTION = "cordee_changes"
 _RULES = "cordee_changes_rules"
+_FEEDS_OPTION = "cordee_changes_feeds"
 _TEXT_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
 
 
@@ -128,28 +129,30 @@ class Changes:
     #: A write that may change what the home rules read (``feeds/memo.py``): anything but the
     #: reader's marks, counters, and the tables no page shows.
     rules: bool = False
+    #: Owners of the home feeds whose entries changed.
+    feeds: set[int] = field(default_factory=set)
 
     def add(self, keys: Iterable[Key]) -> None:
         self.keys.update(keys)
 
 
-def touching(*keys: Key, rules: bool = False) -> dict[str, Any]:
+def touching(*keys: Key, rules: bool = False, feeds: tuple[int, ...] = ()) -> dict[str, Any]:
     """Execution options for a Core write that changes exactly what ``keys`` name: counters or the
-    reader's marks, unless ``rules`` (the write may change what the home rules read)."""
-    return {_OPTION: keys, _RULES: rules}
+    reader's marks, unless ``rules`` (the write may change what the home rules read); or the home
+    feeds of ``feeds``."""
+    return {_OPTION: keys, _RULES: rules, _FEEDS_OPTION: feeds}
 
 
-def record(session: Any, keys: Iterable[Key]) -> None:
-    """Add keys known only once a write ran (e.g. the feeds an ``INSERT … RETURNING`` reached) to
-    the transaction running on ``session`` (an ``AsyncSession`` or its sync session); the write
-    itself carries ``touching()`` so that it is not taken for an unknown one."""
-    sync = getattr(session, "sync_session", session)
-    changes = _changes_of(sync)
+def record_feeds(session: Any, owners: Iterable[int]) -> None:
+    """Add feeds known only once a write ran (those an ``INSERT … RETURNING`` reached) to the
+    transaction running on ``session``; the write itself carries ``touching()`` so that it is not
+    taken for an unknown one."""
+    changes = _changes_of(session)
     if changes is not None:
-        changes.add(keys)
+        changes.feeds.update(owners)
 
 
-def _changes_of(session: Session) -> Changes | None:
+def _changes_of(session: Any) -> Changes | None:
     tx = session.info.get("cordee.tx")
     return tx.changes if tx is not None else None
 
@@ -171,6 +174,7 @@ def _executed(state: ORMExecuteState) -> None:
     if declared is not None:
         changes.add(declared)
         changes.rules = changes.rules or bool(options.get(_RULES))
+        changes.feeds.update(options.get(_FEEDS_OPTION, ()))
     elif table in _MEMO_TRACKED:
         changes.rules = True
     elif table not in _UNRENDERED:
@@ -190,8 +194,6 @@ def _keys_of(obj: Any, new: bool) -> Iterable[Key] | None:
         return [("p", obj.id), ("s", obj.status_id)]
     if table == "conversation_mutes":
         return [("r", obj.account_id)]
-    if table in _FEEDS:
-        return [("f", obj.account_id)]
     if table in _IGNORED or (table == "tags" and new):  # a new tag is on no note rendered yet
         return ()
     if hasattr(obj, "status_id"):  # a note's part or mark (no note: e.g. a medium not attached yet)
@@ -208,6 +210,9 @@ def _flushed(session: Session, _context: Any) -> None:
     new = session.new
     for obj in (*new, *session.dirty, *session.deleted):
         table = obj.__tablename__
+        if table in _FEEDS:
+            changes.feeds.add(obj.account_id)
+            continue
         if table not in _MARKS and table not in _UNRENDERED:
             changes.rules = True
         keys = _keys_of(obj, obj in new)

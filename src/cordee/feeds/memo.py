@@ -126,7 +126,7 @@ class HomeMemo:
 
     def quick(self, key: Key, stamp: Stamp, follows: int, now: datetime) -> Entry | None:
         """The page's entry without re-reading its sources, when that is exact: the reader's
-        generation moves with every change to their feed (``("f", reader)``, observed on each write
+        generation moves with every change to their feed (``Changes.feeds``, observed on each write
         to the feeds: ``db/changes.py``), and the reader followed no account merged when read —
         nor can have started to, as no follow anywhere has happened since (an account followed by
         the reader may have crossed the fan-out threshold; its next note would reach no feed)."""
@@ -196,7 +196,7 @@ class HomeMemo:
             self.forget_all()  # and counters (``db/changes.py``), may have changed anything
             return
         # Whose feeds the write changed (entries added or taken out, a feed rebuilt or trimmed).
-        readers.update(key[1] for key in changes.keys if key[0] == "f")
+        readers.update(changes.feeds)
         for reader in readers:
             self._readers[reader] = self._readers.get(reader, 0) + 1
         if len(self._readers) > self._size:

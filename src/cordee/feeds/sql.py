@@ -20,7 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
-from cordee.db.changes import record, touching
+from cordee.db.changes import record_feeds, touching
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID, HotQuery
 from cordee.db.tables import HomeFeed, HomeFeedEntry
@@ -107,7 +107,7 @@ class SqlFeedStore:
             {**(params or {}), "feeds_cutoff": inactive_before(self._settings)},
             execution_options=touching(),
         )
-        record(session, [("f", owner) for owner in reached.scalars()])
+        record_feeds(session, reached.scalars().all())
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
@@ -119,7 +119,7 @@ class SqlFeedStore:
             delete(HomeFeedEntry).where(
                 HomeFeedEntry.account_id == account_id, HomeFeedEntry.author_id.in_(author_ids)
             ),
-            execution_options=touching(("f", account_id)),
+            execution_options=touching(feeds=(account_id,)),
         )
 
     async def read(
@@ -142,7 +142,7 @@ class SqlFeedStore:
             async with self._db.write() as tx:
                 await tx.session.execute(
                     update(HomeFeed).where(HomeFeed.account_id == account_id).values(read_at=utcnow()),
-                    execution_options=touching(("f", account_id)),
+                    execution_options=touching(feeds=(account_id,)),
                 )
                 await _trim(tx.session, account_id, self._settings.feed_size)
         return ids
@@ -152,7 +152,7 @@ class SqlFeedStore:
             session = tx.session
             now = utcnow()
             mark = _insert(session, HomeFeed).values(account_id=account_id, built_at=now, read_at=now)
-            feed = touching(("f", account_id))
+            feed = touching(feeds=(account_id,))
             await session.execute(
                 mark.on_conflict_do_update(
                     index_elements=["account_id"], set_={"built_at": now, "read_at": now}
@@ -182,7 +182,7 @@ async def _trim(session: AsyncSession, account_id: int, size: int) -> None:
         delete(HomeFeedEntry).where(
             HomeFeedEntry.account_id == account_id, HomeFeedEntry.status_id < oldest_kept
         ),
-        execution_options=touching(("f", account_id)),
+        execution_options=touching(feeds=(account_id,)),
     )
 
 
