@@ -7,7 +7,8 @@ a note mentioning a muted account, an edit that drops a mention): only the rules
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,17 @@ Post = Callable[..., Awaitable[dict[str, Any]]]
 async def _remembered(db: Database, client: httpx.AsyncClient, user: ApiUser) -> list[dict[str, Any]]:
     """Read the home page until the memo answers it: the rules' statement did not run."""
     return await served_without(db, client, user, (HOME_CHECK,))
+
+
+@asynccontextmanager
+async def _client_with_big_at_two(db: Database, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose accounts with 2 followers or more are merged into homes when read."""
+    settings = Settings(
+        base_url=BASE_URL, data_dir=tmp_path / "big", secret_key="test-secret", fanout_follower_threshold=2
+    )
+    app = build_app(settings, database=db)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+        yield client
 
 
 def _ids(page: list[dict[str, Any]]) -> set[str]:
@@ -166,11 +178,7 @@ async def test_a_followed_big_accounts_notes_show_at_once_with_the_memo_warm(
 ) -> None:
     # Accounts with 2 followers or more are merged into homes when read, not fanned out: their
     # notes are not feed entries, yet bob's page is served from the memo and sees each at once.
-    settings = Settings(
-        base_url=BASE_URL, data_dir=tmp_path / "big", secret_key="test-secret", fanout_follower_threshold=2
-    )
-    app = build_app(settings, database=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+    async with _client_with_big_at_two(db, tmp_path) as client:
         dave = await make_user("dave")
         for follower in (bob, carol):
             await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
@@ -233,11 +241,7 @@ async def test_an_account_that_becomes_big_shows_its_next_note_at_once(
     # with no statement but the token. Carol's follow makes alice big (2 followers): her first
     # note reaches no feed, and is merged into bob's page when read — at once, though nothing in
     # bob's feed, his relationships or the notes on his page changed.
-    settings = Settings(
-        base_url=BASE_URL, data_dir=tmp_path / "cross", secret_key="test-secret", fanout_follower_threshold=2
-    )
-    app = build_app(settings, database=db)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL) as client:
+    async with _client_with_big_at_two(db, tmp_path) as client:
         dave = await make_user("dave")
         for target in (alice, dave):
             await _ok(client.post(f"/api/v1/accounts/{target.id}/follow", headers=bob.headers))
