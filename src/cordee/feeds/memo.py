@@ -25,7 +25,10 @@ emitting nothing (lists, followed tags, follow options, domain blocks), an edit,
 kind this module does not know — bumps the global generation, forgetting everything. A new event
 kind is thus safe by default; it only makes the memo less useful until it is classified here.
 Transactions that emit nothing and, by what they wrote, change nothing the rules read (a
-favourite, a bookmark, a vote: ``db/changes.py`` observes every write) bump nothing.
+favourite, a bookmark, a vote: ``db/changes.py`` observes every write) bump nothing. Every write
+to the home feeds names the feeds it changed (``Changes.feeds``), and bumps their owners: so an
+entry of a reader who follows no account merged when read can be trusted without re-reading its
+sources (``quick``), while no follow anywhere may have made such an account of one they follow.
 
 Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
 so a page read there right after a block answered here could still be served from before it.
