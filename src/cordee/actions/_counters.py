@@ -17,6 +17,10 @@ def shifted(column: Any, delta: Any) -> ColumnElement[int]:
     return case((column + delta < 0, 0), else_=column + delta)
 
 
+#: The kind of key (``db/changes.py``) of each table with counters.
+_KINDS = {"statuses": "s", "accounts": "a"}
+
+
 @cache
 def _shift_statement(table: Table, column: str) -> Update:
     # On the table: a Core UPDATE with parameters, not the ORM's bulk UPDATE by primary key.
@@ -32,8 +36,8 @@ def _shift_statement(table: Table, column: str) -> Update:
 async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: int, delta: int) -> None:
     """Move one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``."""
     table = cast(Table, entity.__table__)
-    # What rendered pages show the row (``db/changes.py``): a note's or an account's counters.
-    key = ("a" if table.name == "accounts" else "s" if table.name == "statuses" else table.name, row_id)
+    # What rendered pages show of the row (``db/changes.py``): a note's or an account's counters.
+    key = (_KINDS[table.name], row_id)
     await session.execute(
         _shift_statement(table, column), {"row_id": row_id, "delta": delta}, execution_options=touching(key)
     )

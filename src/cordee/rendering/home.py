@@ -28,13 +28,13 @@ from cordee.db.types import utcnow
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 from cordee.queries.pages import LivePage
-from cordee.rendering.cache import EntityCache
+from cordee.rendering.cache import EntityCache, Mark
 from cordee.rendering.statuses import render_live, render_statuses
 
 
 class HomePage:
-    """Status entities of one page and their ids, for paging. A kept page holds only its JSON (a
-    third of the entities' memory); the web app, which wants entities, parses it again."""
+    """Status entities of one page and their ids, for paging. A kept page holds only its JSON
+    (bytes, far smaller than the dicts); the web app, which wants entities, parses it again."""
 
     __slots__ = ("ids", "_entities", "_json")
 
@@ -118,9 +118,7 @@ async def home_page(
     return await _general(db, settings, account_id, page, query, tl.home_query(account_id))
 
 
-def _keep(
-    cache: EntityCache, mark: tuple[int, int], viewer: int, hot: LivePage, body: HomePage
-) -> _Kept | None:
+def _keep(cache: EntityCache, mark: Mark, viewer: int, hot: LivePage, body: HomePage) -> _Kept | None:
     """What to keep of a page rendered since ``mark``, or None if something it shows changed since."""
     keys: list[Key] = [("r", viewer)]
     for live in (*hot.lives, *hot.originals.values()):
