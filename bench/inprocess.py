@@ -6,11 +6,17 @@ cProfile should look at when a handler's own cost is the question.
 python -m bench.mix --phases home1 --duration 2 --keep     # seeds a graph, keeps its folder
 python -m bench.inprocess /tmp/cordee-mix-XXXX              # GET /api/v1/timelines/home
 python -m bench.inprocess /tmp/cordee-mix-XXXX --path /api/v1/instance --profile
+python -m bench.inprocess /tmp/cordee-mix-XXXX --post --count 1000        # POST /api/v1/statuses
+python -m bench.inprocess /tmp/cordee-mix-XXXX --post --concurrency 32     # posts as under load
 ```
 
 Reads as the first sampled reader of the kept folder (``readers.txt``), on its database, with
-the rate limits off as in ``bench.mix``. Prints the CPU time of the process per request (threads
-included: aiosqlite's work counts).
+the rate limits off as in ``bench.mix`` and the garbage collector tuned as in the server;
+``--post`` posts notes instead, as the sampled posters in turn (``posters.txt``, the mix's
+fan-out; it changes the folder's database: post on a copy). One request at a time by default, so
+that this is a request's own cost; ``--concurrency N`` keeps N in flight, as a loaded server does
+(the writes of a group commit then share a transaction). Prints the CPU time of the process per
+request (threads included: aiosqlite's work counts) and the requests per second.
 """
 
 from __future__ import annotations
@@ -23,12 +29,16 @@ import time
 from pathlib import Path
 from typing import Any
 
-from cordee.app import build_app
+from cordee.app import build_app, tune_gc
 from cordee.config import load_settings
 
 
-async def _run(folder: Path, path: str, count: int, profile: bool) -> None:
-    token = (folder / "readers.txt").read_text().split()[0]
+async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, concurrency: int = 1) -> None:
+    lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
+    tokens = [line.split()[0] for line in lines]
+    if not post:
+        tokens = tokens[:1]
+    sent_count = 0
     settings = load_settings(
         {
             "CORDEE_DATA_DIR": str(folder / "data"),
@@ -37,20 +47,33 @@ async def _run(folder: Path, path: str, count: int, profile: bool) -> None:
         }
     )
     app = build_app(settings)
+    tune_gc(settings)  # as the server does (``cordee.asgi``)
+    if post:
+        path = "/api/v1/statuses"
     raw_path, _, query = path.partition("?")
 
     async def call() -> None:
+        nonlocal sent_count
+        sent_count += 1
+        token = tokens[sent_count % len(tokens)]
+        body = f"status=note+{sent_count}+from+the+in-process+bench".encode() if post else b""
+        headers = [(b"host", b"127.0.0.1:9"), (b"authorization", f"Bearer {token}".encode())]
+        if post:
+            headers += [
+                (b"content-type", b"application/x-www-form-urlencoded"),
+                (b"content-length", str(len(body)).encode()),
+            ]
         scope: dict[str, Any] = {
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "GET",
+            "method": "POST" if post else "GET",
             "scheme": "http",
             "path": raw_path,
             "raw_path": raw_path.encode(),
             "query_string": query.encode(),
             "root_path": "",
-            "headers": [(b"host", b"127.0.0.1:9"), (b"authorization", f"Bearer {token}".encode())],
+            "headers": headers,
             "client": ("127.0.0.1", 5555),
             "server": ("127.0.0.1", 9),
             "state": {},
@@ -58,7 +81,7 @@ async def _run(folder: Path, path: str, count: int, profile: bool) -> None:
         sent: list[dict[str, Any]] = []
 
         async def receive() -> dict[str, Any]:
-            return {"type": "http.request", "body": b"", "more_body": False}
+            return {"type": "http.request", "body": body, "more_body": False}
 
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
@@ -67,19 +90,29 @@ async def _run(folder: Path, path: str, count: int, profile: bool) -> None:
         if sent[0]["status"] != 200:
             raise SystemExit(f"{path} answered {sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
 
+    async def calls(total: int) -> None:
+        """``total`` requests, ``concurrency`` at a time (each task sends its share in turn)."""
+
+        async def one_task(share: int) -> None:
+            for _ in range(share):
+                await call()
+
+        shares = [total // concurrency + (i < total % concurrency) for i in range(concurrency)]
+        await asyncio.gather(*(one_task(share) for share in shares))
+
     async with app.router.lifespan_context(app):
-        for _ in range(200):  # caches warm, as on a live instance
-            await call()
-        started = time.process_time()
-        for _ in range(count):
-            await call()
-        spent = time.process_time() - started
-        print(f"| {path} | {count} requests | {spent / count * 1e6:,.0f} µs of CPU a request |")
+        await calls(200)  # caches warm, as on a live instance
+        started, started_wall = time.process_time(), time.perf_counter()
+        await calls(count)
+        spent, wall = time.process_time() - started, time.perf_counter() - started_wall
+        print(
+            f"| {path} | {count} requests, {concurrency} at a time | {spent / count * 1e6:,.0f} µs of CPU a"
+            f" request | {count / wall:,.0f} req/s |"
+        )
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()
-            for _ in range(count):
-                await call()
+            await calls(count)
             profiler.disable()
             pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
@@ -90,8 +123,10 @@ def main() -> None:
     p.add_argument("--path", default="/api/v1/timelines/home", help="the GET to time (with its query)")
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--profile", action="store_true", help="then the same under cProfile, by own time")
+    p.add_argument("--post", action="store_true", help="time POST /api/v1/statuses as the sampled posters")
+    p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     args = p.parse_args()
-    asyncio.run(_run(args.folder, args.path, args.count, args.profile))
+    asyncio.run(_run(args.folder, args.path, args.count, args.profile, args.post, args.concurrency))
 
 
 if __name__ == "__main__":
