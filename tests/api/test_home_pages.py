@@ -17,7 +17,7 @@ from cordee.db.changes import Changes
 from cordee.db.engine import Database
 from cordee.db.tables import Status
 from cordee.queries.timelines import LIVE_VISIBLE
-from cordee.rendering.statuses import FLAGS, FLAGS_NARROW
+from cordee.rendering.statuses import FLAGS
 from tests.api.home_reads import home, served_without
 from tests.conftest import ApiUser, MakeUser
 
@@ -26,7 +26,7 @@ Post = Callable[..., Awaitable[dict[str, Any]]]
 
 async def _kept(db: Database, client: httpx.AsyncClient, user: ApiUser) -> list[dict[str, Any]]:
     """Read the home page until it is served as kept: no note row, no mark read for it."""
-    return await served_without(db, client, user, (LIVE_VISIBLE, FLAGS, FLAGS_NARROW))
+    return await served_without(db, client, user, (LIVE_VISIBLE, *FLAGS.every))
 
 
 def _note(page: list[dict[str, Any]], note_id: str) -> dict[str, Any]:

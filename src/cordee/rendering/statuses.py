@@ -34,7 +34,7 @@ from cordee.api.mastodon.serializers.polls import polls_by_status
 from cordee.api.mastodon.serializers.tags import tag_url
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.hot import HotQuery, HotReader, slots
+from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
 from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import Bookmark, ConversationMute, StatusPin
@@ -100,10 +100,9 @@ def _flags(width: int) -> HotQuery:
     )
 
 
-#: The reader's own marks on a page of notes, in one statement; a narrower one for the usual page
+#: The reader's own marks on a page of notes, in one statement, at the narrowest width that fits
 #: (its id list appears five times: binding 400 slots cost more than running the statement).
-FLAGS = _flags(FLAG_SLOTS)
-FLAGS_NARROW = _flags(24)
+FLAGS = HotQueries(_flags, (1, 24, FLAG_SLOTS))
 
 
 @dataclass
@@ -132,58 +131,80 @@ async def reader_marks(hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks
         "c": marks.muted,
     }
     for chunk in _chunks(list(dict.fromkeys(ids)), FLAG_SLOTS):
-        query = FLAGS_NARROW if len(chunk) <= 24 else FLAGS
-        for kind, status_id in await hot.rows(query, viewer=viewer, ids=chunk):
+        for kind, status_id in await hot.rows(FLAGS.fitting(len(chunk)), viewer=viewer, ids=chunk):
             found[kind].add(status_id)
     return marks
 
 
-_ids = slots("ids", FLAG_SLOTS)
-
 #: What a note's body is made of, for notes not in the cache (one statement each, by id).
-_NOTES = HotQuery(
-    select(
-        Status.id,
-        Account.username,
-        Status.created_at,
-        Status.edited_at,
-        Status.content,
-        Status.visibility,
-        Status.sensitive,
-        Status.spoiler_text,
-        Status.in_reply_to_id,
-        Status.in_reply_to_account_id,
-        Status.language,
-        Application.name,
-        Application.website,
+def _notes(width: int) -> HotQuery:
+    return HotQuery(
+        select(
+            Status.id,
+            Account.username,
+            Status.created_at,
+            Status.edited_at,
+            Status.content,
+            Status.visibility,
+            Status.sensitive,
+            Status.spoiler_text,
+            Status.in_reply_to_id,
+            Status.in_reply_to_account_id,
+            Status.language,
+            Application.name,
+            Application.website,
+        )
+        .join(Account, Account.id == Status.account_id)
+        .outerjoin(Application, Application.id == Status.application_id)
+        .where(Status.id.in_(slots("ids", width))),
+        lists={"ids": width},
     )
-    .join(Account, Account.id == Status.account_id)
-    .outerjoin(Application, Application.id == Status.application_id)
-    .where(Status.id.in_(_ids)),
-    lists={"ids": FLAG_SLOTS},
-)
-_MENTIONS = HotQuery(
-    select(Mention.status_id, Account.id, Account.username, Account.domain)
-    .join(Account, Account.id == Mention.account_id)
-    .where(Mention.status_id.in_(_ids))
-    .order_by(Mention.id),
-    lists={"ids": FLAG_SLOTS},
-)
-_TAGS = HotQuery(
-    select(StatusTag.status_id, Tag.display_name)
-    .join(Tag, Tag.id == StatusTag.tag_id)
-    .where(StatusTag.status_id.in_(_ids)),
-    lists={"ids": FLAG_SLOTS},
-)
-#: Which notes carry media ("m") or a poll ("p"): only those need more work.
-_EXTRAS = HotQuery(
-    union_all(
-        select(literal("m"), MediaAttachment.status_id).where(MediaAttachment.status_id.in_(_ids)).distinct(),
-        select(literal("p"), Poll.status_id).where(Poll.status_id.in_(_ids)),
-    ),
-    lists={"ids": FLAG_SLOTS},
-)
-_ACCOUNTS = HotQuery(select(Account).where(Account.id.in_(_ids)), lists={"ids": FLAG_SLOTS})
+
+
+def _mentions(width: int) -> HotQuery:
+    return HotQuery(
+        select(Mention.status_id, Account.id, Account.username, Account.domain)
+        .join(Account, Account.id == Mention.account_id)
+        .where(Mention.status_id.in_(slots("ids", width)))
+        .order_by(Mention.id),
+        lists={"ids": width},
+    )
+
+
+def _tags(width: int) -> HotQuery:
+    return HotQuery(
+        select(StatusTag.status_id, Tag.display_name)
+        .join(Tag, Tag.id == StatusTag.tag_id)
+        .where(StatusTag.status_id.in_(slots("ids", width))),
+        lists={"ids": width},
+    )
+
+
+def _extras(width: int) -> HotQuery:
+    """Which notes carry media ("m") or a poll ("p"): only those need more work."""
+    ids = slots("ids", width)
+    return HotQuery(
+        union_all(
+            select(literal("m"), MediaAttachment.status_id)
+            .where(MediaAttachment.status_id.in_(ids))
+            .distinct(),
+            select(literal("p"), Poll.status_id).where(Poll.status_id.in_(ids)),
+        ),
+        lists={"ids": width},
+    )
+
+
+def _accounts(width: int) -> HotQuery:
+    return HotQuery(select(Account).where(Account.id.in_(slots("ids", width))), lists={"ids": width})
+
+
+#: One note (a status's page, the answer to a post), or a page of them.
+_WIDTHS = (1, FLAG_SLOTS)
+_NOTES = HotQueries(_notes, _WIDTHS)
+_MENTIONS = HotQueries(_mentions, _WIDTHS)
+_TAGS = HotQueries(_tags, _WIDTHS)
+_EXTRAS = HotQueries(_extras, _WIDTHS)
+_ACCOUNTS = HotQueries(_accounts, _WIDTHS)
 
 
 async def _render_bodies(
@@ -193,7 +214,8 @@ async def _render_bodies(
     bodies: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(list(ids), FLAG_SLOTS):
         mentions: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        for status_id, account_id, username, domain in await hot.rows(_MENTIONS, ids=chunk):
+        width = len(chunk)
+        for status_id, account_id, username, domain in await hot.rows(_MENTIONS.fitting(width), ids=chunk):
             mentions[status_id].append(
                 {
                     "id": str(account_id),
@@ -203,13 +225,13 @@ async def _render_bodies(
                 }
             )
         tags: dict[int, list[str]] = defaultdict(list)
-        for status_id, display in await hot.rows(_TAGS, ids=chunk):
+        for status_id, display in await hot.rows(_TAGS.fitting(width), ids=chunk):
             tags[status_id].append(display)
-        extras = await hot.rows(_EXTRAS, ids=chunk)
+        extras = await hot.rows(_EXTRAS.fitting(width), ids=chunk)
         with_media = [i for kind, i in extras if kind == "m"]
         with_poll = {i for kind, i in extras if kind == "p"}
         media = await media_by_status(await session(), settings, with_media) if with_media else {}
-        for row in await hot.rows(_NOTES, ids=chunk):
+        for row in await hot.rows(_NOTES.fitting(width), ids=chunk):
             (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
             spoiler, reply_to, reply_to_account, language, app_name, app_website = row[7:]
             bodies[status_id] = {
@@ -275,7 +297,7 @@ async def _account_bodies(
             found[account_id] = body
     columns = [c.key for c in Account.__table__.columns]
     for chunk in _chunks(missing, FLAG_SLOTS):
-        for row in await hot.rows(_ACCOUNTS, ids=chunk):
+        for row in await hot.rows(_ACCOUNTS.fitting(len(chunk)), ids=chunk):
             account = Account(**dict(zip(columns, row, strict=True)))  # transient: never added to a session
             body = render_account(settings, account)
             found[account.id] = body
