@@ -57,7 +57,7 @@ async def test_work_lost_after_commit_is_replayed(
     async def unreachable(*args: Any, **kwargs: Any) -> None:
         raise ConnectionError("Redis went away")
 
-    monkeypatch.setattr(fanout, "push", unreachable)
+    monkeypatch.setattr(fanout, "write", unreachable)  # the Redis half of every push
     lost = await post(bob, "committed, not fanned out")  # acknowledged: the note is committed
     monkeypatch.undo()
     assert await _outbox_rows(db) == 1
@@ -72,3 +72,38 @@ async def test_work_lost_after_commit_is_replayed(
     assert [int(lost["id"]), int(first["id"])] == feed[:2]
     # Replaying again changes nothing.
     assert (await run_due(db, app.state.settings))["feeds.outbox"] == 0
+
+
+async def test_a_new_note_costs_no_second_transaction(
+    store: str,
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    post: Post,
+    alice: ApiUser,
+    bob: ApiUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A note's entries are read in its own transaction: after commit only Redis is written. A
+    direct note, or one with hashtags, is still read after commit (see ``fanout._read_in_transaction``),
+    and every kind reaches the feeds."""
+    if store != "redis":
+        pytest.skip("the SQL store fans out inside the transaction anyway")
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    await client.get("/api/v1/timelines/home", headers=alice.headers)  # alice's feed exists
+    opened: list[str] = []
+    read = db.read
+
+    def counted() -> Any:
+        opened.append("read")
+        return read()
+
+    monkeypatch.setattr(db, "read", counted)
+    plain = await post(bob, "plain")
+    assert opened == []
+    tagged = await post(bob, "with a #tag")
+    direct = await post(bob, f"@{alice.username} between us", visibility="direct")
+    assert len(opened) == 2  # one read session after each commit
+    monkeypatch.undo()
+    feed = await app.state.home.store.read(alice.account_id, below=None, above=None)
+    assert [int(direct["id"]), int(tagged["id"]), int(plain["id"])] == feed[:3]

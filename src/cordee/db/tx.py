@@ -17,6 +17,9 @@ class Tx:
         self.events: list[Event] = []
         #: Outbox rows written by this transaction (``feeds/outbox.py``), done after commit.
         self.outbox: list[int] = []
+        #: Home-feed entries read inside this transaction for a store outside the database, which
+        #: then only has to write them once committed (``feeds/fanout.py``): keys by note id.
+        self.feed_entries: dict[int, list[str]] | None = None
         self.changes = Changes()
         # The session's writes are recorded here while this transaction is the one running on it
         # (group commit runs its members one after another on one session).

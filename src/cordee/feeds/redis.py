@@ -58,9 +58,19 @@ class RedisFeedStore:
     async def push(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> None:
+        await self.write(await self.read_entries(session, entries, params))
+
+    async def read_entries(
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
+    ) -> dict[int, list[str]]:
+        """What ``push`` would write: the keys of the feeds each note goes to (the SQL half)."""
         by_status: dict[int, list[str]] = {}
         for row in await session.execute(entries, dict(params or {})):
             by_status.setdefault(row[1], []).append(self.key(row[0]))
+        return by_status
+
+    async def write(self, by_status: Mapping[int, Sequence[str]]) -> None:
+        """Push each note to the feeds whose keys are given (the Redis half of ``push``)."""
         if not by_status:
             return
         async with self._redis.pipeline(transaction=False) as pipe:
