@@ -8,7 +8,9 @@ Where it runs depends on the store (``FeedStore.transactional``):
 - Redis store: once the transaction committed (``Database.after_commit``), in the writing process
   only (every process receives bus events; fan-out must happen once), pipelined. The work is
   recorded in the transaction first (``outbox.py``): a process that dies between the commit and
-  Redis leaves it to be replayed, so no committed note is lost from its followers' feeds.
+  Redis leaves it to be replayed, so no committed note is lost from its followers' feeds. A new
+  note's entries are read inside its transaction (``_read_in_transaction`` says when that is
+  exact), so that after commit only Redis is written.
 
 Hybrid fan-out: an author with ``fanout_follower_threshold`` followers or more is written only to
 their own feed; followers' home timelines merge such authors' notes in when read
