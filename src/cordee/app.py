@@ -12,7 +12,6 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
@@ -38,6 +37,7 @@ from cordee.streaming.realtime import Realtime
 from cordee.web import routes as web_routes
 from cordee.web.cors import Cors
 from cordee.web.headers import SecurityHeaders
+from cordee.web.page_sessions import PageSessions
 from cordee.web.rate_limited import rate_limited_page
 from cordee.web.render import gettext, render
 
@@ -179,7 +179,7 @@ def build_app(
                 video_size_limit=settings.video_size_limit,
             ),
             Middleware(
-                SessionMiddleware,
+                PageSessions,
                 secret_key=settings.secret_key,
                 session_cookie="cordee_session",
                 same_site="lax",
