@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from cordee.db.engine import Database
+from cordee.rendering.statuses import FLAGS
 from tests.conftest import ApiUser, MakeUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
@@ -159,3 +160,25 @@ async def test_one_status_notifications_post_and_follow_are_bounded(
     # if wanted, in one statement; push deliveries), the feed merge (threshold inside), the
     # relationship answer
     assert len(counter.statements) <= 9, counter.statements
+
+
+async def test_one_note_is_read_at_the_narrowest_width(
+    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    """A status's page and the answer to a post read the reader's marks for one note with the
+    one-slot statement (binding 80 padded slots five times over cost 4–5× as much), a page with a
+    wider one."""
+    reader, author, notes = scene
+    narrow, *wider = (q.compiled(db.hot.dialect_name).sql for q in FLAGS.every)
+    for method, path, user, body in (
+        ("GET", f"/api/v1/statuses/{notes[4]['id']}", reader, None),
+        ("POST", "/api/v1/statuses", author, {"status": "one note"}),
+    ):
+        with counting(db) as counter:
+            r = await client.request(method, path, json=body, headers=user.headers)
+        assert r.status_code == 200, r.text
+        assert narrow in counter.statements and not set(wider) & set(counter.statements), path
+    with counting(db) as counter:
+        r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
+    assert r.status_code == 200
+    assert not set(counter.statements) & {narrow}  # a page: a wider statement, or none when kept

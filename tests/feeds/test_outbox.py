@@ -34,21 +34,27 @@ async def _outbox_emptied(db: Database) -> bool:
     return False
 
 
+@pytest.fixture
+async def redis_feed(store: str, app: Any, client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> Any:
+    """The Redis feed store, with alice following bob and her feed built (SQL store: skipped, it
+    fans out inside the transaction and has no outbox)."""
+    if store != "redis":
+        pytest.skip("the SQL store fans out inside the transaction: it needs no outbox")
+    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    await client.get("/api/v1/timelines/home", headers=alice.headers)  # alice's feed exists
+    return app.state.home.store
+
+
 async def test_work_lost_after_commit_is_replayed(
-    store: str,
+    redis_feed: Any,
     app: Any,
     db: Database,
-    client: httpx.AsyncClient,
     post: Post,
     alice: ApiUser,
     bob: ApiUser,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    if store != "redis":
-        pytest.skip("the SQL store fans out inside the transaction: it needs no outbox")
-    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
-    await client.get("/api/v1/timelines/home", headers=alice.headers)  # alice's feed exists
-    fanout = app.state.home.store
+    fanout = redis_feed
 
     first = await post(bob, "fanned out as usual")
     assert await _outbox_emptied(db)  # done, then deleted
@@ -75,22 +81,11 @@ async def test_work_lost_after_commit_is_replayed(
 
 
 async def test_a_new_note_costs_no_second_transaction(
-    store: str,
-    app: Any,
-    db: Database,
-    client: httpx.AsyncClient,
-    post: Post,
-    alice: ApiUser,
-    bob: ApiUser,
-    monkeypatch: pytest.MonkeyPatch,
+    redis_feed: Any, db: Database, post: Post, alice: ApiUser, bob: ApiUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A note's entries are read in its own transaction: after commit only Redis is written. A
     direct note, or one with hashtags, is still read after commit (see ``fanout._read_in_transaction``),
     and every kind reaches the feeds."""
-    if store != "redis":
-        pytest.skip("the SQL store fans out inside the transaction anyway")
-    await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
-    await client.get("/api/v1/timelines/home", headers=alice.headers)  # alice's feed exists
     opened: list[str] = []
     read = db.read
 
@@ -105,5 +100,5 @@ async def test_a_new_note_costs_no_second_transaction(
     direct = await post(bob, f"@{alice.username} between us", visibility="direct")
     assert len(opened) == 2  # one read session after each commit
     monkeypatch.undo()
-    feed = await app.state.home.store.read(alice.account_id, below=None, above=None)
+    feed = await redis_feed.read(alice.account_id, below=None, above=None)
     assert [int(direct["id"]), int(tagged["id"]), int(plain["id"])] == feed[:3]

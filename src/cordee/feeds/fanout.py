@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from sqlalchemy import (
     BigInteger,
@@ -74,7 +74,7 @@ class SplitPush(Protocol):
     async def write(self, by_status: Mapping[int, Sequence[str]]) -> None: ...
 
 
-def _read_in_transaction(event: Event) -> bool:
+def _read_in_transaction(event: Event) -> TypeGuard[StatusCreated]:
     """Whether a change's feed entries may be read inside its own transaction rather than after
     it committed: a new note, not direct, with no hashtag. Its transaction updated the author's
     row (``statuses_count``), as every follow of the author does (``followers_count``): a follow
@@ -225,6 +225,8 @@ class FanOut:
         self._db = db
         self._settings = settings
         self.store = store
+        #: The store, when its push splits in two (read, then write): told once, not per post.
+        self._split: SplitPush | None = store if isinstance(store, SplitPush) else None
         self.done_rows = outbox.DoneRows(db)
 
     def attach(self) -> None:
@@ -254,26 +256,26 @@ class FanOut:
         if not relevant:
             return
         tx.outbox.append(await outbox.record(tx.session, relevant))
-        store = self.store
-        if isinstance(store, SplitPush) and all(_read_in_transaction(e) for e in relevant):
+        notes = [e for e in relevant if _read_in_transaction(e)]
+        if self._split is not None and len(notes) == len(relevant):
             # New notes: their entries are read here, in their own transaction, so that after
             # commit only the store is written — no second transaction (a pool checkout, BEGIN,
             # the read, ROLLBACK; in the post profile on PostgreSQL, BEGIN/COMMIT/ROLLBACK were
             # 22 % of the server's own time, for three transactions a post then).
             found: dict[int, list[str]] = {}
-            for event in relevant:
-                assert isinstance(event, StatusCreated)
-                for entries, params in self._note_entries(event):
-                    for status_id, keys in (await store.read_entries(tx.session, entries, params)).items():
+            for note in notes:
+                for entries, params in self._note_entries(note):
+                    for status_id, keys in (
+                        await self._split.read_entries(tx.session, entries, params)
+                    ).items():
                         found.setdefault(status_id, []).extend(keys)
             tx.feed_entries = found
 
     async def _after_commit(self, tx: Tx) -> None:
         relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
         if relevant:
-            store = self.store
-            if tx.feed_entries is not None and isinstance(store, SplitPush):
-                await store.write(tx.feed_entries)
+            if tx.feed_entries is not None and self._split is not None:
+                await self._split.write(tx.feed_entries)
             else:
                 async with self._db.read() as session:
                     await self.apply(session, relevant)

@@ -214,8 +214,8 @@ async def _render_bodies(
     bodies: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(list(ids), FLAG_SLOTS):
         mentions: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        width = len(chunk)
-        for status_id, account_id, username, domain in await hot.rows(_MENTIONS.fitting(width), ids=chunk):
+        count = len(chunk)
+        for status_id, account_id, username, domain in await hot.rows(_MENTIONS.fitting(count), ids=chunk):
             mentions[status_id].append(
                 {
                     "id": str(account_id),
@@ -225,13 +225,13 @@ async def _render_bodies(
                 }
             )
         tags: dict[int, list[str]] = defaultdict(list)
-        for status_id, display in await hot.rows(_TAGS.fitting(width), ids=chunk):
+        for status_id, display in await hot.rows(_TAGS.fitting(count), ids=chunk):
             tags[status_id].append(display)
-        extras = await hot.rows(_EXTRAS.fitting(width), ids=chunk)
+        extras = await hot.rows(_EXTRAS.fitting(count), ids=chunk)
         with_media = [i for kind, i in extras if kind == "m"]
         with_poll = {i for kind, i in extras if kind == "p"}
         media = await media_by_status(await session(), settings, with_media) if with_media else {}
-        for row in await hot.rows(_NOTES.fitting(width), ids=chunk):
+        for row in await hot.rows(_NOTES.fitting(count), ids=chunk):
             (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
             spoiler, reply_to, reply_to_account, language, app_name, app_website = row[7:]
             bodies[status_id] = {
