@@ -8,15 +8,19 @@ python -m bench.inprocess /tmp/cordee-mix-XXXX              # GET /api/v1/timeli
 python -m bench.inprocess /tmp/cordee-mix-XXXX --path /api/v1/instance --profile
 python -m bench.inprocess /tmp/cordee-mix-XXXX --post --count 1000        # POST /api/v1/statuses
 python -m bench.inprocess /tmp/cordee-mix-XXXX --post --concurrency 32     # posts as under load
+python -m bench.inprocess /tmp/cordee-mix-XXXX --mix --concurrency 32      # the mix (posts too)
 ```
 
 Reads as the first sampled reader of the kept folder (``readers.txt``), on its database, with
 the rate limits off as in ``bench.mix`` and the garbage collector tuned as in the server;
 ``--post`` posts notes instead, as the sampled posters in turn (``posters.txt``, the mix's
-fan-out; it changes the folder's database: post on a copy). One request at a time by default, so
-that this is a request's own cost; ``--concurrency N`` keeps N in flight, as a loaded server does
-(the writes of a group commit then share a transaction). Prints the CPU time of the process per
-request (threads included: aiosqlite's work counts) and the requests per second.
+fan-out; it changes the folder's database: post on a copy). ``--mix`` draws each request as
+``bench.mix``'s mix does (60 % home timelines, 30 % account timelines, 10 % posts, each by a random
+sampled reader, with a fixed seed): what a read costs while posts keep changing the feeds. One
+request at a time by default, so that this is a request's own cost; ``--concurrency N`` keeps N
+in flight, as a loaded server does (the writes of a group commit then share a transaction).
+Prints the CPU time of the process per request (threads included: aiosqlite's work counts) and
+the requests per second.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import argparse
 import asyncio
 import cProfile
 import pstats
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -32,12 +37,25 @@ from typing import Any
 from cordee.app import build_app, tune_gc
 from cordee.config import load_settings
 
+_WORDS = ("corde", "refuge", "soirée", "ticket", "tombola", "listen", "market", "summit", "river", "share")
 
-async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, concurrency: int = 1) -> None:
+
+async def _run(
+    folder: Path,
+    path: str,
+    count: int,
+    profile: bool,
+    post: bool,
+    concurrency: int = 1,
+    mix: bool = False,
+    warm: int = 200,
+) -> None:
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
-    tokens = [line.split()[0] for line in lines]
-    if not post:
+    accounts = [(line.split()[0], line.split()[1]) for line in lines]
+    tokens = [token for token, _ in accounts]
+    if not post and not mix:
         tokens = tokens[:1]
+    draw = random.Random(7)
     sent_count = 0
     settings = load_settings(
         {
@@ -50,15 +68,33 @@ async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, c
     tune_gc(settings)  # as the server does (``cordee.asgi``)
     if post:
         path = "/api/v1/statuses"
-    raw_path, _, query = path.partition("?")
+    if mix:
+        path = "the mix"
+
+    def mixed() -> tuple[str, str, bool]:
+        """A token, a path and whether to post, drawn as ``bench/mix/wrk/mix.lua`` draws them."""
+        token = draw.choice(tokens)
+        roll = draw.randrange(100)
+        if roll < 60:
+            return token, "/api/v1/timelines/home?limit=20", False
+        if roll < 90:
+            return token, f"/api/v1/accounts/{draw.choice(accounts)[1]}/statuses?limit=20", False
+        return token, "/api/v1/statuses", True
 
     async def call() -> None:
         nonlocal sent_count
         sent_count += 1
-        token = tokens[sent_count % len(tokens)]
-        body = f"status=note+{sent_count}+from+the+in-process+bench".encode() if post else b""
+        token, path_here, posting = tokens[sent_count % len(tokens)], path, post
+        if mix:
+            token, path_here, posting = mixed()
+        raw_path, _, query = path_here.partition("?")
+        if posting:
+            words = "+".join(draw.choice(_WORDS) for _ in range(draw.randint(4, 12)))
+            body = f"status={words}+{sent_count}".encode()
+        else:
+            body = b""
         headers = [(b"host", b"127.0.0.1:9"), (b"authorization", f"Bearer {token}".encode())]
-        if post:
+        if posting:
             headers += [
                 (b"content-type", b"application/x-www-form-urlencoded"),
                 (b"content-length", str(len(body)).encode()),
@@ -67,7 +103,7 @@ async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, c
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "POST" if post else "GET",
+            "method": "POST" if posting else "GET",
             "scheme": "http",
             "path": raw_path,
             "raw_path": raw_path.encode(),
@@ -88,7 +124,7 @@ async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, c
 
         await app(scope, receive, send)
         if sent[0]["status"] != 200:
-            raise SystemExit(f"{path} answered {sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
+            raise SystemExit(f"{path_here} answered {sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
 
     async def calls(total: int) -> None:
         """``total`` requests, ``concurrency`` at a time (each task sends its share in turn)."""
@@ -101,7 +137,7 @@ async def _run(folder: Path, path: str, count: int, profile: bool, post: bool, c
         await asyncio.gather(*(one_task(share) for share in shares))
 
     async with app.router.lifespan_context(app):
-        await calls(200)  # caches warm, as on a live instance
+        await calls(warm)  # caches warm, as on a live instance
         started, started_wall = time.process_time(), time.perf_counter()
         await calls(count)
         spent, wall = time.process_time() - started, time.perf_counter() - started_wall
@@ -124,9 +160,15 @@ def main() -> None:
     p.add_argument("--count", type=int, default=3000)
     p.add_argument("--profile", action="store_true", help="then the same under cProfile, by own time")
     p.add_argument("--post", action="store_true", help="time POST /api/v1/statuses as the sampled posters")
+    p.add_argument("--mix", action="store_true", help="the mix's requests (posts too: run on a copy)")
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
+    p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     args = p.parse_args()
-    asyncio.run(_run(args.folder, args.path, args.count, args.profile, args.post, args.concurrency))
+    asyncio.run(
+        _run(
+            args.folder, args.path, args.count, args.profile, args.post, args.concurrency, args.mix, args.warm
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from cordee.config import Settings
@@ -22,25 +23,26 @@ from cordee.db.hot import MAX_ID
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import rebuild_entries
-from cordee.feeds.memo import Entry, HomeMemo
-from cordee.queries.pages import LivePage, with_originals
+from cordee.feeds.memo import Entry, HomeMemo, Verdicts
 from cordee.queries.timelines import (
     BIG_FOLLOWED,
     BIG_NEWEST,
     BIG_NOTES,
     HOME_CHECK,
     HOME_DEADLINE,
-    LIVE_VISIBLE,
     WINDOW,
 )
 
 
 @dataclass
 class HomeRead:
-    """A page read on the hot path: its rows, and the memo's entry for it (where the caller may keep
-    what it rendered from them); no rows when what the caller kept there still holds."""
+    """A page read on the hot path: its note ids (newest first), the live rows (``LIVE_COLUMNS``)
+    of those the rules were run over for this read (the others were judged before: the caller reads
+    their rows again only if it needs them, through ``LIVE_VISIBLE``), and the memo's entry for it
+    (where the caller may keep what it rendered); no ids when what the caller kept there holds."""
 
-    page: LivePage | None
+    ids: list[int] | None
+    rows: dict[int, tuple[Any, ...]]
     entry: Entry | None
 
 
@@ -93,7 +95,7 @@ class HomeTimeline:
             # A kept page whose memo entry holds without re-reading the feed: no statement at all.
             entry = memo.quick(key, stamp, follows, now)
             if entry is not None and entry.rendered is not None and holds(entry.rendered):
-                return HomeRead(None, entry)
+                return HomeRead(None, {}, entry)
         # Feeds hold little the reader may not see: a window a little longer than the page is
         # nearly always enough, and the home rules cost per id.
         window = min(WINDOW, limit + limit // 2 + 5)
@@ -110,13 +112,16 @@ class HomeTimeline:
             entry = memo.get(key, stamp, sources, now)
             if entry is not None:
                 if entry.rendered is not None and holds is not None and holds(entry.rendered):
-                    return HomeRead(None, entry)
-                # The rules' answer for this very window: the rows are read fresh, and through
-                # ``visible_to`` still — were an invalidation ever missed, the memo could be wrong
-                # about a mute or a list, never show a note the reader may not see (~40 µs more).
-                rows = sorted(await hot.rows(LIVE_VISIBLE, viewer=viewer, ids=list(entry.ids)), reverse=True)
-                return HomeRead(await with_originals(hot, rows, viewer=viewer), entry)
-        shown: dict[int, tuple[Any, ...]] = {}
+                    return HomeRead(None, {}, entry)
+                return HomeRead(list(entry.ids), {}, entry)
+        verdicts = None
+        if memo is not None and stamp is not None:
+            verdicts = memo.verdicts(viewer, stamp, now)
+            if verdicts is None:
+                deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
+                verdicts = memo.start_verdicts(viewer, stamp, now, deadline)
+        #: The notes shown, and their rows when the rules were run over them for this read.
+        shown: dict[int, tuple[Any, ...] | None] = {}
         windows = 0
         # Whether the answer depended on the whole feed's length, beyond the window (a page below
         # ``max_id`` whose window the feed's newer entries do not change).
@@ -124,9 +129,7 @@ class HomeTimeline:
         ids = first
         while True:
             windows += 1
-            if ids:
-                for row in await hot.rows(HOME_CHECK, viewer=viewer, now=now, ids=ids):
-                    shown[row[0]] = row
+            await self._judge(viewer, now, ids, shown, verdicts)
             if len(ids) < window:  # the feed has nothing older in this range
                 if len(shown) < limit and above is None:
                     by_length = below is not None
@@ -147,17 +150,39 @@ class HomeTimeline:
                 limit=limit,
             ):
                 shown[row[0]] = row
-        rows = [row for _, row in sorted(shown.items(), reverse=True)[:limit]]
+        page = sorted(shown, reverse=True)[:limit]
+        rows = {i: found for i in page if (found := shown[i]) is not None}
         # Remembered only when one window decided the page (the next read compares that window).
         entry = None
-        if memo is not None and stamp is not None and windows == 1 and not by_length:
-            deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
-            ids = [r[0] for r in rows]
+        if memo is not None and stamp is not None and verdicts is not None and windows == 1 and not by_length:
             # Quick entries need every change to the feed observed in this process's transactions:
             # the SQL store's (``db/changes.py``), not Redis's, written after commit.
             quick = not big and self.store.transactional
-            entry = memo.put(key, stamp, sources, ids, now, deadline, follows=follows, quick=quick)
-        return HomeRead(await with_originals(hot, rows, viewer=viewer), entry)
+            entry = memo.put(key, stamp, sources, page, now, verdicts.until, follows=follows, quick=quick)
+        return HomeRead(page, rows, entry)
+
+    async def _judge(
+        self,
+        viewer: int,
+        now: datetime,
+        ids: list[int],
+        shown: dict[int, tuple[Any, ...] | None],
+        verdicts: Verdicts | None,
+    ) -> None:
+        """Add to ``shown`` the notes among ``ids`` the home rules show the reader: the rules run
+        over the ids they have not judged yet under the verdicts' generations (all of them without)."""
+        judged = verdicts.shown if verdicts is not None else {}
+        unknown = [i for i in ids if i not in judged]
+        if unknown:
+            rows = await self._db.hot_replica.rows(HOME_CHECK, viewer=viewer, now=now, ids=unknown)
+            for row in rows:
+                shown[row[0]] = row
+            if verdicts is not None:
+                for i in unknown:
+                    judged[i] = i in shown
+        for i in ids:
+            if judged.get(i) and i not in shown:
+                shown[i] = None
 
     async def _holds_everything(self, viewer: int) -> bool:
         """True when the feed is shorter than its bound: it then holds the whole home timeline."""

@@ -26,9 +26,17 @@ kind this module does not know — bumps the global generation, forgetting every
 kind is thus safe by default; it only makes the memo less useful until it is classified here.
 Transactions that emit nothing and, by what they wrote, change nothing the rules read (a
 favourite, a bookmark, a vote: ``db/changes.py`` observes every write) bump nothing. Every write
-to the home feeds names the feeds it changed (``Changes.feeds``), and bumps their owners: so an
+to the home feeds names the feeds it changed (``Changes.feeds``), and bumps their owners' feed
+generation (not their rules' generation: see verdicts below): so an
 entry of a reader who follows no account merged when read can be trusted without re-reading its
 sources (``quick``), while no follow anywhere may have made such an account of one they follow.
+
+Verdicts. Beside whole pages, the memo keeps what the rules said about each note a reader's pages
+held (``verdicts``), under the global generation and the reader's *rules* generation only: a new
+feed entry changes which notes a page holds, not what the rules say about the others. A page read
+after a new note reached the reader's feed then runs the rules over that new note alone, not over
+the whole window again (the everyday case under load: the feeds change between a reader's reads).
+A verdict lasts as long as an entry would (``MAX_AGE``, the earliest expiring mute).
 
 Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
 so a page read there right after a block answered here could still be served from before it.
@@ -77,8 +85,10 @@ _NO_EFFECT = (StatusCreated, NotificationCreated, FiltersChanged, TokensRevoked,
 
 #: The memo's key: the reader, the page's bounds (``below``, ``above``) and its length.
 Key = tuple[int, int | None, int | None, int]
-#: The generations a computation started from: the global one and the reader's.
-Stamp = tuple[int, int]
+#: The generations a computation started from: the global one, the reader's rules and feed.
+Stamp = tuple[int, int, int]
+#: A reader's verdicts are dropped past this many notes (a reader paging far back), then built again.
+MAX_VERDICTS = 1_000
 
 
 @dataclass(slots=True)
@@ -97,13 +107,29 @@ class Entry:
     rendered: Any = None
 
 
+@dataclass(slots=True)
+class Verdicts:
+    """Whether the home rules show each of these notes to the reader, as of ``stamp`` (global and
+    rules generations) and until ``until``."""
+
+    stamp: tuple[int, int]
+    until: datetime
+    shown: dict[int, bool]
+
+
 class HomeMemo:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
         self._generation = 0
         #: Moves with every follow or unfollow anywhere (see ``quick``).
         self.follows = 0
+        #: Per reader: their rules' generation, and their feed's (which moves their pages, not verdicts).
         self._readers: dict[int, int] = {}
+        self._fed: dict[int, int] = {}
+        self._verdicts: OrderedDict[int, Verdicts] = OrderedDict()
+        #: What the caller rendered of each reader's notes lately (``rendering/home.py``): kept per
+        #: reader, least recently used first, as many readers as renderings.
+        self._pieces: OrderedDict[int, Any] = OrderedDict()
         self._entries: OrderedDict[Key, Entry] = OrderedDict()
         #: Entries holding a rendering, least recently used first (by identity: entries are replaced).
         self._rendered: OrderedDict[int, Entry] = OrderedDict()
@@ -111,7 +137,40 @@ class HomeMemo:
     def stamp(self, reader: int) -> Stamp:
         """Taken *before* reading anything: an entry computed from reads older than a commit then
         carries the generations from before it, and is never used after that commit's bump."""
-        return self._generation, self._readers.get(reader, 0)
+        return self._generation, self._readers.get(reader, 0), self._fed.get(reader, 0)
+
+    def verdicts(self, reader: int, stamp: Stamp, now: datetime) -> Verdicts | None:
+        """The reader's verdicts if they still hold for a read that took ``stamp``."""
+        found = self._verdicts.get(reader)
+        if found is None or found.stamp != stamp[:2] or now >= found.until:
+            return None
+        self._verdicts.move_to_end(reader)
+        if len(found.shown) > MAX_VERDICTS:
+            found.shown.clear()
+        return found
+
+    def start_verdicts(self, reader: int, stamp: Stamp, now: datetime, deadline: datetime | None) -> Verdicts:
+        """Fresh verdicts for a read that took ``stamp``; ``deadline``: the reader's earliest mute
+        to expire (as for ``put``)."""
+        until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
+        found = self._verdicts[reader] = Verdicts(stamp[:2], until, {})
+        self._verdicts.move_to_end(reader)
+        if len(self._verdicts) > self._size:
+            self._verdicts.popitem(last=False)
+        return found
+
+    def pieces(self, reader: int) -> Any:
+        """What the caller last kept of the reader's rendered notes (``keep_pieces``), or None."""
+        found = self._pieces.get(reader)
+        if found is not None:
+            self._pieces.move_to_end(reader)
+        return found
+
+    def keep_pieces(self, reader: int, pieces: Any) -> None:
+        self._pieces[reader] = pieces
+        self._pieces.move_to_end(reader)
+        while len(self._pieces) > KEPT_RENDERINGS:
+            self._pieces.popitem(last=False)
 
     def get(self, key: Key, stamp: Stamp, sources: tuple[Any, ...], now: datetime) -> Entry | None:
         """The page's entry (its note ids, newest first), if remembered from these very ``sources``
@@ -199,15 +258,19 @@ class HomeMemo:
         if not events and changes.rules:  # a write that tells nothing about itself, beyond marks
             self.forget_all()  # and counters (``db/changes.py``), may have changed anything
             return
-        # Whose feeds the write changed (entries added or taken out, a feed rebuilt or trimmed).
-        readers.update(changes.feeds)
         for reader in readers:
             self._readers[reader] = self._readers.get(reader, 0) + 1
-        if len(self._readers) > self._size:
+        # Whose feeds the write changed (entries added or taken out, a feed rebuilt or trimmed):
+        # their pages, not what the rules say of a note (verdicts).
+        for reader in changes.feeds:
+            self._fed[reader] = self._fed.get(reader, 0) + 1
+        if len(self._readers) > self._size or len(self._fed) > self._size:
             self.forget_all()
 
     def forget_all(self) -> None:
         self._generation += 1
         self._readers.clear()
+        self._fed.clear()
+        self._verdicts.clear()  # (the pieces stand: the caller checks their versions)
         self._entries.clear()
         self._rendered.clear()

@@ -179,6 +179,12 @@ LIVE_VISIBLE_ANONYMOUS = HotQuery(
     _live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(None)), lists={"ids": WINDOW}
 )
 
+#: Accounts' counters, as notes show them (``rendering/pieces.py``: accounts rendered apart).
+ACCOUNT_LIVE = HotQuery(
+    select(Account.id, *LIVE_COLUMNS[-4:]).where(Account.id.in_(slots("ids", WINDOW))),
+    lists={"ids": WINDOW},
+)
+
 
 def live_visible(viewer: int | None) -> tuple[HotQuery, dict[str, Any]]:
     """The statement reading live rows of the notes ``viewer`` may see, and its parameters."""

@@ -53,6 +53,8 @@ class EntityCache:
         self._size = size
         self._statuses: OrderedDict[int, tuple[datetime | None, dict[str, Any]]] = OrderedDict()
         self._accounts: OrderedDict[int, dict[str, Any]] = OrderedDict()
+        #: Accounts' JSON with their counters, as notes show them: (generation, version, JSON).
+        self._account_jsons: OrderedDict[int, tuple[int, int, bytes]] = OrderedDict()
         self._generation = 0
         self._clock = 0
         self._versions: dict[Key, int] = {}
@@ -82,10 +84,29 @@ class EntityCache:
         if len(self._accounts) > self._size:
             self._accounts.popitem(last=False)
 
+    def account_json(self, account_id: int) -> bytes | None:
+        """An account's JSON with its counters, if nothing of it changed since it was kept."""
+        found = self._account_jsons.get(account_id)
+        if found is None or found[:2] != (self._generation, self._versions.get(("a", account_id), 0)):
+            return None
+        self._account_jsons.move_to_end(account_id)
+        return found[2]
+
+    def put_account_json(self, mark: Mark, account_id: int, json: bytes) -> None:
+        """Keep an account's JSON rendered since ``mark``, unless the account changed since."""
+        versions = self.versions(mark, (("a", account_id),))
+        if versions is None:
+            return
+        self._account_jsons[account_id] = (mark[0], versions[0], json)
+        self._account_jsons.move_to_end(account_id)
+        if len(self._account_jsons) > self._size:
+            self._account_jsons.popitem(last=False)
+
     def forget(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, AccountUpdated):
                 self._accounts.pop(event.account_id, None)
+                self._account_jsons.pop(event.account_id, None)
             elif isinstance(event, StatusDeleted | StatusUpdated):
                 self._statuses.pop(event.status_id, None)
 
@@ -122,5 +143,6 @@ class EntityCache:
     def clear(self) -> None:
         self._statuses.clear()
         self._accounts.clear()
+        self._account_jsons.clear()
         self._generation += 1
         self._versions.clear()

@@ -7,6 +7,11 @@ same reader, bounds and feed window, nothing the home rules read changed), with 
 what it shows (``rendering/cache.py``: its notes and their counters, their authors, their polls,
 the reader's own marks). The next read of that page, while both hold, costs the feed window's
 reads and no rendering at all: the entities and their JSON are served as they were.
+
+When the page changed — under load, nearly every read: someone the reader follows posted — each
+note the reader's last page showed is served as it was rendered if nothing it shows changed
+(``rendering/pieces.py``), and only the new or changed notes are read and rendered; the rules
+ran over the new notes only (the memo's verdicts).
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ from cordee.db.engine import Database
 from cordee.db.tables import Status
 from cordee.db.tables_curation import Filter
 from cordee.db.types import utcnow
-from cordee.feeds.home import HomeTimeline
+from cordee.feeds.home import HomeRead, HomeTimeline
+from cordee.feeds.memo import HomeMemo
 from cordee.queries import timelines as tl
-from cordee.queries.pages import LivePage
-from cordee.rendering.cache import EntityCache, Mark
+from cordee.queries.pages import with_originals
+from cordee.rendering.cache import Mark
+from cordee.rendering.pieces import Piece, account_jsons, cut, page_json
 from cordee.rendering.statuses import render_live, render_statuses
 
 
@@ -59,13 +66,16 @@ class HomePage:
 
 @dataclass(slots=True)
 class _Kept:
+    """A whole page kept with its memo entry: its notes' pieces, their versions merged, and its
+    accounts (laid in from the cache when served: they must all hold there too)."""
+
     ids: list[int]
-    json: bytes
+    pieces: list[Piece]
     generation: int
     keys: tuple[Key, ...]
     versions: tuple[int, ...]
-    #: When a poll on the page ends (its entity says ``expired``), if one does.
     until: datetime | None
+    accounts: tuple[int, ...]
 
 
 async def has_filters(db: Database, account_id: int) -> bool:
@@ -90,27 +100,34 @@ async def home_page(
         cache = db.entities
         mark = cache.mark()  # before anything is read: see rendering/cache.py
 
+        accounts: dict[int, bytes] = {}
+
         def holds(kept: _Kept) -> bool:
-            return cache.unchanged(kept.generation, kept.keys, kept.versions) and (
-                kept.until is None or utcnow() < kept.until
-            )
+            if not cache.unchanged(kept.generation, kept.keys, kept.versions):
+                return False
+            if kept.until is not None and utcnow() >= kept.until:
+                return False
+            for owner in kept.accounts:
+                found = cache.account_json(owner)
+                if found is None:
+                    return False
+                accounts[owner] = found
+            return True
 
         read = await timeline.page(
             account_id, below=page.max_id, above=page.since_id, limit=page.limit, holds=holds
         )
         if read is not None:
-            if read.page is None:
+            if read.ids is None:
                 assert read.entry is not None
                 kept: _Kept = read.entry.rendered
-                return HomePage(kept.ids, None, kept.json)  # its own: a caller may parse it
-            hot = read.page
-            body = HomePage(
-                [x.id for x in hot.lives],
-                await render_live(db, settings, account_id, hot.lives, hot.originals),
-            )
-            if read.entry is not None and timeline.memo is not None:
-                timeline.memo.keep(read.entry, _keep(cache, mark, account_id, hot, body))
-            return body
+                return HomePage(kept.ids, None, page_json(kept.pieces, accounts))
+            if timeline.memo is None:  # several processes: nothing kept (see rendering/cache.py)
+                assert not read.rows.keys() ^ set(read.ids)
+                hot = await with_originals(db.hot, list(read.rows.values()), viewer=account_id)
+                entities = await render_live(db, settings, account_id, hot.lives, hot.originals)
+                return HomePage([x.id for x in hot.lives], entities)
+            return await _hot_page(db, settings, timeline.memo, account_id, read, mark)
     lower = [b for b in (page.since_id, page.min_id) if b is not None]
     ids = await timeline.candidate_ids(account_id, below=page.max_id, above=max(lower) if lower else None)
     query = tl.home_feed_query(account_id, ids, settings.fanout_follower_threshold)
@@ -118,24 +135,53 @@ async def home_page(
     return await _general(db, settings, account_id, page, query, tl.home_query(account_id))
 
 
-def _keep(cache: EntityCache, mark: Mark, viewer: int, hot: LivePage, body: HomePage) -> _Kept | None:
-    """What to keep of a page rendered since ``mark``, or None if something it shows changed since."""
-    keys: list[Key] = [("r", viewer)]
-    for live in (*hot.lives, *hot.originals.values()):
-        keys += (("s", live.id), ("a", live.account_id))
+async def _hot_page(
+    db: Database, settings: Settings, memo: HomeMemo, viewer: int, read: HomeRead, mark: Mark
+) -> HomePage:
+    """The page of a hot read: each note the reader's last pages showed, unchanged since (its
+    versions), is served as it was rendered (``rendering/pieces.py``); the others are rendered
+    from their live rows — those the read judged, else read again through ``visible_to``."""
+    assert read.ids is not None
+    cache, now = db.entities, utcnow()
+    before: dict[int, Piece] = memo.pieces(viewer) or {}
+    pieces = {i: piece for i in read.ids if (piece := before.get(i)) is not None and piece.holds(cache, now)}
+    rows = [read.rows[i] for i in read.ids if i not in pieces and i in read.rows]
+    unread = [i for i in read.ids if i not in pieces and i not in read.rows]
+    if unread:  # judged by an earlier read: its rows, under the rule of who may see a note
+        statement, params = tl.live_visible(viewer)
+        rows += await db.hot.rows(statement, ids=unread, **params)
+    rows.sort(key=lambda row: row[0], reverse=True)
+    hot = await with_originals(db.hot, rows, viewer=viewer)
+    fresh = await render_live(db, settings, viewer, hot.lives, hot.originals)
+    accounts: dict[int, bytes] = {}
+    kept = dict(pieces)
+    complete = True
+    for live, entity in zip(hot.lives, fresh, strict=True):
+        original = hot.originals[live.reblog_of_id] if live.reblog_of_id is not None else None
+        pieces[live.id], keep = cut(cache, mark, viewer, live, original, entity, accounts)
+        if keep:
+            kept[live.id] = pieces[live.id]
+        complete = complete and keep
+    ids = [i for i in read.ids if i in pieces]  # a note deleted meanwhile has no row
+    shown = [pieces[i] for i in ids]
+    owners = {owner for piece in shown for owner in piece.accounts}
+    await account_jsons(db.hot, settings, cache, owners, accounts)
+    memo.keep_pieces(viewer, kept)
+    if read.entry is not None and complete and ids == read.ids:
+        memo.keep(read.entry, _kept(ids, shown, mark, tuple(owners)))
+    return HomePage(ids, None, page_json(shown, accounts))
+
+
+def _kept(ids: list[int], pieces: list[Piece], mark: Mark, accounts: tuple[int, ...]) -> _Kept:
+    """A whole page from its pieces, all holding: their keys and versions merged (a key shared by
+    two pieces has the same version in both, as both hold)."""
+    versions: dict[Key, int] = {}
     until = None
-    for entity in body.entities:
-        for shown in (entity, entity["reblog"]):
-            poll = shown["poll"] if shown is not None else None
-            if poll is not None:
-                keys.append(("p", int(poll["id"])))
-                if poll["expires_at"] is not None and not poll["expired"]:
-                    ends = datetime.fromisoformat(poll["expires_at"])
-                    until = ends if until is None else min(until, ends)
-    versions = cache.versions(mark, keys)
-    if versions is None:
-        return None
-    return _Kept(body.ids, body.json(), mark[0], tuple(keys), versions, until)
+    for piece in pieces:
+        versions.update(zip(piece.keys, piece.versions, strict=True))
+        if piece.until is not None:
+            until = piece.until if until is None else min(until, piece.until)
+    return _Kept(ids, pieces, mark[0], tuple(versions), tuple(versions.values()), until, accounts)
 
 
 async def _general(

@@ -20,6 +20,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, exists, func, literal, select, union_all
@@ -284,7 +285,7 @@ async def _bodies(
     return bodies
 
 
-async def _account_bodies(
+async def account_bodies(
     hot: HotReader, settings: Settings, cache: EntityCache | None, ids: Iterable[int]
 ) -> dict[int, dict[str, Any]]:
     found: dict[int, dict[str, Any]] = {}
@@ -306,6 +307,19 @@ async def _account_bodies(
     return found
 
 
+def with_counters(
+    account: dict[str, Any], followers: int, following: int, statuses: int, last_status_at: datetime | None
+) -> dict[str, Any]:
+    """An account's entity as notes show it: its body (cached) and its counters (read fresh)."""
+    return {
+        **account,
+        "followers_count": followers,
+        "following_count": following,
+        "statuses_count": statuses,
+        "last_status_at": iso_day(last_status_at),
+    }
+
+
 def _assemble(
     viewer_id: int | None,
     live: Live,
@@ -318,13 +332,9 @@ def _assemble(
 ) -> dict[str, Any]:
     entity = body.copy()  # a C-level copy; the two private keys are then dropped
     del entity["_application"], entity["_poll"]
-    entity["account"] = {
-        **account,
-        "followers_count": live.followers_count,
-        "following_count": live.following_count,
-        "statuses_count": live.statuses_count,
-        "last_status_at": iso_day(live.last_status_at),
-    }
+    entity["account"] = with_counters(
+        account, live.followers_count, live.following_count, live.statuses_count, live.last_status_at
+    )
     if reblog is not None:
         entity["url"] = None
     entity.update(
@@ -361,7 +371,7 @@ async def _render(
 ) -> list[dict[str, Any]]:
     every = [*lives, *originals.values()]
     bodies = await _bodies(hot, session, settings, cache, every)
-    accounts = await _account_bodies(hot, settings, cache, (x.account_id for x in every))
+    accounts = await account_bodies(hot, settings, cache, (x.account_id for x in every))
     ids = [x.id for x in every]
     marks = await reader_marks(hot, viewer_id, ids) if viewer_id else None
     poll_ids = [i for i in ids if bodies[i]["_poll"]]

@@ -1,0 +1,136 @@
+"""Notes rendered for one reader, kept as JSON and served again while they hold; their authors
+rendered once for every reader.
+
+A note on a page is the same bytes from one read to the next unless something it shows changed:
+its body or counters, its boosted note, its poll, the reader's marks on it (the versions of
+``rendering/cache.py``). Its author's account is the exception: every note of an author shows the
+author's ``statuses_count`` and ``last_status_at``, which move with each of the author's posts.
+So a *piece* holds the note's JSON cut around its accounts (the note's own and, for a boost, the
+boosted note's), and the accounts' JSON is laid in when the page is served — rendered once per
+version of the account for all readers (``EntityCache.account_json``). A new post then renders
+one account again, not every note of its author on every reader's page.
+
+The cut is structural, not a marker in the text: a note's JSON is written without ``account`` and
+``reblog`` and those two keys are appended (``{…,"account":`` ACCOUNT ``,"reblog":null}``), so no
+user text can be taken for a cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from cordee.config import Settings
+from cordee.db.changes import Key
+from cordee.db.hot import HotReader
+from cordee.queries.pages import Live
+from cordee.queries.timelines import ACCOUNT_LIVE
+from cordee.rendering.cache import EntityCache, Mark
+from cordee.rendering.statuses import account_bodies, with_counters
+
+_ACCOUNT = b',"account":'
+
+
+@dataclass(slots=True)
+class Piece:
+    """One note as rendered for its reader: its JSON around its accounts (``segments`` has one
+    more item than ``accounts``), and the versions of what else it shows."""
+
+    segments: tuple[bytes, ...]
+    accounts: tuple[int, ...]
+    generation: int
+    keys: tuple[Key, ...]
+    versions: tuple[int, ...]
+    #: When a poll on the note ends (its entity says ``expired``), if one does.
+    until: datetime | None
+
+    def holds(self, cache: EntityCache, now: datetime) -> bool:
+        return cache.unchanged(self.generation, self.keys, self.versions) and (
+            self.until is None or now < self.until
+        )
+
+
+def _cut(entity: dict[str, Any]) -> tuple[list[bytes], list[dict[str, Any]]]:
+    """The entity's JSON cut around its accounts, and those accounts' entities."""
+    account, reblog = entity.pop("account"), entity.pop("reblog")
+    head = orjson.dumps(entity)[:-1] + _ACCOUNT
+    if reblog is None:
+        return [head, b',"reblog":null}'], [account]
+    inner = reblog.pop("account")
+    reblog.pop("reblog")
+    return [head, b',"reblog":' + orjson.dumps(reblog)[:-1] + _ACCOUNT, b"}}"], [account, inner]
+
+
+def cut(
+    cache: EntityCache,
+    mark: Mark,
+    viewer: int,
+    live: Live,
+    original: Live | None,
+    entity: dict[str, Any],
+    accounts: dict[int, bytes],
+) -> tuple[Piece, bool]:
+    """The piece of a note rendered since ``mark`` (``entity`` is consumed), and whether it may be
+    kept (nothing it shows changed since the mark). Its accounts' JSON goes into ``accounts``, and
+    into the cache for every reader when they may be kept."""
+    polls = (entity["poll"], None if entity["reblog"] is None else entity["reblog"]["poll"])
+    segments, shown = _cut(entity)
+    owners = (live.account_id,) if original is None else (live.account_id, original.account_id)
+    for owner, account in zip(owners, shown, strict=True):
+        if owner not in accounts:
+            accounts[owner] = orjson.dumps(account)
+            cache.put_account_json(mark, owner, accounts[owner])
+    keys: list[Key] = [("r", viewer), ("s", live.id)]
+    if original is not None:
+        keys.append(("s", original.id))
+    until = None
+    for poll in polls:
+        if poll is not None:
+            keys.append(("p", int(poll["id"])))
+            if poll["expires_at"] is not None and not poll["expired"]:
+                ends = datetime.fromisoformat(poll["expires_at"])
+                until = ends if until is None else min(until, ends)
+    versions = cache.versions(mark, keys)
+    piece = Piece(tuple(segments), owners, mark[0], tuple(keys), versions or (), until)
+    return piece, versions is not None
+
+
+async def account_jsons(
+    hot: HotReader, settings: Settings, cache: EntityCache, ids: Iterable[int], known: dict[int, bytes]
+) -> dict[int, bytes]:
+    """The JSON of these accounts as every note shows them (``known``, else the cache, else built
+    from their body and fresh counters: one statement for all that are missing)."""
+    mark = cache.mark()  # before the counters are read: see rendering/cache.py
+    missing = []
+    for account_id in ids:
+        if account_id not in known:
+            found = cache.account_json(account_id)
+            if found is None:
+                missing.append(account_id)
+            else:
+                known[account_id] = found
+    if missing:
+        bodies = await account_bodies(hot, settings, cache, missing)
+        for account_id, *counters in await hot.rows(ACCOUNT_LIVE, ids=missing):
+            known[account_id] = orjson.dumps(with_counters(bodies[account_id], *counters))
+            cache.put_account_json(mark, account_id, known[account_id])
+    return known
+
+
+def page_json(pieces: Sequence[Piece], accounts: dict[int, bytes]) -> bytes:
+    """A page's JSON array from its pieces, their accounts laid in."""
+    parts = [b"["]
+    for n, piece in enumerate(pieces):
+        if n:
+            parts.append(b",")
+        segments = piece.segments
+        parts.append(segments[0])
+        for i, owner in enumerate(piece.accounts, 1):
+            parts.append(accounts[owner])
+            parts.append(segments[i])
+    parts.append(b"]")
+    return b"".join(parts)
