@@ -16,6 +16,7 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +30,7 @@ MAX_BATCH = 64
 @dataclass
 class _Batch:
     session: AsyncSession
+    driver: Any
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     members: int = 0
     broken: BaseException | None = None
@@ -47,7 +49,13 @@ class GroupCommit:
         # An explicit BEGIN: the driver would only open the transaction at the first write, and a
         # SAVEPOINT opened first would then be a transaction of its own, committed on release.
         await session.execute(text("BEGIN IMMEDIATE"))
-        return _Batch(session)
+        raw = await (await session.connection()).get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        # The batch's statements run on the event loop: each would otherwise wait for the loop to
+        # come back to this writer, with the lock held (``sqlite_driver.py``); its COMMIT does not.
+        driver.inline = True
+        return _Batch(session, driver)
 
     async def _close(self, batch: _Batch) -> None:
         try:
@@ -64,6 +72,7 @@ class GroupCommit:
         else:
             batch.done.set_result(None)
         finally:
+            batch.driver.inline = False
             with contextlib.suppress(Exception):
                 await batch.session.close()
 

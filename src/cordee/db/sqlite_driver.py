@@ -18,6 +18,14 @@ lock held 96 % of the time, the main thread idle half of it); a post had seven h
 (a savepoint, its statements, its release). Left unsent at ``COMMIT`` or ``ROLLBACK`` they change
 nothing: a ``BEGIN`` or ``SAVEPOINT`` with nothing after it marks nothing, and a ``RELEASE`` inside
 a transaction only merges a savepoint into it, which ``COMMIT`` and ``ROLLBACK`` do as well.
+
+Inside a group commit's batch (``inline``, set by ``group_commit.py`` once its ``BEGIN IMMEDIATE``
+went through the worker thread) statements run on the caller's thread, the event loop's, with no
+hop at all: the writer then holds the lock for its own statements only, not for the loop's turns
+back to it behind every other request (under the mix's reads each turn was the larger part). They
+are short — a note, its search row, a counter, a fan-out to a few hundred followers; a statement
+marked ``OFF_LOOP`` (a fan-out to many followers, a feed rebuilt) and the ``COMMIT`` (the disk's
+``fsync``) still go to the worker thread, so that they never stall the other requests.
 """
 
 from __future__ import annotations
@@ -27,6 +35,10 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import aiosqlite
+
+#: In a statement's text: it may be long (a fan-out, a feed rebuilt), and runs off the event loop
+#: even where statements run inline (``OneHopConnection.inline``).
+OFF_LOOP = "/* off-loop */"
 
 _Description = tuple[tuple[Any, ...], ...] | None
 _Outcome = tuple[_Description, int, int | None, list[Any]]
@@ -74,8 +86,13 @@ class OneHopCursor:
         if not many and not parameters and connection.hold_bound(sql):
             self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, []
             return self
-        run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
-        outcome: _Outcome = await run(_run, connection._conn, many, sql, parameters, connection.take_bounds())
+        bounds = connection.take_bounds()
+        outcome: _Outcome
+        if connection.inline and OFF_LOOP not in sql and not connection.opens(bounds):
+            outcome = _run(connection._conn, many, sql, parameters, bounds)
+        else:
+            run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
+            outcome = await run(_run, connection._conn, many, sql, parameters, bounds)
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         self._at = 0
         return self
@@ -117,6 +134,13 @@ class OneHopConnection(aiosqlite.Connection):
         #: ``BEGIN`` (sent or held) opened the transaction under way.
         self._bounds: list[str] = []
         self._begun = False
+        #: Statements run on the caller's thread, not the worker's (see ``inline``).
+        self.inline = False
+
+    @staticmethod
+    def opens(bounds: list[str]) -> bool:
+        """Whether these bounds open a transaction (which may wait for SQLite's write lock)."""
+        return any(bound.lstrip()[:5].upper() == "BEGIN" for bound in bounds)
 
     def hold_bound(self, sql: str) -> bool:
         """Keep ``sql`` for the next hop if it only marks a transaction's bounds."""

@@ -56,7 +56,12 @@ class RedisFeedStore:
         return f"{self._settings.redis_prefix}feed:{account_id}"
 
     async def push(
-        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
+        self,
+        session: AsyncSession,
+        entries: Entries,
+        params: Mapping[str, Any] | None = None,
+        *,
+        long: bool = False,  # Redis is written after commit, off the writer's lock: all the same
     ) -> None:
         await self.write(await self.read_entries(session, entries, params))
 
