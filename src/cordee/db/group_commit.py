@@ -39,9 +39,28 @@ class _Batch:
 class GroupCommit:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        self._lock = asyncio.Lock()
+        #: Whether a writer holds the connection, and what those waiting for it wait on (see ``_take``).
+        self._busy = False
+        self._free = asyncio.Event()
         self._queued = 0
         self._batch: _Batch | None = None
+
+    async def _take(self) -> None:
+        """Wait for the connection, then hold it. Not an ``asyncio.Lock``: a lock hands over to one
+        waiter at a time, and each waiter runs only when the event loop comes back to it, behind
+        every request ready meanwhile (under the mix, ~6 ms a writer while the batch stayed open).
+        Here every waiter wakes at once; as a writer's statements run on the event loop without
+        yielding (``sqlite_driver.py``), the first takes the connection, writes and gives it back
+        before the next one runs — a queue of writers goes through in one turn of the loop. One
+        that must yield (its commit, a statement sent off the loop) keeps the others waiting."""
+        while self._busy:
+            await self._free.wait()
+        self._busy = True
+
+    def _give_back(self) -> None:
+        self._busy = False
+        free, self._free = self._free, asyncio.Event()
+        free.set()
 
     async def _open(self) -> _Batch:
         session = self._sessions()
@@ -80,7 +99,7 @@ class GroupCommit:
     async def write(self, before_commit: Sequence[Callable[[Tx], Awaitable[None]]]) -> AsyncIterator[Tx]:
         self._queued += 1
         try:
-            await self._lock.acquire()
+            await self._take()
         finally:
             self._queued -= 1
         try:
@@ -106,6 +125,6 @@ class GroupCommit:
             if current is not None and (self._queued == 0 or current.members >= MAX_BATCH or current.broken):
                 self._batch = None
                 await self._close(current)
-            self._lock.release()
+            self._give_back()
         # Only a member whose work stands gets here: it returns once the batch is on disk.
         await asyncio.shield(batch.done)

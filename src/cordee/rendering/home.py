@@ -34,7 +34,7 @@ from cordee.feeds.home import HomeRead, HomeTimeline
 from cordee.feeds.memo import HomeMemo
 from cordee.queries import timelines as tl
 from cordee.queries.pages import with_originals
-from cordee.rendering.cache import Mark
+from cordee.rendering.cache import EntityCache, Mark
 from cordee.rendering.pieces import Piece, account_jsons, cut, page_json
 from cordee.rendering.statuses import render_live, render_statuses
 
@@ -66,16 +66,19 @@ class HomePage:
 
 @dataclass(slots=True)
 class _Kept:
-    """A whole page kept with its memo entry: its notes' pieces, their versions merged, and its
-    accounts (laid in from the cache when served: they must all hold there too)."""
+    """A whole page kept with its memo entry: its notes' pieces and its accounts' JSON, with the
+    versions of all they show merged (its accounts' too: one check serves the page as it was)."""
 
     ids: list[int]
     pieces: list[Piece]
+    accounts: dict[int, bytes]
     generation: int
     keys: tuple[Key, ...]
     versions: tuple[int, ...]
     until: datetime | None
-    accounts: tuple[int, ...]
+
+    def json(self) -> bytes:
+        return page_json(self.pieces, self.accounts)
 
 
 async def has_filters(db: Database, account_id: int) -> bool:
@@ -100,19 +103,10 @@ async def home_page(
         cache = db.entities
         mark = cache.mark()  # before anything is read: see rendering/cache.py
 
-        accounts: dict[int, bytes] = {}
-
         def holds(kept: _Kept) -> bool:
-            if not cache.unchanged(kept.generation, kept.keys, kept.versions):
-                return False
-            if kept.until is not None and utcnow() >= kept.until:
-                return False
-            for owner in kept.accounts:
-                found = cache.account_json(owner)
-                if found is None:
-                    return False
-                accounts[owner] = found
-            return True
+            return cache.unchanged(kept.generation, kept.keys, kept.versions) and (
+                kept.until is None or utcnow() < kept.until
+            )
 
         read = await timeline.page(
             account_id, below=page.max_id, above=page.since_id, limit=page.limit, holds=holds
@@ -121,7 +115,7 @@ async def home_page(
             if read.ids is None:
                 assert read.entry is not None
                 kept: _Kept = read.entry.rendered
-                return HomePage(kept.ids, None, page_json(kept.pieces, accounts))
+                return HomePage(kept.ids, None, kept.json())
             if timeline.memo is None:  # several processes: nothing kept (see rendering/cache.py)
                 assert not read.rows.keys() ^ set(read.ids)
                 hot = await with_originals(db.hot, list(read.rows.values()), viewer=account_id)
@@ -168,20 +162,28 @@ async def _hot_page(
     await account_jsons(db.hot, settings, cache, owners, accounts)
     memo.keep_pieces(viewer, kept)
     if read.entry is not None and complete and ids == read.ids:
-        memo.keep(read.entry, _kept(ids, shown, mark, tuple(owners)))
+        memo.keep(read.entry, _kept(cache, ids, shown, {o: accounts[o] for o in owners}, mark))
     return HomePage(ids, None, page_json(shown, accounts))
 
 
-def _kept(ids: list[int], pieces: list[Piece], mark: Mark, accounts: tuple[int, ...]) -> _Kept:
-    """A whole page from its pieces, all holding: their keys and versions merged (a key shared by
-    two pieces has the same version in both, as both hold)."""
+def _kept(
+    cache: EntityCache, ids: list[int], pieces: list[Piece], accounts: dict[int, bytes], mark: Mark
+) -> _Kept | None:
+    """A whole page from its pieces, all holding, and its accounts' JSON: their keys and versions
+    merged (a key shared by two pieces has the same version in both, as both hold); None if an
+    account changed since ``mark`` (its JSON here may be from before)."""
     versions: dict[Key, int] = {}
     until = None
     for piece in pieces:
         versions.update(zip(piece.keys, piece.versions, strict=True))
         if piece.until is not None:
             until = piece.until if until is None else min(until, piece.until)
-    return _Kept(ids, pieces, mark[0], tuple(versions), tuple(versions.values()), until, accounts)
+    owners = [("a", owner) for owner in accounts]
+    current = cache.versions(mark, owners)
+    if current is None:
+        return None
+    versions.update(zip(owners, current, strict=True))
+    return _Kept(ids, pieces, accounts, mark[0], tuple(versions), tuple(versions.values()), until)
 
 
 async def _general(
