@@ -193,6 +193,8 @@ class OneHopConnection(aiosqlite.Connection):
     async def rollback(self) -> None:
         self.take_bounds()
         self._begun = False
+        if self._connection is not None and not self._connection.in_transaction:
+            return  # nothing to undo (the pool's reset of a connection after a commit): no hop
         await super().rollback()
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
