@@ -175,10 +175,8 @@ async def test_one_status_notifications_post_and_follow_are_bounded(
     assert r.status_code == 200
     posting = len(counter.statements)
     # token, preferences, the note, its search entry, its author's count, fan-out (one INSERT …
-    # SELECT: own feed and followers', the threshold inside), read back and render (6); on SQLite
-    # the author's follower count before the fan-out (whether it may run on the event loop: an
-    # index probe run there, with no round trip — feeds/fanout.py `_long`)
-    assert posting <= 12 + (db.hot.dialect_name == "sqlite"), counter.statements
+    # SELECT: own feed and followers', the threshold inside), read back and render (6)
+    assert posting <= 12, counter.statements
     newcomer = await make_user("newcomer")
     with counting(db) as counter:
         r = await client.post(f"/api/v1/accounts/{author.id}/follow", headers=newcomer.headers)

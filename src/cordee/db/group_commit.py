@@ -16,7 +16,6 @@ import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -30,7 +29,6 @@ MAX_BATCH = 64
 @dataclass
 class _Batch:
     session: AsyncSession
-    driver: Any
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     members: int = 0
     broken: BaseException | None = None
@@ -39,28 +37,9 @@ class _Batch:
 class GroupCommit:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
-        #: Whether a writer holds the connection, and what those waiting for it wait on (see ``_take``).
-        self._busy = False
-        self._free = asyncio.Event()
+        self._lock = asyncio.Lock()
         self._queued = 0
         self._batch: _Batch | None = None
-
-    async def _take(self) -> None:
-        """Wait for the connection, then hold it. Not an ``asyncio.Lock``: a lock hands over to one
-        waiter at a time, and each waiter runs only when the event loop comes back to it, behind
-        every request ready meanwhile (under the mix, ~6 ms a writer while the batch stayed open).
-        Here every waiter wakes at once; as a writer's statements run on the event loop without
-        yielding (``sqlite_driver.py``), the first takes the connection, writes and gives it back
-        before the next one runs — a queue of writers goes through in one turn of the loop. One
-        that must yield (its commit, a statement sent off the loop) keeps the others waiting."""
-        while self._busy:
-            await self._free.wait()
-        self._busy = True
-
-    def _give_back(self) -> None:
-        self._busy = False
-        free, self._free = self._free, asyncio.Event()
-        free.set()
 
     async def _open(self) -> _Batch:
         session = self._sessions()
@@ -68,13 +47,7 @@ class GroupCommit:
         # An explicit BEGIN: the driver would only open the transaction at the first write, and a
         # SAVEPOINT opened first would then be a transaction of its own, committed on release.
         await session.execute(text("BEGIN IMMEDIATE"))
-        raw = await (await session.connection()).get_raw_connection()
-        driver = raw.driver_connection
-        assert driver is not None
-        # The batch's statements run on the event loop: each would otherwise wait for the loop to
-        # come back to this writer, with the lock held (``sqlite_driver.py``); its COMMIT does not.
-        driver.inline = True
-        return _Batch(session, driver)
+        return _Batch(session)
 
     async def _close(self, batch: _Batch) -> None:
         try:
@@ -91,7 +64,6 @@ class GroupCommit:
         else:
             batch.done.set_result(None)
         finally:
-            batch.driver.inline = False
             with contextlib.suppress(Exception):
                 await batch.session.close()
 
@@ -99,7 +71,7 @@ class GroupCommit:
     async def write(self, before_commit: Sequence[Callable[[Tx], Awaitable[None]]]) -> AsyncIterator[Tx]:
         self._queued += 1
         try:
-            await self._take()
+            await self._lock.acquire()
         finally:
             self._queued -= 1
         try:
@@ -125,6 +97,6 @@ class GroupCommit:
             if current is not None and (self._queued == 0 or current.members >= MAX_BATCH or current.broken):
                 self._batch = None
                 await self._close(current)
-            self._give_back()
+            self._lock.release()
         # Only a member whose work stands gets here: it returns once the batch is on disk.
         await asyncio.shield(batch.done)

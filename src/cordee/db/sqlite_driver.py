@@ -19,14 +19,9 @@ lock held 96 % of the time, the main thread idle half of it); a post had seven h
 nothing: a ``BEGIN`` or ``SAVEPOINT`` with nothing after it marks nothing, and a ``RELEASE`` inside
 a transaction only merges a savepoint into it, which ``COMMIT`` and ``ROLLBACK`` do as well.
 
-Inside a group commit's batch (``inline``, set by ``group_commit.py``) statements run on the
-caller's thread, the event loop's, with no hop at all — its ``BEGIN IMMEDIATE`` too when SQLite's
-write lock is free at once (``begin_here``), else through the worker thread, which waits for it.
-The writer then holds the lock for its own statements only, not for the loop's turns back to it
-behind every other request (under the mix's reads each turn was the larger part). They are
-short — a note, its search row, a counter, a fan-out to a few hundred followers; a statement
-marked ``OFF_LOOP`` (a fan-out to many followers, a feed rebuilt) and the ``COMMIT`` (the disk's
-``fsync``) still go to the worker thread, so that they never stall the other requests.
+A ``ROLLBACK`` with no transaction under way costs no hop either: the pool resets every connection
+it gets back, after each group commit (while the next writers wait) and after every read session
+(whose ``SELECT`` statements open no transaction in the ``sqlite3`` module).
 """
 
 from __future__ import annotations
@@ -36,10 +31,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, cast
 
 import aiosqlite
-
-#: In a statement's text: it may be long (a fan-out, a feed rebuilt), and runs off the event loop
-#: even where statements run inline (``OneHopConnection.inline``).
-OFF_LOOP = "/* off-loop */"
 
 _Description = tuple[tuple[Any, ...], ...] | None
 _Outcome = tuple[_Description, int, int | None, list[Any]]
@@ -87,15 +78,8 @@ class OneHopCursor:
         if not many and not parameters and connection.hold_bound(sql):
             self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, []
             return self
-        bounds = connection.take_bounds()
-        outcome: _Outcome
-        if connection.inline and bounds and connection.opens(bounds) and connection.begin_here(bounds):
-            bounds = []
-        if connection.inline and OFF_LOOP not in sql and not connection.opens(bounds):
-            outcome = _run(connection._conn, many, sql, parameters, bounds)
-        else:
-            run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
-            outcome = await run(_run, connection._conn, many, sql, parameters, bounds)
+        run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
+        outcome: _Outcome = await run(_run, connection._conn, many, sql, parameters, connection.take_bounds())
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         self._at = 0
         return self
@@ -137,37 +121,6 @@ class OneHopConnection(aiosqlite.Connection):
         #: ``BEGIN`` (sent or held) opened the transaction under way.
         self._bounds: list[str] = []
         self._begun = False
-        #: Statements run on the caller's thread, not the worker's (see ``inline``).
-        self.inline = False
-        self._busy_ms: int | None = None
-
-    def begin_here(self, bounds: list[str]) -> bool:
-        """Open the transaction on the caller's thread if SQLite's write lock is free now (no
-        waiting: the event loop must not wait for another program's write); False if it is not,
-        and nothing was sent — the caller then sends ``bounds`` through the worker thread, which
-        waits for the lock as long as the connection's busy timeout says. Under load the hop to
-        the worker thread and back took 100 ms on average (measured in the mix: the event loop's
-        turns and the GIL), while every other writer of the batch waited."""
-        conn = self._conn
-        assert conn is not None
-        if self._busy_ms is None:
-            self._busy_ms = int(conn.execute("PRAGMA busy_timeout").fetchone()[0])
-        conn.execute("PRAGMA busy_timeout=0")
-        try:
-            for bound in bounds:
-                conn.execute(bound)
-        except sqlite3.OperationalError as e:
-            if e.sqlite_errorcode != sqlite3.SQLITE_BUSY or conn.in_transaction:
-                raise
-            return False
-        finally:
-            conn.execute(f"PRAGMA busy_timeout={self._busy_ms}")
-        return True
-
-    @staticmethod
-    def opens(bounds: list[str]) -> bool:
-        """Whether these bounds open a transaction (which may wait for SQLite's write lock)."""
-        return any(bound.lstrip()[:5].upper() == "BEGIN" for bound in bounds)
 
     def hold_bound(self, sql: str) -> bool:
         """Keep ``sql`` for the next hop if it only marks a transaction's bounds."""

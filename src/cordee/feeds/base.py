@@ -31,17 +31,11 @@ class FeedStore(Protocol):
     transactional: bool
 
     async def push(
-        self,
-        session: AsyncSession,
-        entries: Entries,
-        params: Mapping[str, Any] | None = None,
-        *,
-        long: bool = False,
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> None:
         """Add the entries to the feeds they name that exist, keeping each feed bounded. With
         ``params``, ``entries`` is a statement built once with those bind parameters: the store
-        may keep what it builds from it. ``long``: the entries may be many (a fan-out to many
-        followers), so that a SQL store runs the statement off the event loop."""
+        may keep what it builds from it."""
         ...
 
     async def remove_statuses(

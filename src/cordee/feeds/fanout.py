@@ -146,9 +146,6 @@ _DIRECT = _FOLLOWERS[False].where(Follow.account_id.in_(bindparam("mentioned", e
 _TAG_FOLLOWERS = tag_follower_entries(_param("status_id"))
 _FOLLOWERS_COUNT = select(Account.followers_count).where(Account.id == _param("account_id"))
 _THRESHOLD = bindparam("threshold", 0, type_=Integer())
-#: Followers from which a note's fan-out runs off the event loop on SQLite (``FanOut._long``):
-#: measured, an ``INSERT … SELECT`` to 129 followers took 1.1–1.3 ms, so ~5 ms here at most.
-INLINE_FANOUT = 500
 
 
 def _fanned_out(author_id: Any) -> ColumnElement[bool]:
@@ -294,16 +291,6 @@ class FanOut:
             count += 1
         return count
 
-    async def _long(self, session: AsyncSession, account_id: int) -> bool:
-        """Whether a note's fan-out may take long enough to stall other requests: on SQLite the
-        writes of a group commit run on the event loop (``db/sqlite_driver.py``), and a note of an
-        author with ``INLINE_FANOUT`` followers or more is fanned out on the worker thread instead.
-        The count is read on the loop too (an index probe); elsewhere nothing is read."""
-        if session.get_bind().dialect.name != "sqlite":
-            return False
-        count = await session.scalar(_FOLLOWERS_COUNT, {"account_id": account_id})
-        return (count or 0) >= INLINE_FANOUT
-
     async def _is_big(self, session: AsyncSession, account_id: int) -> bool:
         count = await session.scalar(_FOLLOWERS_COUNT, {"account_id": account_id})
         return (count or 0) >= self._settings.fanout_follower_threshold
@@ -342,9 +329,8 @@ class FanOut:
                     await store.push(session, _OWN, ids)
                     if not await self._is_big(session, event.account_id):
                         await store.push(session, _DIRECT, {**ids, "mentioned": event.mentioned_account_ids})
-                long = await self._long(session, event.account_id)
                 for entries, params in self._note_entries(event):
-                    await store.push(session, entries, params, long=long)
+                    await store.push(session, entries, params)
             elif isinstance(event, StatusDeleted):
                 owners = {event.account_id, *event.mentioned_account_ids}
                 if not store.transactional and not await self._is_big(session, event.account_id):

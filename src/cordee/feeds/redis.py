@@ -56,12 +56,7 @@ class RedisFeedStore:
         return f"{self._settings.redis_prefix}feed:{account_id}"
 
     async def push(
-        self,
-        session: AsyncSession,
-        entries: Entries,
-        params: Mapping[str, Any] | None = None,
-        *,
-        long: bool = False,  # Redis is written after commit, off the writer's lock: all the same
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> None:
         await self.write(await self.read_entries(session, entries, params))
 

@@ -23,7 +23,6 @@ from cordee.config import Settings
 from cordee.db.changes import record_feeds, touching
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID, HotQuery
-from cordee.db.sqlite_driver import OFF_LOOP
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.feeds.base import Entries, inactive_before
@@ -75,19 +74,14 @@ class SqlFeedStore:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._settings = settings
-        #: INSERT statements built on callers' prebuilt entries, by (id, dialect, long); the entries
-        #: are kept alongside so that their id cannot be reused while the entry lives.
-        self._prepared: dict[tuple[int, str, bool], tuple[Any, Entries]] = {}
+        #: INSERT statements built on callers' prebuilt entries, by (id, dialect); the entries are
+        #: kept alongside so that their id cannot be reused while the entry lives.
+        self._prepared: dict[tuple[int, str], tuple[Any, Entries]] = {}
 
     async def push(
-        self,
-        session: AsyncSession,
-        entries: Entries,
-        params: Mapping[str, Any] | None = None,
-        *,
-        long: bool = False,
+        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> None:
-        key = (id(entries), session.get_bind().dialect.name, long)
+        key = (id(entries), session.get_bind().dialect.name)
         statement = self._prepared.get(key) if params is not None else None
         if statement is None:
             rows = entries.subquery()
@@ -104,8 +98,6 @@ class SqlFeedStore:
                 .on_conflict_do_nothing()
                 .returning(_OWNER)
             )
-            if long:
-                statement = statement.prefix_with(OFF_LOOP)
             if params is not None:  # a statement built once by its caller: keep what we built on it
                 self._prepared[key] = (statement, entries)
         else:
@@ -171,10 +163,7 @@ class SqlFeedStore:
                 delete(HomeFeedEntry).where(HomeFeedEntry.account_id == account_id), execution_options=feed
             )
             await session.execute(
-                _insert(session, HomeFeedEntry)
-                .from_select(_ENTRY_COLUMNS, entries)
-                .on_conflict_do_nothing()
-                .prefix_with(OFF_LOOP),
+                _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing(),
                 execution_options=feed,
             )
 
