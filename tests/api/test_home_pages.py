@@ -210,3 +210,24 @@ async def test_a_write_that_does_not_say_what_it_changed_drops_every_kept_page(
         async with db.write() as tx:
             await tx.session.execute(write)
         assert _note(await home(client, bob), note["id"])[counter] == value
+
+
+async def test_a_page_rebuilt_from_kept_notes_is_what_rendering_it_afresh_gives(
+    db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
+) -> None:
+    """After a new note reaches the feed, the page is rebuilt from the notes kept as rendered
+    (``rendering/pieces.py``: their JSON cut around their accounts) and the new one: each entity,
+    boosts and their inner notes included, is exactly what the status endpoint renders afresh."""
+    carol = await make_user("carol")
+    for target in (alice, carol):
+        await _ok(client.post(f"/api/v1/accounts/{target.id}/follow", headers=bob.headers))
+    first = await post(carol, "carol speaks #cordee")
+    await post(alice, f"hello @{carol.username}")
+    await _ok(client.post(f"/api/v1/statuses/{first['id']}/reblog", headers=alice.headers))
+    await _ok(client.post(f"/api/v1/statuses/{first['id']}/favourite", headers=bob.headers))
+    await _kept(db, client, bob)
+    await post(alice, "one more")  # alice's notes show her new count; the others are kept
+    page = await home(client, bob)
+    assert len(page) == 4 and page[1]["reblog"] is not None
+    for entity in page:
+        assert entity == await _ok(client.get(f"/api/v1/statuses/{entity['id']}", headers=bob.headers))

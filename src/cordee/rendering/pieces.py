@@ -61,8 +61,9 @@ def _cut(entity: dict[str, Any]) -> tuple[list[bytes], list[dict[str, Any]]]:
     if reblog is None:
         return [head, b',"reblog":null}'], [account]
     inner = reblog.pop("account")
-    reblog.pop("reblog")
-    return [head, b',"reblog":' + orjson.dumps(reblog)[:-1] + _ACCOUNT, b"}}"], [account, inner]
+    reblog.pop("reblog")  # None: a boost carries a note, never a boost
+    middle = b',"reblog":' + orjson.dumps(reblog)[:-1] + _ACCOUNT
+    return [head, middle, b',"reblog":null}}'], [account, inner]
 
 
 def cut(
