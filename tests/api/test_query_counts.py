@@ -126,8 +126,8 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
     assert {s["account"]["statuses_count"] for s in r.json() if s["account"]["id"] == author.id} == {
         count + 1 for count in counts
     }
-    rules = HOME_CHECK.compiled(db.hot.dialect_name).sql
-    assert sum(sql == rules for sql in counter.statements) == 1
+    rules = {q.compiled(db.hot.dialect_name).sql for q in HOME_CHECK.every}
+    assert sum(sql in rules for sql in counter.statements) == 1
     assert len(counter.statements) == 5
     # Someone favourites a note on the page: the rules' answer stands (checked against the feed
     # window and followed big accounts); that note alone is read again (its live row under
@@ -137,7 +137,7 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
         r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
     assert r.status_code == 200
     assert [s["favourites_count"] for s in r.json() if s["id"] == notes[-1]["id"]] == [1]
-    assert rules not in counter.statements
+    assert not rules.intersection(counter.statements)
     assert len(counter.statements) == 5
 
 

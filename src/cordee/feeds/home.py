@@ -174,7 +174,8 @@ class HomeTimeline:
         judged = verdicts.shown if verdicts is not None else {}
         unknown = [i for i in ids if i not in judged]
         if unknown:
-            rows = await self._db.hot_replica.rows(HOME_CHECK, viewer=viewer, now=now, ids=unknown)
+            check = HOME_CHECK.fitting(len(unknown))
+            rows = await self._db.hot_replica.rows(check, viewer=viewer, now=now, ids=unknown)
             for row in rows:
                 shown[row[0]] = row
             if verdicts is not None:
