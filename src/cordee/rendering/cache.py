@@ -8,6 +8,9 @@ its rows (``queries.timelines.LIVE_COLUMNS``) and lays them over the bodies.
 
 An account's body (names, bio, avatar…) changes through ``AccountUpdated``, which ``forget``
 receives after commit from the event bus — in the writing process and, over Redis, in every other.
+An account's JSON *with* its counters, as every note shows it (``account_json``), is kept under
+its version (below): the notes kept per reader (``rendering/pieces.py``) lay it in when served, so
+that an author's new post renders their account once, not each of their notes again.
 Deleted notes are never served from here: the page's rows come from the database, and a deleted
 note has no row.
 
