@@ -2,12 +2,13 @@
 and the hot path that turns a window of the feed into a page.
 
 The hot path (``page``) costs a fixed handful of small statements whatever the instance's size:
-the feed's ids in a window (``WINDOW``), the home rules over exactly those ids (``HOME_CHECK``:
-``home_query`` and so ``visible_to``, the one rule — a stale or foreign id in a feed can never show
-a note the reader may not see), the notes of followed high-follower accounts (merged when read,
-``BIG_NOTES``), and the boosted originals' counters. Rendering then serves bodies from the cache
-(``rendering/``). Readers with filters, pages asked with ``min_id``, and pages older than what the
-feed holds take the general path (``api/mastodon/timelines.py``).
+the feed's ids in a window (``WINDOW``), the home rules over those of them not judged yet for the
+reader (``HOME_CHECK``: ``home_query`` and so ``visible_to``, the one rule — a stale or foreign id
+in a feed can never show a note the reader may not see; the memo's verdicts keep the others), the
+notes of followed high-follower accounts (merged when read, ``BIG_NOTES``), and the boosted
+originals' counters. Rendering then serves bodies from the cache (``rendering/``). Readers with
+filters, pages asked with ``min_id``, and pages older than what the feed holds take the general
+path (``api/mastodon/timelines.py``).
 """
 
 from __future__ import annotations

@@ -13,10 +13,10 @@ third of a hot read's CPU, measured (docs/benchmarks.md). The answer is a functi
    boost carries) — covered by **generations** bumped by every committed write of the process;
 3. the time, for mutes that expire — an entry lasts until the reader's earliest mute deadline.
 
-So a hit is exactly what the rule would say now, and the caller still reads the notes' live rows
-(counters; a note deleted meanwhile has none) and the reader's marks fresh. It reads those rows
-through ``visible_to`` (``LIVE_VISIBLE``): the memo can spare the home rules' preferences (mutes,
-lists, reply and boost rules), never the rule of who may see a note.
+So a hit is exactly what the rule would say now. The caller reads again, through ``visible_to``
+(``LIVE_VISIBLE``), the live rows of the notes it must render afresh; a note it kept rendered and
+unchanged since (``rendering/pieces.py``, its versions) it serves on the memo's word, as it does a
+whole kept page — both rest on the generations below being bumped by every write that matters.
 
 Generations. ``Database.committed`` hands every committed write transaction's events here,
 synchronously, before the writer answers (``Database.write``). A transaction whose every event is
@@ -117,6 +117,12 @@ class Verdicts:
     shown: dict[int, bool]
 
 
+def _until(now: datetime, deadline: datetime | None) -> datetime:
+    """How long an answer computed at ``now`` lasts: ``MAX_AGE``, or until the reader's earliest
+    expiring mute (``deadline``) if sooner."""
+    return now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
+
+
 class HomeMemo:
     def __init__(self, size: int = DEFAULT_SIZE) -> None:
         self._size = size
@@ -152,8 +158,7 @@ class HomeMemo:
     def start_verdicts(self, reader: int, stamp: Stamp, now: datetime, deadline: datetime | None) -> Verdicts:
         """Fresh verdicts for a read that took ``stamp``; ``deadline``: the reader's earliest mute
         to expire (as for ``put``)."""
-        until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
-        found = self._verdicts[reader] = Verdicts(stamp[:2], until, {})
+        found = self._verdicts[reader] = Verdicts(stamp[:2], _until(now, deadline), {})
         self._verdicts.move_to_end(reader)
         if len(self._verdicts) > self._size:
             self._verdicts.popitem(last=False)
@@ -228,9 +233,10 @@ class HomeMemo:
         """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
         reader's expiring mutes ends (the rules' answer may change then); ``follows``: the follow
         clock read before anything else; ``quick``: the reader follows no account merged when read."""
-        until = now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
         self._drop(key)
-        entry = self._entries[key] = Entry(key, stamp, sources, tuple(ids), until, follows, quick)
+        entry = self._entries[key] = Entry(
+            key, stamp, sources, tuple(ids), _until(now, deadline), follows, quick
+        )
         if len(self._entries) > self._size:
             self._drop(next(iter(self._entries)))
         return entry
