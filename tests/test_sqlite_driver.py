@@ -3,17 +3,18 @@ through aiosqlite: rows, row counts, RETURNING, executemany, streamed results, e
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from cordee.db.engine import Database
-from cordee.db.sqlite_driver import OneHopConnection
+from cordee.db.sqlite_driver import OneHopConnection, deferred
 
 
 @pytest.fixture
@@ -122,3 +123,68 @@ async def test_a_rollback_with_nothing_to_undo_costs_no_hop(db: Database, hops: 
             await tx.session.execute(text("INSERT INTO t (v) VALUES ('a')"))
     async with db.read() as session:
         assert (await session.execute(text("SELECT v FROM t"))).scalars().all() == ["a"]
+
+
+async def test_deferred_writes_ride_with_the_next_statement_and_fail_their_own_writer(
+    db: Database, hops: list[Any]
+) -> None:
+    """A write marked ``deferred`` inside a group commit's transaction costs no hop of its own: it
+    runs, in order, before the next statement (which then reads it), before its writer's
+    savepoint is released, and before COMMIT; if it fails, its own writer learns of it, noted with
+    its SQL, and the batch's other writers keep their work."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text))
+    put = deferred(insert(table))
+    hops.clear()
+    async with db.write() as tx:
+        await tx.session.execute(put, {"v": "a"})
+        await tx.session.execute(put, {"v": "b"})
+        assert not hops  # BEGIN, the savepoint and both inserts wait for the next statement
+        seen = (await tx.session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all()
+        assert seen == ["a", "b"] and len(hops) == 1
+        await tx.session.execute(put, {"v": "c"})
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == ["a", "b", "c"]
+
+    async def writer(value: str, then: asyncio.Event | None = None) -> None:
+        async with db.write() as tx:
+            await tx.session.execute(put, {"v": value})
+            if then is not None:
+                await then.wait()
+
+    # Two writers in one batch: the first's failing deferred insert (a duplicate) is its own error.
+    started = asyncio.Event()
+    first = asyncio.create_task(writer("a"))
+    second = asyncio.create_task(writer("d", started))
+    await asyncio.sleep(0)
+    started.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], IntegrityError) and results[1] is None
+    notes = getattr(results[0].orig, "__notes__", [])
+    assert [n[:72] for n in notes] == [
+        "raised by a statement held back for this hop: INSERT /*deferred*/ INTO t"
+    ]
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == [
+            "a",
+            "b",
+            "c",
+            "d",
+        ]
+    # A rolled-back writer's deferred insert is dropped, never sent.
+    hops.clear()
+    with pytest.raises(RuntimeError):
+        async with db.write() as tx:
+            await tx.session.execute(put, {"v": "e"})
+            raise RuntimeError("changed my mind")
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT count(*) FROM t WHERE v = 'e'"))).scalar() == 0
+
+
+async def test_deferred_writes_outside_a_begun_transaction_are_sent_at_once(db: Database) -> None:
+    """Without an explicit BEGIN (a plain connection in autocommit), nothing holds the write back."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text))
+    async with db.engine.connect() as conn:
+        await conn.execute(deferred(insert(table)), {"v": "z"})
+        await conn.commit()
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT v FROM t"))).scalars().all() == ["z"]

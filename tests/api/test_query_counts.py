@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import event
 
 from cordee.db.engine import Database
+from cordee.db.sqlite_driver import OneHopConnection
 from cordee.queries.timelines import HOME_CHECK
 from cordee.rendering.statuses import FLAGS
 from tests.conftest import ApiUser, MakeUser
@@ -207,3 +208,34 @@ async def test_one_note_is_read_at_the_narrowest_width(
         r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
     assert r.status_code == 200
     assert not set(counter.statements) & {narrow}  # a page: a wider statement, or none when kept
+
+
+async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
+    db: Database, client: httpx.AsyncClient, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On SQLite a write runs under the group commit's lock, and under load each hop to the
+    driver's thread waits for the event loop to come back: writes nobody reads the result of
+    ride with the next statement (``db/sqlite_driver.py``)."""
+    if not db.is_sqlite:
+        pytest.skip("hops to aiosqlite's thread are SQLite's")
+    hops: list[str] = []
+    original: Any = OneHopConnection._execute
+
+    async def counted(self: OneHopConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        hops.append(args[2] if fn.__name__ == "_run" else fn.__name__)
+        return await original(self, fn, *args, **kwargs)
+
+    author, reader = await make_user("author"), await make_user("reader")
+    r = await client.post("/api/v1/statuses", json={"status": "first"}, headers=author.headers)
+    assert r.status_code == 200  # the tracked searches are loaded (and kept a while)
+    monkeypatch.setattr(OneHopConnection, "_execute", counted)
+    r = await client.post("/api/v1/statuses", json={"status": "hops"}, headers=author.headers)
+    assert r.status_code == 200
+    # The author's count (the note and its search entry ride along), the fan-out, the commit.
+    assert [h.split()[0] for h in hops] == ["UPDATE", "INSERT", "commit"], hops
+    hops.clear()
+    r = await client.post(f"/api/v1/accounts/{author.id}/follow", headers=reader.headers)
+    assert r.status_code == 200
+    # What is there, the follow, its notification (both counters ride along), the feed merge
+    # (the push deliveries ride along), the commit.
+    assert [h.split()[0] for h in hops] == ["SELECT", "INSERT", "INSERT", "INSERT", "commit"], hops

@@ -23,6 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from cordee.actions.errors import ValidationFailed
 from cordee.config import ConfigError, Settings
 from cordee.db.engine import Database, Tx
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables_push import PushDelivery, PushServerKey, PushSubscription
 from cordee.db.types import UTCDateTime, utcnow
 
@@ -254,8 +255,9 @@ async def unsubscribe(db: Database, token_id: int) -> None:
 
 
 #: Built once: every notification runs it (building it per call was ~5 % of a follow's CPU). On
-#: the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
-_RECORD_DELIVERIES = insert(cast(Table, PushDelivery.__table__)).from_select(
+#: the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert. Deferred:
+#: nobody reads its result, it rides with the next statement on SQLite (``db/sqlite_driver.py``).
+_RECORD_DELIVERIES = deferred(insert(cast(Table, PushDelivery.__table__))).from_select(
     ["subscription_id", "notification_id", "due_at", "attempts"],
     select(
         PushSubscription.id,

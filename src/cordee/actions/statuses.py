@@ -18,6 +18,7 @@ from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Follow, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
@@ -124,7 +125,8 @@ _COUNT_DELETE = (
 )
 
 
-_INSERT_STATUS = insert(cast(Table, Status.__table__))
+#: Deferred: sent with the author's count in one hop (``db/sqlite_driver.py``).
+_INSERT_STATUS = deferred(insert(cast(Table, Status.__table__)))
 
 
 async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:

@@ -19,6 +19,17 @@ lock held 96 % of the time, the main thread idle half of it); a post had seven h
 nothing: a ``BEGIN`` or ``SAVEPOINT`` with nothing after it marks nothing, and a ``RELEASE`` inside
 a transaction only merges a savepoint into it, which ``COMMIT`` and ``ROLLBACK`` do as well.
 
+Inside an explicit ``BEGIN``, a write marked ``deferred`` (``deferred()``: a comment SQLite
+ignores) goes with the next hop too: a statement whose result its caller does not read, and
+that does not fail in practice (a note's row under a new id, its search entry). A post's
+writer then makes two hops under the group commit's lock instead of four (the note, its
+search entry and its author's count in one, the fan-out in the other). Its order is kept, and
+every later statement of the transaction — a read too — runs after it, so the transaction
+reads its own writes. It is sent before a ``RELEASE`` (the writer whose savepoint it is learns
+of its failure, not the next writer of the batch) and before ``COMMIT``; a ``ROLLBACK`` drops it.
+Should it fail after all, the error is raised by the statement it went with, noted with its own
+SQL.
+
 A ``ROLLBACK`` with no transaction under way costs no hop either: the pool resets every connection
 it gets back, after each group commit (while the next writers wait) and after every read session
 (whose ``SELECT`` statements open no transaction in the ``sqlite3`` module).
@@ -28,19 +39,50 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import aiosqlite
+from sqlalchemy.sql.dml import UpdateBase
 
 _Description = tuple[tuple[Any, ...], ...] | None
 _Outcome = tuple[_Description, int, int | None, list[Any]]
+#: A statement held back for the next hop: whether it is an ``executemany``, its SQL, parameters.
+_Held = tuple[bool, str, Any]
+
+#: What marks a deferred write in its SQL (right after its verb: ``INSERT /*deferred*/ INTO``).
+DEFERRED_MARK = "/*deferred*/"
+
+_Dml = TypeVar("_Dml", bound=UpdateBase)
 
 
-def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any, bounds: list[str]) -> _Outcome:
-    """In the worker thread: the transaction bounds held back (``bounds``), then one statement
-    from start to end."""
-    for bound in bounds:
-        conn.execute(bound)
+def deferred(statement: _Dml) -> _Dml:
+    """``statement`` (an ``INSERT``, ``UPDATE`` or ``DELETE`` whose result nobody reads) sent
+    with the next statement of its SQLite transaction instead of in a hop of its own (see the
+    module's docstring); unchanged on PostgreSQL."""
+    return statement.prefix_with(DEFERRED_MARK, dialect="sqlite")
+
+
+def _send_held(conn: sqlite3.Connection, held: list[_Held]) -> None:
+    for many, sql, parameters in held:
+        try:
+            if many:
+                conn.executemany(sql, parameters)
+            else:
+                conn.execute(sql, parameters)
+        except sqlite3.Error as e:
+            e.add_note(f"raised by a statement held back for this hop: {sql[:300]}")
+            raise
+
+
+def _commit_after(conn: sqlite3.Connection, held: list[_Held]) -> None:
+    _send_held(conn, held)
+    conn.commit()
+
+
+def _run(conn: sqlite3.Connection, many: bool, sql: str, parameters: Any, held: list[_Held]) -> _Outcome:
+    """In the worker thread: the statements held back (``held``), then one statement from start
+    to end."""
+    _send_held(conn, held)
     cursor = conn.cursor()
     try:
         if many:
@@ -75,11 +117,11 @@ class OneHopCursor:
 
     async def _call(self, many: bool, sql: str, parameters: Any) -> OneHopCursor:
         connection = self._connection
-        if not many and not parameters and connection.hold_bound(sql):
+        if connection.hold(many, sql, parameters):
             self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, []
             return self
         run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
-        outcome: _Outcome = await run(_run, connection._conn, many, sql, parameters, connection.take_bounds())
+        outcome: _Outcome = await run(_run, connection._conn, many, sql, parameters, connection.take_held())
         self.description, self.rowcount, self.lastrowid, self._rows = outcome
         self._at = 0
         return self
@@ -117,34 +159,52 @@ class OneHopConnection(aiosqlite.Connection):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        #: Transaction bounds not sent yet (see the module's docstring), and whether an explicit
-        #: ``BEGIN`` (sent or held) opened the transaction under way.
-        self._bounds: list[str] = []
+        #: Statements not sent yet (see the module's docstring): transaction bounds and deferred
+        #: writes; whether some of them are writes; whether an explicit ``BEGIN`` (sent or held)
+        #: opened the transaction under way.
+        self._held: list[_Held] = []
+        self._writes_held = False
         self._begun = False
 
-    def hold_bound(self, sql: str) -> bool:
-        """Keep ``sql`` for the next hop if it only marks a transaction's bounds."""
-        head = sql.lstrip()[:18].upper()
-        if head.startswith("BEGIN"):
-            self._begun = True
-        elif not (head.startswith("SAVEPOINT ") or (self._begun and head.startswith("RELEASE SAVEPOINT "))):
+    def hold(self, many: bool, sql: str, parameters: Any) -> bool:
+        """Keep ``sql`` for the next hop if it only marks a transaction's bounds, or is a write
+        marked deferred inside a ``BEGIN``."""
+        if DEFERRED_MARK in sql[:32]:
+            if not self._begun:
+                return False
+            self._writes_held = True
+        elif many or parameters:
             return False
-        self._bounds.append(sql)
+        else:
+            head = sql.lstrip()[:18].upper()
+            if head.startswith("BEGIN"):
+                self._begun = True
+            elif head.startswith("RELEASE SAVEPOINT "):
+                if not self._begun or self._writes_held:
+                    return False
+            elif not head.startswith("SAVEPOINT "):
+                return False
+        self._held.append((many, sql, parameters))
         return True
 
-    def take_bounds(self) -> list[str]:
-        bounds = self._bounds
-        if bounds:
-            self._bounds = []
-        return bounds
+    def take_held(self) -> list[_Held]:
+        held = self._held
+        if held:
+            self._held, self._writes_held = [], False
+        return held
 
     async def commit(self) -> None:
-        self.take_bounds()  # nothing after them: committing covers what they would have marked
+        writes_held = self._writes_held
+        held = self.take_held()
         self._begun = False
+        if writes_held:  # in the same hop as the COMMIT
+            await cast(Any, self._execute)(_commit_after, self._conn, held)
+            return
+        # Bounds alone are left unsent: committing covers what they would have marked.
         await super().commit()
 
     async def rollback(self) -> None:
-        self.take_bounds()
+        self.take_held()
         self._begun = False
         if self._connection is not None and not self._connection.in_transaction:
             return  # nothing to undo (the pool's reset of a connection after a commit): no hop

@@ -13,6 +13,7 @@ from typing import cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select, text, update
 
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Status
 from cordee.db.tables_search import AccountSearch, StatusSearch
 from cordee.db.tx import Tx
@@ -27,7 +28,8 @@ def account_body(username: str, display_name: str, note: str) -> str:
 # Built once, on the table (Core statements with parameters): every post runs the first, and
 # building an ORM ``insert().values()`` per note was ~15 % of a post's handler (py-spy).
 _notes = cast(Table, StatusSearch.__table__)
-_INSERT_NOTE = insert(_notes)
+#: Deferred (``db/sqlite_driver.py``): nothing reads its result, it rides with the next statement.
+_INSERT_NOTE = deferred(insert(_notes))
 _UPDATE_NOTE = (
     update(_notes)
     .where(_notes.c.status_id == bindparam("row_id", type_=BigInteger()))
