@@ -115,6 +115,10 @@ _OPTION = "cordee_changes"
 _RULES = "cordee_changes_rules"
 _FEEDS_OPTION = "cordee_changes_feeds"
 _TEXT_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+#: Tables a token's caller is read from (``api/mastodon/callers.py``); deleting a row of
+#: ``_AUTH_CASCADES`` deletes some of theirs (``ON DELETE CASCADE``).
+_AUTH = frozenset({"oauth_access_tokens", "users", "filters"})
+_AUTH_CASCADES = frozenset({"accounts", "applications"})
 
 
 #: A reader's own marks on notes: shown on rendered notes, read by no rule of who sees what.
@@ -131,6 +135,10 @@ class Changes:
     rules: bool = False
     #: Owners of the home feeds whose entries changed.
     feeds: set[int] = field(default_factory=set)
+    #: A write that may change who a token's holder is (``api/mastodon/callers.py``): tokens,
+    #: users, filters (a flag every request carries), a deletion that cascades to them, or any
+    #: write whose table is not known (a textual one).
+    auth: bool = False
 
     def add(self, keys: Iterable[Key]) -> None:
         self.keys.update(keys)
@@ -169,6 +177,8 @@ def _executed(state: ORMExecuteState) -> None:
     changes = _changes_of(state.session)
     if changes is None:
         return
+    if table is None or table in _AUTH or (state.is_delete and table in _AUTH_CASCADES):
+        changes.auth = True
     options = state.execution_options
     declared = options.get(_OPTION)
     if declared is not None:
@@ -207,9 +217,11 @@ def _flushed(session: Session, _context: Any) -> None:
     changes = _changes_of(session)
     if changes is None:
         return
-    new = session.new
-    for obj in (*new, *session.dirty, *session.deleted):
+    new, deleted = session.new, session.deleted
+    for obj in (*new, *session.dirty, *deleted):
         table = obj.__tablename__
+        if table in _AUTH or (table in _AUTH_CASCADES and obj in deleted):
+            changes.auth = True
         if table in _FEEDS:
             changes.feeds.add(obj.account_id)
             continue

@@ -13,6 +13,7 @@ from sqlalchemy import bindparam, exists, select
 from starlette.requests import Request
 from starlette.responses import Response
 
+from cordee.api.mastodon.callers import cache_of
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.params import Params, parse_id
 from cordee.config import Settings
@@ -119,7 +120,15 @@ _CALLER = HotQuery(
 
 
 async def resolve_caller(db: Database, token: str) -> Caller | None:
-    """The live, unrevoked token's caller (one indexed lookup on the hot read path)."""
+    """The live, unrevoked token's caller: kept from an earlier request while nothing it depends
+    on changed (``callers.py``), else one indexed lookup on the hot read path."""
+    cache = cache_of(db)
+    if cache is None:
+        return await _look_up(db, token)
+    return await cache.caller(token, lambda t: _look_up(db, t))
+
+
+async def _look_up(db: Database, token: str) -> Caller | None:
     rows = await db.hot.rows(_CALLER, token=token)
     if not rows:
         return None
