@@ -151,6 +151,50 @@ async def test_sql_feeds_are_bounded_and_inactive_feeds_dropped(
     assert len(await _home(client, alice, limit=40)) == 23  # rebuilt when read again
 
 
+async def test_a_sweep_writes_only_what_it_changes_and_names_those_feeds(
+    db: Database,
+    post: Post,
+    alice: ApiUser,
+    bob: ApiUser,
+    client: httpx.AsyncClient,
+    settings: Settings,
+    store: str,
+) -> None:
+    """The sweep looks for its feeds before it takes the write lock: with nothing to do it writes
+    nothing, and its writes name the feeds they change (the home memo then forgets only those
+    readers' pages; an unnamed write would make every cache forget everything)."""
+    if store != "sql":
+        pytest.skip("the sweep is the SQL store's")
+    from cordee.db.changes import Changes
+    from cordee.feeds.sql import sweep
+
+    assert await _home(client, alice) == [] and await _home(client, bob) == []
+    for i in range(6):
+        await post(alice, f"note {i}")
+    seen: list[Changes] = []
+    db.committed.append(lambda events, changes: seen.append(changes))
+    assert await sweep(db, settings) == 0
+    assert seen == []  # nothing stale, nothing oversized: no transaction at all
+    assert await sweep(db, replace(settings, feed_size=4)) == 1
+    assert [(c.unknown, c.feeds) for c in seen] == [(False, {alice.account_id})]
+    seen.clear()
+    async with db.write() as tx:
+        long_ago = utcnow() - timedelta(days=settings.feed_inactive_days + 1)
+        await tx.session.execute(
+            update(HomeFeed).where(HomeFeed.account_id == bob.account_id).values(read_at=long_ago)
+        )
+    seen.clear()
+    assert await sweep(db, settings) == 1
+    assert [(c.unknown, c.feeds) for c in seen] == [(False, {bob.account_id})]
+    assert len(await _feed_ids(db, alice)) == 4 and await _feed_ids(db, bob) == []
+
+
+async def _feed_ids(db: Database, user: ApiUser) -> list[int]:
+    async with db.read() as session:
+        query = select(HomeFeedEntry.status_id).where(HomeFeedEntry.account_id == user.account_id)
+        return list(await session.scalars(query))
+
+
 async def test_pages_older_than_the_feed_come_from_the_database(
     settings: Settings, db: Database, make_user: MakeUser, post: Post
 ) -> None:

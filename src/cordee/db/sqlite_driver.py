@@ -58,8 +58,10 @@ _Dml = TypeVar("_Dml", bound=UpdateBase)
 def deferred(statement: _Dml) -> _Dml:
     """``statement`` (an ``INSERT``, ``UPDATE`` or ``DELETE`` whose result nobody reads) sent
     with the next statement of its SQLite transaction instead of in a hop of its own (see the
-    module's docstring); unchanged on PostgreSQL."""
-    return statement.prefix_with(DEFERRED_MARK, dialect="sqlite")
+    module's docstring); unchanged on PostgreSQL. On an entity (an ORM-enabled ``UPDATE`` or
+    ``DELETE``), the session's objects are left as they are: fetching what changed would need the
+    statement's rows, which a deferred statement never returns."""
+    return statement.prefix_with(DEFERRED_MARK, dialect="sqlite").execution_options(synchronize_session=False)
 
 
 def _send_held(conn: sqlite3.Connection, held: list[_Held]) -> None:
