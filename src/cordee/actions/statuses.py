@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, exists, insert, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shift, shifted
-from cordee.actions._notify import notify, notify_subscribers, withdraw
+from cordee.actions._notify import notify, notify_subscribers, subscribers_of, withdraw
 from cordee.actions.conversations import record_direct_status
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.media import attach_media, check_media_ids, claim_media
@@ -19,7 +19,7 @@ from cordee.config import Settings
 from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
 from cordee.db.sqlite_driver import deferred
-from cordee.db.tables import Account, Follow, IdempotencyKey, Mention, Status, StatusTag, Tag
+from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
 from cordee.events.types import StatusCreated, StatusDeleted
@@ -104,19 +104,13 @@ _ACCOUNT = bindparam("account_id", 0, type_=BigInteger())
 # parameters, not the ORM's bulk UPDATE by primary key.
 _table = cast(Table, Account.__table__)
 _accounts = _table.c
-_COUNT_POST = (
+_COUNT_POST = deferred(
     update(_table)
     .where(_accounts.id == _ACCOUNT)
     .values(
         statuses_count=shifted(_accounts.statuses_count, _DELTA),
         last_status_at=bindparam("now", type_=UTCDateTime()),
     )
-)
-#: A new note's count, and whether any follower asked to be notified of the author's notes (in
-#: the same round trip: most authors have no such follower, and a post then costs no statement
-#: more; ``ix_follows_notify`` answers it).
-_COUNT_POST_SUBSCRIBED = _COUNT_POST.returning(
-    exists(select(Follow.id).where(Follow.target_account_id == _ACCOUNT, Follow.notify))
 )
 _COUNT_DELETE = (
     update(_table)
@@ -193,6 +187,8 @@ async def post_status(
     media_ids = check_media_ids(new.media_ids, with_poll=new.poll is not None)
     poll = check_poll(new.poll) if new.poll is not None else None
     entities = check_text(settings, text, new.spoiler_text, new.language, blank_ok=bool(media_ids))
+    # Direct notes notify no subscriber (nor count for their author).
+    subscribers = await subscribers_of(db, author_id) if _counts_for_author(new.visibility) else []
 
     try:
         async with db.write() as tx:
@@ -263,21 +259,15 @@ async def post_status(
             tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
-            subscribed = False
             if _counts_for_author(status.visibility):
-                counted = await tx.session.execute(
-                    _COUNT_POST_SUBSCRIBED,
-                    {"account_id": author_id, "delta": 1, "now": utcnow()},
-                    execution_options=touching(("a", author_id)),
-                )
-                subscribed = bool(counted.scalar())
+                await _bump_account(tx, author_id, +1)
             if reply_to is not None:
                 await shift(tx.session, Status, "replies_count", reply_to.id, +1)
             await tx.session.flush()
             for account_id in mentioned_ids:
                 await notify(tx, account_id, author_id, "mention", status.id)
-            if subscribed and status.in_reply_to_account_id in (None, author_id):  # not direct notes
-                await notify_subscribers(tx, author_id, status.id)
+            if subscribers and status.in_reply_to_account_id in (None, author_id):
+                await notify_subscribers(tx, author_id, status.id, subscribers)
             await record_direct_status(tx, status, mentioned_ids)
             tx.emit(
                 StatusCreated(
