@@ -15,6 +15,7 @@ from sqlalchemy import event
 from cordee.actions.accounts import set_user_flags
 from cordee.api.mastodon import callers
 from cordee.db.engine import Database
+from tests.api.test_oauth import password_token, register
 from tests.conftest import ApiUser, MakeUser
 
 ME = "/api/v1/accounts/verify_credentials"
@@ -52,30 +53,13 @@ async def test_a_token_kept_costs_no_statement_on_the_next_request(
 
 async def test_a_revoked_token_is_refused_at_once(client: httpx.AsyncClient, alice: ApiUser) -> None:
     await _warm(client, alice)
-    r = await client.post(
-        "/api/v1/apps", json={"client_name": "x", "redirect_uris": "urn:ietf:wg:oauth:2.0:oob"}
-    )
-    app = r.json()
-    token = await client.post(
-        "/oauth/token",
-        data={
-            "grant_type": "password",
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "username": alice.email,
-            "password": alice.password,
-            "scope": "read",
-        },
-    )
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    app = await register(client)
+    token = (await password_token(client, app, alice)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
     assert (await client.get(ME, headers=headers)).status_code == 200
     revoked = await client.post(
         "/oauth/revoke",
-        data={
-            "client_id": app["client_id"],
-            "client_secret": app["client_secret"],
-            "token": token.json()["access_token"],
-        },
+        data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": token},
     )
     assert revoked.status_code == 200
     assert (await client.get(ME, headers=headers)).status_code == 401
