@@ -21,14 +21,14 @@ a transaction only merges a savepoint into it, which ``COMMIT`` and ``ROLLBACK``
 
 Inside an explicit ``BEGIN``, a write marked ``deferred`` (``deferred()``: a comment SQLite
 ignores) goes with the next hop too: a statement whose result its caller does not read, and
-that does not fail in practice (a note's row under a new id, its search entry). A post's
-writer then makes two hops under the group commit's lock instead of four (the note, its
-search entry and its author's count in one, the fan-out in the other). Its order is kept, and
+that does not fail in practice (a note's row under a new id, its search entry, counters). A
+post's writer then makes one hop under the group commit's lock instead of four: the fan-out,
+with the note, its search entry and its author's count riding along. Its order is kept, and
 every later statement of the transaction — a read too — runs after it, so the transaction
 reads its own writes. It is sent before a ``RELEASE`` (the writer whose savepoint it is learns
-of its failure, not the next writer of the batch) and before ``COMMIT``; a ``ROLLBACK`` drops it.
-Should it fail after all, the error is raised by the statement it went with, noted with its own
-SQL.
+of its failure, not the next writer of the batch), before a ``ROLLBACK TO`` (which then undoes
+it) and before ``COMMIT``; a ``ROLLBACK`` drops it. Should it fail after all, the error is raised
+by the statement it went with, noted with its own SQL.
 
 A ``ROLLBACK`` with no transaction under way costs no hop either: the pool resets every connection
 it gets back, after each group commit (while the next writers wait) and after every read session

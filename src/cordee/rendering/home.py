@@ -164,9 +164,9 @@ async def _hot_page(
 
 
 def _kept(
-    cache: EntityCache, ids: list[int], pieces: list[Piece], accounts: set[int], body: bytes, mark: Mark
+    cache: EntityCache, ids: list[int], pieces: list[Piece], account_ids: set[int], body: bytes, mark: Mark
 ) -> _Kept | None:
-    """A whole page (``body``) from its pieces, all holding, and its accounts' JSON: their keys and
+    """A whole page (``body``) from its pieces, all holding, and its accounts: their keys and
     versions merged (a key shared by two pieces has the same version in both, as both hold); None
     if an account changed since ``mark`` (its JSON in ``body`` may be from before). The page keeps
     its bytes, not its pieces: served again as they are, they need no joining (~10 µs a read)."""
@@ -176,7 +176,7 @@ def _kept(
         versions.update(zip(piece.keys, piece.versions, strict=True))
         if piece.until is not None:
             until = piece.until if until is None else min(until, piece.until)
-    owners = [("a", owner) for owner in accounts]
+    owners = [("a", owner) for owner in account_ids]
     current = cache.versions(mark, owners)
     if current is None:
         return None
