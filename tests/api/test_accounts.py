@@ -68,6 +68,11 @@ async def test_follow_unfollow_and_lists(
         await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=alice.headers)
     ).status_code == 403
     assert (await client.post("/api/v1/accounts/42/follow", headers=alice.headers)).status_code == 404
+    # An account's notes: none yet is an empty page, no such account a 404 (signed in or not).
+    assert (await client.get(f"/api/v1/accounts/{bob.id}/statuses", headers=alice.headers)).json() == []
+    for headers in (alice.headers, {}):
+        missing = await client.get("/api/v1/accounts/42/statuses", headers=headers)
+        assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
 
 
 async def test_lookup_and_search(

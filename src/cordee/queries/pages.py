@@ -72,15 +72,16 @@ async def account_page(
     exclude_reblogs: bool = False,
 ) -> LivePage:
     """A page of an account's notes that ``viewer`` may see (``visible_to``), with or without its
-    replies to others and its boosts; NotFound when there is no such account."""
-    if not await hot.rows(ACCOUNT_EXISTS, author=author):
-        raise NotFound("Record not found")
+    replies to others and its boosts; NotFound when there is no such account (asked only of an
+    empty page: a note's author exists, its notes go with it)."""
     bounds = {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
     query = ACCOUNT_PAGES[viewer is not None, exclude_replies, exclude_reblogs]
     if viewer is None:
         rows = await hot.rows(query, author=author, limit=limit, **bounds)
     else:
         rows = await hot.rows(query, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
+    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
+        raise NotFound("Record not found")
     return await with_originals(hot, rows, viewer=viewer)
 
 
