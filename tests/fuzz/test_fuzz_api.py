@@ -143,10 +143,19 @@ def test_no_server_error_anywhere_in_the_api(server: Running, tmp_path: Path) ->
         "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
     }
     run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
-    # The failures (each with the curl command that reproduces it) come before the summary.
-    failures = run.stdout.find("FAILURES")
-    report = (run.stdout[failures : failures + 12_000] if failures >= 0 else "") + run.stdout[-3000:]
-    report += run.stderr[-2000:]
+    if run.returncode != 0 and "FAILURES" not in run.stdout:
+        # Errors but no failure: schemathesis could not complete some request (a network error,
+        # one of its own), which says nothing about the server's answers; seen once in CI under
+        # the full suite's load and never alone. One more run, reported in full if it fails too.
+        run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900, cwd=tmp_path)
+    # The failures (each with the curl command that reproduces it) and the errors come before
+    # the summary.
+    report = "".join(
+        run.stdout[start : start + 12_000]
+        for start in (run.stdout.find("FAILURES"), run.stdout.find("ERRORS"))
+        if start >= 0
+    )
+    report += run.stdout[-3000:] + run.stderr[-2000:]
     assert run.returncode == 0, f"schemathesis found server errors:\n{report}"
     assert "unhandled error" not in server.output(), server.output()[-6000:]
     # The figures of the run, for the record (shown with ``pytest -s``).
