@@ -12,7 +12,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -95,6 +95,13 @@ async def _rate_limited(request: Request, exc: Exception) -> Response:
     if not _is_api(request):
         return await rate_limited_page(request, headers)
     return error_response(429, "Too many requests", headers=headers)
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The client closed the connection before its request's body arrived (a load generator
+    stopping, a phone losing its network): nothing was done, nobody reads an answer, and it is no
+    server error to log. 499, as nginx logs a request its client closed."""
+    return Response(status_code=499)
 
 
 async def _server_error(request: Request, exc: Exception) -> Response:
@@ -191,6 +198,7 @@ def build_app(
             ActionError: _action_error,
             OAuthError: _oauth_error,
             RateLimited: _rate_limited,
+            ClientDisconnect: _client_gone,
             HTTPException: _http_error,
             Exception: _server_error,
         },

@@ -274,3 +274,40 @@ async def test_websocket_messages_over_64_kib_close_the_connection(
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big
+
+
+@pytest.mark.parametrize("ctype", ["application/json", "application/x-www-form-urlencoded"])
+async def test_a_client_gone_before_its_body_is_no_server_error(app: Any, alice: ApiUser, ctype: str) -> None:
+    """A client that closes the connection while sending its body (a load generator stopping, a
+    phone losing its network) gets nothing answered and leaves no "unhandled error": it is not a
+    server error. Nothing is written either."""
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "POST",
+        "scheme": "http",
+        "path": "/api/v1/statuses",
+        "raw_path": b"/api/v1/statuses",
+        "query_string": b"",
+        "root_path": "",
+        "headers": [
+            (b"host", b"cordee.test"),
+            (b"authorization", f"Bearer {alice.token}".encode()),
+            (b"content-type", ctype.encode()),
+            (b"content-length", b"40"),
+        ],
+        "client": ("127.0.0.1", 5555),
+        "server": ("cordee.test", 80),
+        "state": {},
+    }
+    await app(scope, receive, send)  # raised ClientDisconnect before (uvicorn logged it)
+    assert [m["status"] for m in sent if m["type"] == "http.response.start"] == [499]
