@@ -220,17 +220,15 @@ async def sweep(db: Database, settings: Settings) -> int:
         for start in range(0, len(stale), _SWEEP_CHUNK):
             chunk = stale[start : start + _SWEEP_CHUNK]
             # Still inactive: a feed read since the first look is left alone.
-            still = select(HomeFeed.account_id).where(
-                HomeFeed.account_id.in_(chunk), HomeFeed.read_at < cutoff
-            )
+            still = (HomeFeed.account_id.in_(chunk), HomeFeed.read_at < cutoff)
             feeds = touching(feeds=tuple(chunk))
             await session.execute(
-                delete(HomeFeedEntry).where(HomeFeedEntry.account_id.in_(still)), execution_options=feeds
-            )
-            result = await session.execute(
-                delete(HomeFeed).where(HomeFeed.account_id.in_(chunk), HomeFeed.read_at < cutoff),
+                delete(HomeFeedEntry).where(
+                    HomeFeedEntry.account_id.in_(select(HomeFeed.account_id).where(*still))
+                ),
                 execution_options=feeds,
             )
+            result = await session.execute(delete(HomeFeed).where(*still), execution_options=feeds)
             dropped += int(result.rowcount or 0)  # type: ignore[attr-defined]
         for account_id in oversized:
             await _trim(session, account_id, settings.feed_size)
