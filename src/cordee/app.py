@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -16,13 +17,14 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cordee.actions.errors import ActionError
 from cordee.actions.oauth import OAuthError
 from cordee.api.mastodon import routes as mastodon_routes
 from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
+from cordee.db.change_log import arrival
 from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade_async
@@ -109,6 +111,25 @@ async def _server_error(request: Request, exc: Exception) -> Response:
     return error_response(500, "An internal error occurred; it has been logged")
 
 
+class _Arrival:
+    """Notes when each HTTP request arrived (``db/change_log.arrival``): the writes other processes
+    answered before then are applied once, whichever caches the request reads. (Not for WebSocket
+    connections: they last, and each of their reads must catch up at its own moment.)"""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        token = arrival.set(time.monotonic())
+        try:
+            await self._app(scope, receive, send)
+        finally:
+            arrival.reset(token)
+
+
 class _App(Starlette):
     def __init__(self, *, routes: list[BaseRoute], lifespan: Any, **kwargs: Any) -> None:
         super().__init__(routes=routes, lifespan=lifespan, **kwargs)
@@ -121,7 +142,7 @@ class _App(Starlette):
         # CORS just inside them: a preflight is answered before any other work, and the API's
         # errors (a 413, a 429, a 500) are readable by the browser apps that caused them.
         https = self.state.settings.base_url.startswith("https://")
-        return SecurityHeaders(Cors(super().build_middleware_stack()), https=https)
+        return SecurityHeaders(Cors(_Arrival(super().build_middleware_stack())), https=https)
 
 
 def build_app(
@@ -144,6 +165,7 @@ def build_app(
             db = Database(
                 settings.effective_database_url,
                 bus=realtime.bus,
+                change_log=realtime.change_log,
                 replica_url=settings.database_replica_url or None,
                 pool_size=settings.database_pool_size,
             )

@@ -20,6 +20,7 @@ from cordee.actions import accounts as account_actions
 from cordee.actions.audit import KINDS as audit_kinds
 from cordee.actions.errors import ActionError, NotFound
 from cordee.config import ConfigError, Settings, load_settings, masked_url, without_passwords
+from cordee.db.change_log import ChangeLog
 from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from cordee.db.migrate import upgrade
@@ -70,7 +71,9 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
         # or a new password's revoked tokens close their open streams at once).
         redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
         bus = RedisBus(redis, f"{settings.redis_prefix}events") if redis is not None else None
-        db = Database(settings.effective_database_url, bus=bus)
+        # And the servers' caches forget what a command changed before it says it is done.
+        change_log = ChangeLog(redis, settings.redis_prefix) if redis is not None else None
+        db = Database(settings.effective_database_url, bus=bus, change_log=change_log)
         # Commands write beside running servers: their ids need a worker number of their own.
         lease = WorkerLease(db)
         try:

@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 
 from cordee.app import build_app
 from cordee.config import Settings
+from cordee.db.change_log import ChangeLog
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
 from cordee.feeds import build_feeds
@@ -211,17 +212,29 @@ async def test_a_followed_big_accounts_notes_show_at_once_with_the_memo_warm(
         assert _ids(await home(client, bob)) == {small}
 
 
-async def test_no_memo_across_processes_or_from_a_replica(db: Database, settings: Settings) -> None:
-    # Another process's commits arrive through Redis after a delay, and a replica lags: a memo
-    # could then keep a page from before a block that already answered. Neither gets one.
+async def test_no_memo_across_processes_without_the_change_log_or_from_a_replica(
+    db: Database, settings: Settings
+) -> None:
+    # Another process's commits reach this one through the Redis bus after a delay, and a replica
+    # lags: a memo could then keep a page from before a block that already answered. Neither gets
+    # one; several processes that read each other's writes from the change log before each
+    # request do (``db/change_log.py``, tests/api/test_caches_across_processes.py).
     redis = Redis.from_url("redis://127.0.0.1:6379/0")
     try:
         other = Database(db.url, bus=RedisBus(redis, "cordee-test-memo:events"))
+        logged = Database(
+            db.url,
+            bus=RedisBus(redis, "cordee-test-memo:events"),
+            change_log=ChangeLog(redis, "cordee-test-memo:"),
+        )
         try:
             *_, timeline = build_feeds(settings, other, None)
             assert timeline.memo is None
+            *_, timeline = build_feeds(settings, logged, None)
+            assert timeline.memo is not None
         finally:
             await other.dispose()
+            await logged.dispose()
     finally:
         await redis.aclose()
     replicated = Database(db.url, replica_url=db.url)

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import asyncpg
 import httpx
 import pytest
+from mastodon import MastodonUnauthorizedError
 from redis import Redis
 from websockets.asyncio.client import connect
 
@@ -91,6 +92,42 @@ def test_a_note_posted_on_one_process_reaches_a_stream_on_another(
         # The home feed was fanned out in Redis by the process that wrote the note.
         second_alice = type(alice)(access_token=alice.access_token, api_base_url=second.base_url)
         assert [str(s.id) for s in second_alice.timeline_home()] == [note]
+    finally:
+        first.stop()
+        second.stop()
+
+
+def test_what_one_process_answers_the_other_serves_at_once_with_its_caches_warm(
+    tmp_path: Path, shared_stores: dict[str, str]
+) -> None:
+    # Each process keeps home pages and callers between requests; the change log tells each of
+    # the other's writes before it serves the next request (db/change_log.py).
+    first = start_server(tmp_path, **shared_stores)
+    second = start_server(tmp_path, **shared_stores)
+    try:
+        alice, bob, carol = first.user("alice"), first.user("bob"), first.user("carol")
+        alice.account_follow(bob.me().id)
+        note = bob.status_post("warm")
+        on_second = type(alice)(access_token=alice.access_token, api_base_url=second.base_url)
+        for _ in range(3):  # warm: the page is kept, the token's holder too
+            assert [s.id for s in on_second.timeline_home()] == [note.id]
+        carol.status_favourite(note.id)
+        assert on_second.timeline_home()[0].favourites_count == 1
+        bob.status_update(note.id, "edited")
+        assert "edited" in on_second.timeline_home()[0].content
+        bob.account_update_credentials(display_name="Bob B.")
+        assert on_second.timeline_home()[0].account.display_name == "Bob B."
+        alice.account_block(bob.me().id)
+        assert on_second.timeline_home() == []
+        client_id, client_secret = first.app_keys
+        type(alice)(
+            client_id=client_id,
+            client_secret=client_secret,
+            access_token=alice.access_token,
+            api_base_url=first.base_url,
+        ).revoke_access_token(allow_http=True)
+        with pytest.raises(MastodonUnauthorizedError):
+            on_second.timeline_home()
     finally:
         first.stop()
         second.stop()

@@ -139,9 +139,44 @@ class Changes:
     #: users, filters (a flag every request carries), a deletion that cascades to them, or any
     #: write whose table is not known (a textual one).
     auth: bool = False
+    #: Writes may have been missed (``db/change_log.py``): every cache forgets all it kept, even
+    #: what events alone invalidate (accounts' bodies).
+    missed: bool = False
 
     def add(self, keys: Iterable[Key]) -> None:
         self.keys.update(keys)
+
+    @property
+    def empty(self) -> bool:
+        """Nothing any cache keeps was changed (a marker, a notification's read mark…)."""
+        return not (self.keys or self.unknown or self.rules or self.feeds or self.auth or self.missed)
+
+    @classmethod
+    def everything(cls) -> Changes:
+        """What to tell caches that may have missed writes: anything may have changed."""
+        return cls(unknown=True, rules=True, auth=True, missed=True)
+
+    def to_wire(self) -> dict[str, Any]:
+        """JSON-ready (``db/change_log.py`` carries it to the other processes)."""
+        return {
+            "keys": sorted(self.keys),
+            "unknown": self.unknown,
+            "rules": self.rules,
+            "feeds": sorted(self.feeds),
+            "auth": self.auth,
+            "missed": self.missed,
+        }
+
+    @classmethod
+    def from_wire(cls, data: dict[str, Any]) -> Changes:
+        return cls(
+            keys={(str(kind), int(key)) for kind, key in data["keys"]},
+            unknown=bool(data["unknown"]),
+            rules=bool(data["rules"]),
+            feeds={int(owner) for owner in data["feeds"]},
+            auth=bool(data["auth"]),
+            missed=bool(data.get("missed")),
+        )
 
 
 def touching(*keys: Key, rules: bool = False, feeds: tuple[int, ...] = ()) -> dict[str, Any]:

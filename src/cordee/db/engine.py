@@ -15,6 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from cordee.db import changes, sqlite_driver
+from cordee.db.change_log import ChangeLog
 from cordee.db.changes import Changes
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
@@ -67,7 +68,12 @@ def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
 
 class Database:
     def __init__(
-        self, url: str, bus: EventBus | None = None, replica_url: str | None = None, pool_size: int = 5
+        self,
+        url: str,
+        bus: EventBus | None = None,
+        replica_url: str | None = None,
+        pool_size: int = 5,
+        change_log: ChangeLog | None = None,
     ) -> None:
         self.url = url
         changes.install()
@@ -78,6 +84,9 @@ class Database:
         #: The same for timeline pages, which may lag a little: a read replica when configured.
         self.hot_replica: HotReader = hot_reader_for(replica_url) if replica_url else self.hot
         self.bus: EventBus = bus or InProcessBus()
+        #: Where other processes' committed writes are read from, and this one's told to them
+        #: (``db/change_log.py``): with several processes, what keeps the caches exact.
+        self.change_log = change_log
         #: Rendered note and account bodies (``rendering/cache.py``); sessions carry it in their
         #: ``info`` so that rendering finds it wherever it is given a session.
         self.entities = EntityCache()
@@ -105,6 +114,26 @@ class Database:
         self.before_dispose: list[Callable[[], Awaitable[None]]] = []
 
     @property
+    def coherent(self) -> bool:
+        """Whether every committed write reaches this process's caches before a read that follows
+        its answer: all writes are this process's own (the in-process bus), or other processes'
+        reach it through the change log (``catch_up``)."""
+        return isinstance(self.bus, InProcessBus) or self.change_log is not None
+
+    async def catch_up(self) -> None:
+        """Apply the writes other processes answered before the request under way arrived; call
+        before reading any cache that ``committed`` keeps up to date (nothing to do in one process)."""
+        if self.change_log is not None:
+            await self.change_log.catch_up(self._apply)
+
+    def _apply(self, events: Sequence[Event], changes: Changes) -> None:
+        """Tell every cache of one committed write (this process's, or another's)."""
+        self.entities.forget(events)
+        self.entities.changed(changes)
+        for told in self.committed:
+            told(events, changes)
+
+    @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
 
@@ -125,10 +154,9 @@ class Database:
                 for hook in self.before_commit:
                     await hook(tx)
         # Reached only when the transaction committed: publish after commit, never before.
-        self.entities.forget(tx.events)
-        self.entities.changed(tx.changes)
-        for told in self.committed:
-            told(tx.events, tx.changes)
+        self._apply(tx.events, tx.changes)
+        if self.change_log is not None:  # before the writer answers: see change_log.py
+            await self.change_log.publish(tx.events, tx.changes)
         if tx.events:
             for after in self.after_commit:
                 try:
@@ -140,6 +168,8 @@ class Database:
     async def dispose(self) -> None:
         for hook in list(self.before_dispose):
             await hook()
+        if self.change_log is not None:
+            await self.change_log.close()
         await self.hot.close()
         if self.hot_replica is not self.hot:
             await self.hot_replica.close()

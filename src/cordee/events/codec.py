@@ -31,8 +31,13 @@ def _kinds() -> dict[str, type[Event]]:
     return found
 
 
+def encode(events: Sequence[Event]) -> list[dict[str, Any]]:
+    """Events as JSON-ready objects (``dumps``; also carried inside ``db/change_log.py``'s entries)."""
+    return [{"kind": e.kind, **dataclasses.asdict(e)} for e in events]
+
+
 def dumps(events: Sequence[Event]) -> bytes:
-    return orjson.dumps([{"kind": e.kind, **dataclasses.asdict(e)} for e in events])
+    return orjson.dumps(encode(events))
 
 
 def _field_value(value: Any) -> Any:
@@ -41,9 +46,14 @@ def _field_value(value: Any) -> Any:
 
 
 def loads(data: bytes | str) -> list[Event]:
+    return decode(orjson.loads(data))
+
+
+def decode(items: list[dict[str, Any]]) -> list[Event]:
+    """The events ``encode`` gave (unknown kinds skipped, see above)."""
     kinds = _kinds()
     events: list[Event] = []
-    for item in orjson.loads(data):
+    for item in items:
         kind = item.pop("kind", None)
         cls = kinds.get(kind) if isinstance(kind, str) else None
         if cls is None:

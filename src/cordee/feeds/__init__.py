@@ -17,7 +17,6 @@ from redis.asyncio import Redis
 
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.events.bus import InProcessBus
 from cordee.feeds.base import FeedStore
 from cordee.feeds.fanout import FanOut
 from cordee.feeds.home import HomeTimeline
@@ -42,9 +41,10 @@ def build_feeds(
     if not store.transactional:
         db.outbox_replay = fanout.replay
     memo = None
-    # One process sees every commit (see memo.py), and pages are read from the primary: a replica's
-    # lag would let a page from before a commit be remembered after it.
-    if isinstance(db.bus, InProcessBus) and db.hot_replica is db.hot:
+    # The memo hears of every commit before a read that follows it (one process, or several through
+    # the change log: see memo.py), and pages are read from the primary: a replica's lag would let
+    # a page from before a commit be remembered after it.
+    if db.coherent and db.hot_replica is db.hot:
         memo = HomeMemo()
         db.committed.append(memo.committed)
     return store, fanout, HomeTimeline(db, settings, store, memo)

@@ -38,13 +38,17 @@ after a new note reached the reader's feed then runs the rules over that new not
 the whole window again (the everyday case under load: the feeds change between a reader's reads).
 A verdict lasts as long as an entry would (``MAX_AGE``, the earliest expiring mute).
 
-Only for one process: other processes' commits reach this one through the Redis bus, asynchronously,
-so a page read there right after a block answered here could still be served from before it.
-``build_feeds`` creates the memo only with the in-process bus, and not when timeline pages are read
-from a replica (``CORDEE_DATABASE_REPLICA_URL``): a page read there just after a commit may predate
-it, and would then be remembered under the generation that follows it. Changes made by another program on
-the same database (the CLI) are not seen either; ``MAX_AGE`` bounds how long such a change can go
-unnoticed (none of today's CLI commands changes what the home rules read).
+Several processes: other processes' commits reach this one through the Redis bus asynchronously,
+so a page read here right after a block answered there could be served from before it — unless
+each request first applies every write answered before it arrived, which the change log does
+(``db/change_log.py``: ``Database.catch_up``, then ``committed`` as for this process's own
+writes). ``build_feeds`` creates the memo only where that holds (``Database.coherent``: the
+in-process bus, or the change log), and not when timeline pages are read from a replica
+(``CORDEE_DATABASE_REPLICA_URL``): a page read there just after a commit may predate it, and
+would then be remembered under the generation that follows it. Changes made by another program
+on the same database that tells nobody (the CLI without Redis) are not seen either; ``MAX_AGE``
+bounds how long such a change can go unnoticed (none of today's CLI commands changes what the
+home rules read).
 """
 
 from __future__ import annotations

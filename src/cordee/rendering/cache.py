@@ -24,8 +24,9 @@ takes the value of a clock that moves once per such write. A page is rendered af
 ``mark`` and kept with the versions of what it shows, unless one of them moved past the mark
 meanwhile (the page may have read the data from before that write); it is served while those
 versions are unchanged. A write the changes cannot describe moves the generation instead, and
-every kept page is dropped. Like the home memo, this is exact within one process only; its users
-are built only where every write of the instance goes through this process (``feeds/__init__.py``).
+every kept page is dropped. Like the home memo, this is exact where every committed write reaches
+this process before a read that follows it (its own, or others' through ``db/change_log.py``); its
+users are built only there (``feeds/__init__.py``).
 """
 
 from __future__ import annotations
@@ -115,7 +116,9 @@ class EntityCache:
 
     def changed(self, changes: Changes) -> None:
         """One write transaction committed, with these changes."""
-        if changes.unknown or len(self._versions) + len(changes.keys) > MAX_VERSIONS:
+        if changes.missed:
+            self.clear()
+        elif changes.unknown or len(self._versions) + len(changes.keys) > MAX_VERSIONS:
             self._generation += 1
             self._versions.clear()
         elif changes.keys:

@@ -96,6 +96,7 @@ async def home_page(
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
         return await _general(db, settings, account_id, page, tl.home_query(account_id), None)
     if page.min_id is None and not filters:  # filters apply on the general path
+        await db.catch_up()  # the memo and kept pages hear of other processes' writes first
         cache = db.entities
         mark = cache.mark()  # before anything is read: see rendering/cache.py
 

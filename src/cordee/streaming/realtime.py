@@ -10,6 +10,7 @@ from starlette.applications import Starlette
 
 from cordee.actions.tracked_matching import Tracker
 from cordee.config import Settings
+from cordee.db.change_log import ChangeLog
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
 from cordee.events.types import Event
@@ -27,6 +28,10 @@ class Realtime:
         #: (the database's in-process bus).
         self.bus: RedisBus | None = (
             RedisBus(self.redis, f"{settings.redis_prefix}events") if self.redis is not None else None
+        )
+        #: With the bus, what keeps each process's caches exact (``db/change_log.py``).
+        self.change_log: ChangeLog | None = (
+            ChangeLog(self.redis, settings.redis_prefix) if self.redis is not None else None
         )
         self.hub: Hub | None = None
         self._sweeper: Sweeper | None = None
@@ -48,7 +53,8 @@ class Realtime:
         self.attach(app, db)
         if isinstance(db.bus, RedisBus):
             await db.bus.start()
-            # Other processes' changes: drop what they made stale (the writer already did, locally).
+            # Other processes' changes, for the notes streams render as their events arrive (requests
+            # apply them from the change log first: db/change_log.py; the writer did, locally).
             self._unsubscribe_cache = db.bus.subscribe(self._forget(db))
         self.hub = Hub(db, self.settings)
         self.hub.start(db.bus)

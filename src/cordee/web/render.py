@@ -138,6 +138,7 @@ async def current_user(request: Request) -> SignedIn | None:
         found: SignedIn | None = request.state.signed_in
         return found
     signed_in: SignedIn | None = None
+    await db_of(request).catch_up()  # other processes' writes: see db/change_log.py
     key = request.cookies.get(SESSION_COOKIE)
     if key:
         async with db_of(request).read() as session:

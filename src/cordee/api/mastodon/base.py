@@ -123,6 +123,7 @@ async def resolve_caller(db: Database, token: str) -> Caller | None:
     """The live, unrevoked token's caller: kept from an earlier request while nothing it depends
     on changed (``callers.py``), else one indexed lookup on the hot read path."""
     cache = cache_of(db)
+    await db.catch_up()  # other processes' writes (a revoked token): see db/change_log.py
     if cache is None:
         return await _look_up(db, token)
     return await cache.caller(token, lambda t: _look_up(db, t))
@@ -179,6 +180,9 @@ def endpoint(
             caller: Caller | None = None
             quota: Verdict | None = None
             if auth != "none":
+                # What the request reads reflects every write answered before it arrived, whichever
+                # process answered it (``db/change_log.py``; nothing to do in one process).
+                await db.catch_up()
                 token = bearer_token(request)
                 if token is not None:
                     caller = await resolve_caller(db, token)

@@ -1,21 +1,22 @@
-"""Who holds a token, kept between requests in the one process that writes.
+"""Who holds a token, kept between requests by each server process.
 
 Every authenticated request asks who holds its token (``base.resolve_caller``: the token, its
 user's flags, whether they have filters). Measured on a home timeline read by one reader, that
 lookup was ~14 % of the server's samples over HTTP (py-spy), more than the page it served. A
 reader's requests follow each other closely, so the answer is kept, and trusted while
 
-1. no committed write of this process may have changed it: ``Database.committed`` tells this
+1. no committed write may have changed it: ``Database.committed`` tells this
    cache of every transaction, and one that wrote tokens, users or filters, deleted an account or
    an application (their rows cascade to tokens), or wrote a table ``db/changes.py`` cannot name,
    drops every answer at once (``Changes.auth``, ``Changes.unknown``). Revoking a token, signing
    out, changing a password, disabling or approving a user thus takes effect on the very next
    request, as without the cache;
-2. it is younger than ``MAX_AGE``: another program writing the same database (the CLI disabling a
-   user) is not observed, and this bounds how long its change can go unseen.
+2. it is younger than ``MAX_AGE``: a program writing the same database that tells nobody (the
+   CLI without Redis, disabling a user) is not observed; this bounds how long its change goes unseen.
 
-Only with the in-process event bus, as the home memo (``feeds/memo.py``): with Redis, other
-processes write too, and their commits arrive here asynchronously. Unknown tokens are not kept
+Several processes keep theirs exact through the change log (``db/change_log.py``): the
+writes others answered reach ``committed`` here before the request's token is looked up
+(``Database.catch_up``); without it (``Database.coherent``), nothing is kept. Unknown tokens are not kept
 (a client trying random tokens would only fill memory); an answer read while a write was under
 way is kept under the generation read before it, so the write's commit drops it.
 """
@@ -29,7 +30,6 @@ from typing import TYPE_CHECKING
 
 from cordee.db.changes import Changes
 from cordee.db.engine import Database
-from cordee.events.bus import InProcessBus
 from cordee.events.types import Event
 
 if TYPE_CHECKING:
@@ -80,7 +80,7 @@ def cache_of(db: Database) -> CallerCache | None:
     try:
         return _caches[db]
     except KeyError:
-        cache = CallerCache() if isinstance(db.bus, InProcessBus) else None
+        cache = CallerCache() if db.coherent else None
         if cache is not None:
             db.committed.append(cache.committed)
         _caches[db] = cache

@@ -1,0 +1,247 @@
+"""Several server processes on PostgreSQL + Redis keep their caches (the home memo, kept pages, who
+holds a token) and still show every change at once: a write answered by one process is seen by
+the very next request another serves, its caches warm (``db/change_log.py``). Each test warms the
+second process, changes one thing through the first, and reads the second at once."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable
+from contextlib import AsyncExitStack
+from dataclasses import dataclass, replace
+from typing import Any
+
+import httpx
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+
+from cordee.actions import oauth as oauth_actions
+from cordee.actions.accounts import Registration, create_local_account
+from cordee.api.mastodon.callers import cache_of
+from cordee.app import build_app
+from cordee.config import Settings
+from cordee.db import change_log as change_log_module
+from cordee.db.change_log import ChangeLog
+from cordee.db.engine import Database
+from cordee.events.redis import RedisBus
+from cordee.queries.timelines import HOME_CHECK, LIVE_VISIBLE
+from cordee.rendering.statuses import FLAGS
+from tests.api.home_reads import home, served_without
+from tests.api.test_oauth import password_token, register
+from tests.conftest import BASE_URL, ApiUser, _pg_admin, _pg_url
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+ME = "/api/v1/accounts/verify_credentials"
+
+
+@dataclass
+class Process:
+    db: Database
+    client: httpx.AsyncClient
+
+
+@dataclass
+class Pair:
+    first: Process
+    second: Process
+    settings: Settings
+    redis: Redis
+    prefix: str
+
+    async def user(self, username: str) -> ApiUser:
+        db, email, password = self.first.db, f"{username}@example.org", "correct horse battery"
+        account_id, user_id = await create_local_account(
+            db, self.settings, Registration(username, email, password), enforce_mode=False
+        )
+        scopes = "read write follow push"
+        app = await oauth_actions.create_application(db, "tests", ["urn:ietf:wg:oauth:2.0:oob"], scopes, None)
+        token = await oauth_actions.issue_user_token(db, app, user_id, frozenset(scopes.split()))
+        return ApiUser(account_id, user_id, username, email, password, token.access_token)
+
+
+@pytest.fixture
+async def pair(pg_template: str, settings: Settings) -> AsyncIterator[Pair]:
+    """Two server processes (two databases' pools, Redis clients, caches) sharing one PostgreSQL
+    database and one Redis key prefix, both removed afterwards."""
+    name = f"cordee_t_{uuid.uuid4().hex[:12]}"
+    prefix = f"cordee-test-{uuid.uuid4().hex[:10]}:"
+    await _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    shared = replace(settings, redis_url=REDIS_URL, redis_prefix=prefix)
+    redis = Redis.from_url(REDIS_URL)
+    try:
+        async with AsyncExitStack() as stack:
+            processes = []
+            for _ in range(2):
+                own = Redis.from_url(REDIS_URL)
+                stack.push_async_callback(own.aclose)
+                db = Database(
+                    _pg_url(name), bus=RedisBus(own, f"{prefix}events"), change_log=ChangeLog(own, prefix)
+                )
+                stack.push_async_callback(db.dispose)
+                app = build_app(shared, database=db, run_jobs=False)
+                await stack.enter_async_context(app.router.lifespan_context(app))
+                client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=BASE_URL)
+                await stack.enter_async_context(client)
+                processes.append(Process(db, client))
+            yield Pair(processes[0], processes[1], shared, redis, prefix)
+    finally:
+        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+        await redis.aclose()
+        await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+async def _ok(response: Awaitable[httpx.Response]) -> dict[str, Any]:
+    r = await response
+    assert r.status_code == 200, r.text
+    return r.json()  # type: ignore[no-any-return]
+
+
+async def _kept(process: Process, user: ApiUser) -> list[dict[str, Any]]:
+    """Read the home page on ``process`` until it is served as kept (no rule run, no note's row,
+    no mark read): its caches are warm."""
+    return await served_without(
+        process.db, process.client, user, (*HOME_CHECK.every, LIVE_VISIBLE, *FLAGS.every)
+    )
+
+
+def _note(page: list[dict[str, Any]], note_id: str) -> dict[str, Any]:
+    return next(s for s in page if s["id"] == note_id)
+
+
+async def test_a_token_revoked_through_one_process_is_refused_by_another_at_once(pair: Pair) -> None:
+    alice = await pair.user("alice")
+    app = await register(pair.first.client)
+    token = (await password_token(pair.first.client, app, alice)).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):
+        assert (await pair.second.client.get(ME, headers=headers)).status_code == 200
+    assert cache_of(pair.second.db) is not None  # the second process keeps its callers
+    await _ok(
+        pair.first.client.post(
+            "/oauth/revoke",
+            data={"client_id": app["client_id"], "client_secret": app["client_secret"], "token": token},
+        )
+    )
+    assert (await pair.second.client.get(ME, headers=headers)).status_code == 401
+
+
+async def test_new_notes_and_a_block_through_one_process_show_on_another_at_once(pair: Pair) -> None:
+    alice, bob, dave = await pair.user("alice"), await pair.user("bob"), await pair.user("dave")
+    first, second = pair.first.client, pair.second.client
+    await _ok(first.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
+    note = await _ok(first.post("/api/v1/statuses", json={"status": "one"}, headers=dave.headers))
+    assert [s["id"] for s in await _kept(pair.second, bob)] == [note["id"]]
+
+    by_alice = await _ok(first.post("/api/v1/statuses", json={"status": "two"}, headers=alice.headers))
+    boost = await _ok(first.post(f"/api/v1/statuses/{by_alice['id']}/reblog", headers=dave.headers))
+    assert [s["id"] for s in await home(second, bob)] == [boost["id"], note["id"]]
+
+    # Bob's feed keeps dave's boost: only the rules hide it now, from the memo's warm answer.
+    await _kept(pair.second, bob)
+    await _ok(first.post(f"/api/v1/accounts/{alice.id}/block", headers=bob.headers))
+    assert [s["id"] for s in await home(second, bob)] == [note["id"]]
+
+
+async def test_counts_marks_edits_profiles_and_deletes_show_on_another_process_at_once(pair: Pair) -> None:
+    alice, bob, carol = await pair.user("alice"), await pair.user("bob"), await pair.user("carol")
+    first, second = pair.first.client, pair.second.client
+    await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    note = await _ok(first.post("/api/v1/statuses", json={"status": "before"}, headers=alice.headers))
+    path = f"/api/v1/statuses/{note['id']}"
+    await _kept(pair.second, bob)
+
+    await _ok(first.post(f"{path}/favourite", headers=carol.headers))
+    shown = _note(await home(second, bob), note["id"])
+    assert (shown["favourites_count"], shown["favourited"]) == (1, False)
+    await _kept(pair.second, bob)
+    await _ok(first.post(f"{path}/favourite", headers=bob.headers))
+    shown = _note(await home(second, bob), note["id"])
+    assert (shown["favourites_count"], shown["favourited"]) == (2, True)
+
+    await _kept(pair.second, bob)
+    await _ok(first.put(path, json={"status": "after"}, headers=alice.headers))
+    assert _note(await home(second, bob), note["id"])["content"] == "<p>after</p>"
+
+    await _kept(pair.second, bob)
+    await _ok(
+        first.patch(
+            "/api/v1/accounts/update_credentials", data={"display_name": "Alice B."}, headers=alice.headers
+        )
+    )
+    assert _note(await home(second, bob), note["id"])["account"]["display_name"] == "Alice B."
+    statuses = await _ok(second.get(f"/api/v1/accounts/{alice.id}/statuses"))  # anonymous
+    assert statuses[0]["account"]["display_name"] == "Alice B."
+
+    await _kept(pair.second, bob)
+    await _ok(first.delete(path, headers=alice.headers))
+    assert await home(second, bob) == []
+
+
+async def test_a_process_that_missed_writes_forgets_everything(pair: Pair) -> None:
+    # A write no entry describes (here: made in SQL behind both processes' backs, and the counter
+    # moved as if its entry had been trimmed away) must not leave a page served from before it.
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    first, second = pair.first.client, pair.second.client
+    await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    note = await _ok(first.post("/api/v1/statuses", json={"status": "hello"}, headers=alice.headers))
+    await _kept(pair.second, bob)
+    async with pair.first.db.sessions() as session, session.begin():
+        await session.execute(
+            text("UPDATE statuses SET favourites_count = 41 WHERE id = :id"), {"id": int(note["id"])}
+        )
+    await pair.redis.incr(f"{pair.prefix}changes:n")
+    assert _note(await home(second, bob), note["id"])["favourites_count"] == 41
+
+
+@pytest.mark.parametrize("redis", ["refused", "silent"])
+async def test_a_process_that_cannot_read_the_log_serves_from_the_database(pair: Pair, redis: str) -> None:
+    # Redis refusing the second process's log, or never answering: it answers all the same (after
+    # ``WAIT_SECONDS`` at most), and from nothing it kept.
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    first, second = pair.first.client, pair.second.client
+    await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    note = await _ok(first.post("/api/v1/statuses", json={"status": "hello"}, headers=alice.headers))
+    await _kept(pair.second, bob)
+    with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never answers
+        port = silent.getsockname()[1] if redis == "silent" else 9
+        unreachable = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
+        log = pair.second.db.change_log
+        assert log is not None
+        try:
+            pair.second.db.change_log = ChangeLog(unreachable, pair.prefix)
+            await _ok(first.post(f"/api/v1/statuses/{note['id']}/favourite", headers=alice.headers))
+            started = time.monotonic()
+            assert _note(await home(second, bob), note["id"])["favourites_count"] == 1
+            assert time.monotonic() - started < 3 * change_log_module.WAIT_SECONDS
+        finally:
+            await pair.second.db.change_log.close()
+            pair.second.db.change_log = log
+            await unreachable.aclose()
+
+
+async def test_a_request_reads_the_log_once_and_waiting_requests_share_a_read(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    alice = await pair.user("alice")
+    reads = 0
+    original = ChangeLog._read
+
+    async def counted(self: ChangeLog, *args: Any) -> None:
+        nonlocal reads
+        reads += 1
+        await original(self, *args)
+
+    monkeypatch.setattr(ChangeLog, "_read", counted)
+    await home(pair.second.client, alice)  # the endpoint, the token and the page each ask
+    assert reads == 1
+    reads = 0
+    await asyncio.gather(*(home(pair.second.client, alice) for _ in range(20)))
+    assert 1 <= reads <= 3
+    assert change_log_module.arrival.get() is None  # no request under way here
