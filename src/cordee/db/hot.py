@@ -256,6 +256,14 @@ class SqliteHotReader:
             self._conn = None
 
 
+async def _kept_as_is(connection: Any) -> None:
+    """A hot connection given back to its pool needs no reset: it only ever runs one ``SELECT``
+    outside any transaction, changing no session state. asyncpg's default reset (``RESET ALL``,
+    ``UNLISTEN *``, … in one more round trip) cost a second round trip per hot read: ~7 % of the
+    server's samples in the PostgreSQL mix (py-spy). (An open transaction is still rolled back by
+    asyncpg itself before this runs.)"""
+
+
 class PostgresHotReader:
     """Runs hot queries through an asyncpg pool (statements are prepared once per connection)."""
 
@@ -273,7 +281,9 @@ class PostgresHotReader:
                 if self._pool is None:
                     import asyncpg
 
-                    self._pool = await asyncpg.create_pool(self._dsn, min_size=1, max_size=self._max_size)
+                    self._pool = await asyncpg.create_pool(
+                        self._dsn, min_size=1, max_size=self._max_size, reset=_kept_as_is
+                    )
         return self._pool
 
     async def rows(self, query: HotQuery, **params: Any) -> list[tuple[Any, ...]]:
