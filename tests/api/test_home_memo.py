@@ -210,6 +210,11 @@ async def test_a_followed_big_accounts_notes_show_at_once_with_the_memo_warm(
         await _ok(client.post(f"/api/v1/accounts/{alice.id}/unmute", headers=bob.headers))
         await _ok(client.post(f"/api/v1/accounts/{alice.id}/unfollow", headers=bob.headers))
         assert _ids(await home(client, bob)) == {small}
+        # Following her again (she has 2 followers again: still merged when read) shows her notes
+        # at once, though the memo kept which big accounts bob followed.
+        await _remembered(db, client, bob)
+        await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+        assert {first, private} <= _ids(await home(client, bob))
 
 
 async def test_no_memo_across_processes_without_the_change_log_or_from_a_replica(

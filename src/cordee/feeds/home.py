@@ -101,8 +101,14 @@ class HomeTimeline:
         # nearly always enough, and the home rules cost per id.
         window = min(WINDOW, limit + limit // 2 + 5)
         first = await self.candidate_ids(viewer, below=below, above=above, limit=window)
-        threshold = self._settings.fanout_follower_threshold
-        big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
+        verdicts = memo.verdicts(viewer, stamp, now) if memo is not None and stamp is not None else None
+        if verdicts is not None and verdicts.big is not None and verdicts.follows == follows:
+            big = list(verdicts.big)
+        else:
+            threshold = self._settings.fanout_follower_threshold
+            big = [r[0] for r in await hot.rows(BIG_FOLLOWED, viewer=viewer, threshold=threshold)]
+            if verdicts is not None:  # kept with what the rules said of the reader's notes
+                verdicts.big, verdicts.follows = tuple(big), follows
         # What the page is computed from, beside the generations: the feed's window and, for a
         # reader who follows accounts merged when read (not feed entries), which those are and
         # their newest note (a new note has a greater id; a delete or an edit bumps the memo).
@@ -115,12 +121,12 @@ class HomeTimeline:
                 if entry.rendered is not None and holds is not None and holds(entry.rendered):
                     return HomeRead(None, {}, entry)
                 return HomeRead(list(entry.ids), {}, entry)
-        verdicts = None
         if memo is not None and stamp is not None:
-            verdicts = memo.verdicts(viewer, stamp, now)
             if verdicts is None:
                 deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
                 verdicts = memo.start_verdicts(viewer, stamp, now, deadline)
+            if verdicts.follows != follows:
+                verdicts.big, verdicts.follows = tuple(big), follows
         #: The notes shown, and their rows when the rules were run over them for this read.
         shown: dict[int, tuple[Any, ...] | None] = {}
         windows = 0

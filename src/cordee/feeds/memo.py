@@ -119,6 +119,11 @@ class Verdicts:
     stamp: tuple[int, int]
     until: datetime
     shown: dict[int, bool]
+    #: The accounts the reader follows that are merged when read (``BIG_FOLLOWED``), as of the
+    #: follow clock ``follows``: only a follow or an unfollow (``FollowChanged``, which moves the
+    #: clock) changes whom the reader follows or how many followers an account has.
+    big: tuple[int, ...] | None = None
+    follows: int = -1
 
 
 def _until(now: datetime, deadline: datetime | None) -> datetime:
