@@ -5,6 +5,7 @@ second process, changes one thing through the first, and reads the second at onc
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
 import uuid
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from click.testing import CliRunner
 from redis.asyncio import Redis
 from sqlalchemy import text
 
@@ -22,6 +24,7 @@ from cordee.actions import oauth as oauth_actions
 from cordee.actions.accounts import Registration, create_local_account
 from cordee.api.mastodon.callers import cache_of
 from cordee.app import build_app
+from cordee.cli import main
 from cordee.config import Settings
 from cordee.db import change_log as change_log_module
 from cordee.db.change_log import ChangeLog
@@ -227,8 +230,6 @@ async def test_a_process_that_cannot_read_the_log_serves_from_the_database(pair:
 async def test_a_request_reads_the_log_once_and_waiting_requests_share_a_read(
     pair: Pair, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import asyncio
-
     alice = await pair.user("alice")
     reads = 0
     original = ChangeLog._read
@@ -245,3 +246,23 @@ async def test_a_request_reads_the_log_once_and_waiting_requests_share_a_read(
     await asyncio.gather(*(home(pair.second.client, alice) for _ in range(20)))
     assert 1 <= reads <= 3
     assert change_log_module.arrival.get() is None  # no request under way here
+
+
+async def test_a_user_disabled_from_the_command_line_is_refused_by_a_running_server_at_once(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    alice = await pair.user("alice")
+    for _ in range(2):
+        assert (await pair.second.client.get(ME, headers=alice.headers)).status_code == 200
+    for name in ("CORDEE_DATABASE_URL", "CORDEE_REDIS_URL", "CORDEE_REDIS_PREFIX"):
+        monkeypatch.delenv(name, raising=False)
+    env = {
+        "CORDEE_DATABASE_URL": pair.first.db.url,
+        "CORDEE_REDIS_URL": REDIS_URL,
+        "CORDEE_REDIS_PREFIX": pair.prefix,
+        "CORDEE_DATA_DIR": str(pair.settings.data_dir),
+    }
+    result = await asyncio.to_thread(CliRunner().invoke, main, ["user", "disable", "alice"], env=env)
+    assert result.exit_code == 0, result.output
+    refused = await pair.second.client.get(ME, headers=alice.headers)
+    assert refused.status_code == 403 and "disabled" in refused.json()["error"]
