@@ -141,8 +141,11 @@ class _App(Starlette):
         # answer carries them, a 500 included.
         # CORS just inside them: a preflight is answered before any other work, and the API's
         # errors (a 413, a 429, a 500) are readable by the browser apps that caused them.
-        https = self.state.settings.base_url.startswith("https://")
-        return SecurityHeaders(Cors(_Arrival(super().build_middleware_stack())), https=https)
+        settings: Settings = self.state.settings
+        inner = super().build_middleware_stack()
+        if settings.redis_url:  # several processes: what their change log needs (one process: nothing)
+            inner = _Arrival(inner)
+        return SecurityHeaders(Cors(inner), https=settings.base_url.startswith("https://"))
 
 
 def build_app(
