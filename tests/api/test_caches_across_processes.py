@@ -185,9 +185,11 @@ async def test_counts_marks_edits_profiles_and_deletes_show_on_another_process_a
     assert await home(second, bob) == []
 
 
-async def test_a_process_that_missed_writes_forgets_everything(pair: Pair) -> None:
+@pytest.mark.parametrize("entry", ["missing", "unreadable"])
+async def test_a_process_that_missed_writes_forgets_everything(pair: Pair, entry: str) -> None:
     # A write no entry describes (here: made in SQL behind both processes' backs, and the counter
-    # moved as if its entry had been trimmed away) must not leave a page served from before it.
+    # moved as if its entry had been trimmed away, or its entry not one this process can read)
+    # must not leave a page served from before it.
     alice, bob = await pair.user("alice"), await pair.user("bob")
     first, second = pair.first.client, pair.second.client
     await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
@@ -197,7 +199,9 @@ async def test_a_process_that_missed_writes_forgets_everything(pair: Pair) -> No
         await session.execute(
             text("UPDATE statuses SET favourites_count = 41 WHERE id = :id"), {"id": int(note["id"])}
         )
-    await pair.redis.incr(f"{pair.prefix}changes:n")
+    number = await pair.redis.incr(f"{pair.prefix}changes:n")
+    if entry == "unreadable":
+        await pair.redis.xadd(f"{pair.prefix}changes", {"d": b"not json"}, id=f"{number}-0")
     assert _note(await home(second, bob), note["id"])["favourites_count"] == 41
 
 

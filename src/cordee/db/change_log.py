@@ -57,7 +57,7 @@ RETRY_SECONDS = 0.5
 #: does not need Redis keeps being served.
 WAIT_SECONDS = 0.5
 
-#: When the unit of work under way began (a request's arrival, set by ``app.Arrival``): every
+#: When the unit of work under way began (a request's arrival, set by ``app._Arrival``): every
 #: write answered before then must be applied before it reads a cache. Unset: the moment of asking.
 arrival: ContextVar[float | None] = ContextVar("cordee_arrival", default=None)
 
@@ -118,8 +118,8 @@ class ChangeLog:
         entry = orjson.dumps({"o": "", "e": [], "c": Changes.everything().to_wire()})
         while True:
             try:
-                await self._append(keys=self._keys, args=[entry, MAX_BEHIND])
-            except (RedisError, OSError):
+                await asyncio.wait_for(self._append(keys=self._keys, args=[entry, MAX_BEHIND]), WAIT_SECONDS)
+            except (RedisError, OSError, TimeoutError):
                 await asyncio.sleep(RETRY_SECONDS)
             else:
                 self._owed = None
@@ -157,7 +157,11 @@ class ChangeLog:
                 log.warning("cannot read other processes' writes; forgetting every cache", exc_info=True)
                 apply((), Changes.everything())
                 return
-            self._take(apply, int(found[0]), found[1] if len(found) > 1 else None)
+            try:
+                self._take(apply, int(found[0]), found[1] if len(found) > 1 else None)
+            except Exception:  # an entry this process cannot read: it must not serve from before it
+                log.exception("unreadable entry in the change log; forgetting every cache")
+                apply((), Changes.everything())
         finally:
             self._covered = max(self._covered, sent)
             if self._under_way is asyncio.current_task():
