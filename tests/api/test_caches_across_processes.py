@@ -112,6 +112,18 @@ async def _kept(process: Process, user: ApiUser) -> list[dict[str, Any]]:
     )
 
 
+async def _bob_reads_alice(pair: Pair) -> tuple[ApiUser, ApiUser, dict[str, Any]]:
+    """Bob follows alice, who posts through the first process; bob's page, with her note, is kept
+    on the second."""
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    note = await _ok(
+        pair.first.client.post("/api/v1/statuses", json={"status": "hello"}, headers=alice.headers)
+    )
+    await _kept(pair.second, bob)
+    return alice, bob, note
+
+
 def _note(page: list[dict[str, Any]], note_id: str) -> dict[str, Any]:
     return next(s for s in page if s["id"] == note_id)
 
@@ -190,11 +202,7 @@ async def test_a_process_that_missed_writes_forgets_everything(pair: Pair, entry
     # A write no entry describes (here: made in SQL behind both processes' backs, and the counter
     # moved as if its entry had been trimmed away, or its entry not one this process can read)
     # must not leave a page served from before it.
-    alice, bob = await pair.user("alice"), await pair.user("bob")
-    first, second = pair.first.client, pair.second.client
-    await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
-    note = await _ok(first.post("/api/v1/statuses", json={"status": "hello"}, headers=alice.headers))
-    await _kept(pair.second, bob)
+    _alice, bob, note = await _bob_reads_alice(pair)
     async with pair.first.db.sessions() as session, session.begin():
         await session.execute(
             text("UPDATE statuses SET favourites_count = 41 WHERE id = :id"), {"id": int(note["id"])}
@@ -202,18 +210,15 @@ async def test_a_process_that_missed_writes_forgets_everything(pair: Pair, entry
     number = await pair.redis.incr(f"{pair.prefix}changes:n")
     if entry == "unreadable":
         await pair.redis.xadd(f"{pair.prefix}changes", {"d": b"not json"}, id=f"{number}-0")
-    assert _note(await home(second, bob), note["id"])["favourites_count"] == 41
+    assert _note(await home(pair.second.client, bob), note["id"])["favourites_count"] == 41
 
 
 @pytest.mark.parametrize("redis", ["refused", "silent"])
 async def test_a_process_that_cannot_read_the_log_serves_from_the_database(pair: Pair, redis: str) -> None:
     # Redis refusing the second process's log, or never answering: it answers all the same (after
     # ``WAIT_SECONDS`` at most), and from nothing it kept.
-    alice, bob = await pair.user("alice"), await pair.user("bob")
+    alice, bob, note = await _bob_reads_alice(pair)
     first, second = pair.first.client, pair.second.client
-    await _ok(first.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
-    note = await _ok(first.post("/api/v1/statuses", json={"status": "hello"}, headers=alice.headers))
-    await _kept(pair.second, bob)
     with socket.create_server(("127.0.0.1", 0)) as silent:  # accepts connections, never answers
         port = silent.getsockname()[1] if redis == "silent" else 9
         unreachable = Redis.from_url(f"redis://127.0.0.1:{port}/0", socket_connect_timeout=0.2)
