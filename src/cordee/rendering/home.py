@@ -65,9 +65,10 @@ class HomePage:
 
 
 @dataclass(slots=True)
-class _Kept:
-    """A whole page kept with its memo entry: its JSON, with the versions of all it shows merged
-    (its accounts' too: one check serves the page as it was)."""
+class KeptPage:
+    """A whole page kept (with its home memo entry, or as an account's page: ``profile_pages``):
+    its JSON, with the versions of all it shows merged (its accounts' too: one check serves the
+    page as it was)."""
 
     ids: list[int]
     json: bytes
@@ -75,6 +76,11 @@ class _Kept:
     keys: tuple[Key, ...]
     versions: tuple[int, ...]
     until: datetime | None
+
+    def holds(self, cache: EntityCache) -> bool:
+        return cache.unchanged(self.generation, self.keys, self.versions) and (
+            self.until is None or utcnow() < self.until
+        )
 
 
 async def has_filters(db: Database, account_id: int) -> bool:
@@ -100,18 +106,17 @@ async def home_page(
         cache = db.entities
         mark = cache.mark()  # before anything is read: see rendering/cache.py
 
-        def holds(kept: _Kept) -> bool:
-            return cache.unchanged(kept.generation, kept.keys, kept.versions) and (
-                kept.until is None or utcnow() < kept.until
-            )
-
         read = await timeline.page(
-            account_id, below=page.max_id, above=page.since_id, limit=page.limit, holds=holds
+            account_id,
+            below=page.max_id,
+            above=page.since_id,
+            limit=page.limit,
+            holds=lambda kept: kept.holds(cache),
         )
         if read is not None:
             if read.ids is None:
                 assert read.entry is not None
-                kept: _Kept = read.entry.rendered
+                kept: KeptPage = read.entry.rendered
                 return HomePage(kept.ids, None, kept.json)
             if timeline.memo is None:  # several processes: nothing kept (see rendering/cache.py)
                 assert not read.rows.keys() ^ set(read.ids)
@@ -160,13 +165,13 @@ async def _hot_page(
     memo.keep_pieces(viewer, kept)
     body = page_json(shown, accounts)
     if read.entry is not None and complete and ids == read.ids:
-        memo.keep(read.entry, _kept(cache, ids, shown, owners, body, mark))
+        memo.keep(read.entry, kept_page(cache, ids, shown, owners, body, mark))
     return HomePage(ids, None, body)
 
 
-def _kept(
+def kept_page(
     cache: EntityCache, ids: list[int], pieces: list[Piece], account_ids: set[int], body: bytes, mark: Mark
-) -> _Kept | None:
+) -> KeptPage | None:
     """A whole page (``body``) from its pieces, all holding, and its accounts: their keys and
     versions merged (a key shared by two pieces has the same version in both, as both hold); None
     if an account changed since ``mark`` (its JSON in ``body`` may be from before). The page keeps
@@ -182,7 +187,7 @@ def _kept(
     if current is None:
         return None
     versions.update(zip(owners, current, strict=True))
-    return _Kept(ids, body, mark[0], tuple(versions), tuple(versions.values()), until)
+    return KeptPage(ids, body, mark[0], tuple(versions), tuple(versions.values()), until)
 
 
 async def _general(

@@ -16,6 +16,7 @@ from cordee.events.redis import RedisBus
 from cordee.events.types import Event
 from cordee.feeds import build_feeds
 from cordee.feeds.fanout import FanOut
+from cordee.rendering.profile_pages import ProfilePages
 from cordee.streaming.hub import Hub
 from cordee.streaming.revocation import Sweeper
 
@@ -45,6 +46,9 @@ class Realtime:
         Needs no running loop (tests that never run the lifespan still get feeds)."""
         if self._fanout is None:
             _store, self._fanout, app.state.home = build_feeds(self.settings, db, self.redis)
+            memo = app.state.home.memo
+            # Kept where the home memo is, under its generations (rendering/profile_pages.py).
+            app.state.profile_pages = ProfilePages(memo) if memo is not None else None
         if self._tracker is None:  # tracked searches record their matches in the posting transaction
             self._tracker = Tracker(db, self.settings)
             self._tracker.attach()

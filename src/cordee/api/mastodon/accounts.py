@@ -35,6 +35,8 @@ from cordee.queries.pages import account_page
 from cordee.queries.personal import pinned_query
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 from cordee.ratelimit import guard_sign_up, refund_sign_up
+from cordee.rendering import profile_pages
+from cordee.rendering.profile_pages import ProfilePages
 from cordee.rendering.statuses import render_live, render_statuses
 
 
@@ -156,19 +158,7 @@ async def statuses(ctx: Ctx) -> Response:
     # The hot path serves a profile's usual tabs (all notes; without replies and/or boosts); readers
     # with filters take the general one, which applies them.
     if hot_path and not ctx.has_filters:
-        hot = await account_page(
-            ctx.db.hot_replica,
-            ctx.viewer_id,
-            ctx.path_id(),
-            page.max_id,
-            page.since_id,
-            page.limit,
-            exclude_replies=filters.exclude_replies,
-            exclude_reblogs=filters.exclude_reblogs,
-        )
-        body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
-        keys = [x.id for x in hot.lives]
-        return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
+        return await _hot_statuses(ctx, page, filters)
     account = await _account_or_404(ctx, ctx.path_id())
     async with ctx.db.read() as session:
         base = (
@@ -182,6 +172,46 @@ async def statuses(ctx: Ctx) -> Response:
     return json_response(
         body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url)
     )
+
+
+async def _hot_statuses(ctx: Ctx, page: Page, filters: AccountStatusFilter) -> Response:
+    """A profile's usual tab on the hot path: served as kept while nothing it shows changed
+    (``rendering/profile_pages.py``), else read and rendered (and kept)."""
+    author = ctx.path_id()
+    kept_pages: ProfilePages | None = getattr(ctx.request.app.state, "profile_pages", None)
+    key = (
+        ctx.viewer_id or 0,
+        author,
+        page.max_id,
+        page.since_id,
+        page.limit,
+        filters.exclude_replies,
+        filters.exclude_reblogs,
+    )
+    if kept_pages is not None:
+        kept = kept_pages.get(key, ctx.db)
+        if kept is not None:
+            headers = paged_headers(ctx.request, kept.ids, page, ctx.settings.base_url)
+            return Response(kept.json, media_type="application/json", headers=headers)
+        stamp, mark = kept_pages.stamp(key[0]), ctx.db.entities.mark()  # before any read
+    hot = await account_page(
+        ctx.db.hot_replica,
+        ctx.viewer_id,
+        author,
+        page.max_id,
+        page.since_id,
+        page.limit,
+        exclude_replies=filters.exclude_replies,
+        exclude_reblogs=filters.exclude_reblogs,
+    )
+    headers = paged_headers(ctx.request, [x.id for x in hot.lives], page, ctx.settings.base_url)
+    if kept_pages is None:
+        body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
+        return json_response(body, headers=headers)
+    json, keep = await profile_pages.rendered(ctx.db, ctx.settings, ctx.viewer_id, author, hot, mark)
+    if keep is not None:
+        kept_pages.keep(key, stamp, keep)
+    return Response(json, media_type="application/json", headers=headers)
 
 
 async def _follow_list(ctx: Ctx, followers: bool) -> Response:
