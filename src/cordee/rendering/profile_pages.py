@@ -11,7 +11,9 @@ its new or deleted notes) and served as it was while those stand and
   mentions, blocks either way) has not changed for this reader: the home memo's generations
   (``feeds/memo.py``), bumped for both accounts of every follow, block and mute, and for everyone
   by an edit, a delete, or a write the memo cannot classify;
-- no poll it shows has ended since.
+- no poll it shows has ended since;
+- it is younger than the memo's ``MAX_AGE``, as a home page: the bound on what another program
+  writing the same database without telling (the CLI without Redis) can leave unseen.
 
 Built only where the home memo is (``Database.coherent``, no replica): the same guarantees make
 both exact. A page is kept only when nothing it shows changed while it was rendered (the mark
@@ -20,11 +22,12 @@ taken before any read); an empty page is never kept.
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.feeds.memo import HomeMemo
+from cordee.feeds.memo import MAX_AGE, HomeMemo
 from cordee.queries.pages import LivePage
 from cordee.rendering.cache import Mark
 from cordee.rendering.home import KeptPage, kept_page
@@ -43,7 +46,7 @@ Stamp = tuple[int, int]
 class ProfilePages:
     def __init__(self, memo: HomeMemo) -> None:
         self._memo = memo
-        self._kept: OrderedDict[Key, tuple[Stamp, KeptPage]] = OrderedDict()
+        self._kept: OrderedDict[Key, tuple[Stamp, float, KeptPage]] = OrderedDict()
 
     def stamp(self, reader: int) -> Stamp:
         """Taken before anything is read, with the cache's mark (see ``feeds/memo.py``)."""
@@ -54,15 +57,15 @@ class ProfilePages:
         found = self._kept.get(key)
         if found is None:
             return None
-        stamp, kept = found
-        if stamp != self.stamp(key[0]) or not kept.holds(db.entities):
+        stamp, until, kept = found
+        if stamp != self.stamp(key[0]) or time.monotonic() >= until or not kept.holds(db.entities):
             del self._kept[key]
             return None
         self._kept.move_to_end(key)
         return kept
 
     def keep(self, key: Key, stamp: Stamp, kept: KeptPage) -> None:
-        self._kept[key] = (stamp, kept)
+        self._kept[key] = (stamp, time.monotonic() + MAX_AGE.total_seconds(), kept)
         self._kept.move_to_end(key)
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
