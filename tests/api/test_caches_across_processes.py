@@ -34,6 +34,7 @@ from cordee.queries.timelines import HOME_CHECK, LIVE_VISIBLE
 from cordee.rendering.statuses import FLAGS
 from tests.api.home_reads import home, served_without
 from tests.api.test_oauth import password_token, register
+from tests.clients.test_durability_scale_out import PausableProxy
 from tests.conftest import BASE_URL, ApiUser, _pg_admin, _pg_url
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -275,3 +276,28 @@ async def test_a_user_disabled_from_the_command_line_is_refused_by_a_running_ser
     assert result.exit_code == 0, result.output
     refused = await pair.second.client.get(ME, headers=alice.headers)
     assert refused.status_code == 403 and "disabled" in refused.json()["error"]
+
+
+async def test_a_write_its_process_could_not_announce_is_made_up_for_once_redis_is_back(pair: Pair) -> None:
+    # The first process's way to the log is cut while it answers a favourite: it answers all the
+    # same (after WAIT_SECONDS), and once Redis is back it appends a "forget everything" entry, so
+    # the second process stops serving its page from before the favourite (not only after MAX_AGE).
+    alice, bob, note = await _bob_reads_alice(pair)
+    proxy = PausableProxy(("127.0.0.1", 6379))
+    proxied = Redis.from_url(f"redis://127.0.0.1:{proxy.port}/0")
+    own = pair.first.db.change_log
+    try:
+        pair.first.db.change_log = ChangeLog(proxied, pair.prefix)
+        proxy.forwarding.clear()
+        await _ok(pair.first.client.post(f"/api/v1/statuses/{note['id']}/favourite", headers=alice.headers))
+        proxy.forwarding.set()
+        deadline = time.monotonic() + 5  # well before the memo's MAX_AGE (10 s)
+        while _note(await home(pair.second.client, bob), note["id"])["favourites_count"] != 1:
+            assert time.monotonic() < deadline, "the second process still serves the page from before"
+            await asyncio.sleep(0.1)
+    finally:
+        assert pair.first.db.change_log is not None
+        await pair.first.db.change_log.close()
+        pair.first.db.change_log = own
+        await proxied.aclose()
+        proxy.close()
