@@ -15,6 +15,7 @@ from sqlalchemy import event
 from cordee.actions.accounts import set_user_flags
 from cordee.api.mastodon import callers
 from cordee.db.engine import Database
+from tests.api.test_filters import _filter
 from tests.api.test_oauth import password_token, register
 from tests.conftest import ApiUser, MakeUser
 
@@ -97,17 +98,14 @@ async def test_new_filters_apply_to_the_next_home_page(
     note = await post(author, "a word about parsnips")
     home = await client.get("/api/v1/timelines/home", headers=reader.headers)
     assert [s["id"] for s in home.json()] == [note["id"]]
-    r = await client.post(
-        "/api/v2/filters",
-        json={
-            "title": "veg",
-            "context": ["home"],
-            "filter_action": "hide",
-            "keywords_attributes": [{"keyword": "parsnips"}],
-        },
-        headers=reader.headers,
+    await _filter(
+        client,
+        reader,
+        title="veg",
+        context=["home"],
+        filter_action="hide",
+        keywords_attributes=[{"keyword": "parsnips"}],
     )
-    assert r.status_code == 200, r.text
     home = await client.get("/api/v1/timelines/home", headers=reader.headers)
     assert home.json() == []
 

@@ -121,12 +121,10 @@ class HomeTimeline:
                 if entry.rendered is not None and holds is not None and holds(entry.rendered):
                     return HomeRead(None, {}, entry)
                 return HomeRead(list(entry.ids), {}, entry)
-        if memo is not None and stamp is not None:
-            if verdicts is None:
-                deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
-                verdicts = memo.start_verdicts(viewer, stamp, now, deadline)
-            if verdicts.follows != follows:
-                verdicts.big, verdicts.follows = tuple(big), follows
+        if memo is not None and stamp is not None and verdicts is None:
+            deadline = (await hot.rows(HOME_DEADLINE, viewer=viewer, now=now))[0][0]
+            verdicts = memo.start_verdicts(viewer, stamp, now, deadline)
+            verdicts.big, verdicts.follows = tuple(big), follows
         #: The notes shown, and their rows when the rules were run over them for this read.
         shown: dict[int, tuple[Any, ...] | None] = {}
         windows = 0
