@@ -49,7 +49,10 @@ async def _run(
     concurrency: int = 1,
     mix: bool = False,
     warm: int = 200,
+    sort: str = "tottime",
+    only: str = "",
 ) -> None:
+    restrict: tuple[str | int, ...] = (only, 40) if only else (30,)
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
     accounts = [(line.split()[0], line.split()[1]) for line in lines]
     tokens = [token for token, _ in accounts]
@@ -57,11 +60,15 @@ async def _run(
         tokens = tokens[:1]
     draw = random.Random(7)
     sent_count = 0
+    # A PostgreSQL + Redis run kept its database and key prefix, named in ``store.env``.
+    stores = folder / "store.env"
+    kept = dict(line.split("=", 1) for line in stores.read_text().split()) if stores.exists() else {}
     settings = load_settings(
         {
             "CORDEE_DATA_DIR": str(folder / "data"),
             "CORDEE_BASE_URL": "http://127.0.0.1:9",
             "CORDEE_RATE_LIMITS": "off",
+            **kept,
         }
     )
     app = build_app(settings)
@@ -150,7 +157,7 @@ async def _run(
             profiler.enable()
             await calls(count)
             profiler.disable()
-            pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
+            pstats.Stats(profiler).sort_stats(sort).print_stats(*restrict)
 
 
 def main() -> None:
@@ -163,10 +170,21 @@ def main() -> None:
     p.add_argument("--mix", action="store_true", help="the mix's requests (posts too: run on a copy)")
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
+    p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")
+    p.add_argument("--only", default="", help="cProfile's rows whose place matches this (e.g. cordee/)")
     args = p.parse_args()
     asyncio.run(
         _run(
-            args.folder, args.path, args.count, args.profile, args.post, args.concurrency, args.mix, args.warm
+            args.folder,
+            args.path,
+            args.count,
+            args.profile,
+            args.post,
+            args.concurrency,
+            args.mix,
+            args.warm,
+            args.sort,
+            args.only,
         )
     )
 

@@ -231,7 +231,10 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     finally:
         for s in servers:
             s.stop()
-        await close_scratch(scratch)
+        if args.keep:  # the stores too, named in the folder, for ``bench.inprocess``
+            (tmp / "store.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+        else:
+            await close_scratch(scratch)
     return report
 
 
