@@ -16,8 +16,9 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
@@ -39,10 +40,16 @@ DONE_DELAY_SECONDS = 0.05
 log = logging.getLogger(__name__)
 
 
+#: A Core INSERT built once: the ORM's unit of work (``session.add``, then the flush the next
+#: statement triggers) was ~7 % of a post's samples on PostgreSQL + Redis (py-spy).
+_RECORD = insert(cast(Table, FeedOutbox.__table__))
+
+
 async def record(session: AsyncSession, events: Sequence[Event]) -> int:
     """Write the events to do to the outbox, in the caller's transaction; returns the row's id."""
     entry_id = new_id()
-    session.add(FeedOutbox(id=entry_id, events=codec.dumps(events).decode()))
+    row = {"id": entry_id, "events": codec.dumps(events).decode(), "created_at": utcnow()}
+    await session.execute(_RECORD, row)
     return entry_id
 
 

@@ -23,7 +23,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, exists, func, literal, select, union_all
+from sqlalchemy import (
+    BigInteger,
+    String,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.actions.errors import NotFound
@@ -162,35 +174,34 @@ def _notes(width: int) -> HotQuery:
     )
 
 
-def _mentions(width: int) -> HotQuery:
-    return HotQuery(
-        select(Mention.status_id, Account.id, Account.username, Account.domain)
-        .join(Account, Account.id == Mention.account_id)
-        .where(Mention.status_id.in_(slots("ids", width)))
-        .order_by(Mention.id),
-        lists={"ids": width},
-    )
-
-
-def _tags(width: int) -> HotQuery:
-    return HotQuery(
-        select(StatusTag.status_id, Tag.display_name)
-        .join(Tag, Tag.id == StatusTag.tag_id)
-        .where(StatusTag.status_id.in_(slots("ids", width))),
-        lists={"ids": width},
-    )
-
-
-def _extras(width: int) -> HotQuery:
-    """Which notes carry media ("m") or a poll ("p"): only those need more work."""
+def _pieces(width: int) -> HotQuery:
+    """A note's mentions ("m": account id, username, domain; in the order written), tags ("t":
+    display name), and whether it carries media ("x") or a poll ("p"): one statement where four
+    kinds of rows were four (a fresh note's answer, a page's notes not yet rendered)."""
     ids = slots("ids", width)
+    no_id, no_text = cast(null(), BigInteger), cast(null(), String)
     return HotQuery(
         union_all(
-            select(literal("m"), MediaAttachment.status_id)
+            select(
+                literal("m").label("kind"),
+                Mention.status_id,
+                Account.id,
+                Account.username,
+                Account.domain,
+                Mention.id.label("position"),
+            )
+            .join(Account, Account.id == Mention.account_id)
+            .where(Mention.status_id.in_(ids)),
+            select(literal("t"), StatusTag.status_id, no_id, Tag.display_name, no_text, Tag.id)
+            .join(Tag, Tag.id == StatusTag.tag_id)
+            .where(StatusTag.status_id.in_(ids)),
+            select(literal("x"), MediaAttachment.status_id, no_id, no_text, no_text, literal(0))
             .where(MediaAttachment.status_id.in_(ids))
             .distinct(),
-            select(literal("p"), Poll.status_id).where(Poll.status_id.in_(ids)),
-        ),
+            select(literal("p"), Poll.status_id, no_id, no_text, no_text, literal(0)).where(
+                Poll.status_id.in_(ids)
+            ),
+        ).order_by(text("kind"), text("position")),
         lists={"ids": width},
     )
 
@@ -202,9 +213,7 @@ def _accounts(width: int) -> HotQuery:
 #: One note (a status's page, the answer to a post), or a page of them.
 _WIDTHS = (1, FLAG_SLOTS)
 _NOTES = HotQueries(_notes, _WIDTHS)
-_MENTIONS = HotQueries(_mentions, _WIDTHS)
-_TAGS = HotQueries(_tags, _WIDTHS)
-_EXTRAS = HotQueries(_extras, _WIDTHS)
+_PIECES = HotQueries(_pieces, _WIDTHS)
 _ACCOUNTS = HotQueries(_accounts, _WIDTHS)
 
 
@@ -215,22 +224,26 @@ async def _render_bodies(
     bodies: dict[int, dict[str, Any]] = {}
     for chunk in _chunks(list(ids), FLAG_SLOTS):
         mentions: dict[int, list[dict[str, Any]]] = defaultdict(list)
-        count = len(chunk)
-        for status_id, account_id, username, domain in await hot.rows(_MENTIONS.fitting(count), ids=chunk):
-            mentions[status_id].append(
-                {
-                    "id": str(account_id),
-                    "username": username,
-                    "acct": acct_of(username, domain),
-                    "url": profile_url(settings, username),
-                }
-            )
         tags: dict[int, list[str]] = defaultdict(list)
-        for status_id, display in await hot.rows(_TAGS.fitting(count), ids=chunk):
-            tags[status_id].append(display)
-        extras = await hot.rows(_EXTRAS.fitting(count), ids=chunk)
-        with_media = [i for kind, i in extras if kind == "m"]
-        with_poll = {i for kind, i in extras if kind == "p"}
+        with_media: list[int] = []
+        with_poll: set[int] = set()
+        count = len(chunk)
+        for kind, status_id, account_id, name, domain, _ in await hot.rows(_PIECES.fitting(count), ids=chunk):
+            if kind == "m":
+                mentions[status_id].append(
+                    {
+                        "id": str(account_id),
+                        "username": name,
+                        "acct": acct_of(name, domain),
+                        "url": profile_url(settings, name),
+                    }
+                )
+            elif kind == "t":
+                tags[status_id].append(name)
+            elif kind == "x":
+                with_media.append(status_id)
+            else:
+                with_poll.add(status_id)
         media = await media_by_status(await session(), settings, with_media) if with_media else {}
         for row in await hot.rows(_NOTES.fitting(count), ids=chunk):
             (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
