@@ -18,6 +18,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from sqlalchemy import text
 
 from cordee.actions import oauth as oauth_actions
@@ -301,3 +302,24 @@ async def test_a_write_its_process_could_not_announce_is_made_up_for_once_redis_
         pair.first.db.change_log = own
         await proxied.aclose()
         proxy.close()
+
+
+async def test_a_post_costs_few_redis_round_trips(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the query counts guard the database's statements: the catch-up before the request, the
+    rate limits (per token, per user), the post's change-log entry, its fan-out (one script call
+    for fewer than 500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would ask) and its events
+    on the bus."""
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "warm"}, headers=alice.headers))
+    sent: list[bytes] = []
+    original = AbstractConnection.send_packed_command
+
+    async def counted(self: AbstractConnection, command: Any, check_health: bool = True) -> None:
+        sent.append(bytes(command if isinstance(command, bytes) else b"".join(command))[:120])
+        await original(self, command, check_health)
+
+    monkeypatch.setattr(AbstractConnection, "send_packed_command", counted)
+    await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "counted"}, headers=alice.headers))
+    monkeypatch.undo()
+    assert len(sent) == 6, sent
