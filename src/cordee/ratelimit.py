@@ -20,6 +20,7 @@ import asyncio
 import ipaddress
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -27,6 +28,8 @@ from typing import Literal
 
 from limits import RateLimitItemPerSecond
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage.redis.redispy import RedispyBridge
+from redis.commands.core import AsyncScript
 from starlette.requests import Request
 from starlette.types import Scope
 
@@ -37,6 +40,21 @@ from cordee.config import ConfigError, Settings
 log = logging.getLogger(__name__)
 
 SWEEP_SECONDS = 10.0
+
+# KEYS: counters; ARGV: each counter's expiry and the amount, in turn. ``limits``' own
+# ``incr_expire.lua`` for several keys (one Redis server: no cluster slots to agree).
+_INCR_MANY = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local amount = tonumber(ARGV[2 * i])
+  local current = redis.call('INCRBY', key, amount)
+  if current == amount then
+    redis.call('EXPIRE', key, ARGV[2 * i - 1])
+  end
+  counts[i] = current
+end
+return counts
+"""
 
 
 @dataclass(frozen=True)
@@ -184,6 +202,7 @@ class Limiter:
             )
         else:
             self._storage = _Memory()
+        self._incr_many: AsyncScript | None = None
 
     def ip(self, scope: Scope) -> str:
         return client_ip(scope, self.trusted_proxies)
@@ -191,24 +210,52 @@ class Limiter:
     async def hit(self, name: str, key: str | int, amount: int = 1) -> Verdict | None:
         """Count ``amount`` against ``name`` for ``key``; None when limits are off (or Redis is
         unreachable: a limit is not worth refusing every request for)."""
+        return (await self.hits(((name, key),), amount))[0]
+
+    async def hits(self, counted: Sequence[tuple[str, str | int]], amount: int = 1) -> list[Verdict | None]:
+        """``hit`` for each (name, key) at once: with Redis, one round trip for all of them."""
         if not self.enabled:
-            return None
-        rule = self.rules[name]
-        window = int(time.time()) // rule.seconds
-        head, tail = self._keys[name]
-        storage_key = f"{head}{key}/{window}{tail}"
+            return [None] * len(counted)
+        now = int(time.time())
+        windows = [now // self.rules[name].seconds for name, _ in counted]
+        keys = []
+        for (name, key), window in zip(counted, windows, strict=True):
+            head, tail = self._keys[name]
+            keys.append(f"{head}{key}/{window}{tail}")
         if isinstance(self._storage, _Memory):  # no await: a dict update on the event loop
-            count = self._storage.incr_now(storage_key, rule.seconds, amount)
-            return Verdict(name, rule.amount, count, (window + 1) * rule.seconds)
-        try:
-            # A Redis that accepts connections but does not answer (paused, overloaded, a network
-            # partition) must not stall every request behind it: give up quickly and let it pass.
-            async with asyncio.timeout(STORAGE_TIMEOUT):
-                count = await self._storage.incr(storage_key, rule.seconds, amount)
-        except Exception:
-            log.warning("rate limit storage unavailable; %s not counted", name, exc_info=True)
-            return None
-        return Verdict(name, rule.amount, count, (window + 1) * rule.seconds)
+            counts = [
+                self._storage.incr_now(k, self.rules[name].seconds, amount)
+                for k, (name, _) in zip(keys, counted, strict=True)
+            ]
+        else:
+            try:
+                # A Redis that accepts connections but does not answer (paused, overloaded, a
+                # network partition) must not stall every request behind it: give up quickly and
+                # let it pass.
+                async with asyncio.timeout(STORAGE_TIMEOUT):
+                    counts = await self._increment(
+                        keys, [self.rules[name].seconds for name, _ in counted], amount
+                    )
+            except Exception:
+                log.warning("rate limit storage unavailable; %s not counted", counted, exc_info=True)
+                return [None] * len(counted)
+        return [
+            Verdict(name, self.rules[name].amount, count, (window + 1) * self.rules[name].seconds)
+            for (name, _), count, window in zip(counted, counts, windows, strict=True)
+        ]
+
+    async def _increment(self, keys: list[str], expiries: list[int], amount: int) -> list[int]:
+        """Redis: each counter incremented (its expiry set when it starts) by one script, on
+        ``limits``' connection and key layout. A token's request counts per token and per user:
+        one round trip where ``limits`` (one key a call) took two."""
+        assert isinstance(self._storage, RedisStorage)
+        bridge = self._storage.bridge
+        assert isinstance(bridge, RedispyBridge)  # ``implementation="redispy"`` above
+        if self._incr_many is None:
+            self._incr_many = bridge.storage.register_script(_INCR_MANY)
+        args = [x for expiry in expiries for x in (expiry, amount)]
+        counts = await self._incr_many(keys=[bridge.prefixed_key(k) for k in keys], args=args)
+        return [int(c) for c in counts]
 
     async def enforce(self, name: str, key: str | int) -> Verdict | None:
         """Count one request; raise :class:`RateLimited` when it is over the limit."""
@@ -230,13 +277,7 @@ class Limiter:
             return await self.enforce("api_ip", ip_key(self.ip(scope)))
         if user_id is None:
             return await self.enforce("api_token", token_id)
-        if self._remote:  # two round trips at once
-            by_token, by_user = await asyncio.gather(
-                self.hit("api_token", token_id), self.hit("api_user", user_id)
-            )
-        else:
-            by_token, by_user = await self.hit("api_token", token_id), await self.hit("api_user", user_id)
-        verdicts = [v for v in (by_token, by_user) if v is not None]
+        verdicts = [v for v in await self.hits((("api_token", token_id), ("api_user", user_id))) if v]
         if not verdicts:
             return None
         tightest = verdicts[0]
