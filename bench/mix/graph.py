@@ -225,4 +225,12 @@ async def load(engine: AsyncEngine, graph: Graph) -> dict[str, int]:
         (Status, status_rows()),
     ]
     async with engine.begin() as conn:
-        return await insert_tables(conn, tables, BATCH)
+        counts = await insert_tables(conn, tables, BATCH)
+    if engine.dialect.name == "postgresql":
+        # The planner's statistics, which autovacuum gathers on a live instance within a minute
+        # of such a load (a restore wants the same): without them, the fan-out of every post
+        # scanned all follows (2.9 ms of PostgreSQL's time a post; 0.3 ms with them).
+        async with engine.connect() as conn:
+            autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await autocommit.exec_driver_sql("ANALYZE")
+    return counts
