@@ -306,9 +306,9 @@ async def test_a_write_its_process_could_not_announce_is_made_up_for_once_redis_
 
 async def test_a_post_costs_few_redis_round_trips(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     """As the query counts guard the database's statements: the catch-up before the request, the
-    rate limits (per token and per user, one script), the post's change-log entry, its fan-out (one script call
-    for fewer than 500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would ask) and its events
-    on the bus."""
+    rate limits (per token and per user, one script), the post's change-log entry, its fan-out
+    (one script call for fewer than 500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would
+    ask) and its events on the bus."""
     alice, bob = await pair.user("alice"), await pair.user("bob")
     await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
     await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "warm"}, headers=alice.headers))

@@ -258,10 +258,13 @@ async def _render_bodies(
                 "visibility": visibility,
                 "sensitive": bool(sensitive),
                 "spoiler_text": spoiler,
-                "media_attachments": media.get(status_id, []),
-                "mentions": mentions.get(status_id, []),
-                "tags": [tag_entity(settings, t) for t in tags.get(status_id, [])],
-                "emojis": [],
+                # Tuples (JSON arrays all the same): a body of atomic values and tuples is
+                # untracked by the garbage collector after its first pass, and the cache keeps
+                # tens of thousands (lists were ~40 % of the objects every full collection walked).
+                "media_attachments": tuple(media.get(status_id, ())),
+                "mentions": tuple(mentions.get(status_id, ())),
+                "tags": tuple(tag_entity(settings, t) for t in tags.get(status_id, ())),
+                "emojis": (),
                 "quotes_count": 0,
                 "in_reply_to_id": str(reply_to) if reply_to else None,
                 "in_reply_to_account_id": str(reply_to_account) if reply_to_account else None,
