@@ -167,15 +167,30 @@ class Database:
                     await hook(tx)
         # Reached only when the transaction committed: publish after commit, never before.
         self._apply(tx.events, tx.changes)
-        if self.change_log is not None:  # before the writer answers: see change_log.py
-            await self.change_log.publish(tx.events, tx.changes)
         if tx.events:
             for after in self.after_commit:
                 try:
                     await after(tx)
                 except Exception:  # the change is committed: a failing consumer must not undo the answer
                     log.exception("after-commit hook %r failed", after)
+        if tx.feeds_written:
+            # Feeds written once committed (Redis): this process's caches hear of them now that
+            # they are written, the others with the transaction's entry below.
+            written = Changes(feeds=set(tx.feeds_written))
+            self._apply((), written)
+            tx.changes.feeds |= written.feeds
+        if self.change_log is not None:  # before the writer answers: see change_log.py
+            await self.change_log.publish(tx.events, tx.changes)
         await self.bus.publish(tx.events)
+
+    async def feeds_written(self, owners: set[int]) -> None:
+        """Tell every process's caches that these accounts' feeds changed, once written in a store
+        outside the database by work no transaction carries (a replay, a rebuild: ``feeds/``)."""
+        if owners:
+            changes = Changes(feeds=set(owners))
+            self._apply((), changes)
+            if self.change_log is not None:
+                await self.change_log.publish((), changes)
 
     async def dispose(self) -> None:
         for hook in list(self.before_dispose):

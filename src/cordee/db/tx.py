@@ -18,8 +18,11 @@ class Tx:
         #: Outbox rows written by this transaction (``feeds/outbox.py``), done after commit.
         self.outbox: list[int] = []
         #: Home-feed entries read inside this transaction for a store outside the database, which
-        #: then only has to write them once committed (``feeds/fanout.py``): keys by note id.
-        self.feed_entries: dict[int, list[str]] | None = None
+        #: then only has to write them once committed (``feeds/fanout.py``): owners by note id.
+        self.feed_entries: dict[int, list[int]] | None = None
+        #: Owners of the feeds its after-commit work wrote in a store outside the database: told
+        #: to the caches once written, with the transaction's own changes (``Database.write``).
+        self.feeds_written: set[int] = set()
         self.changes = Changes()
         # The session's writes are recorded here while this transaction is the one running on it
         # (group commit runs its members one after another on one session).

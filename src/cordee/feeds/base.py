@@ -14,6 +14,9 @@ from cordee.db.types import utcnow
 
 #: Rows of ``(account_id, status_id, author_id)``: which note goes into whose feed.
 Entries = Select[*tuple[Any, ...]]
+#: The owners of the feeds a store's write changed, for its caller to announce (empty for a
+#: transactional store: see ``FeedStore.transactional``).
+Owners = set[int]
 
 
 class FeedStore(Protocol):
@@ -28,11 +31,17 @@ class FeedStore(Protocol):
 
     #: True when fan-out runs inside the writing transaction (the store is in the same database,
     #: so the feed commits with the note); False when it runs once the transaction committed.
+    #:
+    #: Either way the caches hear of every feed a write changed, before its writer answers (the
+    #: home memo serves a kept page without reading the feed: ``memo.quick``). A transactional
+    #: store's writes are observed on the transaction (``db/changes.py``). The others' methods
+    #: return the owners of the feeds they changed, which their callers announce once written
+    #: (``Database.feeds_written``, or with the transaction's own entry: ``Tx.feeds_written``).
     transactional: bool
 
     async def push(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> None:
+    ) -> Owners:
         """Add the entries to the feeds they name that exist, keeping each feed bounded. With
         ``params``, ``entries`` is a statement built once with those bind parameters: the store
         may keep what it builds from it."""
@@ -40,11 +49,13 @@ class FeedStore(Protocol):
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
-    ) -> None:
+    ) -> Owners:
         """Take notes out of these accounts' feeds (a store may do it by itself, e.g. cascades)."""
         ...
 
-    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+    async def remove_authors(
+        self, session: AsyncSession, account_id: int, author_ids: Sequence[int]
+    ) -> Owners:
         """Take every note by these authors out of one account's feed (unfollow, block, mute)."""
         ...
 
@@ -55,7 +66,7 @@ class FeedStore(Protocol):
         ``limit`` (at most ``feed_size``); None when the feed is missing. Reading keeps it alive."""
         ...
 
-    async def rebuild(self, account_id: int, entries: Entries) -> None:
+    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
         """Make the feed exist and hold exactly ``entries`` (plus anything pushed meanwhile)."""
         ...
 

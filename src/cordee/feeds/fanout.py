@@ -55,7 +55,7 @@ from cordee.events.types import (
     StatusDeleted,
 )
 from cordee.feeds import outbox
-from cordee.feeds.base import Entries, FeedStore
+from cordee.feeds.base import Entries, FeedStore, Owners
 from cordee.queries.tags import tag_follower_entries
 from cordee.queries.timelines import home_query
 
@@ -69,9 +69,9 @@ class SplitPush(Protocol):
 
     async def read_entries(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> dict[int, list[str]]: ...
+    ) -> dict[int, list[int]]: ...
 
-    async def write(self, by_status: Mapping[int, Sequence[str]]) -> None: ...
+    async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners: ...
 
 
 def _read_in_transaction(event: Event) -> TypeGuard[StatusCreated]:
@@ -262,23 +262,24 @@ class FanOut:
             # commit only the store is written — no second transaction (a pool checkout, BEGIN,
             # the read, ROLLBACK; in the post profile on PostgreSQL, BEGIN/COMMIT/ROLLBACK were
             # 22 % of the server's own time, for three transactions a post then).
-            found: dict[int, list[str]] = {}
+            found: dict[int, list[int]] = {}
             for note in notes:
                 for entries, params in self._note_entries(note):
-                    for status_id, keys in (
+                    for status_id, owners in (
                         await self._split.read_entries(tx.session, entries, params)
                     ).items():
-                        found.setdefault(status_id, []).extend(keys)
+                        found.setdefault(status_id, []).extend(owners)
             tx.feed_entries = found
 
     async def _after_commit(self, tx: Tx) -> None:
         relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
         if relevant:
             if tx.feed_entries is not None and self._split is not None:
-                await self._split.write(tx.feed_entries)
+                written = await self._split.write(tx.feed_entries)
             else:
                 async with self._db.read() as session:
-                    await self.apply(session, relevant)
+                    written = await self.apply(session, relevant)
+            tx.feeds_written.update(written)  # announced with the transaction's own entry
             self.done_rows.add(tx.outbox)
 
     async def replay(self, older_than_seconds: float) -> int:
@@ -286,7 +287,8 @@ class FanOut:
         count = 0
         for entry_id, events in await outbox.pending(self._db, older_than_seconds):
             async with self._db.read() as session:
-                await self.apply(session, events)
+                written = await self.apply(session, events)
+            await self._db.feeds_written(written)
             await outbox.done(self._db, [entry_id])
             count += 1
         return count
@@ -310,7 +312,7 @@ class FanOut:
             found.append((_TAG_FOLLOWERS, {"status_id": event.status_id}))
         return found
 
-    async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> None:
+    async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> Owners:
         """Bring an author's recent notes into one feed (after a follow or an unmute)."""
         params = {
             "account_id": account_id,
@@ -318,19 +320,24 @@ class FanOut:
             "size": self._settings.feed_size,
             "threshold": self._settings.fanout_follower_threshold,
         }
-        await self.store.push(session, _MERGE, params)
+        return await self.store.push(session, _MERGE, params)
 
-    async def apply(self, session: AsyncSession, events: Sequence[Event]) -> None:
+    async def apply(self, session: AsyncSession, events: Sequence[Event]) -> Owners:
+        """Do the feed work of these events; returns the owners of the feeds changed (those to
+        announce: none for a transactional store, see ``FeedStore.transactional``)."""
         store = self.store
+        written: Owners = set()
         for event in events:
             if isinstance(event, StatusCreated):
                 if event.visibility == "direct":
                     ids = {"status_id": event.status_id, "author_id": event.account_id}
-                    await store.push(session, _OWN, ids)
+                    written |= await store.push(session, _OWN, ids)
                     if not await self._is_big(session, event.account_id):
-                        await store.push(session, _DIRECT, {**ids, "mentioned": event.mentioned_account_ids})
+                        written |= await store.push(
+                            session, _DIRECT, {**ids, "mentioned": event.mentioned_account_ids}
+                        )
                 for entries, params in self._note_entries(event):
-                    await store.push(session, entries, params)
+                    written |= await store.push(session, entries, params)
             elif isinstance(event, StatusDeleted):
                 owners = {event.account_id, *event.mentioned_account_ids}
                 if not store.transactional and not await self._is_big(session, event.account_id):
@@ -339,18 +346,27 @@ class FanOut:
                             select(Follow.account_id).where(Follow.target_account_id == event.account_id)
                         )
                     )
-                await store.remove_statuses(session, sorted(owners), [event.status_id])
+                written |= await store.remove_statuses(session, sorted(owners), [event.status_id])
             elif isinstance(event, FollowChanged):
                 if event.following:
-                    await self.merge(session, event.account_id, event.target_account_id)
+                    written |= await self.merge(session, event.account_id, event.target_account_id)
                 else:
-                    await store.remove_authors(session, event.account_id, [event.target_account_id])
+                    written |= await store.remove_authors(
+                        session, event.account_id, [event.target_account_id]
+                    )
             elif isinstance(event, BlockChanged):
                 if event.blocking:
-                    await store.remove_authors(session, event.account_id, [event.target_account_id])
-                    await store.remove_authors(session, event.target_account_id, [event.account_id])
+                    written |= await store.remove_authors(
+                        session, event.account_id, [event.target_account_id]
+                    )
+                    written |= await store.remove_authors(
+                        session, event.target_account_id, [event.account_id]
+                    )
             elif isinstance(event, MuteChanged):
                 if event.muting:
-                    await store.remove_authors(session, event.account_id, [event.target_account_id])
+                    written |= await store.remove_authors(
+                        session, event.account_id, [event.target_account_id]
+                    )
                 else:
-                    await self.merge(session, event.account_id, event.target_account_id)
+                    written |= await self.merge(session, event.account_id, event.target_account_id)
+        return written

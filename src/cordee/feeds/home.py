@@ -59,7 +59,8 @@ class HomeTimeline:
 
     async def rebuild(self, account_id: int) -> None:
         """Recompute a feed from the follow graph (new account, or back after a long absence)."""
-        await self.store.rebuild(account_id, rebuild_entries(account_id, self._settings.feed_size))
+        written = await self.store.rebuild(account_id, rebuild_entries(account_id, self._settings.feed_size))
+        await self._db.feeds_written(written)
 
     async def candidate_ids(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
@@ -160,9 +161,9 @@ class HomeTimeline:
         # Remembered only when one window decided the page (the next read compares that window).
         entry = None
         if memo is not None and stamp is not None and verdicts is not None and windows == 1 and not by_length:
-            # Quick entries need every change to the feed observed in this process's transactions:
-            # the SQL store's (``db/changes.py``), not Redis's, written after commit.
-            quick = not big and self.store.transactional
+            # Quick entries need every change to the feed told to the caches before its writer
+            # answers: the SQL store's on its transaction, Redis's once written (``FeedStore``).
+            quick = not big
             entry = memo.put(key, stamp, sources, page, now, verdicts.until, follows=follows, quick=quick)
         return HomeRead(page, rows, entry)
 

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Status
-from cordee.feeds.base import Entries
+from cordee.feeds.base import Entries, Owners
 
 SENTINEL = "0" * 20
 BATCH = 500  # feeds per script call
@@ -68,59 +68,70 @@ class RedisFeedStore:
 
     async def push(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> None:
-        await self.write(await self.read_entries(session, entries, params))
+    ) -> Owners:
+        return await self.write(await self.read_entries(session, entries, params))
 
     async def read_entries(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> dict[int, list[str]]:
-        """What ``push`` would write: the keys of the feeds each note goes to (the SQL half)."""
-        by_status: dict[int, list[str]] = {}
+    ) -> dict[int, list[int]]:
+        """What ``push`` would write: the owners of the feeds each note goes to (the SQL half)."""
+        by_status: dict[int, list[int]] = {}
         for row in await session.execute(entries, dict(params or {})):
-            by_status.setdefault(row[1], []).append(self.key(row[0]))
+            by_status.setdefault(row[1], []).append(row[0])
         return by_status
 
-    async def write(self, by_status: Mapping[int, Sequence[str]]) -> None:
-        """Push each note to the feeds whose keys are given (the Redis half of ``push``)."""
-        calls: list[tuple[Sequence[str], list[str | int]]] = [
-            (keys[start : start + BATCH], [member(status_id), self._settings.feed_size])
-            for status_id, keys in by_status.items()
-            for start in range(0, len(keys), BATCH)
+    async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners:
+        """Push each note to the feeds of the owners given (the Redis half of ``push``); returns
+        those owners. The script adds a note only to the feeds that exist: the others are
+        announced all the same (a missing feed is rebuilt when read, whatever was announced)."""
+        calls: list[tuple[list[str], list[str | int]]] = [
+            (
+                [self.key(owner) for owner in owners[start : start + BATCH]],
+                [member(status_id), self._settings.feed_size],
+            )
+            for status_id, owners in by_status.items()
+            for start in range(0, len(owners), BATCH)
         ]
         if len(calls) == 1:
             # One call (a note to fewer than BATCH feeds): sent alone. In a pipeline, redis-py asks
             # ``SCRIPT EXISTS`` first, a round trip more (measured: ~2 % of a post's samples).
             keys, args = calls[0]
             await self._push(keys=keys, args=args)
-            return
-        async with self._redis.pipeline(transaction=False) as pipe:
-            for keys, args in calls:
-                await self._push(keys=keys, args=args, client=pipe)
-            await pipe.execute()
+        elif calls:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for keys, args in calls:
+                    await self._push(keys=keys, args=args, client=pipe)
+                await pipe.execute()
+        return {owner for owners in by_status.values() for owner in owners}
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
-    ) -> None:
+    ) -> Owners:
         if not status_ids:
-            return
+            return set()
         members = [member(s) for s in status_ids]
         async with self._redis.pipeline(transaction=False) as pipe:
             for owner in owners:
                 pipe.zrem(self.key(owner), *members)
             await pipe.execute()
+        return set(owners)
 
-    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+    async def remove_authors(
+        self, session: AsyncSession, account_id: int, author_ids: Sequence[int]
+    ) -> Owners:
         key = self.key(account_id)
         ids = [int(m) for m in await self._redis.zrange(key, 0, -1) if int(m)]  # type: ignore[arg-type]
         if not ids or not author_ids:
-            return
+            return set()
         theirs = list(
             await session.scalars(
                 select(Status.id).where(Status.id.in_(ids), Status.account_id.in_(author_ids))
             )
         )
-        if theirs:
-            await self._redis.zrem(key, *(member(i) for i in theirs))
+        if not theirs:
+            return set()
+        await self._redis.zrem(key, *(member(i) for i in theirs))
+        return {account_id}
 
     async def read(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
@@ -134,7 +145,7 @@ class RedisFeedStore:
             return None
         return [int(m) for m in found]
 
-    async def rebuild(self, account_id: int, entries: Entries) -> None:
+    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
         key = self.key(account_id)
         # Make the feed exist first: notes fanned out while the rebuild reads the database land
         # in it instead of being skipped.
@@ -150,3 +161,4 @@ class RedisFeedStore:
                 pipe.zadd(key, {member(i): 0 for i in ids})
                 pipe.zremrangebyrank(key, 1, -(self._settings.feed_size + 1))
                 await pipe.execute()
+        return {account_id}

@@ -26,7 +26,7 @@ from cordee.db.hot import MAX_ID, HotQuery
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import UTCDateTime, utcnow
-from cordee.feeds.base import Entries, inactive_before
+from cordee.feeds.base import Entries, Owners, inactive_before
 from cordee.jobs.runner import periodic
 
 #: A feed's ``read_at`` is refreshed (and the feed trimmed) at most this often.
@@ -81,7 +81,7 @@ class SqlFeedStore:
 
     async def push(
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> None:
+    ) -> Owners:
         key = (id(entries), session.get_bind().dialect.name)
         statement = self._prepared.get(key) if params is not None else None
         if statement is None:
@@ -109,19 +109,23 @@ class SqlFeedStore:
             execution_options=touching(),
         )
         record_feeds(session, reached.scalars().all())
+        return set()  # observed on the transaction (``record_feeds``), as every write below
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
-    ) -> None:
-        return None  # the statuses' rows are gone: ON DELETE CASCADE removed their entries with them
+    ) -> Owners:
+        return set()  # the statuses' rows are gone: ON DELETE CASCADE removed their entries with them
 
-    async def remove_authors(self, session: AsyncSession, account_id: int, author_ids: Sequence[int]) -> None:
+    async def remove_authors(
+        self, session: AsyncSession, account_id: int, author_ids: Sequence[int]
+    ) -> Owners:
         await session.execute(
             delete(HomeFeedEntry).where(
                 HomeFeedEntry.account_id == account_id, HomeFeedEntry.author_id.in_(author_ids)
             ),
             execution_options=touching(feeds=(account_id,)),
         )
+        return set()
 
     async def read(
         self, account_id: int, *, below: int | None, above: int | None, limit: int | None = None
@@ -150,7 +154,7 @@ class SqlFeedStore:
                 await _trim(tx.session, account_id, self._settings.feed_size)
         return ids
 
-    async def rebuild(self, account_id: int, entries: Entries) -> None:
+    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
         async with self._db.write() as tx:
             session = tx.session
             now = utcnow()
@@ -169,6 +173,7 @@ class SqlFeedStore:
                 _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing(),
                 execution_options=feed,
             )
+        return set()
 
 
 async def _trim(session: AsyncSession, account_id: int, size: int) -> None:
