@@ -110,6 +110,22 @@ async def test_new_filters_apply_to_the_next_home_page(
     assert home.json() == []
 
 
+async def test_new_posting_defaults_apply_to_the_next_post(
+    client: httpx.AsyncClient, alice: ApiUser, post: Callable[..., Awaitable[dict[str, Any]]]
+) -> None:
+    """The posting defaults travel with the caller (a post reads nothing more): defaults changed
+    a moment ago apply to the very next note."""
+    assert (await post(alice, "before"))["visibility"] == "public"
+    r = await client.patch(
+        "/api/v1/accounts/update_credentials",
+        data={"source[privacy]": "private", "source[sensitive]": "true", "source[language]": "fr"},
+        headers=alice.headers,
+    )
+    assert r.status_code == 200, r.text
+    after = await post(alice, "after")
+    assert (after["visibility"], after["sensitive"], after["language"]) == ("private", True, "fr")
+
+
 async def test_a_change_made_by_another_program_is_seen_within_max_age(
     db: Database, client: httpx.AsyncClient, alice: ApiUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:

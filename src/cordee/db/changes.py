@@ -115,9 +115,9 @@ _OPTION = "cordee_changes"
 _RULES = "cordee_changes_rules"
 _FEEDS_OPTION = "cordee_changes_feeds"
 _TEXT_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
-#: Tables a token's caller is read from (``api/mastodon/callers.py``); deleting a row of
-#: ``_AUTH_CASCADES`` deletes some of theirs (``ON DELETE CASCADE``).
-_AUTH = frozenset({"oauth_access_tokens", "users", "filters"})
+#: Tables a token's caller is read from (``api/mastodon/callers.py``; ``preferences``: the posting
+#: defaults); deleting a row of ``_AUTH_CASCADES`` deletes some of theirs (``ON DELETE CASCADE``).
+_AUTH = frozenset({"oauth_access_tokens", "users", "filters", "preferences"})
 _AUTH_CASCADES = frozenset({"accounts", "applications"})
 
 
@@ -136,8 +136,8 @@ class Changes:
     #: Owners of the home feeds whose entries changed.
     feeds: set[int] = field(default_factory=set)
     #: A write that may change who a token's holder is (``api/mastodon/callers.py``): tokens,
-    #: users, filters (a flag every request carries), a deletion that cascades to them, or any
-    #: write whose table is not known (a textual one).
+    #: users, filters (a flag every request carries), preferences (its posting defaults), a
+    #: deletion that cascades to them, or any write whose table is not known (a textual one).
     auth: bool = False
     #: Writes may have been missed (``db/change_log.py``): every cache forgets all it kept, even
     #: what events alone invalidate (accounts' bodies).

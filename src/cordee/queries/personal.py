@@ -79,17 +79,29 @@ def default_preferences(account_id: int) -> Preferences:
     )
 
 
+#: The columns ``posting_defaults_of`` reads (outer-joined by the API's caller lookup too).
+POSTING_COLUMNS = (
+    Preferences.default_visibility,
+    Preferences.default_sensitive,
+    Preferences.default_language,
+)
+
 _POSTING_DEFAULTS = HotQuery(
-    select(Preferences.default_visibility, Preferences.default_sensitive, Preferences.default_language).where(
-        Preferences.account_id == bindparam("account_id", 0, type_=BigInteger())
-    )
+    select(*POSTING_COLUMNS).where(Preferences.account_id == bindparam("account_id", 0, type_=BigInteger()))
 )
 
 
 async def posting_defaults(hot: HotReader, account_id: int) -> tuple[str, bool, str | None]:
     """The visibility, sensitivity and language a new note takes when its author says nothing."""
     rows = await hot.rows(_POSTING_DEFAULTS, account_id=account_id)
-    if not rows:  # no row: the defaults (not an ORM object: every post of such an author asks)
+    return posting_defaults_of(*rows[0]) if rows else POSTING_DEFAULTS
+
+
+def posting_defaults_of(
+    visibility: str | None, sensitive: bool | None, language: str | None
+) -> tuple[str, bool, str | None]:
+    """The posting defaults from a row of ``POSTING_COLUMNS`` (all None: no row, the defaults —
+    ``default_visibility`` is never NULL in a row)."""
+    if visibility is None:
         return POSTING_DEFAULTS
-    visibility, sensitive, language = rows[0]
     return visibility, bool(sensitive), language

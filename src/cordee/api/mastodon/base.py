@@ -21,7 +21,9 @@ from cordee.db.engine import Database
 from cordee.db.hot import HotQuery
 from cordee.db.tables import AccessToken, Account, Application, User
 from cordee.db.tables_curation import Filter
+from cordee.db.tables_personal import Preferences
 from cordee.domain import scopes as sc
+from cordee.queries.personal import POSTING_COLUMNS, POSTING_DEFAULTS, posting_defaults_of
 from cordee.ratelimit import Limiter, Verdict, ip_key
 
 AuthMode = Literal["required", "optional", "app", "none"]
@@ -43,6 +45,9 @@ class Caller:
     has_filters: bool = False
     #: Whether the user confirmed their e-mail address (always, for app-only tokens).
     confirmed: bool = True
+    #: What the account's new notes take when they say nothing (``queries.personal``): read with
+    #: the token, so that a post asks no more (kept with the caller: ``callers.py``).
+    posting_defaults: tuple[str, bool, str | None] = POSTING_DEFAULTS
 
 
 @dataclass
@@ -113,8 +118,10 @@ _CALLER = HotQuery(
         User.approved,
         exists().where(Filter.account_id == User.account_id),
         User.email_confirmed_at.is_not(None),
+        *POSTING_COLUMNS,
     )
     .outerjoin(User, User.id == AccessToken.user_id)
+    .outerjoin(Preferences, Preferences.account_id == User.account_id)
     .where(AccessToken.token == bindparam("token"), AccessToken.revoked_at.is_(None))
 )
 
@@ -133,7 +140,7 @@ async def _look_up(db: Database, token: str) -> Caller | None:
     rows = await db.hot.rows(_CALLER, token=token)
     if not rows:
         return None
-    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters, confirmed = rows[0]
+    token_id, app_id, scopes, user_id, account_id, disabled, approved, filters, confirmed = rows[0][:9]
     return Caller(
         token_id,
         app_id,
@@ -144,6 +151,7 @@ async def _look_up(db: Database, token: str) -> Caller | None:
         bool(approved) if user_id is not None else True,
         bool(filters),
         bool(confirmed) if user_id is not None else True,
+        posting_defaults_of(*rows[0][9:]),
     )
 
 

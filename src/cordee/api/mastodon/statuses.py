@@ -22,7 +22,6 @@ from cordee.db.tables import Account, Favourite, Status
 from cordee.db.types import utcnow
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
-from cordee.queries.personal import posting_defaults
 from cordee.queries.visibility import visible_to
 from cordee.rendering.statuses import render_status, render_statuses
 
@@ -38,10 +37,9 @@ async def create(ctx: Ctx) -> Response:
     key = ctx.request.headers.get("idempotency-key")
     if key is not None and not (0 < len(key) <= MAX_IDEMPOTENCY_KEY):
         raise ApiError(422, "Validation failed: Idempotency-Key must have 1 to 200 characters")
-    # What the author set as defaults (update_credentials).
-    default_visibility, default_sensitive, default_language = await posting_defaults(
-        ctx.db.hot, ctx.account_id
-    )
+    # What the author set as defaults (update_credentials), read with the token.
+    assert ctx.caller is not None
+    default_visibility, default_sensitive, default_language = ctx.caller.posting_defaults
     visibility = p.str("visibility") or default_visibility
     new = status_actions.NewStatus(
         text=p.str("status", "", max_length=100_000) or "",
