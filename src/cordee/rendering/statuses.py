@@ -174,10 +174,10 @@ def _notes(width: int) -> HotQuery:
     )
 
 
-def _pieces(width: int) -> HotQuery:
+def _parts(width: int) -> HotQuery:
     """A note's mentions ("m": account id, username, domain; in the order written), tags ("t":
-    display name), and whether it carries media ("x") or a poll ("p"): one statement where four
-    kinds of rows were four (a fresh note's answer, a page's notes not yet rendered)."""
+    display name), and whether it carries media ("x") or a poll ("p"): one statement where there
+    were three, for every note rendered afresh (a post's answer, a page's new notes)."""
     ids = slots("ids", width)
     no_id, no_text = cast(null(), BigInteger), cast(null(), String)
     return HotQuery(
@@ -213,7 +213,7 @@ def _accounts(width: int) -> HotQuery:
 #: One note (a status's page, the answer to a post), or a page of them.
 _WIDTHS = (1, FLAG_SLOTS)
 _NOTES = HotQueries(_notes, _WIDTHS)
-_PIECES = HotQueries(_pieces, _WIDTHS)
+_PARTS = HotQueries(_parts, _WIDTHS)
 _ACCOUNTS = HotQueries(_accounts, _WIDTHS)
 
 
@@ -228,7 +228,7 @@ async def _render_bodies(
         with_media: list[int] = []
         with_poll: set[int] = set()
         count = len(chunk)
-        for kind, status_id, account_id, name, domain, _ in await hot.rows(_PIECES.fitting(count), ids=chunk):
+        for kind, status_id, account_id, name, domain, _ in await hot.rows(_PARTS.fitting(count), ids=chunk):
             if kind == "m":
                 mentions[status_id].append(
                     {
