@@ -15,6 +15,8 @@ from cordee.db.engine import Database
 from cordee.db.tables import FeedOutbox
 from cordee.feeds import outbox
 from cordee.jobs.runner import run_due
+from cordee.queries.timelines import HOME_CHECK, LIVE_VISIBLE
+from tests.api.home_reads import served_without
 from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
@@ -102,3 +104,34 @@ async def test_a_new_note_costs_no_second_transaction(
     monkeypatch.undo()
     feed = await redis_feed.read(alice.account_id, below=None, above=None)
     assert [int(direct["id"]), int(tagged["id"]), int(plain["id"])] == feed[:3]
+
+
+async def test_a_replayed_note_shows_on_a_home_page_kept_meanwhile(
+    redis_feed: Any,
+    app: Any,
+    db: Database,
+    client: httpx.AsyncClient,
+    post: Post,
+    alice: ApiUser,
+    bob: ApiUser,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A replay tells the caches whose feeds it wrote: a home page kept whole (served without
+    reading the feed: ``memo.quick``) is read again, and shows the replayed note at once."""
+    first = await post(bob, "fanned out as usual")
+    assert await _outbox_emptied(db)
+
+    async def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis_feed, "write", unreachable)
+    lost = await post(bob, "committed, not fanned out")
+    monkeypatch.undo()
+    # Alice's page without the lost note (it is in no feed yet), kept whole and served as kept.
+    page = await served_without(db, client, alice, (*HOME_CHECK.every, LIVE_VISIBLE))
+    assert [s["id"] for s in page] == [first["id"]]
+
+    monkeypatch.setattr(outbox, "REPLAY_AFTER_SECONDS", 0.0)
+    assert (await run_due(db, app.state.settings))["feeds.outbox"] == 1
+    r = await client.get("/api/v1/timelines/home", headers=alice.headers)
+    assert [s["id"] for s in r.json()] == [lost["id"], first["id"]]
