@@ -36,6 +36,22 @@ async def _outbox_emptied(db: Database) -> bool:
     return False
 
 
+async def _post_not_fanned_out(
+    redis_feed: Any, post: Post, author: ApiUser, text: str, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """A note whose fan-out is lost after its commit (Redis fails there, or the process dies): it
+    is acknowledged, and its outbox row stays."""
+
+    async def unreachable(*args: Any, **kwargs: Any) -> None:
+        raise ConnectionError("Redis went away")
+
+    monkeypatch.setattr(redis_feed, "write", unreachable)  # the Redis half of every push
+    try:
+        return await post(author, text)
+    finally:
+        monkeypatch.undo()
+
+
 @pytest.fixture
 async def redis_feed(store: str, app: Any, client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> Any:
     """The Redis feed store, with alice following bob and her feed built (SQL store: skipped, it
@@ -61,13 +77,7 @@ async def test_work_lost_after_commit_is_replayed(
     first = await post(bob, "fanned out as usual")
     assert await _outbox_emptied(db)  # done, then deleted
 
-    # Redis fails after the commit (or the process dies there): the after-commit work is lost.
-    async def unreachable(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("Redis went away")
-
-    monkeypatch.setattr(fanout, "write", unreachable)  # the Redis half of every push
-    lost = await post(bob, "committed, not fanned out")  # acknowledged: the note is committed
-    monkeypatch.undo()
+    lost = await _post_not_fanned_out(fanout, post, bob, "committed, not fanned out", monkeypatch)
     assert await _outbox_rows(db) == 1
     feed = await fanout.read(alice.account_id, below=None, above=None)
     assert int(lost["id"]) not in feed
@@ -120,13 +130,7 @@ async def test_a_replayed_note_shows_on_a_home_page_kept_meanwhile(
     reading the feed: ``memo.quick``) is read again, and shows the replayed note at once."""
     first = await post(bob, "fanned out as usual")
     assert await _outbox_emptied(db)
-
-    async def unreachable(*args: Any, **kwargs: Any) -> None:
-        raise ConnectionError("Redis went away")
-
-    monkeypatch.setattr(redis_feed, "write", unreachable)
-    lost = await post(bob, "committed, not fanned out")
-    monkeypatch.undo()
+    lost = await _post_not_fanned_out(redis_feed, post, bob, "committed, not fanned out", monkeypatch)
     # Alice's page without the lost note (it is in no feed yet), kept whole and served as kept.
     page = await served_without(db, client, alice, (*HOME_CHECK.every, LIVE_VISIBLE))
     assert [s["id"] for s in page] == [first["id"]]

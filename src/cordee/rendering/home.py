@@ -35,7 +35,7 @@ from cordee.feeds.memo import HomeMemo
 from cordee.queries import timelines as tl
 from cordee.queries.pages import with_originals
 from cordee.rendering.cache import EntityCache, Mark
-from cordee.rendering.pieces import Piece, account_jsons, cut, page_json
+from cordee.rendering.pieces import Piece, account_jsons, cut_all, page_json
 from cordee.rendering.statuses import render_live, render_statuses
 
 
@@ -152,9 +152,10 @@ async def _hot_page(
     accounts: dict[int, bytes] = {}
     kept = dict(pieces)
     complete = True
-    for live, entity in zip(hot.lives, fresh, strict=True):
-        original = hot.originals[live.reblog_of_id] if live.reblog_of_id is not None else None
-        pieces[live.id], keep = cut(cache, mark, viewer, live, original, entity, accounts)
+    for live, (piece, keep) in zip(
+        hot.lives, cut_all(cache, mark, viewer, hot.lives, hot.originals, fresh, accounts), strict=True
+    ):
+        pieces[live.id] = piece
         if keep:
             kept[live.id] = pieces[live.id]
         complete = complete and keep

@@ -100,6 +100,24 @@ def cut(
     return piece, versions is not None
 
 
+def cut_all(
+    cache: EntityCache,
+    mark: Mark,
+    viewer: int,
+    lives: Sequence[Live],
+    originals: dict[int, Live],
+    entities: Sequence[dict[str, Any]],
+    accounts: dict[int, bytes],
+) -> list[tuple[Piece, bool]]:
+    """``cut`` for each note of a page rendered since ``mark`` (``entities``, consumed, in the
+    order of ``lives``; a boost's note in ``originals``)."""
+    cuts = []
+    for live, entity in zip(lives, entities, strict=True):
+        original = originals[live.reblog_of_id] if live.reblog_of_id is not None else None
+        cuts.append(cut(cache, mark, viewer, live, original, entity, accounts))
+    return cuts
+
+
 async def account_jsons(
     hot: HotReader, settings: Settings, cache: EntityCache, ids: Iterable[int], known: dict[int, bytes]
 ) -> dict[int, bytes]:

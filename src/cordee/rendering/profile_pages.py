@@ -31,7 +31,7 @@ from cordee.feeds.memo import MAX_AGE, HomeMemo
 from cordee.queries.pages import LivePage
 from cordee.rendering.cache import Mark
 from cordee.rendering.home import KeptPage, kept_page
-from cordee.rendering.pieces import Piece, cut, page_json
+from cordee.rendering.pieces import cut_all, page_json
 from cordee.rendering.statuses import render_live
 
 #: Pages kept at most (the least recently used go first): ~20–60 KB each.
@@ -79,15 +79,10 @@ async def rendered(
     cache = db.entities
     entities = await render_live(db, settings, viewer, page.lives, page.originals)
     accounts: dict[int, bytes] = {}
-    pieces: list[Piece] = []
-    complete = True
-    for live, entity in zip(page.lives, entities, strict=True):
-        original = page.originals[live.reblog_of_id] if live.reblog_of_id is not None else None
-        piece, keep = cut(cache, mark, viewer or 0, live, original, entity, accounts)
-        pieces.append(piece)
-        complete = complete and keep
+    cuts = cut_all(cache, mark, viewer or 0, page.lives, page.originals, entities, accounts)
+    pieces = [piece for piece, _ in cuts]
     body = page_json(pieces, accounts)
-    if not pieces or not complete:
+    if not pieces or not all(keep for _, keep in cuts):
         return body, None
     owners = {owner for piece in pieces for owner in piece.accounts} | {author}
     return body, kept_page(cache, [x.id for x in page.lives], pieces, owners, body, mark)
