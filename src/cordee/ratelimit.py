@@ -218,32 +218,33 @@ class Limiter:
         if not self.enabled:
             return [None] * len(counted)
         now = int(time.time())
-        windows = [now // self.rules[name].seconds for name, _ in counted]
-        keys = []
-        for (name, key), window in zip(counted, windows, strict=True):
-            head, tail = self._keys[name]
-            keys.append(f"{head}{key}/{window}{tail}")
         if isinstance(self._storage, _Memory):  # no await: a dict update on the event loop
-            counts = [
-                self._storage.incr_now(k, self.rules[name].seconds, amount)
-                for k, (name, _) in zip(keys, counted, strict=True)
-            ]
-        else:
-            try:
-                # A Redis that accepts connections but does not answer (paused, overloaded, a
-                # network partition) must not stall every request behind it: give up quickly and
-                # let it pass.
-                async with asyncio.timeout(STORAGE_TIMEOUT):
-                    counts = await self._increment(
-                        keys, [self.rules[name].seconds for name, _ in counted], amount
-                    )
-            except Exception:
-                log.warning("rate limit storage unavailable; %s not counted", counted, exc_info=True)
-                return [None] * len(counted)
+            return [self._counted_here(self._storage, name, key, amount, now) for name, key in counted]
+        rules = [self.rules[name] for name, _ in counted]
+        windows = [now // rule.seconds for rule in rules]
+        keys = [self._key(name, key, window) for (name, key), window in zip(counted, windows, strict=True)]
+        try:
+            # A Redis that accepts connections but does not answer (paused, overloaded, a network
+            # partition) must not stall every request behind it: give up quickly and let it pass.
+            async with asyncio.timeout(STORAGE_TIMEOUT):
+                counts = await self._increment(keys, [rule.seconds for rule in rules], amount)
+        except Exception:
+            log.warning("rate limit storage unavailable; %s not counted", counted, exc_info=True)
+            return [None] * len(counted)
         return [
-            Verdict(name, self.rules[name].amount, count, (window + 1) * self.rules[name].seconds)
-            for (name, _), count, window in zip(counted, counts, windows, strict=True)
+            Verdict(name, rule.amount, count, (window + 1) * rule.seconds)
+            for (name, _), rule, count, window in zip(counted, rules, counts, windows, strict=True)
         ]
+
+    def _key(self, name: str, key: str | int, window: int) -> str:
+        head, tail = self._keys[name]
+        return f"{head}{key}/{window}{tail}"
+
+    def _counted_here(self, storage: _Memory, name: str, key: str | int, amount: int, now: int) -> Verdict:
+        rule = self.rules[name]
+        window = now // rule.seconds
+        count = storage.incr_now(self._key(name, key, window), rule.seconds, amount)
+        return Verdict(name, rule.amount, count, (window + 1) * rule.seconds)
 
     async def _increment(self, keys: list[str], expiries: list[int], amount: int) -> list[int]:
         """Redis: each counter incremented (its expiry set when it starts) by one script, on
