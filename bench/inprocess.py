@@ -9,6 +9,7 @@ python -m bench.inprocess /tmp/cordee-mix-XXXX --path /api/v1/instance --profile
 python -m bench.inprocess /tmp/cordee-mix-XXXX --post --count 1000        # POST /api/v1/statuses
 python -m bench.inprocess /tmp/cordee-mix-XXXX --post --concurrency 32     # posts as under load
 python -m bench.inprocess /tmp/cordee-mix-XXXX --mix --concurrency 32      # the mix (posts too)
+python -m bench.inprocess /tmp/cordee-mix-XXXX --follow --concurrency 32   # follows as under load
 ```
 
 Reads as the first sampled reader of the kept folder (``readers.txt``), on its database, with
@@ -16,7 +17,8 @@ the rate limits off as in ``bench.mix`` and the garbage collector tuned as in th
 ``--post`` posts notes instead, as the sampled posters in turn (``posters.txt``, the mix's
 fan-out; it changes the folder's database: post on a copy). ``--mix`` draws each request as
 ``bench.mix``'s mix does (60 % home timelines, 30 % account timelines, 10 % posts, each by a random
-sampled reader, with a fixed seed): what a read costs while posts keep changing the feeds. One
+sampled reader, with a fixed seed): what a read costs while posts keep changing the feeds.
+``--follow``: random sampled readers follow random other ones (on a copy too). One
 request at a time by default, so that this is a request's own cost; ``--concurrency N`` keeps N
 in flight, as a loaded server does (the writes of a group commit then share a transaction).
 Prints the CPU time of the process per request (threads included: aiosqlite's work counts) and
@@ -51,12 +53,13 @@ async def _run(
     warm: int = 200,
     sort: str = "tottime",
     only: str = "",
+    follow: bool = False,
 ) -> None:
     restrict: tuple[str | int, ...] = (only, 40) if only else (30,)
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
     accounts = [(line.split()[0], line.split()[1]) for line in lines]
     tokens = [token for token, _ in accounts]
-    if not post and not mix:
+    if not post and not mix and not follow:
         tokens = tokens[:1]
     draw = random.Random(7)
     sent_count = 0
@@ -77,6 +80,8 @@ async def _run(
         path = "/api/v1/statuses"
     if mix:
         path = "the mix"
+    if follow:
+        path = "POST /api/v1/accounts/:id/follow"
 
     def mixed() -> tuple[str, str, bool]:
         """A token, a path and whether to post, drawn as ``bench/mix/wrk/mix.lua`` draws them."""
@@ -94,6 +99,12 @@ async def _run(
         token, path_here, posting = tokens[sent_count % len(tokens)], path, post
         if mix:
             token, path_here, posting = mixed()
+        if follow:  # a random reader follows a random other account, as ``one.lua follow`` does
+            token, me = draw.choice(accounts)
+            target = me
+            while target == me:  # following oneself is refused (403)
+                target = draw.choice(accounts)[1]
+            path_here = f"/api/v1/accounts/{target}/follow"
         raw_path, _, query = path_here.partition("?")
         if posting:
             words = "+".join(draw.choice(_WORDS) for _ in range(draw.randint(4, 12)))
@@ -110,7 +121,7 @@ async def _run(
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "POST" if posting else "GET",
+            "method": "POST" if posting or follow else "GET",
             "scheme": "http",
             "path": raw_path,
             "raw_path": raw_path.encode(),
@@ -168,6 +179,7 @@ def main() -> None:
     p.add_argument("--profile", action="store_true", help="then the same under cProfile, by own time")
     p.add_argument("--post", action="store_true", help="time POST /api/v1/statuses as the sampled posters")
     p.add_argument("--mix", action="store_true", help="the mix's requests (posts too: run on a copy)")
+    p.add_argument("--follow", action="store_true", help="random readers follow random accounts (on a copy)")
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")
@@ -185,6 +197,7 @@ def main() -> None:
             args.warm,
             args.sort,
             args.only,
+            args.follow,
         )
     )
 

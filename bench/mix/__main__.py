@@ -7,7 +7,8 @@ same run. Prints a markdown table; ``--markdown FILE`` appends it to a file.
 
 Phases (each ``--duration`` seconds, wrk with 2 threads):
 
-- ``ceiling``: the bare app, ``GET /``, 32 connections;
+- ``ceiling``: the bare app, ``GET /``, 32 connections (with ``--server granian``, also the bare app
+  on granian);
 - ``instance``: ``GET /api/v1/instance``, 32 connections;
 - ``home1``: one reader's home timeline, 16 connections;
 - ``home``: random readers' home timelines, 32 connections;
@@ -43,7 +44,7 @@ import httpx
 from bench.mix import openloop
 from bench.mix.graph import SIZES, Graph, generate, load
 from bench.stores import close_scratch, open_scratch
-from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_mb
+from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_tree_mb
 from cordee.ratelimit import RULES
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -111,7 +112,11 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
     from cordee.db.migrate import upgrade
 
-    report: dict[str, Any] = {"size": args.size, "store": "PostgreSQL + Redis" if args.postgres else "SQLite"}
+    report: dict[str, Any] = {
+        "size": args.size,
+        "store": "PostgreSQL + Redis" if args.postgres else "SQLite",
+        "server": args.server,
+    }
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
     scratch = await open_scratch(data_dir, postgres=args.postgres, redis=args.postgres)
@@ -139,21 +144,27 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         followers = graph.followers_of()
         report["post_fanout"] = sum(followers.get(i, 0) for i in posters) / len(posters)
 
-        ceiling = Server(
-            "ceiling",
-            [sys.executable, "-m", "bench.mix.ceiling", "--port", str(port := free_port())],
-            {**os.environ, "PYTHONPATH": str(ROOT)},
-            port,
-            tmp / "ceiling.log",
-        )
-        servers.append(ceiling)
-        await ceiling.wait_ready()
-        report["ceiling"] = wrk(
-            ceiling.base_url + "/", "one.lua", [str(readers_file), "get"], 32, args.duration
-        )
-        report["ceiling"]["rss_mb"] = rss_mb(ceiling.pid)
-        ceiling.stop()
-        say(f"ceiling: {report['ceiling']['rps']:,.0f} req/s")
+        # The ceiling the targets are measured against: bare Starlette on uvicorn. With ``--server
+        # granian``, also the same bare app on granian: what that server alone gains.
+        for ceiling_name in ["ceiling"] + (["ceiling_granian"] if args.server == "granian" else []):
+            argv_ceiling = [sys.executable, "-m", "bench.mix.ceiling", "--port", str(port := free_port())]
+            if ceiling_name == "ceiling_granian":
+                argv_ceiling.append("--granian")
+            ceiling = Server(
+                ceiling_name,
+                argv_ceiling,
+                {**os.environ, "PYTHONPATH": str(ROOT)},
+                port,
+                tmp / f"{ceiling_name}.log",
+            )
+            servers.append(ceiling)
+            await ceiling.wait_ready()
+            report[ceiling_name] = wrk(
+                ceiling.base_url + "/", "one.lua", [str(readers_file), "get"], 32, args.duration
+            )
+            report[ceiling_name]["rss_mb"] = rss_tree_mb(ceiling.pid)[0]
+            ceiling.stop()
+            say(f"{ceiling_name}: {report[ceiling_name]['rps']:,.0f} req/s")
 
         port = free_port()
         server_env = {k: v for k, v in os.environ.items() if not k.startswith(("CORDEE_", "BENCH_"))}
@@ -177,12 +188,14 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             str(port),
             "--workers",
             str(args.workers),
+            "--server",
+            args.server,
         ]
         server = Server("cordee", argv, server_env, port, tmp / "cordee.log")
         servers.append(server)
         await server.wait_ready()
         await asyncio.sleep(1)
-        report["rss_idle_mb"] = rss_mb(server.pid)
+        report["rss_idle_mb"] = rss_tree_mb(server.pid)[0]
         t0 = time.monotonic()
         report["warmed"] = await warm(
             server.base_url, [(graph.tokens[i], graph.account_ids[i]) for i in readers]
@@ -195,7 +208,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             profiler = None
             if args.profile:
                 args.profile.mkdir(parents=True, exist_ok=True)
-                profile_argv = [_py_spy(), "record", "--nonblocking", "-p", str(server.pid)]
+                # ``--subprocesses``: the workers of ``--workers`` or of granian run the application.
+                profile_argv = [_py_spy(), "record", "--nonblocking", "--subprocesses", "-p", str(server.pid)]
                 profile_argv += ["-d", str(args.duration), "-r", "200", "-f", "raw"]
                 profile_argv += ["-o", str(args.profile / f"{phase}.txt")]
                 profiler = await asyncio.create_subprocess_exec(
@@ -224,7 +238,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 f"open loop at {rate:,.0f}/s: {figures['rps']:,.0f} req/s answered 2xx, "
                 f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
             )
-        report["rss_end_mb"] = rss_mb(server.pid)
+        report["rss_end_mb"] = rss_tree_mb(server.pid)[0]
         report["problems"] = server.log_problems()
         await asyncio.sleep(0.6)  # the probe writes its record every half second
         gc_pauses(report, server.gc_stats())
@@ -252,11 +266,18 @@ def gc_pauses(report: dict[str, Any], stats: dict[str, Any]) -> None:
 
 def table(report: dict[str, Any]) -> str:
     ceiling = report["ceiling"]["rps"]
+    on_granian = report.get("ceiling_granian")
     lines = [
         f"Graph `{report['size']}` ({report['rows'].get('accounts', 0):,} accounts, "
         f"{report['rows'].get('follows', 0):,} follows, {report['rows'].get('statuses', 0):,} notes), "
-        f"{report['store']}; ceiling (bare Starlette + uvicorn, same run): {ceiling:,.0f} req/s, "
-        f"p99 {report['ceiling']['p99_ms']:.1f} ms.",
+        f"{report['store']}, Cordée on {report['server']}; ceiling (bare Starlette + uvicorn, same run): "
+        f"{ceiling:,.0f} req/s, p99 {report['ceiling']['p99_ms']:.1f} ms"
+        + (
+            f"; the same bare app on granian: {on_granian['rps']:,.0f} req/s, "
+            f"p99 {on_granian['p99_ms']:.1f} ms."
+            if on_granian
+            else "."
+        ),
         "",
         "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors "
         "| GC pauses ≥ 10 ms (longest ms) |",
@@ -266,8 +287,11 @@ def table(report: dict[str, Any]) -> str:
         f = report.get(phase)
         if not f:
             continue
+        share = f"{100 * f['rps'] / ceiling:.1f} %"
+        if on_granian:
+            share += f" ({100 * f['rps'] / on_granian['rps']:.1f} % on granian)"
         lines.append(
-            f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {100 * f['rps'] / ceiling:.1f} % "
+            f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {share} "
             f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} "
             f"| {f.get('gc_pauses', '—')} ({f.get('gc_max_ms', 0):.0f}) |"
         )
@@ -309,6 +333,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")
+    p.add_argument(
+        "--server",
+        choices=["uvicorn", "granian"],
+        default="uvicorn",
+        help="cordee serve's HTTP server (with granian, the bare app is measured on it too)",
+    )
     p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
     p.add_argument(
         "--gc-threshold", help="the server's CORDEE_GC_THRESHOLD (e.g. 10000,10,10), to measure a tuning"

@@ -31,7 +31,24 @@ app = Starlette(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
+    parser.add_argument(
+        "--granian", action="store_true", help="on granian, as `cordee serve --server granian`"
+    )
     args = parser.parse_args()
+    if args.granian:
+        from granian import Granian
+        from granian.constants import Interfaces, Loops
+        from granian.log import LogLevels
+
+        Granian(
+            "bench.mix.ceiling:app",
+            address="127.0.0.1",
+            port=args.port,
+            interface=Interfaces.ASGI,
+            loop=Loops.uvloop,
+            log_level=LogLevels.warning,
+        ).serve()
+        return
     uvicorn.run(
         app,
         host="127.0.0.1",

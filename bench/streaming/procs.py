@@ -49,6 +49,25 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
+def rss_tree_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and its descendants (a server's workers), in MiB: the
+    largest of them, and their sum."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    sizes, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        with contextlib.suppress(OSError):
+            sizes.append(rss_mb(current))
+        todo.extend(children.get(current, ()))
+    return max(sizes, default=float("nan")), sum(sizes)
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of a process so far."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

@@ -27,11 +27,15 @@ from cordee.db.migrate import upgrade
 from cordee.db.tables import Account, User
 from cordee.domain.passwords import INSECURE_FAST_HASHING, INSECURE_FAST_HASHING_VARIABLE
 from cordee.events.redis import RedisBus
+from cordee.http_limits import MAX_WEBSOCKET_MESSAGE
 from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
 from cordee.search.index import merge_segments
 
 T = TypeVar("T")
+
+#: How long open requests may take to finish once the server is asked to stop.
+GRACEFUL_SHUTDOWN_SECONDS = 10
 
 
 def _settings() -> Settings:
@@ -110,10 +114,18 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Server processes (PostgreSQL only).")
-def serve(host: str, port: int, workers: int) -> None:
+@click.option(
+    "--server",
+    "http_server",
+    type=click.Choice(["uvicorn", "granian"]),
+    default="uvicorn",
+    show_default=True,
+    envvar="CORDEE_SERVER",
+    help="The HTTP server: granian answers reads faster (docs/benchmarks.md), but reads a "
+    "WebSocket message whole (up to 16 MiB) before Cordée can refuse it (over 64 KiB).",
+)
+def serve(host: str, port: int, workers: int, http_server: str) -> None:
     """Start the server (creates and migrates the database on first run)."""
-    import uvicorn
-
     if not os.environ.get("CORDEE_BASE_URL"):
         # Without an explicit public URL, the address we listen on is the one people will open.
         shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
@@ -136,6 +148,11 @@ def serve(host: str, port: int, workers: int) -> None:
             "that anyone can crack. Never set it outside a test suite.",
             err=True,
         )
+    if http_server == "granian":
+        _serve_on_granian(host, port, workers, access_log=settings.access_log)
+        return
+    import uvicorn
+
     uvicorn.run(
         "cordee.asgi:app",
         host=host,
@@ -146,10 +163,33 @@ def serve(host: str, port: int, workers: int) -> None:
         access_log=settings.access_log,
         loop="uvloop",
         http="httptools",
-        timeout_graceful_shutdown=10,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         # Stream (un)subscriptions are a few dozen bytes; uvicorn's default takes 16 MiB messages.
-        ws_max_size=64 * 1024,
+        ws_max_size=MAX_WEBSOCKET_MESSAGE,
     )
+
+
+def _serve_on_granian(host: str, port: int, workers: int, *, access_log: bool) -> None:
+    """The same application on granian (its HTTP in Rust), set as uvicorn is above: uvloop, the
+    proxy headers of a proxy on loopback (``cordee.asgi:behind_proxy``), the access log as
+    configured, 10 s for open requests to finish on shutdown. Granian has no WebSocket message
+    cap: its frames go up to 16 MiB, and Cordée closes a stream sent a bigger message than
+    ``MAX_WEBSOCKET_MESSAGE`` once it has it (``streaming/endpoints.py``)."""
+    from granian import Granian
+    from granian.constants import Interfaces, Loops
+    from granian.log import LogLevels
+
+    Granian(
+        "cordee.asgi:behind_proxy",
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,
+        workers=workers,
+        loop=Loops.uvloop,
+        log_level=LogLevels.info,
+        log_access=access_log,
+        workers_kill_timeout=GRACEFUL_SHUTDOWN_SECONDS,
+    ).serve()
 
 
 @main.group()

@@ -17,6 +17,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cordee.api.mastodon.errors import error_response
 
+#: A WebSocket message from a client: stream (un)subscriptions are a few dozen bytes. Uvicorn refuses a
+#: bigger one as it arrives (``ws_max_size``); under granian, which has no such cap, the stream
+#: closes when it gets one (``streaming/endpoints.py``).
+MAX_WEBSOCKET_MESSAGE = 64 * 1024
+
 #: What a media upload may carry besides the image: multipart headers, description, focus, thumbnail
 #: fields. The description alone may be 1,500 characters (6 KB in UTF-8); 1 MiB is ample.
 MEDIA_OVERHEAD = 1024 * 1024

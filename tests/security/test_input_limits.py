@@ -189,12 +189,13 @@ async def test_media_routes_take_up_to_the_image_limit(
     assert status == 413 and "error" in json.loads(answer) and pulled == 0
 
 
-# -- a real server: uvicorn answers the 413 at once, and the WebSocket's JSON messages ------------
+# -- a real server (uvicorn, and granian: ``cordee serve --server``) answers the 413 at once, and
+# -- the WebSocket's JSON messages ------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
-    running = launch(tmp_path_factory.mktemp("limits"))
+@pytest.fixture(scope="module", params=["uvicorn", "granian"])
+def server(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Running]:
+    running = launch(tmp_path_factory.mktemp("limits"), CORDEE_SERVER=request.param)
     yield running
     running.stop()
 

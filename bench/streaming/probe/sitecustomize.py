@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import json
 import os
+import sys
 import threading
 import time
 from typing import Any
@@ -52,6 +53,10 @@ def _install(path: str) -> None:
     def write() -> None:
         while True:
             time.sleep(0.5)
+            # Only the process that runs the application writes: a server's supervisor (granian's
+            # main process, uvicorn's with ``--workers``) would overwrite the record with its own.
+            if "starlette" not in sys.modules:
+                continue
             snapshot = {key: list(value) for key, value in stats.items()}
             with open(path + ".tmp", "w") as f:
                 json.dump(snapshot, f)

@@ -22,6 +22,7 @@ GOING_AWAY = 1001
 TRY_AGAIN_LATER = 1013
 POLICY_VIOLATION = 1008  # what authorised the stream was revoked: do not reconnect with it
 SERVICE_RESTART = 1012  # "the server is restarting": reconnect, then fetch what was missed
+MESSAGE_TOO_BIG = 1009  # a client sent a message over ``http_limits.MAX_WEBSOCKET_MESSAGE``
 
 
 @dataclass(eq=False)

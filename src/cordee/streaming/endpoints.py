@@ -21,10 +21,11 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from cordee.api.mastodon.base import Caller, bearer_token, resolve_caller
 from cordee.api.mastodon.errors import error_response
 from cordee.domain import scopes as sc
+from cordee.http_limits import MAX_WEBSOCKET_MESSAGE
 from cordee.queries.lists import owned_list
 from cordee.queries.tracking import readable as readable_search
 from cordee.streaming.channels import SSE_PATHS, StreamError, channel_for
-from cordee.streaming.connections import Connection
+from cordee.streaming.connections import MESSAGE_TOO_BIG, Connection
 from cordee.streaming.frames import frame
 from cordee.streaming.hub import Hub, HubClosed
 
@@ -181,6 +182,9 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
     with contextlib.suppress(WebSocketDisconnect):
         while True:
             raw = await websocket.receive_text()
+            if len(raw) * 4 > MAX_WEBSOCKET_MESSAGE and len(raw.encode()) > MAX_WEBSOCKET_MESSAGE:
+                connection.close(MESSAGE_TOO_BIG)  # as uvicorn's cap closes it (granian has none)
+                return
             try:
                 message = orjson.loads(raw)
                 if not isinstance(message, dict):
