@@ -86,6 +86,9 @@ class Runner:
         self._stopping = asyncio.Event()
 
     def start(self) -> None:
+        # Before the server answers anything: importing the tasks' modules on the first tick held
+        # the event loop ~150–200 ms (aiohttp loads the system's CA certificates for Web Push).
+        _load_task_modules()
         self._task = asyncio.create_task(self._loop(), name="cordee-jobs")
 
     async def _loop(self) -> None:
