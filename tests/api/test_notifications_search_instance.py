@@ -105,3 +105,35 @@ async def test_events_are_published_after_commit(
     before = len(events)
     failed = await client.post("/api/v1/statuses", json={"status": "y" * 500}, headers=alice.headers)
     assert failed.status_code == 422 and len(events) == before  # nothing committed, nothing emitted
+
+
+async def test_instance_figures_are_counted_once_however_many_ask_at_once(
+    client: httpx.AsyncClient, monkeypatch: Any
+) -> None:
+    """Every app reads the instance entity at start: with no figures kept (a fresh process) or
+    kept too long, each request in flight counted every user and note again (at a million notes,
+    tens of ms each, 32 at once in the benchmark). One counts; the others wait for it, or, when
+    figures are kept but stale, get those while it counts."""
+    import asyncio
+
+    from cordee.api.mastodon import instance
+
+    builds = 0
+    real = instance._instance_v1
+
+    async def counted(ctx: Any) -> dict[str, Any]:
+        nonlocal builds
+        builds += 1
+        await asyncio.sleep(0.05)  # a slow count
+        return await real(ctx)
+
+    monkeypatch.setattr(instance, "_instance_v1", counted)
+    answers = await asyncio.gather(*(client.get("/api/v1/instance") for _ in range(20)))
+    assert [r.status_code for r in answers] == [200] * 20 and builds == 1
+    first = answers[0].json()
+
+    monkeypatch.setattr(instance, "CACHE_SECONDS", 0.0)  # every figure kept is stale from now on
+    answers = await asyncio.gather(*(client.get("/api/v1/instance") for _ in range(20)))
+    assert all(r.json() == first for r in answers)
+    await asyncio.sleep(0.2)  # the one count under way ends
+    assert builds == 2
