@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,10 +41,11 @@ class Server:
         )
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@contextmanager
+def serving(tmp: Path, **env: str) -> Iterator[Server]:
+    """A ``cordee serve`` for the block (``env``: more ``CORDEE_*`` settings, e.g. the server)."""
     try:
-        running = launch(tmp_path_factory.mktemp("cordee-server"))
+        running = launch(tmp, **env)
     except RuntimeError as e:
         pytest.fail(str(e), pytrace=False)
     try:
@@ -52,6 +54,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         code = running.stop()
         if code not in (0, -signal.SIGTERM):
             sys.stderr.write(f"cordee serve exited with {code}:\n{running.output()}\n")
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("cordee-server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

@@ -5,14 +5,12 @@ private note kept from non-followers."""
 
 from __future__ import annotations
 
-import signal
-import sys
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.clients.conftest import Server
+from tests.clients.conftest import Server, serving
 from tests.clients.test_mastodon_py import (
     app_keys,
     new_user,
@@ -23,7 +21,6 @@ from tests.clients.test_mastodon_py import (
     test_post_reply_context_and_delete,
     test_private_note_is_only_for_followers,
 )
-from tests.support.running import launch
 
 __all__ = [
     "app_keys",
@@ -41,13 +38,8 @@ pytestmark = pytest.mark.clients
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = launch(tmp_path_factory.mktemp("granian"), CORDEE_SERVER="granian")
-    try:
-        yield Server(running.base_url, running.data_dir, running.env)
-    finally:
-        code = running.stop()
-        if code not in (0, -signal.SIGTERM):
-            sys.stderr.write(f"cordee serve exited with {code}:\n{running.output()}\n")
+    with serving(tmp_path_factory.mktemp("granian"), CORDEE_SERVER="granian") as running:
+        yield running
 
 
 def test_it_is_granian_answering(server: Server) -> None:

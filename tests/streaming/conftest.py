@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,15 +65,22 @@ def start_server(tmp: Path, **env_overrides: str) -> Server:
     return Server(running.base_url, running.process, running.log, running)
 
 
-@pytest.fixture(scope="session")
-def stream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    server = start_server(tmp_path_factory.mktemp("streaming"))
+@contextmanager
+def serving(tmp: Path, **env_overrides: str) -> Iterator[Server]:
+    """``start_server`` for the block, stopped after it (its log shown if it did not stop cleanly)."""
+    server = start_server(tmp, **env_overrides)
     try:
         yield server
     finally:
         code = server.stop()
         if code not in (0, -signal.SIGTERM):
             sys.stderr.write(f"cordee serve exited with {code}:\n{server.log.read_text(errors='replace')}\n")
+
+
+@pytest.fixture(scope="session")
+def stream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with serving(tmp_path_factory.mktemp("streaming")) as server:
+        yield server
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:

@@ -133,8 +133,9 @@ def test_what_one_process_answers_the_other_serves_at_once_with_its_caches_warm(
         second.stop()
 
 
-def test_streams_are_drained_on_shutdown(tmp_path: Path) -> None:
-    server: Server = start_server(tmp_path)
+@pytest.mark.parametrize("http_server", ["uvicorn", "granian"])
+def test_streams_are_drained_on_shutdown(tmp_path: Path, http_server: str) -> None:
+    server: Server = start_server(tmp_path, CORDEE_SERVER=http_server)
     user = server.user("leaving")
     with httpx.stream(
         "GET",
@@ -151,7 +152,7 @@ def test_streams_are_drained_on_shutdown(tmp_path: Path) -> None:
         rest = list(lines)  # ends when the server closes the stream
         assert time.monotonic() - started < 5, "the stream was not closed promptly"
     assert all(line.startswith(":") or not line for line in rest)
-    # uvicorn re-raises the signal once it has shut down cleanly: exit 0 or "terminated by SIGTERM".
+    # Once shut down cleanly, uvicorn re-raises the signal: exit 0 or "terminated by SIGTERM".
     assert server.process.wait(10) in (0, -signal.SIGTERM)
     assert time.monotonic() - started < 5
     log = server.log.read_text(errors="replace")
