@@ -269,12 +269,32 @@ async def test_websocket_messages_with_bad_json_get_an_error_frame(
         assert frame == {"error": "Unknown stream type", "status": 400}  # still open and answering
 
 
-async def test_websocket_messages_over_64_kib_close_the_connection(
+async def test_websocket_binary_messages_are_read_as_their_utf8_text(
     server: Running, server_headers: dict[str, str]
+) -> None:
+    """A binary frame used to end the connection's reader without a word: the stream stayed open
+    but deaf to every later (un)subscription."""
+    url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
+    async with connect(url, additional_headers=server_headers) as ws:
+        await ws.send(b'{"type": "subscribe", "stream": "nonsense"}')
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame == {"error": "Unknown stream type", "status": 400}
+        await ws.send(b"\xff\xfe not UTF-8")
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame["status"] == 400 and "error" in frame
+        await ws.send(json.dumps({"type": "subscribe", "stream": "nonsense"}))
+        frame = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert frame == {"error": "Unknown stream type", "status": 400}  # still reading
+
+
+@pytest.mark.parametrize("binary", [False, True])
+async def test_websocket_messages_over_64_kib_close_the_connection(
+    server: Running, server_headers: dict[str, str], binary: bool
 ) -> None:
     url = server.base_url.replace("http://", "ws://") + "/api/v1/streaming"
     async with connect(url, additional_headers=server_headers, max_size=None) as ws:
-        await ws.send('{"type": "subscribe", "stream": "' + "x" * 100_000 + '"}')
+        message = '{"type": "subscribe", "stream": "' + "x" * 100_000 + '"}'
+        await ws.send(message.encode() if binary else message)
         with pytest.raises(ConnectionClosed) as closed:
             await asyncio.wait_for(ws.recv(), 5)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 1009  # message too big

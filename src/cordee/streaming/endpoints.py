@@ -181,8 +181,14 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
     assert caller.account_id is not None
     with contextlib.suppress(WebSocketDisconnect):
         while True:
-            raw = await websocket.receive_text()
-            if len(raw) * 4 > MAX_WEBSOCKET_MESSAGE and len(raw.encode()) > MAX_WEBSOCKET_MESSAGE:
+            received = await websocket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
+            # A text frame, or a binary one read as its UTF-8 text (orjson takes either).
+            raw: str | bytes = (
+                received["text"] if received.get("text") is not None else received.get("bytes") or b""
+            )
+            if _size(raw) > MAX_WEBSOCKET_MESSAGE:
                 connection.close(MESSAGE_TOO_BIG)  # as uvicorn's cap closes it (granian has none)
                 return
             try:
@@ -205,6 +211,13 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
             except StreamError as e:
                 connection.send(_error(e.message, e.status))
     connection.close()
+
+
+def _size(raw: str | bytes) -> int:
+    """A message's size in bytes (its UTF-8 encoding for text, computed only when it may matter)."""
+    if isinstance(raw, bytes) or len(raw) * 4 <= MAX_WEBSOCKET_MESSAGE:
+        return len(raw)
+    return len(raw.encode())
 
 
 async def _ws_write(websocket: WebSocket, connection: Connection) -> None:
