@@ -20,6 +20,7 @@ from sqlalchemy import event
 from cordee.api.mastodon.callers import cache_of
 from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
+from cordee.db.types import utcnow
 from cordee.queries.timelines import HOME_CHECK
 from cordee.rendering.statuses import FLAGS
 from tests.conftest import ApiUser, MakeUser
@@ -277,3 +278,26 @@ async def test_a_readers_boosts_among_a_page_are_found_by_probes_whatever_they_w
         conn.close()
     boosts = [step for step in plan if "statuses" in step and "account_id=?" in step]
     assert boosts and all("reblog_of_id=?" in step for step in boosts), plan
+
+
+async def test_the_home_rules_over_a_feeds_new_notes_probe_the_readers_follows(
+    db: Database, make_user: MakeUser
+) -> None:
+    """Judging a feed's new notes (``HOME_CHECK``, on every home read where something arrived)
+    built the list of everyone the reader follows, three times: 32 µs to check 2 notes for a
+    reader of 130 follows, 673 µs for one of 5,130 (docs/benchmarks.md). Driven by the notes' ids,
+    whether the reader follows an author is one probe per note."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plan, read without statistics; PostgreSQL plans by its statistics")
+    reader = await make_user("follows_many")
+    query = HOME_CHECK.fitting(2)
+    params: dict[str, Any] = {name: reader.account_id for name in query.compiled("sqlite").required}
+    params.update(now=utcnow(), ids=[1, 2])
+    compiled, args = query.arguments("sqlite", params)
+    conn = sqlite3.connect(db.engine.url.database or "")
+    try:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.sql, args)]
+    finally:
+        conn.close()
+    follows = [step for step in plan if "SEARCH follows" in step]
+    assert follows and all("target_account_id=?" in step for step in follows), plan

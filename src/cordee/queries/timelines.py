@@ -32,37 +32,54 @@ from cordee.queries.tags import followed_tags_in_home
 from cordee.queries.visibility import shown_in_timelines, visible_to
 
 
-def home_query(viewer_id: Any, now: Any = None) -> Select[Status]:
+def home_query(viewer_id: Any, now: Any = None, *, by_probes: bool = False) -> Select[Status]:
     """What the viewer follows, and their own notes, as Mastodon's home feed shows them:
 
     - reblogs only from follows that show reblogs;
     - replies only when they answer the viewer, themselves, or someone the viewer follows.
 
     ``viewer_id`` and ``now`` may be bind parameters (``HOME_CHECK`` below is built once).
+    ``by_probes`` changes the SQL, not the rule: for a statement driven by a few notes' ids, whether
+    the viewer follows an author is asked once per note (``_follows``).
     """
-    followed = select(Follow.target_account_id).where(Follow.account_id == viewer_id)
-    showing_reblogs = followed.where(Follow.show_reblogs.is_(True))
     return select(Status).where(
         or_(
             Status.account_id == viewer_id,
-            Status.account_id.in_(followed),
+            _follows(viewer_id, Status.account_id, by_probes=by_probes),
             followed_tags_in_home(viewer_id),  # public notes with a hashtag the viewer follows
         ),
         ~excluded_from_home(viewer_id),  # members of exclusive lists are read in their list
         or_(
             Status.reblog_of_id.is_(None),
             Status.account_id == viewer_id,
-            Status.account_id.in_(showing_reblogs),
+            _follows(viewer_id, Status.account_id, by_probes=by_probes, showing_reblogs=True),
         ),
         or_(
             Status.in_reply_to_account_id.is_(None),
             Status.in_reply_to_account_id == viewer_id,
             Status.in_reply_to_account_id == Status.account_id,
-            Status.in_reply_to_account_id.in_(followed),
+            _follows(viewer_id, Status.in_reply_to_account_id, by_probes=by_probes),
         ),
         visible_to(viewer_id),
         shown_in_timelines(viewer_id, now),
     )
+
+
+def _follows(
+    viewer_id: Any, account: Any, *, by_probes: bool, showing_reblogs: bool = False
+) -> ColumnElement[bool]:
+    """The viewer follows ``account`` (and shows its boosts). As ``account IN (everyone the viewer
+    follows)`` for statements that walk notes (the list drives the walk through each followed
+    author's notes), or as one probe of the follow per note (``by_probes``): for a few ids, the
+    list built on every run cost 673 µs to judge 2 notes for a reader of 5,130 follows, against
+    32 µs for one of 130 (docs/benchmarks.md)."""
+    conditions = [Follow.account_id == viewer_id]
+    if showing_reblogs:
+        conditions.append(Follow.show_reblogs.is_(True))
+    if by_probes:
+        return exists().where(*conditions, Follow.target_account_id == account)
+    followed: ColumnElement[bool] = account.in_(select(Follow.target_account_id).where(*conditions))
+    return followed
 
 
 def languages_admit(viewer_id: Any) -> ColumnElement[bool]:
@@ -128,7 +145,9 @@ _limit: Any = bindparam("limit", 1, type_=Integer())
 
 def _home_check(width: int) -> HotQuery:
     return HotQuery(
-        _live(home_query(_viewer, _now)).where(Status.id.in_(slots("ids", width))).order_by(Status.id.desc()),
+        _live(home_query(_viewer, _now, by_probes=True))
+        .where(Status.id.in_(slots("ids", width)))
+        .order_by(Status.id.desc()),
         lists={"ids": width},
     )
 
