@@ -96,7 +96,9 @@ _HOME_CANDIDATES = union(
 )
 #: Which of them ``home_query`` shows the note to (the timeline's own rule, ``now`` bound).
 _HOME_AUDIENCE = viewers_who_see(
-    _STATUS_ID, _VIEWERS, lambda viewer: home_query(viewer, bindparam("now", type_=UTCDateTime()))
+    _STATUS_ID,
+    _VIEWERS,
+    lambda viewer: home_query(viewer, bindparam("now", type_=UTCDateTime()), by_probes=True),
 )
 
 
