@@ -214,7 +214,8 @@ async def _ws_read(websocket: WebSocket, hub: Hub, caller: Caller, connection: C
 
 
 def _size(raw: str | bytes) -> int:
-    """A message's size in bytes (its UTF-8 encoding for text, computed only when it may matter)."""
+    """A message's size to compare with the cap: bytes as they are; text by its UTF-8 encoding,
+    encoded only when it could pass the cap (4 bytes a character at most), else its length."""
     if isinstance(raw, bytes) or len(raw) * 4 <= MAX_WEBSOCKET_MESSAGE:
         return len(raw)
     return len(raw.encode())
