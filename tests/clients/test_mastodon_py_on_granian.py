@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.clients.conftest import Server, serving
-from tests.clients.test_mastodon_py import (
+from tests.clients.test_mastodon_py import (  # noqa: F401 (collected here on granian)
     app_keys,
     new_user,
     test_create_app_and_log_in_with_password,
@@ -21,17 +21,6 @@ from tests.clients.test_mastodon_py import (
     test_post_reply_context_and_delete,
     test_private_note_is_only_for_followers,
 )
-
-__all__ = [
-    "app_keys",
-    "new_user",
-    "test_create_app_and_log_in_with_password",
-    "test_favourite_reblog_and_notifications",
-    "test_follow_and_home_timeline",
-    "test_pagination_over_many_notes",
-    "test_post_reply_context_and_delete",
-    "test_private_note_is_only_for_followers",
-]
 
 pytestmark = pytest.mark.clients
 

@@ -11,21 +11,14 @@ import httpx
 import pytest
 
 from tests.streaming.conftest import Server, serving
-from tests.streaming.test_mastodon_py_streaming import (
+from tests.streaming.test_mastodon_py_streaming import (  # noqa: F401 (collected here on granian)
     test_private_blocked_and_muted_notes_never_reach_the_wrong_stream,
     test_user_public_and_hashtag_streams,
 )
-from tests.streaming.test_websocket_streaming import (
+from tests.streaming.test_websocket_streaming import (  # noqa: F401 (collected here on granian)
     test_several_streams_on_one_connection,
     test_token_in_protocol_header_or_query_and_rejections,
 )
-
-__all__ = [
-    "test_private_blocked_and_muted_notes_never_reach_the_wrong_stream",
-    "test_several_streams_on_one_connection",
-    "test_token_in_protocol_header_or_query_and_rejections",
-    "test_user_public_and_hashtag_streams",
-]
 
 pytestmark = pytest.mark.clients
 
