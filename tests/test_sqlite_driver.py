@@ -14,7 +14,7 @@ from sqlalchemy import Column, Integer, MetaData, Table, Text, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from cordee.db.engine import Database
-from cordee.db.sqlite_driver import OneHopConnection, deferred
+from cordee.db.sqlite_driver import OneHopConnection, deferred, execute_late
 
 
 @pytest.fixture
@@ -188,3 +188,78 @@ async def test_deferred_writes_outside_a_begun_transaction_are_sent_at_once(db: 
         await conn.commit()
     async with db.read() as session:
         assert (await session.execute(text("SELECT v FROM t"))).scalars().all() == ["z"]
+
+
+async def test_writers_leave_their_deferred_writes_behind_and_each_hears_of_its_own_failure(
+    db: Database, hops: list[Any]
+) -> None:
+    """A group commit's writer leaves its deferred writes (and its savepoint's release) behind it:
+    they run with a later writer's statement or the batch's COMMIT. One that fails then undoes
+    its own writer's savepoint alone — the writer raises it once the batch is committed — and
+    the statements after it run; rows asked for (``execute_late``) reach their callback when
+    their statement ran, never for an undone writer."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text, unique=True))
+    put = deferred(insert(table))
+    put_returning = deferred(insert(table)).returning(table.c.v)
+    rows: dict[str, list[Any]] = {}
+    async with db.write() as tx:
+        await tx.session.execute(put, {"v": "taken"})
+
+    gate = asyncio.Event()
+
+    async def writer(value: str, *, read: bool = False) -> list[Any]:
+        async with db.write() as tx:
+            await execute_late(tx.session, put_returning, {"v": value}, lambda r: rows.setdefault(value, r))
+            await asyncio.sleep(0)  # the others queue up behind: one batch
+            if read:  # a read sends what the writers before it left behind
+                await gate.wait()
+                seen = (await tx.session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all()
+                return list(seen)
+        return []
+
+    hops.clear()
+    tasks = [
+        asyncio.create_task(writer("a")),
+        asyncio.create_task(writer("taken")),  # fails: a duplicate
+        asyncio.create_task(writer("b", read=True)),
+        asyncio.create_task(writer("c")),
+    ]
+    await asyncio.sleep(0.05)
+    assert not hops  # three writers in, none of them has spent a hop
+    gate.set()
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    assert isinstance(results[1], IntegrityError)
+    # The reader saw the writers before it, less the one undone, and its own insert.
+    assert results[0] == [] and results[2] == ["a", "b", "taken"] and results[3] == []
+    assert rows == {"a": [("a",)], "b": [("b",)], "c": [("c",)]}
+    assert len(hops) == 2  # the read (carrying what came before it) and the commit
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == [
+            "a",
+            "b",
+            "c",
+            "taken",
+        ]
+
+
+async def test_a_writer_that_rolls_back_takes_only_its_own_deferred_writes(db: Database) -> None:
+    """A writer that fails in Python after leaving deferred writes (one of them failing too) rolls
+    back its savepoint alone; the writers before it keep theirs."""
+    table = Table("t", MetaData(), Column("id", Integer, primary_key=True), Column("v", Text, unique=True))
+    put = deferred(insert(table))
+
+    async def keeps(value: str) -> None:
+        async with db.write() as tx:
+            await tx.session.execute(put, {"v": value})
+            await asyncio.sleep(0)  # the others queue up behind: one batch
+
+    async def gives_up() -> None:
+        async with db.write() as tx:
+            await tx.session.execute(put, {"v": "x"})
+            await tx.session.execute(put, {"v": "x"})  # would fail, but is undone with the rest
+            raise RuntimeError("changed my mind")
+
+    results = await asyncio.gather(keeps("a"), gives_up(), keeps("b"), return_exceptions=True)
+    assert results[0] is None and isinstance(results[1], RuntimeError) and results[2] is None
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == ["a", "b"]

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import cast
+from collections.abc import Callable
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, func, insert, select
 
 from cordee.actions.push import record_deliveries
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
+from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import Account, Follow, Notification, Status
 from cordee.db.tables_personal import ConversationMute
 from cordee.db.types import UTCDateTime, utcnow
@@ -38,9 +40,11 @@ _WANTED = (
 )
 _table = cast(Table, Notification.__table__)
 #: The notification, inserted only if wanted: one statement built once (every follow, favourite,
-#: boost and mention runs it; asking first and inserting then cost a round trip more).
+#: boost and mention runs it; asking first and inserting then cost a round trip more). Deferred:
+#: on SQLite the writer leaves it behind (``db/sqlite_driver.py``), and learns whether it went in
+#: when it ran (``execute_late``) — only its event depends on it, sent after commit anyway.
 _INSERT_WANTED = (
-    insert(_table)
+    deferred(insert(_table))
     .from_select(
         ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
         select(
@@ -64,13 +68,18 @@ async def notify(
     status_id: int | None = None,
     *,
     include_self: bool = False,
-) -> Notification | None:
+    inserted: Callable[[bool], None] | None = None,
+) -> None:
     """Notify a local account, unless it would be notified of its own doing (``include_self``
-    allows that, for news about one's own things, such as the end of one's poll)."""
+    allows that, for news about one's own things, such as the end of one's poll), or does not want
+    it (blocks, mutes, a muted thread). ``inserted`` is told whether it was, once known: at once
+    on PostgreSQL, when the statement ran on SQLite (by the commit at the latest)."""
     if recipient_id == from_account_id and not include_self:
-        return None
+        if inserted is not None:
+            inserted(False)
+        return
     # Remote accounts (domain set) get notified by federation, later.
-    notification_id, now = new_id(), utcnow()
+    notification_id = new_id()
     params = {
         "id": notification_id,
         "recipient": recipient_id,
@@ -78,20 +87,31 @@ async def notify(
         "type": type_,
         "status_id": status_id,
         "status": status_id or 0,
-        "now": now,
+        "now": utcnow(),
     }
-    if (await tx.session.execute(_INSERT_WANTED, params)).scalar() is None:
-        return None
+
+    def ran(rows: list[Any]) -> None:
+        if rows:
+            tx.emit(NotificationCreated(notification_id, recipient_id, type_))
+        if inserted is not None:
+            inserted(bool(rows))
+
+    await execute_late(tx.session, _INSERT_WANTED, params, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
-    tx.emit(NotificationCreated(notification_id, recipient_id, type_))
-    return Notification(
-        id=notification_id,
-        account_id=recipient_id,
-        from_account_id=from_account_id,
-        type=type_,
-        status_id=status_id,
-        created_at=now,
+
+
+async def notified(
+    tx: Tx, recipient_id: int, from_account_id: int, type_: str, status_id: int | None = None
+) -> bool:
+    """``notify`` (one's own doing included), and whether the notification was wanted, known now
+    (on SQLite a hop of its own, at the next statement)."""
+    outcome: list[bool] = []
+    await notify(
+        tx, recipient_id, from_account_id, type_, status_id, include_self=True, inserted=outcome.append
     )
+    if not outcome:
+        await tx.session.execute(select(1))  # sends what is held back, and hears of it
+    return outcome[0]
 
 
 #: Followers who asked to be notified of an author's notes (a follow's ``notify``), through a

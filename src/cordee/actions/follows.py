@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete, select
+from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
@@ -12,6 +12,7 @@ from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Block, Follow, FollowRequest
 from cordee.db.tables_personal import AccountPin
 from cordee.db.types import utcnow
@@ -46,6 +47,10 @@ _INSERT_FOLLOW = {
     "sqlite": sqlite.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
     "postgresql": postgresql.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
 }
+#: On SQLite, after ``_BEFORE_FOLLOW`` found no follow in the same transaction: SQLite's one writer
+#: at a time (the group commit's lock) leaves no one to insert the pair in between, so nobody needs
+#: the insert's result, and the writer leaves it behind (``db/sqlite_driver.py``).
+_INSERT_CHECKED_FOLLOW = deferred(insert(_follows))
 
 
 async def _inserted(tx: Tx, row: Follow | FollowRequest) -> bool:
@@ -69,8 +74,17 @@ async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> No
 
 
 async def _add_follow(
-    tx: Tx, actor_id: int, target_id: int, show_reblogs: bool, notify_posts: bool, languages: str | None
+    tx: Tx,
+    actor_id: int,
+    target_id: int,
+    show_reblogs: bool,
+    notify_posts: bool,
+    languages: str | None,
+    *,
+    checked: bool = False,
 ) -> bool:
+    """Insert the follow and count it; False when the pair was there (inserted concurrently).
+    ``checked``: this transaction read that it was not there."""
     row: dict[str, Any] = {
         "id": new_id(),
         "account_id": actor_id,
@@ -80,8 +94,10 @@ async def _add_follow(
         "languages": languages,
         "created_at": utcnow(),
     }
-    inserted = await tx.session.execute(_INSERT_FOLLOW[tx.session.get_bind().dialect.name], row)
-    if inserted.scalar() is None:
+    dialect = tx.session.get_bind().dialect.name
+    if checked and dialect == "sqlite":
+        await tx.session.execute(_INSERT_CHECKED_FOLLOW, row)
+    elif (await tx.session.execute(_INSERT_FOLLOW[dialect], row)).scalar() is None:
         return False
     await _count_follow(tx, actor_id, target_id, +1)
     tx.emit(FollowChanged(actor_id, target_id, following=True))
@@ -150,7 +166,7 @@ async def follow(
             if await _inserted(tx, request):  # else asked a moment ago by a concurrent call
                 await notify(tx, target_id, actor_id, "follow_request")
             return
-        if await _add_follow(tx, actor_id, target_id, show_reblogs, bool(notify_posts), langs):
+        if await _add_follow(tx, actor_id, target_id, show_reblogs, bool(notify_posts), langs, checked=True):
             await notify(tx, target_id, actor_id, "follow")
 
 

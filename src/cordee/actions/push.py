@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import BigInteger, Table, bindparam, delete, insert, literal, select, update
+from sqlalchemy import BigInteger, Table, bindparam, delete, exists, insert, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions.errors import ValidationFailed
 from cordee.config import ConfigError, Settings
 from cordee.db.engine import Database, Tx
 from cordee.db.sqlite_driver import deferred
+from cordee.db.tables import Notification
 from cordee.db.tables_push import PushDelivery, PushServerKey, PushSubscription
 from cordee.db.types import UTCDateTime, utcnow
 
@@ -257,21 +258,28 @@ async def unsubscribe(db: Database, token_id: int) -> None:
 #: Built once: every notification runs it (building it per call was ~5 % of a follow's CPU). On
 #: the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert. Deferred:
 #: nobody reads its result, it rides with the next statement on SQLite (``db/sqlite_driver.py``).
+#: Only for a notification that was inserted: whether it was wanted (``actions/_notify.py``) may
+#: not be known yet when this is sent.
+_NOTIFICATION = bindparam("notification_id", type_=BigInteger())
 _RECORD_DELIVERIES = deferred(insert(cast(Table, PushDelivery.__table__))).from_select(
     ["subscription_id", "notification_id", "due_at", "attempts"],
     select(
         PushSubscription.id,
-        bindparam("notification_id", type_=BigInteger()),
+        _NOTIFICATION,
         bindparam("now", type_=UTCDateTime()),
         literal(0),
-    ).where(PushSubscription.account_id == bindparam("recipient_id", type_=BigInteger())),
+    ).where(
+        PushSubscription.account_id == bindparam("recipient_id", type_=BigInteger()),
+        exists().where(Notification.id == _NOTIFICATION),
+    ),
 )
 
 
 async def record_deliveries(tx: Tx, notification_id: int, recipient_id: int) -> None:
-    """Inside the notification's transaction: one delivery per subscription of the recipient. One
-    statement, whose cost without subscriptions is an index probe; whether the alerts and policy
-    allow the push is decided when sending (as Mastodon's worker decides it again)."""
+    """Inside the notification's transaction: one delivery per subscription of the recipient, if
+    the notification was inserted. One statement, whose cost without subscriptions is an index
+    probe; whether the alerts and policy allow the push is decided when sending (as Mastodon's
+    worker decides it again)."""
     params = {"notification_id": notification_id, "now": utcnow(), "recipient_id": recipient_id}
     await tx.session.execute(_RECORD_DELIVERIES, params)
 

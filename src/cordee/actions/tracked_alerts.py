@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
-from cordee.actions._notify import notify
+from cordee.actions._notify import notified
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Status, User
 from cordee.db.tables_tracking import TrackedMatch, TrackedSearch
@@ -102,7 +102,7 @@ async def _newest_notes(
 async def _notify_batch(tx: Tx, search: TrackedSearch, notes: list[tuple[int, int]], type_: str) -> bool:
     # The newest note whose author the owner does not block or mute names the batch.
     for status_id, author_id in notes:
-        if await notify(tx, search.account_id, author_id, type_, status_id, include_self=True) is not None:
+        if await notified(tx, search.account_id, author_id, type_, status_id):
             return True
     return False
 

@@ -26,7 +26,7 @@ home feeds a write changed (``feeds``: only the home memo reads them).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,7 +107,7 @@ _MEMO_TRACKED = frozenset(
         "filter_statuses",
     }
 )
-#: Home feeds: every write to them names the feeds it changed (``touching(feeds=…)``, ``record_feeds``
+#: Home feeds: every write to them names the feeds it changed (``touching(feeds=…)``, ``feeds_recorder``
 #: in ``feeds/sql.py``; the home memo drops the pages of a feed that changed), or is unknown.
 _FEEDS = frozenset({"home_feeds", "home_feed_entries"})
 _IGNORED = _UNRENDERED | _MEMO_TRACKED
@@ -186,13 +186,18 @@ def touching(*keys: Key, rules: bool = False, feeds: tuple[int, ...] = ()) -> di
     return {_OPTION: keys, _RULES: rules, _FEEDS_OPTION: feeds}
 
 
-def record_feeds(session: Any, owners: Iterable[int]) -> None:
-    """Add feeds known only once a write ran (those an ``INSERT … RETURNING`` reached) to the
-    transaction running on ``session``; the write itself carries ``touching()`` so that it is not
-    taken for an unknown one."""
+def feeds_recorder(session: Any) -> Callable[[Sequence[Sequence[Any]]], None]:
+    """Where to add the feeds known only once a write ran (the rows of an ``INSERT … RETURNING``
+    owner, perhaps handed over after the writer left: ``sqlite_driver.execute_late``): the
+    transaction running on ``session`` now. The write itself carries ``touching()`` so that it is
+    not taken for an unknown one."""
     changes = _changes_of(session)
-    if changes is not None:
-        changes.feeds.update(owners)
+
+    def record(rows: Sequence[Sequence[Any]]) -> None:
+        if changes is not None:
+            changes.feeds.update(row[0] for row in rows)
+
+    return record
 
 
 def _changes_of(session: Any) -> Changes | None:

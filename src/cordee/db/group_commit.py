@@ -7,6 +7,11 @@ transaction: each runs in a ``SAVEPOINT`` of its own (a failing one rolls back a
 of the queue (or the 64th) commits once, for all. Nobody returns before that commit: an
 acknowledged change is on disk exactly as before, and events are still published after commit.
 Under no contention a batch is one writer, committed at once: the latency is the same as before.
+
+A writer's deferred statements (``sqlite_driver.deferred``) run after it left, in the hop of a
+later statement or of the batch's ``COMMIT``: its savepoint is marked isolated, so that should one
+of them fail, the driver undoes that writer's savepoint alone and records the error, which the
+writer raises once the batch is committed (``_Batch.failures``) — as it would have at once.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from cordee.db.sqlite_driver import OneHopConnection, driver_connection
 from cordee.db.tx import Tx
 
 #: Writers sharing one transaction at most.
@@ -32,6 +38,10 @@ class _Batch:
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     members: int = 0
     broken: BaseException | None = None
+    #: The connection under the batch's session (None: not SQLite's one-hop driver).
+    driver: OneHopConnection | None = None
+    #: Errors of members' statements run after the member left, by its savepoint's name.
+    failures: dict[str, BaseException] = field(default_factory=dict)
 
 
 class GroupCommit:
@@ -47,13 +57,18 @@ class GroupCommit:
         # An explicit BEGIN: the driver would only open the transaction at the first write, and a
         # SAVEPOINT opened first would then be a transaction of its own, committed on release.
         await session.execute(text("BEGIN IMMEDIATE"))
-        return _Batch(session)
+        batch = _Batch(session, driver=await driver_connection(session))
+        if batch.driver is not None:
+            batch.driver.take_failures()  # none should be left; none may be charged to this batch
+        return batch
 
     async def _close(self, batch: _Batch) -> None:
         try:
             if batch.broken is not None:
                 raise batch.broken
             await batch.session.commit()
+            if batch.driver is not None:
+                batch.failures = dict(batch.driver.take_failures())
         except BaseException as e:
             with contextlib.suppress(Exception):
                 await batch.session.rollback()
@@ -79,6 +94,10 @@ class GroupCommit:
             if batch is None:
                 batch = self._batch = await self._open()
             nested = await batch.session.begin_nested()
+            savepoint: str | None = None
+            if batch.driver is not None:
+                await batch.session.connection()  # SQLAlchemy opens the savepoint lazily: now (no hop)
+                savepoint = batch.driver.isolate_savepoint()
             tx = Tx(batch.session)
             try:
                 yield tx
@@ -98,5 +117,8 @@ class GroupCommit:
                 self._batch = None
                 await self._close(current)
             self._lock.release()
-        # Only a member whose work stands gets here: it returns once the batch is on disk.
+        # Only a member whose work went in gets here: it returns once the batch is on disk, or
+        # raises the error of a statement of its own that ran after it left (undone alone).
         await asyncio.shield(batch.done)
+        if savepoint is not None and (failure := batch.failures.get(savepoint)) is not None:
+            raise failure

@@ -20,10 +20,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
-from cordee.db.changes import record_feeds, touching
+from cordee.db.changes import feeds_recorder, touching
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID, HotQuery
-from cordee.db.sqlite_driver import deferred
+from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.feeds.base import Entries, Owners, inactive_before
@@ -93,8 +93,10 @@ class SqlFeedStore:
             # On the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
             # RETURNING: which feeds the note reached (rows a conflict skipped are not returned),
             # so that the home memo re-reads exactly those readers' pages (``db/changes.py``).
+            # Deferred: on SQLite the post's writer leaves it behind (``db/sqlite_driver.py``);
+            # the feeds it reached are needed only once the transaction committed.
             statement = (
-                _insert(session, HomeFeedEntry.__table__)
+                deferred(_insert(session, HomeFeedEntry.__table__))
                 .from_select(_ENTRY_COLUMNS, source)
                 .on_conflict_do_nothing()
                 .returning(_OWNER)
@@ -103,13 +105,14 @@ class SqlFeedStore:
                 self._prepared[key] = (statement, entries)
         else:
             statement = statement[0]
-        reached = await session.execute(
+        await execute_late(
+            session,
             statement,
             {**(params or {}), "feeds_cutoff": inactive_before(self._settings)},
-            execution_options=touching(),
+            feeds_recorder(session),
+            touching(),
         )
-        record_feeds(session, reached.scalars().all())
-        return set()  # observed on the transaction (``record_feeds``), as every write below
+        return set()  # observed on the transaction (``feeds_recorder``), as every write below
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
