@@ -33,13 +33,13 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 def hops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Each hop to a connection's thread, from now on."""
     seen: list[Any] = []
-    original: Any = OneHopConnection._execute
+    original: Any = OneHopConnection.hop
 
-    async def counted(self: OneHopConnection, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    def counted(self: OneHopConnection, fn: Any, *args: Any) -> Any:
         seen.append(fn)
-        return await original(self, fn, *args, **kwargs)
+        return original(self, fn, *args)
 
-    monkeypatch.setattr(OneHopConnection, "_execute", counted)
+    monkeypatch.setattr(OneHopConnection, "hop", counted)
     return seen
 
 
@@ -224,15 +224,20 @@ async def test_writers_leave_their_deferred_writes_behind_and_each_hears_of_its_
         asyncio.create_task(writer("b", read=True)),
         asyncio.create_task(writer("c")),
     ]
-    await asyncio.sleep(0.05)
-    assert not hops  # three writers in, none of them has spent a hop
-    gate.set()
+    try:
+        await asyncio.sleep(0.05)
+        # Two writers left, the third waits (holding the lock), the fourth behind it: none of
+        # them has spent a hop.
+        assert not hops
+    finally:
+        gate.set()
     results = await asyncio.gather(*tasks, return_exceptions=True)
     assert isinstance(results[1], IntegrityError)
     # The reader saw the writers before it, less the one undone, and its own insert.
     assert results[0] == [] and results[2] == ["a", "b", "taken"] and results[3] == []
     assert rows == {"a": [("a",)], "b": [("b",)], "c": [("c",)]}
-    assert len(hops) == 2  # the read (carrying what came before it) and the commit
+    # The read (carrying what the writers before it left, and its own insert), the commit.
+    assert [hop.__name__ for hop in hops] == ["_run", "_commit_after"]
     async with db.read() as session:
         assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == [
             "a",

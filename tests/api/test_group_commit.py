@@ -9,9 +9,10 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from cordee.db.engine import Database
+from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.tables import Status
 from tests.conftest import ApiUser
 
@@ -23,10 +24,21 @@ def sqlite_only(backend: str) -> None:
 
 
 async def test_concurrent_posts_share_commits_and_all_stand(
-    sqlite_only: None, db: Database, client: httpx.AsyncClient, alice: ApiUser
+    sqlite_only: None,
+    db: Database,
+    client: httpx.AsyncClient,
+    alice: ApiUser,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     commits: list[int] = []
-    event.listen(db.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    original: Any = OneHopConnection.hop
+
+    def counted(self: OneHopConnection, fn: Any, *args: Any) -> Any:
+        if fn.__name__ == "_commit_after":
+            commits.append(1)
+        return original(self, fn, *args)
+
+    monkeypatch.setattr(OneHopConnection, "hop", counted)
 
     async def one(i: int) -> httpx.Response:
         return await client.post("/api/v1/statuses", json={"status": f"together {i}"}, headers=alice.headers)
@@ -35,7 +47,7 @@ async def test_concurrent_posts_share_commits_and_all_stand(
     assert [r.status_code for r in answers] == [200] * 30
     async with db.read() as session:
         assert await session.scalar(select(func.count()).select_from(Status)) == 30
-    assert len(commits) < 30  # queued writers were committed together
+    assert 0 < len(commits) < 30  # queued writers were committed together
 
 
 async def test_a_failing_writer_rolls_back_alone(

@@ -195,6 +195,8 @@ class Database:
     async def dispose(self) -> None:
         for hook in list(self.before_dispose):
             await hook()
+        if self._group is not None:
+            await self._group.close()
         if self.change_log is not None:
             await self.change_log.close()
         await self.hot.close()

@@ -48,8 +48,10 @@ it gets back, after each group commit (while the next writers wait) and after ev
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import partial
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -99,7 +101,8 @@ class _Savepoints:
         self.open: list[str] = []
         #: Savepoints of writers that left their writes behind them (``isolate_savepoint``).
         self.isolated: set[str] = set()
-        #: Errors of isolated savepoints' statements, by savepoint: taken by the group commit.
+        #: Errors of isolated savepoints' statements, by savepoint: taken by their writers. The
+        #: names are unique while the group commit's session lives (SQLAlchemy numbers them).
         self.failures: dict[str, sqlite3.Error] = {}
 
     def ran(self, sql: str) -> None:
@@ -113,21 +116,22 @@ class _Savepoints:
     def _drop(self, name: str, *, keep: bool) -> None:
         if name in self.open:
             del self.open[self.open.index(name) + (1 if keep else 0) :]
-        if not keep:
-            self.isolated.discard(name)
+        # Rolled back to (SQLite keeps it open, SQLAlchemy is done with it) or released: its
+        # writer has nothing left to isolate.
+        self.isolated.discard(name)
 
-    def ended(self) -> None:
-        """The transaction ended (``COMMIT``, ``ROLLBACK``): no savepoint is left."""
-        self.open.clear()
-        self.isolated.clear()
+    def isolating(self) -> str | None:
+        """The isolated savepoint a statement failing now ran in (the outermost open one: a
+        writer's; a savepoint rolled back to stays open in SQLite, and later ones nest in it)."""
+        return next((name for name in self.open if name in self.isolated), None)
 
     def release_after(self, held: list[_Held], failed_at: int) -> int | None:
         """Where the isolated savepoint a failed statement ran in is released, among ``held``;
         None when it is not isolated or not released there (its writer is still running: it is
         told at once)."""
-        if not self.open or self.open[0] not in self.isolated:
+        name = self.isolating()
+        if name is None:
             return None
-        name = self.open[0]
         for at in range(failed_at + 1, len(held)):
             if _savepoint_named(held[at][1], "RELEASE SAVEPOINT ") == name:
                 return at
@@ -159,12 +163,11 @@ def _send_held(
                     break  # the rest is inside the savepoint about to be rolled back
                 raise
             # A writer that already left: undo its savepoint alone, record its error, go on.
-            name = savepoints.open[0]
+            name = cast(str, savepoints.isolating())
             conn.execute(f"ROLLBACK TO SAVEPOINT {name}")
             conn.execute(f"RELEASE SAVEPOINT {name}")
             savepoints.failures[name] = e
-            savepoints.open.clear()
-            savepoints.isolated.discard(name)
+            savepoints.ran(f"RELEASE SAVEPOINT {name}")
             at = released + 1
             continue
         savepoints.ran(sql)
@@ -175,10 +178,23 @@ def _send_held(
 def _commit_after(
     conn: sqlite3.Connection, held: list[_Held], savepoints: _Savepoints
 ) -> dict[int, list[Any]]:
-    rows = _send_held(conn, held, savepoints)
-    conn.commit()
-    savepoints.ended()
+    try:
+        rows = _send_held(conn, held, savepoints)
+        conn.commit()
+    except BaseException:
+        conn.rollback()  # nothing of it was acknowledged; the next transaction starts clean
+        raise
+    finally:
+        savepoints.open.clear()
     return rows
+
+
+def _rollback(conn: sqlite3.Connection, savepoints: _Savepoints) -> None:
+    try:
+        conn.rollback()
+    finally:
+        savepoints.open.clear()
+        savepoints.isolated.clear()
 
 
 def _run(
@@ -231,8 +247,7 @@ class OneHopCursor:
             self.description, self.rowcount, self.lastrowid, self._rows = None, -1, None, []
             return self
         held, callbacks = connection.take_held()
-        run = cast(Any, connection._execute)  # aiosqlite's own queue to its thread (untyped)
-        outcome: _Outcome = await run(
+        outcome: _Outcome = await connection.hop(
             _run, connection._conn, many, sql, parameters, held, connection.savepoints
         )
         self.description, self.rowcount, self.lastrowid, self._rows, late = outcome
@@ -294,6 +309,15 @@ class OneHopConnection(aiosqlite.Connection):
         self._last_savepoint: str | None = None
         self.savepoints = _Savepoints()
 
+    def hop(self, fn: Callable[..., Any], *args: Any) -> asyncio.Future[Any]:
+        """Queue ``fn(*args)`` for the connection's thread, now (aiosqlite's ``_execute`` queues
+        it only once awaited): what is queued runs in that order."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        future = asyncio.get_running_loop().create_future()
+        self._tx.put_nowait((future, partial(fn, *args)))
+        return future
+
     def hold(self, many: bool, sql: str, parameters: Any) -> bool:
         """Keep ``sql`` for the next hop if it only marks a transaction's bounds, or is a write
         marked deferred inside a ``BEGIN``."""
@@ -322,9 +346,10 @@ class OneHopConnection(aiosqlite.Connection):
         return True
 
     def take_held(self) -> tuple[list[_Held], dict[int, RowsCallback]]:
+        # Always a new list: the one handed over is read in the thread later, when this
+        # connection may already hold the next statements.
         held, callbacks = self._held, self._callbacks
-        if held:
-            self._held, self._callbacks, self._writes_held = [], {}, False
+        self._held, self._callbacks, self._writes_held = [], {}, False
         return held, callbacks
 
     def isolate_savepoint(self) -> str:
@@ -337,35 +362,38 @@ class OneHopConnection(aiosqlite.Connection):
         self.savepoints.isolated.add(name)
         return name
 
-    def take_failures(self) -> dict[str, DBAPIError]:
-        """The errors recorded for isolated savepoints since last asked, as SQLAlchemy raises
-        them (an ``IntegrityError`` for a constraint, …), by savepoint."""
-        failures, self.savepoints.failures = self.savepoints.failures, {}
-        return {
-            name: cast(DBAPIError, DBAPIError.instance(None, None, error, sqlite3.Error))
-            for name, error in failures.items()
-        }
+    def take_failure(self, savepoint: str) -> DBAPIError | None:
+        """The error recorded for an isolated savepoint's statements, if any, as SQLAlchemy raises
+        it (an ``IntegrityError`` for a constraint…). Known once the hop that ran them returned."""
+        error = self.savepoints.failures.pop(savepoint, None)
+        if error is None:
+            return None
+        return cast(DBAPIError, DBAPIError.instance(None, None, error, sqlite3.Error))
 
-    async def commit(self) -> None:
-        writes_held = self._writes_held
+    def send_commit(self) -> Awaitable[None]:
+        """``COMMIT`` what is under way, queued now (the statements held back go with it), without
+        telling SQLAlchemy, whose transaction goes on: the group commit keeps one session from
+        batch to batch, and the next batch's statements, queued after, run after this commit
+        in the same thread. Await the result to learn that it is on disk; a failure rolls the
+        transaction back in the thread (the next batch then starts clean)."""
         held, callbacks = self.take_held()
         self._begun = False
-        if writes_held:  # in the same hop as the COMMIT
-            late = await cast(Any, self._execute)(_commit_after, self._conn, held, self.savepoints)
-            _hand_over(callbacks, late)
-            return
-        # Bounds alone are left unsent: committing covers what they would have marked.
-        await super().commit()
-        self.savepoints.ended()
+        sent = self.hop(_commit_after, self._conn, held, self.savepoints)
+
+        async def committed() -> None:
+            _hand_over(callbacks, await sent)
+
+        return committed()
+
+    async def commit(self) -> None:
+        await self.send_commit()
 
     async def rollback(self) -> None:
         self.take_held()
         self._begun = False
         if self._connection is not None and not self._connection.in_transaction:
-            self.savepoints.ended()
             return  # nothing to undo (the pool's reset of a connection after a commit): no hop
-        await super().rollback()
-        self.savepoints.ended()
+        await self.hop(_rollback, self._conn, self.savepoints)
 
     def cursor(self) -> OneHopCursor:  # type: ignore[override]
         return OneHopCursor(self)
