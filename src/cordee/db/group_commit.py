@@ -17,9 +17,11 @@ The writers keep **one session, on one connection**, from batch to batch. A batc
 queued to the connection's thread (with the statements its writers left behind) and the lock is
 released at once: the next batch's writers run their Python while SQLite runs the last batch's
 statements and syncs the disk, and their own statements, queued after, run after that commit, in
-order. Measured: holding the lock through the commit left one core idle while the other worked;
-two connections taking turns (a batch each) doubled a post's CPU, each connection's page cache
-dropped whenever the other wrote. SQLAlchemy never sees these commits (``send_commit``): for it the
+order. Measured over HTTP: with the lock held through the commit, 268–275 posts/s beside
+315–323 for the tree before (Python and SQLite took turns); released, 315–316 beside 279 (the same
+machine's spread between those runs is large, docs/benchmarks.md). Two connections taking turns
+(a batch each) doubled a post's CPU: each connection's page cache dropped whenever the other
+wrote. SQLAlchemy never sees these commits (``send_commit``): for it the
 session's transaction goes on, its objects forgotten at each batch (``expunge_all``).
 """
 
