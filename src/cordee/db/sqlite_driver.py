@@ -432,7 +432,9 @@ async def execute_late(
     ``on_rows``: at once where it runs at once (PostgreSQL, or no explicit ``BEGIN``), or when the
     hop that carries it returns on SQLite (by the commit at the latest: only for rows needed
     once the transaction committed)."""
-    raw = await driver_connection(session)
+    # Only SQLite's connection holds statements back (asking another for it costs two hops
+    # through SQLAlchemy's greenlet on every post).
+    raw = await driver_connection(session) if session.get_bind().dialect.name == "sqlite" else None
     if raw is not None:
         raw._rows_wanted = on_rows
     try:
