@@ -102,9 +102,27 @@ def write_accounts(path: Path, graph: Graph, indexes: list[int]) -> None:
 
 
 def posters_near(graph: Graph, fanout: int, count: int = 50) -> list[int]:
-    """The ``count`` accounts whose follower counts are closest to ``fanout``."""
+    """``count`` accounts whose follower counts average ``fanout`` as closely as the graph allows:
+    the nearest above it and below it, taken from whichever side brings the average nearer. (The
+    ``count`` nearest alone averaged about 93 for 126 on reed98: a 1/rank popularity has few accounts
+    near 126 followers and many below.)"""
     followers = graph.followers_of()
-    return sorted(range(len(graph.usernames)), key=lambda i: abs(followers.get(i, 0) - fanout))[:count]
+    everyone = range(len(graph.usernames))
+    above = sorted((i for i in everyone if followers.get(i, 0) >= fanout), key=lambda i: followers.get(i, 0))
+    below = sorted((i for i in everyone if followers.get(i, 0) < fanout), key=lambda i: -followers.get(i, 0))
+    chosen: list[int] = []
+    total = 0
+
+    def gap(side: list[int], total: int, size: int) -> float:
+        """How far the average would be from ``fanout`` with the next account of ``side``."""
+        return abs((total + followers.get(side[0], 0)) / size - fanout) if side else float("inf")
+
+    while len(chosen) < count and (above or below):
+        size = len(chosen) + 1
+        side = above if gap(above, total, size) <= gap(below, total, size) else below
+        chosen.append(side.pop(0))
+        total += followers.get(chosen[-1], 0)
+    return chosen
 
 
 async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
