@@ -16,7 +16,8 @@ Phases (each ``--duration`` seconds, wrk with 2 threads):
 - ``mix``: DeathStarBench's social-network mix (60 % home, 30 % account, 10 % posts), 32 connections;
 - ``post``: posts only, by accounts whose follower counts average about ``--fanout`` (126 by
   default, Twitter's 2009 average), 32 connections;
-- ``follow``: follows of random accounts by random accounts, 32 connections.
+- ``follow``: follows of random accounts by random accounts, 32 connections (the writes' phases
+  with ``--write-connections N``: N).
 
 Then, with ``--open-rates 100,200,400``, the mix as an **open loop** at each of those rates
 (``openloop.py``: requests sent on schedule, latency counted from when each was due).
@@ -95,6 +96,13 @@ def _py_spy() -> str:
     """py-spy from this environment (``pip install -e '.[bench]'``), else from the PATH."""
     beside = Path(sys.executable).with_name("py-spy")
     return str(beside) if beside.exists() else "py-spy"
+
+
+def connections_for(phase: str, args: argparse.Namespace) -> int:
+    """wrk's connections for a phase: the writes' own with ``--write-connections``."""
+    if phase in ("post", "follow") and args.write_connections:
+        return int(args.write_connections)
+    return CONNECTIONS.get(phase, 32)
 
 
 def write_accounts(path: Path, graph: Graph, indexes: list[int]) -> None:
@@ -236,8 +244,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
             started = time.monotonic()
             figures = await asyncio.to_thread(
-                wrk, server.base_url + path, script, wrk_args, CONNECTIONS.get(phase, 32), args.duration
+                wrk, server.base_url + path, script, wrk_args, connections_for(phase, args), args.duration
             )
+            figures["connections"] = connections_for(phase, args)
             figures["window"] = (started, time.monotonic())
             if profiler is not None:
                 async with asyncio.timeout(60):
@@ -309,7 +318,7 @@ def table(report: dict[str, Any]) -> str:
         if on_granian:
             share += f" ({100 * f['rps'] / on_granian['rps']:.1f} % on granian)"
         lines.append(
-            f"| {phase} | {CONNECTIONS.get(phase, 32)} | {f['rps']:,.0f} | {share} "
+            f"| {phase} | {f.get('connections', CONNECTIONS.get(phase, 32))} | {f['rps']:,.0f} | {share} "
             f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} "
             f"| {f.get('gc_pauses', '—')} ({f.get('gc_max_ms', 0):.0f}) |"
         )
@@ -346,6 +355,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--phases", default=",".join(PHASES), help="comma-separated phases to run")
     p.add_argument("--readers", type=int, default=1000, help="accounts sampled as readers (default 1000)")
     p.add_argument("--fanout", type=int, default=126, help="average followers of posting accounts")
+    p.add_argument(
+        "--write-connections",
+        type=int,
+        default=0,
+        help="connections of the post and follow phases (default 32, as every phase): more writes in flight",
+    )
     p.add_argument(
         "--open-rates", default="", help="comma-separated rates (req/s) for open-loop runs of the mix"
     )
