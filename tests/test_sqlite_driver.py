@@ -268,3 +268,31 @@ async def test_a_writer_that_rolls_back_takes_only_its_own_deferred_writes(db: D
     assert results[0] is None and isinstance(results[1], RuntimeError) and results[2] is None
     async with db.read() as session:
         assert (await session.execute(text("SELECT v FROM t ORDER BY v"))).scalars().all() == ["a", "b"]
+
+
+async def test_a_commit_that_fails_loses_its_batch_only_and_the_next_batch_commits(db: Database) -> None:
+    """A batch's COMMIT runs after its writers left (queued to the connection's thread): should it
+    fail (here a deferred foreign key), every writer of that batch raises — none was told its work
+    stands — and the writers after it start on a clean transaction."""
+    async with db.engine.begin() as conn:
+        await conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        await conn.execute(
+            text(
+                "CREATE TABLE child (id INTEGER PRIMARY KEY, "
+                "parent_id INTEGER REFERENCES parent (id) DEFERRABLE INITIALLY DEFERRED)"
+            )
+        )
+        await conn.execute(text("INSERT INTO parent (id) VALUES (1)"))
+    child = Table("child", MetaData(), Column("id", Integer, primary_key=True), Column("parent_id", Integer))
+    put = deferred(insert(child))
+
+    async def writer(parent_id: int) -> None:
+        async with db.write() as tx:
+            await tx.session.execute(put, {"parent_id": parent_id})
+            await asyncio.sleep(0)  # the others queue up behind: one batch
+
+    results = await asyncio.gather(writer(1), writer(404), writer(1), return_exceptions=True)
+    assert all(isinstance(r, IntegrityError) for r in results), results
+    await writer(1)
+    async with db.read() as session:
+        assert (await session.execute(text("SELECT parent_id FROM child"))).scalars().all() == [1]

@@ -386,7 +386,11 @@ class OneHopConnection(aiosqlite.Connection):
         sent = self.hop(_commit_after, self._conn, held, self.savepoints)
 
         async def committed() -> None:
-            _hand_over(callbacks, await sent)
+            try:
+                rows = await sent
+            except sqlite3.Error as e:  # as SQLAlchemy raises it (its commit is not the one here)
+                raise DBAPIError.instance(None, None, e, sqlite3.Error) from e
+            _hand_over(callbacks, rows)
 
         return committed()
 
