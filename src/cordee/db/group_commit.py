@@ -45,7 +45,6 @@ MAX_BATCH = 64
 
 @dataclass
 class _Batch:
-    session: AsyncSession
     done: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     members: int = 0
     broken: BaseException | None = None
@@ -81,14 +80,13 @@ class GroupCommit:
             self._writer = _Writer(session, driver)
         return self._writer
 
-    async def _open(self) -> _Batch:
-        writer = await self._writer_session()
+    async def _open(self, writer: _Writer) -> _Batch:
         writer.session.expunge_all()  # what the last batch loaded may have changed since
         # An explicit BEGIN: the driver would only open the transaction at the first write, and a
         # SAVEPOINT opened first would then be a transaction of its own, committed on release.
         # Held back by the driver: it goes with the batch's first hop.
         await writer.session.execute(text("BEGIN IMMEDIATE"))
-        return _Batch(writer.session)
+        return _Batch()
 
     async def _abandon(self, batch: _Batch, writer: _Writer) -> None:
         """A batch whose transaction is unusable: roll it back, start the next on a new session;
@@ -144,14 +142,14 @@ class GroupCommit:
         commit: Awaitable[None] | None = None
         behind: asyncio.Future[None] | None = None
         try:
+            writer = await self._writer_session()
             batch = self._batch
             if batch is None:
-                batch = self._batch = await self._open()
-            writer = await self._writer_session()
-            nested = await batch.session.begin_nested()
-            await batch.session.connection()  # SQLAlchemy opens the savepoint lazily: now (no hop)
+                batch = self._batch = await self._open(writer)
+            nested = await writer.session.begin_nested()
+            await writer.session.connection()  # SQLAlchemy opens the savepoint lazily: now (no hop)
             savepoint = writer.driver.isolate_savepoint()
-            tx = Tx(batch.session)
+            tx = Tx(writer.session)
             try:
                 yield tx
                 for hook in before_commit:

@@ -100,7 +100,9 @@ def _savepoint_named(sql: str, verb: str) -> str | None:
 
 class _Savepoints:
     """The savepoints open on a connection, as SQLite keeps them, and what to do when a held
-    statement fails inside one. Touched only in the connection's thread, within a hop."""
+    statement fails inside one. ``open`` is touched only in the connection's thread, within a
+    hop; the event loop adds to ``isolated`` and takes from ``failures`` (one set or dict
+    operation at a time, each atomic under the GIL; the names never repeat while they matter)."""
 
     def __init__(self) -> None:
         self.open: list[str] = []
@@ -381,8 +383,14 @@ class OneHopConnection(aiosqlite.Connection):
         batch to batch, and the next batch's statements, queued after, run after this commit
         in the same thread. Await the result to learn that it is on disk; a failure rolls the
         transaction back in the thread (the next batch then starts clean)."""
+        writes_held = self._writes_held
         held, callbacks = self.take_held()
         self._begun = False
+        if not writes_held:  # bounds alone are left unsent: committing covers what they mark
+            for _, sql, _, _ in held:
+                if (name := _savepoint_named(sql, "RELEASE SAVEPOINT ")) is not None:
+                    self.savepoints.isolated.discard(name)  # as running the RELEASE would
+            held = []
         sent = self.hop(_commit_after, self._conn, held, self.savepoints)
 
         async def committed() -> None:
