@@ -63,6 +63,7 @@ async def _run(
         tokens = tokens[:1]
     draw = random.Random(7)
     sent_count = 0
+    latencies: dict[str, list[float]] = {}  # seconds each request took, by kind of request
     # A PostgreSQL + Redis run kept its database and key prefix, named in ``store.env``.
     stores = folder / "store.env"
     kept = dict(line.split("=", 1) for line in stores.read_text().split()) if stores.exists() else {}
@@ -140,7 +141,10 @@ async def _run(
         async def send(message: dict[str, Any]) -> None:
             sent.append(message)
 
+        began = time.perf_counter()
         await app(scope, receive, send)
+        kind = "post" if posting else "follow" if follow else raw_path.rsplit("/", 1)[-1]
+        latencies.setdefault(kind, []).append(time.perf_counter() - began)
         if sent[0]["status"] != 200:
             raise SystemExit(f"{path_here} answered {sent[0]['status']}: {sent[-1].get('body', b'')[:200]!r}")
 
@@ -150,12 +154,14 @@ async def _run(
         async def one_task(share: int) -> None:
             for _ in range(share):
                 await call()
+                await asyncio.sleep(0)  # the next request arrives by the loop, as over a socket
 
         shares = [total // concurrency + (i < total % concurrency) for i in range(concurrency)]
         await asyncio.gather(*(one_task(share) for share in shares))
 
     async with app.router.lifespan_context(app):
         await calls(warm)  # caches warm, as on a live instance
+        latencies.clear()
         started, started_wall = time.process_time(), time.perf_counter()
         await calls(count)
         spent, wall = time.process_time() - started, time.perf_counter() - started_wall
@@ -163,6 +169,10 @@ async def _run(
             f"| {path} | {count} requests, {concurrency} at a time | {spent / count * 1e6:,.0f} µs of CPU a"
             f" request | {count / wall:,.0f} req/s |"
         )
+        for kind, times in sorted(latencies.items()):  # what a closed loop waits on, by request
+            times.sort()
+            p50, p99 = times[len(times) // 2], times[int(len(times) * 0.99)]
+            print(f"|   {kind} | {len(times)} | p50 {p50 * 1e3:.1f} ms | p99 {p99 * 1e3:.1f} ms |")
         if profile:
             profiler = cProfile.Profile()
             profiler.enable()

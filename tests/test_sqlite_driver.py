@@ -34,12 +34,18 @@ def hops(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Each hop to a connection's thread, from now on."""
     seen: list[Any] = []
     original: Any = OneHopConnection.hop
+    original_told: Any = OneHopConnection.hop_told
 
     def counted(self: OneHopConnection, fn: Any, *args: Any) -> Any:
         seen.append(fn)
         return original(self, fn, *args)
 
+    def counted_told(self: OneHopConnection, told: Any, fn: Any, *args: Any) -> None:
+        seen.append(fn)
+        original_told(self, told, fn, *args)
+
     monkeypatch.setattr(OneHopConnection, "hop", counted)
+    monkeypatch.setattr(OneHopConnection, "hop_told", counted_told)
     return seen
 
 

@@ -5,15 +5,17 @@ fails takes nothing of the others' with it."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from cordee.db import sqlite_driver
 from cordee.db.engine import Database
-from cordee.db.sqlite_driver import OneHopConnection
-from cordee.db.tables import Status
+from cordee.db.sqlite_driver import OneHopConnection, deferred
+from cordee.db.tables import Account, Status
 from tests.conftest import ApiUser
 
 
@@ -31,14 +33,14 @@ async def test_concurrent_posts_share_commits_and_all_stand(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     commits: list[int] = []
-    original: Any = OneHopConnection.hop
+    original: Any = OneHopConnection.hop_told
 
-    def counted(self: OneHopConnection, fn: Any, *args: Any) -> Any:
+    def counted(self: OneHopConnection, told: Any, fn: Any, *args: Any) -> None:
         if fn.__name__ == "_commit_after":
             commits.append(1)
-        return original(self, fn, *args)
+        original(self, told, fn, *args)
 
-    monkeypatch.setattr(OneHopConnection, "hop", counted)
+    monkeypatch.setattr(OneHopConnection, "hop_told", counted)
 
     async def one(i: int) -> httpx.Response:
         return await client.post("/api/v1/statuses", json={"status": f"together {i}"}, headers=alice.headers)
@@ -72,3 +74,49 @@ async def test_a_failing_writer_rolls_back_alone(
     async with db.read() as session:
         texts = set(await session.scalars(select(Status.text)))
     assert texts == {"kept 0", "kept 1", "kept 2"}
+
+
+async def test_a_batch_gathered_behind_a_commit_is_sent_as_soon_as_that_commit_is_done(
+    sqlite_only: None, db: Database, alice: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Writers who come while a batch commits gather behind it; their batch is sent the moment the
+    thread is done with that commit, not at one of their turns of the event loop (under load each
+    turn is long, and SQLite's thread would wait idle meanwhile)."""
+    gate = threading.Event()
+    sent: list[str] = []
+    original: Any = sqlite_driver._commit_after
+
+    def first_waits(*args: Any) -> Any:
+        if len(sent) == 1:
+            gate.wait(5)  # the first commit is under way as long as the test wants
+        return original(*args)
+
+    def counted(self: OneHopConnection, told: Any, fn: Any, *args: Any) -> None:
+        sent.append(fn.__name__)
+        told_original(self, told, fn, *args)
+
+    told_original: Any = OneHopConnection.hop_told
+    monkeypatch.setattr(sqlite_driver, "_commit_after", first_waits)
+    monkeypatch.setattr(OneHopConnection, "hop_told", counted)
+
+    async def rename(name: str) -> int:
+        async with db.write() as tx:  # a write left behind by its writer: no hop under the lock
+            await tx.session.execute(
+                deferred(update(Account).where(Account.id == alice.account_id).values(display_name=name))
+            )
+        return len(sent)  # the commits sent when this writer hears that its own is done
+
+    first = asyncio.create_task(rename("first"))
+    await asyncio.sleep(0.05)
+    assert len(sent) == 1  # the first writer's commit, under way
+    second = asyncio.create_task(rename("second"))
+    await asyncio.sleep(0.05)
+    assert len(sent) == 1  # the second writer left; its batch gathers behind the first's commit
+    gate.set()
+    assert await first == 2  # sent before the first writer even heard back
+    assert await second == 2
+    async with db.read() as session:
+        assert (
+            await session.scalar(select(Account.display_name).where(Account.id == alice.account_id))
+            == "second"
+        )

@@ -236,15 +236,21 @@ async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
         pytest.skip("hops to aiosqlite's thread are SQLite's")
     hops: list[str] = []
     original: Any = OneHopConnection.hop
+    original_told: Any = OneHopConnection.hop_told
 
     def counted(self: OneHopConnection, fn: Any, *args: Any) -> Any:
         hops.append(args[2] if fn.__name__ == "_run" else fn.__name__)
         return original(self, fn, *args)
 
+    def counted_told(self: OneHopConnection, told: Any, fn: Any, *args: Any) -> None:
+        hops.append(fn.__name__)
+        original_told(self, told, fn, *args)
+
     author, reader = await make_user("author"), await make_user("reader")
     r = await client.post("/api/v1/statuses", json={"status": "first"}, headers=author.headers)
     assert r.status_code == 200  # the tracked searches are loaded (and kept a while)
     monkeypatch.setattr(OneHopConnection, "hop", counted)
+    monkeypatch.setattr(OneHopConnection, "hop_told", counted_told)
     r = await client.post("/api/v1/statuses", json={"status": "hops"}, headers=author.headers)
     assert r.status_code == 200
     # The commit alone: the note, its search entry, its author's count and its fan-out ride

@@ -54,8 +54,9 @@ it gets back, after every read session (whose ``SELECT`` statements open no tran
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from typing import Any, TypeVar, cast
 
@@ -73,6 +74,12 @@ _Held = tuple[bool, str, Any, bool]
 #: rows of the held statements that wanted theirs, by their place among the held ones.
 _Outcome = tuple[_Description, int, int | None, list[Any], dict[int, list[Any]]]
 RowsCallback = Callable[[list[Any]], None]
+#: Told of a queued ``COMMIT``'s outcome (``send_commit``): None once on disk, else the error.
+Committed = Callable[[BaseException | None], None]
+#: Told of a hop's outcome (``hop_told``): its result and None, or None and the error it raised.
+Told = Callable[[Any, BaseException | None], None]
+
+log = logging.getLogger(__name__)
 
 #: What marks a deferred write in its SQL (right after its verb: ``INSERT /*deferred*/ INTO``).
 DEFERRED_MARK = "/*deferred*/"
@@ -194,6 +201,16 @@ def _commit_after(
     finally:
         savepoints.open.clear()
     return rows
+
+
+def _then_tell(loop: asyncio.AbstractEventLoop, work: Callable[[], Any], told: Told) -> None:
+    """In the worker thread: ``work``, then its outcome handed to ``told`` on the event loop."""
+    try:
+        result = work()
+    except BaseException as e:
+        loop.call_soon_threadsafe(told, None, e)
+    else:
+        loop.call_soon_threadsafe(told, result, None)
 
 
 def _rollback(conn: sqlite3.Connection, savepoints: _Savepoints) -> None:
@@ -325,6 +342,14 @@ class OneHopConnection(aiosqlite.Connection):
         self._tx.put_nowait((future, partial(fn, *args)))
         return future
 
+    def hop_told(self, told: Told, fn: Callable[..., Any], *args: Any) -> None:
+        """Queue ``fn(*args)`` as ``hop`` does; its outcome goes to ``told`` on the event loop, called
+        in the loop's turn that hears of it (a future's waiter wakes one turn later, through its
+        callbacks, and each turn of a busy loop is long)."""
+        if not self._running or not self._connection:
+            raise ValueError("Connection closed")
+        self._tx.put_nowait((None, partial(_then_tell, asyncio.get_running_loop(), partial(fn, *args), told)))
+
     def hold(self, many: bool, sql: str, parameters: Any) -> bool:
         """Keep ``sql`` for the next hop if it only marks a transaction's bounds, or is a write
         marked deferred inside a ``BEGIN``."""
@@ -377,12 +402,15 @@ class OneHopConnection(aiosqlite.Connection):
             return None
         return cast(DBAPIError, DBAPIError.instance(None, None, error, sqlite3.Error))
 
-    def send_commit(self) -> Awaitable[None]:
+    def send_commit(self, on_done: Committed) -> None:
         """``COMMIT`` what is under way, queued now (the statements held back go with it), without
         telling SQLAlchemy, whose transaction goes on: the group commit keeps one session from
         batch to batch, and the next batch's statements, queued after, run after this commit
-        in the same thread. Await the result to learn that it is on disk; a failure rolls the
-        transaction back in the thread (the next batch then starts clean)."""
+        in the same thread. ``on_done`` is called on the event loop as soon as the thread is
+        done — in the loop's turn that hears of it, not through a future's wake-ups, each a turn
+        of a loop that may be busy — with None once on disk, else the error (as SQLAlchemy raises
+        it; the transaction is then rolled back in the thread, and the next batch starts clean).
+        Held statements' rows are handed over first."""
         writes_held = self._writes_held
         held, callbacks = self.take_held()
         self._begun = False
@@ -391,19 +419,32 @@ class OneHopConnection(aiosqlite.Connection):
                 if (name := _savepoint_named(sql, "RELEASE SAVEPOINT ")) is not None:
                     self.savepoints.isolated.discard(name)  # as running the RELEASE would
             held = []
-        sent = self.hop(_commit_after, self._conn, held, self.savepoints)
 
-        async def committed() -> None:
-            try:
-                rows = await sent
-            except sqlite3.Error as e:  # as SQLAlchemy raises it (its commit is not the one here)
-                raise DBAPIError.instance(None, None, e, sqlite3.Error) from e
-            _hand_over(callbacks, rows)
+        def done(rows: dict[int, list[Any]] | None, error: BaseException | None) -> None:
+            if isinstance(error, sqlite3.Error):  # as SQLAlchemy raises it (its commit is not this one)
+                error = DBAPIError.instance(None, None, error, sqlite3.Error)
+            elif error is None and rows:
+                try:
+                    _hand_over(callbacks, rows)
+                except Exception:  # committed all the same: its writers must not hear otherwise
+                    log.exception("a committed statement's rows could not be handed over")
+            on_done(error)
 
-        return committed()
+        self.hop_told(done, _commit_after, self._conn, held, self.savepoints)
 
     async def commit(self) -> None:
-        await self.send_commit()
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def done(error: BaseException | None) -> None:
+            if future.done():  # its caller was cancelled
+                return
+            if error is None:
+                future.set_result(None)
+            else:
+                future.set_exception(error)
+
+        self.send_commit(done)
+        await future
 
     async def rollback(self) -> None:
         self.take_held()
