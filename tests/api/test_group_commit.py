@@ -79,9 +79,10 @@ async def test_a_failing_writer_rolls_back_alone(
 async def test_a_batch_gathered_behind_a_commit_is_sent_as_soon_as_that_commit_is_done(
     sqlite_only: None, db: Database, alice: ApiUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Writers who come while a batch commits gather behind it; their batch is sent the moment the
-    thread is done with that commit, not at one of their turns of the event loop (under load each
-    turn is long, and SQLite's thread would wait idle meanwhile)."""
+    """Writers who come while a batch commits gather behind it; their batch is sent once the thread
+    is done with that commit, before the first batch's writers even hear back — not at one of the
+    gathered writers' turns of the event loop (under load each turn is long, and SQLite's thread
+    would wait idle meanwhile)."""
     gate = threading.Event()
     sent: list[str] = []
     original: Any = sqlite_driver._commit_after
