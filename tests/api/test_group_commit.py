@@ -121,3 +121,36 @@ async def test_a_batch_gathered_behind_a_commit_is_sent_as_soon_as_that_commit_i
             await session.scalar(select(Account.display_name).where(Account.id == alice.account_id))
             == "second"
         )
+
+
+async def test_a_writer_cancelled_while_queued_leaves_no_batch_waiting(
+    sqlite_only: None, db: Database, alice: ApiUser
+) -> None:
+    """A writer that leaves with another queued behind it lets that one send the batch; should the
+    queued one be cancelled (its client gone) before its turn, the batch is sent all the same."""
+
+    async def rename(name: str, then: Any = None) -> None:
+        async with db.write() as tx:
+            await tx.session.execute(
+                deferred(update(Account).where(Account.id == alice.account_id).values(display_name=name))
+            )
+            if then is not None:
+                await asyncio.sleep(0.05)  # the other writer queues meanwhile
+                then()
+
+    queued: asyncio.Task[None] | None = None
+
+    def cancel_the_queued() -> None:
+        assert queued is not None
+        queued.cancel()  # delivered at its turn, after this writer left: it was counted as queued
+
+    first = asyncio.create_task(rename("kept", cancel_the_queued))
+    await asyncio.sleep(0.01)
+    queued = asyncio.create_task(rename("never"))
+    await asyncio.wait_for(first, 5)  # its batch committed though nobody is left to send it
+    with pytest.raises(asyncio.CancelledError):
+        await queued
+    async with db.read() as session:
+        assert (
+            await session.scalar(select(Account.display_name).where(Account.id == alice.account_id)) == "kept"
+        )
