@@ -328,14 +328,15 @@ def table(report: dict[str, Any]) -> str:
             "Open loop (the mix on a fixed schedule, latency from when each request was due):",
             "",
             "| offered req/s | answered 2xx req/s | p50 ms | p99 ms | non-2xx | socket errors or dropped "
-            "| home p50 / p99 | account p50 / p99 | post p50 / p99 |",
-            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            "| home p50 / p99 | account p50 / p99 | post p50 / p99 | client: cores, sent late |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
         ]
         for f in report["open"]:
             kinds = " | ".join(f"{p50:.1f} / {p99:.1f}" for p50, p99 in f["by_kind"].values())
             lines.append(
                 f"| {f['offered']:,.0f} | {f['rps']:,.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} "
-                f"| {f['non2xx']} | {f['socket_errors']} | {kinds} |"
+                f"| {f['non2xx']} | {f['socket_errors']} | {kinds} "
+                f"| {f['client_cpu']:.2f}, {f['sent_late']} |"
             )
     lines += [
         "",
