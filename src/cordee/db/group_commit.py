@@ -45,7 +45,7 @@ from functools import partial
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cordee.db.sqlite_driver import OneHopConnection, driver_connection
+from cordee.db.sqlite_driver import OneHopConnection, driver_connection, settle
 from cordee.db.tx import Tx
 
 #: Writers sharing one transaction at most.
@@ -64,14 +64,8 @@ class _Batch:
 
     def tell(self, error: BaseException | None) -> None:
         for member in self.members:
-            if member.done():  # its writer was cancelled
-                continue
-            if error is None:
-                member.set_result(None)
-            else:
-                member.set_exception(error)
-        if not self.done.done():
-            self.done.set_result(None)
+            settle(member, error)
+        settle(self.done, None)
 
 
 @dataclass

@@ -203,6 +203,16 @@ def _commit_after(
     return rows
 
 
+def settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+    """Give ``future`` the outcome ``error`` says (None: done), unless its waiter was cancelled."""
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)
+
+
 def _then_tell(loop: asyncio.AbstractEventLoop, work: Callable[[], Any], told: Told) -> None:
     """In the worker thread: ``work``, then its outcome handed to ``told`` on the event loop."""
     try:
@@ -434,16 +444,7 @@ class OneHopConnection(aiosqlite.Connection):
 
     async def commit(self) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-
-        def done(error: BaseException | None) -> None:
-            if future.done():  # its caller was cancelled
-                return
-            if error is None:
-                future.set_result(None)
-            else:
-                future.set_exception(error)
-
-        self.send_commit(done)
+        self.send_commit(partial(settle, future))
         await future
 
     async def rollback(self) -> None:
