@@ -21,8 +21,10 @@ sampled reader, with a fixed seed): what a read costs while posts keep changing 
 ``--follow``: random sampled readers follow random other ones (on a copy too). One
 request at a time by default, so that this is a request's own cost; ``--concurrency N`` keeps N
 in flight, as a loaded server does (the writes of a group commit then share a transaction).
-Prints the CPU time of the process per request (threads included: aiosqlite's work counts) and
-the requests per second.
+Prints the CPU time of the process per request (threads included: aiosqlite's work counts), the
+requests per second, and each kind of request's p50/p99 latency. Each client yields to the event
+loop between its requests, as a socket's next request would arrive (without it a task ran its
+reads back to back, never suspending, and the posts' latency measured that).
 """
 
 from __future__ import annotations
