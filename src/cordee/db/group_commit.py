@@ -42,7 +42,6 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from functools import partial
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cordee.db.sqlite_driver import OneHopConnection, driver_connection, settle
@@ -98,12 +97,15 @@ class GroupCommit:
             self._writer = _Writer(session, driver)
         return self._writer
 
-    async def _open(self, writer: _Writer) -> _Batch:
+    def _open(self, writer: _Writer) -> _Batch:
         writer.session.expunge_all()  # what the last batch loaded may have changed since
         # An explicit BEGIN: the driver would only open the transaction at the first write, and a
         # SAVEPOINT opened first would then be a transaction of its own, committed on release.
-        # Held back by the driver: it goes with the batch's first hop.
-        await writer.session.execute(text("BEGIN IMMEDIATE"))
+        # Held back by the driver: it goes with the batch's first hop. Handed to the driver
+        # directly: through the session, a statement's execution cost ~0.35 ms (cProfile), a
+        # tenth of a post's CPU when each post is a batch of its own.
+        if not writer.driver.hold(False, "BEGIN IMMEDIATE", ()):
+            raise RuntimeError("the driver did not hold the batch's BEGIN")
         return _Batch()
 
     async def _abandon(self, batch: _Batch, writer: _Writer) -> None:
@@ -163,7 +165,7 @@ class GroupCommit:
             writer = await self._writer_session()
             batch = self._batch
             if batch is None:
-                batch = self._batch = await self._open(writer)
+                batch = self._batch = self._open(writer)
             nested = await writer.session.begin_nested()
             await writer.session.connection()  # SQLAlchemy opens the savepoint lazily: now (no hop)
             savepoint = writer.driver.isolate_savepoint()
