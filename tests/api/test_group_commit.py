@@ -154,3 +154,43 @@ async def test_a_writer_cancelled_while_queued_leaves_no_batch_waiting(
         assert (
             await session.scalar(select(Account.display_name).where(Account.id == alice.account_id)) == "kept"
         )
+
+
+async def test_closing_commits_the_batch_gathered_behind_a_commit_under_way(
+    sqlite_only: None, db: Database, alice: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Closing the database (the server stopping) waits for the commit under way, then commits
+    the batch gathered behind it: its writers were told nothing yet, and their work stands."""
+    gate = threading.Event()
+    original: Any = sqlite_driver._commit_after
+    calls: list[int] = []
+
+    def first_waits(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            gate.wait(5)
+        return original(*args)
+
+    monkeypatch.setattr(sqlite_driver, "_commit_after", first_waits)
+
+    async def rename(name: str) -> None:
+        async with db.write() as tx:
+            await tx.session.execute(
+                deferred(update(Account).where(Account.id == alice.account_id).values(display_name=name))
+            )
+
+    first = asyncio.create_task(rename("first"))
+    await asyncio.sleep(0.05)
+    second = asyncio.create_task(rename("second"))  # gathers behind the first's commit
+    await asyncio.sleep(0.05)
+    group = db._group  # the group commit itself: what ``Database.dispose`` closes first
+    assert group is not None
+    closing = asyncio.create_task(group.close())
+    await asyncio.sleep(0.05)
+    gate.set()
+    await asyncio.wait_for(asyncio.gather(first, second, closing), 5)
+    async with db.read() as session:
+        assert (
+            await session.scalar(select(Account.display_name).where(Account.id == alice.account_id))
+            == "second"
+        )
