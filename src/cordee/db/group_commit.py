@@ -31,6 +31,8 @@ milliseconds: before, the next batch was sent two turns later (a woken writer's 
 wait on the commit before it), each member woke through a shield (two turns more), and SQLite's
 thread sat idle meanwhile. Measured in-process on the mix (``bench.inprocess --mix``): a post's
 p50 92–97 → 57 ms, p99 160–208 → 103–113 ms, the throughput unchanged (the loop is the bound).
+Posts alone, with no reads, ran ~10–13 % slower with it (more CPU a post, batches as large; not
+explained yet): kept for the latency of the mix, a trade-off docs/benchmarks.md states.
 """
 
 from __future__ import annotations
