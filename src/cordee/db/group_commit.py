@@ -46,7 +46,7 @@ from functools import partial
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from cordee.db.sqlite_driver import OneHopConnection, driver_connection, settle
+from cordee.db.sqlite_driver import DRIVER_INFO, OneHopConnection, driver_connection, settle
 from cordee.db.tx import Tx
 
 #: Writers sharing one transaction at most.
@@ -84,9 +84,9 @@ class GroupCommit:
         self._queued = 0
         self._batch: _Batch | None = None
         self._writer: _Writer | None = None
-        #: Batches whose commit is under way (``close`` waits for them), and the last one sent.
+        #: Batches whose commit is under way (``close`` waits for them); SQLite's thread commits
+        #: them in order, so none is left once the last one sent is done.
         self._committing: set[asyncio.Future[None]] = set()
-        self._last_commit: asyncio.Future[None] | None = None
 
     async def _writer_session(self) -> _Writer:
         if self._writer is None:
@@ -96,6 +96,7 @@ class GroupCommit:
             if driver is None:
                 await session.close()
                 raise RuntimeError("group commit needs SQLite's one-hop driver (db/sqlite_driver.py)")
+            session.info[DRIVER_INFO] = driver  # the same connection for the session's life
             self._writer = _Writer(session, driver)
         return self._writer
 
@@ -124,7 +125,6 @@ class GroupCommit:
         """Queue the batch's commit (before any statement of the next batch's), under the lock or
         with it free."""
         self._batch = None
-        self._last_commit = batch.done
         self._committing.add(batch.done)
         writer.driver.send_commit(partial(self._committed, batch))
 
@@ -141,14 +141,14 @@ class GroupCommit:
     def _send_gathered(self) -> None:
         """Send the batch under way if it has members, no commit is in flight, and nobody holds
         the lock (a writer holding it sends it when it leaves)."""
-        batch, writer, last = self._batch, self._writer, self._last_commit
+        batch, writer = self._batch, self._writer
         if (
             batch is not None
             and writer is not None
             and batch.members
             and batch.broken is None
             and not self._lock.locked()
-            and (last is None or last.done())
+            and not self._committing
         ):
             self._send(batch, writer)
 
@@ -193,12 +193,10 @@ class GroupCommit:
                     await self._abandon(current, writer_now)
                 elif len(current.members) >= MAX_BATCH:
                     self._send(current, writer_now)
-                elif self._queued == 0:
-                    last = self._last_commit
-                    # A commit under way: this batch gathers the writers that come meanwhile,
-                    # and is sent once that one is on disk (``_committed``).
-                    if last is None or last.done():
-                        self._send(current, writer_now)
+                elif self._queued == 0 and not self._committing:
+                    # Else a commit is under way: this batch gathers the writers that come
+                    # meanwhile, and is sent once that one is on disk (``_committed``).
+                    self._send(current, writer_now)
             self._lock.release()
         # Only a member whose work went in gets here: it returns once the batch is on disk, or
         # raises the error of a statement of its own that ran after it left (undone alone).
