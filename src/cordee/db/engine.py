@@ -19,7 +19,7 @@ from cordee.db import changes, sqlite_driver
 from cordee.db.change_log import ChangeLog
 from cordee.db.changes import Changes
 from cordee.db.group_commit import GroupCommit
-from cordee.db.hot import MMAP_BYTES, HotReader, hot_reader_for
+from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
@@ -37,6 +37,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # see db/hot.py: fewer read() calls on a large file
+    # The writer's page cache as large as the hot reader's: at SQLite's default (2 MB) a batch of
+    # posts (~16 × 128 feed entries, each on its follower's page) outgrew it, and pages were read
+    # again from the WAL (posts alone: 109,000 → 33,500 ``pread`` calls for 1,000 posts, and
+    # 0.3 ms less of the thread's CPU a post, measured).
+    cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
     cursor.close()
 
 
