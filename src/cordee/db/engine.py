@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from cordee.db import changes, sqlite_driver
 from cordee.db.change_log import ChangeLog
 from cordee.db.changes import Changes
+from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
@@ -42,6 +43,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # again from the WAL (posts alone: 109,000 → 33,500 ``pread`` calls for 1,000 posts, and
     # 0.3 ms less of the thread's CPU a post, measured).
     cursor.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # Checkpoints are a thread's of their own (``db/checkpoint.py``); this one only if it falls behind.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_PAGES}")
     cursor.close()
 
 
@@ -113,7 +116,12 @@ class Database:
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades,
         # and lets queued writers share one commit (``group_commit.py``).
-        self._group: GroupCommit | None = GroupCommit(self.sessions) if self.is_sqlite else None
+        path = self.engine.url.database if self.is_sqlite else None
+        self._checkpoints = Checkpointer(path) if path not in (None, "", ":memory:") else None
+        self._group: GroupCommit | None = None
+        if self.is_sqlite:
+            on_disk = self._checkpoints.committed if self._checkpoints is not None else None
+            self._group = GroupCommit(self.sessions, on_disk)
         #: Run inside each write transaction, just before it commits, with its events: work that
         #: must commit (or fail) with the change, e.g. the SQL home-feed fan-out.
         self.before_commit: list[Callable[[Tx], Awaitable[None]]] = []
@@ -202,6 +210,8 @@ class Database:
             await hook()
         if self._group is not None:
             await self._group.close()
+        if self._checkpoints is not None:
+            self._checkpoints.close()
         if self.change_log is not None:
             await self.change_log.close()
         await self.hot.close()

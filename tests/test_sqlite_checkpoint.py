@@ -1,0 +1,79 @@
+"""SQLite's log is copied into the database file by a thread of its own (``db/checkpoint.py``),
+not by the writers' commits: a commit appends to the log, and the checkpointer, told of it, copies
+the log into the file soon after."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from pathlib import Path
+
+from sqlalchemy import text
+
+from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
+from cordee.db.engine import Database
+
+#: A write of ~2,000 pages: past SQLite's own default checkpoint size (1,000), below the writers'
+#: backstop (``BACKSTOP_PAGES``), so only the checkpointer copies it into the file.
+BIG = 8_000_000
+
+
+def _file_size(path: Path) -> int:
+    return path.stat().st_size
+
+
+def _wait_for(predicate: object, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def _writer(path: Path) -> sqlite3.Connection:
+    """A connection that never checkpoints by itself, as a writer whose backstop is far off."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA wal_autocheckpoint=0")
+    return conn
+
+
+def test_a_commit_told_is_copied_into_the_file_by_the_checkpointer(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    writer = _writer(path)
+    writer.execute("CREATE TABLE t (b BLOB)")
+    checkpoints = Checkpointer(str(path), every=0.01)
+    try:
+        checkpoints.committed()
+        assert _wait_for(lambda: _file_size(path) >= 2 * 4096)  # the schema's page and the table's
+        before = _file_size(path)
+        writer.execute("INSERT INTO t VALUES (zeroblob(?))", (BIG,))
+        time.sleep(0.3)
+        assert _file_size(path) == before  # in the log only: nobody told the checkpointer
+        checkpoints.committed()
+        assert _wait_for(lambda: _file_size(path) > BIG)
+    finally:
+        checkpoints.close()
+        writer.close()
+    assert not checkpoints._thread.is_alive()
+
+
+async def test_the_databases_writes_reach_the_file_without_the_writers_checkpointing(tmp_path: Path) -> None:
+    path = tmp_path / "d.sqlite3"
+    db = Database(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (b BLOB)"))
+            assert (await conn.execute(text("PRAGMA wal_autocheckpoint"))).scalar() == BACKSTOP_PAGES
+        before = _file_size(path)
+        async with db.write() as tx:
+            await tx.session.execute(text("INSERT INTO t VALUES (zeroblob(:n))"), {"n": BIG})
+        for _ in range(500):
+            if _file_size(path) > before + BIG:
+                break
+            await asyncio.sleep(0.01)
+        assert _file_size(path) > before + BIG
+    finally:
+        await db.dispose()
