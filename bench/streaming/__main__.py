@@ -379,7 +379,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         say(f"seeded {report['rows']} in {report['seed_seconds']:.1f} s")
 
         if not args.no_cordee:
-            server = cordee_server(free_port(), data_dir, tmp / "cordee.log", env, args.gc_threshold)
+            server = cordee_server(
+                free_port(), data_dir, tmp / "cordee.log", env, args.gc_threshold, args.server
+            )
             await server.wait_ready()
             say(f"cordee serve on port {server.port} (pid {server.pid}); connecting {args.streams} streams")
             node: Server | None = None
@@ -387,7 +389,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 # A second ``cordee serve`` on the same database and Redis, the streams' only server:
                 # docs/deployment.md's streaming nodes. Events reach it over the Redis bus.
                 node = cordee_server(
-                    free_port(), data_dir, tmp / "cordee-streaming.log", env, args.gc_threshold
+                    free_port(), data_dir, tmp / "cordee-streaming.log", env, args.gc_threshold, args.server
                 )
                 node.name = "cordee-streaming"
                 await node.wait_ready()
@@ -462,6 +464,12 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--streaming-node",
         action="store_true",
         help="streams on a second cordee serve process (needs --redis), posts on the first",
+    )
+    p.add_argument(
+        "--server",
+        choices=("uvicorn", "granian"),
+        default="uvicorn",
+        help="Cordée's HTTP server (`cordee serve --server`)",
     )
     p.add_argument("--no-baseline", action="store_true", help="skip the bare Starlette baseline")
     p.add_argument("--no-cordee", action="store_true", help="only the baseline")

@@ -49,9 +49,8 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def rss_tree_mb(pid: int) -> tuple[float, float]:
-    """Resident memory of a process and its descendants (a server's workers), in MiB: the
-    largest of them, and their sum."""
+def _tree(pid: int) -> list[int]:
+    """A process and its live descendants (a server's workers: granian serves from a child)."""
     children: dict[int, list[int]] = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -59,19 +58,32 @@ def rss_tree_mb(pid: int) -> tuple[float, float]:
         except OSError:  # gone meanwhile
             continue
         children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
-    sizes, todo = [], [pid]
+    found, todo = [], [pid]
     while todo:
         current = todo.pop()
-        with contextlib.suppress(OSError):
-            sizes.append(rss_mb(current))
+        found.append(current)
         todo.extend(children.get(current, ()))
+    return found
+
+
+def rss_tree_mb(pid: int) -> tuple[float, float]:
+    """Resident memory of a process and its descendants (a server's workers), in MiB: the
+    largest of them, and their sum."""
+    sizes = []
+    for member in _tree(pid):
+        with contextlib.suppress(OSError):
+            sizes.append(rss_mb(member))
     return max(sizes, default=float("nan")), sum(sizes)
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _TICKS
+    """User + system CPU time so far of a process and its live descendants."""
+    total = 0
+    for member in _tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / _TICKS
 
 
 class Server:
@@ -154,7 +166,12 @@ def _env(gc_threshold: str | None) -> dict[str, str]:
 
 
 def cordee_server(
-    port: int, data_dir: Path, log: Path, extra_env: dict[str, str], gc_threshold: str | None
+    port: int,
+    data_dir: Path,
+    log: Path,
+    extra_env: dict[str, str],
+    gc_threshold: str | None,
+    http_server: str = "uvicorn",
 ) -> Server:
     env = _env(gc_threshold)
     env.update(
@@ -163,7 +180,7 @@ def cordee_server(
         **extra_env,
     )
     argv = [sys.executable, "-m", "cordee.cli", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    return Server("cordee", argv, env, port, log)
+    return Server("cordee", argv + ["--server", http_server], env, port, log)
 
 
 def baseline_server(

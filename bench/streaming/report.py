@@ -180,6 +180,7 @@ def machine() -> dict[str, str]:
 
 def render(report: dict[str, Any], args: argparse.Namespace, command: str) -> str:
     store = ("PostgreSQL" if args.postgres else "SQLite") + (" + Redis" if args.redis else "")
+    store += f", Cordée on {getattr(args, 'server', 'uvicorn')}"
     lines = [
         f"### {args.streams:,} streams, {args.transport.upper()}, {store} — "
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC",

@@ -31,8 +31,11 @@ milliseconds: before, the next batch was sent two turns later (a woken writer's 
 wait on the commit before it), each member woke through a shield (two turns more), and SQLite's
 thread sat idle meanwhile. Measured in-process on the mix (``bench.inprocess --mix``): a post's
 p50 92–97 → 57 ms, p99 160–208 → 103–113 ms, the throughput unchanged (the loop is the bound).
-Posts alone, with no reads, ran ~10–13 % slower with it (more CPU a post, batches as large; not
-explained yet): kept for the latency of the mix, a trade-off docs/benchmarks.md states.
+Posts alone, with no reads, ran ~10–13 % slower with it at first: the extra CPU was SQLite's
+thread's (batches of ~16 and ~16 where they had alternated 1 and ~31: more pages a commit); the
+writer's page cache and the checkpoints' own thread (``db/engine.py``, ``db/checkpoint.py``) took
+more than that off the thread since (in-process, in turns with the tree before this change:
+332–335 against 253–280 posts/s).
 """
 
 from __future__ import annotations
