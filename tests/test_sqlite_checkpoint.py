@@ -4,7 +4,6 @@ the log into the file soon after."""
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from sqlalchemy import text
 
 from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
 from cordee.db.engine import Database
+from tests.support.waiting import wait_for
 
 #: A write of ~2,000 pages: past SQLite's own default checkpoint size (1,000), below the writers'
 #: backstop (``BACKSTOP_PAGES``), so only the checkpointer copies it into the file.
@@ -21,15 +21,6 @@ BIG = 8_000_000
 
 def _file_size(path: Path) -> int:
     return path.stat().st_size
-
-
-def _wait_for(predicate: object, seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def _writer(path: Path) -> sqlite3.Connection:
@@ -47,13 +38,13 @@ def test_a_commit_told_is_copied_into_the_file_by_the_checkpointer(tmp_path: Pat
     checkpoints = Checkpointer(str(path), every=0.01)
     try:
         checkpoints.committed()
-        assert _wait_for(lambda: _file_size(path) >= 2 * 4096)  # the schema's page and the table's
+        assert wait_for(lambda: _file_size(path) >= 2 * 4096)  # the schema's page and the table's
         before = _file_size(path)
         writer.execute("INSERT INTO t VALUES (zeroblob(?))", (BIG,))
         time.sleep(0.3)
         assert _file_size(path) == before  # in the log only: nobody told the checkpointer
         checkpoints.committed()
-        assert _wait_for(lambda: _file_size(path) > BIG)
+        assert wait_for(lambda: _file_size(path) > BIG)
     finally:
         checkpoints.close()
         writer.close()
@@ -70,10 +61,7 @@ async def test_the_databases_writes_reach_the_file_without_the_writers_checkpoin
         before = _file_size(path)
         async with db.write() as tx:
             await tx.session.execute(text("INSERT INTO t VALUES (zeroblob(:n))"), {"n": BIG})
-        for _ in range(500):
-            if _file_size(path) > before + BIG:
-                break
-            await asyncio.sleep(0.01)
-        assert _file_size(path) > before + BIG
+        # Copied by the checkpointer's thread: nothing on this event loop is needed meanwhile.
+        assert wait_for(lambda: _file_size(path) > before + BIG, 5)
     finally:
         await db.dispose()

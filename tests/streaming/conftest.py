@@ -11,8 +11,7 @@ import itertools
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ import pytest
 from mastodon import Mastodon
 
 from tests.support.running import Running, launch
+from tests.support.waiting import wait_for as wait_for  # re-exported: the streaming tests import it here
 
 PASSWORD = "correct horse battery staple"
 SCOPES = ["read", "write", "follow"]
@@ -81,12 +81,3 @@ def serving(tmp: Path, **env_overrides: str) -> Iterator[Server]:
 def stream_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with serving(tmp_path_factory.mktemp("streaming")) as server:
         yield server
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)
-    return condition()

@@ -24,6 +24,7 @@ from cordee.streaming.widget import ANONYMOUS, widget_channel
 from tests.clients.conftest import Server, server, unique  # noqa: F401
 from tests.conftest import ApiUser
 from tests.support.running import register
+from tests.support.waiting import wait_for
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -151,12 +152,7 @@ class Listener:
                     self.events.append((event, line[6:]))
 
     def wait_for(self, condition: Callable[[], bool], timeout: float = 5) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if condition():
-                return True
-            time.sleep(0.02)
-        return False
+        return wait_for(condition, timeout)
 
     def close(self) -> None:
         self._stop = True

@@ -23,7 +23,7 @@ import threading
 
 log = logging.getLogger(__name__)
 
-#: Seconds between two checkpoints at most (while commits keep coming).
+#: Seconds between two checkpoints at least (a page changed meanwhile by many commits is copied once).
 CHECKPOINT_EVERY = 0.25
 #: The writers' connection checkpoints by itself past this many pages in the log (~40 MB).
 BACKSTOP_PAGES = 10_000
