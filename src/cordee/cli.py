@@ -166,6 +166,12 @@ def serve(host: str, port: int, workers: int, http_server: str) -> None:
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         # Stream (un)subscriptions are a few dozen bytes; uvicorn's default takes 16 MiB messages.
         ws_max_size=MAX_WEBSOCKET_MESSAGE,
+        # The sans-I/O protocol of ``websockets``, not its legacy asyncio one (uvicorn's "auto"): a
+        # frame written costs less of the event loop, which posts share with the streams. Measured
+        # (``bench.streaming``, 10 → 1,000 streams, three pairs): a post's p50 1.24–1.35× against
+        # 1.42–1.60×, the server's CPU 0.23–0.25 of a core against 0.26–0.34, post → stream p99
+        # ~30 ms against 34–44.
+        ws="websockets-sansio",
     )
 
 
