@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -210,8 +211,8 @@ class Database:
             await hook()
         if self._group is not None:
             await self._group.close()
-        if self._checkpoints is not None:
-            self._checkpoints.close()
+        if self._checkpoints is not None:  # off the loop: a checkpoint under way may take a while
+            await asyncio.to_thread(self._checkpoints.close)
         if self.change_log is not None:
             await self.change_log.close()
         await self.hot.close()
