@@ -39,7 +39,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")  # see db/hot.py: fewer read() calls on a large file
-    # The writer's page cache as large as the hot reader's: at SQLite's default (2 MB) a batch of
+    # A page cache as large as the hot reader's (the writer's is the one that fills: readers mostly read
+    # through the memory map, writes copy pages into the cache): at SQLite's default (2 MB) a batch of
     # posts (~16 × 128 feed entries, each on its follower's page) outgrew it, and pages were read
     # again from the WAL (posts alone: 109,000 → 33,500 ``pread`` calls for 1,000 posts, and
     # 0.3 ms less of the thread's CPU a post, measured).
