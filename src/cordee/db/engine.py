@@ -21,7 +21,7 @@ from cordee.db.change_log import ChangeLog
 from cordee.db.changes import Changes
 from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
 from cordee.db.group_commit import GroupCommit
-from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for
+from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for, sqlite_file
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
@@ -75,7 +75,7 @@ def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
         # statement instead of four (``sqlite_driver.py``).
         args, options = engine.dialect.create_connect_args(engine.url)
         creator = sqlite_driver.connector(*args, **options)
-        if engine.url.database in (None, "", ":memory:"):  # one shared connection: no pool to size
+        if sqlite_file(engine.url) is None:  # in memory: one shared connection, no pool to size
             engine = create_async_engine(url, async_creator=creator)
         else:
             # A file's pool keeps ``pool_size`` connections, as on PostgreSQL: with SQLAlchemy's
@@ -118,8 +118,8 @@ class Database:
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades,
         # and lets queued writers share one commit (``group_commit.py``).
-        path = self.engine.url.database if self.is_sqlite else None
-        self._checkpoints = Checkpointer(path) if path not in (None, "", ":memory:") else None
+        path = sqlite_file(self.engine.url)
+        self._checkpoints = Checkpointer(path) if path is not None else None
         self._group: GroupCommit | None = None
         if self.is_sqlite:
             on_disk = self._checkpoints.committed if self._checkpoints is not None else None

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 from sqlalchemy import BigInteger, BindParameter, CompoundSelect, Select, bindparam
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
-from sqlalchemy.engine.url import make_url
+from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.sql.compiler import SQLCompiler
 
 #: Pads unused slots of an id list: ids are positive snowflakes.
@@ -298,12 +298,21 @@ class PostgresHotReader:
             self._pool = None
 
 
+def sqlite_file(url: str | URL) -> str | None:
+    """The file of a SQLite database URL; None for an in-memory database or another kind."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return parsed.database
+
+
 def hot_reader_for(url: str) -> HotReader:
     """The hot reader for a SQLAlchemy database URL (SQLite file or PostgreSQL)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        if not parsed.database or parsed.database == ":memory:":
+        path = sqlite_file(parsed)
+        if path is None:
             raise ValueError("the hot read path needs a SQLite file, not an in-memory database")
-        return SqliteHotReader(parsed.database)
+        return SqliteHotReader(path)
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     return PostgresHotReader(dsn)
