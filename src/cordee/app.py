@@ -176,6 +176,7 @@ def build_app(
         lease = WorkerLease(db)  # this process's snowflake worker number (cordee.ids)
         await lease.start()
         await realtime.start(app, db)
+        await db.watch_outside_writes()  # the CLI's writes to the same SQLite file, seen at once
         runner = Runner(db, settings) if run_jobs else None
         if runner is not None:
             runner.start()

@@ -22,6 +22,7 @@ from cordee.db.changes import Changes
 from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for, sqlite_file
+from cordee.db.outside_writes import WATCHED_AGE, OutsideWrites
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
@@ -121,9 +122,15 @@ class Database:
         path = sqlite_file(self.engine.url)
         self._checkpoints = Checkpointer(path) if path is not None else None
         self._group: GroupCommit | None = None
+        #: Other programs' writes to the SQLite file, once ``watch_outside_writes`` started it.
+        self.outside_writes: OutsideWrites | None = None
         if self.is_sqlite:
             on_disk = self._checkpoints.committed if self._checkpoints is not None else None
             self._group = GroupCommit(self.sessions, on_disk)
+            if path is not None:  # an in-memory database has no other program
+                self.outside_writes = OutsideWrites(
+                    self._group.others_committed, lambda: self._apply((), Changes.everything())
+                )
         #: Run inside each write transaction, just before it commits, with its events: work that
         #: must commit (or fail) with the change, e.g. the SQL home-feed fan-out.
         self.before_commit: list[Callable[[Tx], Awaitable[None]]] = []
@@ -146,6 +153,19 @@ class Database:
         its answer: all writes are this process's own (the in-process bus), or other processes'
         reach it through the change log (``catch_up``)."""
         return isinstance(self.bus, InProcessBus) or self.change_log is not None
+
+    async def watch_outside_writes(self) -> None:
+        """Look for other programs' writes to the SQLite file from now on (a serving process:
+        ``db/outside_writes.py``); nothing to do on another database."""
+        if self.outside_writes is not None:
+            await self.outside_writes.start()
+
+    def trust_seconds(self, unwatched: float) -> float:
+        """How long a cache may trust what it read, for lack of news of writes nobody tells it of
+        (another program on the same database): ``unwatched`` seconds, a backstop's longer bound
+        while this process watches for them."""
+        watched = self.outside_writes is not None and self.outside_writes.watching
+        return max(unwatched, WATCHED_AGE) if watched else unwatched
 
     async def catch_up(self) -> None:
         """Apply the writes other processes answered before the request under way arrived; call
@@ -208,6 +228,8 @@ class Database:
                 await self.change_log.publish((), changes)
 
     async def dispose(self) -> None:
+        if self.outside_writes is not None:
+            await self.outside_writes.stop()
         for hook in list(self.before_dispose):
             await hook()
         if self._group is not None:

@@ -94,6 +94,8 @@ class GroupCommit:
         #: Batches whose commit is under way (``close`` waits for them); SQLite's thread commits
         #: them in order, so none is left once the last one sent is done.
         self._committing: set[asyncio.Future[None]] = set()
+        #: The writers' connection and its ``data_version`` when last asked (``others_committed``).
+        self._version_seen: tuple[OneHopConnection, int] | None = None
 
     async def _writer_session(self) -> _Writer:
         if self._writer is None:
@@ -216,6 +218,19 @@ class GroupCommit:
             failure = writer.driver.take_failure(savepoint)
         if failure is not None:
             raise failure
+
+    async def others_committed(self) -> bool:
+        """Whether another connection (another program) committed to the file since this was last
+        asked (``db/outside_writes.py``); True the first time a connection is asked — the writers'
+        first, or a new one after a batch failed — since nothing is known of the time before it."""
+        writer = self._writer
+        if writer is None:  # no write yet: open the writers' connection as a writer would
+            async with self._lock:
+                writer = await self._writer_session()
+            self._send_gathered()  # a batch that waited on the lock meanwhile
+        version = await writer.driver.data_version()
+        seen, self._version_seen = self._version_seen, (writer.driver, version)
+        return seen != self._version_seen
 
     async def close(self) -> None:
         """Wait for the commits under way, then give the writers' connection back."""

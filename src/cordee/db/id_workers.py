@@ -8,7 +8,11 @@ are single statements whose row count says who won, on SQLite and PostgreSQL ali
 Why the database rather than Redis: ids must be unique where they are stored, and every process
 that mints ids has the database (Redis is optional, and two instances may share one Redis).
 
-This is process plumbing, not something a person does, so it writes outside ``actions/``.
+This is process plumbing, not something a person does, so it writes outside ``actions/``; it
+writes through ``Database.write`` all the same (on SQLite, the writers' connection: a write on a
+connection of its own would look like another program's to ``db/outside_writes.py``, and make every
+cache forget everything at each renewal). Its statements are Core statements on the table: each
+one's row count says who won.
 """
 
 from __future__ import annotations
@@ -20,9 +24,9 @@ import os
 import secrets
 import socket
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from cordee import ids
@@ -35,6 +39,13 @@ log = logging.getLogger(__name__)
 #: than the lease (suspended, partitioned) loses its number and stops using it (see ``_keep``).
 LEASE = timedelta(seconds=60)
 RENEW_SECONDS = 15.0
+
+_TABLE = cast(Table, IdWorker.__table__)
+
+
+def _count(result: Any) -> int:
+    return int(result.rowcount)
+
 
 #: Leases held by this process, newest last; the newest one's number is the one ids use.
 _held: list[WorkerLease] = []
@@ -55,7 +66,7 @@ class WorkerLease:
     def _insert(self, worker: int, expires_at: datetime) -> Any:
         dialect = postgresql if self.db.engine.dialect.name == "postgresql" else sqlite
         return (
-            dialect.insert(IdWorker)
+            dialect.insert(_TABLE)
             .values(worker=worker, holder=self.holder, expires_at=expires_at)
             .on_conflict_do_nothing()
         )
@@ -69,17 +80,17 @@ class WorkerLease:
         expired = [worker for expires_at, worker in sorted((e, w) for w, e in rows if e <= now)]
         unused = [w for w in range(1, ids.MAX_WORKER + 1) if w not in known]
         expires_at = now + LEASE
-        async with self.db.engine.begin() as conn:
+        async with self.db.write() as tx:
             for worker in unused:
-                if (await conn.execute(self._insert(worker, expires_at))).rowcount == 1:
+                if _count(await tx.session.execute(self._insert(worker, expires_at))) == 1:
                     return self._got(worker, expires_at)
             for worker in expired:
-                taken = await conn.execute(
-                    update(IdWorker)
-                    .where(IdWorker.worker == worker, IdWorker.expires_at <= now)
+                taken = await tx.session.execute(
+                    update(_TABLE)
+                    .where(_TABLE.c.worker == worker, _TABLE.c.expires_at <= now)
                     .values(holder=self.holder, expires_at=expires_at)
                 )
-                if taken.rowcount == 1:
+                if _count(taken) == 1:
                     return self._got(worker, expires_at)
         raise RuntimeError(
             f"every snowflake worker number (1..{ids.MAX_WORKER}) is leased by a running process"
@@ -92,21 +103,21 @@ class WorkerLease:
     async def renew(self) -> bool:
         """Extend the lease; False if it was lost (expired and taken by another process)."""
         expires_at = _now() + LEASE
-        async with self.db.engine.begin() as conn:
-            renewed = await conn.execute(
-                update(IdWorker)
-                .where(IdWorker.worker == self.worker, IdWorker.holder == self.holder)
+        async with self.db.write() as tx:
+            renewed = await tx.session.execute(
+                update(_TABLE)
+                .where(_TABLE.c.worker == self.worker, _TABLE.c.holder == self.holder)
                 .values(expires_at=expires_at)
             )
-        if renewed.rowcount != 1:
+        if _count(renewed) != 1:
             return False
         self.expires_at = expires_at
         return True
 
     async def release(self) -> None:
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
-                delete(IdWorker).where(IdWorker.worker == self.worker, IdWorker.holder == self.holder)
+        async with self.db.write() as tx:
+            await tx.session.execute(
+                delete(_TABLE).where(_TABLE.c.worker == self.worker, _TABLE.c.holder == self.holder)
             )
         self.worker = None
 

@@ -229,6 +229,10 @@ def _then_tell(loop: asyncio.AbstractEventLoop, work: Callable[[], Any], told: T
         loop.call_soon_threadsafe(told, result, None)
 
 
+def _data_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA data_version").fetchone()[0])
+
+
 def _rollback(conn: sqlite3.Connection, savepoints: _Savepoints) -> None:
     try:
         conn.rollback()
@@ -446,6 +450,11 @@ class OneHopConnection(aiosqlite.Connection):
             on_done(error)
 
         self.hop_told(done, _commit_after, self._conn, held, self.savepoints)
+
+    async def data_version(self) -> int:
+        """SQLite's ``PRAGMA data_version`` on this connection: changes when another connection
+        committed to the file since it was last asked, never for this connection's own commits."""
+        return cast(int, await self.hop(_data_version, self._conn))
 
     async def commit(self) -> None:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()

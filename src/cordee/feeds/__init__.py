@@ -45,7 +45,7 @@ def build_feeds(
     # the change log: see memo.py), and pages are read from the primary: a replica's lag would let
     # a page from before a commit be remembered after it.
     if db.coherent and db.hot_replica is db.hot:
-        memo = HomeMemo()
+        memo = HomeMemo(trust=db.trust_seconds)
         db.committed.append(memo.committed)
     return store, fanout, HomeTimeline(db, settings, store, memo)
 

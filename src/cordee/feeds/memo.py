@@ -46,15 +46,16 @@ writes). ``build_feeds`` creates the memo only where that holds (``Database.cohe
 in-process bus, or the change log), and not when timeline pages are read from a replica
 (``CORDEE_DATABASE_REPLICA_URL``): a page read there just after a commit may predate it, and
 would then be remembered under the generation that follows it. Changes made by another program
-on the same database that tells nobody (the CLI without Redis) are not seen either; ``MAX_AGE``
-bounds how long such a change can go unnoticed (none of today's CLI commands changes what the
-home rules read).
+on the same database that tells nobody (the CLI without Redis) reach the memo as "forget
+everything" within a quarter of a second on a SQLite file, whose serving process watches for them
+(``db/outside_writes.py``); elsewhere ``MAX_AGE`` bounds how long such a change can go unnoticed,
+and is only a backstop (a minute) while they are watched (``max_age``).
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -126,15 +127,15 @@ class Verdicts:
     follows: int = -1
 
 
-def _until(now: datetime, deadline: datetime | None) -> datetime:
-    """How long an answer computed at ``now`` lasts: ``MAX_AGE``, or until the reader's earliest
-    expiring mute (``deadline``) if sooner."""
-    return now + MAX_AGE if deadline is None else min(now + MAX_AGE, deadline)
+def _as_is(unwatched: float) -> float:
+    return unwatched
 
 
 class HomeMemo:
-    def __init__(self, size: int = DEFAULT_SIZE) -> None:
+    def __init__(self, size: int = DEFAULT_SIZE, trust: Callable[[float], float] = _as_is) -> None:
         self._size = size
+        #: Stretches ``MAX_AGE`` while other programs' writes are watched (``Database.trust_seconds``).
+        self._trust = trust
         self._generation = 0
         #: Moves with every follow or unfollow anywhere (see ``quick``).
         self.follows = 0
@@ -167,7 +168,7 @@ class HomeMemo:
     def start_verdicts(self, reader: int, stamp: Stamp, now: datetime, deadline: datetime | None) -> Verdicts:
         """Fresh verdicts for a read that took ``stamp``; ``deadline``: the reader's earliest mute
         to expire (as for ``put``)."""
-        found = self._verdicts[reader] = Verdicts(stamp[:2], _until(now, deadline), {})
+        found = self._verdicts[reader] = Verdicts(stamp[:2], self._until(now, deadline), {})
         self._verdicts.move_to_end(reader)
         if len(self._verdicts) > self._size:
             self._verdicts.popitem(last=False)
@@ -244,7 +245,7 @@ class HomeMemo:
         clock read before anything else; ``quick``: the reader follows no account merged when read."""
         self._drop(key)
         entry = self._entries[key] = Entry(
-            key, stamp, sources, tuple(ids), _until(now, deadline), follows, quick
+            key, stamp, sources, tuple(ids), self._until(now, deadline), follows, quick
         )
         if len(self._entries) > self._size:
             self._drop(next(iter(self._entries)))
@@ -254,6 +255,17 @@ class HomeMemo:
         entry = self._entries.pop(key, None)
         if entry is not None and entry.rendered is not None:
             self._rendered.pop(id(entry), None)
+
+    def max_age(self) -> timedelta:
+        """Longest an answer lasts for lack of news: ``MAX_AGE``, a backstop's longer bound while
+        other programs' writes to the database are watched (``db/outside_writes.py``)."""
+        return timedelta(seconds=self._trust(MAX_AGE.total_seconds()))
+
+    def _until(self, now: datetime, deadline: datetime | None) -> datetime:
+        """How long an answer computed at ``now`` lasts: ``max_age``, or until the reader's
+        earliest expiring mute (``deadline``) if sooner."""
+        end = now + self.max_age()
+        return end if deadline is None else min(end, deadline)
 
     def committed(self, events: Sequence[Event], changes: Changes) -> None:
         """One write transaction committed with these events and changes (``Database.committed``)."""

@@ -12,8 +12,9 @@ its new or deleted notes) and served as it was while those stand and
   (``feeds/memo.py``), bumped for both accounts of every follow, block and mute, and for everyone
   by an edit, a delete, or a write the memo cannot classify;
 - no poll it shows has ended since;
-- it is younger than the memo's ``MAX_AGE``, as a home page: the bound on what another program
-  writing the same database without telling (the CLI without Redis) can leave unseen.
+- it is younger than the memo's ``max_age``, as a home page: the bound on what another program
+  writing the same database without telling (the CLI without Redis) can leave unseen, unless
+  its writes are watched (``db/outside_writes.py``).
 
 Built only where the home memo is (``Database.coherent``, no replica): the same guarantees make
 both exact. A page is kept only when nothing it shows changed while it was rendered (the mark
@@ -27,7 +28,7 @@ from collections import OrderedDict
 
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.feeds.memo import MAX_AGE, HomeMemo
+from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage
 from cordee.rendering.cache import Mark
 from cordee.rendering.home import KeptPage, kept_page
@@ -65,7 +66,7 @@ class ProfilePages:
         return kept
 
     def keep(self, key: Key, stamp: Stamp, kept: KeptPage) -> None:
-        self._kept[key] = (stamp, time.monotonic() + MAX_AGE.total_seconds(), kept)
+        self._kept[key] = (stamp, time.monotonic() + self._memo.max_age().total_seconds(), kept)
         self._kept.move_to_end(key)
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
