@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cordee.actions.errors import ActionError
 from cordee.actions.oauth import OAuthError
+from cordee.admission import Admission
 from cordee.api.mastodon import routes as mastodon_routes
 from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
@@ -145,7 +146,9 @@ class _App(Starlette):
         inner = super().build_middleware_stack()
         if settings.redis_url:  # several processes: what their change log needs (one process: nothing)
             inner = _Arrival(inner)
-        return SecurityHeaders(Cors(inner), https=settings.base_url.startswith("https://"))
+        headed = SecurityHeaders(Cors(inner), https=settings.base_url.startswith("https://"))
+        # Outermost: a request waits for its place before any work is done for it.
+        return Admission(headed, settings.effective_admission_slots)
 
 
 def build_app(
