@@ -199,8 +199,6 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server_env["CORDEE_GC_THRESHOLD"] = ""
         elif args.gc_threshold:
             server_env["CORDEE_GC_THRESHOLD"] = args.gc_threshold
-        if args.admission_slots is not None:
-            server_env["CORDEE_ADMISSION_SLOTS"] = str(args.admission_slots)
         # A few readers' tokens make thousands of requests a second: the figures measure the server,
         # not its 429s. ``--rate-limits`` keeps them on with each limit far above the load.
         if args.rate_limits:
@@ -378,11 +376,6 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--python-gc", action="store_true", help="Python's default GC thresholds in the server")
     p.add_argument(
         "--gc-threshold", help="the server's CORDEE_GC_THRESHOLD (e.g. 10000,10,10), to measure a tuning"
-    )
-    p.add_argument(
-        "--admission-slots",
-        type=int,
-        help="the server's CORDEE_ADMISSION_SLOTS (0: every request at work at once), to measure a setting",
     )
     p.add_argument(
         "--rate-limits",

@@ -21,7 +21,6 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cordee.actions.errors import ActionError
 from cordee.actions.oauth import OAuthError
-from cordee.admission import Admission
 from cordee.api.mastodon import routes as mastodon_routes
 from cordee.api.mastodon.errors import ApiError, error_response
 from cordee.config import Settings
@@ -146,9 +145,7 @@ class _App(Starlette):
         inner = super().build_middleware_stack()
         if settings.redis_url:  # several processes: what their change log needs (one process: nothing)
             inner = _Arrival(inner)
-        headed = SecurityHeaders(Cors(inner), https=settings.base_url.startswith("https://"))
-        # Outermost: a request waits for its place before any work is done for it.
-        return Admission(headed, settings.effective_admission_slots)
+        return SecurityHeaders(Cors(inner), https=settings.base_url.startswith("https://"))
 
 
 def build_app(

@@ -25,11 +25,6 @@ class ConfigError(ValueError):
     """A setting has a value Cordée cannot use; the message says which and why."""
 
 
-#: Requests at work on the event loop at once on SQLite (``cordee/admission.py``; measured in
-#: docs/benchmarks.md).
-ADMISSION_SLOTS = 4
-
-
 @dataclass(frozen=True)
 class Settings:
     #: Public base URL of the instance (scheme + host [+ port]); links and OAuth use it.
@@ -97,9 +92,6 @@ class Settings:
     #: 200 ms at 1,000 streams and 1.4 s at 10,000 (docs/benchmarks.md). Rarer collections of
     #: the young generation keep pauses short. Empty: Python's defaults.
     gc_threshold: tuple[int, ...] = (50_000, 20, 100)
-    #: Requests at work on the event loop at once (``cordee/admission.py``); None: ``ADMISSION_SLOTS``
-    #: on SQLite without Redis, off (0) otherwise, where requests await the stores.
-    admission_slots: int | None = None
     instance_title: str = "Cordée"
     instance_description: str = "A Cordée microblogging network."
     contact_email: str = ""
@@ -162,16 +154,6 @@ class Settings:
     #: Push services are reached only at public addresses (a subscription cannot make the server
     #: post to its own network), except in these networks (``CORDEE_PUSH_ALLOWED_PRIVATE_NETWORKS``).
     push_allowed_private_networks: tuple[str, ...] = ()
-
-    @property
-    def effective_admission_slots(self) -> int:
-        """``admission_slots``, or its default for the database (``cordee/admission.py``)."""
-        if self.admission_slots is not None:
-            return self.admission_slots
-        # With Redis every request awaits it (the change log, the feeds), and on PostgreSQL every
-        # read awaits the database: requests would hold their places across round trips.
-        on_the_loop = self.effective_database_url.startswith("sqlite") and not self.redis_url
-        return ADMISSION_SLOTS if on_the_loop else 0
 
     @property
     def domain(self) -> str:
@@ -374,11 +356,6 @@ def load_settings(environ: dict[str, str] | None = None, **overrides: object) ->
         ),
         source_url=env.get("CORDEE_SOURCE_URL", ""),
         gc_threshold=_gc_threshold(env.get("CORDEE_GC_THRESHOLD")),
-        admission_slots=(
-            None
-            if env.get("CORDEE_ADMISSION_SLOTS", "") == ""
-            else _int(env, "CORDEE_ADMISSION_SLOTS", 0, minimum=0)
-        ),
         instance_title=env.get("CORDEE_INSTANCE_TITLE", Settings.instance_title),
         instance_description=env.get("CORDEE_INSTANCE_DESCRIPTION", Settings.instance_description),
         contact_email=env.get("CORDEE_CONTACT_EMAIL", ""),

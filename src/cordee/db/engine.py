@@ -16,7 +16,6 @@ from sqlalchemy import event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from cordee.admission import step_aside
 from cordee.db import changes, sqlite_driver
 from cordee.db.change_log import ChangeLog
 from cordee.db.changes import Changes
@@ -187,9 +186,6 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
-        # Its statements run in the driver's threads (a hop each), not on the event loop: the
-        # request gives its place at the door to the next (``cordee/admission.py``).
-        step_aside()
         async with self.sessions() as session:
             yield session
 
