@@ -65,3 +65,30 @@ async def test_the_databases_writes_reach_the_file_without_the_writers_checkpoin
         assert wait_for(lambda: _file_size(path) > before + BIG, 5)
     finally:
         await db.dispose()
+
+
+def test_sqlite_tells_a_connection_of_others_commits_not_of_its_own_nor_of_checkpoints(
+    tmp_path: Path,
+) -> None:
+    """What ``db/outside_writes.py`` rests on: ``PRAGMA data_version`` on the writers' connection
+    moves for another connection's commit, not for its own, nor for this thread's checkpoints."""
+    path = tmp_path / "version.sqlite3"
+    writer = sqlite3.connect(path, isolation_level=None)
+    other = sqlite3.connect(path, isolation_level=None)
+    try:
+        writer.execute("PRAGMA journal_mode=WAL")
+        writer.execute("CREATE TABLE t (x)")
+
+        def version() -> int:
+            return int(writer.execute("PRAGMA data_version").fetchone()[0])
+
+        first = version()
+        for i in range(20):  # its own commits, and another connection's PASSIVE checkpoints
+            writer.execute("INSERT INTO t VALUES (?)", (i,))
+            other.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        assert version() == first
+        other.execute("INSERT INTO t VALUES (-1)")
+        assert version() != first
+    finally:
+        writer.close()
+        other.close()

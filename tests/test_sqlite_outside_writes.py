@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, cast
 
 import httpx
 import pytest
@@ -60,6 +61,18 @@ async def test_caches_trust_longer_only_while_watching(db: Database) -> None:
     finally:
         await db.outside_writes.stop()
     assert db.trust_seconds(1.0) == 1.0
+
+
+async def test_a_process_told_by_the_change_log_does_not_watch(db: Database) -> None:
+    """With Redis, other server processes' commits come through the change log: taken for a
+    stranger's, each would make every cache forget everything."""
+    db.change_log = cast(Any, object())  # only its presence matters here
+    try:
+        await db.watch_outside_writes()
+        assert db.outside_writes is not None and not db.outside_writes.watching
+        assert db.trust_seconds(1.0) == 1.0
+    finally:
+        db.change_log = None
 
 
 async def test_a_user_disabled_by_another_program_is_refused_within_a_second(

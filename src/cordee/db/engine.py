@@ -156,8 +156,9 @@ class Database:
 
     async def watch_outside_writes(self) -> None:
         """Look for other programs' writes to the SQLite file from now on (a serving process:
-        ``db/outside_writes.py``); nothing to do on another database."""
-        if self.outside_writes is not None:
+        ``db/outside_writes.py``); nothing to do on another database, or where the change log tells
+        of other processes' writes (each of their commits would look like a stranger's)."""
+        if self.outside_writes is not None and self.change_log is None:
             await self.outside_writes.start()
 
     def trust_seconds(self, unwatched: float) -> float:

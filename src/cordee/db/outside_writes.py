@@ -5,15 +5,17 @@ write the process commits (``Database.committed``), and of other server processe
 change log. A program that writes the same SQLite file and tells nobody — the CLI run beside a
 server without Redis (``cordee user disable``) — was only outlived: each cache trusted what it read
 for a few seconds at most (the home memo 10 s, callers 1 s), then read it all again. Under load
-that re-reading was a cost of its own: in the mix, one home read in five or six ran the home rules
-over its whole window again because its verdicts were 10 s old, and most requests looked their
-token up again because the answer was a second old (docs/benchmarks.md).
+that re-reading was a cost of its own: every 10 s each reader's next home page ran the home rules
+over its whole window again, and most requests looked their token up again because the answer
+was a second old (docs/benchmarks.md, "Caches trust for a minute").
 
 SQLite says when such a write happens: ``PRAGMA data_version`` on a connection changes when another
 connection committed to the file since it last asked, never for the connection's own commits. The
 writers' connection (``group_commit.py``) commits every write of this process (its other
 connections only read: the hot reader, and the checkpointer, whose ``PASSIVE`` checkpoints leave
-the value as it is, checked in the tests), so a change seen there is someone else's write. Asked
+the value as it is: tests/test_sqlite_checkpoint.py), so a change seen there is someone
+else's write. Only a process without the change log watches: with it (Redis), the other server
+processes' writes are theirs to tell, and the CLI's go through it too. Asked
 every ``INTERVAL`` seconds (one hop to the writers' thread, queued behind the commits under way),
 a change makes every cache forget everything, and the caches' own age bounds become a backstop
 (``WATCHED_AGE``) for a write nobody could have seen.
