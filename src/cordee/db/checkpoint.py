@@ -21,6 +21,8 @@ import logging
 import sqlite3
 import threading
 
+from cordee.db.hot import SqliteFile
+
 log = logging.getLogger(__name__)
 
 #: Seconds between two checkpoints at least (a page changed meanwhile by many commits is copied once).
@@ -30,8 +32,8 @@ BACKSTOP_PAGES = 10_000
 
 
 class Checkpointer:
-    def __init__(self, path: str, every: float = CHECKPOINT_EVERY) -> None:
-        self._path = path
+    def __init__(self, file: SqliteFile, every: float = CHECKPOINT_EVERY) -> None:
+        self._file = file
         self._every = every
         self._due = threading.Event()
         self._stopping = threading.Event()
@@ -57,7 +59,7 @@ class Checkpointer:
                 self._due.clear()
                 try:
                     if conn is None:  # once a commit was made: the file exists, in WAL mode
-                        conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                        conn = self._file.connect(isolation_level=None, check_same_thread=False)
                         # As durable as the writers: a checkpoint syncs the log, then the file.
                         conn.execute("PRAGMA synchronous=FULL")
                         conn.execute("PRAGMA journal_mode").fetchall()  # reads the header: WAL

@@ -119,15 +119,15 @@ class Database:
         # SQLite has one writer at a time; queueing writers here instead of in SQLite's busy loop
         # keeps latency fair and avoids "database is locked" when a deferred transaction upgrades,
         # and lets queued writers share one commit (``group_commit.py``).
-        path = sqlite_file(self.engine.url)
-        self._checkpoints = Checkpointer(path) if path is not None else None
+        file = sqlite_file(self.engine.url)
+        self._checkpoints = Checkpointer(file) if file is not None else None
         self._group: GroupCommit | None = None
         #: Other programs' writes to the SQLite file, once ``watch_outside_writes`` started it.
         self.outside_writes: OutsideWrites | None = None
         if self.is_sqlite:
             on_disk = self._checkpoints.committed if self._checkpoints is not None else None
             self._group = GroupCommit(self.sessions, on_disk)
-            if path is not None:  # an in-memory database has no other program
+            if file is not None:  # an in-memory database has no other program
                 self.outside_writes = OutsideWrites(
                     self._group.others_committed, lambda: self._apply((), Changes.everything())
                 )

@@ -226,15 +226,15 @@ class SqliteHotReader:
 
     dialect_name = "sqlite"
 
-    def __init__(self, path: str) -> None:
-        self._path = path
+    def __init__(self, file: SqliteFile) -> None:
+        self._file = file
         self._conn: sqlite3.Connection | None = None
 
     def _connection(self) -> sqlite3.Connection:
         if self._conn is None:
             # Not ``mode=ro``: a read-only connection cannot create WAL's shared-memory file when it
             # is the first to open the database. ``query_only`` refuses writes all the same.
-            conn = sqlite3.connect(self._path, timeout=10, check_same_thread=False, isolation_level=None)
+            conn = self._file.connect(timeout=10, check_same_thread=False, isolation_level=None)
             conn.execute("PRAGMA query_only=ON")
             # Reads through a memory map and a larger page cache: at a million notes the hot
             # statements' pages are spread over the file, and a read() per page cost more than
@@ -298,21 +298,41 @@ class PostgresHotReader:
             self._pool = None
 
 
-def sqlite_file(url: str | URL) -> str | None:
-    """The file of a SQLite database URL; None for an in-memory database or another kind."""
+@dataclass(frozen=True)
+class SqliteFile:
+    """A SQLite database file as ``sqlite3.connect`` takes it: a path, or a ``file:`` URI (with
+    its query: ``mode``, ``vfs``…) when the URL says ``uri=true``."""
+
+    name: str
+    uri: bool = False
+
+    def connect(self, **options: Any) -> sqlite3.Connection:
+        connection: sqlite3.Connection = sqlite3.connect(self.name, uri=self.uri, **options)
+        return connection
+
+
+def sqlite_file(url: str | URL) -> SqliteFile | None:
+    """The file of a SQLite database URL, named as SQLAlchemy's driver opens it (so that the hot
+    reader and the checkpointer open the writers' file, a ``file:`` URI included); None for an
+    in-memory database or another kind."""
     parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+    if parsed.get_backend_name() != "sqlite":
         return None
-    return parsed.database
+    args, options = _DIALECTS["sqlite"].create_connect_args(parsed)
+    name, uri = str(args[0]), bool(options.get("uri"))
+    in_memory = name in ("", ":memory:") or (
+        uri and (name.startswith("file::memory:") or "mode=memory" in name)
+    )
+    return None if in_memory else SqliteFile(name, uri)
 
 
 def hot_reader_for(url: str) -> HotReader:
     """The hot reader for a SQLAlchemy database URL (SQLite file or PostgreSQL)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        path = sqlite_file(parsed)
-        if path is None:
+        file = sqlite_file(parsed)
+        if file is None:
             raise ValueError("the hot read path needs a SQLite file, not an in-memory database")
-        return SqliteHotReader(path)
+        return SqliteHotReader(file)
     dsn = parsed.set(drivername="postgresql").render_as_string(hide_password=False)
     return PostgresHotReader(dsn)
