@@ -7,7 +7,6 @@ and asks again."""
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
@@ -19,11 +18,13 @@ from cordee.actions.relationships import block
 from cordee.db.engine import Database
 from cordee.db.id_workers import WorkerLease
 from tests.conftest import ApiUser
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 
 ME = "/api/v1/accounts/verify_credentials"
 HOME = "/api/v1/timelines/home"
+Post = Callable[..., Awaitable[dict[str, object]]]
 
 
 @pytest.fixture
@@ -43,13 +44,10 @@ async def _another_program(db: Database, write: Callable[[Database], Awaitable[o
         await other.dispose()
 
 
-async def _within(seconds: float, condition: Callable[[], Awaitable[bool]]) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if await condition():
-            return True
-        await asyncio.sleep(0.02)
-    return await condition()
+@pytest.fixture
+async def alice_follows_bob(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> None:
+    r = await client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
+    assert r.status_code == 200, r.text
 
 
 async def test_caches_trust_longer_only_while_watching(db: Database) -> None:
@@ -85,18 +83,13 @@ async def test_a_user_disabled_by_another_program_is_refused_within_a_second(
     async def refused() -> bool:
         return (await client.get(ME, headers=alice.headers)).status_code == 403
 
-    assert await _within(1.0, refused)
+    assert await eventually(refused, 1.0)
 
 
+@pytest.mark.usefixtures("alice_follows_bob")
 async def test_a_block_made_by_another_program_empties_the_home_page_within_a_second(
-    watched: Database,
-    client: httpx.AsyncClient,
-    alice: ApiUser,
-    bob: ApiUser,
-    post: Callable[..., Awaitable[dict[str, object]]],
+    watched: Database, client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, post: Post
 ) -> None:
-    r = await client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
-    assert r.status_code == 200, r.text
     note = await post(bob, "seen until blocked")
     for _ in range(2):  # the page is remembered (the memo's verdicts, the kept rendering)
         page = (await client.get(HOME, headers=alice.headers)).json()
@@ -106,19 +99,15 @@ async def test_a_block_made_by_another_program_empties_the_home_page_within_a_se
     async def gone() -> bool:
         return (await client.get(HOME, headers=alice.headers)).json() == []
 
-    assert await _within(1.0, gone)
+    assert await eventually(gone, 1.0)
 
 
+@pytest.mark.usefixtures("alice_follows_bob")
 async def test_the_servers_own_writes_are_not_taken_for_another_programs(
-    watched: Database,
-    client: httpx.AsyncClient,
-    alice: ApiUser,
-    bob: ApiUser,
-    post: Callable[..., Awaitable[dict[str, object]]],
+    watched: Database, bob: ApiUser, post: Post
 ) -> None:
     assert watched.outside_writes is not None
     seen = watched.outside_writes.seen
-    await client.post(f"/api/v1/accounts/{bob.account_id}/follow", headers=alice.headers)
     for i in range(5):
         await post(bob, f"note {i}")
     lease = WorkerLease(watched)  # the snowflake lease's writes are the server's own too
