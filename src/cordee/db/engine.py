@@ -163,10 +163,13 @@ class Database:
 
     def trust_seconds(self, unwatched: float) -> float:
         """How long a cache may trust what it read, for lack of news of writes nobody tells it of
-        (another program on the same database): ``unwatched`` seconds, a backstop's longer bound
-        while this process watches for them."""
+        (another program on the same database): ``unwatched`` seconds, or a backstop's longer
+        bound where such writes are seen — on a SQLite file this process watches, or where the
+        change log tells of every Cordée program's writes (the other servers', the CLI's): only a
+        program that is not Cordée (``psql``) then writes unseen, as it would on SQLite."""
         watched = self.outside_writes is not None and self.outside_writes.watching
-        return max(unwatched, WATCHED_AGE) if watched else unwatched
+        told = self.change_log is not None
+        return max(unwatched, WATCHED_AGE) if watched or told else unwatched
 
     async def catch_up(self) -> None:
         """Apply the writes other processes answered before the request under way arrived; call

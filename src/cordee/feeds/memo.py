@@ -48,8 +48,9 @@ in-process bus, or the change log), and not when timeline pages are read from a 
 would then be remembered under the generation that follows it. Changes made by another program
 on the same database that tells nobody (the CLI without Redis) reach the memo as "forget
 everything" within a quarter of a second on a SQLite file, whose serving process watches for them
-(``db/outside_writes.py``); elsewhere ``MAX_AGE`` bounds how long such a change can go unnoticed,
-and is only a backstop (a minute) while they are watched (``max_age``).
+(``db/outside_writes.py``); with the change log, the CLI's writes come through it like the other
+servers'. Elsewhere ``MAX_AGE`` bounds how long such a change can go unnoticed; in both cases it is
+only a backstop (a minute: ``max_age``, ``Database.trust_seconds``).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def _as_is(unwatched: float) -> float:
 class HomeMemo:
     def __init__(self, size: int = DEFAULT_SIZE, trust: Callable[[float], float] = _as_is) -> None:
         self._size = size
-        #: Stretches ``MAX_AGE`` while other programs' writes are watched (``Database.trust_seconds``).
+        #: Stretches ``MAX_AGE`` where other programs' writes are seen (``Database.trust_seconds``).
         self._trust = trust
         self._generation = 0
         #: Moves with every follow or unfollow anywhere (see ``quick``).
@@ -257,8 +258,8 @@ class HomeMemo:
             self._rendered.pop(id(entry), None)
 
     def max_age(self) -> timedelta:
-        """Longest an answer lasts for lack of news: ``MAX_AGE``, a backstop's longer bound while
-        other programs' writes to the database are watched (``db/outside_writes.py``)."""
+        """Longest an answer lasts for lack of news: ``MAX_AGE``, a backstop's longer bound where
+        other programs' writes are seen (``Database.trust_seconds``)."""
         return timedelta(seconds=self._trust(MAX_AGE.total_seconds()))
 
     def _until(self, now: datetime, deadline: datetime | None) -> datetime:

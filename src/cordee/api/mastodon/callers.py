@@ -14,8 +14,9 @@ reader's requests follow each other closely, so the answer is kept, and trusted 
 2. it is younger than ``MAX_AGE``: a program writing the same database that tells nobody (the
    CLI without Redis, disabling a user) is not observed; this bounds how long its change goes
    unseen — except on a SQLite file, whose serving process sees such writes within a quarter of
-   a second (``db/outside_writes.py``: every answer is then dropped) and keeps ``MAX_AGE`` only as
-   a backstop of a minute (``Database.trust_seconds``). Measured in the mix, where each of 962
+   a second (``db/outside_writes.py``: every answer is then dropped), and where the change log
+   tells of the CLI's writes too (Redis); there ``MAX_AGE`` is only a backstop of a minute
+   (``Database.trust_seconds``). Measured in the mix, where each of 962
    readers comes back about every second, the 1-s bound had most requests look their token up.
 
 Several processes keep theirs exact through the change log (``db/change_log.py``): the
@@ -47,7 +48,7 @@ SIZE = 10_000
 
 class CallerCache:
     def __init__(self, trust: Callable[[float], float] | None = None) -> None:
-        #: Stretches ``MAX_AGE`` while other programs' writes are watched (``Database.trust_seconds``).
+        #: Stretches ``MAX_AGE`` where other programs' writes are seen (``Database.trust_seconds``).
         self._trust = trust
         self._generation = 0
         self._kept: dict[str, tuple[Caller, int, float]] = {}
