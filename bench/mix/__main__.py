@@ -287,8 +287,15 @@ def gc_pauses(report: dict[str, Any], stats: dict[str, Any]) -> None:
         if not figures or not stats:
             continue
         start, end = figures["window"]
-        pauses = [ms for at, ms, _ in stats.get("pauses", ()) if start <= at <= end]
-        figures["gc_pauses"], figures["gc_max_ms"] = len(pauses), max(pauses, default=0.0)
+        pauses = [(ms, generation) for at, ms, generation in stats.get("pauses", ()) if start <= at <= end]
+        longest = max(pauses, default=(0.0, None))
+        figures["gc_pauses"], figures["gc_max_ms"], figures["gc_max_generation"] = len(pauses), *longest
+
+
+def _longest(figures: dict[str, Any]) -> str:
+    """The longest pause, and its generation (2: a full collection)."""
+    generation = figures.get("gc_max_generation")
+    return f"{figures.get('gc_max_ms', 0):.0f}" + (f", gen {generation}" if generation is not None else "")
 
 
 def table(report: dict[str, Any]) -> str:
@@ -307,7 +314,7 @@ def table(report: dict[str, Any]) -> str:
         ),
         "",
         "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors "
-        "| GC pauses ≥ 10 ms (longest ms) |",
+        "| GC pauses ≥ 10 ms (longest ms, generation) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for phase in PHASES:
@@ -320,7 +327,7 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"| {phase} | {f.get('connections', CONNECTIONS.get(phase, 32))} | {f['rps']:,.0f} | {share} "
             f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} "
-            f"| {f.get('gc_pauses', '—')} ({f.get('gc_max_ms', 0):.0f}) |"
+            f"| {f.get('gc_pauses', '—')} ({_longest(f)}) |"
         )
     if report.get("open"):
         lines += [
