@@ -11,13 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.engine.url import make_url
+
 PG_ADMIN_DSN = os.environ.get("CORDEE_BENCH_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("CORDEE_BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def pg_url(name: str) -> str:
-    """The SQLAlchemy URL of database ``name`` on the benchmark's PostgreSQL."""
-    return PG_ADMIN_DSN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    """The SQLAlchemy URL of database ``name`` on the benchmark's PostgreSQL (its query kept: a
+    Unix socket is named as ``?host=/var/run/postgresql``)."""
+    url = make_url(PG_ADMIN_DSN).set(drivername="postgresql+asyncpg", database=name)
+    return url.render_as_string(hide_password=False)
 
 
 async def pg(statement: str) -> None:

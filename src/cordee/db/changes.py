@@ -200,8 +200,13 @@ def feeds_recorder(session: Any) -> Callable[[Sequence[Sequence[Any]]], None]:
     return record
 
 
+#: Where a session holds a weak reference to the transaction running on it (``db/tx.py``).
+TX_KEY = "cordee.tx"
+
+
 def _changes_of(session: Any) -> Changes | None:
-    tx = session.info.get("cordee.tx")
+    ref = session.info.get(TX_KEY)
+    tx = ref() if ref is not None else None
     return tx.changes if tx is not None else None
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import weakref
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.db.changes import Changes
+from cordee.db.changes import TX_KEY, Changes
 from cordee.events.types import Event
 
 
@@ -25,8 +27,11 @@ class Tx:
         self.feeds_written: set[int] = set()
         self.changes = Changes()
         # The session's writes are recorded here while this transaction is the one running on it
-        # (group commit runs its members one after another on one session).
-        session.info["cordee.tx"] = self
+        # (group commit runs its members one after another on one session). A weak reference: the
+        # session referring back to its transaction made a cycle, and a write on a session of its
+        # own (PostgreSQL) left its whole graph (session, changes, events) to the cycle collector:
+        # measured, ~20 objects a post, and young collections of 47–69 ms every ~700 posts.
+        session.info[TX_KEY] = weakref.ref(self)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
