@@ -133,11 +133,23 @@ class Server:
         return self.process.returncode
 
     def gc_stats(self) -> dict[str, Any]:
-        """What the probe recorded of the garbage collector (empty if it did not run)."""
-        try:
-            return dict(orjson.loads(self.probe.read_bytes()))
-        except (OSError, ValueError):
-            return {}
+        """What the probe recorded of the garbage collector, in every process of the server (its
+        workers each write their own record); empty if it did not run."""
+        merged: dict[str, Any] = {}
+        for record in sorted(self.probe.parent.glob(self.probe.name + ".*")):
+            if record.suffix == ".tmp":
+                continue
+            try:
+                stats = dict(orjson.loads(record.read_bytes()))
+            except (OSError, ValueError):
+                continue
+            if not merged:
+                merged = stats
+                continue
+            for key, combine in (("collections", sum), ("total_ms", sum), ("max_ms", max)):
+                merged[key] = [combine(pair) for pair in zip(merged[key], stats[key], strict=True)]
+            merged["pauses"] = sorted(merged["pauses"] + stats["pauses"])
+        return merged
 
     def log_problems(self) -> list[str]:
         """What the server's output reports as going wrong: each traceback's last line (the

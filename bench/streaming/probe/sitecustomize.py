@@ -5,7 +5,7 @@ pauses, which stop every stream of the process while they last.
 Every collection's wall time is measured through ``gc.callbacks`` (a call at its start and end:
 negligible next to a collection); pauses of 10 ms or more are kept with their start time
 (``time.monotonic``, the clock the benchmark uses), and the totals per generation. A thread writes
-them to ``BENCH_PROBE_FILE`` (JSON) every half second. ``BENCH_GC_THRESHOLD`` (``"a,b,c"``) calls
+them to ``BENCH_PROBE_FILE``.<pid> (JSON) every half second. ``BENCH_GC_THRESHOLD`` (``"a,b,c"``) calls
 ``gc.set_threshold`` first: the benchmark's ``--gc-threshold`` option, to measure a tuning.
 
 Outside the benchmark (no ``BENCH_PROBE_FILE``) it does nothing.
@@ -58,9 +58,11 @@ def _install(path: str) -> None:
             if "starlette" not in sys.modules:
                 continue
             snapshot = {key: list(value) for key, value in stats.items()}
-            with open(path + ".tmp", "w") as f:
+            # One file a process: a server with several workers has each write its own.
+            mine = f"{path}.{os.getpid()}"
+            with open(mine + ".tmp", "w") as f:
                 json.dump(snapshot, f)
-            os.replace(path + ".tmp", path)
+            os.replace(mine + ".tmp", mine)
 
     gc.callbacks.append(callback)
     threading.Thread(target=write, name="bench-gc-probe", daemon=True).start()
