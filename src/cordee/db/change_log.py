@@ -21,9 +21,12 @@ before a request arrived is thus applied before that request reads: the guarante
 - Gaps: a process that cannot read the stream (Redis unreachable), finds an entry missing (trimmed
   while it was more than ``MAX_BEHIND`` entries behind) or the counter gone back (Redis emptied)
   forgets everything it kept: exact, at the price of its caches' use. A writer that cannot append
-  (Redis unreachable at that moment) appends a "forget everything" entry as soon as it can; until
-  then other processes may serve what its write changed from before it, for no longer than their
-  caches' own age bounds (``feeds/memo.MAX_AGE``, ``callers.MAX_AGE``).
+  (Redis unreachable at that moment) appends a "forget everything" entry as soon as it can (it
+  retries every ``RETRY_SECONDS``); until then other processes may serve what its write changed
+  from before it — a revoked token included — for no longer than their caches' backstop
+  (``Database.trust_seconds``: a minute, since every Cordée program's writes come through here).
+  Only a process cut off from Redis while the others reach it leaves such a window open for long;
+  its own reads meanwhile forget everything (``catch_up`` fails).
 """
 
 from __future__ import annotations
