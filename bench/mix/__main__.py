@@ -45,7 +45,16 @@ import httpx
 from bench.mix import openloop
 from bench.mix.graph import SIZES, Graph, generate, load
 from bench.stores import close_scratch, open_scratch
-from bench.streaming.procs import ROOT, Server, free_port, raise_fd_limit, rss_tree_mb
+from bench.streaming.procs import (
+    ROOT,
+    Server,
+    cpu_seconds,
+    cpu_since,
+    free_port,
+    named_cpu_seconds,
+    raise_fd_limit,
+    rss_tree_mb,
+)
 from cordee.ratelimit import RULES
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
@@ -243,11 +252,19 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 )
             wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
             started = time.monotonic()
+            stores = STORES if args.postgres else frozenset()  # SQLite runs in the server
+            spent = cpu_seconds(server.pid), named_cpu_seconds(stores)
             figures = await asyncio.to_thread(
                 wrk, server.base_url + path, script, wrk_args, connections_for(phase, args), args.duration
             )
             figures["connections"] = connections_for(phase, args)
             figures["window"] = (started, time.monotonic())
+            # CPU a request, the server's (all its processes) and the stores': unlike the rate, it
+            # does not depend on how many cores are left (scaling: the same cost with 2 workers).
+            requests = max(figures["requests"], 1)
+            figures["cpu_us"] = (cpu_seconds(server.pid) - spent[0]) / requests * 1e6
+            if stores:
+                figures["stores_cpu_us"] = cpu_since(spent[1], named_cpu_seconds(stores)) / requests * 1e6
             if profiler is not None:
                 async with asyncio.timeout(60):
                     await profiler.wait()
@@ -279,6 +296,10 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     return report
 
 
+#: The stores' processes, whose CPU a request is reported beside the server's.
+STORES = frozenset({"postgres", "redis-server"})
+
+
 def gc_pauses(report: dict[str, Any], stats: dict[str, Any]) -> None:
     """Each phase's garbage-collector pauses of 10 ms or more (the probe's record, bench/streaming/
     probe): they stop every request in flight, and set the tail of a read-only phase."""
@@ -298,6 +319,13 @@ def _longest(figures: dict[str, Any]) -> str:
     return f"{figures.get('gc_max_ms', 0):.0f}" + (f", gen {generation}" if generation is not None else "")
 
 
+def _cpu(figures: dict[str, Any]) -> str:
+    """The server's CPU a request, and the stores' where they run apart (PostgreSQL, Redis)."""
+    server = f"{figures['cpu_us']:,.0f}" if "cpu_us" in figures else "—"
+    stores = f"{figures['stores_cpu_us']:,.0f}" if "stores_cpu_us" in figures else "—"
+    return f"{server} / {stores}"
+
+
 def table(report: dict[str, Any]) -> str:
     ceiling = report["ceiling"]["rps"]
     on_granian = report.get("ceiling_granian")
@@ -314,8 +342,8 @@ def table(report: dict[str, Any]) -> str:
         ),
         "",
         "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors "
-        "| GC pauses ≥ 10 ms (longest ms, generation) |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| GC pauses ≥ 10 ms (longest ms, generation) | CPU µs a request: server / stores |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for phase in PHASES:
         f = report.get(phase)
@@ -327,7 +355,8 @@ def table(report: dict[str, Any]) -> str:
         lines.append(
             f"| {phase} | {f.get('connections', CONNECTIONS.get(phase, 32))} | {f['rps']:,.0f} | {share} "
             f"| {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} | {f['socket_errors']} "
-            f"| {f.get('gc_pauses', '—')} ({_longest(f)}) |"
+            f"| {f.get('gc_pauses', '—')} ({_longest(f)}) "
+            f"| {_cpu(f)} |"
         )
     if report.get("open"):
         lines += [

@@ -86,6 +86,26 @@ def cpu_seconds(pid: int) -> float:
     return total / _TICKS
 
 
+def named_cpu_seconds(names: frozenset[str]) -> dict[int, float]:
+    """User + system CPU time so far of each live process named one of ``names`` (``comm``:
+    ``postgres``, ``redis-server``), by pid: what the stores spent, beside the server's own.
+    ``cpu_since`` takes the difference (a process gone meanwhile, e.g. a closed connection's
+    backend, leaves its last moments uncounted)."""
+    found: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            text = stat.read_text()
+            if text[text.index("(") + 1 : text.rindex(")")] in names:
+                fields = text.rsplit(")", 1)[1].split()
+                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
+    return found
+
+
+def cpu_since(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the processes of ``after`` spent since ``before`` (new ones: all of theirs)."""
+    return sum(spent - before.get(pid, 0.0) for pid, spent in after.items())
+
+
 class Server:
     """A server subprocess on 127.0.0.1, its output in a log file."""
 
