@@ -252,8 +252,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 )
             wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
             started = time.monotonic()
-            stores = STORES if args.postgres else frozenset()  # SQLite runs in the server
-            spent = cpu_seconds(server.pid), named_cpu_seconds(stores)
+            stores = STORES if args.postgres else {}  # SQLite runs in the server
+            spent = cpu_seconds(server.pid), {key: named_cpu_seconds(names) for key, names in stores.items()}
             figures = await asyncio.to_thread(
                 wrk, server.base_url + path, script, wrk_args, connections_for(phase, args), args.duration
             )
@@ -263,8 +263,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             # does not depend on how many cores are left (scaling: the same cost with 2 workers).
             requests = max(figures["requests"], 1)
             figures["cpu_us"] = (cpu_seconds(server.pid) - spent[0]) / requests * 1e6
-            if stores:
-                figures["stores_cpu_us"] = cpu_since(spent[1], named_cpu_seconds(stores)) / requests * 1e6
+            for key, names in stores.items():
+                figures[key] = cpu_since(spent[1][key], named_cpu_seconds(names)) / requests * 1e6
             if profiler is not None:
                 async with asyncio.timeout(60):
                     await profiler.wait()
@@ -297,7 +297,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
 
 
 #: The stores' processes, whose CPU a request is reported beside the server's.
-STORES = frozenset({"postgres", "redis-server"})
+STORES = {"postgres_cpu_us": frozenset({"postgres"}), "redis_cpu_us": frozenset({"redis-server"})}
 
 
 def gc_pauses(report: dict[str, Any], stats: dict[str, Any]) -> None:
@@ -321,9 +321,8 @@ def _longest(figures: dict[str, Any]) -> str:
 
 def _cpu(figures: dict[str, Any]) -> str:
     """The server's CPU a request, and the stores' where they run apart (PostgreSQL, Redis)."""
-    server = f"{figures['cpu_us']:,.0f}" if "cpu_us" in figures else "—"
-    stores = f"{figures['stores_cpu_us']:,.0f}" if "stores_cpu_us" in figures else "—"
-    return f"{server} / {stores}"
+    keys = ("cpu_us", *STORES)
+    return " / ".join(f"{figures[key]:,.0f}" if key in figures else "—" for key in keys)
 
 
 def table(report: dict[str, Any]) -> str:
@@ -342,7 +341,7 @@ def table(report: dict[str, Any]) -> str:
         ),
         "",
         "| phase | conns | req/s | % of ceiling | p50 ms | p99 ms | non-2xx | socket errors "
-        "| GC pauses ≥ 10 ms (longest ms, generation) | CPU µs a request: server / stores |",
+        "| GC pauses ≥ 10 ms (longest ms, generation) | CPU µs a request: server / PostgreSQL / Redis |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for phase in PHASES:
