@@ -218,3 +218,39 @@ async def test_pages_older_than_the_feed_come_from_the_database(
             seen += page
             max_id = page[-1]
         assert seen == list(reversed(posted))
+
+
+async def test_a_redis_feed_stays_within_its_size_and_an_eighth_and_keeps_the_newest(
+    settings: Settings, db: Database, make_user: MakeUser, store: str
+) -> None:
+    """Redis feeds are trimmed at push time, once they hold an eighth more than their size (not on
+    every push: docs/benchmarks.md); reads never see more than the size. (One app on the database:
+    every app built on it fans out its commits.)"""
+    if store != "redis":
+        pytest.skip("the SQL store's feeds are trimmed by its sweep (above)")
+    from redis.asyncio import Redis
+
+    from cordee.app import build_app
+    from cordee.feeds.redis import slack
+
+    size = 16
+    small = build_app(replace(settings, feed_size=size), database=db)
+    reader, writer = await make_user("reader"), await make_user("writer")
+    redis = Redis.from_url(settings.redis_url)
+    async with (
+        small.router.lifespan_context(small),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=small), base_url="http://cordee.test") as c,
+    ):
+        await c.post(f"/api/v1/accounts/{writer.id}/follow", headers=reader.headers)
+        await _home(c, reader)  # the feed exists from now on
+        key = _store(small).key(reader.account_id)  # type: ignore[attr-defined]
+        lengths, posted = [], []
+        for i in range(size + 2 * slack(size) + 1):
+            r = await c.post("/api/v1/statuses", json={"status": f"note {i}"}, headers=writer.headers)
+            assert r.status_code == 200, r.text
+            posted.append(r.json()["id"])
+            lengths.append(await redis.zcard(key) - 1)  # its sentinel aside
+        assert max(lengths) == size + slack(size), lengths  # it grew past its size, up to the slack
+        assert lengths.count(size) >= 2  # and was trimmed back to its size, more than once
+        assert await _feed(small, reader) == list(reversed(posted))[:size]  # the newest, no more
+    await redis.aclose()
