@@ -128,7 +128,7 @@ async def test_sql_feeds_are_bounded_and_inactive_feeds_dropped(
     store: str,
 ) -> None:
     if store != "sql":
-        pytest.skip("the sweep is the SQL store's; Redis trims on every push and expires keys")
+        pytest.skip("the sweep is the SQL store's; Redis trims when pushing (below) and expires keys")
     from cordee.feeds.sql import sweep
 
     assert await _home(client, alice) == []
