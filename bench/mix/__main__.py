@@ -253,7 +253,8 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             wrk_args = [str(kind_file), *extra_args] if phase != "instance" else [str(kind_file), "get"]
             started = time.monotonic()
             stores = STORES if args.postgres else {}  # SQLite runs in the server
-            spent = cpu_seconds(server.pid), {key: named_cpu_seconds(names) for key, names in stores.items()}
+            server_before = cpu_seconds(server.pid)
+            stores_before = {key: named_cpu_seconds(names) for key, names in stores.items()}
             figures = await asyncio.to_thread(
                 wrk, server.base_url + path, script, wrk_args, connections_for(phase, args), args.duration
             )
@@ -262,9 +263,9 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             # CPU a request, the server's (all its processes) and the stores': unlike the rate, it
             # does not depend on how many cores are left (scaling: the same cost with 2 workers).
             requests = max(figures["requests"], 1)
-            figures["cpu_us"] = (cpu_seconds(server.pid) - spent[0]) / requests * 1e6
+            figures["cpu_us"] = (cpu_seconds(server.pid) - server_before) / requests * 1e6
             for key, names in stores.items():
-                figures[key] = cpu_since(spent[1][key], named_cpu_seconds(names)) / requests * 1e6
+                figures[key] = cpu_since(stores_before[key], named_cpu_seconds(names)) / requests * 1e6
             if profiler is not None:
                 async with asyncio.timeout(60):
                     await profiler.wait()

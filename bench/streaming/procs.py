@@ -76,14 +76,20 @@ def rss_tree_mb(pid: int) -> tuple[float, float]:
     return max(sizes, default=float("nan")), sum(sizes)
 
 
+def _cpu_of(stat: str) -> float:
+    """User + system CPU seconds in a ``/proc/<pid>/stat`` line (after the name, which may hold
+    spaces and parentheses)."""
+    fields = stat.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / _TICKS
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time so far of a process and its live descendants."""
-    total = 0
+    total = 0.0
     for member in _tree(pid):
         with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / _TICKS
+            total += _cpu_of(Path(f"/proc/{member}/stat").read_text())
+    return total
 
 
 def named_cpu_seconds(names: frozenset[str]) -> dict[int, float]:
@@ -96,8 +102,7 @@ def named_cpu_seconds(names: frozenset[str]) -> dict[int, float]:
         with contextlib.suppress(OSError, ValueError):
             text = stat.read_text()
             if text[text.index("(") + 1 : text.rindex(")")] in names:
-                fields = text.rsplit(")", 1)[1].split()
-                found[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / _TICKS
+                found[int(stat.parent.name)] = _cpu_of(text)
     return found
 
 
