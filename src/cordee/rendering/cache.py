@@ -35,13 +35,19 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import repeat
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cordee.db.changes import Changes, Key
 from cordee.events.types import AccountUpdated, Event, StatusDeleted, StatusUpdated
 
+if TYPE_CHECKING:
+    from cordee.rendering.pieces import Piece
+
 #: Default number of note bodies and of account bodies kept per process (an LRU each).
 DEFAULT_SIZE = 50_000
+#: Notes' pieces shared between readers kept per process (``rendering/pieces.py``; ~1–2 KB each):
+#: a page reads a note's piece only while it holds, so these are mostly the newest notes.
+SHARED_PIECES = 20_000
 #: Versions kept before they are all dropped at once (a new generation: kept pages go too); ~12 MB
 #: at most, and a post adds 2–3 of them.
 MAX_VERSIONS = 100_000
@@ -59,6 +65,9 @@ class EntityCache:
         self._accounts: OrderedDict[int, dict[str, Any]] = OrderedDict()
         #: Accounts' JSON with their counters, as notes show them: (generation, version, JSON).
         self._account_jsons: OrderedDict[int, tuple[int, int, bytes]] = OrderedDict()
+        #: Notes' pieces as every reader sees them who has no mark on them and wrote none of
+        #: them, by (note id, whether the reader is anonymous): see ``rendering/pieces.py``.
+        self._pieces: OrderedDict[tuple[int, bool], Piece] = OrderedDict()
         self._generation = 0
         self._clock = 0
         self._versions: dict[Key, int] = {}
@@ -106,6 +115,23 @@ class EntityCache:
         if len(self._account_jsons) > self._size:
             self._account_jsons.popitem(last=False)
 
+    def shared_piece(self, key: tuple[int, bool], now: datetime) -> Piece | None:
+        """A note's piece shared between readers, if nothing it shows changed since it was kept."""
+        found = self._pieces.get(key)
+        if found is None:
+            return None
+        if not found.holds(self, now):
+            del self._pieces[key]
+            return None
+        self._pieces.move_to_end(key)
+        return found
+
+    def put_shared_piece(self, key: tuple[int, bool], piece: Piece) -> None:
+        self._pieces[key] = piece
+        self._pieces.move_to_end(key)
+        if len(self._pieces) > SHARED_PIECES:
+            self._pieces.popitem(last=False)
+
     def forget(self, events: Sequence[Event]) -> None:
         for event in events:
             if isinstance(event, AccountUpdated):
@@ -150,5 +176,6 @@ class EntityCache:
         self._statuses.clear()
         self._accounts.clear()
         self._account_jsons.clear()
+        self._pieces.clear()
         self._generation += 1
         self._versions.clear()

@@ -35,7 +35,7 @@ from cordee.feeds.memo import HomeMemo
 from cordee.queries import timelines as tl
 from cordee.queries.pages import with_originals
 from cordee.rendering.cache import EntityCache, Mark
-from cordee.rendering.pieces import Piece, account_jsons, cut_all, page_json
+from cordee.rendering.pieces import Piece, account_jsons, page_json, render_pieces
 from cordee.rendering.statuses import render_live, render_statuses
 
 
@@ -148,13 +148,11 @@ async def _hot_page(
         rows += await db.hot.rows(statement, ids=unread, **params)
     rows.sort(key=lambda row: row[0], reverse=True)
     hot = await with_originals(db.hot, rows, viewer=viewer)
-    fresh = await render_live(db, settings, viewer, hot.lives, hot.originals)
     accounts: dict[int, bytes] = {}
     kept = dict(pieces)
     complete = True
-    for live, (piece, keep) in zip(
-        hot.lives, cut_all(cache, mark, viewer, hot.lives, hot.originals, fresh, accounts), strict=True
-    ):
+    cuts = await render_pieces(db, settings, mark, viewer, hot.lives, hot.originals, accounts)
+    for live, (piece, keep) in zip(hot.lives, cuts, strict=True):
         pieces[live.id] = piece
         if keep:
             kept[live.id] = pieces[live.id]

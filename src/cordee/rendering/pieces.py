@@ -10,6 +10,14 @@ boosted note's), and the accounts' JSON is laid in when the page is served — r
 version of the account for all readers (``EntityCache.account_json``). A new post then renders
 one account again, not every note of its author on every reader's page.
 
+Most of a note's piece is the same for every reader: only the reader's marks on it (favourited,
+boosted, bookmarked, in a muted thread) and its author's own view (the app's name, pinned) differ.
+So a piece rendered for a reader who has no mark on the note and wrote none of it is kept once
+more, *shared* (``EntityCache.shared_piece``), and given as it is to the next such reader whose
+page shows the note while it holds: a note new on the pages of its author's 120 followers is
+rendered once, not 120 times (the marks are read for the page first, one statement as before).
+Notes with a poll are never shared (a poll shows the reader's own votes).
+
 The cut is structural, not a marker in the text: a note's JSON is written without ``account`` and
 ``reblog`` and those two keys are appended (``{…,"account":`` ACCOUNT ``,"reblog":null}``), so no
 user text can be taken for a cut.
@@ -26,11 +34,13 @@ import orjson
 
 from cordee.config import Settings
 from cordee.db.changes import Key
+from cordee.db.engine import Database
 from cordee.db.hot import HotReader
+from cordee.db.types import utcnow
 from cordee.queries.pages import Live
 from cordee.queries.timelines import ACCOUNT_LIVE
 from cordee.rendering.cache import EntityCache, Mark
-from cordee.rendering.statuses import account_bodies, with_counters
+from cordee.rendering.statuses import Marks, account_bodies, reader_marks, render_live, with_counters
 
 _ACCOUNT = b',"account":'
 
@@ -116,6 +126,80 @@ def cut_all(
         original = originals[live.reblog_of_id] if live.reblog_of_id is not None else None
         cuts.append(cut(cache, mark, viewer, live, original, entity, accounts))
     return cuts
+
+
+def _shared_key(
+    viewer: int | None, live: Live, original: Live | None, marks: Marks | None
+) -> tuple[int, bool] | None:
+    """The key of the note's piece shared between readers, or None when this reader sees the note
+    their own way: they wrote it or the note it boosts (the app's name, pinned), or marked either."""
+    if viewer is None:
+        return live.id, True
+    if viewer == live.account_id or (original is not None and viewer == original.account_id):
+        return None
+    if marks is not None:
+        for status_id in (live.id,) if original is None else (live.id, original.id):
+            if (
+                status_id in marks.favourited
+                or status_id in marks.reblogged
+                or status_id in marks.bookmarked
+                or status_id in marks.muted
+            ):
+                return None
+    return live.id, False
+
+
+async def render_pieces(
+    db: Database,
+    settings: Settings,
+    mark: Mark,
+    viewer: int | None,
+    lives: Sequence[Live],
+    originals: dict[int, Live],
+    accounts: dict[int, bytes],
+) -> list[tuple[Piece, bool]]:
+    """The piece of each note of a page read since ``mark`` for ``viewer`` (None: anonymous), and
+    whether it may be kept: the note's shared piece where the reader sees it as anyone does and it
+    holds, else rendered (``cut``) and shared where it may be. The accounts of the notes rendered
+    go into ``accounts``; those of shared pieces are the caller's to lay in (``account_jsons``)."""
+    cache, now = db.entities, utcnow()
+    marks = None
+    if viewer is not None and lives:  # read once for the page, whether its notes are shared or not
+        marks = await reader_marks(db.hot, viewer, [*(x.id for x in lives), *originals])
+    reader: Key = ("r", viewer or 0)
+    reader_version = cache.versions(mark, (reader,))  # None: the reader's marks moved since the mark
+    found: dict[int, tuple[Piece, bool]] = {}
+    shared_keys: dict[int, tuple[int, bool]] = {}
+    for live in lives:
+        original = originals[live.reblog_of_id] if live.reblog_of_id is not None else None
+        key = _shared_key(viewer, live, original, marks)
+        if key is None or reader_version is None:
+            continue
+        shared = cache.shared_piece(key, now)
+        if shared is None:
+            shared_keys[live.id] = key
+            continue
+        keys, versions = (reader, *shared.keys), (*reader_version, *shared.versions)
+        found[live.id] = (
+            Piece(shared.segments, shared.accounts, shared.generation, keys, versions, None),
+            True,
+        )
+    rest = [x for x in lives if x.id not in found]
+    if rest:
+        wanted = {x.reblog_of_id for x in rest}
+        boosted = {i: x for i, x in originals.items() if i in wanted}
+        entities = await render_live(db, settings, viewer, rest, boosted, marks=marks)
+        cuts = cut_all(cache, mark, viewer or 0, rest, boosted, entities, accounts)
+        for live, (piece, keep) in zip(rest, cuts, strict=True):
+            found[live.id] = (piece, keep)
+            key = shared_keys.get(live.id)
+            # A piece's first key is its reader's (``cut``); a poll's key means per-reader votes.
+            if key is not None and keep and all(kind != "p" for kind, _ in piece.keys):
+                shared = Piece(
+                    piece.segments, piece.accounts, piece.generation, piece.keys[1:], piece.versions[1:], None
+                )
+                cache.put_shared_piece(key, shared)
+    return [found[x.id] for x in lives]
 
 
 async def account_jsons(

@@ -32,8 +32,7 @@ from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage
 from cordee.rendering.cache import Mark
 from cordee.rendering.home import KeptPage, kept_page
-from cordee.rendering.pieces import cut_all, page_json
-from cordee.rendering.statuses import render_live
+from cordee.rendering.pieces import account_jsons, page_json, render_pieces
 
 #: Pages kept at most (the least recently used go first): ~20–60 KB each.
 KEPT = 1_000
@@ -78,12 +77,12 @@ async def rendered(
     """The page's JSON, and what to keep of it (None when something it shows changed since
     ``mark``, or when it is empty)."""
     cache = db.entities
-    entities = await render_live(db, settings, viewer, page.lives, page.originals)
     accounts: dict[int, bytes] = {}
-    cuts = cut_all(cache, mark, viewer or 0, page.lives, page.originals, entities, accounts)
+    cuts = await render_pieces(db, settings, mark, viewer, page.lives, page.originals, accounts)
     pieces = [piece for piece, _ in cuts]
+    shown = {owner for piece in pieces for owner in piece.accounts}
+    await account_jsons(db.hot, settings, cache, shown, accounts)  # those of the shared pieces
     body = page_json(pieces, accounts)
     if not pieces or not all(keep for _, keep in cuts):
         return body, None
-    owners = {owner for piece in pieces for owner in piece.accounts} | {author}
-    return body, kept_page(cache, [x.id for x in page.lives], pieces, owners, body, mark)
+    return body, kept_page(cache, [x.id for x in page.lives], pieces, shown | {author}, body, mark)

@@ -384,12 +384,15 @@ async def _render(
     lives: Sequence[Live],
     originals: dict[int, Live],
     filtered: dict[int, list[dict[str, Any]]] | None = None,
+    marks: Marks | None = None,
 ) -> list[dict[str, Any]]:
+    """``marks``: the reader's, when the caller read them already (over these notes at least)."""
     every = [*lives, *originals.values()]
     bodies = await _bodies(hot, session, settings, cache, every)
     accounts = await account_bodies(hot, settings, cache, (x.account_id for x in every))
     ids = [x.id for x in every]
-    marks = await reader_marks(hot, viewer_id, ids) if viewer_id else None
+    if marks is None and viewer_id:
+        marks = await reader_marks(hot, viewer_id, ids)
     poll_ids = [i for i in ids if bodies[i]["_poll"]]
     polls = await polls_by_status(await session(), viewer_id, poll_ids) if poll_ids else {}
     filtered = filtered or {}
@@ -463,11 +466,17 @@ async def render_status(
 
 
 async def render_live(
-    db: Database, settings: Settings, viewer_id: int | None, lives: Sequence[Live], originals: dict[int, Live]
+    db: Database,
+    settings: Settings,
+    viewer_id: int | None,
+    lives: Sequence[Live],
+    originals: dict[int, Live],
+    marks: Marks | None = None,
 ) -> list[dict[str, Any]]:
     """Status entities for rows of the hot path (no filters: its callers leave readers who have
     filters to ``render_statuses``). A session is opened only on a cache miss or for polls:
-    opening and closing one costs more than the rest of a cached page's rendering."""
+    opening and closing one costs more than the rest of a cached page's rendering. ``marks``:
+    the reader's, if the caller read them already."""
     opened: AsyncSession | None = None
     async with AsyncExitStack() as stack:
 
@@ -477,7 +486,7 @@ async def render_live(
                 opened = await stack.enter_async_context(db.read())
             return opened
 
-        return await _render(session, db.entities, db.hot, settings, viewer_id, lives, originals)
+        return await _render(session, db.entities, db.hot, settings, viewer_id, lives, originals, marks=marks)
 
 
 async def _live_rows(
