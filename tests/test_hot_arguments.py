@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import DateTime
 
 import cordee.app
 from cordee.db.hot import HotQuery
-from cordee.db.types import utcnow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.queries.timelines import HOME_CHECK
 
 
@@ -32,21 +33,14 @@ def _arguments(query: HotQuery, dialect: str, params: dict[str, Any], gathered: 
 
 
 def _params(query: HotQuery, dialect: str, now: datetime) -> dict[str, Any]:
-    """Values for the statement's parameters: ids for lists, the time where a number is refused."""
+    """Values for the statement's parameters: ids for lists, the time for dates, else a number."""
+    binds = query.statement.compile().binds
     params: dict[str, Any] = {}
-    for name in sorted(query.compiled(dialect).required):
-        params[name] = list(range(11, 11 + min(3, query.lists[name]))) if name in query.lists else 7
-    for name in list(params):
-        try:
-            query.arguments(dialect, params)
-            break
-        except AttributeError:  # a datetime's bind processor given a number: find which
-            if name not in query.lists:
-                params[name] = now
-                try:
-                    query.arguments(dialect, params)
-                except AttributeError:
-                    params[name] = 7
+    for name in query.compiled(dialect).required:
+        if name in query.lists:
+            params[name] = list(range(11, 11 + min(3, query.lists[name])))
+        else:
+            params[name] = now if isinstance(binds[name].type, UTCDateTime | DateTime) else 7
     return params
 
 

@@ -288,6 +288,30 @@ async def test_a_readers_boosts_among_a_page_are_found_by_probes_whatever_they_w
     assert boosts and all("reblog_of_id=?" in step for step in boosts), plan
 
 
+async def test_a_readers_marks_look_for_muted_threads_only_if_the_reader_muted_one(
+    db: Database, make_user: MakeUser
+) -> None:
+    """The marks' muted-thread branch probed every note of the page by id before asking whether
+    the reader muted any thread at all (most readers muted none): 23–26 µs of the statement's
+    ~50 for 24 notes on the benchmark's file, 6–9 µs with the question asked first."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plan, read without statistics; PostgreSQL plans by its statistics")
+    reader = await make_user("mutes_nothing")
+    compiled, args = FLAGS.fitting(20).arguments(
+        "sqlite", {"viewer": reader.account_id, "ids": list(range(1, 21))}
+    )
+    conn = sqlite3.connect(db.engine.url.database or "")
+    try:
+        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.sql, args)]
+    finally:
+        conn.close()
+    guard = next(
+        i for i, step in enumerate(plan) if "conversation_mutes" in step and "(account_id=?)" in step
+    )
+    by_id = next(i for i, step in enumerate(plan) if step.startswith("SEARCH statuses") and "(id=?)" in step)
+    assert guard < by_id, plan
+
+
 async def test_the_home_rules_over_a_feeds_new_notes_probe_the_readers_follows(
     db: Database, make_user: MakeUser
 ) -> None:

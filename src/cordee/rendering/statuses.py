@@ -34,6 +34,7 @@ from sqlalchemy import (
     null,
     select,
     text,
+    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -87,6 +88,12 @@ def _opened(session: AsyncSession) -> SessionOpener:
     return give
 
 
+#: One row if the reader muted any thread, none otherwise.
+_mutes_any = (
+    select(literal(1).label("any")).where(exists().where(ConversationMute.account_id == _viewer)).subquery()
+)
+
+
 def _flags(width: int) -> HotQuery:
     def flag(kind: str, column: Any, owner: Any) -> Any:
         return select(literal(kind), column).where(owner == _viewer, column.in_(slots("ids", width)))
@@ -98,16 +105,18 @@ def _flags(width: int) -> HotQuery:
             flag("b", Bookmark.status_id, Bookmark.account_id),
             flag("p", StatusPin.status_id, StatusPin.account_id),
             # Notes of a thread the reader muted (NULL conversation: the note's own thread). The
-            # uncorrelated EXISTS runs once: a reader who muted no thread (most) skips the branch.
+            # guard, a row only if the reader muted any thread, comes first: a reader who muted
+            # none (most) skips the branch. As a condition beside the ids, SQLite still probed
+            # every id first (23–26 µs for 24 ids; 6–9 µs guarded, measured on the benchmark's file).
             select(literal("c"), Status.id)
+            .select_from(_mutes_any)
+            .join(Status, true())
             .join(
                 ConversationMute,
                 (ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id))
                 & (ConversationMute.account_id == _viewer),
             )
-            .where(
-                Status.id.in_(slots("ids", width)), exists().where(ConversationMute.account_id == _viewer)
-            ),
+            .where(Status.id.in_(slots("ids", width))),
         ),
         lists={"ids": width},
     )
