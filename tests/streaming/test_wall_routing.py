@@ -72,7 +72,7 @@ async def test_a_burst_reaches_the_walls_in_one_pass_with_the_rules_applied(
     poster = (await make_user("poster")).account_id
 
     async def posted(text: str, visibility: str = "public") -> int:
-        return await post_status(db, settings, poster, NewStatus(text, visibility=visibility))
+        return (await post_status(db, settings, poster, NewStatus(text, visibility=visibility))).id
 
     costs = []
     for n in (1, 6):

@@ -144,13 +144,15 @@ async def _deliver(
     if row is None or chapter is None or row.delivered_at is not None:
         return None
     key = f"cordee-campaign-message-{row.id}"
-    status_id = await post_status(
+    posted = await post_status(
         db,
         settings,
         row.sent_by,
         NewStatus(text=row.text, visibility="unlisted", language=_lang(chapter.locale)),
         idempotency_key=key,
     )
+    status_id = posted.id
+
     async with db.write() as tx:
         won = await tx.session.execute(
             update(CampaignMessage)

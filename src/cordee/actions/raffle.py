@@ -140,9 +140,8 @@ async def draw(
         assert chapter is not None
         sold = int(await session.scalar(select(func.count()).where(RaffleTicket.raffle_id == raffle_id)) or 0)
     text = announcement(settings, gettext, chapter, rules.winners(seed, sold, raffle.prizes))
-    status_id = await post_status(
-        db, settings, actor_id, NewStatus(text=text, visibility="public"), also=reveal
-    )
+    posted = await post_status(db, settings, actor_id, NewStatus(text=text, visibility="public"), also=reveal)
+    status_id = posted.id
     async with db.write() as tx:
         row = await _lock(tx, raffle_id)
         row.result_status_id = status_id

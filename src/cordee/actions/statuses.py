@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shift, shifted
@@ -21,6 +22,7 @@ from cordee.db.engine import Database, Tx
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
+from cordee.domain.notes import WrittenNote
 from cordee.domain.text import Entity, extract_entities, normalize_tag, render_html, weighted_length
 from cordee.events.types import StatusCreated, StatusDeleted
 from cordee.ids import new_id
@@ -80,22 +82,32 @@ async def compose_content(
 
 async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     """The ids of the tags named (as written in a note), created when new."""
-    ids: list[int] = []
+    return [tag_id for tag_id, _ in await tags_named(tx, names)]
+
+
+def _tuple(row: Row[int, str] | None) -> tuple[int, str] | None:
+    return None if row is None else (row[0], row[1])
+
+
+async def tags_named(tx: Tx, names: list[str]) -> list[tuple[int, str]]:
+    """The tags named (as written in a note), created when new: (id, display name of the tag)."""
+    found: dict[int, str] = {}
+    by_name = select(Tag.id, Tag.display_name).where(Tag.name == bindparam("name"))
     for display in dict.fromkeys(names):
         key = normalize_tag(display)
-        tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == key))
-        if tag_id is None:
+        row: tuple[int, str] | None = _tuple((await tx.session.execute(by_name, {"name": key})).first())
+        if row is None:
             try:
                 async with tx.session.begin_nested():
                     tag = Tag(name=key, display_name=display)
                     tx.session.add(tag)
                     await tx.session.flush()
-                    tag_id = tag.id
+                    row = (tag.id, display)
             except IntegrityError:  # created concurrently by another writer
-                tag_id = await tx.session.scalar(select(Tag.id).where(Tag.name == key))
-        if tag_id is not None and tag_id not in ids:
-            ids.append(tag_id)
-    return ids
+                row = _tuple((await tx.session.execute(by_name, {"name": key})).first())
+        if row is not None:
+            found.setdefault(row[0], row[1])
+    return list(found.items())
 
 
 _DELTA = bindparam("delta", 0, type_=Integer())
@@ -132,6 +144,15 @@ async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
         await tx.session.execute(
             _COUNT_DELETE, {"account_id": account_id, "delta": delta}, execution_options=options
         )
+
+
+@dataclass(frozen=True)
+class Posted:
+    """A note posted: its id, and what it wrote when its answer can be rendered from that alone
+    (None for a retry's first note, and for a note with media or a poll)."""
+
+    id: int
+    written: WrittenNote | None
 
 
 def _counts_for_author(visibility: str) -> bool:
@@ -176,8 +197,9 @@ async def post_status(
     application_id: int | None = None,
     idempotency_key: str | None = None,
     also: Callable[[Tx], Awaitable[None]] | None = None,
-) -> int:
-    """Publish a note; returns its id. A retry with the same ``idempotency_key`` returns the first id.
+) -> Posted:
+    """Publish a note; returns its id (and what it wrote, for its answer). A retry with the same
+    ``idempotency_key`` returns the first note's id.
 
     ``also`` runs first in the same transaction (publishing a scheduled note claims its row there):
     if it raises, nothing is posted."""
@@ -201,7 +223,7 @@ async def post_status(
                     )
                 )
                 if existing is not None:
-                    return existing
+                    return Posted(existing, None)
 
             reply_to: Status | None = None
             if new.in_reply_to_id is not None:
@@ -256,7 +278,8 @@ async def post_status(
             mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
             tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
             tag_names = [e.value for e in entities if e.kind == "hashtag"]
-            tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t in await tag_ids(tx, tag_names))
+            tags = await tags_named(tx, tag_names)
+            tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t, _ in tags)
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
             if _counts_for_author(status.visibility):
@@ -281,7 +304,25 @@ async def post_status(
                     tags=tuple(normalize_tag(n) for n in dict.fromkeys(tag_names)),
                 )
             )
-            return status.id
+            written = None
+            if not media and poll is None:
+                by_id = {a.id: a for a in mentioned.values()}
+                written = WrittenNote(
+                    id=status.id,
+                    account_id=author_id,
+                    created_at=status.created_at,
+                    content=content,
+                    visibility=status.visibility,
+                    sensitive=status.sensitive,
+                    spoiler_text=status.spoiler_text,
+                    language=status.language,
+                    in_reply_to_id=status.in_reply_to_id,
+                    in_reply_to_account_id=status.in_reply_to_account_id,
+                    application_id=application_id,
+                    mentions=tuple((i, by_id[i].username, by_id[i].domain) for i in mentioned_ids),
+                    tags=tuple(sorted(tags)),  # as a note's parts are read: by the tag's id
+                )
+            return Posted(status.id, written)
     except IntegrityError:
         if not idempotency_key:
             raise
@@ -295,7 +336,7 @@ async def post_status(
             )
         if first is None:
             raise
-        return first
+        return Posted(first, None)
 
 
 async def _mentioned_ids(tx: Tx, status_id: int) -> tuple[int, ...]:

@@ -68,6 +68,8 @@ class EntityCache:
         #: Notes' pieces as every reader sees them who has no mark on them and wrote none of
         #: them, by (note id, whether the reader is anonymous): see ``rendering/pieces.py``.
         self._pieces: OrderedDict[tuple[int, bool], Piece] = OrderedDict()
+        #: Apps' names and websites as notes show them (an app is never renamed).
+        self._applications: OrderedDict[int, dict[str, Any]] = OrderedDict()
         self._generation = 0
         self._clock = 0
         self._versions: dict[Key, int] = {}
@@ -114,6 +116,14 @@ class EntityCache:
         self._account_jsons.move_to_end(account_id)
         if len(self._account_jsons) > self._size:
             self._account_jsons.popitem(last=False)
+
+    def application(self, application_id: int) -> dict[str, Any] | None:
+        return self._applications.get(application_id)
+
+    def put_application(self, application_id: int, application: dict[str, Any]) -> None:
+        self._applications[application_id] = application
+        if len(self._applications) > self._size:
+            self._applications.popitem(last=False)
 
     def shared_piece(self, key: tuple[int, bool], now: datetime) -> Piece | None:
         """A note's piece shared between readers, if nothing it shows changed since it was kept."""

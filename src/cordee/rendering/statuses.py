@@ -226,6 +226,64 @@ _PARTS = HotQueries(_parts, _WIDTHS)
 _ACCOUNTS = HotQueries(_accounts, _WIDTHS)
 
 
+def mention_entity(settings: Settings, account_id: int, username: str, domain: str | None) -> dict[str, Any]:
+    return {
+        "id": str(account_id),
+        "username": username,
+        "acct": acct_of(username, domain),
+        "url": profile_url(settings, username),
+    }
+
+
+def note_body(
+    settings: Settings,
+    status_id: int,
+    username: str,
+    created_at: datetime,
+    edited_at: datetime | None,
+    content: str,
+    visibility: str,
+    sensitive: bool,
+    spoiler_text: str,
+    in_reply_to_id: int | None,
+    in_reply_to_account_id: int | None,
+    language: str | None,
+    application: dict[str, Any] | None,
+    *,
+    media: tuple[dict[str, Any], ...],
+    mentions: tuple[dict[str, Any], ...],
+    tags: Iterable[str],
+    poll: bool,
+) -> dict[str, Any]:
+    """A note's viewer-independent body (what the cache keeps), whether read or just written."""
+    return {
+        "id": str(status_id),
+        "uri": status_uri(settings, username, status_id),
+        "url": status_url(settings, username, status_id),
+        "created_at": iso(created_at),
+        "edited_at": iso(edited_at),
+        "content": content,
+        "visibility": visibility,
+        "sensitive": sensitive,
+        "spoiler_text": spoiler_text,
+        # Tuples (JSON arrays all the same): a body of atomic values and tuples is untracked by the
+        # garbage collector after its first pass, and the cache keeps tens of thousands (lists
+        # were ~40 % of the objects every full collection walked).
+        "media_attachments": media,
+        "mentions": mentions,
+        "tags": tuple(tag_entity(settings, t) for t in tags),
+        "emojis": (),
+        "quotes_count": 0,
+        "in_reply_to_id": str(in_reply_to_id) if in_reply_to_id else None,
+        "in_reply_to_account_id": str(in_reply_to_account_id) if in_reply_to_account_id else None,
+        "card": None,
+        "language": language,
+        # Kept out of the entity, used per reader:
+        "_application": application,
+        "_poll": poll,
+    }
+
+
 async def _render_bodies(
     hot: HotReader, session: SessionOpener, settings: Settings, ids: Sequence[int]
 ) -> dict[int, dict[str, Any]]:
@@ -239,14 +297,7 @@ async def _render_bodies(
         count = len(chunk)
         for kind, status_id, account_id, name, domain, _ in await hot.rows(_PARTS.fitting(count), ids=chunk):
             if kind == "m":
-                mentions[status_id].append(
-                    {
-                        "id": str(account_id),
-                        "username": name,
-                        "acct": acct_of(name, domain),
-                        "url": profile_url(settings, name),
-                    }
-                )
+                mentions[status_id].append(mention_entity(settings, account_id, name, domain))
             elif kind == "t":
                 tags[status_id].append(name)
             elif kind == "x":
@@ -257,32 +308,25 @@ async def _render_bodies(
         for row in await hot.rows(_NOTES.fitting(count), ids=chunk):
             (status_id, username, created, edited, content, visibility, sensitive) = row[:7]
             spoiler, reply_to, reply_to_account, language, app_name, app_website = row[7:]
-            bodies[status_id] = {
-                "id": str(status_id),
-                "uri": status_uri(settings, username, status_id),
-                "url": status_url(settings, username, status_id),
-                "created_at": iso(created),
-                "edited_at": iso(edited),
-                "content": content,
-                "visibility": visibility,
-                "sensitive": bool(sensitive),
-                "spoiler_text": spoiler,
-                # Tuples (JSON arrays all the same): a body of atomic values and tuples is
-                # untracked by the garbage collector after its first pass, and the cache keeps
-                # tens of thousands (lists were ~40 % of the objects every full collection walked).
-                "media_attachments": tuple(media.get(status_id, ())),
-                "mentions": tuple(mentions.get(status_id, ())),
-                "tags": tuple(tag_entity(settings, t) for t in tags.get(status_id, ())),
-                "emojis": (),
-                "quotes_count": 0,
-                "in_reply_to_id": str(reply_to) if reply_to else None,
-                "in_reply_to_account_id": str(reply_to_account) if reply_to_account else None,
-                "card": None,
-                "language": language,
-                # Kept out of the entity, used per reader:
-                "_application": {"name": app_name, "website": app_website} if app_name is not None else None,
-                "_poll": status_id in with_poll,
-            }
+            bodies[status_id] = note_body(
+                settings,
+                status_id,
+                username,
+                created,
+                edited,
+                content,
+                visibility,
+                bool(sensitive),
+                spoiler,
+                reply_to,
+                reply_to_account,
+                language,
+                {"name": app_name, "website": app_website} if app_name is not None else None,
+                media=tuple(media.get(status_id, ())),
+                mentions=tuple(mentions.get(status_id, ())),
+                tags=tags.get(status_id, ()),
+                poll=status_id in with_poll,
+            )
     return bodies
 
 
@@ -345,7 +389,7 @@ def with_counters(
     }
 
 
-def _assemble(
+def assemble(
     viewer_id: int | None,
     live: Live,
     body: dict[str, Any],
@@ -407,7 +451,7 @@ async def _render(
     filtered = filtered or {}
 
     def one(live: Live, reblog: dict[str, Any] | None) -> dict[str, Any]:
-        return _assemble(
+        return assemble(
             viewer_id, live, bodies[live.id], accounts[live.account_id], reblog, marks, polls, filtered
         )
 

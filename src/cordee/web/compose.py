@@ -238,7 +238,7 @@ async def _publish(
         if when is not None:
             await scheduled_actions.schedule_status(db_of(request), settings, me.account.id, new, when)
         else:
-            status_id = await status_actions.post_status(db_of(request), settings, me.account.id, new)
+            status_id = (await status_actions.post_status(db_of(request), settings, me.account.id, new)).id
     except (ActionError, Refused) as e:
         await forget_images(request, me, media_ids)
         if isinstance(e, Refused):

@@ -23,6 +23,7 @@ from cordee.db.types import utcnow
 from cordee.queries import statuses as status_queries
 from cordee.queries.accounts import not_blocked
 from cordee.queries.visibility import visible_to
+from cordee.rendering.new_notes import render_written
 from cordee.rendering.statuses import render_status, render_statuses
 
 MAX_IDEMPOTENCY_KEY = 200
@@ -57,7 +58,7 @@ async def create(ctx: Ctx) -> Response:
         if when > utcnow() + MIN_OFFSET:
             return await scheduled_statuses.schedule(ctx, new, when, key)
     assert ctx.caller is not None
-    status_id = await status_actions.post_status(
+    posted = await status_actions.post_status(
         ctx.db,
         ctx.settings,
         ctx.account_id,
@@ -65,7 +66,9 @@ async def create(ctx: Ctx) -> Response:
         application_id=ctx.caller.application_id,
         idempotency_key=key,
     )
-    return await status_response(ctx, status_id)
+    if posted.written is not None:  # rendered from what the post wrote: nothing read back
+        return json_response(await render_written(ctx.db, ctx.settings, ctx.account_id, posted.written))
+    return await status_response(ctx, posted.id)
 
 
 @endpoint(scope="read:statuses", auth="optional")
