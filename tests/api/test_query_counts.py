@@ -276,16 +276,19 @@ async def test_a_readers_boosts_among_a_page_are_found_by_probes_whatever_they_w
     if not db.is_sqlite:
         pytest.skip("SQLite's plan, read without statistics; PostgreSQL plans by its statistics")
     reader = await make_user("prolific")
-    compiled, args = FLAGS.fitting(20).arguments(
-        "sqlite", {"viewer": reader.account_id, "ids": list(range(1, 21))}
-    )
-    conn = sqlite3.connect(db.engine.url.database or "")
-    try:
-        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.sql, args)]
-    finally:
-        conn.close()
+    plan = _marks_plan(db, reader.account_id)
     boosts = [step for step in plan if "statuses" in step and "account_id=?" in step]
     assert boosts and all("reblog_of_id=?" in step for step in boosts), plan
+
+
+def _marks_plan(db: Database, reader: int) -> list[str]:
+    """SQLite's plan of the reader's marks on a page of 20 notes."""
+    compiled, args = FLAGS.fitting(20).arguments("sqlite", {"viewer": reader, "ids": list(range(1, 21))})
+    conn = sqlite3.connect(db.engine.url.database or "")
+    try:
+        return [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.sql, args)]
+    finally:
+        conn.close()
 
 
 async def test_a_readers_marks_look_for_muted_threads_only_if_the_reader_muted_one(
@@ -297,14 +300,7 @@ async def test_a_readers_marks_look_for_muted_threads_only_if_the_reader_muted_o
     if not db.is_sqlite:
         pytest.skip("SQLite's plan, read without statistics; PostgreSQL plans by its statistics")
     reader = await make_user("mutes_nothing")
-    compiled, args = FLAGS.fitting(20).arguments(
-        "sqlite", {"viewer": reader.account_id, "ids": list(range(1, 21))}
-    )
-    conn = sqlite3.connect(db.engine.url.database or "")
-    try:
-        plan = [row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + compiled.sql, args)]
-    finally:
-        conn.close()
+    plan = _marks_plan(db, reader.account_id)
     guard = next(
         i for i, step in enumerate(plan) if "conversation_mutes" in step and "(account_id=?)" in step
     )
