@@ -9,7 +9,7 @@ from datetime import datetime
 @dataclass(frozen=True)
 class WrittenNote:
     """What a new note's entity shows, known to the post that stored it: its answer is rendered
-    from this, not read back (``rendering.statuses.render_written``). Only for a note without
+    from this, not read back (``rendering.new_notes.render_written``). Only for a note without
     media or a poll (their entities are read)."""
 
     id: int
