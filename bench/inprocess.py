@@ -10,6 +10,8 @@ python -m bench.inprocess /tmp/cordee-mix-XXXX --post --count 1000        # POST
 python -m bench.inprocess /tmp/cordee-mix-XXXX --post --concurrency 32     # posts as under load
 python -m bench.inprocess /tmp/cordee-mix-XXXX --mix --concurrency 32      # the mix (posts too)
 python -m bench.inprocess /tmp/cordee-mix-XXXX --follow --concurrency 32   # follows as under load
+python -m bench.inprocess /tmp/cordee-mix-XXXX --random-readers --concurrency 16 \
+    --path '/api/v1/accounts/{account}/statuses?limit=20'                   # anyone's page, by anyone
 ```
 
 Reads as the first sampled reader of the kept folder (``readers.txt``), on its database, with
@@ -56,12 +58,13 @@ async def _run(
     sort: str = "tottime",
     only: str = "",
     follow: bool = False,
+    random_readers: bool = False,
 ) -> None:
     restrict: tuple[str | int, ...] = (only, 40) if only else (30,)
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
     accounts = [(line.split()[0], line.split()[1]) for line in lines]
     tokens = [token for token, _ in accounts]
-    if not post and not mix and not follow:
+    if not post and not mix and not follow and not random_readers:
         tokens = tokens[:1]
     draw = random.Random(7)
     sent_count = 0
@@ -102,6 +105,8 @@ async def _run(
         token, path_here, posting = tokens[sent_count % len(tokens)], path, post
         if mix:
             token, path_here, posting = mixed()
+        elif random_readers:  # each request by a sampled reader, on a sampled account's page
+            token, path_here = draw.choice(tokens), path.replace("{account}", draw.choice(accounts)[1])
         if follow:  # a random reader follows a random other account, as ``one.lua follow`` does
             token, me = draw.choice(accounts)
             target = me
@@ -192,6 +197,11 @@ def main() -> None:
     p.add_argument("--post", action="store_true", help="time POST /api/v1/statuses as the sampled posters")
     p.add_argument("--mix", action="store_true", help="the mix's requests (posts too: run on a copy)")
     p.add_argument("--follow", action="store_true", help="random readers follow random accounts (on a copy)")
+    p.add_argument(
+        "--random-readers",
+        action="store_true",
+        help="each GET by a random sampled reader; {account} in --path: a random sampled account",
+    )
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")
@@ -210,6 +220,7 @@ def main() -> None:
             args.sort,
             args.only,
             args.follow,
+            args.random_readers,
         )
     )
 
