@@ -62,6 +62,21 @@ async def test_fan_out_on_write_and_rebuild(
     assert await _home(client, alice, since_id=early["id"]) == [own["id"], later["id"]]
 
 
+async def test_a_follow_brings_every_recent_note_into_the_followers_feed(
+    app: Any, client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    """A follow merges the author's recent notes into the follower's existing feed (on Redis, all
+    of them in one script call: ``feeds/redis.py``), newest first, beside what it held."""
+    own = await post(alice, "mine")
+    assert await _home(client, alice) == [own["id"]]  # her feed exists from now on
+    notes = [await post(bob, f"bob {i}") for i in range(5)]
+    r = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    assert r.status_code == 200, r.text
+    expected = [n["id"] for n in reversed(notes)] + [own["id"]]
+    assert await _feed(app, alice) == expected
+    assert await _home(client, alice) == expected
+
+
 async def test_unfollow_block_mute_and_delete_take_effect(
     app: Any,
     db: Database,

@@ -85,17 +85,15 @@ async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     return [tag_id for tag_id, _ in await tags_named(tx, names)]
 
 
-def _tuple(row: Row[int, str] | None) -> tuple[int, str] | None:
-    return None if row is None else (row[0], row[1])
-
-
 async def tags_named(tx: Tx, names: list[str]) -> list[tuple[int, str]]:
     """The tags named (as written in a note), created when new: (id, display name of the tag)."""
     found: dict[int, str] = {}
     by_name = select(Tag.id, Tag.display_name).where(Tag.name == bindparam("name"))
     for display in dict.fromkeys(names):
         key = normalize_tag(display)
-        row: tuple[int, str] | None = _tuple((await tx.session.execute(by_name, {"name": key})).first())
+        row: Row[int, str] | tuple[int, str] | None = (
+            await tx.session.execute(by_name, {"name": key})
+        ).first()
         if row is None:
             try:
                 async with tx.session.begin_nested():
@@ -104,7 +102,7 @@ async def tags_named(tx: Tx, names: list[str]) -> list[tuple[int, str]]:
                     await tx.session.flush()
                     row = (tag.id, display)
             except IntegrityError:  # created concurrently by another writer
-                row = _tuple((await tx.session.execute(by_name, {"name": key})).first())
+                row = (await tx.session.execute(by_name, {"name": key})).first()
         if row is not None:
             found.setdefault(row[0], row[1])
     return list(found.items())

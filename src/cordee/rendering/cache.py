@@ -118,7 +118,10 @@ class EntityCache:
             self._account_jsons.popitem(last=False)
 
     def application(self, application_id: int) -> dict[str, Any] | None:
-        return self._applications.get(application_id)
+        found = self._applications.get(application_id)
+        if found is not None:
+            self._applications.move_to_end(application_id)
+        return found
 
     def put_application(self, application_id: int, application: dict[str, Any]) -> None:
         self._applications[application_id] = application
