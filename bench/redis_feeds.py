@@ -25,6 +25,7 @@ from redis.asyncio import Redis
 from bench.stores import REDIS_URL, clean_redis
 from cordee.config import load_settings
 from cordee.feeds.redis import SENTINEL, RedisFeedStore
+from cordee.redis_client import connect as connect_redis
 
 
 async def _script_usec(redis: Redis) -> int:
@@ -55,7 +56,7 @@ async def main() -> None:
     args = parser.parse_args()
     prefix = f"cordee-bench-{uuid.uuid4().hex[:10]}:"
     settings = load_settings({"CORDEE_REDIS_URL": REDIS_URL, "CORDEE_REDIS_PREFIX": prefix})
-    redis = Redis.from_url(REDIS_URL)
+    redis = connect_redis(REDIS_URL)
     store = RedisFeedStore(None, settings, redis)  # type: ignore[arg-type]  # writes need no database
     owners = list(range(1, max(args.rounds, 1000) + 1))
     try:

@@ -12,7 +12,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import click
-from redis.asyncio import Redis
 from sqlalchemy import select
 
 from cordee import __version__
@@ -30,6 +29,7 @@ from cordee.events.redis import RedisBus
 from cordee.http_limits import MAX_WEBSOCKET_MESSAGE
 from cordee.queries.audit import AuditLine, local_user_id, recent_events
 from cordee.queries.reports import recent_reports
+from cordee.redis_client import connect as connect_redis
 from cordee.search.index import merge_segments
 
 T = TypeVar("T")
@@ -73,7 +73,7 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
     async def run() -> T:
         # With Redis, what a command changes is published to the running servers (a disabled user's
         # or a new password's revoked tokens close their open streams at once).
-        redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        redis = connect_redis(settings.redis_url) if settings.redis_url else None
         bus = RedisBus(redis, f"{settings.redis_prefix}events") if redis is not None else None
         # And the servers' caches forget what a command changed before it says it is done.
         change_log = ChangeLog(redis, settings.redis_prefix) if redis is not None else None

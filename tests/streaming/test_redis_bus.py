@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ SAMPLES: list[Event] = [
 
 def test_events_round_trip_by_kind() -> None:
     assert codec.loads(codec.dumps(SAMPLES)) == SAMPLES
+    assert codec.encode(SAMPLES) == [{"kind": e.kind, **dataclasses.asdict(e)} for e in SAMPLES]
     # A kind this process does not know (a newer process in a rolling upgrade) is skipped.
     assert codec.loads(
         b'[{"kind": "from.the.future", "x": 1}, {"kind": "follow.changed", '

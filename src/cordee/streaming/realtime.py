@@ -16,6 +16,7 @@ from cordee.events.redis import RedisBus
 from cordee.events.types import Event
 from cordee.feeds import build_feeds
 from cordee.feeds.fanout import FanOut
+from cordee.redis_client import connect as connect_redis
 from cordee.rendering.profile_pages import ProfilePages
 from cordee.streaming.hub import Hub
 from cordee.streaming.revocation import Sweeper
@@ -24,7 +25,7 @@ from cordee.streaming.revocation import Sweeper
 class Realtime:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.redis: Redis | None = Redis.from_url(settings.redis_url) if settings.redis_url else None
+        self.redis: Redis | None = connect_redis(settings.redis_url) if settings.redis_url else None
         #: The bus to open the database with: Redis pub/sub when Redis is configured, else None
         #: (the database's in-process bus).
         self.bus: RedisBus | None = (

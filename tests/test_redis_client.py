@@ -1,0 +1,72 @@
+"""Redis clients packing their commands with hiredis (``cordee/redis_client.py``): the same bytes
+as redis-py's own packing, and the same behaviour against a real Redis on 127.0.0.1:6379."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+from redis.asyncio.connection import Connection, UnixDomainSocketConnection
+from redis.exceptions import DataError
+
+from cordee.redis_client import connect, packed_by_hiredis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("EVALSHA", b"0123abcd", 2, "cordee:feed:1", "cordee:feed:2", 800, 100, "00000000000000000042"),
+        ("SET", "clé", "naïve ☃", "EX", 60),
+        ("ZADD", "k", 1.5, "a", 0.1, "b", 1e20, "c", -0.0, "d", 12345678901234567890, "e"),
+        ("XADD", b"stream", b"*", b"o", b"", b"\x00\xff binary"),
+        ("SCRIPT LOAD", "return 1"),  # a command written with a space: split, as redis-py does
+    ],
+)
+def test_commands_are_packed_byte_for_byte_as_redis_py_packs_them(args: tuple[Any, ...]) -> None:
+    ours, theirs = packed_by_hiredis(Connection)(), Connection()
+    assert b"".join(ours.pack_command(*args)) == b"".join(theirs.pack_command(*args))
+    assert b"".join(ours.pack_commands([args, args])) == b"".join(theirs.pack_commands([args, args]))
+
+
+def test_what_hiredis_does_not_take_is_refused_as_redis_py_refuses_it() -> None:
+    with pytest.raises(DataError):
+        packed_by_hiredis(Connection)().pack_command("SET", "k", True)
+
+
+def test_every_kind_of_connection_keeps_its_own_class_and_one_packed_class_each() -> None:
+    assert issubclass(packed_by_hiredis(UnixDomainSocketConnection), UnixDomainSocketConnection)
+    assert packed_by_hiredis(Connection) is packed_by_hiredis(Connection)
+    client = connect("unix:///tmp/nowhere.sock")
+    assert issubclass(client.connection_pool.connection_class, UnixDomainSocketConnection)
+
+
+@pytest.fixture
+async def redis() -> AsyncIterator[tuple[Redis, str]]:
+    client, prefix = connect(REDIS_URL), f"cordee-test-{uuid.uuid4().hex[:10]}:"
+    try:
+        yield client, prefix
+    finally:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}*")]
+        if keys:
+            await client.delete(*keys)
+        await client.aclose()
+
+
+async def test_commands_scripts_and_pipelines_work_against_redis(redis: tuple[Redis, str]) -> None:
+    client, prefix = redis
+    assert await client.set(f"{prefix}text", "naïve ☃", ex=60)
+    assert (await client.get(f"{prefix}text")).decode() == "naïve ☃"
+    # A script with many arguments, registered (SCRIPT LOAD, then EVALSHA), as the feeds' are.
+    count = client.register_script("return #ARGV + #KEYS")
+    keys, args = [f"{prefix}feed:{i}" for i in range(130)], [f"{i:020d}" for i in range(200)]
+    assert await count(keys=keys, args=args) == 330
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.zadd(f"{prefix}z", {"a": 1.5, "b": 2})
+        pipe.zrange(f"{prefix}z", 0, -1, withscores=True)
+        added, members = await pipe.execute()
+    assert added == 2 and members == [(b"a", 1.5), (b"b", 2.0)]
