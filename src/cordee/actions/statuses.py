@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
-from typing import cast
+from dataclasses import dataclass, field
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
 from sqlalchemy.engine import Row
@@ -19,7 +19,7 @@ from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
-from cordee.db.sqlite_driver import deferred
+from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.notes import WrittenNote
@@ -122,6 +122,12 @@ _COUNT_POST = deferred(
         last_status_at=bindparam("now", type_=UTCDateTime()),
     )
 )
+#: The same, returning the author's counters as they stand after it (``Posted.author_counters``;
+#: the last note's time is the one it sets). Integers only: rows handed over by SQLite's thread
+#: come as the driver gives them, without SQLAlchemy's result processing.
+_COUNT_POST_RETURNING = _COUNT_POST.returning(
+    _accounts.followers_count, _accounts.following_count, _accounts.statuses_count
+)
 _COUNT_DELETE = (
     update(_table)
     .where(_accounts.id == _ACCOUNT)
@@ -133,11 +139,26 @@ _COUNT_DELETE = (
 _INSERT_STATUS = deferred(insert(cast(Table, Status.__table__)))
 
 
-async def _bump_account(tx: Tx, account_id: int, delta: int) -> None:
+async def _bump_account(
+    tx: Tx, account_id: int, delta: int, counted: Callable[[list[Any]], None] | None = None
+) -> None:
+    """Move an account's note count; ``counted`` (a post's) is handed the counters it leaves
+    (followers, following, notes, last note's time), once the statement ran (by the commit at the
+    latest, on SQLite)."""
     options = touching(("a", account_id))
     if delta > 0:
         params = {"account_id": account_id, "delta": delta, "now": utcnow()}
-        await tx.session.execute(_COUNT_POST, params, execution_options=options)
+        if counted is not None:
+            now = params["now"]
+            await execute_late(
+                tx.session,
+                _COUNT_POST_RETURNING,
+                params,
+                lambda rows: counted([(*row, now) for row in rows]),
+                options,
+            )
+        else:
+            await tx.session.execute(_COUNT_POST, params, execution_options=options)
     else:
         await tx.session.execute(
             _COUNT_DELETE, {"account_id": account_id, "delta": delta}, execution_options=options
@@ -151,6 +172,10 @@ class Posted:
 
     id: int
     written: WrittenNote | None
+    #: The author's followers, following and note counts and last note's time as the post left
+    #: them, from its own update (filled by the time the post returns; empty if it moved none,
+    #: as a direct note does): its answer reads nothing back for them.
+    author_counters: list[tuple[Any, ...]] = field(default_factory=list)
 
 
 def _counts_for_author(visibility: str) -> bool:
@@ -280,8 +305,9 @@ async def post_status(
             tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t, _ in tags)
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
+            counters: list[tuple[Any, ...]] = []
             if _counts_for_author(status.visibility):
-                await _bump_account(tx, author_id, +1)
+                await _bump_account(tx, author_id, +1, counters.extend)
             if reply_to is not None:
                 await shift(tx.session, Status, "replies_count", reply_to.id, +1)
             await tx.session.flush()
@@ -320,7 +346,7 @@ async def post_status(
                     mentions=tuple((i, by_id[i].username, by_id[i].domain) for i in mentioned_ids),
                     tags=tuple(sorted(tags)),  # as a note's parts are read: by the tag's id
                 )
-            return Posted(status.id, written)
+            return Posted(status.id, written, counters)
     except IntegrityError:
         if not idempotency_key:
             raise

@@ -12,6 +12,7 @@ is not made for it); a reply asks the author's marks, as it may belong to a thre
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, select
@@ -47,9 +48,15 @@ async def _application(db: Database, application_id: int | None) -> dict[str, An
 
 
 async def render_written(
-    db: Database, settings: Settings, viewer_id: int, note: WrittenNote
+    db: Database,
+    settings: Settings,
+    viewer_id: int,
+    note: WrittenNote,
+    author_counters: Sequence[tuple[Any, ...]] = (),
 ) -> dict[str, Any]:
-    """The entity of ``note``, just posted by ``viewer_id``, as a read of it would render it."""
+    """The entity of ``note``, just posted by ``viewer_id``, as a read of it would render it;
+    ``author_counters``: the author's counters as the post's own update returned them (one row:
+    followers, following, notes, last note's time), else they are read."""
     author = note.account_id
     accounts = await account_bodies(db.hot, settings, db.entities, [author])
     body = note_body(
@@ -72,7 +79,11 @@ async def render_written(
         poll=False,
     )
     db.entities.put_status(note.id, None, body)
-    [(_, *counters)] = await db.hot.rows(ACCOUNT_LIVE, ids=[author])
+    if author_counters:
+        [counters] = author_counters
+    else:
+        [(_, *read)] = await db.hot.rows(ACCOUNT_LIVE, ids=[author])
+        counters = tuple(read)
     live = Live(note.id, author, None, None, 0, 0, 0, *counters)
     if note.in_reply_to_id is not None:  # in a thread the author may have muted
         marks = await reader_marks(db.hot, viewer_id, [note.id])

@@ -67,7 +67,9 @@ async def create(ctx: Ctx) -> Response:
         idempotency_key=key,
     )
     if posted.written is not None:  # rendered from what the post wrote: nothing read back
-        return json_response(await render_written(ctx.db, ctx.settings, ctx.account_id, posted.written))
+        return json_response(
+            await render_written(ctx.db, ctx.settings, ctx.account_id, posted.written, posted.author_counters)
+        )
     return await status_response(ctx, posted.id)
 
 
