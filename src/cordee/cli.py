@@ -76,7 +76,11 @@ def _with_db(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
         redis = connect_redis(settings.redis_url) if settings.redis_url else None
         bus = RedisBus(redis, f"{settings.redis_prefix}events") if redis is not None else None
         # And the servers' caches forget what a command changed before it says it is done.
-        change_log = ChangeLog(redis, settings.redis_prefix) if redis is not None else None
+        change_log = (
+            ChangeLog(redis, settings.redis_prefix, bus.channel)
+            if redis is not None and bus is not None
+            else None
+        )
         db = Database(settings.effective_database_url, bus=bus, change_log=change_log)
         # Commands write beside running servers: their ids need a worker number of their own.
         lease = WorkerLease(db)

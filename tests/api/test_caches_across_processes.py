@@ -83,9 +83,8 @@ async def pair(pg_template: str, settings: Settings) -> AsyncIterator[Pair]:
             for _ in range(2):
                 own = Redis.from_url(REDIS_URL)
                 stack.push_async_callback(own.aclose)
-                db = Database(
-                    _pg_url(name), bus=RedisBus(own, f"{prefix}events"), change_log=ChangeLog(own, prefix)
-                )
+                bus = RedisBus(own, f"{prefix}events")  # as the server wires them (streaming/realtime.py)
+                db = Database(_pg_url(name), bus=bus, change_log=ChangeLog(own, prefix, bus.channel))
                 stack.push_async_callback(db.dispose)
                 app = build_app(shared, database=db, run_jobs=False)
                 await stack.enter_async_context(app.router.lifespan_context(app))
@@ -328,14 +327,43 @@ async def _redis_round_trips(monkeypatch: pytest.MonkeyPatch, request: Awaitable
 
 async def test_a_post_costs_few_redis_round_trips(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     """As the query counts guard the database's statements: the catch-up before the request, the
-    rate limits (per token and per user, one script), the post's change-log entry, its fan-out
-    (one script call for fewer than 500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would
-    ask) and its events on the bus."""
+    rate limits (per token and per user, one script), its fan-out (one script call for fewer than
+    500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would ask), and the post's change-log
+    entry, which publishes its events on the bus in the same script (a round trip of its own
+    before)."""
     alice, bob = await pair.user("alice"), await pair.user("bob")
     await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
     await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "warm"}, headers=alice.headers))
     posting = pair.first.client.post("/api/v1/statuses", json={"status": "counted"}, headers=alice.headers)
-    assert await _redis_round_trips(monkeypatch, posting) == 5
+    assert await _redis_round_trips(monkeypatch, posting) == 4
+
+
+async def test_a_writes_events_reach_every_process_with_its_change_log_entry(pair: Pair) -> None:
+    """The change log's script publishes a write's events on the bus: the other process hears them
+    (its streams are fed from there), in order, and once."""
+    heard: list[Any] = []
+
+    async def hear(events: Any) -> None:
+        heard.extend(events)
+
+    unsubscribe = pair.second.db.bus.subscribe(hear)
+    try:
+        alice = await pair.user("alice")
+        for text_ in ("one", "two"):
+            await _ok(
+                pair.first.client.post("/api/v1/statuses", json={"status": text_}, headers=alice.headers)
+            )
+
+        async def both() -> bool:
+            return [type(e).__name__ for e in heard if type(e).__name__ == "StatusCreated"] == [
+                "StatusCreated"
+            ] * 2
+
+        assert await eventually(both, 5), heard
+        await asyncio.sleep(0.2)  # nothing more comes (not published twice)
+        assert [type(e).__name__ for e in heard].count("StatusCreated") == 2
+    finally:
+        unsubscribe()
 
 
 async def test_a_kept_home_page_costs_no_feed_read(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -75,6 +75,10 @@ if type(added) == 'table' and added.err then
   redis.call('DEL', KEYS[2])
   redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], n .. '-0', 'd', ARGV[1])
 end
+if ARGV[3] then
+  -- the write's events, on the Redis bus's channel: the same round trip
+  redis.call('PUBLISH', KEYS[3], ARGV[3])
+end
 return n
 """
 _SINCE = """
@@ -88,8 +92,12 @@ return {n, redis.call('XRANGE', KEYS[2], (last + 1) .. '-0', '+')}
 
 
 class ChangeLog:
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(self, redis: Redis, prefix: str, events_channel: str | None = None) -> None:
         self._keys = [f"{prefix}changes:n", f"{prefix}changes"]
+        #: The Redis bus's channel (``events/redis.py``): a write's events are published there by
+        #: the script that appends the write, one round trip for both (``carries``) — a post's
+        #: answer waited for two, each ~50 µs of the kernel's ``send`` on loopback (py-spy).
+        self.events_channel = events_channel
         self._append = redis.register_script(_APPEND)
         self._since = redis.register_script(_SINCE)
         #: Who this process is in the stream (its own entries are skipped).
@@ -101,15 +109,25 @@ class ChangeLog:
         self._under_way: asyncio.Task[None] | None = None
         self._owed: asyncio.Task[None] | None = None
 
+    def carries(self, bus: object) -> bool:
+        """Whether ``publish`` publishes a write's events on ``bus`` as well (a Redis bus on
+        ``events_channel``): the writer then does not publish them again."""
+        return self.events_channel is not None and getattr(bus, "channel", None) == self.events_channel
+
     async def publish(self, events: Sequence[Event], changes: Changes) -> None:
-        """Append one committed write (already applied in this process); never raises."""
+        """Append one committed write (already applied in this process), and publish its events
+        on ``events_channel`` if set; never raises (should Redis fail, the events are not
+        published either: the streams' gap handling resets them, ``events/redis.py``)."""
         if not events and changes.empty:
             return
-        entry = {"o": self._origin, "e": codec.encode(events), "c": changes.to_wire()}
+        encoded = codec.encode(events)
+        entry = {"o": self._origin, "e": encoded, "c": changes.to_wire()}
+        keys: list[str] = self._keys
+        args: list[bytes | int] = [orjson.dumps(entry), MAX_BEHIND]
+        if events and self.events_channel is not None:
+            keys, args = [*keys, self.events_channel], [*args, orjson.dumps(encoded)]
         try:
-            await asyncio.wait_for(
-                self._append(keys=self._keys, args=[orjson.dumps(entry), MAX_BEHIND]), WAIT_SECONDS
-            )
+            await asyncio.wait_for(self._append(keys=keys, args=args), WAIT_SECONDS)
         except (RedisError, OSError, TimeoutError):
             log.warning(
                 "could not tell other processes of a write; they forget everything once Redis is back"

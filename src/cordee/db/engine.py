@@ -220,6 +220,8 @@ class Database:
             tx.changes.feeds |= written.feeds
         if self.change_log is not None:  # before the writer answers: see change_log.py
             await self.change_log.publish(tx.events, tx.changes)
+            if self.change_log.carries(self.bus):
+                return  # its events went with it
         await self.bus.publish(tx.events)
 
     async def feeds_written(self, owners: set[int]) -> None:

@@ -33,7 +33,9 @@ class Realtime:
         )
         #: With the bus, what keeps each process's caches exact (``db/change_log.py``).
         self.change_log: ChangeLog | None = (
-            ChangeLog(self.redis, settings.redis_prefix) if self.redis is not None else None
+            ChangeLog(self.redis, settings.redis_prefix, self.bus.channel)
+            if self.redis is not None and self.bus is not None
+            else None
         )
         self.hub: Hub | None = None
         self._sweeper: Sweeper | None = None
