@@ -366,6 +366,27 @@ async def test_a_writes_events_reach_every_process_with_its_change_log_entry(pai
         unsubscribe()
 
 
+async def test_a_subscription_through_one_process_notifies_of_the_next_post_through_another(
+    pair: Pair,
+) -> None:
+    """Who is notified of an author's notes, kept by the process the author posts through
+    (``db/subscribers.py``), changes with a follow answered by another."""
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    note = {"status": "nobody listens yet"}
+    await _ok(pair.second.client.post("/api/v1/statuses", json=note, headers=alice.headers))
+    follow = pair.first.client.post(
+        f"/api/v1/accounts/{alice.id}/follow", json={"notify": True}, headers=bob.headers
+    )
+    await _ok(follow)
+    await _ok(
+        pair.second.client.post("/api/v1/statuses", json={"status": "now bob does"}, headers=alice.headers)
+    )
+    r = await pair.first.client.get(
+        "/api/v1/notifications", params={"types[]": "status"}, headers=bob.headers
+    )
+    assert [n["status"]["content"] for n in r.json()] == ["<p>now bob does</p>"]
+
+
 async def test_a_kept_home_page_costs_no_feed_read(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every write to a Redis feed tells the caches whose feed it changed (after writing it, before
     its writer answers, through the change log to the other processes): a page kept whole is

@@ -127,8 +127,19 @@ async def subscribers_of(db: Database, author_id: int) -> list[int]:
     """Who gets a ``status`` notification of ``author_id``'s next note. Read on the hot path before
     the note's transaction, not inside it: on SQLite that is one hop less under the write lock for
     every post. A follow changing its ``notify`` in between is a race Mastodon has as well (its
-    worker reads them after the post)."""
-    return [row[0] for row in await db.hot.rows(_SUBSCRIBERS, author=author_id)]
+    worker reads them after the post). Kept until a follow changes (``db/subscribers.py``) where
+    every write reaches this process's caches."""
+    cache = db.subscribers if db.coherent else None
+    if cache is not None:
+        await db.catch_up()
+        kept = cache.get(author_id)
+        if kept is not None:
+            return list(kept)
+        generation = cache.generation
+    subscribers = [row[0] for row in await db.hot.rows(_SUBSCRIBERS, author=author_id)]
+    if cache is not None:
+        cache.put(author_id, tuple(subscribers), generation)
+    return subscribers
 
 
 async def notify_subscribers(tx: Tx, author_id: int, status_id: int, subscribers: list[int]) -> None:

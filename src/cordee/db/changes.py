@@ -142,6 +142,8 @@ class Changes:
     #: Writes may have been missed (``db/change_log.py``): every cache forgets all it kept, even
     #: what events alone invalidate (accounts' bodies).
     missed: bool = False
+    #: A write to the follows table (``db/subscribers.py``: who is notified of whose notes).
+    follows: bool = False
 
     def add(self, keys: Iterable[Key]) -> None:
         self.keys.update(keys)
@@ -149,12 +151,14 @@ class Changes:
     @property
     def empty(self) -> bool:
         """Nothing any cache keeps was changed (a marker, a notification's read mark…)."""
-        return not (self.keys or self.unknown or self.rules or self.feeds or self.auth or self.missed)
+        return not (
+            self.keys or self.unknown or self.rules or self.feeds or self.auth or self.missed or self.follows
+        )
 
     @classmethod
     def everything(cls) -> Changes:
         """What to tell caches that may have missed writes: anything may have changed."""
-        return cls(unknown=True, rules=True, auth=True, missed=True)
+        return cls(unknown=True, rules=True, auth=True, missed=True, follows=True)
 
     def to_wire(self) -> dict[str, Any]:
         """JSON-ready (``db/change_log.py`` carries it to the other processes)."""
@@ -165,6 +169,7 @@ class Changes:
             "feeds": sorted(self.feeds),
             "auth": self.auth,
             "missed": self.missed,
+            "follows": self.follows,
         }
 
     @classmethod
@@ -176,6 +181,8 @@ class Changes:
             feeds={int(owner) for owner in data["feeds"]},
             auth=bool(data["auth"]),
             missed=bool(data.get("missed")),
+            # An entry from a process that did not say (an older one, in a rolling upgrade): may.
+            follows=bool(data.get("follows", True)),
         )
 
 
@@ -224,6 +231,8 @@ def _executed(state: ORMExecuteState) -> None:
         return
     if table is None or table in _AUTH or (state.is_delete and table in _AUTH_CASCADES):
         changes.auth = True
+    if table is None or table == "follows":
+        changes.follows = True
     options = state.execution_options
     declared = options.get(_OPTION)
     if declared is not None:
@@ -267,6 +276,8 @@ def _flushed(session: Session, _context: Any) -> None:
         table = obj.__tablename__
         if table in _AUTH or (table in _AUTH_CASCADES and obj in deleted):
             changes.auth = True
+        if table == "follows":
+            changes.follows = True
         if table in _FEEDS:
             changes.feeds.add(obj.account_id)
             continue

@@ -23,6 +23,7 @@ from cordee.db.checkpoint import BACKSTOP_PAGES, Checkpointer
 from cordee.db.group_commit import GroupCommit
 from cordee.db.hot import CACHE_KIB, MMAP_BYTES, HotReader, hot_reader_for, sqlite_file
 from cordee.db.outside_writes import WATCHED_AGE, OutsideWrites
+from cordee.db.subscribers import SubscribersCache
 from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
@@ -113,6 +114,8 @@ class Database:
         #: Rendered note and account bodies (``rendering/cache.py``); sessions carry it in their
         #: ``info`` so that rendering finds it wherever it is given a session.
         self.entities = EntityCache()
+        #: Who is notified of each author's notes (``db/subscribers.py``), kept where coherent.
+        self.subscribers = SubscribersCache(self.trust_seconds)
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info={"entities": self.entities, "hot": self.hot}
         )
@@ -181,6 +184,7 @@ class Database:
         """Tell every cache of one committed write (this process's, or another's)."""
         self.entities.forget(events)
         self.entities.changed(changes)
+        self.subscribers.changed(changes)
         for told in self.committed:
             told(events, changes)
 
