@@ -1,13 +1,14 @@
 """Who asked to be notified of each author's notes (a follow's ``notify``), kept per process.
 
 Every post asks it before its transaction (``actions._notify.subscribers_of``): on PostgreSQL a
-round trip — under load a turn of the event loop, ~10 ms of the post's latency, and ~100 µs of
-CPU — for an answer that changes only when a follow does. So the answer is kept until any write
-to the follows table commits anywhere (``Changes.follows``: a follow, an unfollow, a block, a
-follow's options, an accepted request; other processes' through the change log; any write the
-observer cannot name), and for ``MAX_AGE`` at most (stretched where other programs' writes are
-seen: ``Database.trust_seconds``). An account deleted since is harmless: a notification is only
-inserted for an account that exists (``actions._notify``).
+round trip — under load a turn of the event loop, and with the author's counters read after the
+commit, one of two statements whose removal took PostgreSQL's CPU a post from ~1,000 to ~450 µs
+(docs/benchmarks.md) — for an answer that changes only when a follow does. So the answer is kept
+until any write to the follows table commits anywhere (``Changes.follows``: a follow, an unfollow,
+a block, a follow's options, an accepted request; other processes' through the change log; any
+write the observer cannot name), and for ``MAX_AGE`` at most (stretched where other programs'
+writes are seen: ``Database.trust_seconds``). An account deleted since is harmless: a notification
+is only inserted for an account that exists (``actions._notify``).
 """
 
 from __future__ import annotations

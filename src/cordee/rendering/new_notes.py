@@ -5,9 +5,11 @@ and tags, no counters yet, no reader's marks (nobody has seen it), and its autho
 Reading it back cost the answer four statements — the note under the visibility rule, its parts,
 its body, the author's marks — about a quarter of a post's own time on PostgreSQL (py-spy, the
 mix). So its body is built here by the same function a read builds it with
-(``rendering.statuses.note_body``), kept in the cache for every later reader, and only the
-author's counters are read. A note with media or a poll takes the general path (``WrittenNote``
-is not made for it); a reply asks the author's marks, as it may belong to a thread they muted.
+(``rendering.statuses.note_body``), kept in the cache for every later reader; the author's
+counters are those the post's own count returned (``actions.statuses.Posted.author_counters``;
+read only for a direct note, which counts nothing). A note with media or a poll takes the general
+path (``WrittenNote`` is not made for it); a reply asks the author's marks, as it may belong to a
+thread they muted.
 """
 
 from __future__ import annotations
