@@ -7,7 +7,7 @@ from typing import Any, cast
 
 from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, func, insert, select
 
-from cordee.actions.push import record_deliveries
+from cordee.actions.push import deliveries_of, record_deliveries
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
 from cordee.db.sqlite_driver import deferred, execute_late
@@ -60,6 +60,13 @@ _INSERT_WANTED = (
 )
 
 
+#: The same with its push deliveries, in one statement where DML runs in a ``WITH`` (PostgreSQL:
+#: a follow, a favourite, a boost, a mention made two round trips for them). Its rows: the
+#: notification's id, if it was wanted.
+_INSERTED = _INSERT_WANTED.cte("inserted")
+_INSERT_WANTED_AND_DELIVERIES = select(_INSERTED.c.id).add_cte(deliveries_of(_INSERTED, _RECIPIENT, _NOW))
+
+
 async def notify(
     tx: Tx,
     recipient_id: int,
@@ -96,6 +103,9 @@ async def notify(
         if inserted is not None:
             inserted(bool(rows))
 
+    if tx.session.get_bind().dialect.name == "postgresql":
+        ran(list((await tx.session.execute(_INSERT_WANTED_AND_DELIVERIES, params)).all()))
+        return
     await execute_late(tx.session, _INSERT_WANTED, params, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
 

@@ -17,7 +17,20 @@ from urllib.parse import urlsplit
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import BigInteger, Table, bindparam, delete, exists, insert, literal, select, update
+from sqlalchemy import (
+    CTE,
+    BigInteger,
+    BindParameter,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions.errors import ValidationFailed
@@ -273,6 +286,22 @@ _RECORD_DELIVERIES = deferred(insert(cast(Table, PushDelivery.__table__))).from_
         exists().where(Notification.id == _NOTIFICATION),
     ),
 )
+
+
+def deliveries_of(inserted: CTE, recipient: BindParameter[int], now: BindParameter[Any]) -> CTE:
+    """The deliveries of the notification ``inserted`` returns (a CTE of an ``INSERT …
+    RETURNING id``, none if it was not wanted), to ``recipient``'s subscriptions, as a CTE of the
+    same statement (PostgreSQL: ``record_deliveries`` without a round trip of its own)."""
+    return (
+        insert(cast(Table, PushDelivery.__table__))
+        .from_select(
+            ["subscription_id", "notification_id", "due_at", "attempts"],
+            select(PushSubscription.id, inserted.c.id, now, literal(0))
+            .join_from(PushSubscription, inserted, true())  # one row, or none: each subscription
+            .where(PushSubscription.account_id == recipient),
+        )
+        .cte("deliveries")
+    )
 
 
 async def record_deliveries(tx: Tx, notification_id: int, recipient_id: int) -> None:
