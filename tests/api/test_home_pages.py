@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from cordee.db.changes import Changes
 from cordee.db.engine import Database
@@ -204,6 +204,32 @@ async def test_a_write_that_does_not_say_what_it_changed_drops_every_kept_page(
             text("UPDATE statuses SET replies_count = 5 WHERE id = :id").bindparams(id=int(note["id"])),
             "replies_count",
             5,
+        ),
+        (  # a textual write after a WITH (both databases take it)
+            text(
+                "WITH t AS (SELECT :id AS id) "
+                "UPDATE statuses SET reblogs_count = 3 WHERE id IN (SELECT id FROM t)"
+            ).bindparams(id=int(note["id"])),
+            "reblogs_count",
+            3,
+        ),
+        *(
+            [  # a write in a WITH of a SELECT (PostgreSQL only: SQLite takes no write in a WITH)
+                (
+                    select(written.c.id).add_cte(written),
+                    "favourites_count",
+                    9,
+                )
+                for written in [
+                    update(Status)
+                    .where(Status.id == int(note["id"]))
+                    .values(favourites_count=9)
+                    .returning(Status.id)
+                    .cte("written")
+                ]
+            ]
+            if not db.is_sqlite
+            else []
         ),
     ):
         await _kept(db, client, bob)
