@@ -8,13 +8,15 @@ changes are *observed*, in one place, on the session every action writes through
 - every object the ORM flushes is turned into keys by its kind (``_flushed``): a note, its author,
   the note a boost or a reply points at, the note a favourite/bookmark/pin/mention/medium belongs
   to, a poll;
-- every Core ``INSERT``/``UPDATE``/``DELETE`` either carries its keys (``touching``: the counters,
-  the hot paths' statements built once), or writes a table known to change nothing a rendered
-  page shows (``_UNRENDERED``), or a table whose effect on pages the home memo already tracks
-  (``_MEMO_TRACKED``: follows, blocks, mutes, feeds… — see ``feeds/memo.py``);
-- anything else — a Core statement on another table without keys, a textual ``UPDATE`` — marks
-  the transaction ``unknown``, and the caches forget everything when it commits. A new write path
-  is thus safe by default: it only makes the caches less useful until it says what it touches.
+- every Core ``INSERT``/``UPDATE``/``DELETE`` — or ``SELECT`` whose ``WITH`` writes (``_written``)
+  — either carries its keys (``touching``: the counters, the hot paths' statements built once), or
+  writes a table known to change nothing a rendered page shows (``_UNRENDERED``), or a table whose
+  effect on pages the home memo already tracks (``_MEMO_TRACKED``: follows, blocks, mutes, feeds…
+  — see ``feeds/memo.py``);
+- anything else — a Core statement on another table without keys, a textual ``UPDATE`` or
+  ``WITH`` — marks the transaction ``unknown``, and the caches forget everything when it commits.
+  A new write path is thus safe by default: it only makes the caches less useful until it says
+  what it touches.
 
 ``rules`` tells the home memo whether a transaction that emitted no event may have changed what
 the home rules read: a favourite, a bookmark or a vote does not, and need not forget every page.
