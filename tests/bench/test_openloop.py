@@ -56,4 +56,7 @@ async def test_the_open_loop_client_keeps_its_schedule_and_reads_whole_answers()
     assert figures["non2xx"] == 0 and figures["socket_errors"] == 0
     assert 250 <= figures["rps"] <= 310  # 300 sent in ~1 s, all answered 2xx
     assert all(p99 < 1000 for _, p99 in figures["by_kind"].values())  # every kind was answered
-    assert 0 < figures["client_cpu"] < 1 and figures["sent_late"] < 30
+    # Late sends: the server under test runs on the client's own event loop here, with another
+    # test worker on the second core, and its stalls hold a few dozen sends more than 10 ms late (a
+    # CI run: 33 of 300); a client that cannot keep the schedule itself is late for most of them.
+    assert 0 < figures["client_cpu"] < 1 and figures["sent_late"] < 100
