@@ -152,7 +152,6 @@ async def _deliver(
         idempotency_key=key,
     )
     status_id = posted.id
-
     async with db.write() as tx:
         won = await tx.session.execute(
             update(CampaignMessage)

@@ -35,7 +35,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from itertools import repeat
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cordee.db.changes import Changes, Key
 from cordee.events.types import AccountUpdated, Event, StatusDeleted, StatusUpdated
@@ -53,6 +53,26 @@ SHARED_PIECES = 20_000
 MAX_VERSIONS = 100_000
 
 _ZEROS = repeat(0)
+
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+def _recent(kept: OrderedDict[_K, _V], key: _K) -> _V | None:
+    """What ``kept`` holds under ``key``, now its most recently used."""
+    found = kept.get(key)
+    if found is not None:
+        kept.move_to_end(key)
+    return found
+
+
+def _keep(kept: OrderedDict[_K, _V], key: _K, value: _V, size: int) -> None:
+    """Keep ``value`` as the most recently used, the least recently used dropped past ``size``."""
+    kept[key] = value
+    kept.move_to_end(key)
+    if len(kept) > size:
+        kept.popitem(last=False)
+
 
 #: Taken before rendering: (generation, clock).
 Mark = tuple[int, int]
@@ -82,22 +102,13 @@ class EntityCache:
         return found[1]
 
     def put_status(self, status_id: int, edited_at: datetime | None, body: dict[str, Any]) -> None:
-        self._statuses[status_id] = (edited_at, body)
-        self._statuses.move_to_end(status_id)
-        if len(self._statuses) > self._size:
-            self._statuses.popitem(last=False)
+        _keep(self._statuses, status_id, (edited_at, body), self._size)
 
     def account(self, account_id: int) -> dict[str, Any] | None:
-        found = self._accounts.get(account_id)
-        if found is not None:
-            self._accounts.move_to_end(account_id)
-        return found
+        return _recent(self._accounts, account_id)
 
     def put_account(self, account_id: int, body: dict[str, Any]) -> None:
-        self._accounts[account_id] = body
-        self._accounts.move_to_end(account_id)
-        if len(self._accounts) > self._size:
-            self._accounts.popitem(last=False)
+        _keep(self._accounts, account_id, body, self._size)
 
     def account_json(self, account_id: int) -> bytes | None:
         """An account's JSON with its counters, if nothing of it changed since it was kept."""
@@ -112,21 +123,13 @@ class EntityCache:
         versions = self.versions(mark, (("a", account_id),))
         if versions is None:
             return
-        self._account_jsons[account_id] = (mark[0], versions[0], json)
-        self._account_jsons.move_to_end(account_id)
-        if len(self._account_jsons) > self._size:
-            self._account_jsons.popitem(last=False)
+        _keep(self._account_jsons, account_id, (mark[0], versions[0], json), self._size)
 
     def application(self, application_id: int) -> dict[str, Any] | None:
-        found = self._applications.get(application_id)
-        if found is not None:
-            self._applications.move_to_end(application_id)
-        return found
+        return _recent(self._applications, application_id)
 
     def put_application(self, application_id: int, application: dict[str, Any]) -> None:
-        self._applications[application_id] = application
-        if len(self._applications) > self._size:
-            self._applications.popitem(last=False)
+        _keep(self._applications, application_id, application, self._size)
 
     def shared_piece(self, key: tuple[int, bool], now: datetime) -> Piece | None:
         """A note's piece shared between readers, if nothing it shows changed since it was kept."""
@@ -140,10 +143,7 @@ class EntityCache:
         return found
 
     def put_shared_piece(self, key: tuple[int, bool], piece: Piece) -> None:
-        self._pieces[key] = piece
-        self._pieces.move_to_end(key)
-        if len(self._pieces) > SHARED_PIECES:
-            self._pieces.popitem(last=False)
+        _keep(self._pieces, key, piece, SHARED_PIECES)
 
     def forget(self, events: Sequence[Event]) -> None:
         for event in events:
