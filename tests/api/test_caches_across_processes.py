@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 from redis.asyncio import Redis
 from redis.asyncio.connection import AbstractConnection
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from cordee.actions import oauth as oauth_actions
 from cordee.actions.accounts import Registration, create_local_account
@@ -401,3 +401,31 @@ async def test_a_kept_home_page_costs_no_feed_read(pair: Pair, monkeypatch: pyte
     assert await _redis_round_trips(monkeypatch, reading) == 2
     note = await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "new"}, headers=dave.headers))
     assert (await home(pair.second.client, bob))[0]["id"] == note["id"]
+
+
+async def test_a_follow_is_one_transaction_and_its_feed_merge_is_seen_at_once(pair: Pair) -> None:
+    """A follow reads the author's notes for the follower's feed inside its own transaction (after
+    its count locked the author's row, so no note committing in between is missed: the note's own
+    read then sees the follow), and only writes Redis after commit: one transaction, not a second
+    one (a pool checkout, BEGIN, the read, ROLLBACK) for the merge. The follower's home, served by
+    the other process, shows the notes at once."""
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    notes = [
+        await _ok(pair.first.client.post("/api/v1/statuses", json={"status": f"n{i}"}, headers=alice.headers))
+        for i in range(3)
+    ]
+    assert await home(pair.second.client, bob) == []
+    begun = 0
+
+    def on_begin(conn: Any) -> None:
+        nonlocal begun
+        begun += 1
+
+    engine = pair.first.db.engine.sync_engine
+    event.listen(engine, "begin", on_begin)
+    try:
+        await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    finally:
+        event.remove(engine, "begin", on_begin)
+    assert begun == 1
+    assert [s["id"] for s in await home(pair.second.client, bob)] == [n["id"] for n in reversed(notes)]

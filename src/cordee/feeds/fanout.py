@@ -74,13 +74,17 @@ class SplitPush(Protocol):
     async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners: ...
 
 
-def _read_in_transaction(event: Event) -> TypeGuard[StatusCreated]:
+def _read_in_transaction(event: Event) -> TypeGuard[StatusCreated | FollowChanged]:
     """Whether a change's feed entries may be read inside its own transaction rather than after
-    it committed: a new note, not direct, with no hashtag. Its transaction updated the author's
-    row (``statuses_count``), as every follow of the author does (``followers_count``): a follow
-    committing between this read and the commit cannot happen, so none is missed — the follow's
-    own merge runs after it, and sees the note. A direct note's or a tag's readers take no such
-    lock: those are read after commit, as before."""
+    it committed: a new note, not direct, with no hashtag, or a new follow. Both transactions
+    updated the author's row before this read (``statuses_count``, ``followers_count``), so a
+    note and a follow of its author are serialised by that row's lock: whichever writes second
+    waits for the first to commit, and its read (a statement after the wait, in READ COMMITTED)
+    sees the first — the follow's merge sees the note, or the note's followers include the new
+    one. A direct note's or a tag's readers, an unmute's merge, take no such lock: those are read
+    after commit, as before."""
+    if isinstance(event, FollowChanged):
+        return event.following
     return isinstance(event, StatusCreated) and event.visibility != "direct" and not event.tags
 
 
@@ -256,15 +260,16 @@ class FanOut:
         if not relevant:
             return
         tx.outbox.append(await outbox.record(tx.session, relevant))
-        notes = [e for e in relevant if _read_in_transaction(e)]
-        if self._split is not None and len(notes) == len(relevant):
-            # New notes: their entries are read here, in their own transaction, so that after
-            # commit only the store is written — no second transaction (a pool checkout, BEGIN,
-            # the read, ROLLBACK; in the post profile on PostgreSQL, BEGIN/COMMIT/ROLLBACK were
-            # 22 % of the server's own time, for three transactions a post then).
+        readable = [e for e in relevant if _read_in_transaction(e)]
+        if self._split is not None and len(readable) == len(relevant):
+            # New notes and follows: their entries are read here, in their own transaction, so
+            # that after commit only the store is written — no second transaction (a pool
+            # checkout, BEGIN, the read, ROLLBACK; in the post profile on PostgreSQL,
+            # BEGIN/COMMIT/ROLLBACK were 22 % of the server's own time, for three transactions a
+            # post then).
             found: dict[int, list[int]] = {}
-            for note in notes:
-                for entries, params in self._note_entries(note):
+            for change in readable:
+                for entries, params in self._entries_of(change):
                     for status_id, owners in (
                         await self._split.read_entries(tx.session, entries, params)
                     ).items():
@@ -297,6 +302,19 @@ class FanOut:
         count = await session.scalar(_FOLLOWERS_COUNT, {"account_id": account_id})
         return (count or 0) >= self._settings.fanout_follower_threshold
 
+    def _entries_of(self, event: StatusCreated | FollowChanged) -> list[tuple[Entries, dict[str, Any]]]:
+        if isinstance(event, FollowChanged):
+            return [(_MERGE, self._merge_params(event.account_id, event.target_account_id))]
+        return self._note_entries(event)
+
+    def _merge_params(self, account_id: int, author_id: int) -> dict[str, Any]:
+        return {
+            "account_id": account_id,
+            "author_id": author_id,
+            "size": self._settings.feed_size,
+            "threshold": self._settings.fanout_follower_threshold,
+        }
+
     def _note_entries(self, event: StatusCreated) -> list[tuple[Entries, dict[str, Any]]]:
         """The statements (and parameters) giving a new note's entries, but a direct note's."""
         found: list[tuple[Entries, dict[str, Any]]] = []
@@ -314,13 +332,7 @@ class FanOut:
 
     async def merge(self, session: AsyncSession, account_id: int, author_id: int) -> Owners:
         """Bring an author's recent notes into one feed (after a follow or an unmute)."""
-        params = {
-            "account_id": account_id,
-            "author_id": author_id,
-            "size": self._settings.feed_size,
-            "threshold": self._settings.fanout_follower_threshold,
-        }
-        return await self.store.push(session, _MERGE, params)
+        return await self.store.push(session, _MERGE, self._merge_params(account_id, author_id))
 
     async def apply(self, session: AsyncSession, events: Sequence[Event]) -> Owners:
         """Do the feed work of these events; returns the owners of the feeds changed (those to
