@@ -429,3 +429,27 @@ async def test_a_follow_is_one_transaction_and_its_feed_merge_is_seen_at_once(pa
         event.remove(engine, "begin", on_begin)
     assert begun == 1
     assert [s["id"] for s in await home(pair.second.client, bob)] == [n["id"] for n in reversed(notes)]
+
+
+async def test_the_outbox_row_rides_with_the_feed_read_of_a_post_and_a_follow(pair: Pair) -> None:
+    """On PostgreSQL + Redis a post's and a follow's outbox row (their feed work, kept for a replay
+    should the process die before Redis has it) is inserted by a ``WITH`` ahead of their feed
+    entries' read: one statement, one round trip, for both."""
+    alice, bob = await pair.user("alice"), await pair.user("bob")
+    await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "before"}, headers=alice.headers))
+    statements: list[str] = []
+
+    def on_execute(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    engine = pair.first.db.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+        await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "after"}, headers=alice.headers))
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    recording = [s for s in statements if "INSERT INTO feed_outbox" in s]
+    assert len(recording) == 2, statements
+    assert all(s.lstrip().startswith("WITH") and "FROM statuses" in s for s in recording), recording
+    assert [n["content"] for n in await home(pair.second.client, bob)] == ["<p>after</p>", "<p>before</p>"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -17,6 +17,14 @@ Entries = Select[*tuple[Any, ...]]
 #: The owners of the feeds a store's write changed, for its caller to announce (empty for a
 #: transactional store: see ``FeedStore.transactional``).
 Owners = set[int]
+
+
+def owners_by_status(rows: Iterable[Sequence[Any]]) -> dict[int, list[int]]:
+    """An ``Entries`` statement's rows as the owners of the feeds each note goes to."""
+    found: dict[int, list[int]] = {}
+    for row in rows:
+        found.setdefault(row[1], []).append(row[0])
+    return found
 
 
 class FeedStore(Protocol):

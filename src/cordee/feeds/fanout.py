@@ -55,7 +55,7 @@ from cordee.events.types import (
     StatusDeleted,
 )
 from cordee.feeds import outbox
-from cordee.feeds.base import Entries, FeedStore, Owners
+from cordee.feeds.base import Entries, FeedStore, Owners, owners_by_status
 from cordee.queries.tags import tag_follower_entries
 from cordee.queries.timelines import home_query
 
@@ -64,12 +64,8 @@ log = logging.getLogger(__name__)
 
 @runtime_checkable
 class SplitPush(Protocol):
-    """A store outside the database whose ``push`` reads the entries, then writes them: the two
-    halves apart, so that the read can happen inside the writing transaction."""
-
-    async def read_entries(
-        self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
-    ) -> dict[int, list[int]]: ...
+    """A store outside the database whose ``push`` reads the entries, then writes them: the
+    write apart, so that the read can happen inside the writing transaction."""
 
     async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners: ...
 
@@ -259,22 +255,21 @@ class FanOut:
         relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
         if not relevant:
             return
-        tx.outbox.append(await outbox.record(tx.session, relevant))
         readable = [e for e in relevant if _read_in_transaction(e)]
-        if self._split is not None and len(readable) == len(relevant):
-            # New notes and follows: their entries are read here, in their own transaction, so
-            # that after commit only the store is written — no second transaction (a pool
-            # checkout, BEGIN, the read, ROLLBACK; in the post profile on PostgreSQL,
-            # BEGIN/COMMIT/ROLLBACK were 22 % of the server's own time, for three transactions a
-            # post then).
-            found: dict[int, list[int]] = {}
-            for change in readable:
-                for entries, params in self._entries_of(change):
-                    for status_id, owners in (
-                        await self._split.read_entries(tx.session, entries, params)
-                    ).items():
-                        found.setdefault(status_id, []).extend(owners)
-            tx.feed_entries = found
+        if self._split is None or len(readable) < len(relevant):
+            tx.outbox.append(await outbox.record(tx.session, relevant))
+            return
+        # New notes and follows: their entries are read here, in their own transaction, so that
+        # after commit only the store is written — no second transaction (a pool checkout, BEGIN,
+        # the read, ROLLBACK; in the post profile on PostgreSQL, BEGIN/COMMIT/ROLLBACK were 22 %
+        # of the server's own time, for three transactions a post then). The first read carries
+        # the outbox's row (one round trip for both on PostgreSQL).
+        (first, first_params), *others = [read for change in readable for read in self._entries_of(change)]
+        entry_id, rows = await outbox.record_with(tx.session, relevant, first, first_params)
+        tx.outbox.append(entry_id)
+        for entries, params in others:
+            rows = [*rows, *(await tx.session.execute(entries, params))]
+        tx.feed_entries = owners_by_status(rows)
 
     async def _after_commit(self, tx: Tx) -> None:
         relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]

@@ -14,11 +14,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select
+from sqlalchemy import BigInteger, Row, Select, Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
@@ -42,15 +42,49 @@ log = logging.getLogger(__name__)
 
 #: A Core INSERT built once: the ORM's unit of work (``session.add``, then the flush the next
 #: statement triggers) was ~7 % of a post's samples on PostgreSQL + Redis (py-spy).
-_RECORD = insert(cast(Table, FeedOutbox.__table__))
+_OUTBOX = cast(Table, FeedOutbox.__table__)
+_RECORD = insert(_OUTBOX)
+#: The same row as a ``WITH`` ahead of another statement (PostgreSQL runs DML in a ``WITH``, once,
+#: whether or not the statement reads it): its values under names of their own.
+_RECORD_AHEAD = (
+    insert(_OUTBOX)
+    .values(
+        id=bindparam("outbox_id", type_=BigInteger()),
+        events=bindparam("outbox_events", type_=_OUTBOX.c.events.type),
+        created_at=bindparam("outbox_created_at", type_=_OUTBOX.c.created_at.type),
+    )
+    .cte("recorded_outbox")
+)
+#: ``_RECORD_AHEAD`` added to each statement it went ahead of (statements built once, so a few).
+_AHEAD: dict[int, tuple[Select[Any], Select[Any]]] = {}
+
+
+def _row(events: Sequence[Event]) -> dict[str, Any]:
+    return {"id": new_id(), "events": codec.dumps(events).decode(), "created_at": utcnow()}
 
 
 async def record(session: AsyncSession, events: Sequence[Event]) -> int:
     """Write the events to do to the outbox, in the caller's transaction; returns the row's id."""
-    entry_id = new_id()
-    row = {"id": entry_id, "events": codec.dumps(events).decode(), "created_at": utcnow()}
+    row = _row(events)
     await session.execute(_RECORD, row)
-    return entry_id
+    return cast(int, row["id"])
+
+
+async def record_with(
+    session: AsyncSession, events: Sequence[Event], statement: Select[Any], params: Mapping[str, Any]
+) -> tuple[int, Sequence[Row[Any]]]:
+    """``record``, and ``statement``'s rows: in one round trip on PostgreSQL (the row inserted by a
+    ``WITH`` ahead of the statement; a post's and a follow's feed entries are read so), in two
+    elsewhere. ``statement`` must be built once (its combination is kept)."""
+    row = _row(events)
+    if session.get_bind().dialect.name != "postgresql":
+        await session.execute(_RECORD, row)
+        return cast(int, row["id"]), (await session.execute(statement, dict(params))).all()
+    kept = _AHEAD.get(id(statement))
+    if kept is None or kept[0] is not statement:
+        kept = _AHEAD[id(statement)] = (statement, statement.add_cte(_RECORD_AHEAD))
+    ahead = {f"outbox_{name}": value for name, value in row.items()}
+    return cast(int, row["id"]), (await session.execute(kept[1], {**params, **ahead})).all()
 
 
 async def done(db: Database, entry_ids: Sequence[int]) -> None:

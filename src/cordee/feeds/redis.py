@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Status
-from cordee.feeds.base import Entries, Owners
+from cordee.feeds.base import Entries, Owners, owners_by_status
 
 SENTINEL = "0" * 20
 BATCH = 500  # feeds per script call
@@ -102,10 +102,7 @@ class RedisFeedStore:
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> dict[int, list[int]]:
         """What ``push`` would write: the owners of the feeds each note goes to (the SQL half)."""
-        by_status: dict[int, list[int]] = {}
-        for row in await session.execute(entries, dict(params or {})):
-            by_status.setdefault(row[1], []).append(row[0])
-        return by_status
+        return owners_by_status(await session.execute(entries, dict(params or {})))
 
     async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners:
         """Push each note to the feeds of the owners given (the Redis half of ``push``); returns
