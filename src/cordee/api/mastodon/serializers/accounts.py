@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, Boolean, Text, bindparam, literal, null, or_,
 
 from cordee.api.mastodon.serializers.common import iso, iso_day
 from cordee.config import Settings
-from cordee.db.hot import HotQuery, HotReader, slots
+from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
 from cordee.db.tables import Account, AccountDomainBlock, Block, Follow, FollowRequest, Mute, User
 from cordee.db.tables_personal import AccountNote, AccountPin, Preferences
 from cordee.db.types import UTCDateTime, utcnow
@@ -99,54 +99,62 @@ def render_credential_account(
 
 
 _viewer: Any = bindparam("viewer", 0, type_=BigInteger())
-_targets = slots("targets", RELATIONSHIP_SLOTS)
 _none_bool: Any = null().cast(Boolean)
 _none_text: Any = null().cast(Text)
 
 
-#: Every tie between the viewer and up to 40 accounts, in one statement: (kind, account, flags…).
-_TIES = HotQuery(
-    union_all(
-        select(
-            literal("f"), Follow.target_account_id, Follow.show_reblogs, Follow.notify, Follow.languages
-        ).where(Follow.account_id == _viewer, Follow.target_account_id.in_(_targets)),
-        select(
-            literal("q"),
-            FollowRequest.target_account_id,
-            FollowRequest.show_reblogs,
-            FollowRequest.notify,
-            FollowRequest.languages,
-        ).where(FollowRequest.account_id == _viewer, FollowRequest.target_account_id.in_(_targets)),
-        select(literal("r"), FollowRequest.account_id, _none_bool, _none_bool, _none_text).where(
-            FollowRequest.target_account_id == _viewer, FollowRequest.account_id.in_(_targets)
+def _ties(width: int) -> HotQuery:
+    """Every tie between the viewer and up to ``width`` accounts, in one statement: (kind,
+    account, flags…)."""
+    targets = slots("targets", width)
+    return HotQuery(
+        union_all(
+            select(
+                literal("f"), Follow.target_account_id, Follow.show_reblogs, Follow.notify, Follow.languages
+            ).where(Follow.account_id == _viewer, Follow.target_account_id.in_(targets)),
+            select(
+                literal("q"),
+                FollowRequest.target_account_id,
+                FollowRequest.show_reblogs,
+                FollowRequest.notify,
+                FollowRequest.languages,
+            ).where(FollowRequest.account_id == _viewer, FollowRequest.target_account_id.in_(targets)),
+            select(literal("r"), FollowRequest.account_id, _none_bool, _none_bool, _none_text).where(
+                FollowRequest.target_account_id == _viewer, FollowRequest.account_id.in_(targets)
+            ),
+            select(literal("i"), Follow.account_id, _none_bool, _none_bool, _none_text).where(
+                Follow.target_account_id == _viewer, Follow.account_id.in_(targets)
+            ),
+            select(literal("b"), Block.target_account_id, _none_bool, _none_bool, _none_text).where(
+                Block.account_id == _viewer, Block.target_account_id.in_(targets)
+            ),
+            select(literal("B"), Block.account_id, _none_bool, _none_bool, _none_text).where(
+                Block.target_account_id == _viewer, Block.account_id.in_(targets)
+            ),
+            select(
+                literal("m"), Mute.target_account_id, Mute.hide_notifications, _none_bool, _none_text
+            ).where(
+                Mute.account_id == _viewer,
+                Mute.target_account_id.in_(targets),
+                or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now", type_=UTCDateTime())),
+            ),
+            select(literal("e"), AccountPin.target_account_id, _none_bool, _none_bool, _none_text).where(
+                AccountPin.account_id == _viewer, AccountPin.target_account_id.in_(targets)
+            ),
+            select(
+                literal("n"), AccountNote.target_account_id, _none_bool, _none_bool, AccountNote.comment
+            ).where(AccountNote.account_id == _viewer, AccountNote.target_account_id.in_(targets)),
+            # Accounts of a domain the viewer blocks (remote accounts only: local ones have no domain).
+            select(literal("d"), Account.id, _none_bool, _none_bool, _none_text)
+            .join(AccountDomainBlock, AccountDomainBlock.domain == Account.domain)
+            .where(AccountDomainBlock.account_id == _viewer, Account.id.in_(targets)),
         ),
-        select(literal("i"), Follow.account_id, _none_bool, _none_bool, _none_text).where(
-            Follow.target_account_id == _viewer, Follow.account_id.in_(_targets)
-        ),
-        select(literal("b"), Block.target_account_id, _none_bool, _none_bool, _none_text).where(
-            Block.account_id == _viewer, Block.target_account_id.in_(_targets)
-        ),
-        select(literal("B"), Block.account_id, _none_bool, _none_bool, _none_text).where(
-            Block.target_account_id == _viewer, Block.account_id.in_(_targets)
-        ),
-        select(literal("m"), Mute.target_account_id, Mute.hide_notifications, _none_bool, _none_text).where(
-            Mute.account_id == _viewer,
-            Mute.target_account_id.in_(_targets),
-            or_(Mute.expires_at.is_(None), Mute.expires_at > bindparam("now", type_=UTCDateTime())),
-        ),
-        select(literal("e"), AccountPin.target_account_id, _none_bool, _none_bool, _none_text).where(
-            AccountPin.account_id == _viewer, AccountPin.target_account_id.in_(_targets)
-        ),
-        select(
-            literal("n"), AccountNote.target_account_id, _none_bool, _none_bool, AccountNote.comment
-        ).where(AccountNote.account_id == _viewer, AccountNote.target_account_id.in_(_targets)),
-        # Accounts of a domain the viewer blocks (remote accounts only: local ones have no domain).
-        select(literal("d"), Account.id, _none_bool, _none_bool, _none_text)
-        .join(AccountDomainBlock, AccountDomainBlock.domain == Account.domain)
-        .where(AccountDomainBlock.account_id == _viewer, Account.id.in_(_targets)),
-    ),
-    lists={"targets": RELATIONSHIP_SLOTS},
-)
+        lists={"targets": width},
+    )
+
+
+#: One account (the answer to a follow, a block, a mute…; a profile's relationship), or up to 40.
+TIES = HotQueries(_ties, (1, RELATIONSHIP_SLOTS))
 
 
 async def render_relationships(
@@ -157,7 +165,9 @@ async def render_relationships(
     if not ids:
         return []
     ties: dict[str, dict[int, tuple[Any, ...]]] = {k: {} for k in "fqriBbmden"}
-    for kind, account_id, *flags in await hot.rows(_TIES, viewer=viewer_id, targets=ids, now=utcnow()):
+    for kind, account_id, *flags in await hot.rows(
+        TIES.fitting(len(ids)), viewer=viewer_id, targets=ids, now=utcnow()
+    ):
         ties[kind][account_id] = tuple(flags)
     result = []
     for target in ids:
