@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from cordee.actions import relationships
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.db.tables import Account, HomeFeed, HomeFeedEntry
+from cordee.db.tables import Account, HomeFeed, HomeFeedEntry, Mute
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
 from tests.conftest import ApiUser, MakeUser
@@ -75,6 +75,22 @@ async def test_a_follow_brings_every_recent_note_into_the_followers_feed(
     expected = [n["id"] for n in reversed(notes)] + [own["id"]]
     assert await _feed(app, alice) == expected
     assert await _home(client, alice) == expected
+
+
+async def test_a_follow_after_a_mute_expired_merges_the_authors_notes(
+    app: Any, db: Database, client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    """The follow's merge (a statement built once) judges mutes at the moment of the follow, not
+    at the moment the statement was built: a mute that expired since then hides nothing."""
+    own = await post(alice, "mine")
+    assert await _home(client, alice) == [own["id"]]  # her feed exists from now on
+    note = await post(bob, "bob's")
+    await relationships.mute(db, alice.account_id, bob.account_id, duration=3600)
+    async with db.write() as tx:  # the hour went by
+        await tx.session.execute(update(Mute).values(expires_at=utcnow() - timedelta(seconds=1)))
+    r = await client.post(f"/api/v1/accounts/{bob.id}/follow", headers=alice.headers)
+    assert r.status_code == 200, r.text
+    assert await _feed(app, alice) == [note["id"], own["id"]]
 
 
 async def test_unfollow_block_mute_and_delete_take_effect(

@@ -46,6 +46,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database, Tx
 from cordee.db.tables import Account, Follow, Status, StatusTag
 from cordee.db.tables_curation import TagFollow
+from cordee.db.types import UTCDateTime, utcnow
 from cordee.events.types import (
     BlockChanged,
     Event,
@@ -165,10 +166,11 @@ def _with_followers(reblog: bool) -> Entries:
 _NOTE = {reblog: _with_followers(reblog) for reblog in (False, True)}
 
 
-def rebuild_entries(account_id: Any, size: Any, author_id: Any = None) -> Entries:
+def rebuild_entries(account_id: Any, size: Any, author_id: Any = None, now: Any = None) -> Entries:
     """A feed's content computed from the database: the newest ``size`` notes of its home timeline
-    (or only ``author_id``'s, to merge a newly followed account in). The arguments may be bind
-    parameters (``_MERGE`` below is built once)."""
+    (or only ``author_id``'s, to merge a newly followed account in), by the rules at ``now``
+    (default: the time of the call). The arguments may be bind parameters (``_MERGE`` below is
+    built once, and takes the time of each merge)."""
 
     # The candidates first, by index (the newest notes of the accounts that can be in this feed, and
     # of the hashtags it follows), then the home rules over those ids only, joined from them: left
@@ -190,7 +192,7 @@ def rebuild_entries(account_id: Any, size: Any, author_id: Any = None) -> Entrie
         )
         sources = [newest(or_(Status.account_id == account_id, Status.account_id.in_(followed))), tagged]
     candidates = union(*(select(source.c.id) for source in sources)).subquery()
-    query = home_query(account_id).join(candidates, candidates.c.id == Status.id)
+    query = home_query(account_id, now).join(candidates, candidates.c.id == Status.id)
     # Only the languages asked for, for each followed author (as fan-out does).
     chosen = aliased(Follow)
     query = query.where(
@@ -216,7 +218,10 @@ def rebuild_entries(account_id: Any, size: Any, author_id: Any = None) -> Entrie
 #: Every follow (and unmute) merges the author's notes into one feed: built once, not per follow
 #: (building and caching the home rules' statement took most of a follow's time, measured).
 _MERGE = rebuild_entries(
-    _param("account_id"), bindparam("size", 1, type_=Integer()), _param("author_id")
+    _param("account_id"),
+    bindparam("size", 1, type_=Integer()),
+    _param("author_id"),
+    bindparam("now", type_=UTCDateTime()),
 ).where(_fanned_out(_param("author_id")))
 
 
@@ -308,6 +313,7 @@ class FanOut:
             "author_id": author_id,
             "size": self._settings.feed_size,
             "threshold": self._settings.fanout_follower_threshold,
+            "now": utcnow(),
         }
 
     def _note_entries(self, event: StatusCreated) -> list[tuple[Entries, dict[str, Any]]]:
