@@ -28,6 +28,7 @@ from cordee.app import build_app
 from cordee.cli import main
 from cordee.config import Settings
 from cordee.db import change_log as change_log_module
+from cordee.db import hot_writes
 from cordee.db.change_log import ChangeLog
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
@@ -444,11 +445,13 @@ async def test_the_outbox_row_rides_with_the_feed_read_of_a_post_and_a_follow(pa
 
     engine = pair.first.db.engine.sync_engine
     event.listen(engine, "before_cursor_execute", on_execute)
+    hot_writes.listeners.append(statements.append)  # statements run past the session
     try:
         await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
         await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "after"}, headers=alice.headers))
     finally:
         event.remove(engine, "before_cursor_execute", on_execute)
+        hot_writes.listeners.remove(statements.append)
     recording = [s for s in statements if "INSERT INTO feed_outbox" in s]
     assert len(recording) == 2, statements
     assert all(s.lstrip().startswith("WITH") and "FROM statuses" in s for s in recording), recording

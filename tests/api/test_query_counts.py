@@ -19,6 +19,7 @@ from sqlalchemy import event
 
 from cordee.api.mastodon.callers import cache_of
 from cordee.api.mastodon.serializers.accounts import TIES
+from cordee.db import hot_writes
 from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.types import utcnow
@@ -55,11 +56,13 @@ def counting(db: Database) -> Iterator[Counter]:
         return await hot_rows(query, **params)
 
     event.listen(db.engine.sync_engine, "before_cursor_execute", on_execute)
+    hot_writes.listeners.append(counter.statements.append)  # statements run past the session
     db.hot.rows = rows  # type: ignore[method-assign]
     try:
         yield counter
     finally:
         event.remove(db.engine.sync_engine, "before_cursor_execute", on_execute)
+        hot_writes.listeners.remove(counter.statements.append)
         db.hot.rows = hot_rows  # type: ignore[method-assign]
 
 

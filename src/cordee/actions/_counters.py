@@ -5,10 +5,12 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, ColumnElement, Integer, Table, Update, bindparam, case, update
+from sqlalchemy import BigInteger, ColumnElement, Integer, Table, bindparam, case, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import touching
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import run
 from cordee.db.sqlite_driver import deferred
 
 
@@ -23,15 +25,17 @@ _KINDS = {"statuses": "s", "accounts": "a"}
 
 
 @cache
-def _shift_statement(table: Table, column: str) -> Update:
+def _shift_statement(table: Table, column: str) -> HotQuery:
     # On the table: a Core UPDATE with parameters, not the ORM's bulk UPDATE by primary key.
     # Built once per counter: building the CASE per call was a third of a follow's CPU (py-spy).
     # Deferred: nobody reads a shift's result, it rides with the next statement on SQLite.
     row = bindparam("row_id", type_=BigInteger())
-    return deferred(
-        update(table)
-        .where(table.c.id == row)
-        .values({column: shifted(table.c[column], bindparam("delta", type_=Integer()))})
+    return HotQuery(
+        deferred(
+            update(table)
+            .where(table.c.id == row)
+            .values({column: shifted(table.c[column], bindparam("delta", type_=Integer()))})
+        )
     )
 
 
@@ -40,6 +44,4 @@ async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: i
     table = cast(Table, entity.__table__)
     # What rendered pages show of the row (``db/changes.py``): a note's or an account's counters.
     key = (_KINDS[table.name], row_id)
-    await session.execute(
-        _shift_statement(table, column), {"row_id": row_id, "delta": delta}, execution_options=touching(key)
-    )
+    await run(session, _shift_statement(table, column), {"row_id": row_id, "delta": delta}, touching(key))

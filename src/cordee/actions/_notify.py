@@ -10,6 +10,7 @@ from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, fun
 from cordee.actions.push import deliveries_of, record_deliveries
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import run
 from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import Account, Follow, Notification, Status
 from cordee.db.tables_personal import ConversationMute
@@ -64,7 +65,9 @@ _INSERT_WANTED = (
 #: a follow, a favourite, a boost, a mention made two round trips for them). Its rows: the
 #: notification's id, if it was wanted.
 _INSERTED = _INSERT_WANTED.cte("inserted")
-_INSERT_WANTED_AND_DELIVERIES = select(_INSERTED.c.id).add_cte(deliveries_of(_INSERTED, _RECIPIENT, _NOW))
+_INSERT_WANTED_AND_DELIVERIES = HotQuery(
+    select(_INSERTED.c.id).add_cte(deliveries_of(_INSERTED, _RECIPIENT, _NOW))
+)
 
 
 async def notify(
@@ -104,7 +107,7 @@ async def notify(
             inserted(bool(rows))
 
     if tx.session.get_bind().dialect.name == "postgresql":
-        ran(list((await tx.session.execute(_INSERT_WANTED_AND_DELIVERIES, params)).all()))
+        ran(await run(tx.session, _INSERT_WANTED_AND_DELIVERIES, params))
         return
     await execute_late(tx.session, _INSERT_WANTED, params, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit

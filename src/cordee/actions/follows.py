@@ -12,6 +12,8 @@ from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import run
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Block, Follow, FollowRequest
 from cordee.db.tables_personal import AccountPin
@@ -23,29 +25,31 @@ _ACTOR = bindparam("actor", 0, type_=BigInteger())
 _TARGET = bindparam("target", 0, type_=BigInteger())
 #: What a follow needs to know before it writes, in one statement built once: the target (absent:
 #: no row), whether it is locked, a block either way, and an existing follow or request.
-_BEFORE_FOLLOW = select(
-    Account.locked,
-    select(Block.id)
-    .where(
-        ((Block.account_id == _ACTOR) & (Block.target_account_id == _TARGET))
-        | ((Block.account_id == _TARGET) & (Block.target_account_id == _ACTOR))
-    )
-    .limit(1)
-    .scalar_subquery(),
-    select(Follow.id)
-    .where(Follow.account_id == _ACTOR, Follow.target_account_id == _TARGET)
-    .scalar_subquery(),
-    select(FollowRequest.id)
-    .where(FollowRequest.account_id == _ACTOR, FollowRequest.target_account_id == _TARGET)
-    .scalar_subquery(),
-).where(Account.id == _TARGET)
+_BEFORE_FOLLOW = HotQuery(
+    select(
+        Account.locked,
+        select(Block.id)
+        .where(
+            ((Block.account_id == _ACTOR) & (Block.target_account_id == _TARGET))
+            | ((Block.account_id == _TARGET) & (Block.target_account_id == _ACTOR))
+        )
+        .limit(1)
+        .scalar_subquery(),
+        select(Follow.id)
+        .where(Follow.account_id == _ACTOR, Follow.target_account_id == _TARGET)
+        .scalar_subquery(),
+        select(FollowRequest.id)
+        .where(FollowRequest.account_id == _ACTOR, FollowRequest.target_account_id == _TARGET)
+        .scalar_subquery(),
+    ).where(Account.id == _TARGET)
+)
 _follows = cast(Table, Follow.__table__)
 #: ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: no row back when a concurrent writer inserted
 #: the same pair first (PostgreSQL runs writers side by side; the unique constraint settles it),
 #: without the savepoint a caught IntegrityError needs.
 _INSERT_FOLLOW = {
-    "sqlite": sqlite.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
-    "postgresql": postgresql.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id),
+    "sqlite": HotQuery(sqlite.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id)),
+    "postgresql": HotQuery(postgresql.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id)),
 }
 #: On SQLite, after ``_BEFORE_FOLLOW`` found no follow in the same transaction: SQLite's one writer
 #: at a time (the group commit's lock) leaves no one to insert the pair in between, so nobody needs
@@ -97,7 +101,7 @@ async def _add_follow(
     dialect = tx.session.get_bind().dialect.name
     if checked and dialect == "sqlite":
         await tx.session.execute(_INSERT_CHECKED_FOLLOW, row)
-    elif (await tx.session.execute(_INSERT_FOLLOW[dialect], row)).scalar() is None:
+    elif not await run(tx.session, _INSERT_FOLLOW[dialect], row):
         return False
     await _count_follow(tx, actor_id, target_id, +1)
     tx.emit(FollowChanged(actor_id, target_id, following=True))
@@ -135,10 +139,10 @@ async def follow(
         raise Forbidden("You cannot follow yourself")
     langs = " ".join(languages) if languages else None
     async with db.write() as tx:
-        found = (await tx.session.execute(_BEFORE_FOLLOW, {"actor": actor_id, "target": target_id})).first()
-        if found is None:
+        found = await run(tx.session, _BEFORE_FOLLOW, {"actor": actor_id, "target": target_id})
+        if not found:
             raise NotFound()
-        locked, blocked, follow_id, request_id = found
+        locked, blocked, follow_id, request_id = found[0]
         if blocked is not None:
             raise Forbidden("This action is not allowed")
         existing: Follow | FollowRequest | None = None

@@ -28,7 +28,7 @@ home feeds a write changed (``feeds``: only the home memo reads them).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -225,12 +225,11 @@ def _table_name(statement: Any) -> str | None:
     return getattr(getattr(statement, "table", None), "name", None)
 
 
-def _written(state: ORMExecuteState) -> list[tuple[str | None, bool]] | None:
+def _written(statement: Any) -> list[tuple[str | None, bool]] | None:
     """The tables a statement writes, each with whether it deletes (None: a table it cannot name),
     or None when it writes nothing."""
-    statement = state.statement
-    if state.is_insert or state.is_update or state.is_delete:
-        return [(_table_name(statement), state.is_delete)]
+    if isinstance(statement, UpdateBase):  # INSERT, UPDATE, DELETE
+        return [(_table_name(statement), isinstance(statement, Delete))]
     text = getattr(statement, "text", None)  # a textual statement: BEGIN and SAVEPOINT are fine
     if text is not None:
         return [(None, False)] if text.lstrip()[:7].upper().startswith(_TEXT_WRITES) else None
@@ -256,10 +255,17 @@ def _top_ctes(statement: Select[Any]) -> Iterable[CTE]:
 
 
 def _executed(state: ORMExecuteState) -> None:
-    changes = _changes_of(state.session)  # first: reads outside a write transaction cost no more
+    observe(state.session, state.statement, state.execution_options)
+
+
+def observe(session: Any, statement: Any, options: Mapping[str, Any]) -> None:
+    """Note what ``statement``, run with execution ``options`` on ``session``, changes (every
+    statement a session runs is observed so; one run past the session says so itself:
+    ``db/hot_writes.py``)."""
+    changes = _changes_of(session)  # first: reads outside a write transaction cost no more
     if changes is None:
         return
-    written = _written(state)
+    written = _written(statement)
     if written is None:
         return
     for table, deletes in written:
@@ -267,7 +273,6 @@ def _executed(state: ORMExecuteState) -> None:
             changes.auth = True
         if table is None or table == "follows":
             changes.follows = True
-    options = state.execution_options
     declared = options.get(_OPTION)
     if declared is not None:
         changes.add(declared)

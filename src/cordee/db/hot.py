@@ -34,6 +34,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Dialect
 from sqlalchemy.engine.url import URL, make_url
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.dml import UpdateBase
 
 #: Pads unused slots of an id list: ids are positive snowflakes.
 NO_ID = -1
@@ -135,7 +136,7 @@ class _Gather:
 class HotQuery:
     """A statement built once; ``lists`` names its fixed-width id lists and their widths."""
 
-    statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]]
+    statement: Select[*tuple[Any, ...]] | CompoundSelect[*tuple[Any, ...]] | UpdateBase
     lists: dict[str, int] = field(default_factory=dict)
     _compiled: dict[str, _Compiled] = field(default_factory=dict, repr=False)
 
@@ -162,8 +163,15 @@ class HotQuery:
                         (2, process(value) if process is not None and value is not None else value, 0, None)
                     )
             plan = _runs_of_slots(plan, self.lists)
-            columns = getattr(self.statement, "selected_columns", ())
-            results = [col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns]
+            statement = self.statement  # a write's columns: those it returns
+            columns = (
+                statement.exported_columns
+                if isinstance(statement, UpdateBase)
+                else statement.selected_columns
+            )
+            results: list[Callable[[Any], Any] | None] = [
+                col.type.dialect_impl(dialect).result_processor(dialect, None) for col in columns
+            ]
             found = _Compiled(str(c), plan, frozenset(named | set(self.lists)), results)
             if _worth_gathering(plan):
                 found.gather = _Gather(plan, self.lists)
@@ -275,7 +283,7 @@ def _runs_of_slots(
     return out
 
 
-def _processed(compiled: _Compiled, rows: list[Any]) -> list[tuple[Any, ...]]:
+def processed(compiled: _Compiled, rows: list[Any]) -> list[tuple[Any, ...]]:
     steps = [(i, f) for i, f in enumerate(compiled.results) if f is not None]
     if not steps or not rows:
         return rows
@@ -324,7 +332,7 @@ class SqliteHotReader:
         compiled, args = query.arguments(self.dialect_name, params)
         # Autocommit mode: each statement reads the latest committed snapshot, no transaction kept.
         rows = self._connection().execute(compiled.sql, args).fetchall()
-        return _processed(compiled, rows)
+        return processed(compiled, rows)
 
     async def close(self) -> None:
         if self._conn is not None:
@@ -366,7 +374,7 @@ class PostgresHotReader:
         compiled, args = query.arguments(self.dialect_name, params)
         pool = await self._get_pool()
         records = await pool.fetch(compiled.sql, *args)
-        return _processed(compiled, [tuple(r) for r in records])
+        return processed(compiled, [tuple(r) for r in records])
 
     async def close(self) -> None:
         if self._pool is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import weakref
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,6 +27,9 @@ class Tx:
         #: to the caches once written, with the transaction's own changes (``Database.write``).
         self.feeds_written: set[int] = set()
         self.changes = Changes()
+        #: The transaction's own driver connection (asyncpg), once a statement ran on it past the
+        #: session (``db/hot_writes.py``).
+        self.driver: Any = None
         # The session's writes are recorded here while this transaction is the one running on it
         # (group commit runs its members one after another on one session). A weak reference: the
         # session referring back to its transaction made a cycle, and a write on a session of its

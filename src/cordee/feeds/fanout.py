@@ -221,7 +221,7 @@ _MERGE = rebuild_entries(
     _param("account_id"),
     bindparam("size", 1, type_=Integer()),
     _param("author_id"),
-    bindparam("now", type_=UTCDateTime()),
+    bindparam("now", None, type_=UTCDateTime()),
 ).where(_fanned_out(_param("author_id")))
 
 

@@ -18,11 +18,13 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Row, Select, Table, bindparam, delete, insert, select
+from sqlalchemy import BigInteger, Select, Table, bindparam, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
 from cordee.db.engine import Database
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import run
 from cordee.db.tables import FeedOutbox
 from cordee.db.types import utcnow
 from cordee.events import codec
@@ -49,14 +51,14 @@ _RECORD = insert(_OUTBOX)
 _RECORD_AHEAD = (
     insert(_OUTBOX)
     .values(
-        id=bindparam("outbox_id", type_=BigInteger()),
-        events=bindparam("outbox_events", type_=_OUTBOX.c.events.type),
-        created_at=bindparam("outbox_created_at", type_=_OUTBOX.c.created_at.type),
+        id=bindparam("outbox_id", 0, type_=BigInteger()),
+        events=bindparam("outbox_events", "", type_=_OUTBOX.c.events.type),
+        created_at=bindparam("outbox_created_at", None, type_=_OUTBOX.c.created_at.type),
     )
     .cte("recorded_outbox")
 )
 #: ``_RECORD_AHEAD`` added to each statement it went ahead of (statements built once, so a few).
-_AHEAD: dict[int, tuple[Select[Any], Select[Any]]] = {}
+_AHEAD: dict[int, tuple[Select[Any], HotQuery]] = {}
 
 
 def _row(events: Sequence[Event]) -> dict[str, Any]:
@@ -72,7 +74,7 @@ async def record(session: AsyncSession, events: Sequence[Event]) -> int:
 
 async def record_with(
     session: AsyncSession, events: Sequence[Event], statement: Select[Any], params: Mapping[str, Any]
-) -> tuple[int, Sequence[Row[Any]]]:
+) -> tuple[int, Sequence[Sequence[Any]]]:
     """``record``, and ``statement``'s rows: in one round trip on PostgreSQL (the row inserted by a
     ``WITH`` ahead of the statement; a post's and a follow's feed entries are read so), in two
     elsewhere. ``statement`` must be built once (its combination is kept)."""
@@ -82,9 +84,9 @@ async def record_with(
         return cast(int, row["id"]), (await session.execute(statement, dict(params))).all()
     kept = _AHEAD.get(id(statement))
     if kept is None or kept[0] is not statement:
-        kept = _AHEAD[id(statement)] = (statement, statement.add_cte(_RECORD_AHEAD))
+        kept = _AHEAD[id(statement)] = (statement, HotQuery(statement.add_cte(_RECORD_AHEAD)))
     ahead = {f"outbox_{name}": value for name, value in row.items()}
-    return cast(int, row["id"]), (await session.execute(kept[1], {**params, **ahead})).all()
+    return cast(int, row["id"]), await run(session, kept[1], {**params, **ahead})
 
 
 async def done(db: Database, entry_ids: Sequence[int]) -> None:
