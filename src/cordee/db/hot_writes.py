@@ -51,9 +51,20 @@ async def run(
         await session.flush()  # as the session would before a statement (autoflush)
     observe(session, query.statement, options or {})
     if tx.driver is None:
-        connection = await session.connection()
-        tx.driver = (await connection.get_raw_connection()).driver_connection
+        tx.driver = await _begun(session)
     compiled, args = query.arguments("postgresql", dict(params))
     for listener in listeners:
         listener(compiled.sql)
     return processed(compiled, [tuple(r) for r in await tx.driver.fetch(compiled.sql, *args)])
+
+
+async def _begun(session: AsyncSession) -> Any:
+    """The asyncpg connection of ``session``'s transaction, its ``BEGIN`` sent. SQLAlchemy's asyncpg
+    adapter sends ``BEGIN`` lazily, with the first statement it runs itself: a statement sent past
+    it first would run, and commit, on its own (``tests/test_hot_writes.py``). So the adapter is
+    asked to begin as it would have (its isolation level; its commit and rollback then end it)."""
+    connection = await session.connection()
+    adapter = (await connection.get_raw_connection()).dbapi_connection
+    if adapter._transaction is None:  # type: ignore[union-attr]
+        await adapter._start_transaction()  # type: ignore[union-attr]
+    return adapter._connection  # type: ignore[union-attr]
