@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, insert, select, update
+from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
@@ -19,7 +19,9 @@ from cordee.actions.polls import NewPoll, check_poll, create_poll
 from cordee.config import Settings
 from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
-from cordee.db.sqlite_driver import deferred, execute_late
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import inserting, run, run_late
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.domain.notes import WrittenNote
@@ -125,8 +127,8 @@ _COUNT_POST = deferred(
 #: The same, returning the author's counters as they stand after it (``Posted.author_counters``;
 #: the last note's time is the one it sets). Integers only: rows handed over by SQLite's thread
 #: come as the driver gives them, without SQLAlchemy's result processing.
-_COUNT_POST_RETURNING = _COUNT_POST.returning(
-    _accounts.followers_count, _accounts.following_count, _accounts.statuses_count
+_COUNT_POST_RETURNING = HotQuery(
+    _COUNT_POST.returning(_accounts.followers_count, _accounts.following_count, _accounts.statuses_count)
 )
 _COUNT_DELETE = (
     update(_table)
@@ -136,7 +138,19 @@ _COUNT_DELETE = (
 
 
 #: Deferred: sent with the author's count in one hop (``db/sqlite_driver.py``).
-_INSERT_STATUS = deferred(insert(cast(Table, Status.__table__)))
+_INSERT_STATUS = HotQuery(
+    deferred(
+        inserting(
+            cast(Table, Status.__table__),
+            (
+                *("id", "account_id", "text", "content", "spoiler_text", "visibility", "sensitive"),
+                *("language", "in_reply_to_id", "in_reply_to_account_id", "reblog_of_id"),
+                *("application_id", "replies_count", "reblogs_count", "favourites_count"),
+                *("created_at", "edited_at", "conversation_id"),
+            ),
+        )
+    )
+)
 
 
 async def _bump_account(
@@ -150,7 +164,7 @@ async def _bump_account(
         params = {"account_id": account_id, "delta": delta, "now": utcnow()}
         if counted is not None:
             now = params["now"]
-            await execute_late(
+            await run_late(
                 tx.session,
                 _COUNT_POST_RETURNING,
                 params,
@@ -287,10 +301,8 @@ async def post_status(
             }
             # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
             # object for what follows in this transaction.
-            await tx.session.execute(
-                _INSERT_STATUS,
-                row,
-                execution_options=touching(("s", status_id), ("a", author_id), rules=True),
+            await run(
+                tx.session, _INSERT_STATUS, row, touching(("s", status_id), ("a", author_id), rules=True)
             )
             status = Status(**row)
             await search_index.note_written(tx, status, new=True)

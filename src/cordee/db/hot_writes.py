@@ -19,13 +19,22 @@ raises them (asyncpg's, not SQLAlchemy's): the statements here settle their conf
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import TX_KEY, observe
 from cordee.db.hot import HotQuery, processed
+from cordee.db.sqlite_driver import execute_late
+
+
+def inserting(table: Table, columns: Sequence[str]) -> Insert:
+    """``INSERT`` of one row of ``columns`` (each a parameter of its name), for a ``HotQuery``:
+    compiled without parameters, a bare ``insert(table)`` would name every column of the table."""
+    return insert(table).values({name: bindparam(name, None, type_=table.c[name].type) for name in columns})
+
 
 #: Called with each statement's SQL run past the session, as SQLAlchemy's ``before_cursor_execute``
 #: is with the session's (the query counts of the hot paths listen to both).
@@ -56,6 +65,21 @@ async def run(
     for listener in listeners:
         listener(compiled.sql)
     return processed(compiled, [tuple(r) for r in await tx.driver.fetch(compiled.sql, *args)])
+
+
+async def run_late(
+    session: AsyncSession,
+    query: HotQuery,
+    params: Mapping[str, Any],
+    on_rows: Callable[[list[Any]], None],
+    options: Mapping[str, Any] | None = None,
+) -> None:
+    """``run``, for a write (``deferred``) whose rows are needed only later: on SQLite it rides with
+    the transaction's next statement and hands its rows over then (``sqlite_driver.execute_late``)."""
+    if session.get_bind().dialect.name == "sqlite":
+        await execute_late(session, query.statement, query.bind(**params), on_rows, dict(options or {}))
+        return
+    on_rows(await run(session, query, params, options))
 
 
 async def _begun(session: AsyncSession) -> Any:

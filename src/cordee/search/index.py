@@ -13,6 +13,8 @@ from typing import cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select, text, update
 
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import inserting, run
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Status
 from cordee.db.tables_search import AccountSearch, StatusSearch
@@ -29,7 +31,7 @@ def account_body(username: str, display_name: str, note: str) -> str:
 # building an ORM ``insert().values()`` per note was ~15 % of a post's handler (py-spy).
 _notes = cast(Table, StatusSearch.__table__)
 #: Deferred (``db/sqlite_driver.py``): nothing reads its result, it rides with the next statement.
-_INSERT_NOTE = deferred(insert(_notes))
+_INSERT_NOTE = HotQuery(deferred(inserting(_notes, ("status_id", "body"))))
 _UPDATE_NOTE = (
     update(_notes)
     .where(_notes.c.status_id == bindparam("row_id", type_=BigInteger()))
@@ -41,11 +43,11 @@ async def note_written(tx: Tx, status: Status, *, new: bool) -> None:
     """Index a note just inserted (``new``) or edited, as ``status`` now has it; one statement."""
     status_id, body = status.id, index_body(status.text, status.spoiler_text, status.language)
     if new:
-        await tx.session.execute(_INSERT_NOTE, {"status_id": status_id, "body": body})
+        await run(tx.session, _INSERT_NOTE, {"status_id": status_id, "body": body})
         return
     result = await tx.session.execute(_UPDATE_NOTE, {"row_id": status_id, "body": body})
     if not result.rowcount:  # type: ignore[attr-defined]
-        await tx.session.execute(_INSERT_NOTE, {"status_id": status_id, "body": body})
+        await run(tx.session, _INSERT_NOTE, {"status_id": status_id, "body": body})
 
 
 async def account_written(tx: Tx, account_id: int) -> None:
