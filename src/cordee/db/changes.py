@@ -8,7 +8,7 @@ changes are *observed*, in one place, on the session every action writes through
 - every object the ORM flushes is turned into keys by its kind (``_flushed``): a note, its author,
   the note a boost or a reply points at, the note a favourite/bookmark/pin/mention/medium belongs
   to, a poll;
-- every Core ``INSERT``/``UPDATE``/``DELETE`` — or ``SELECT`` whose ``WITH`` writes (``_written``)
+- every Core ``INSERT``/``UPDATE``/``DELETE`` — or ``SELECT`` whose ``WITH`` writes (``writes_of``)
   — either carries its keys (``touching``: the counters, the hot paths' statements built once), or
   writes a table known to change nothing a rendered page shows (``_UNRENDERED``), or a table whose
   effect on pages the home memo already tracks (``_MEMO_TRACKED``: follows, blocks, mutes, feeds…
@@ -225,9 +225,13 @@ def _table_name(statement: Any) -> str | None:
     return getattr(getattr(statement, "table", None), "name", None)
 
 
-def _written(statement: Any) -> list[tuple[str | None, bool]] | None:
+#: What a statement writes: ``(table, whether it deletes)`` pairs, or None (a read).
+Writes = list[tuple[str | None, bool]] | None
+
+
+def writes_of(statement: Any) -> Writes:
     """The tables a statement writes, each with whether it deletes (None: a table it cannot name),
-    or None when it writes nothing."""
+    or None when it writes nothing (for a statement built once, to work out once)."""
     if isinstance(statement, UpdateBase):  # INSERT, UPDATE, DELETE
         return [(_table_name(statement), isinstance(statement, Delete))]
     text = getattr(statement, "text", None)  # a textual statement: BEGIN and SAVEPOINT are fine
@@ -262,11 +266,14 @@ def observe(session: Any, statement: Any, options: Mapping[str, Any]) -> None:
     """Note what ``statement``, run with execution ``options`` on ``session``, changes (every
     statement a session runs is observed so; one run past the session says so itself:
     ``db/hot_writes.py``)."""
-    changes = _changes_of(session)  # first: reads outside a write transaction cost no more
-    if changes is None:
-        return
-    written = _written(statement)
-    if written is None:
+    if _changes_of(session) is not None:  # first: reads outside a write transaction cost no more
+        observe_writes(session, writes_of(statement), options)
+
+
+def observe_writes(session: Any, written: Writes, options: Mapping[str, Any]) -> None:
+    """``observe``, with what the statement writes worked out already (``writes_of``)."""
+    changes = _changes_of(session)
+    if changes is None or written is None:
         return
     for table, deletes in written:
         if table is None or table in _AUTH or (deletes and table in _AUTH_CASCADES):

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.db.changes import TX_KEY, observe
+from cordee.db.changes import TX_KEY, Writes, observe_writes, writes_of
 from cordee.db.hot import HotQuery, processed
 from cordee.db.sqlite_driver import execute_late
 
@@ -35,6 +35,9 @@ def inserting(table: Table, columns: Sequence[str]) -> Insert:
     compiled without parameters, a bare ``insert(table)`` would name every column of the table."""
     return insert(table).values({name: bindparam(name, None, type_=table.c[name].type) for name in columns})
 
+
+#: What each statement run so writes, worked out once (reading a statement's CTEs costs a few µs).
+_WRITES: dict[int, tuple[HotQuery, Writes]] = {}
 
 #: Called with each statement's SQL run past the session, as SQLAlchemy's ``before_cursor_execute``
 #: is with the session's (the query counts of the hot paths listen to both).
@@ -58,7 +61,10 @@ async def run(
         return [tuple(row) for row in result] if getattr(result, "returns_rows", True) else []
     if session.new or session.dirty or session.deleted:
         await session.flush()  # as the session would before a statement (autoflush)
-    observe(session, query.statement, options or {})
+    kept = _WRITES.get(id(query))
+    if kept is None or kept[0] is not query:
+        kept = _WRITES[id(query)] = (query, writes_of(query.statement))
+    observe_writes(session, kept[1], options or {})
     if tx.driver is None:
         tx.driver = await _begun(session)
     compiled, args = query.arguments("postgresql", dict(params))
