@@ -1,4 +1,4 @@
-"""Follows made at the same moment (found by the benchmark's follow phase on PostgreSQL: 500s
+"""Follows (and favourites) made at the same moment (found by the benchmark's follow phase on PostgreSQL: 500s
 from a unique-constraint race and from deadlocks on the two accounts' counters)."""
 
 from __future__ import annotations
@@ -36,3 +36,16 @@ async def test_crossing_follows_and_unfollows_never_fail(
                     calls.append(client.post(f"/api/v1/accounts/{b.id}/unfollow", headers=a.headers))
     answers = await asyncio.gather(*calls)
     assert sorted({r.status_code for r in answers}) == [200]
+
+
+async def test_the_same_favourite_six_times_at_once_counts_once(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser
+) -> None:
+    """A favourite is inserted unless the pair is there, in one statement: no check first that a
+    concurrent call could pass too (on PostgreSQL that was a unique-constraint error, a 500)."""
+    note = await client.post("/api/v1/statuses", json={"status": "liked"}, headers=bob.headers)
+    url = f"/api/v1/statuses/{note.json()['id']}/favourite"
+    answers = await asyncio.gather(*(client.post(url, headers=alice.headers) for _ in range(6)))
+    assert [r.status_code for r in answers] == [200] * 6
+    shown = await client.get(f"/api/v1/statuses/{note.json()['id']}", headers=alice.headers)
+    assert (shown.json()["favourites_count"], shown.json()["favourited"]) == (1, True)

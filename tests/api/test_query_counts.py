@@ -211,6 +211,23 @@ async def test_one_status_notifications_post_and_follow_are_bounded(
     assert follow_statements <= (9 if db.is_sqlite else 8), counter.statements
 
 
+async def test_a_favourite_is_bounded(
+    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    reader, _author, notes = scene
+    url = f"/api/v1/statuses/{notes[3]['id']}/favourite"
+    with counting(db) as counter:
+        r = await client.post(url, headers=reader.headers)
+    assert r.status_code == 200 and r.json()["favourited"] is True
+    # token, the note (visible to the reader), the favourite (inserted unless there: one
+    # statement, no check first), the count, the notification; the answer (note, parts, the
+    # reader's marks: the note's version moved)
+    assert len(counter.statements) <= 8, counter.statements
+    with counting(db) as counter:
+        again = await client.post(url, headers=reader.headers)
+    assert again.json()["favourites_count"] == r.json()["favourites_count"]  # counted once
+
+
 async def test_one_note_is_read_at_the_narrowest_width(
     db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
 ) -> None:
