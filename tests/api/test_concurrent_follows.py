@@ -1,4 +1,4 @@
-"""Follows (and favourites) made at the same moment (found by the benchmark's follow phase on PostgreSQL: 500s
+"""Follows (and favourites, boosts) made at the same moment (found by the benchmark's follow phase on PostgreSQL: 500s
 from a unique-constraint race and from deadlocks on the two accounts' counters)."""
 
 from __future__ import annotations
@@ -49,3 +49,17 @@ async def test_the_same_favourite_six_times_at_once_counts_once(
     assert [r.status_code for r in answers] == [200] * 6
     shown = await client.get(f"/api/v1/statuses/{note.json()['id']}", headers=alice.headers)
     assert (shown.json()["favourites_count"], shown.json()["favourited"]) == (1, True)
+
+
+async def test_the_same_boost_six_times_at_once_makes_one_boost(
+    client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser
+) -> None:
+    """Found while checking the favourites' race: on PostgreSQL six boosts of one note at once by
+    one account made six boosts (each checked for an earlier one before any had committed)."""
+    note = await client.post("/api/v1/statuses", json={"status": "boosted"}, headers=bob.headers)
+    url = f"/api/v1/statuses/{note.json()['id']}/reblog"
+    answers = await asyncio.gather(*(client.post(url, headers=alice.headers) for _ in range(6)))
+    assert [r.status_code for r in answers] == [200] * 6
+    assert len({r.json()["id"] for r in answers}) == 1
+    shown = await client.get(f"/api/v1/statuses/{note.json()['id']}", headers=alice.headers)
+    assert (shown.json()["reblogs_count"], shown.json()["reblogged"]) == (1, True)
