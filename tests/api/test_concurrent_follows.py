@@ -1,5 +1,6 @@
-"""Follows (and favourites, boosts) made at the same moment (found by the benchmark's follow phase on PostgreSQL: 500s
-from a unique-constraint race and from deadlocks on the two accounts' counters)."""
+"""Follows, favourites and boosts made at the same moment (found by the benchmark's follow phase
+on PostgreSQL: 500s from a unique-constraint race and from deadlocks on the two accounts'
+counters)."""
 
 from __future__ import annotations
 
