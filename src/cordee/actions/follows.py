@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shift
@@ -13,7 +12,7 @@ from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import run
+from cordee.db.hot_writes import inserting_unless_there, run
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Block, Follow, FollowRequest
 from cordee.db.tables_personal import AccountPin
@@ -44,13 +43,12 @@ _BEFORE_FOLLOW = HotQuery(
     ).where(Account.id == _TARGET)
 )
 _follows = cast(Table, Follow.__table__)
-#: ``INSERT … ON CONFLICT DO NOTHING RETURNING id``: no row back when a concurrent writer inserted
-#: the same pair first (PostgreSQL runs writers side by side; the unique constraint settles it),
-#: without the savepoint a caught IntegrityError needs.
-_INSERT_FOLLOW = {
-    "sqlite": HotQuery(sqlite.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id)),
-    "postgresql": HotQuery(postgresql.insert(_follows).on_conflict_do_nothing().returning(_follows.c.id)),
-}
+#: No row back when a concurrent writer inserted the same pair first (PostgreSQL runs writers side
+#: by side; the unique constraint settles it).
+_INSERT_FOLLOW = inserting_unless_there(
+    _follows,
+    ("id", "account_id", "target_account_id", "show_reblogs", "notify", "languages", "created_at"),
+)
 #: On SQLite, after ``_BEFORE_FOLLOW`` found no follow in the same transaction: SQLite's one writer
 #: at a time (the group commit's lock) leaves no one to insert the pair in between, so nobody needs
 #: the insert's result, and the writer leaves it behind (``db/sqlite_driver.py``).

@@ -4,37 +4,22 @@ from __future__ import annotations
 
 from typing import cast
 
-from sqlalchemy import BigInteger, Table, bindparam, delete
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, delete
 
 from cordee.actions._counters import shift
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.statuses import target_of
 from cordee.db.changes import touching
 from cordee.db.engine import Database
-from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import run
+from cordee.db.hot_writes import inserting_unless_there, run
 from cordee.db.tables import Favourite, Status
 from cordee.db.types import utcnow
 from cordee.ids import new_id
 
-_favourites = cast(Table, Favourite.__table__)
-#: The favourite, unless the pair is there (a repeated or concurrent call): one statement, no
-#: check first; a row back when it went in.
-_INSERT_FAVOURITE = {
-    dialect: HotQuery(
-        insert_of(_favourites)
-        .values(
-            id=bindparam("id", 0, type_=BigInteger()),
-            account_id=bindparam("account_id", 0, type_=BigInteger()),
-            status_id=bindparam("status_id", 0, type_=BigInteger()),
-            created_at=bindparam("created_at", None, type_=_favourites.c.created_at.type),
-        )
-        .on_conflict_do_nothing()
-        .returning(_favourites.c.id)
-    )
-    for dialect, insert_of in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
-}
+#: The favourite, unless the pair is there: one statement, no check first; a row back when it went in.
+_INSERT_FAVOURITE = inserting_unless_there(
+    cast(Table, Favourite.__table__), ("id", "account_id", "status_id", "created_at")
+)
 
 
 async def favourite(db: Database, actor_id: int, status_id: int) -> int:

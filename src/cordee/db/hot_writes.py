@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import TX_KEY, Writes, observe_writes, writes_of
@@ -30,10 +31,26 @@ from cordee.db.hot import HotQuery, processed
 from cordee.db.sqlite_driver import execute_late
 
 
+def _named(table: Table, columns: Sequence[str]) -> dict[str, Any]:
+    return {name: bindparam(name, None, type_=table.c[name].type) for name in columns}
+
+
 def inserting(table: Table, columns: Sequence[str]) -> Insert:
     """``INSERT`` of one row of ``columns`` (each a parameter of its name), for a ``HotQuery``:
     compiled without parameters, a bare ``insert(table)`` would name every column of the table."""
-    return insert(table).values({name: bindparam(name, None, type_=table.c[name].type) for name in columns})
+    return insert(table).values(_named(table, columns))
+
+
+def inserting_unless_there(table: Table, columns: Sequence[str]) -> dict[str, HotQuery]:
+    """``inserting``, as ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` built for each database:
+    no row back when a unique key was there (a repeated or concurrent call), without a check first
+    or the savepoint a caught ``IntegrityError`` needs."""
+    return {
+        name: HotQuery(
+            dml(table).values(_named(table, columns)).on_conflict_do_nothing().returning(table.c.id)
+        )
+        for name, dml in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+    }
 
 
 #: What each statement run so writes, worked out once (reading a statement's CTEs costs a few µs).
