@@ -12,9 +12,10 @@ connection (the same transaction: it sees and is seen by the session's statement
 session's pending objects are flushed and with the statement observed as the session observes
 every statement it runs (``db/changes.py``): the caches hear of it the same way. Elsewhere (SQLite:
 its writers' statements ride with each other in the group commit, ``db/sqlite_driver.py``) it goes
-through the session as before. A statement run so reports its driver's errors as the driver
-raises them (asyncpg's, not SQLAlchemy's): the statements here settle their conflicts in SQL
-(``ON CONFLICT``), not by a caught ``IntegrityError``.
+through the session as before. A statement run so raises its driver's errors as the session
+would (SQLAlchemy's ``IntegrityError``…, not asyncpg's own), so that a caller settling a lost race
+by catching one does not let it through as a 500; the statements here mostly settle theirs in SQL
+(``ON CONFLICT``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import TX_KEY, Writes, observe_writes, writes_of
@@ -87,7 +89,11 @@ async def run(
     compiled, args = query.arguments("postgresql", dict(params))
     for listener in listeners:
         listener(compiled.sql)
-    return processed(compiled, [tuple(r) for r in await tx.driver.fetch(compiled.sql, *args)])
+    try:
+        rows = await tx.driver.fetch(compiled.sql, *args)
+    except Exception as error:
+        raise await _as_the_session_raises(session, error, compiled.sql, args) from error
+    return processed(compiled, [tuple(r) for r in rows])
 
 
 async def run_late(
@@ -115,3 +121,21 @@ async def _begun(session: AsyncSession) -> Any:
     if adapter._transaction is None:  # type: ignore[union-attr]
         await adapter._start_transaction()  # type: ignore[union-attr]
     return adapter._connection  # type: ignore[union-attr]
+
+
+async def _as_the_session_raises(
+    session: AsyncSession, error: Exception, sql: str, args: Sequence[Any]
+) -> BaseException:
+    """The driver's ``error`` as the session would have raised it: translated by SQLAlchemy's
+    adapter (which also notes a connection closed under it), then wrapped as SQLAlchemy wraps a
+    driver's errors (``IntegrityError`` for a constraint, ``OperationalError``…)."""
+    connection = await session.connection()
+    adapter = (await connection.get_raw_connection()).dbapi_connection
+    dbapi = connection.dialect.loaded_dbapi
+    try:
+        adapter._handle_exception(error)  # type: ignore[union-attr]  # raises its translation
+    except dbapi.Error as translated:
+        return DBAPIError.instance(sql, args, translated, dbapi.Error)
+    except Exception as other:
+        return other
+    return error
