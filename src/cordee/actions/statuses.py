@@ -179,6 +179,35 @@ async def _bump_account(
         )
 
 
+#: On PostgreSQL, a counted note's row and its search row go as ``WITH``s ahead of its author's
+#: count (DML in a ``WITH`` runs once, read or not, and none of the three reads what another
+#: writes): one round trip for the three, as on SQLite they ride in one hop. Only the count locks a
+#: row (the author's), as it did alone.
+_INSERT_COUNTED_NOTE = HotQuery(
+    _COUNT_POST_RETURNING.statement.add_cte(_INSERT_STATUS.statement.cte("new_note")).add_cte(
+        search_index.NEW_NOTE_AHEAD
+    )
+)
+
+
+async def _insert_note(
+    tx: Tx, status: Status, row: dict[str, Any], counted: Callable[[list[Any]], None]
+) -> bool:
+    """Insert a new note (``row``, as ``status`` has it) and index it; on PostgreSQL, a note that
+    counts for its author moves the count in the same statement, handing ``counted`` the counters
+    it leaves (``_bump_account``) — True then. Core INSERTs: the ORM's unit of work cost ~2 ms a
+    note."""
+    options = touching(("s", status.id), ("a", status.account_id), rules=True)
+    if tx.session.get_bind().dialect.name == "postgresql" and _counts_for_author(status.visibility):
+        now = utcnow()
+        params = {**row, **search_index.new_note_row(status), "delta": 1, "now": now}
+        counted([(*r, now) for r in await run(tx.session, _INSERT_COUNTED_NOTE, params, options)])
+        return True
+    await run(tx.session, _INSERT_STATUS, row, options)
+    await search_index.note_written(tx, status, new=True)
+    return False
+
+
 @dataclass(frozen=True)
 class Posted:
     """A note posted: its id, and what it wrote when its answer can be rendered from that alone
@@ -299,13 +328,10 @@ async def post_status(
                 # ``conversation_id``, which muting a conversation keys on).
                 "conversation_id": (reply_to.conversation_id or reply_to.id) if reply_to else status_id,
             }
-            # A Core INSERT (the ORM's unit of work cost ~2 ms a note); ``status`` stays a plain
-            # object for what follows in this transaction.
-            await run(
-                tx.session, _INSERT_STATUS, row, touching(("s", status_id), ("a", author_id), rules=True)
-            )
+            # ``status`` stays a plain object for what follows in this transaction.
             status = Status(**row)
-            await search_index.note_written(tx, status, new=True)
+            counters: list[tuple[Any, ...]] = []
+            counted = await _insert_note(tx, status, row, counters.extend)
             await attach_media(tx, status.id, media)
             if poll is not None:
                 await create_poll(tx, status.id, author_id, poll)
@@ -317,8 +343,7 @@ async def post_status(
             tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t, _ in tags)
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
-            counters: list[tuple[Any, ...]] = []
-            if _counts_for_author(status.visibility):
+            if _counts_for_author(status.visibility) and not counted:
                 await _bump_account(tx, author_id, +1, counters.extend)
             if reply_to is not None:
                 await shift(tx.session, Status, "replies_count", reply_to.id, +1)

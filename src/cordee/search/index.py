@@ -9,7 +9,7 @@ the same transaction, so a note is searchable the moment its transaction commits
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select, text, update
 
@@ -32,6 +32,9 @@ def account_body(username: str, display_name: str, note: str) -> str:
 _notes = cast(Table, StatusSearch.__table__)
 #: Deferred (``db/sqlite_driver.py``): nothing reads its result, it rides with the next statement.
 _INSERT_NOTE = HotQuery(deferred(inserting(_notes, ("status_id", "body"))))
+#: The same row as a ``WITH`` ahead of another statement of the note's transaction, with the
+#: parameters of ``new_note_row`` (a counted post's one statement on PostgreSQL: ``actions/statuses.py``).
+NEW_NOTE_AHEAD = _INSERT_NOTE.statement.cte("indexed_note")
 _UPDATE_NOTE = (
     update(_notes)
     .where(_notes.c.status_id == bindparam("row_id", type_=BigInteger()))
@@ -39,15 +42,19 @@ _UPDATE_NOTE = (
 )
 
 
+def new_note_row(status: Status) -> dict[str, Any]:
+    """The parameters of a note's row in the index (``_INSERT_NOTE``, ``NEW_NOTE_AHEAD``)."""
+    return {"status_id": status.id, "body": index_body(status.text, status.spoiler_text, status.language)}
+
+
 async def note_written(tx: Tx, status: Status, *, new: bool) -> None:
     """Index a note just inserted (``new``) or edited, as ``status`` now has it; one statement."""
-    status_id, body = status.id, index_body(status.text, status.spoiler_text, status.language)
-    if new:
-        await run(tx.session, _INSERT_NOTE, {"status_id": status_id, "body": body})
-        return
-    result = await tx.session.execute(_UPDATE_NOTE, {"row_id": status_id, "body": body})
-    if not result.rowcount:  # type: ignore[attr-defined]
-        await run(tx.session, _INSERT_NOTE, {"status_id": status_id, "body": body})
+    row = new_note_row(status)
+    if not new:
+        result = await tx.session.execute(_UPDATE_NOTE, {"row_id": row["status_id"], "body": row["body"]})
+        if result.rowcount:  # type: ignore[attr-defined]
+            return
+    await run(tx.session, _INSERT_NOTE, row)
 
 
 async def account_written(tx: Tx, account_id: int) -> None:
