@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
 from cordee.actions._counters import shift
@@ -24,31 +25,62 @@ _ACTOR = bindparam("actor", 0, type_=BigInteger())
 _TARGET = bindparam("target", 0, type_=BigInteger())
 #: What a follow needs to know before it writes, in one statement built once: the target (absent:
 #: no row), whether it is locked, a block either way, and an existing follow or request.
-_BEFORE_FOLLOW = HotQuery(
-    select(
-        Account.locked,
-        select(Block.id)
-        .where(
-            ((Block.account_id == _ACTOR) & (Block.target_account_id == _TARGET))
-            | ((Block.account_id == _TARGET) & (Block.target_account_id == _ACTOR))
-        )
-        .limit(1)
-        .scalar_subquery(),
-        select(Follow.id)
-        .where(Follow.account_id == _ACTOR, Follow.target_account_id == _TARGET)
-        .scalar_subquery(),
-        select(FollowRequest.id)
-        .where(FollowRequest.account_id == _ACTOR, FollowRequest.target_account_id == _TARGET)
-        .scalar_subquery(),
-    ).where(Account.id == _TARGET)
-)
+_BEFORE = select(
+    Account.locked.label("locked"),
+    select(Block.id)
+    .where(
+        ((Block.account_id == _ACTOR) & (Block.target_account_id == _TARGET))
+        | ((Block.account_id == _TARGET) & (Block.target_account_id == _ACTOR))
+    )
+    .limit(1)
+    .scalar_subquery()
+    .label("block_id"),
+    select(Follow.id)
+    .where(Follow.account_id == _ACTOR, Follow.target_account_id == _TARGET)
+    .scalar_subquery()
+    .label("follow_id"),
+    select(FollowRequest.id)
+    .where(FollowRequest.account_id == _ACTOR, FollowRequest.target_account_id == _TARGET)
+    .scalar_subquery()
+    .label("request_id"),
+).where(Account.id == _TARGET)
+_BEFORE_FOLLOW = HotQuery(_BEFORE)
 _follows = cast(Table, Follow.__table__)
+_ROW = ("id", "account_id", "target_account_id", "show_reblogs", "notify", "languages", "created_at")
+
+
+def _follow_unless_prevented() -> HotQuery:
+    """``_BEFORE_FOLLOW``, and the follow inserted when nothing it reads prevents it (the target
+    there and unlocked, no block, no follow or request yet) and the pair is not there (a concurrent
+    follow's): its id as a fifth column, None when not inserted. PostgreSQL only (a ``WITH`` that
+    writes): one round trip where the check and the insert took two."""
+    before = _BEFORE.cte("before_follow")
+    row = select(
+        *(bindparam(name, type_=_follows.c[name].type) for name in ("id",)),
+        _ACTOR,
+        _TARGET,
+        *(bindparam(name, type_=_follows.c[name].type) for name in _ROW[3:]),
+    ).where(
+        before.c.locked.is_(False),
+        before.c.block_id.is_(None),
+        before.c.follow_id.is_(None),
+        before.c.request_id.is_(None),
+    )
+    inserted = (
+        postgresql.insert(_follows)
+        .from_select(list(_ROW), row)
+        .on_conflict_do_nothing()
+        .returning(_follows.c.id)
+        .cte("inserted_follow")
+    )
+    # ``add_cte``: named at the top, where the statement's observer looks for what it writes.
+    return HotQuery(select(before, select(inserted.c.id).scalar_subquery()).add_cte(inserted))
+
+
+_FOLLOW_UNLESS_PREVENTED = _follow_unless_prevented()
 #: No row back when a concurrent writer inserted the same pair first (PostgreSQL runs writers side
 #: by side; the unique constraint settles it).
-_INSERT_FOLLOW = inserting_unless_there(
-    _follows,
-    ("id", "account_id", "target_account_id", "show_reblogs", "notify", "languages", "created_at"),
-)
+_INSERT_FOLLOW = inserting_unless_there(_follows, _ROW)
 #: On SQLite, after ``_BEFORE_FOLLOW`` found no follow in the same transaction: SQLite's one writer
 #: at a time (the group commit's lock) leaves no one to insert the pair in between, so nobody needs
 #: the insert's result, and the writer leaves it behind (``db/sqlite_driver.py``).
@@ -75,19 +107,10 @@ async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> No
         await shift(tx.session, Account, changes[account_id], account_id, delta)
 
 
-async def _add_follow(
-    tx: Tx,
-    actor_id: int,
-    target_id: int,
-    show_reblogs: bool,
-    notify_posts: bool,
-    languages: str | None,
-    *,
-    checked: bool = False,
-) -> bool:
-    """Insert the follow and count it; False when the pair was there (inserted concurrently).
-    ``checked``: this transaction read that it was not there."""
-    row: dict[str, Any] = {
+def _follow_row(
+    actor_id: int, target_id: int, show_reblogs: bool, notify_posts: bool, languages: str | None
+) -> dict[str, Any]:
+    return {
         "id": new_id(),
         "account_id": actor_id,
         "target_account_id": target_id,
@@ -96,14 +119,24 @@ async def _add_follow(
         "languages": languages,
         "created_at": utcnow(),
     }
+
+
+async def _add_follow(tx: Tx, row: dict[str, Any], *, checked: bool = False) -> bool:
+    """Insert the follow (``row``) and count it; False when the pair was there (inserted
+    concurrently). ``checked``: this transaction read that it was not there."""
     dialect = tx.session.get_bind().dialect.name
     if checked and dialect == "sqlite":
         await tx.session.execute(_INSERT_CHECKED_FOLLOW, row)
     elif not await run(tx.session, _INSERT_FOLLOW[dialect], row):
         return False
+    await _counted(tx, row["account_id"], row["target_account_id"])
+    return True
+
+
+async def _counted(tx: Tx, actor_id: int, target_id: int) -> None:
+    """A follow just inserted: its counters, and its event."""
     await _count_follow(tx, actor_id, target_id, +1)
     tx.emit(FollowChanged(actor_id, target_id, following=True))
-    return True
 
 
 async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
@@ -136,11 +169,19 @@ async def follow(
     if actor_id == target_id:
         raise Forbidden("You cannot follow yourself")
     langs = " ".join(languages) if languages else None
+    row = _follow_row(actor_id, target_id, True if reblogs is None else reblogs, bool(notify_posts), langs)
     async with db.write() as tx:
-        found = await run(tx.session, _BEFORE_FOLLOW, {"actor": actor_id, "target": target_id})
+        before = {"actor": actor_id, "target": target_id}
+        # On PostgreSQL the follow is inserted by the same statement when nothing prevents it.
+        at_once = tx.session.get_bind().dialect.name == "postgresql"
+        found = await run(
+            tx.session,
+            _FOLLOW_UNLESS_PREVENTED if at_once else _BEFORE_FOLLOW,
+            {**before, **row} if at_once else before,
+        )
         if not found:
             raise NotFound()
-        locked, blocked, follow_id, request_id = found[0]
+        locked, blocked, follow_id, request_id, *inserted = found[0]
         if blocked is not None:
             raise Forbidden("This action is not allowed")
         existing: Follow | FollowRequest | None = None
@@ -156,20 +197,24 @@ async def follow(
             if languages is not None:
                 existing.languages = langs
             return
-        show_reblogs = True if reblogs is None else reblogs
         if locked:
             request = FollowRequest(
                 account_id=actor_id,
                 target_account_id=target_id,
-                show_reblogs=show_reblogs,
-                notify=bool(notify_posts),
+                show_reblogs=row["show_reblogs"],
+                notify=row["notify"],
                 languages=langs,
             )
             if await _inserted(tx, request):  # else asked a moment ago by a concurrent call
                 await notify(tx, target_id, actor_id, "follow_request")
             return
-        if await _add_follow(tx, actor_id, target_id, show_reblogs, bool(notify_posts), langs, checked=True):
-            await notify(tx, target_id, actor_id, "follow")
+        if at_once:
+            if inserted[0] is None:  # followed a moment ago by a concurrent call
+                return
+            await _counted(tx, actor_id, target_id)
+        elif not await _add_follow(tx, row, checked=True):
+            return
+        await notify(tx, target_id, actor_id, "follow")
 
 
 async def unfollow(db: Database, actor_id: int, target_id: int) -> None:
@@ -204,10 +249,9 @@ async def authorize_follow_request(db: Database, target_id: int, requester_id: i
     """The locked account accepts: the request becomes a follow."""
     async with db.write() as tx:
         request = await _take_request(tx, target_id, requester_id)
-        await _add_follow(
-            tx, requester_id, target_id, request.show_reblogs, request.notify, request.languages
-        )
-        await notify(tx, target_id, requester_id, "follow")
+        row = _follow_row(requester_id, target_id, request.show_reblogs, request.notify, request.languages)
+        if await _add_follow(tx, row):
+            await notify(tx, target_id, requester_id, "follow")
 
 
 async def reject_follow_request(db: Database, target_id: int, requester_id: int) -> None:

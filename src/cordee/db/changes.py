@@ -232,26 +232,32 @@ Writes = list[tuple[str | None, bool]] | None
 def writes_of(statement: Any) -> Writes:
     """The tables a statement writes, each with whether it deletes (None: a table it cannot name),
     or None when it writes nothing (for a statement built once, to work out once)."""
-    if isinstance(statement, UpdateBase):  # INSERT, UPDATE, DELETE
-        return [(_table_name(statement), isinstance(statement, Delete))]
+    if isinstance(statement, UpdateBase):  # INSERT, UPDATE, DELETE, and what its WITHs write
+        return [(_table_name(statement), isinstance(statement, Delete)), *_written_by_ctes(statement)]
     text = getattr(statement, "text", None)  # a textual statement: BEGIN and SAVEPOINT are fine
     if text is not None:
         return [(None, False)] if text.lstrip()[:7].upper().startswith(_TEXT_WRITES) else None
     if not isinstance(statement, Select):
         return None
-    written = [
+    return _written_by_ctes(statement) or None
+
+
+def _written_by_ctes(statement: Select[Any] | UpdateBase) -> list[tuple[str | None, bool]]:
+    return [
         (_table_name(cte.element), isinstance(cte.element, Delete))
         for cte in _top_ctes(statement)
         if isinstance(cte.element, UpdateBase)
     ]
-    return written or None
 
 
-def _top_ctes(statement: Select[Any]) -> Iterable[CTE]:
-    """The CTEs a SELECT names at its top — where PostgreSQL takes writes in a WITH: added alone
-    (``add_cte``), in its FROM, or as its columns' table. Read from the statement's own attributes:
-    ``get_final_froms`` cost 0.2–2.5 ms a statement (every ORM select of a write transaction)."""
+def _top_ctes(statement: Select[Any] | UpdateBase) -> Iterable[CTE]:
+    """The CTEs a statement names at its top — where PostgreSQL takes writes in a WITH: added alone
+    (``add_cte``), or a SELECT's FROM or its columns' table. Read from the statement's own
+    attributes: ``get_final_froms`` cost 0.2–2.5 ms a statement (every ORM select of a write
+    transaction)."""
     yield from statement._independent_ctes
+    if not isinstance(statement, Select):
+        return
     for element in (*statement._from_obj, *statement._raw_columns):
         for candidate in (element, getattr(element, "table", None)):
             if isinstance(candidate, CTE):
