@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.connection import Connection, UnixDomainSocketConnection
-from redis.exceptions import DataError
+from redis.exceptions import DataError, ResponseError
 
-from cordee.redis_client import connect, packed_by_hiredis
+from cordee.redis_client import connect, packed_by_hiredis, run_scripts
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -70,3 +71,36 @@ async def test_commands_scripts_and_pipelines_work_against_redis(redis: tuple[Re
         pipe.zrange(f"{prefix}z", 0, -1, withscores=True)
         added, members = await pipe.execute()
     assert added == 2 and members == [(b"a", 1.5), (b"b", 2.0)]
+
+
+async def test_scripts_run_in_order_in_one_round_trip_loaded_first_when_redis_lacks_them(
+    redis: tuple[Redis, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``run_scripts``: a transaction's feed entries and its change-log entry go in one pipeline of
+    ``EVALSHA``s; scripts Redis has never seen (as after a restart) are loaded and the batch sent
+    again, in order; an error is its call's result, the others run."""
+    client, prefix = redis
+    fresh = uuid.uuid4().hex  # bodies Redis cannot have cached
+    push = client.register_script(f"-- {fresh}\nreturn redis.call('RPUSH', KEYS[1], ARGV[1])")
+    length = client.register_script(f"-- {fresh}\nreturn redis.call('LLEN', KEYS[1])")
+    failing = client.register_script(f"-- {fresh}\nreturn redis.error_reply('refused')")
+    key = f"{prefix}list"
+    sent: list[int] = []
+    execute = Pipeline.execute
+
+    async def counted(self: Pipeline, raise_on_error: bool = True) -> list[Any]:
+        sent.append(len(self.command_stack))
+        return await execute(self, raise_on_error)
+
+    monkeypatch.setattr(Pipeline, "execute", counted)
+    assert await run_scripts(client, [(push, [key], ["a"]), (push, [key], ["b"]), (length, [key], [])]) == [
+        1,
+        2,
+        2,
+    ]
+    assert sent == [3, 3]  # NOSCRIPT for all three (none ran), loaded, sent again
+    await client.script_load(failing.script)
+    results = await run_scripts(client, [(push, [key], ["c"]), (failing, [key], []), (length, [key], [])])
+    assert results[0] == 3 and isinstance(results[1], ResponseError) and results[2] == 3
+    assert sent == [3, 3, 3]
+    assert await client.lrange(key, 0, -1) == [b"a", b"b", b"c"]

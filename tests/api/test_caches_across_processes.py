@@ -326,17 +326,25 @@ async def _redis_round_trips(monkeypatch: pytest.MonkeyPatch, request: Awaitable
     return sent
 
 
-async def test_a_post_costs_few_redis_round_trips(pair: Pair, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_post_and_a_follow_cost_few_redis_round_trips(
+    pair: Pair, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """As the query counts guard the database's statements: the catch-up before the request, the
-    rate limits (per token and per user, one script), its fan-out (one script call for fewer than
-    500 feeds: no ``SCRIPT EXISTS`` first, as a pipeline would ask), and the post's change-log
-    entry, which publishes its events on the bus in the same script (a round trip of its own
-    before)."""
+    rate limits (per token and per user, one script), and one pipeline of its fan-out (one
+    script call for fewer than 500 feeds; ``EVALSHA`` without the ``SCRIPT EXISTS`` redis-py's
+    own pipelines ask first) and its change-log entry, which publishes its events on the bus in
+    the same script: three round trips (four before); a follow one more, its own limit (follows
+    a day, per user)."""
     alice, bob = await pair.user("alice"), await pair.user("bob")
     await _ok(pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
     await _ok(pair.first.client.post("/api/v1/statuses", json={"status": "warm"}, headers=alice.headers))
     posting = pair.first.client.post("/api/v1/statuses", json={"status": "counted"}, headers=alice.headers)
-    assert await _redis_round_trips(monkeypatch, posting) == 4
+    assert await _redis_round_trips(monkeypatch, posting) == 3
+    carol = await pair.user("carol")
+    await home(pair.first.client, carol)  # carol's feed exists: the follow merges alice's notes in
+    following = pair.first.client.post(f"/api/v1/accounts/{alice.id}/follow", headers=carol.headers)
+    assert await _redis_round_trips(monkeypatch, following) == 4
+    assert [s["content"] for s in await home(pair.second.client, carol)] == ["<p>counted</p>", "<p>warm</p>"]
 
 
 async def test_a_writes_events_reach_every_process_with_its_change_log_entry(pair: Pair) -> None:

@@ -47,6 +47,7 @@ from redis.exceptions import RedisError
 from cordee.db.changes import Changes
 from cordee.events import codec
 from cordee.events.types import Event
+from cordee.redis_client import ScriptCall, run_scripts
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ class ChangeLog:
         #: the script that appends the write, one round trip for both (``carries``) — a post's
         #: answer waited for two, each ~50 µs of the kernel's ``send`` on loopback (py-spy).
         self.events_channel = events_channel
+        self._redis = redis
         self._append = redis.register_script(_APPEND)
         self._since = redis.register_script(_SINCE)
         #: Who this process is in the stream (its own entries are skipped).
@@ -114,26 +116,49 @@ class ChangeLog:
         ``events_channel``): the writer then does not publish them again."""
         return self.events_channel is not None and getattr(bus, "channel", None) == self.events_channel
 
-    async def publish(self, events: Sequence[Event], changes: Changes) -> None:
+    async def publish(
+        self, events: Sequence[Event], changes: Changes, ahead: Sequence[ScriptCall] = ()
+    ) -> bool:
         """Append one committed write (already applied in this process), and publish its events
         on ``events_channel`` if set; never raises (should Redis fail, the events are not
-        published either: the streams' gap handling resets them, ``events/redis.py``)."""
+        published either: the streams' gap handling resets them, ``events/redis.py``).
+
+        ``ahead``: the write's own work in Redis (its feed entries), sent before the entry in the
+        same round trip — a post's and a follow's answer waited for two; whether it all ran is
+        returned (it is also run, alone, when there is nothing to append)."""
         if not events and changes.empty:
-            return
+            return not ahead or await self._run_alone(ahead)
         encoded = codec.encode(events)
         entry = {"o": self._origin, "e": encoded, "c": changes.to_wire()}
         keys: list[str] = self._keys
         args: list[bytes | int] = [orjson.dumps(entry), MAX_BEHIND]
         if events and self.events_channel is not None:
             keys, args = [*keys, self.events_channel], [*args, orjson.dumps(encoded)]
+        ran = True
         try:
-            await asyncio.wait_for(self._append(keys=keys, args=args), WAIT_SECONDS)
+            if ahead:
+                calls = [*ahead, (self._append, keys, args)]
+                results = await asyncio.wait_for(run_scripts(self._redis, calls), WAIT_SECONDS)
+                ran = not any(isinstance(result, Exception) for result in results[:-1])
+                if isinstance(results[-1], Exception):
+                    raise results[-1]
+            else:
+                await asyncio.wait_for(self._append(keys=keys, args=args), WAIT_SECONDS)
         except (RedisError, OSError, TimeoutError):
             log.warning(
                 "could not tell other processes of a write; they forget everything once Redis is back"
             )
             if self._owed is None:
                 self._owed = asyncio.create_task(self._repay(), name="cordee-change-log-owed")
+            return False
+        return ran
+
+    async def _run_alone(self, calls: Sequence[ScriptCall]) -> bool:
+        try:
+            results = await asyncio.wait_for(run_scripts(self._redis, calls), WAIT_SECONDS)
+        except (RedisError, OSError, TimeoutError):
+            return False
+        return not any(isinstance(result, Exception) for result in results)
 
     async def _repay(self) -> None:
         entry = orjson.dumps({"o": "", "e": [], "c": Changes.everything().to_wire()})

@@ -216,17 +216,20 @@ class Database:
                     await after(tx)
                 except Exception:  # the change is committed: a failing consumer must not undo the answer
                     log.exception("after-commit hook %r failed", after)
+        tx.changes.feeds |= tx.feeds_written  # the other processes hear of them with the entry
+        # Before the writer answers (see change_log.py); the hooks' Redis work (feed entries) goes
+        # ahead of the entry, in the same round trip.
+        if self.change_log is not None and await self.change_log.publish(
+            tx.events, tx.changes, tx.redis_ahead
+        ):
+            for ran in tx.redis_ran:
+                ran()
         if tx.feeds_written:
             # Feeds written once committed (Redis): this process's caches hear of them now that
-            # they are written, the others with the transaction's entry below.
-            written = Changes(feeds=set(tx.feeds_written))
-            self._apply((), written)
-            tx.changes.feeds |= written.feeds
-        if self.change_log is not None:  # before the writer answers: see change_log.py
-            await self.change_log.publish(tx.events, tx.changes)
-            if self.change_log.carries(self.bus):
-                return  # its events went with it
-        await self.bus.publish(tx.events)
+            # they are written (a read in between rebuilt nothing from before them to keep).
+            self._apply((), Changes(feeds=set(tx.feeds_written)))
+        if self.change_log is None or not self.change_log.carries(self.bus):
+            await self.bus.publish(tx.events)  # else its events went with the entry
 
     async def feeds_written(self, owners: set[int]) -> None:
         """Tell every process's caches that these accounts' feeds changed, once written in a store

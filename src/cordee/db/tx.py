@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import weakref
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import TX_KEY, Changes
 from cordee.events.types import Event
+from cordee.redis_client import ScriptCall
 
 
 class Tx:
@@ -26,6 +28,11 @@ class Tx:
         #: Owners of the feeds its after-commit work wrote in a store outside the database: told
         #: to the caches once written, with the transaction's own changes (``Database.write``).
         self.feeds_written: set[int] = set()
+        #: Redis work of the after-commit hooks, sent ahead of the transaction's change-log entry
+        #: in one round trip (``Database.write``), and what to do once it all ran (not if it failed:
+        #: the outbox then replays it).
+        self.redis_ahead: list[ScriptCall] = []
+        self.redis_ran: list[Callable[[], None]] = []
         self.changes = Changes()
         #: The transaction's own driver connection (asyncpg), once a statement ran on it past the
         #: session (``db/hot_writes.py``).

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 from sqlalchemy import (
@@ -59,6 +60,7 @@ from cordee.feeds import outbox
 from cordee.feeds.base import Entries, FeedStore, Owners, owners_by_status
 from cordee.queries.tags import tag_follower_entries
 from cordee.queries.timelines import home_query
+from cordee.redis_client import ScriptCall
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,8 @@ class SplitPush(Protocol):
     write apart, so that the read can happen inside the writing transaction."""
 
     async def write(self, by_status: Mapping[int, Sequence[int]]) -> Owners: ...
+
+    def calls(self, by_status: Mapping[int, Sequence[int]]) -> tuple[list[ScriptCall], Owners]: ...
 
 
 def _read_in_transaction(event: Event) -> TypeGuard[StatusCreated | FollowChanged]:
@@ -278,14 +282,23 @@ class FanOut:
 
     async def _after_commit(self, tx: Tx) -> None:
         relevant = [e for e in tx.events if isinstance(e, _RELEVANT)]
-        if relevant:
-            if tx.feed_entries is not None and self._split is not None:
-                written = await self._split.write(tx.feed_entries)
-            else:
-                async with self._db.read() as session:
-                    written = await self.apply(session, relevant)
-            tx.feeds_written.update(written)  # announced with the transaction's own entry
-            self.done_rows.add(tx.outbox)
+        if not relevant:
+            return
+        if tx.feed_entries is not None and self._split is not None:
+            if self._db.change_log is not None:
+                # Sent with the transaction's change-log entry, one round trip for both
+                # (``Database.write``); the outbox row is done once they ran.
+                calls, written = self._split.calls(tx.feed_entries)
+                tx.redis_ahead.extend(calls)
+                tx.feeds_written.update(written)
+                tx.redis_ran.append(partial(self.done_rows.add, tx.outbox))
+                return
+            written = await self._split.write(tx.feed_entries)
+        else:
+            async with self._db.read() as session:
+                written = await self.apply(session, relevant)
+        tx.feeds_written.update(written)  # announced with the transaction's own entry
+        self.done_rows.add(tx.outbox)
 
     async def replay(self, older_than_seconds: float) -> int:
         """Do the recorded work of changes whose process died before doing it; returns how many."""

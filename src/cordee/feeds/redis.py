@@ -22,6 +22,7 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.tables import Status
 from cordee.feeds.base import Entries, Owners, owners_by_status
+from cordee.redis_client import ScriptCall, run_scripts
 
 SENTINEL = "0" * 20
 BATCH = 500  # feeds per script call
@@ -108,14 +109,28 @@ class RedisFeedStore:
         """Push each note to the feeds of the owners given (the Redis half of ``push``); returns
         those owners. The script adds a note only to the feeds that exist: the others are
         announced all the same (a missing feed is rebuilt when read, whatever was announced)."""
+        calls, owners = self.calls(by_status)
+        if len(calls) == 1:  # a note to fewer than BATCH feeds: alone, without a pipeline's machinery
+            script, keys, args = calls[0]
+            await script(keys=keys, args=args)
+        elif calls:
+            for result in await run_scripts(self._redis, calls):
+                if isinstance(result, Exception):
+                    raise result
+        return owners
+
+    def calls(self, by_status: Mapping[int, Sequence[int]]) -> tuple[list[ScriptCall], Owners]:
+        """What ``write`` sends, and the owners it announces: for a caller that sends them with
+        other calls in one round trip (a transaction's change-log entry: ``Database.write``)."""
         # Notes bound for the same feeds go together: a new note to its author's followers, an
         # author's recent notes to a new follower's feed.
         by_owners: dict[tuple[int, ...], list[str]] = {}
         for status_id, owners in by_status.items():
             by_owners.setdefault(tuple(owners), []).append(member(status_id))
         size = self._settings.feed_size
-        calls: list[tuple[list[str], list[str | int]]] = [
+        calls: list[ScriptCall] = [
             (
+                self._push,
                 [self.key(owner) for owner in owners[start : start + BATCH]],
                 [size, slack(size), *members[first : first + MEMBERS]],
             )
@@ -123,17 +138,7 @@ class RedisFeedStore:
             for start in range(0, len(owners), BATCH)
             for first in range(0, len(members), MEMBERS)
         ]
-        if len(calls) == 1:
-            # One call (a note to fewer than BATCH feeds): sent alone. In a pipeline, redis-py asks
-            # ``SCRIPT EXISTS`` first, a round trip more (measured: ~2 % of a post's samples).
-            keys, args = calls[0]
-            await self._push(keys=keys, args=args)
-        elif calls:
-            async with self._redis.pipeline(transaction=False) as pipe:
-                for keys, args in calls:
-                    await self._push(keys=keys, args=args, client=pipe)
-                await pipe.execute()
-        return {owner for owners in by_status.values() for owner in owners}
+        return calls, {owner for owners in by_status.values() for owner in owners}
 
     async def remove_statuses(
         self, session: AsyncSession, owners: Sequence[int], status_ids: Sequence[int]
