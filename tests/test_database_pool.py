@@ -57,6 +57,43 @@ async def test_a_second_burst_opens_no_connection(db: Database) -> None:
     assert await _opened_by_two_bursts(db.url, pool_size=5, at_once=12) == [12, 7]
 
 
+async def test_writers_beyond_the_pool_wait_for_a_connection_instead_of_opening_one(db: Database) -> None:
+    """32 posts at once on a pool of 20 opened and closed a connection for each writer beyond the
+    twentieth, ~20 % of the server's CPU a post (docs/benchmarks.md): they wait for one now. A write
+    begun inside another's turn takes none of its own (with every turn held, it would wait forever)."""
+    if db.is_sqlite:
+        pytest.skip("PostgreSQL's pool (SQLite's writers queue for its one writer)")
+    database = Database(db.url, pool_size=5)
+    opened = 0
+
+    def on_connect(*_: Any) -> None:
+        nonlocal opened
+        opened += 1
+
+    event.listen(database.engine.sync_engine, "connect", on_connect)
+
+    async def one() -> None:
+        async with database.write() as tx:
+            await tx.session.execute(text("SELECT pg_sleep(0.02)"))
+
+    async def nested() -> None:
+        async with database.write() as tx:
+            await tx.session.execute(text("SELECT pg_sleep(0.02)"))
+            async with database.write() as inner:
+                await inner.session.execute(text("SELECT 1"))
+
+    try:
+        counts = []
+        for _ in range(2):
+            before = opened
+            await asyncio.gather(*(one() for _ in range(12)))
+            counts.append(opened - before)
+        assert counts == [5, 0]
+        await asyncio.wait_for(asyncio.gather(*(nested() for _ in range(8))), 10)
+    finally:
+        await database.dispose()
+
+
 # PostgreSQL connections are checked for life without a round trip: SQLAlchemy's ``pool_pre_ping``
 # sent ``BEGIN``, an empty query and ``ROLLBACK`` before every transaction — three of a post's ~20
 # round trips, each a send and a wake-up of the server (docs/benchmarks.md).

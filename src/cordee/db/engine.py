@@ -10,6 +10,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -90,6 +91,10 @@ def create_engine(url: str, pool_size: int = 5) -> AsyncEngine:
     return engine
 
 
+#: Whether the task under way holds a writer's turn (``Database._writers_turn``).
+_writing: ContextVar[bool] = ContextVar("cordee_writing", default=False)
+
+
 class Database:
     def __init__(
         self,
@@ -125,6 +130,8 @@ class Database:
         file = sqlite_file(self.engine.url)
         self._checkpoints = Checkpointer(file) if file is not None else None
         self._group: GroupCommit | None = None
+        #: PostgreSQL: write transactions at once, at most the pool's size; see ``_writers_turn``.
+        self._writers = asyncio.Semaphore(pool_size) if not self.is_sqlite else None
         #: Other programs' writes to the SQLite file, once ``watch_outside_writes`` started it.
         self.outside_writes: OutsideWrites | None = None
         if self.is_sqlite:
@@ -203,7 +210,7 @@ class Database:
             async with self._group.write(self.before_commit) as tx:
                 yield tx
         else:
-            async with self.sessions() as session, session.begin():
+            async with self._writers_turn(), self.sessions() as session, session.begin():
                 tx = Tx(session)
                 yield tx
                 for hook in self.before_commit:
@@ -230,6 +237,25 @@ class Database:
             self._apply((), Changes(feeds=set(tx.feeds_written)))
         if self.change_log is None or not self.change_log.carries(self.bus):
             await self.bus.publish(tx.events)  # else its events went with the entry
+
+    @asynccontextmanager
+    async def _writers_turn(self) -> AsyncIterator[None]:
+        """Wait for a turn among the pool's connections before a write transaction checks one out.
+        With more writers at once than the pool keeps, every one beyond it opened a connection —
+        a PostgreSQL backend — and closed it when done (the pool's overflow): measured in-process,
+        32 posts at once on a pool of 20, ~20 % of the server's CPU a post went to opening and
+        closing connections. The writers beyond the pool now wait for one instead. A write begun
+        inside another one's turn (the same task, or one it started) does not wait for a turn of
+        its own, which it could wait for forever."""
+        if self._writers is None or _writing.get():
+            yield
+            return
+        async with self._writers:
+            mark = _writing.set(True)
+            try:
+                yield
+            finally:
+                _writing.reset(mark)
 
     async def feeds_written(self, owners: set[int]) -> None:
         """Tell every process's caches that these accounts' feeds changed, once written in a store
