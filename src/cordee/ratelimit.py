@@ -128,6 +128,11 @@ class Verdict:
     def remaining(self) -> int:
         return max(0, self.limit - self.count)
 
+    def enforce(self) -> None:
+        """Raise :class:`RateLimited` when over the limit."""
+        if not self.allowed:
+            raise RateLimited(self)
+
     def headers(self) -> dict[str, str]:
         """Mastodon's headers (the reset in ISO 8601), plus ``Retry-After`` once refused."""
         headers = {
@@ -270,26 +275,37 @@ class Limiter:
         """Give back one unit (a sign-up refused for its content is not counted)."""
         await self.hit(name, key, -1)
 
-    async def api(self, scope: Scope, token_id: int | None, user_id: int | None) -> Verdict | None:
+    async def api(
+        self, scope: Scope, token_id: int | None, user_id: int | None, endpoint: str | None = None
+    ) -> tuple[Verdict | None, Verdict | None]:
         """Count an API request per token and per user, or per address without a valid token;
-        raise when over. Returns the tightest verdict, for the headers of the answer."""
+        raise when over. Returns the tightest verdict, for the headers of the answer; and with
+        ``endpoint`` (a rule of the endpoint's own, per user or else per address) its verdict,
+        counted in the same round trip, for the caller to enforce once the request passed its
+        other checks (``Verdict.enforce``): a follow made two round trips to Redis for them."""
         if not self.enabled:
-            return None
+            return None, None
+        counted: list[tuple[str, str | int]]
         if token_id is None:
-            return await self.enforce("api_ip", ip_key(self.ip(scope)))
-        if user_id is None:
-            return await self.enforce("api_token", token_id)
-        counted = await self.hits((("api_token", token_id), ("api_user", user_id)))
-        verdicts = [v for v in counted if v is not None]
-        if not verdicts:
-            return None
-        tightest = verdicts[0]
-        for other in verdicts[1:]:
-            if (other.allowed, other.remaining) < (tightest.allowed, tightest.remaining):
-                tightest = other
-        if not tightest.allowed:
+            counted = [("api_ip", ip_key(self.ip(scope)))]
+        elif user_id is None:
+            counted = [("api_token", token_id)]
+        else:
+            counted = [("api_token", token_id), ("api_user", user_id)]
+        if endpoint is not None:
+            counted.append((endpoint, user_id if user_id is not None else ip_key(self.ip(scope))))
+        verdicts = await self.hits(counted)
+        own = verdicts.pop() if endpoint is not None else None
+        tightest: Verdict | None = None
+        for verdict in verdicts:
+            if verdict is not None and (
+                tightest is None
+                or (verdict.allowed, verdict.remaining) < (tightest.allowed, tightest.remaining)
+            ):
+                tightest = verdict
+        if tightest is not None and not tightest.allowed:
             raise RateLimited(tightest)
-        return tightest
+        return tightest, own
 
     async def close(self) -> None:
         """Close the Redis connections (the counters stay: other processes use them)."""

@@ -360,12 +360,18 @@ def test_two_processes_share_the_limits_through_redis(tmp_path: Path) -> None:
         "CORDEE_DATABASE_URL": _pg_url(name),
         "CORDEE_REDIS_URL": "redis://127.0.0.1:6379/0",
         "CORDEE_REDIS_PREFIX": prefix,
-        "CORDEE_RATE_LIMITS_CUSTOM": f"api_ip=12/{DAY}",
+        "CORDEE_RATE_LIMITS_CUSTOM": f"api_ip=12/{DAY},search=2/{DAY}",
     }
     servers = []
     try:
         servers.append(launch(tmp_path, **env))
         servers.append(launch(tmp_path, **env))
+        # An endpoint's own limit (searches, per address when anonymous) is counted with the API's
+        # in one script: shared as well, and refused on the third search whichever process.
+        searches = [
+            httpx.get(f"{servers[i % 2].base_url}/api/v2/search", params={"q": "x"}) for i in range(3)
+        ]
+        assert [r.status_code for r in searches] == [200, 200, 429]
         remaining: list[int] = []
         statuses: list[int] = []
         for i in range(14):

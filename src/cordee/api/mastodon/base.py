@@ -187,6 +187,9 @@ def endpoint(
             limiter: Limiter = request.app.state.limiter
             caller: Caller | None = None
             quota: Verdict | None = None
+            #: The endpoint's own limit, counted with the API's in one round trip: ``limit_counted``.
+            own: Verdict | None = None
+            limit_counted = False
             if auth != "none":
                 # What the request reads reflects every write answered before it arrived, whichever
                 # process answered it (``db/change_log.py``; nothing to do in one process).
@@ -195,11 +198,13 @@ def endpoint(
                 if token is not None:
                     caller = await resolve_caller(db, token)
                 if limiter.enabled:  # before any refusal: a bad token counts against its address
-                    quota = await limiter.api(
+                    quota, own = await limiter.api(
                         request.scope,
                         caller.token_id if caller else None,
                         caller.user_id if caller else None,
+                        limit,
                     )
+                    limit_counted = True
                 if token is not None and caller is None:
                     raise ApiError(401, "The access token is invalid")
                 if caller is None and auth in ("required", "app"):
@@ -221,8 +226,11 @@ def endpoint(
                     if scope is not None and not sc.grants(caller.scopes, scope):
                         raise ApiError(403, "This action is outside the authorized scopes")
             elif limiter.enabled and request.scope["path"].startswith("/api/"):
-                quota = await limiter.api(request.scope, None, None)
-            if limit is not None and limiter.enabled:
+                quota, own = await limiter.api(request.scope, None, None, limit)
+                limit_counted = True
+            if own is not None:
+                own.enforce()  # once the request passed its other checks
+            elif limit is not None and limiter.enabled and not limit_counted:
                 user_id = caller.user_id if caller else None
                 await limiter.enforce(
                     limit, user_id if user_id is not None else ip_key(limiter.ip(request.scope))
