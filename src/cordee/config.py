@@ -36,11 +36,12 @@ class Settings:
     database_url: str = field(default="", repr=False)
     #: PostgreSQL only, optional: a read replica for the hot read path (timelines); empty: the primary.
     database_replica_url: str = field(default="", repr=False)
-    #: PostgreSQL only: connections each server process keeps open for its transactions (10 more
-    #: may open under a burst, and close after it). Too few and a busy process opens and closes
-    #: connections all the time (a PostgreSQL backend each: posts/s 78-90 with 5, 105-115 with
-    #: 12-32, docs/benchmarks.md). Mind ``max_connections``: each process holds up to this + 10,
-    #: plus 10 for the hot read path.
+    #: PostgreSQL only: connections each server process keeps open for its transactions; write
+    #: transactions beyond this many at once wait for one (``Database._writers_turn``), other
+    #: sessions may open 10 more under a burst, and close them after it. Too few and a busy process
+    #: opens and closes connections all the time (a PostgreSQL backend each: posts/s 78-90 with 5,
+    #: 105-115 with 12-32, docs/benchmarks.md). Mind ``max_connections``: each process holds up to
+    #: this + 10, plus 10 for the hot read path.
     database_pool_size: int = 20
     #: Write one line per HTTP request to the log (off by default: it costs ~10 % of a small request).
     access_log: bool = False
