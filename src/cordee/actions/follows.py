@@ -55,8 +55,9 @@ def _follow_unless_prevented() -> HotQuery:
     follow's): its id as a fifth column, None when not inserted. PostgreSQL only (a ``WITH`` that
     writes): one round trip where the check and the insert took two."""
     before = _BEFORE.cte("before_follow")
+    # The row's values in ``_ROW``'s order: the actor and the target as the check names them.
     row = select(
-        *(bindparam(name, type_=_follows.c[name].type) for name in ("id",)),
+        bindparam("id", type_=_follows.c.id.type),
         _ACTOR,
         _TARGET,
         *(bindparam(name, type_=_follows.c[name].type) for name in _ROW[3:]),
