@@ -154,6 +154,15 @@ class RateLimited(Exception):
 
 
 @lru_cache(maxsize=64)
+def _limits_uri(redis_url: str) -> str:
+    """``limits``' name for the Redis at ``redis_url`` (as redis-py takes it: ``redis://``,
+    ``rediss://``, ``unix://``), reached with redis-py's asyncio client: it calls a Unix socket
+    ``redis+unix://``, and took ``unix://`` for another storage (the server did not start)."""
+    if redis_url.startswith("unix://"):
+        redis_url = "redis+" + redis_url
+    return "async+" + redis_url
+
+
 def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
@@ -201,7 +210,7 @@ class Limiter:
         self._storage: Storage
         if settings.redis_url:
             self._storage = RedisStorage(
-                "async+" + settings.redis_url,
+                _limits_uri(settings.redis_url),
                 implementation="redispy",
                 key_prefix=settings.redis_prefix + "ratelimit",
                 wrap_exceptions=True,

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shutil
+import subprocess
 import time
 import uuid
 from datetime import datetime
@@ -390,3 +392,41 @@ def test_two_processes_share_the_limits_through_redis(tmp_path: Path) -> None:
         keys = list(redis.scan_iter(f"{prefix}*"))
         if keys:
             redis.delete(*keys)
+
+
+def test_a_server_with_redis_on_a_unix_socket_starts_and_counts_there(tmp_path: Path) -> None:
+    """``CORDEE_REDIS_URL=unix:///…`` (Redis beside the server, without TCP: each round trip
+    cheaper) started no server: the rate limits' storage was named ``async+unix://``, which
+    ``limits`` does not take. A Redis of the test's own, listening on a socket only."""
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed")
+    socket = tmp_path / "redis.sock"
+    redis_process = subprocess.Popen(
+        [server, "--port", "0", "--unixsocket", str(socket), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    running = None
+    try:
+        deadline = time.monotonic() + 10
+        while not socket.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        running = launch(
+            tmp_path,
+            CORDEE_REDIS_URL=f"unix://{socket}",
+            CORDEE_REDIS_PREFIX="cordee-unix:",
+            CORDEE_RATE_LIMITS_CUSTOM=f"api_ip=5/{DAY}",
+        )
+        remaining = [
+            httpx.get(f"{running.base_url}/api/v1/timelines/public").headers.get("X-RateLimit-Remaining")
+            for _ in range(2)
+        ]
+        assert remaining[1] is not None and int(remaining[1]) == int(remaining[0] or 0) - 1
+        counted = Redis(unix_socket_path=str(socket)).keys("cordee-unix:ratelimit*")
+        assert counted  # the counters live in that Redis
+    finally:
+        if running is not None:
+            running.stop()
+        redis_process.terminate()
+        redis_process.wait(10)
