@@ -149,3 +149,28 @@ async def test_bad_relationship_input(client: httpx.AsyncClient, alice: ApiUser)
         "DELETE", "/api/v1/domain_blocks", params={"domain": "spam.example"}, headers=alice.headers
     )
     assert (await client.get("/api/v1/domain_blocks", headers=alice.headers)).json() == []
+
+
+async def test_counts_move_whether_or_not_the_notification_is_wanted(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser
+) -> None:
+    """A favourite's, a boost's and a follow's count ride with their notification (one statement
+    on PostgreSQL): a notification not wanted (its recipient muted the actor's notifications) must
+    not take the count with it."""
+    note = await post(alice, "counted anyway")
+    r = await client.post(
+        f"/api/v1/accounts/{bob.id}/mute", data={"notifications": "true"}, headers=alice.headers
+    )
+    assert r.json()["muting_notifications"] is True
+    faved = (await client.post(f"/api/v1/statuses/{note['id']}/favourite", headers=bob.headers)).json()
+    boost = (await client.post(f"/api/v1/statuses/{note['id']}/reblog", headers=bob.headers)).json()
+    assert faved["favourites_count"] == 1 and boost["reblog"]["reblogs_count"] == 1
+    rel = (await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers)).json()
+    assert rel["following"] is True
+    seen = (await client.get(f"/api/v1/statuses/{note['id']}", headers=alice.headers)).json()
+    assert (seen["favourites_count"], seen["reblogs_count"]) == (1, 1)
+    me = (await client.get(f"/api/v1/accounts/{alice.id}", headers=alice.headers)).json()
+    assert me["followers_count"] == 1
+    them = (await client.get(f"/api/v1/accounts/{bob.id}", headers=alice.headers)).json()
+    assert them["following_count"] == 1
+    assert (await client.get("/api/v1/notifications", headers=alice.headers)).json() == []

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.changes import touching
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import run
+from cordee.db.hot_writes import Write, run
 from cordee.db.sqlite_driver import deferred
 
 
@@ -39,9 +39,15 @@ def _shift_statement(table: Table, column: str) -> HotQuery:
     )
 
 
-async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: int, delta: int) -> None:
-    """Move one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``."""
+def shifting(entity: type[Any], column: str, row_id: int, delta: int) -> Write:
+    """Moving one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``,
+    to run (``shift``) or to ride ahead of another statement (``actions._notify.notify``)."""
     table = cast(Table, entity.__table__)
     # What rendered pages show of the row (``db/changes.py``): a note's or an account's counters.
     key = (_KINDS[table.name], row_id)
-    await run(session, _shift_statement(table, column), {"row_id": row_id, "delta": delta}, touching(key))
+    return Write(_shift_statement(table, column), {"row_id": row_id, "delta": delta}, touching(key))
+
+
+async def shift(session: AsyncSession, entity: type[Any], column: str, row_id: int, delta: int) -> None:
+    """Move one counter of one row (``entity``'s ``column`` where ``id = row_id``) by ``delta``."""
+    await run(session, *shifting(entity, column, row_id, delta))

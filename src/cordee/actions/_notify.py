@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, fun
 from cordee.actions.push import deliveries_of, record_deliveries
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import run
+from cordee.db.hot_writes import Write, riding, run
 from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import Account, Follow, Notification, Status
 from cordee.db.tables_personal import ConversationMute
@@ -79,12 +79,19 @@ async def notify(
     *,
     include_self: bool = False,
     inserted: Callable[[bool], None] | None = None,
+    ahead: Write | None = None,
 ) -> None:
     """Notify a local account, unless it would be notified of its own doing (``include_self``
     allows that, for news about one's own things, such as the end of one's poll), or does not want
     it (blocks, mutes, a muted thread). ``inserted`` is told whether it was, once known: at once
-    on PostgreSQL, when the statement ran on SQLite (by the commit at the latest)."""
+    on PostgreSQL, when the statement ran on SQLite (by the commit at the latest).
+
+    ``ahead``: a write of the same action that goes first — on PostgreSQL in the same statement
+    (``hot_writes.riding``: a favourite's, a boost's, a follow's count and its notification were
+    a round trip each); it must read nothing the notification writes, nor the reverse."""
     if recipient_id == from_account_id and not include_self:
+        if ahead is not None:
+            await run(tx.session, *ahead)
         if inserted is not None:
             inserted(False)
         return
@@ -107,8 +114,17 @@ async def notify(
             inserted(bool(rows))
 
     if tx.session.get_bind().dialect.name == "postgresql":
-        ran(await run(tx.session, _INSERT_WANTED_AND_DELIVERIES, params))
+        if ahead is None:
+            ran(await run(tx.session, _INSERT_WANTED_AND_DELIVERIES, params))
+        else:
+            # The write's options say what the statement changes: no cache renders notifications
+            # or their deliveries (``db/changes.py``'s ``_UNRENDERED``).
+            assert not ahead.params.keys() & params.keys(), "the two statements' parameters collide"
+            query = riding(_INSERT_WANTED_AND_DELIVERIES, ahead.query)
+            ran(await run(tx.session, query, {**ahead.params, **params}, ahead.options))
         return
+    if ahead is not None:
+        await run(tx.session, *ahead)
     await execute_late(tx.session, _INSERT_WANTED, params, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
 

@@ -8,7 +8,7 @@ from sqlalchemy import BigInteger, Table, bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 
-from cordee.actions._counters import shift
+from cordee.actions._counters import shift, shifting
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound
 from cordee.db.engine import Database, Tx
@@ -100,12 +100,20 @@ async def _inserted(tx: Tx, row: Follow | FollowRequest) -> bool:
     return True
 
 
-async def _count_follow(tx: Tx, actor_id: int, target_id: int, delta: int) -> None:
+async def _count_follow(
+    tx: Tx, actor_id: int, target_id: int, delta: int, *, notifying: bool = False
+) -> None:
     """Move both counters, locking the two account rows in id order so that crossing follows
-    (A→B and B→A at once) cannot deadlock."""
+    (A→B and B→A at once) cannot deadlock; with ``notifying``, the target's notification of the
+    new follow rides with the second (one statement on PostgreSQL)."""
     changes = {actor_id: "following_count", target_id: "followers_count"}
-    for account_id in sorted(changes):
-        await shift(tx.session, Account, changes[account_id], account_id, delta)
+    first, second = sorted(changes)
+    await shift(tx.session, Account, changes[first], first, delta)
+    last = shifting(Account, changes[second], second, delta)
+    if notifying:
+        await notify(tx, target_id, actor_id, "follow", ahead=last)
+    else:
+        await run(tx.session, *last)
 
 
 def _follow_row(
@@ -123,8 +131,8 @@ def _follow_row(
 
 
 async def _add_follow(tx: Tx, row: dict[str, Any], *, checked: bool = False) -> bool:
-    """Insert the follow (``row``) and count it; False when the pair was there (inserted
-    concurrently). ``checked``: this transaction read that it was not there."""
+    """Insert the follow (``row``), count it and notify its target; False when the pair was
+    there (inserted concurrently). ``checked``: this transaction read that it was not there."""
     dialect = tx.session.get_bind().dialect.name
     if checked and dialect == "sqlite":
         await tx.session.execute(_INSERT_CHECKED_FOLLOW, row)
@@ -135,9 +143,9 @@ async def _add_follow(tx: Tx, row: dict[str, Any], *, checked: bool = False) -> 
 
 
 async def _counted(tx: Tx, actor_id: int, target_id: int) -> None:
-    """A follow just inserted: its counters, and its event."""
-    await _count_follow(tx, actor_id, target_id, +1)
+    """A follow just inserted: its event, its counters and its target's notification."""
     tx.emit(FollowChanged(actor_id, target_id, following=True))
+    await _count_follow(tx, actor_id, target_id, +1, notifying=True)
 
 
 async def remove_follow(tx: Tx, actor_id: int, target_id: int) -> bool:
@@ -209,13 +217,10 @@ async def follow(
             if await _inserted(tx, request):  # else asked a moment ago by a concurrent call
                 await notify(tx, target_id, actor_id, "follow_request")
             return
-        if at_once:
-            if inserted[0] is None:  # followed a moment ago by a concurrent call
-                return
+        if not at_once:
+            await _add_follow(tx, row, checked=True)
+        elif inserted[0] is not None:  # else followed a moment ago by a concurrent call
             await _counted(tx, actor_id, target_id)
-        elif not await _add_follow(tx, row, checked=True):
-            return
-        await notify(tx, target_id, actor_id, "follow")
 
 
 async def unfollow(db: Database, actor_id: int, target_id: int) -> None:
@@ -251,8 +256,7 @@ async def authorize_follow_request(db: Database, target_id: int, requester_id: i
     async with db.write() as tx:
         request = await _take_request(tx, target_id, requester_id)
         row = _follow_row(requester_id, target_id, request.show_reblogs, request.notify, request.languages)
-        if await _add_follow(tx, row):
-            await notify(tx, target_id, requester_id, "follow")
+        await _add_follow(tx, row)
 
 
 async def reject_follow_request(db: Database, target_id: int, requester_id: int) -> None:

@@ -6,7 +6,7 @@ from typing import cast
 
 from sqlalchemy import Table, delete
 
-from cordee.actions._counters import shift
+from cordee.actions._counters import shift, shifting
 from cordee.actions._notify import notify, withdraw
 from cordee.actions.statuses import target_of
 from cordee.db.changes import touching
@@ -29,8 +29,8 @@ async def favourite(db: Database, actor_id: int, status_id: int) -> int:
         row = {"id": new_id(), "account_id": actor_id, "status_id": status.id, "created_at": utcnow()}
         dialect = tx.session.get_bind().dialect.name
         if await run(tx.session, _INSERT_FAVOURITE[dialect], row, touching(("s", status.id))):
-            await shift(tx.session, Status, "favourites_count", status.id, +1)
-            await notify(tx, status.account_id, actor_id, "favourite", status.id)
+            counted = shifting(Status, "favourites_count", status.id, +1)
+            await notify(tx, status.account_id, actor_id, "favourite", status.id, ahead=counted)
         return status.id
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, select, up
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
 
-from cordee.actions._counters import shift, shifted
+from cordee.actions._counters import shift, shifted, shifting
 from cordee.actions._notify import notify, notify_subscribers, subscribers_of, withdraw
 from cordee.actions.conversations import record_direct_status
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
@@ -492,9 +492,9 @@ async def reblog(db: Database, actor_id: int, status_id: int, visibility: str = 
         )
         tx.session.add(boost)
         await tx.session.flush()
-        await shift(tx.session, Status, "reblogs_count", original.id, +1)
         await _bump_account(tx, actor_id, +1)
-        await notify(tx, original.account_id, actor_id, "reblog", original.id)
+        counted = shifting(Status, "reblogs_count", original.id, +1)
+        await notify(tx, original.account_id, actor_id, "reblog", original.id, ahead=counted)
         tx.emit(
             StatusCreated(
                 status_id=boost.id,

@@ -21,7 +21,7 @@ by catching one does not let it through as a 500; the statements here mostly set
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Insert, Table, bindparam, insert
 from sqlalchemy.dialects import postgresql, sqlite
@@ -53,6 +53,34 @@ def inserting_unless_there(table: Table, columns: Sequence[str]) -> dict[str, Ho
         )
         for name, dml in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
     }
+
+
+class Write(NamedTuple):
+    """A statement built once, with its parameters and execution options, to ``run`` later (or
+    ``riding`` ahead of another)."""
+
+    query: HotQuery
+    params: Mapping[str, Any]
+    options: Mapping[str, Any] | None = None
+
+
+#: ``riding``'s combinations, built once each: keyed by the statements' identities.
+_RIDING: dict[tuple[int, ...], tuple[tuple[HotQuery, ...], HotQuery]] = {}
+
+
+def riding(main: HotQuery, *ahead: HotQuery) -> HotQuery:
+    """``main`` with each of ``ahead``'s writes as a ``WITH`` of it: one statement, one round trip,
+    on PostgreSQL (DML in a ``WITH`` runs once, read or not). For writes none of which reads what
+    another writes (they share one snapshot) and that lock rows in no order that matters; their
+    parameters share one namespace (the caller keeps the names apart)."""
+    key = (id(main), *map(id, ahead))
+    kept = _RIDING.get(key)
+    if kept is None or any(a is not b for a, b in zip(kept[0], (main, *ahead), strict=True)):
+        statement = main.statement
+        for n, other in enumerate(ahead):
+            statement = statement.add_cte(other.statement.cte(f"riding_{n}"))
+        kept = _RIDING[key] = ((main, *ahead), HotQuery(statement))
+    return kept[1]
 
 
 #: What each statement run so writes, worked out once (reading a statement's CTEs costs a few µs).
