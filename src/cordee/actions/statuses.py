@@ -20,7 +20,7 @@ from cordee.config import Settings
 from cordee.db.changes import touching
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import inserting, run, run_late
+from cordee.db.hot_writes import inserting, riding, run, run_late
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, IdempotencyKey, Mention, Status, StatusTag, Tag
 from cordee.db.types import UTCDateTime, utcnow
@@ -183,11 +183,7 @@ async def _bump_account(
 #: count (DML in a ``WITH`` runs once, read or not, and none of the three reads what another
 #: writes): one round trip for the three, as on SQLite they ride in one hop. Only the count locks a
 #: row (the author's), as it did alone.
-_INSERT_COUNTED_NOTE = HotQuery(
-    _COUNT_POST_RETURNING.statement.add_cte(_INSERT_STATUS.statement.cte("new_note")).add_cte(
-        search_index.NEW_NOTE_AHEAD
-    )
-)
+_INSERT_COUNTED_NOTE = riding(_COUNT_POST_RETURNING, _INSERT_STATUS, search_index.INSERT_NOTE)
 
 
 async def _insert_note(

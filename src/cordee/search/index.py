@@ -31,10 +31,9 @@ def account_body(username: str, display_name: str, note: str) -> str:
 # building an ORM ``insert().values()`` per note was ~15 % of a post's handler (py-spy).
 _notes = cast(Table, StatusSearch.__table__)
 #: Deferred (``db/sqlite_driver.py``): nothing reads its result, it rides with the next statement.
-_INSERT_NOTE = HotQuery(deferred(inserting(_notes, ("status_id", "body"))))
-#: The same row as a ``WITH`` ahead of another statement of the note's transaction, with the
-#: parameters of ``new_note_row`` (a counted post's one statement on PostgreSQL: ``actions/statuses.py``).
-NEW_NOTE_AHEAD = _INSERT_NOTE.statement.cte("indexed_note")
+#: With the parameters of ``new_note_row``; a counted post's one statement on PostgreSQL takes it
+#: as a ``WITH`` (``actions/statuses.py``).
+INSERT_NOTE = HotQuery(deferred(inserting(_notes, ("status_id", "body"))))
 _UPDATE_NOTE = (
     update(_notes)
     .where(_notes.c.status_id == bindparam("row_id", type_=BigInteger()))
@@ -43,7 +42,7 @@ _UPDATE_NOTE = (
 
 
 def new_note_row(status: Status) -> dict[str, Any]:
-    """The parameters of a note's row in the index (``_INSERT_NOTE``, ``NEW_NOTE_AHEAD``)."""
+    """The parameters of a note's row in the index (``INSERT_NOTE``)."""
     return {"status_id": status.id, "body": index_body(status.text, status.spoiler_text, status.language)}
 
 
@@ -54,7 +53,7 @@ async def note_written(tx: Tx, status: Status, *, new: bool) -> None:
         result = await tx.session.execute(_UPDATE_NOTE, {"row_id": row["status_id"], "body": row["body"]})
         if result.rowcount:  # type: ignore[attr-defined]
             return
-    await run(tx.session, _INSERT_NOTE, row)
+    await run(tx.session, INSERT_NOTE, row)
 
 
 async def account_written(tx: Tx, account_id: int) -> None:
