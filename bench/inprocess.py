@@ -6,10 +6,10 @@ cProfile should look at when a handler's own cost is the question.
 python -m bench.mix --phases home1 --duration 2 --keep     # seeds a graph, keeps its folder
 python -m bench.inprocess /tmp/cordee-mix-XXXX              # GET /api/v1/timelines/home
 python -m bench.inprocess /tmp/cordee-mix-XXXX --path /api/v1/instance --profile
-python -m bench.inprocess /tmp/cordee-mix-XXXX --post --count 1000        # POST /api/v1/statuses
-python -m bench.inprocess /tmp/cordee-mix-XXXX --post --concurrency 32     # posts as under load
-python -m bench.inprocess /tmp/cordee-mix-XXXX --mix --concurrency 32      # the mix (posts too)
-python -m bench.inprocess /tmp/cordee-mix-XXXX --follow --concurrency 32   # follows as under load
+python -m bench.inprocess /tmp/cordee-mix-XXXX --copy --post --count 1000        # POST /api/v1/statuses
+python -m bench.inprocess /tmp/cordee-mix-XXXX --copy --post --concurrency 32     # posts as under load
+python -m bench.inprocess /tmp/cordee-mix-XXXX --copy --mix --concurrency 32      # the mix (posts too)
+python -m bench.inprocess /tmp/cordee-mix-XXXX --copy --follow --concurrency 32   # follows under load
 python -m bench.inprocess /tmp/cordee-mix-XXXX --random-readers --concurrency 16 \
     --path '/api/v1/accounts/{account}/statuses?limit=20'                   # anyone's page, by anyone
 ```
@@ -17,9 +17,11 @@ python -m bench.inprocess /tmp/cordee-mix-XXXX --random-readers --concurrency 16
 Reads as the first sampled reader of the kept folder (``readers.txt``), on its database, with
 the rate limits off as in ``bench.mix`` and the garbage collector tuned as in the server;
 ``--post`` posts notes instead, as the sampled posters in turn (``posters.txt``, the mix's
-fan-out; it changes the folder's database: post on a copy). ``--mix`` draws each request as
-``bench.mix``'s mix does (60 % home timelines, 30 % account timelines, 10 % posts, each by a random
-sampled reader, with a fixed seed): what a read costs while posts keep changing the feeds.
+fan-out; it changes the folder's database: ``--copy`` runs on a copy, removed after — on
+PostgreSQL + Redis a database made from the kept one and a Redis prefix of its own). ``--mix``
+draws each request as ``bench.mix``'s mix does (60 % home timelines, 30 % account timelines,
+10 % posts, each by a random sampled reader, with a fixed seed): what a read costs while posts
+keep changing the feeds.
 ``--follow``: random sampled readers follow random other ones (on a copy too). One
 request at a time by default, so that this is a request's own cost; ``--concurrency N`` keeps N
 in flight, as a loaded server does (the writes of a group commit then share a transaction).
@@ -33,10 +35,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import pstats
 import random
+import shutil
+import tempfile
 import time
+import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -188,6 +195,63 @@ async def _run(
             pstats.Stats(profiler).sort_stats(sort).print_stats(*restrict)
 
 
+@contextlib.asynccontextmanager
+async def _copied(folder: Path) -> AsyncIterator[Path]:
+    """A copy of ``folder`` to write on, removed after: its SQLite file copied, or on PostgreSQL a
+    database made from the kept one (``CREATE DATABASE … TEMPLATE``) with a Redis key prefix of its
+    own — with the kept prefix, a copy's posts went into feeds the next copy read without their
+    notes, and the in-process mix measured that (12.5 ms a request)."""
+    from sqlalchemy.engine.url import make_url
+
+    from bench.stores import clean_redis, pg, pg_url
+
+    copy = Path(tempfile.mkdtemp(prefix="cordee-inprocess-"))
+    shutil.copytree(folder, copy, dirs_exist_ok=True)
+    stores = copy / "store.env"
+    kept = dict(line.split("=", 1) for line in stores.read_text().split()) if stores.exists() else {}
+    name = prefix = None
+    try:
+        if "CORDEE_DATABASE_URL" in kept:
+            original = make_url(kept["CORDEE_DATABASE_URL"]).database
+            name = f"{original}_copy_{uuid.uuid4().hex[:8]}"
+            await pg(f'CREATE DATABASE "{name}" TEMPLATE "{original}"')
+            kept["CORDEE_DATABASE_URL"] = pg_url(name)
+        if "CORDEE_REDIS_PREFIX" in kept:
+            prefix = kept["CORDEE_REDIS_PREFIX"] = f"cordee-inprocess-{uuid.uuid4().hex[:10]}:"
+        if kept:
+            stores.write_text("".join(f"{key}={value}\n" for key, value in kept.items()))
+        yield copy
+    finally:
+        if name is not None:
+            with contextlib.suppress(Exception):
+                await pg(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if prefix is not None:
+            with contextlib.suppress(Exception):
+                await clean_redis(prefix)
+        shutil.rmtree(copy, ignore_errors=True)
+
+
+async def _main(args: argparse.Namespace) -> None:
+    run = (
+        args.path,
+        args.count,
+        args.profile,
+        args.post,
+        args.concurrency,
+        args.mix,
+        args.warm,
+        args.sort,
+        args.only,
+        args.follow,
+        args.random_readers,
+    )
+    if not args.copy:
+        await _run(args.folder, *run)
+        return
+    async with _copied(args.folder) as copy:
+        await _run(copy, *run)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("folder", type=Path, help="a folder kept by `python -m bench.mix --keep`")
@@ -206,23 +270,12 @@ def main() -> None:
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")
     p.add_argument("--only", default="", help="cProfile's rows whose place matches this (e.g. cordee/)")
-    args = p.parse_args()
-    asyncio.run(
-        _run(
-            args.folder,
-            args.path,
-            args.count,
-            args.profile,
-            args.post,
-            args.concurrency,
-            args.mix,
-            args.warm,
-            args.sort,
-            args.only,
-            args.follow,
-            args.random_readers,
-        )
+    p.add_argument(
+        "--copy",
+        action="store_true",
+        help="run on a copy of the folder's database (and a Redis prefix of its own), removed after",
     )
+    asyncio.run(_main(p.parse_args()))
 
 
 if __name__ == "__main__":
