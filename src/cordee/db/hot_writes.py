@@ -72,7 +72,8 @@ def riding(main: HotQuery, *ahead: HotQuery) -> HotQuery:
     """``main`` with each of ``ahead``'s writes as a ``WITH`` of it: one statement, one round trip,
     on PostgreSQL (DML in a ``WITH`` runs once, read or not). For writes none of which reads what
     another writes (they share one snapshot) and that lock rows in no order that matters; their
-    parameters share one namespace (the caller keeps the names apart)."""
+    parameters share one namespace (the caller keeps the names apart), and the ``WITH``s are named
+    ``riding_0``, ``riding_1``… (``main`` must not be a ``riding`` itself)."""
     key = (id(main), *map(id, ahead))
     kept = _RIDING.get(key)
     if kept is None or any(a is not b for a, b in zip(kept[0], (main, *ahead), strict=True)):
