@@ -276,8 +276,8 @@ class Limiter:
     async def enforce(self, name: str, key: str | int) -> Verdict | None:
         """Count one request; raise :class:`RateLimited` when it is over the limit."""
         verdict = await self.hit(name, key)
-        if verdict is not None and not verdict.allowed:
-            raise RateLimited(verdict)
+        if verdict is not None:
+            verdict.enforce()
         return verdict
 
     async def refund(self, name: str, key: str | int) -> None:
@@ -312,8 +312,8 @@ class Limiter:
                 or (verdict.allowed, verdict.remaining) < (tightest.allowed, tightest.remaining)
             ):
                 tightest = verdict
-        if tightest is not None and not tightest.allowed:
-            raise RateLimited(tightest)
+        if tightest is not None:
+            tightest.enforce()
         return tightest, own
 
     async def close(self) -> None:

@@ -125,9 +125,9 @@ class ChangeLog:
 
         ``ahead``: the write's own work in Redis (its feed entries), sent before the entry in the
         same round trip — a post's and a follow's answer waited for two; whether it all ran is
-        returned (it is also run, alone, when there is nothing to append)."""
-        if not events and changes.empty:
-            return not ahead or await self._run_alone(ahead)
+        returned."""
+        if not events and changes.empty and not ahead:
+            return True
         encoded = codec.encode(events)
         entry = {"o": self._origin, "e": encoded, "c": changes.to_wire()}
         keys: list[str] = self._keys
@@ -152,13 +152,6 @@ class ChangeLog:
                 self._owed = asyncio.create_task(self._repay(), name="cordee-change-log-owed")
             return False
         return ran
-
-    async def _run_alone(self, calls: Sequence[ScriptCall]) -> bool:
-        try:
-            results = await asyncio.wait_for(run_scripts(self._redis, calls), WAIT_SECONDS)
-        except (RedisError, OSError, TimeoutError):
-            return False
-        return not any(isinstance(result, Exception) for result in results)
 
     async def _repay(self) -> None:
         entry = orjson.dumps({"o": "", "e": [], "c": Changes.everything().to_wire()})
