@@ -137,7 +137,8 @@ async def connect(run: Run, tmp: Path) -> None:
     args, graph = run.args, run.graph
     pid = run.server.pid
     run.results["rss_idle_mb"] = rss_mb(pid)
-    slices = [graph.listeners[i :: args.clients] for i in range(args.clients)]
+    streaming = graph.listeners[: args.streams]  # the others follow and are followed, never connect
+    slices = [streaming[i :: args.clients] for i in range(args.clients)]
     run.clients = [
         await ClientProcess.start(
             (run.streams_at or run.server).port,
@@ -155,7 +156,7 @@ async def connect(run: Run, tmp: Path) -> None:
     answers = await asyncio.gather(*(c.ask({"cmd": "connect"}) for c in run.clients))
     seconds = time.monotonic() - started
     failed = {t for a in answers for t in a["failed"]}
-    run.connected = {m.account_id for m in graph.listeners if m.token not in failed}
+    run.connected = {m.account_id for m in streaming if m.token not in failed}
     errors: dict[str, int] = {}
     for a in answers:
         for message, n in a["errors"].items():
@@ -365,7 +366,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     try:
         started = time.monotonic()
         await asyncio.to_thread(upgrade, url)
-        graph = build_graph(args.streams, args.posters, args.follows, args.big_followers, args.seed)
+        graph = build_graph(args.listeners, args.posters, args.follows, args.big_followers, args.seed)
         report["rows"] = await insert_graph(url, graph)
         if args.redis:
             settings = load_settings()
@@ -442,6 +443,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--streams", type=int, default=1000, help="open user streams (one account each)")
+    p.add_argument(
+        "--listeners",
+        type=int,
+        default=None,
+        help="accounts that follow the posters (default: --streams); the first --streams of them stream."
+        " Set it to compare open streams on the same graph: a post's fan-out grows with its followers",
+    )
     p.add_argument("--posters", type=int, default=20, help="posting accounts")
     p.add_argument("--follows", type=int, default=5, help="posters each listener follows")
     p.add_argument("--posts", type=int, default=200, help="notes in the steady phase")
@@ -486,6 +494,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.burst_posts is None:
         args.burst_posts = args.posts
+    if args.listeners is None:
+        args.listeners = args.streams
+    if args.listeners < args.streams:
+        p.error("--listeners must be at least --streams (each stream is a listener's)")
     for name in ("streams", "posters", "follows", "posts", "burst_posts", "big_posts", "clients"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be at least 1")

@@ -189,7 +189,8 @@ def render(report: dict[str, Any], args: argparse.Namespace, command: str) -> st
         command,
         "```",
         "",
-        f"Graph: {args.streams:,} listeners (one user stream each, {args.clients} client processes), "
+        f"Graph: {args.listeners:,} listeners, {args.streams:,} of them with a user stream open "
+        f"({args.clients} client processes), "
         f"{args.posters} posters, each listener follows {args.follows} of them and `big`; `big` has "
         f"{args.big_followers:,} followers; `small` has 10. Steady: {args.posts} notes at {args.rate:g}/s; "
         f"burst: {args.burst_posts} notes from {args.posters} closed loops; big: {args.big_posts} × "

@@ -8,8 +8,10 @@ seconds; the server reads them like any others.
 
 Accounts:
 
-- ``l<i>`` — the N *listeners*: each opens one user stream; each follows ``--follows`` posters
-  (picked at random, with a fixed seed) and ``big``;
+- ``l<i>`` — the N *listeners* (``--listeners``, by default ``--streams``): the first
+  ``--streams`` of them open one user stream each; each follows ``--follows`` posters (picked at
+  random, with a fixed seed) and ``big``. Listeners beyond the open streams keep a post's fan-out
+  (its home-feed rows) the same whatever number of streams is open;
 - ``p<j>`` — the M *posters*;
 - ``big`` — followed by every listener and by filler accounts ``f<k>``, ``--big-followers`` in all;
 - ``small`` — followed by the first ten listeners (the 10-follower write, to compare with ``big``).
@@ -64,14 +66,15 @@ class Graph:
         }
 
 
-def build_graph(streams: int, posters: int, follows: int, big_followers: int, seed: int) -> Graph:
-    """The follow graph, decided before anything is written (ids are snowflakes made here)."""
+def build_graph(listening: int, posters: int, follows: int, big_followers: int, seed: int) -> Graph:
+    """The follow graph, decided before anything is written (ids are snowflakes made here), with
+    ``listening`` listeners (streams open from the first ones: ``bench.streaming.connect``)."""
     rng = random.Random(seed)
 
     def member(name: str, token: bool = True) -> Member:
         return Member(new_id(), name, secrets.token_urlsafe(32) if token else None)
 
-    listeners = [member(f"l{i}") for i in range(streams)]
+    listeners = [member(f"l{i}") for i in range(listening)]
     poster_members = [member(f"p{j}") for j in range(posters)]
     big, small = member("big"), member("small")
     for listener in listeners:
@@ -79,7 +82,7 @@ def build_graph(streams: int, posters: int, follows: int, big_followers: int, se
             poster.followers.append(listener.account_id)
     big.followers = [m.account_id for m in listeners]
     small.followers = [m.account_id for m in listeners[:SMALL_FOLLOWERS]]
-    fillers = [member(f"f{k}", token=False) for k in range(max(0, big_followers - streams))]
+    fillers = [member(f"f{k}", token=False) for k in range(max(0, big_followers - listening))]
     return Graph(listeners, poster_members, big, small, fillers)
 
 
