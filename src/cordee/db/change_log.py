@@ -138,12 +138,14 @@ class ChangeLog:
         try:
             if ahead:
                 calls = [*ahead, (self._append, keys, args)]
-                results = await asyncio.wait_for(run_scripts(self._redis, calls), WAIT_SECONDS)
+                async with asyncio.timeout(WAIT_SECONDS):
+                    results = await run_scripts(self._redis, calls)
                 ran = not any(isinstance(result, Exception) for result in results[:-1])
                 if isinstance(results[-1], Exception):
                     raise results[-1]
             else:
-                await asyncio.wait_for(self._append(keys=keys, args=args), WAIT_SECONDS)
+                async with asyncio.timeout(WAIT_SECONDS):
+                    await self._append(keys=keys, args=args)
         except (RedisError, OSError, TimeoutError):
             log.warning(
                 "could not tell other processes of a write; they forget everything once Redis is back"
@@ -157,7 +159,8 @@ class ChangeLog:
         entry = orjson.dumps({"o": "", "e": [], "c": Changes.everything().to_wire()})
         while True:
             try:
-                await asyncio.wait_for(self._append(keys=self._keys, args=[entry, MAX_BEHIND]), WAIT_SECONDS)
+                async with asyncio.timeout(WAIT_SECONDS):
+                    await self._append(keys=self._keys, args=[entry, MAX_BEHIND])
             except (RedisError, OSError, TimeoutError):
                 await asyncio.sleep(RETRY_SECONDS)
             else:
@@ -177,7 +180,8 @@ class ChangeLog:
                 self._under_way = asyncio.create_task(self._read(apply, time.monotonic()))
             try:
                 # Shielded: a request cancelled while waiting must not cancel the others' round trip.
-                await asyncio.wait_for(asyncio.shield(self._under_way), max(0.0, deadline - time.monotonic()))
+                async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                    await asyncio.shield(self._under_way)
             except TimeoutError:
                 log.warning("reading other processes' writes is slow; forgetting every cache")
                 forgotten = time.monotonic()
