@@ -270,3 +270,35 @@ async def test_an_account_that_becomes_big_shows_its_next_note_at_once(
         r = await client.post("/api/v1/statuses", json={"status": "big now"}, headers=alice.headers)
         assert r.status_code == 200
         assert (await home(client, bob))[0]["id"] == r.json()["id"]
+
+
+async def test_a_kept_page_is_served_without_a_statement_to_a_reader_of_big_accounts(
+    db: Database, tmp_path: Path, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    # Bob follows alice, merged into homes when read (2 followers), and dave. His kept page is
+    # served without reading his feed or alice's newest note, as a page without big accounts is —
+    # and each of her new notes and boosts shows at once all the same (her writes move her account's
+    # version, which the kept page watches).
+    async with _client_with_big_at_two(db, tmp_path) as client:
+        dave = await make_user("dave")
+        for follower in (bob, carol):
+            await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
+        await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
+
+        async def by(user: ApiUser, text: str, **extra: Any) -> str:
+            r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
+            assert r.status_code == 200, r.text
+            return str(r.json()["id"])
+
+        first, small = await by(alice, "first"), await by(dave, "dave's own")
+        page = await served_without(db, client, bob, None)
+        assert [s["id"] for s in page] == [small, first]
+        second = await by(alice, "second")
+        assert [s["id"] for s in await home(client, bob)] == [second, small, first]
+        await served_without(db, client, bob, None)
+        direct = await by(alice, f"@{bob.username} just you", visibility="direct")
+        assert (await home(client, bob))[0]["id"] == direct
+        await served_without(db, client, bob, None)
+        r = await client.post(f"/api/v1/statuses/{small}/reblog", headers=alice.headers)
+        assert r.status_code == 200
+        assert (await home(client, bob))[0]["reblog"]["id"] == small

@@ -93,10 +93,16 @@ class HomeTimeline:
         follows = memo.follows if memo is not None else 0
         now = utcnow()
         key = (viewer, below, above, limit)
+        cache = self._db.entities
         if memo is not None and stamp is not None and holds is not None:
             # A kept page whose memo entry holds without re-reading the feed: no statement at all.
             entry = memo.quick(key, stamp, follows, now)
-            if entry is not None and entry.rendered is not None and holds(entry.rendered):
+            if (
+                entry is not None
+                and entry.rendered is not None
+                and (entry.watched is None or cache.unchanged(*entry.watched))
+                and holds(entry.rendered)
+            ):
                 return HomeRead(None, {}, entry)
         # Feeds hold little the reader may not see: a window a little longer than the page is
         # nearly always enough, and the home rules cost per id.
@@ -114,6 +120,9 @@ class HomeTimeline:
         # reader who follows accounts merged when read (not feed entries), which those are and
         # their newest note (a new note has a greater id; a delete or an edit bumps the memo).
         sources: tuple[Any, ...] = (tuple(first),)
+        # Taken before their notes are read: a note of theirs committed after it keeps the page
+        # from being quick (the versions of their accounts moved past it).
+        big_mark = cache.mark()
         if memo is not None and stamp is not None and big:
             sources += (tuple(big), (await hot.rows(BIG_NEWEST, authors=big))[0][0])
         if memo is not None and stamp is not None:
@@ -163,8 +172,22 @@ class HomeTimeline:
         if memo is not None and stamp is not None and verdicts is not None and windows == 1 and not by_length:
             # Quick entries need every change to the feed told to the caches before its writer
             # answers: the SQL store's on its transaction, Redis's once written (``FeedStore``).
-            quick = not big
-            entry = memo.put(key, stamp, sources, page, now, verdicts.until, follows=follows, quick=quick)
+            # A reader of accounts merged when read: quick while those accounts' versions hold
+            # (each new note or boost of theirs moves its author's: ``actions/statuses.py``).
+            watched_keys = tuple(("a", author) for author in big)
+            versions = cache.versions(big_mark, watched_keys) if big else None
+            watched = (big_mark[0], watched_keys, versions) if versions is not None else None
+            entry = memo.put(
+                key,
+                stamp,
+                sources,
+                page,
+                now,
+                verdicts.until,
+                follows=follows,
+                quick=not big or watched is not None,
+                watched=watched,
+            )
         return HomeRead(page, rows, entry)
 
     async def _judge(

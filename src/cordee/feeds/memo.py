@@ -62,6 +62,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from cordee.db.changes import Changes
+from cordee.db.changes import Key as ChangeKey
 from cordee.events.tracking import TrackedMatched
 from cordee.events.types import (
     AccountUpdated,
@@ -91,6 +92,8 @@ _NO_EFFECT = (StatusCreated, NotificationCreated, FiltersChanged, TokensRevoked,
 
 #: The memo's key: the reader, the page's bounds (``below``, ``above``) and its length.
 Key = tuple[int, int | None, int | None, int]
+#: The entity cache's generation, keys and their versions (``rendering/cache.py``).
+Watched = tuple[int, tuple[ChangeKey, ...], tuple[int, ...]]
 #: The generations a computation started from: the global one, the reader's rules and feed.
 Stamp = tuple[int, int, int]
 #: A reader's verdicts are dropped past this many notes (a reader paging far back), then built again.
@@ -111,6 +114,10 @@ class Entry:
     #: What the caller rendered from this very answer (``rendering/home.py``), kept with it and
     #: dropped with it; the caller judges whether it still holds (its own versions).
     rendered: Any = None
+    #: For a reader who follows accounts merged when read: the entity cache's generation, those
+    #: accounts' keys and their versions as the page was computed (``feeds/home.py``); the entry
+    #: is quick while they are unchanged — each of their new notes and boosts moves them.
+    watched: Watched | None = None
 
 
 @dataclass(slots=True)
@@ -204,7 +211,8 @@ class HomeMemo:
         generation moves with every change to their feed (``Changes.feeds``, observed on each write
         to the feeds: ``db/changes.py``), and the reader followed no account merged when read —
         nor can have started to, as no follow anywhere has happened since (an account followed by
-        the reader may have crossed the fan-out threshold; its next note would reach no feed)."""
+        the reader may have crossed the fan-out threshold; its next note would reach no feed) — or
+        followed some, whose versions the caller compares (``Entry.watched``)."""
         entry = self._entries.get(key)
         if entry is None or not entry.quick or entry.follows != follows:
             return None
@@ -240,13 +248,15 @@ class HomeMemo:
         *,
         follows: int,
         quick: bool,
+        watched: Watched | None = None,
     ) -> Entry:
         """Remember a page the rules gave at ``now``; ``deadline``: when the earliest of the
         reader's expiring mutes ends (the rules' answer may change then); ``follows``: the follow
-        clock read before anything else; ``quick``: the reader follows no account merged when read."""
+        clock read before anything else; ``quick``: the reader follows no account merged when read,
+        or ``watched`` holds their versions (``Entry.watched``)."""
         self._drop(key)
         entry = self._entries[key] = Entry(
-            key, stamp, sources, tuple(ids), self._until(now, deadline), follows, quick
+            key, stamp, sources, tuple(ids), self._until(now, deadline), follows, quick, watched=watched
         )
         if len(self._entries) > self._size:
             self._drop(next(iter(self._entries)))
