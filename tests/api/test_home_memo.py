@@ -53,6 +53,29 @@ async def _ok(response: Awaitable[httpx.Response]) -> None:
     assert r.status_code == 200, r.text
 
 
+async def _bob_reads_big_alice_and_dave(
+    client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> ApiUser:
+    """Bob and carol follow alice (2 followers: merged into homes when read), bob follows dave (a
+    small account, fanned out); returns dave."""
+    dave = await make_user("dave")
+    for follower in (bob, carol):
+        await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
+    await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
+    return dave
+
+
+def _poster(client: httpx.AsyncClient) -> Callable[..., Awaitable[str]]:
+    """``by(user, text, **extra)``: post a note, return its id."""
+
+    async def by(user: ApiUser, text: str, **extra: Any) -> str:
+        r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
+        assert r.status_code == 200, r.text
+        return str(r.json()["id"])
+
+    return by
+
+
 async def test_blocks_either_way_show_at_once(
     db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
 ) -> None:
@@ -180,16 +203,8 @@ async def test_a_followed_big_accounts_notes_show_at_once_with_the_memo_warm(
     # Accounts with 2 followers or more are merged into homes when read, not fanned out: their
     # notes are not feed entries, yet bob's page is served from the memo and sees each at once.
     async with _client_with_big_at_two(db, tmp_path) as client:
-        dave = await make_user("dave")
-        for follower in (bob, carol):
-            await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
-        await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
-
-        async def by(user: ApiUser, text: str, **extra: Any) -> str:
-            r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
-            assert r.status_code == 200, r.text
-            return str(r.json()["id"])
-
+        dave = await _bob_reads_big_alice_and_dave(client, make_user, alice, bob, carol)
+        by = _poster(client)
         first, small = await by(alice, "first"), await by(dave, "dave's own")
         assert [s["id"] for s in await _remembered(db, client, bob)] == [small, first]
         second = await by(alice, "second")  # a big account's new note: no feed entry
@@ -280,16 +295,8 @@ async def test_a_kept_page_is_served_without_a_statement_to_a_reader_of_big_acco
     # and each of her new notes and boosts shows at once all the same (her writes move her account's
     # version, which the kept page watches).
     async with _client_with_big_at_two(db, tmp_path) as client:
-        dave = await make_user("dave")
-        for follower in (bob, carol):
-            await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
-        await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
-
-        async def by(user: ApiUser, text: str, **extra: Any) -> str:
-            r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
-            assert r.status_code == 200, r.text
-            return str(r.json()["id"])
-
+        dave = await _bob_reads_big_alice_and_dave(client, make_user, alice, bob, carol)
+        by = _poster(client)
         first, small = await by(alice, "first"), await by(dave, "dave's own")
         page = await served_without(db, client, bob, None)
         assert [s["id"] for s in page] == [small, first]
