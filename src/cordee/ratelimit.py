@@ -153,7 +153,6 @@ class RateLimited(Exception):
         self.verdict = verdict
 
 
-@lru_cache(maxsize=64)
 def _limits_uri(redis_url: str) -> str:
     """``limits``' name for the Redis at ``redis_url`` (as redis-py takes it: ``redis://``,
     ``rediss://``, ``unix://``), reached with redis-py's asyncio client: it calls a Unix socket
@@ -163,6 +162,7 @@ def _limits_uri(redis_url: str) -> str:
     return "async+" + redis_url
 
 
+@lru_cache(maxsize=64)
 def _iso(epoch: int) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 

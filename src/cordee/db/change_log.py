@@ -136,15 +136,16 @@ class ChangeLog:
             keys, args = [*keys, self.events_channel], [*args, orjson.dumps(encoded)]
         ran = True
         try:
-            if ahead:
-                calls = [*ahead, (self._append, keys, args)]
-                async with asyncio.timeout(WAIT_SECONDS):
-                    results = await run_scripts(self._redis, calls)
-                ran = not any(isinstance(result, Exception) for result in results[:-1])
-                if isinstance(results[-1], Exception):
-                    raise results[-1]
-            else:
-                async with asyncio.timeout(WAIT_SECONDS):
+            # ``asyncio.timeout``, not ``wait_for``: no task of its own, no turns of the event loop
+            # more before the writer answers (docs/benchmarks.md, "A post's latency and the open
+            # streams").
+            async with asyncio.timeout(WAIT_SECONDS):
+                if ahead:
+                    results = await run_scripts(self._redis, [*ahead, (self._append, keys, args)])
+                    ran = not any(isinstance(result, Exception) for result in results[:-1])
+                    if isinstance(results[-1], Exception):
+                        raise results[-1]
+                else:
                     await self._append(keys=keys, args=args)
         except (RedisError, OSError, TimeoutError):
             log.warning(
