@@ -36,9 +36,11 @@ async def _kept(
     raise AssertionError("the account's page was never served as kept")
 
 
-async def _page(client: httpx.AsyncClient, author: ApiUser, reader: ApiUser | None) -> list[Any]:
+async def _page(
+    client: httpx.AsyncClient, author: ApiUser, reader: ApiUser | None, query: str = ""
+) -> list[Any]:
     headers = reader.headers if reader else None
-    return await _ok(client.get(f"/api/v1/accounts/{author.id}/statuses", headers=headers))  # type: ignore[no-any-return]
+    return await _ok(client.get(f"/api/v1/accounts/{author.id}/statuses{query}", headers=headers))  # type: ignore[no-any-return]
 
 
 def _ids(page: list[Any]) -> list[str]:
@@ -121,3 +123,65 @@ async def test_a_boost_follows_the_rules_of_the_note_it_carries(
     await _kept(db, client, alice, None)
     await _ok(client.delete(f"/api/v1/statuses/{note['id']}", headers=carol.headers))  # the original goes
     assert await _page(client, alice, None) == []
+
+
+async def _shared(
+    db: Database, client: httpx.AsyncClient, author: ApiUser, reader: ApiUser, query: str = ""
+) -> list[Any]:
+    """Read ``author``'s page as ``reader``, asserting it was the page shared between readers:
+    no statement but the token's, the reader's blocks and marks (``rendering/profile_pages.py``)."""
+    with counting(db) as counter:
+        page = await _ok(client.get(f"/api/v1/accounts/{author.id}/statuses{query}", headers=reader.headers))
+    assert len(counter.statements) <= 3, counter.statements
+    return page  # type: ignore[no-any-return]
+
+
+async def test_a_page_shared_between_readers_is_never_served_across_a_block(
+    db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
+) -> None:
+    carol, dave, eve, frank = [await make_user(name) for name in ("carol", "dave", "eve", "frank")]
+    note = await post(alice, "mine")
+    carried = await post(carol, "carol's")
+    boost = await _ok(client.post(f"/api/v1/statuses/{carried['id']}/reblog", headers=alice.headers))
+    await _ok(client.post(f"/api/v1/accounts/{eve.id}/block", headers=alice.headers))  # she blocks eve
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/block", headers=frank.headers))  # frank blocks her
+    everyone = [boost["id"], note["id"]]
+    assert _ids(await _page(client, alice, bob)) == everyone  # read once for all readers
+    assert _ids(await _shared(db, client, alice, dave)) == everyone
+    assert await _page(client, alice, eve) == []
+    assert await _page(client, alice, frank) == []
+    # A block after the reader's blocks were known: the next read has it.
+    await _ok(client.post(f"/api/v1/accounts/{dave.id}/block", headers=carol.headers))
+    assert _ids(await _page(client, alice, dave)) == [note["id"]]  # not carol's note, boosted
+    assert _ids(await _shared(db, client, alice, bob)) == everyone
+    await _ok(client.post(f"/api/v1/accounts/{carol.id}/block", headers=bob.headers))
+    assert _ids(await _page(client, alice, bob)) == [note["id"]]
+    await _ok(client.post(f"/api/v1/accounts/{dave.id}/unblock", headers=carol.headers))
+    assert _ids(await _page(client, alice, dave)) == everyone
+
+
+async def test_followers_and_mentioned_readers_see_their_notes_where_others_share_a_page(
+    db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
+) -> None:
+    carol, dave = await make_user("carol"), await make_user("dave")
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    private = await post(alice, "followers only", visibility="private")
+    public = [await post(alice, f"public {i}") for i in range(2)]
+    newest = [public[1]["id"], public[0]["id"]]
+    # The followers-only note is older than a page of two: every reader shares that page...
+    assert _ids(await _page(client, alice, dave, "?limit=2")) == newest
+    assert _ids(await _shared(db, client, alice, bob, "?limit=2")) == newest
+    # ...not the next one, where only her followers see it.
+    older = f"?limit=2&max_id={public[0]['id']}"
+    assert _ids(await _page(client, alice, dave, older)) == []
+    assert _ids(await _page(client, alice, bob, older)) == [private["id"]]
+    assert _ids(await _page(client, alice, alice, older)) == [private["id"]]
+
+    assert _ids(await _page(client, alice, dave)) == newest  # the whole page: shared
+    assert _ids(await _shared(db, client, alice, carol)) == newest
+    direct = await post(alice, "@carol for you alone", visibility="direct")
+    assert _ids(await _page(client, alice, carol)) == [direct["id"], *newest]
+    assert _ids(await _page(client, alice, dave)) == newest
+    assert _ids(await _page(client, alice, bob)) == [*newest, private["id"]]
+    assert _ids(await _page(client, alice, alice)) == [direct["id"], *newest, private["id"]]
+    assert _ids(await _page(client, alice, None)) == newest

@@ -155,10 +155,15 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
 
 
 async def test_account_statuses_cost_a_fixed_handful_of_statements(
-    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+    db: Database,
+    client: httpx.AsyncClient,
+    make_user: MakeUser,
+    scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]],
+    post: Post,
 ) -> None:
     reader, author, _ = scene
     url = f"/api/v1/accounts/{author.id}/statuses"
+    another, yet_another = await make_user("another"), await make_user("yet_another")
 
     async def cold(path: str, user: ApiUser | None = reader) -> int:
         with counting(db) as counter:
@@ -166,18 +171,28 @@ async def test_account_statuses_cost_a_fixed_handful_of_statements(
         assert r.status_code == 200, r.text
         return len(counter.statements)
 
-    # token, page, boosted originals, reader's marks (whether the account exists is asked only
-    # of an empty page); the same for any length
-    assert await cold(url + "?limit=5") == await cold(url + "?limit=40") == 4
+    # First read of the page by anyone: token, the page as the anonymous reader sees it, whether
+    # the account has notes in its span that reader may not see, boosted originals, the reader's
+    # blocks either way, their marks (whether the account exists is asked only of an empty page).
+    assert await cold(url + "?limit=5") == 6
+    assert await cold(url + "?limit=40") == 5  # the same for any length; the blocks are known
     # Read again: served as kept (rendering/profile_pages.py), the token only.
     assert await _count(db, client, "GET", url + "?limit=40", reader) == 1
-    assert await cold(f"{url}?limit=5&max_id=1") == 3  # token, page, the account exists
+    # Another reader: the page read for the first is theirs too (shared): token, blocks, marks.
+    assert await cold(url + "?limit=40", another) == 3
+    assert await cold(f"{url}?limit=5&max_id=1") == 4  # token, page, whether it hides, the account exists
     # A profile's other usual tabs (clients ask them with every profile) cost no more (without
     # boosts, no boosted originals to read); the general path took 7.
     for tab in ("exclude_replies=true", "exclude_reblogs=true", "exclude_replies=true&exclude_reblogs=true"):
-        assert await cold(f"{url}?limit=40&{tab}") <= 4, tab
+        assert await cold(f"{url}?limit=40&{tab}") <= 5, tab
     assert await cold(url, None) <= 2  # anonymous: page, boosted originals
     assert await cold(url, None) == 0  # then kept
+    # A followers-only note among the page: no reader shares it. The first read learns so (the
+    # anonymous page, whether it hides notes, its originals) before reading its reader's own page
+    # (page, originals, marks); later readers read their own at once, as before pages were shared.
+    await post(author, "for my followers", visibility="private")
+    assert await cold(url + "?limit=40") == 7
+    assert await cold(url + "?limit=40", yet_another) == 4
 
 
 async def test_one_status_notifications_post_and_follow_are_bounded(

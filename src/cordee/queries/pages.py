@@ -8,16 +8,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import BigInteger, bindparam
+
 from cordee.actions.errors import NotFound
-from cordee.db.hot import MAX_ID, HotReader
+from cordee.db.hot import MAX_ID, HotQuery, HotReader
 from cordee.db.types import utcnow
 from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
+    ACCOUNT_HIDDEN,
     ACCOUNT_PAGES,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
     live_visible,
 )
+from cordee.queries.visibility import in_a_block_with
+
+#: The accounts in a block with a reader, either way.
+BLOCKS_EITHER_WAY = HotQuery(in_a_block_with(bindparam("viewer", 0, type_=BigInteger())))
 
 
 @dataclass(frozen=True)
@@ -83,6 +90,47 @@ async def account_page(
     if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
         raise NotFound("Record not found")
     return await with_originals(hot, rows, viewer=viewer)
+
+
+async def anonymous_account_page(
+    hot: HotReader,
+    author: int,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    exclude_replies: bool = False,
+    exclude_reblogs: bool = False,
+) -> tuple[LivePage, bool]:
+    """The page of an account's notes an anonymous reader sees (``account_page``), and whether
+    every signed-in reader in no block with its accounts (the author, the authors of the notes
+    its boosts carry) sees the same: True when, among the ids the page spans, the account has no
+    note of the tab that the anonymous reader may not see (``visible_to(None)``: a followers-only
+    or direct note, or a boost of one). Such a reader sees every note the anonymous one does
+    (``visible_to``: public and unlisted notes are everyone's but across a block), so their first
+    ``limit`` notes are the same ones."""
+    rows = await hot.rows(
+        ACCOUNT_PAGES[False, exclude_replies, exclude_reblogs],
+        author=author,
+        limit=limit,
+        below=MAX_ID if below is None else below,
+        above=0 if above is None else above,
+    )
+    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
+        raise NotFound("Record not found")
+    # A full page spans the ids down to its last note; a shorter one, down to the lower bound.
+    spans_above = rows[-1][0] if len(rows) == limit else (0 if above is None else above)
+    hidden = await hot.rows(
+        ACCOUNT_HIDDEN[exclude_replies, exclude_reblogs],
+        author=author,
+        below=MAX_ID if below is None else below,
+        above=spans_above,
+    )
+    return await with_originals(hot, rows, viewer=None), not hidden[0][0]
+
+
+async def blocks_either_way(hot: HotReader, viewer: int) -> frozenset[int]:
+    return frozenset(account_id for (account_id,) in await hot.rows(BLOCKS_EITHER_WAY, viewer=viewer))
 
 
 async def visible_one(hot: HotReader, viewer: int | None, status_id: int) -> LivePage | None:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     exists,
     func,
     literal,
+    not_,
     or_,
     select,
 )
@@ -284,7 +285,12 @@ class AccountStatusFilter:
 def account_statuses_query(
     viewer_id: int | None, account_id: int, filters: AccountStatusFilter
 ) -> Select[Status]:
-    query = select(Status).where(Status.account_id == account_id, visible_to(viewer_id))
+    return _account_rows(account_id, filters).where(visible_to(viewer_id))
+
+
+def _account_rows(account_id: Any, filters: AccountStatusFilter) -> Select[Status]:
+    """An account's notes as a profile's tab shows them, before anyone's visibility."""
+    query = select(Status).where(Status.account_id == account_id)
     if filters.exclude_replies:
         # Mastodon keeps self-replies (threads) even when replies are excluded.
         query = query.where(
@@ -317,6 +323,25 @@ ACCOUNT_PAGES = {
         _viewer if signed_in else None, AccountStatusFilter(exclude_replies=replies, exclude_reblogs=reblogs)
     )
     for signed_in in (True, False)
+    for replies in (False, True)
+    for reblogs in (False, True)
+}
+
+
+def _account_hidden(filters: AccountStatusFilter) -> HotQuery:
+    author: Any = bindparam("author", 0, type_=BigInteger())
+    hidden = _account_rows(author, filters).where(
+        Status.id < _below, Status.id > _above, not_(visible_to(None))
+    )
+    return HotQuery(select(exists(hidden.with_only_columns(Status.id))))
+
+
+#: Whether an account has, between two ids, a note of a tab that an anonymous reader may not see
+#: (followers-only or direct, or a boost of such a note): where it has none, every signed-in
+#: reader who is in no block with the accounts shown sees what the anonymous reader sees
+#: (``rendering/profile_pages.py``: pages shared between readers).
+ACCOUNT_HIDDEN = {
+    (replies, reblogs): _account_hidden(AccountStatusFilter(exclude_replies=replies, exclude_reblogs=reblogs))
     for replies in (False, True)
     for reblogs in (False, True)
 }

@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     ColumnElement,
+    CompoundSelect,
     Select,
     and_,
     exists,
@@ -91,6 +92,15 @@ def blocked_between(viewer_account_id: Any, other: Any) -> ColumnElement[bool]:
                 and_(Block.account_id == other, Block.target_account_id == viewer_account_id),
             )
         )
+    )
+
+
+def in_a_block_with(viewer_account_id: Any) -> CompoundSelect[Any]:
+    """The accounts in a block with the viewer, either way: those ``blocked_between`` finds."""
+    return (
+        select(Block.target_account_id)
+        .where(Block.account_id == viewer_account_id)
+        .union(select(Block.account_id).where(Block.target_account_id == viewer_account_id))
     )
 
 

@@ -19,18 +19,35 @@ its new or deleted notes) and served as it was while those stand and
 Built only where the home memo is (``Database.coherent``, no replica): the same guarantees make
 both exact. A page is kept only when nothing it shows changed while it was rendered (the mark
 taken before any read); an empty page is never kept.
+
+**Pages shared between readers.** A page kept per reader is served again only to that reader,
+and readers seldom read the same profile twice in a row: most reads of a profile by a signed-in
+reader were a page read for them alone (three statements: the page through ``visible_to``, the
+notes its boosts carry, the reader's marks). Yet for most readers of most profiles the notes are
+those the anonymous reader sees: ``queries.pages.anonymous_account_page`` says when that holds for
+every reader in no block with the page's accounts (the account has no note in the page's span that
+the anonymous reader may not see). Such a page is read once for all of them and kept
+(``SharedPage``) while nothing it shows changed — the versions of its notes, the notes its boosts
+carry, and their accounts, the account's own moving with each of its new or deleted notes and
+boosts — under the memo's global generation (edits, deletes, writes it cannot classify) and
+``max_age``; each reader's blocks either way are kept under their rules generation (bumped for
+both accounts of every block). A reader's page is then that page, their marks read and laid in
+as for any page (``rendered``). The decision rests on ``visible_to`` alone, through its two
+statements: no second copy of the rule.
 """
 
 from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from cordee.config import Settings
+from cordee.db.changes import Key as ChangeKey
 from cordee.db.engine import Database
 from cordee.feeds.memo import HomeMemo
-from cordee.queries.pages import LivePage
-from cordee.rendering.cache import Mark
+from cordee.queries.pages import LivePage, anonymous_account_page, blocks_either_way
+from cordee.rendering.cache import EntityCache, Mark
 from cordee.rendering.home import KeptPage, kept_page
 from cordee.rendering.pieces import account_jsons, page_json, render_pieces
 
@@ -41,12 +58,42 @@ KEPT = 1_000
 Key = tuple[int, int, int | None, int | None, int, bool, bool]
 #: The home memo's global generation and the reader's rules generation.
 Stamp = tuple[int, int]
+#: A page as every reader sees it who is in no block with its accounts: the key without a reader.
+SharedKey = tuple[int, int | None, int | None, int, bool, bool]
+#: Shared pages kept at most (~20 notes' rows each), and readers' blocks.
+SHARED = 2_000
+BLOCKS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class SharedPage:
+    """The rows of a page as the anonymous reader sees it (``anonymous_account_page``), whether
+    every signed-in reader in no block with ``accounts`` sees them too (``everyone``), and what
+    they hold under."""
+
+    page: LivePage
+    everyone: bool
+    accounts: frozenset[int]
+    generation: int  # the home memo's global one
+    until: float  # time.monotonic()
+    cache_generation: int
+    keys: tuple[ChangeKey, ...]
+    versions: tuple[int, ...]
+
+    def holds(self, generation: int, cache: EntityCache) -> bool:
+        return (
+            generation == self.generation
+            and time.monotonic() < self.until
+            and cache.unchanged(self.cache_generation, self.keys, self.versions)
+        )
 
 
 class ProfilePages:
     def __init__(self, memo: HomeMemo) -> None:
         self._memo = memo
         self._kept: OrderedDict[Key, tuple[Stamp, float, KeptPage]] = OrderedDict()
+        self._shared: OrderedDict[SharedKey, SharedPage] = OrderedDict()
+        self._blocks: OrderedDict[int, tuple[Stamp, float, frozenset[int]]] = OrderedDict()
 
     def stamp(self, reader: int) -> Stamp:
         """Taken before anything is read, with the cache's mark (see ``feeds/memo.py``)."""
@@ -69,6 +116,65 @@ class ProfilePages:
         self._kept.move_to_end(key)
         while len(self._kept) > KEPT:
             self._kept.popitem(last=False)
+
+    async def seen_by_everyone(self, db: Database, viewer: int, key: SharedKey) -> LivePage | None:
+        """The page ``viewer`` sees, when it is the one shared by every reader in no block with
+        its accounts (read once for them all: see the module's doc); None when the reader's own
+        must be read (``queries.pages.account_page``). Called after the reader's ``stamp`` and the
+        cache's mark were taken: what it returns is as current as a read made now."""
+        if viewer == key[0]:
+            return None  # the author sees all of their notes
+        shared = await self._shared_page(db, key)
+        if not shared.everyone:
+            return None
+        if not shared.accounts.isdisjoint(await self._blocks_of(db, viewer)):
+            return None
+        return shared.page
+
+    async def _shared_page(self, db: Database, key: SharedKey) -> SharedPage:
+        cache = db.entities
+        generation = self._memo.stamp(0)[0]
+        found = self._shared.get(key)
+        if found is not None and found.holds(generation, cache):
+            self._shared.move_to_end(key)
+            return found
+        mark = cache.mark()  # before the reads: see rendering/cache.py
+        author, below, above, limit, exclude_replies, exclude_reblogs = key
+        page, everyone = await anonymous_account_page(
+            db.hot_replica,
+            author,
+            below,
+            above,
+            limit,
+            exclude_replies=exclude_replies,
+            exclude_reblogs=exclude_reblogs,
+        )
+        notes = [*page.lives, *page.originals.values()]
+        accounts = frozenset({author, *(x.account_id for x in notes)})
+        keys: tuple[ChangeKey, ...] = (*(("a", a) for a in accounts), *(("s", x.id) for x in notes))
+        versions = cache.versions(mark, keys)
+        until = time.monotonic() + self._memo.max_age().total_seconds()
+        shared = SharedPage(page, everyone, accounts, generation, until, mark[0], keys, versions or ())
+        if versions is not None:  # else something it shows changed while it was read: not kept
+            self._shared[key] = shared
+            self._shared.move_to_end(key)
+            while len(self._shared) > SHARED:
+                self._shared.popitem(last=False)
+        return shared
+
+    async def _blocks_of(self, db: Database, reader: int) -> frozenset[int]:
+        """The accounts in a block with ``reader``, either way, kept under their stamp."""
+        stamp = self.stamp(reader)  # before the read
+        found = self._blocks.get(reader)
+        if found is not None and found[0] == stamp and time.monotonic() < found[1]:
+            self._blocks.move_to_end(reader)
+            return found[2]
+        blocks = await blocks_either_way(db.hot_replica, reader)
+        self._blocks[reader] = (stamp, time.monotonic() + self._memo.max_age().total_seconds(), blocks)
+        self._blocks.move_to_end(reader)
+        while len(self._blocks) > BLOCKS:
+            self._blocks.popitem(last=False)
+        return blocks
 
 
 async def rendered(

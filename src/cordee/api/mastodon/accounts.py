@@ -194,16 +194,20 @@ async def _hot_statuses(ctx: Ctx, page: Page, filters: AccountStatusFilter) -> R
             headers = paged_headers(ctx.request, kept.ids, page, ctx.settings.base_url)
             return Response(kept.json, media_type="application/json", headers=headers)
         stamp, mark = kept_pages.stamp(key[0]), ctx.db.entities.mark()  # before any read
-    hot = await account_page(
-        ctx.db.hot_replica,
-        ctx.viewer_id,
-        author,
-        page.max_id,
-        page.since_id,
-        page.limit,
-        exclude_replies=filters.exclude_replies,
-        exclude_reblogs=filters.exclude_reblogs,
-    )
+    hot = None
+    if kept_pages is not None and ctx.viewer_id is not None:  # the page most readers share?
+        hot = await kept_pages.seen_by_everyone(ctx.db, ctx.viewer_id, (author, *key[2:]))
+    if hot is None:
+        hot = await account_page(
+            ctx.db.hot_replica,
+            ctx.viewer_id,
+            author,
+            page.max_id,
+            page.since_id,
+            page.limit,
+            exclude_replies=filters.exclude_replies,
+            exclude_reblogs=filters.exclude_reblogs,
+        )
     headers = paged_headers(ctx.request, [x.id for x in hot.lives], page, ctx.settings.base_url)
     if kept_pages is None:
         body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
