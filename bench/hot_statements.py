@@ -29,7 +29,7 @@ from typing import Any
 from cordee.db.hot import CACHE_KIB, MAX_ID, MMAP_BYTES, HotQuery, _Gather, _processed
 from cordee.db.types import utcnow
 from cordee.queries.timelines import ACCOUNT_LIVE, ACCOUNT_PAGES, HOME_CHECK, LIVE_VISIBLE
-from cordee.rendering.statuses import FLAGS
+from cordee.rendering.marks import FLAGS
 
 Draw = Callable[[], dict[str, Any]]
 

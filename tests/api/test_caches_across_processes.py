@@ -33,7 +33,7 @@ from cordee.db.change_log import ChangeLog
 from cordee.db.engine import Database
 from cordee.events.redis import RedisBus
 from cordee.queries.timelines import HOME_CHECK, LIVE_VISIBLE
-from cordee.rendering.statuses import FLAGS
+from cordee.rendering.marks import FLAGS
 from tests.api.home_reads import home, served_without
 from tests.api.test_oauth import password_token, register
 from tests.clients.test_durability_scale_out import PausableProxy

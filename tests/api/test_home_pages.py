@@ -17,7 +17,7 @@ from cordee.db.changes import Changes
 from cordee.db.engine import Database
 from cordee.db.tables import Status
 from cordee.queries.timelines import LIVE_VISIBLE
-from cordee.rendering.statuses import FLAGS
+from cordee.rendering.marks import FLAGS
 from tests.api.home_reads import home, served_without
 from tests.conftest import ApiUser, MakeUser
 

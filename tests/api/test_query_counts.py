@@ -24,7 +24,7 @@ from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.types import utcnow
 from cordee.queries.timelines import HOME_CHECK
-from cordee.rendering.statuses import FLAGS
+from cordee.rendering.marks import FLAGS
 from tests.conftest import ApiUser, MakeUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
@@ -117,11 +117,13 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
     assert len(counter.statements) == 11
     short = await _count(db, client, "GET", "/api/v1/timelines/home?limit=5", reader)
     # A longer page: the rules run over the notes the first read did not judge (the mute deadline
-    # and the followed big accounts are known since it: no follow happened), and those are rendered.
+    # and the followed big accounts are known since it: no follow happened), and those are rendered
+    # (token, feed window, rules, boosted originals; the reader's marks are kept since the first
+    # read: rendering/marks.py).
     with counting(db) as counter:
         r = await client.get("/api/v1/timelines/home?limit=40", headers=reader.headers)
     assert r.status_code == 200
-    assert len(counter.statements) == 5
+    assert len(counter.statements) == 4
     # Warm (the same page again, nothing committed since): the rendered page is kept with the
     # memo's answer (rendering/home.py), and the memo knows the feed did not change (its writes
     # are observed: feeds/memo.py `quick`): the token, nothing else.
@@ -173,9 +175,10 @@ async def test_account_statuses_cost_a_fixed_handful_of_statements(
 
     # First read of the page by anyone: token, the page as the anonymous reader sees it, whether
     # the account has notes in its span that reader may not see, boosted originals, the reader's
-    # blocks either way, their marks (whether the account exists is asked only of an empty page).
+    # blocks either way, their marks (all of them, kept: rendering/marks.py); whether the account
+    # exists is asked only of an empty page.
     assert await cold(url + "?limit=5") == 6
-    assert await cold(url + "?limit=40") == 5  # the same for any length; the blocks are known
+    assert await cold(url + "?limit=40") == 4  # the same for any length; blocks and marks known
     # Read again: served as kept (rendering/profile_pages.py), the token only.
     assert await _count(db, client, "GET", url + "?limit=40", reader) == 1
     # Another reader: the page read for the first is theirs too (shared): token, blocks, marks.

@@ -29,6 +29,7 @@ from cordee.db.tx import Tx as Tx  # re-exported: actions import it from here
 from cordee.events.bus import EventBus, InProcessBus
 from cordee.events.types import Event
 from cordee.rendering.cache import EntityCache
+from cordee.rendering.marks import ReaderMarks
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +120,8 @@ class Database:
         #: Rendered note and account bodies (``rendering/cache.py``); sessions carry it in their
         #: ``info`` so that rendering finds it wherever it is given a session.
         self.entities = EntityCache()
+        #: Readers' marks on notes, kept per reader under the entities' versions (``rendering/marks.py``).
+        self.marks = ReaderMarks(self.entities, self.trust_seconds)
         #: Who is notified of each author's notes (``db/subscribers.py``), kept where coherent.
         self.subscribers = SubscribersCache(self.trust_seconds)
         self.sessions = async_sessionmaker(

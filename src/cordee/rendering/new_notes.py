@@ -26,7 +26,8 @@ from cordee.db.tables import Application
 from cordee.domain.notes import WrittenNote
 from cordee.queries.pages import Live
 from cordee.queries.timelines import ACCOUNT_LIVE
-from cordee.rendering.statuses import Marks, account_bodies, assemble, mention_entity, note_body, reader_marks
+from cordee.rendering.marks import Marks, reader_marks
+from cordee.rendering.statuses import account_bodies, assemble, mention_entity, note_body
 
 _APPLICATION = HotQuery(
     select(Application.name, Application.website).where(

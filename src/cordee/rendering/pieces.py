@@ -40,7 +40,8 @@ from cordee.db.types import utcnow
 from cordee.queries.pages import Live
 from cordee.queries.timelines import ACCOUNT_LIVE
 from cordee.rendering.cache import EntityCache, Mark
-from cordee.rendering.statuses import Marks, account_bodies, reader_marks, render_live, with_counters
+from cordee.rendering.marks import Marks
+from cordee.rendering.statuses import account_bodies, render_live, with_counters
 
 _ACCOUNT = b',"account":'
 
@@ -165,7 +166,7 @@ async def render_pieces(
     cache, now = db.entities, utcnow()
     marks = None
     if viewer is not None and lives:  # read once for the page, whether its notes are shared or not
-        marks = await reader_marks(db.hot, viewer, [*(x.id for x in lives), *originals])
+        marks = await db.marks.of(db.hot, viewer, [*(x.id for x in lives), *originals])
     reader: Key = ("r", viewer or 0)
     reader_version = cache.versions(mark, (reader,))  # None: the reader's marks moved since the mark
     found: dict[int, tuple[Piece, bool]] = {}

@@ -8,7 +8,7 @@ Rendered in three layers, so that a note is built once and served to every reade
 2. the **live** fields — counters of the note and of its author, read fresh with the page's rows
    (``Live``);
 3. the **reader's** fields — favourited, reblogged, muted, bookmarked, pinned, filtered, poll votes,
-   the application (shown to the author only) — from one small query per page (``FLAGS``).
+   the application (shown to the author only) — from one small query per page (``rendering/marks.py``).
 
 Two entry points share the layers: ``render_statuses`` for pages already loaded as ORM rows (every
 endpoint but the hottest), and ``render_live`` for the hot path, which has only ids and live rows.
@@ -19,7 +19,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,13 +27,10 @@ from sqlalchemy import (
     String,
     bindparam,
     cast,
-    exists,
-    func,
     literal,
     null,
     select,
     text,
-    true,
     union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -49,16 +45,13 @@ from cordee.api.mastodon.serializers.tags import tag_url
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
-from cordee.db.tables import Account, Application, Favourite, Mention, Status, StatusTag, Tag
+from cordee.db.tables import Account, Application, Mention, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
-from cordee.db.tables_personal import Bookmark, ConversationMute, StatusPin
 from cordee.db.tables_polls import Poll
 from cordee.queries.pages import Live
 from cordee.queries.timelines import LIVE_BY_ID, WINDOW, live_visible
 from cordee.rendering.cache import EntityCache
-
-#: Ids per reader-flags query (a page and its boosted originals: at most 2 × 40).
-FLAG_SLOTS = 80
+from cordee.rendering.marks import FLAG_SLOTS, Marks, reader_marks
 
 
 def status_url(settings: Settings, username: str, status_id: int) -> str:
@@ -88,74 +81,9 @@ def _opened(session: AsyncSession) -> SessionOpener:
     return give
 
 
-#: One row if the reader muted any thread, none otherwise.
-_mutes_any = (
-    select(literal(1).label("any")).where(exists().where(ConversationMute.account_id == _viewer)).subquery()
-)
-
-
-def _flags(width: int) -> HotQuery:
-    def flag(kind: str, column: Any, owner: Any) -> Any:
-        return select(literal(kind), column).where(owner == _viewer, column.in_(slots("ids", width)))
-
-    return HotQuery(
-        union_all(
-            flag("f", Favourite.status_id, Favourite.account_id),
-            flag("r", Status.reblog_of_id, Status.account_id),
-            flag("b", Bookmark.status_id, Bookmark.account_id),
-            flag("p", StatusPin.status_id, StatusPin.account_id),
-            # Notes of a thread the reader muted (NULL conversation: the note's own thread). The
-            # guard, a row only if the reader muted any thread, comes first: a reader who muted
-            # none (most) skips the branch. As a condition beside the ids, SQLite still probed
-            # every id first (23–26 µs for 24 ids; 6–9 µs guarded, measured on the benchmark's file).
-            select(literal("c"), Status.id)
-            .select_from(_mutes_any)
-            .join(Status, true())
-            .join(
-                ConversationMute,
-                (ConversationMute.conversation_id == func.coalesce(Status.conversation_id, Status.id))
-                & (ConversationMute.account_id == _viewer),
-            )
-            .where(Status.id.in_(slots("ids", width))),
-        ),
-        lists={"ids": width},
-    )
-
-
-#: The reader's own marks on a page of notes, in one statement, at the narrowest width that fits
-#: (its id list appears five times: binding 400 slots cost more than running the statement).
-FLAGS = HotQueries(_flags, (1, 24, FLAG_SLOTS))
-
-
-@dataclass
-class Marks:
-    favourited: set[int]
-    reblogged: set[int]
-    bookmarked: set[int]
-    pinned: set[int]
-    muted: set[int]
-
-
 def _chunks(ids: Sequence[int], size: int) -> Iterable[list[int]]:
     for start in range(0, len(ids), size):
         yield list(ids[start : start + size])
-
-
-async def reader_marks(hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks:
-    """What the reader favourited, boosted, bookmarked and pinned among ``ids``, and which of them
-    belong to a thread the reader muted."""
-    marks = Marks(set(), set(), set(), set(), set())
-    found = {
-        "f": marks.favourited,
-        "r": marks.reblogged,
-        "b": marks.bookmarked,
-        "p": marks.pinned,
-        "c": marks.muted,
-    }
-    for chunk in _chunks(list(dict.fromkeys(ids)), FLAG_SLOTS):
-        for kind, status_id in await hot.rows(FLAGS.fitting(len(chunk)), viewer=viewer, ids=chunk):
-            found[kind].add(status_id)
-    return marks
 
 
 #: What a note's body is made of, for notes not in the cache (one statement each, by id).
