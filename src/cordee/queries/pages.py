@@ -67,6 +67,30 @@ async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]], *, viewe
     return LivePage([x for x in lives if x.reblog_of_id is None or x.reblog_of_id in originals], originals)
 
 
+async def _account_rows(
+    hot: HotReader,
+    viewer: int | None,
+    author: int,
+    bounds: dict[str, int],
+    limit: int,
+    tab: tuple[bool, bool],
+) -> list[Any]:
+    """The rows of a page of an account's notes that ``viewer`` may see; NotFound when there is no
+    such account (asked only of an empty page: a note's author exists, its notes go with it)."""
+    query = ACCOUNT_PAGES[(viewer is not None, *tab)]
+    if viewer is None:
+        rows = await hot.rows(query, author=author, limit=limit, **bounds)
+    else:
+        rows = await hot.rows(query, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
+    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
+        raise NotFound("Record not found")
+    return list(rows)
+
+
+def _bounds(below: int | None, above: int | None) -> dict[str, int]:
+    return {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
+
+
 async def account_page(
     hot: HotReader,
     viewer: int | None,
@@ -79,28 +103,14 @@ async def account_page(
     exclude_reblogs: bool = False,
 ) -> LivePage:
     """A page of an account's notes that ``viewer`` may see (``visible_to``), with or without its
-    replies to others and its boosts; NotFound when there is no such account (asked only of an
-    empty page: a note's author exists, its notes go with it)."""
-    bounds = {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
-    query = ACCOUNT_PAGES[viewer is not None, exclude_replies, exclude_reblogs]
-    if viewer is None:
-        rows = await hot.rows(query, author=author, limit=limit, **bounds)
-    else:
-        rows = await hot.rows(query, viewer=viewer, now=utcnow(), author=author, limit=limit, **bounds)
-    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
-        raise NotFound("Record not found")
+    replies to others and its boosts; NotFound when there is no such account."""
+    tab = (exclude_replies, exclude_reblogs)
+    rows = await _account_rows(hot, viewer, author, _bounds(below, above), limit, tab)
     return await with_originals(hot, rows, viewer=viewer)
 
 
 async def anonymous_account_page(
-    hot: HotReader,
-    author: int,
-    below: int | None,
-    above: int | None,
-    limit: int,
-    *,
-    exclude_replies: bool = False,
-    exclude_reblogs: bool = False,
+    hot: HotReader, author: int, below: int | None, above: int | None, limit: int, tab: tuple[bool, bool]
 ) -> tuple[LivePage, bool]:
     """The page of an account's notes an anonymous reader sees (``account_page``), and whether
     every signed-in reader in no block with its accounts (the author, the authors of the notes
@@ -108,24 +118,12 @@ async def anonymous_account_page(
     note of the tab that the anonymous reader may not see (``visible_to(None)``: a followers-only
     or direct note, or a boost of one). Such a reader sees every note the anonymous one does
     (``visible_to``: public and unlisted notes are everyone's but across a block), so their first
-    ``limit`` notes are the same ones."""
-    rows = await hot.rows(
-        ACCOUNT_PAGES[False, exclude_replies, exclude_reblogs],
-        author=author,
-        limit=limit,
-        below=MAX_ID if below is None else below,
-        above=0 if above is None else above,
-    )
-    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
-        raise NotFound("Record not found")
+    ``limit`` notes are the same ones. ``tab``: without replies to others, without boosts."""
+    bounds = _bounds(below, above)
+    rows = await _account_rows(hot, None, author, bounds, limit, tab)
     # A full page spans the ids down to its last note; a shorter one, down to the lower bound.
-    spans_above = rows[-1][0] if len(rows) == limit else (0 if above is None else above)
-    hidden = await hot.rows(
-        ACCOUNT_HIDDEN[exclude_replies, exclude_reblogs],
-        author=author,
-        below=MAX_ID if below is None else below,
-        above=spans_above,
-    )
+    spans = {**bounds, "above": rows[-1][0]} if len(rows) == limit else bounds
+    hidden = await hot.rows(ACCOUNT_HIDDEN[tab], author=author, **spans)
     return await with_originals(hot, rows, viewer=None), not hidden[0][0]
 
 

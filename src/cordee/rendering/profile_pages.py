@@ -140,15 +140,8 @@ class ProfilePages:
             return found
         mark = cache.mark()  # before the reads: see rendering/cache.py
         author, below, above, limit, exclude_replies, exclude_reblogs = key
-        page, everyone = await anonymous_account_page(
-            db.hot_replica,
-            author,
-            below,
-            above,
-            limit,
-            exclude_replies=exclude_replies,
-            exclude_reblogs=exclude_reblogs,
-        )
+        tab = (exclude_replies, exclude_reblogs)
+        page, everyone = await anonymous_account_page(db.hot_replica, author, below, above, limit, tab)
         notes = [*page.lives, *page.originals.values()]
         accounts = frozenset({author, *(x.account_id for x in notes)})
         keys: tuple[ChangeKey, ...] = (*(("a", a) for a in accounts), *(("s", x.id) for x in notes))
