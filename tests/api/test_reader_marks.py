@@ -1,6 +1,6 @@
-"""A reader's marks are kept per reader (``rendering/marks.py``): pages whose notes did not move
-since read no statement for them, and every mark or unmark shows on the very next page — for a
-reader with few marks, with too many to keep, and with a muted thread."""
+"""A reader's marks are kept per reader (``rendering/marks.py``): read again only when the reader
+marks or unmarks something, and every mark or unmark shows on the very next page — for a reader
+with few marks, with too many to keep, and with a muted thread."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from cordee.db.engine import Database
 from cordee.rendering import marks as reader_marks
 from tests.api.test_query_counts import counting
-from tests.conftest import ApiUser, MakeUser
+from tests.conftest import ApiUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 FLAGS = ("favourited", "reblogged", "bookmarked", "muted", "pinned")
@@ -85,8 +85,8 @@ async def test_every_mark_shows_at_once_for_a_reader_who_muted_a_thread(
     await _marks_of_each_kind_show_at_once(client, alice, bob, notes[0])
 
 
-async def test_marks_are_not_read_again_for_notes_that_did_not_move(
-    db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
+async def test_a_readers_marks_are_read_again_only_when_they_mark_something(
+    db: Database, client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser, post: Post
 ) -> None:
     notes = [await post(alice, f"note {i}") for i in range(4)]
     await _ok(client.post(f"/api/v1/statuses/{notes[0]['id']}/favourite", headers=bob.headers))
@@ -95,17 +95,22 @@ async def test_marks_are_not_read_again_for_notes_that_did_not_move(
     marks_sql = {
         q.compiled(db.hot.dialect_name).sql for q in (reader_marks.ALL_MARKS, *reader_marks.FLAGS.every)
     }
-    with counting(db) as counter:
-        page = await _ok(client.get(f"{url}?limit=3", headers=bob.headers))  # another page: rendered
-    assert not marks_sql.intersection(counter.statements)
-    assert [s["favourited"] for s in page] == [False, False, False]
-    with counting(db) as counter:
-        page = await _ok(client.get(f"{url}?limit=4", headers=bob.headers))
-    assert not marks_sql.intersection(counter.statements)
-    assert [s["favourited"] for s in page] == [False, False, False, True]
-    # A note that moved (someone's favourite) is asked again, and shows his mark as it is.
+
+    async def page(query: str, *, read_again: bool) -> list[Any]:
+        with counting(db) as counter:
+            found = await _ok(client.get(f"{url}{query}", headers=bob.headers))
+        assert bool(marks_sql.intersection(counter.statements)) is read_again
+        return found  # type: ignore[no-any-return]
+
+    assert [s["favourited"] for s in await page("?limit=3", read_again=False)] == [False] * 3
+    assert [s["favourited"] for s in await page("?limit=4", read_again=False)] == [False] * 3 + [True]
+    # Others' marks and new notes change nothing of his: his marks stand.
     await _ok(client.post(f"/api/v1/statuses/{notes[0]['id']}/favourite", headers=alice.headers))
-    with counting(db) as counter:
-        page = await _ok(client.get(f"{url}?limit=5", headers=bob.headers))
-    assert marks_sql.intersection(counter.statements)
-    assert (page[-1]["favourited"], page[-1]["favourites_count"]) == (True, 2)
+    new = await post(alice, "a new note")
+    shown = await page("?limit=5", read_again=False)
+    assert (shown[0]["id"], shown[0]["favourited"]) == (new["id"], False)
+    assert (shown[-1]["favourited"], shown[-1]["favourites_count"]) == (True, 2)
+    # His own mark: read again, once.
+    await _ok(client.post(f"/api/v1/statuses/{new['id']}/bookmark", headers=bob.headers))
+    assert (await page("?limit=5", read_again=True))[0]["bookmarked"] is True
+    assert (await page("?limit=6", read_again=False))[0]["bookmarked"] is True

@@ -28,6 +28,6 @@ async def unbookmark(db: Database, actor_id: int, status_id: int) -> int:
         status = await target_of(tx, actor_id, status_id)
         await tx.session.execute(
             delete(Bookmark).where(Bookmark.account_id == actor_id, Bookmark.status_id == status.id),
-            execution_options=touching(("s", status.id)),
+            execution_options=touching(("s", status.id), ("r", actor_id)),
         )
         return status.id

@@ -28,7 +28,8 @@ async def favourite(db: Database, actor_id: int, status_id: int) -> int:
         status = await target_of(tx, actor_id, status_id)
         row = {"id": new_id(), "account_id": actor_id, "status_id": status.id, "created_at": utcnow()}
         dialect = tx.session.get_bind().dialect.name
-        if await run(tx.session, _INSERT_FAVOURITE[dialect], row, touching(("s", status.id))):
+        marked = touching(("s", status.id), ("r", actor_id))  # the note's count, the reader's marks
+        if await run(tx.session, _INSERT_FAVOURITE[dialect], row, marked):
             counted = shifting(Status, "favourites_count", status.id, +1)
             await notify(tx, status.account_id, actor_id, "favourite", status.id, ahead=counted)
         return status.id
@@ -40,7 +41,7 @@ async def unfavourite(db: Database, actor_id: int, status_id: int) -> int:
         status = await target_of(tx, actor_id, status_id)
         result = await tx.session.execute(
             delete(Favourite).where(Favourite.account_id == actor_id, Favourite.status_id == status.id),
-            execution_options=touching(("s", status.id)),
+            execution_options=touching(("s", status.id), ("r", actor_id)),
         )
         if result.rowcount:  # type: ignore[attr-defined]
             await shift(tx.session, Status, "favourites_count", status.id, -1)

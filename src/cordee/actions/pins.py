@@ -56,6 +56,6 @@ async def unpin(db: Database, actor_id: int, status_id: int) -> int:
             raise NotFound()
         await tx.session.execute(
             delete(StatusPin).where(StatusPin.account_id == actor_id, StatusPin.status_id == found),
-            execution_options=touching(("s", found)),
+            execution_options=touching(("s", found), ("r", actor_id)),
         )
         return found

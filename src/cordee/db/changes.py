@@ -22,7 +22,8 @@ changes are *observed*, in one place, on the session every action writes through
 the home rules read: a favourite, a bookmark or a vote does not, and need not forget every page.
 
 Keys: ``("s", status_id)``, ``("a", account_id)``, ``("p", poll_id)``, ``("r", reader_id)`` (a
-reader's own marks that are keyed by nothing else, e.g. a muted thread). Apart from the keys, the
+reader's own marks: a muted thread, and every favourite, boost, bookmark and pin, which move the
+note's key too — the reader's marks are kept under it: ``rendering/marks.py``). Apart from the keys, the
 home feeds a write changed (``feeds``: only the home memo reads them).
 """
 
@@ -127,6 +128,9 @@ _AUTH_CASCADES = frozenset({"accounts", "applications"})
 
 #: A reader's own marks on notes: shown on rendered notes, read by no rule of who sees what.
 _MARKS = frozenset({"favourites", "bookmarks", "status_pins", "poll_votes", "conversation_mutes"})
+#: Those kept per reader (``rendering/marks.py``): each write of one moves its note's version and
+#: its reader's (``("r", account)``; boosts too, as their own rows in ``statuses``).
+_READER_MARKS = frozenset({"favourites", "bookmarks", "status_pins"})
 
 
 @dataclass
@@ -305,7 +309,11 @@ def _keys_of(obj: Any, new: bool) -> Iterable[Key] | None:
     if table == "statuses":
         keys = [("s", obj.id), ("a", obj.account_id)]
         keys += [("s", i) for i in (obj.reblog_of_id, obj.in_reply_to_id) if i is not None]
+        if obj.reblog_of_id is not None:  # a boost is its author's mark on the note it carries
+            keys.append(("r", obj.account_id))
         return keys
+    if table in _READER_MARKS:
+        return [("s", obj.status_id), ("r", obj.account_id)]
     if table == "accounts":
         return [("a", obj.id)]
     if table == "polls":

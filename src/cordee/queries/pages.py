@@ -122,7 +122,7 @@ async def anonymous_account_page(
     bounds = _bounds(below, above)
     rows = await _account_rows(hot, None, author, bounds, limit, tab)
     # A full page spans the ids down to its last note; a shorter one, down to the lower bound.
-    spans = {**bounds, "above": rows[-1][0]} if len(rows) == limit else bounds
+    spans = {**bounds, "above": rows[-1][0]} if rows and len(rows) == limit else bounds
     hidden = await hot.rows(ACCOUNT_HIDDEN[tab], author=author, **spans)
     return await with_originals(hot, rows, viewer=None), not hidden[0][0]
 

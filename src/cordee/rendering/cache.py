@@ -180,12 +180,6 @@ class EntityCache:
         found = tuple(get(key, 0) for key in keys)
         return None if any(v > clock for v in found) else found
 
-    def moved_since(self, clock: int, keys: Sequence[Key]) -> set[int]:
-        """The ids of those ``keys`` whose version moved past ``clock`` (a mark's, of the current
-        generation: the caller checks it)."""
-        get = self._versions.get
-        return {key[1] for key in keys if get(key, 0) > clock}
-
     def unchanged(self, generation: int, keys: Sequence[Key], versions: tuple[int, ...]) -> bool:
         # ``map`` over two iterables: ``get(key, 0)`` per key without a Python frame per key (this
         # runs on every read of a kept page, over its ~45 keys).

@@ -1,16 +1,16 @@
-"""A reader's marks on notes — favourited, boosted, bookmarked, pinned — kept per reader.
+"""A reader's marks on notes — favourited, boosted, bookmarked, pinned, muted — read per page,
+or kept per reader.
 
-Every page a reader is given shows their marks on its notes, read per page (``FLAGS``: one
-statement over the page's ids, ~60 µs of SQLite for a page of 20, the largest single cost of a
-profile page read from the pages shared between readers). Most readers have few marks, and they
-change only when the reader marks or unmarks a note. So a reader's marks are read once, all of
-them (up to ``MOST``), and kept with the entity cache's mark taken before the read; a page's note
-takes its marks from there while its version has not moved since — every mark and unmark of a
-note moves the note's version (``db/changes.py``: the note a favourite, bookmark or pin belongs
-to, the note a boost carries) — and otherwise from the reader's marks read again (``RELOAD``), or
-from ``FLAGS`` for those notes alone. A reader's
-muted threads (the ``muted`` mark) are not kept: a reader who muted any thread is read per page as
-before, as is one with more than ``MOST`` marks.
+Every page a reader is given shows their marks on its notes: ``FLAGS`` reads them for a page's
+ids (one statement: ~60 µs of SQLite for a page of 20, the largest single cost of a profile page
+read from the pages shared between readers). Most readers have few marks, and they change only
+when the reader marks or unmarks a note — and every such write moves the reader's version in the
+entity cache (``("r", reader)``: ``db/changes.py``, for favourites, boosts, bookmarks and pins
+as for muted threads). So ``ReaderMarks`` reads all of a reader's marks at once (up to ``MOST``),
+after taking the cache's mark, and keeps them while the reader's version stands: every page of
+theirs, with notes old or new, then has its marks without a statement. A reader who muted a
+thread (the ``muted`` mark needs each note's thread) or has more than ``MOST`` marks is read per
+page as before.
 
 Used where the entity cache's versions are exact (the pages of ``rendering/home.py`` and
 ``rendering/profile_pages.py``: ``Database.coherent``); entries last ``MAX_AGE`` at most, for
@@ -34,10 +34,6 @@ from cordee.rendering.cache import EntityCache
 
 #: Marks a reader may have for them to be kept (a reader with more is read per page).
 MOST = 2_000
-#: Marks a reader may have for all of them to be read again, with a fresh mark, when a page shows
-#: notes whose versions moved since they were read (their counters, or the reader's marks on
-#: them): one statement, as asking for those notes alone would be.
-RELOAD = 200
 #: Readers whose marks are kept (the least recently used go first).
 READERS = 20_000
 #: Longest a reader's marks are trusted for lack of news (see ``feeds/memo.py``'s ``MAX_AGE``).
@@ -141,14 +137,13 @@ ALL_MARKS = _all_marks()
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
-    """A reader's marks (None: not kept — muted threads, or too many), read after ``mark``."""
+    """A reader's marks (None: not kept — a muted thread, or too many), under the cache's
+    generation and the reader's version when they were read."""
 
     generation: int
-    clock: int
     reader_version: int
     until: float
     marks: Marks | None
-    size: int
 
 
 class ReaderMarks:
@@ -158,36 +153,22 @@ class ReaderMarks:
         self._kept: OrderedDict[int, _Kept] = OrderedDict()
 
     async def of(self, hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks:
-        """The reader's marks among ``ids``, as ``statuses.reader_marks`` reads them."""
-        cache = self._cache
-        keys = [("s", i) for i in ids]
+        """The reader's marks among ``ids``, as ``reader_marks`` reads them."""
         kept = self._kept.get(viewer)
-        if kept is None or not self._holds(viewer, kept):
+        if kept is not None and self._holds(viewer, kept):
+            self._kept.move_to_end(viewer)
+        else:
             kept = await self._read(hot, viewer)
-        elif kept.marks is not None and kept.size <= RELOAD and cache.moved_since(kept.clock, keys):
-            kept = await self._read(hot, viewer)  # a statement either way: the fresher, the better
-        if kept.marks is None:
-            return await reader_marks(hot, viewer, ids)
-        self._kept.move_to_end(viewer)
-        moved = cache.moved_since(kept.clock, keys)
-        found = Marks(set(), set(), set(), set(), set())
         whole = kept.marks
-        for status_id in ids:
-            if status_id in moved:
-                continue
-            for have, wanted in (
-                (whole.favourited, found.favourited),
-                (whole.reblogged, found.reblogged),
-                (whole.bookmarked, found.bookmarked),
-                (whole.pinned, found.pinned),
-            ):
-                if status_id in have:
-                    wanted.add(status_id)
-        if moved:  # marked or unmarked since (or only their counters moved): asked again
-            fresh = await reader_marks(hot, viewer, [i for i in ids if i in moved])
-            for name in ("favourited", "reblogged", "bookmarked", "pinned"):
-                getattr(found, name).update(getattr(fresh, name))
-        return found
+        if whole is None:
+            return await reader_marks(hot, viewer, ids)
+        return Marks(
+            whole.favourited.intersection(ids),
+            whole.reblogged.intersection(ids),
+            whole.bookmarked.intersection(ids),
+            whole.pinned.intersection(ids),
+            set(),
+        )
 
     def _holds(self, viewer: int, kept: _Kept) -> bool:
         return time.monotonic() < kept.until and self._cache.unchanged(
@@ -195,7 +176,7 @@ class ReaderMarks:
         )
 
     async def _read(self, hot: HotReader, viewer: int) -> _Kept:
-        mark = self._cache.mark()  # before the read: a mark made meanwhile moves its note past it
+        mark = self._cache.mark()  # before the read: a mark made meanwhile moves the reader past it
         rows = await hot.rows(ALL_MARKS, viewer=viewer, most=MOST + 1)
         marks = None
         if len(rows) <= MOST and all(kind != "c" for kind, _ in rows):
@@ -204,9 +185,8 @@ class ReaderMarks:
             for kind, status_id in rows:
                 found[kind].add(status_id)
         reader = self._cache.versions(mark, (("r", viewer),))
-        until = time.monotonic() + self._trust(MAX_AGE)
-        kept = _Kept(mark[0], mark[1], reader[0] if reader else -1, until, marks, len(rows))
-        if reader is not None:  # else a thread was muted meanwhile: read again next time
+        kept = _Kept(mark[0], reader[0] if reader else -1, time.monotonic() + self._trust(MAX_AGE), marks)
+        if reader is not None:  # else the reader marked something meanwhile: read again next time
             self._kept[viewer] = kept
             self._kept.move_to_end(viewer)
             while len(self._kept) > READERS:
