@@ -19,7 +19,9 @@ from cordee.queries.timelines import HOME_CHECK
 
 def _every_hot_query() -> list[HotQuery]:
     cordee.app.build_app  # noqa: B018 — importing the app imports every module that builds one
-    return [o for o in gc.get_objects() if isinstance(o, HotQuery)]
+    # ``type``, not ``isinstance``: a weak proxy whose object died (another test's, in this worker)
+    # raises ReferenceError when asked for its class.
+    return [o for o in gc.get_objects() if issubclass(type(o), HotQuery)]
 
 
 def _arguments(query: HotQuery, dialect: str, params: dict[str, Any], gathered: bool) -> list[Any]:
