@@ -185,3 +185,17 @@ async def test_followers_and_mentioned_readers_see_their_notes_where_others_shar
     assert _ids(await _page(client, alice, bob)) == [*newest, private["id"]]
     assert _ids(await _page(client, alice, alice)) == [direct["id"], *newest, private["id"]]
     assert _ids(await _page(client, alice, None)) == newest
+
+
+async def test_a_followers_only_note_inside_a_full_page_keeps_it_from_being_shared(
+    db: Database, client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, post: Post
+) -> None:
+    dave = await make_user("dave")
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    older = await post(alice, "public, older")
+    private = await post(alice, "followers only", visibility="private")
+    newer = await post(alice, "public, newer")
+    # The anonymous page of two spans the followers-only note: no reader shares it.
+    assert _ids(await _page(client, alice, dave, "?limit=2")) == [newer["id"], older["id"]]
+    assert _ids(await _page(client, alice, bob, "?limit=2")) == [newer["id"], private["id"]]
+    assert _ids(await _page(client, alice, None, "?limit=2")) == [newer["id"], older["id"]]
