@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 
 from cordee.app import build_app
@@ -53,27 +55,34 @@ async def _ok(response: Awaitable[httpx.Response]) -> None:
     assert r.status_code == 200, r.text
 
 
-async def _bob_reads_big_alice_and_dave(
-    client: httpx.AsyncClient, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
-) -> ApiUser:
+@dataclass(frozen=True)
+class BigScene:
     """Bob and carol follow alice (2 followers: merged into homes when read), bob follows dave (a
-    small account, fanned out); returns dave."""
-    dave = await make_user("dave")
-    for follower in (bob, carol):
-        await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
-    await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
-    return dave
+    small account, fanned out); alice's and dave's first notes; ``by(user, text, **extra)`` posts
+    a note and returns its id."""
+
+    client: httpx.AsyncClient
+    by: Callable[..., Awaitable[str]]
+    first: str
+    small: str
 
 
-def _poster(client: httpx.AsyncClient) -> Callable[..., Awaitable[str]]:
-    """``by(user, text, **extra)``: post a note, return its id."""
+@pytest.fixture
+async def big_scene(
+    db: Database, tmp_path: Path, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> AsyncIterator[BigScene]:
+    async with _client_with_big_at_two(db, tmp_path) as client:
+        dave = await make_user("dave")
+        for follower in (bob, carol):
+            await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=follower.headers))
+        await _ok(client.post(f"/api/v1/accounts/{dave.id}/follow", headers=bob.headers))
 
-    async def by(user: ApiUser, text: str, **extra: Any) -> str:
-        r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
-        assert r.status_code == 200, r.text
-        return str(r.json()["id"])
+        async def by(user: ApiUser, text: str, **extra: Any) -> str:
+            r = await client.post("/api/v1/statuses", json={"status": text, **extra}, headers=user.headers)
+            assert r.status_code == 200, r.text
+            return str(r.json()["id"])
 
-    return by
+        yield BigScene(client, by, await by(alice, "first"), await by(dave, "dave's own"))
 
 
 async def test_blocks_either_way_show_at_once(
@@ -198,38 +207,35 @@ async def test_exclusive_lists_and_followed_tags_show_at_once(
 
 
 async def test_a_followed_big_accounts_notes_show_at_once_with_the_memo_warm(
-    db: Database, tmp_path: Path, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+    db: Database, big_scene: BigScene, alice: ApiUser, bob: ApiUser
 ) -> None:
     # Accounts with 2 followers or more are merged into homes when read, not fanned out: their
     # notes are not feed entries, yet bob's page is served from the memo and sees each at once.
-    async with _client_with_big_at_two(db, tmp_path) as client:
-        dave = await _bob_reads_big_alice_and_dave(client, make_user, alice, bob, carol)
-        by = _poster(client)
-        first, small = await by(alice, "first"), await by(dave, "dave's own")
-        assert [s["id"] for s in await _remembered(db, client, bob)] == [small, first]
-        second = await by(alice, "second")  # a big account's new note: no feed entry
-        assert [s["id"] for s in await home(client, bob)] == [second, small, first]
-        assert [s["id"] for s in await _remembered(db, client, bob)] == [second, small, first]
-        private = await by(alice, "followers only", visibility="private")
-        assert (await home(client, bob))[0]["id"] == private
-        r = await client.post(f"/api/v1/statuses/{small}/reblog", headers=alice.headers)  # her boost
-        assert r.status_code == 200
-        assert (await home(client, bob))[0]["reblog"]["id"] == small
-        await _remembered(db, client, bob)
-        await _ok(client.delete(f"/api/v1/statuses/{second}", headers=alice.headers))
-        assert second not in _ids(await home(client, bob))
-        await _remembered(db, client, bob)
-        await _ok(client.post(f"/api/v1/accounts/{alice.id}/mute", headers=bob.headers))
-        assert _ids(await home(client, bob)) == {small}
-        await _remembered(db, client, bob)
-        await _ok(client.post(f"/api/v1/accounts/{alice.id}/unmute", headers=bob.headers))
-        await _ok(client.post(f"/api/v1/accounts/{alice.id}/unfollow", headers=bob.headers))
-        assert _ids(await home(client, bob)) == {small}
-        # Following her again (she has 2 followers again: still merged when read) shows her notes
-        # at once, though the memo kept which big accounts bob followed.
-        await _remembered(db, client, bob)
-        await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
-        assert {first, private} <= _ids(await home(client, bob))
+    client, by, first, small = big_scene.client, big_scene.by, big_scene.first, big_scene.small
+    assert [s["id"] for s in await _remembered(db, client, bob)] == [small, first]
+    second = await by(alice, "second")  # a big account's new note: no feed entry
+    assert [s["id"] for s in await home(client, bob)] == [second, small, first]
+    assert [s["id"] for s in await _remembered(db, client, bob)] == [second, small, first]
+    private = await by(alice, "followers only", visibility="private")
+    assert (await home(client, bob))[0]["id"] == private
+    r = await client.post(f"/api/v1/statuses/{small}/reblog", headers=alice.headers)  # her boost
+    assert r.status_code == 200
+    assert (await home(client, bob))[0]["reblog"]["id"] == small
+    await _remembered(db, client, bob)
+    await _ok(client.delete(f"/api/v1/statuses/{second}", headers=alice.headers))
+    assert second not in _ids(await home(client, bob))
+    await _remembered(db, client, bob)
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/mute", headers=bob.headers))
+    assert _ids(await home(client, bob)) == {small}
+    await _remembered(db, client, bob)
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/unmute", headers=bob.headers))
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/unfollow", headers=bob.headers))
+    assert _ids(await home(client, bob)) == {small}
+    # Following her again (she has 2 followers again: still merged when read) shows her notes
+    # at once, though the memo kept which big accounts bob followed.
+    await _remembered(db, client, bob)
+    await _ok(client.post(f"/api/v1/accounts/{alice.id}/follow", headers=bob.headers))
+    assert {first, private} <= _ids(await home(client, bob))
 
 
 async def test_no_memo_across_processes_without_the_change_log_or_from_a_replica(
@@ -288,24 +294,21 @@ async def test_an_account_that_becomes_big_shows_its_next_note_at_once(
 
 
 async def test_a_kept_page_is_served_without_a_statement_to_a_reader_of_big_accounts(
-    db: Database, tmp_path: Path, make_user: MakeUser, alice: ApiUser, bob: ApiUser, carol: ApiUser
+    db: Database, big_scene: BigScene, alice: ApiUser, bob: ApiUser
 ) -> None:
     # Bob follows alice, merged into homes when read (2 followers), and dave. His kept page is
     # served without reading his feed or alice's newest note, as a page without big accounts is —
     # and each of her new notes and boosts shows at once all the same (her writes move her account's
     # version, which the kept page watches).
-    async with _client_with_big_at_two(db, tmp_path) as client:
-        dave = await _bob_reads_big_alice_and_dave(client, make_user, alice, bob, carol)
-        by = _poster(client)
-        first, small = await by(alice, "first"), await by(dave, "dave's own")
-        page = await served_without(db, client, bob, None)
-        assert [s["id"] for s in page] == [small, first]
-        second = await by(alice, "second")
-        assert [s["id"] for s in await home(client, bob)] == [second, small, first]
-        await served_without(db, client, bob, None)
-        direct = await by(alice, f"@{bob.username} just you", visibility="direct")
-        assert (await home(client, bob))[0]["id"] == direct
-        await served_without(db, client, bob, None)
-        r = await client.post(f"/api/v1/statuses/{small}/reblog", headers=alice.headers)
-        assert r.status_code == 200
-        assert (await home(client, bob))[0]["reblog"]["id"] == small
+    client, by, first, small = big_scene.client, big_scene.by, big_scene.first, big_scene.small
+    page = await served_without(db, client, bob, None)
+    assert [s["id"] for s in page] == [small, first]
+    second = await by(alice, "second")
+    assert [s["id"] for s in await home(client, bob)] == [second, small, first]
+    await served_without(db, client, bob, None)
+    direct = await by(alice, f"@{bob.username} just you", visibility="direct")
+    assert (await home(client, bob))[0]["id"] == direct
+    await served_without(db, client, bob, None)
+    r = await client.post(f"/api/v1/statuses/{small}/reblog", headers=alice.headers)
+    assert r.status_code == 200
+    assert (await home(client, bob))[0]["reblog"]["id"] == small

@@ -58,7 +58,7 @@ _K = TypeVar("_K")
 _V = TypeVar("_V")
 
 
-def _recent(kept: OrderedDict[_K, _V], key: _K) -> _V | None:
+def recent(kept: OrderedDict[_K, _V], key: _K) -> _V | None:
     """What ``kept`` holds under ``key``, now its most recently used."""
     found = kept.get(key)
     if found is not None:
@@ -66,7 +66,7 @@ def _recent(kept: OrderedDict[_K, _V], key: _K) -> _V | None:
     return found
 
 
-def _keep(kept: OrderedDict[_K, _V], key: _K, value: _V, size: int) -> None:
+def keep_recent(kept: OrderedDict[_K, _V], key: _K, value: _V, size: int) -> None:
     """Keep ``value`` as the most recently used, the least recently used dropped past ``size``."""
     kept[key] = value
     kept.move_to_end(key)
@@ -102,13 +102,13 @@ class EntityCache:
         return found[1]
 
     def put_status(self, status_id: int, edited_at: datetime | None, body: dict[str, Any]) -> None:
-        _keep(self._statuses, status_id, (edited_at, body), self._size)
+        keep_recent(self._statuses, status_id, (edited_at, body), self._size)
 
     def account(self, account_id: int) -> dict[str, Any] | None:
-        return _recent(self._accounts, account_id)
+        return recent(self._accounts, account_id)
 
     def put_account(self, account_id: int, body: dict[str, Any]) -> None:
-        _keep(self._accounts, account_id, body, self._size)
+        keep_recent(self._accounts, account_id, body, self._size)
 
     def account_json(self, account_id: int) -> bytes | None:
         """An account's JSON with its counters, if nothing of it changed since it was kept."""
@@ -123,13 +123,13 @@ class EntityCache:
         versions = self.versions(mark, (("a", account_id),))
         if versions is None:
             return
-        _keep(self._account_jsons, account_id, (mark[0], versions[0], json), self._size)
+        keep_recent(self._account_jsons, account_id, (mark[0], versions[0], json), self._size)
 
     def application(self, application_id: int) -> dict[str, Any] | None:
-        return _recent(self._applications, application_id)
+        return recent(self._applications, application_id)
 
     def put_application(self, application_id: int, application: dict[str, Any]) -> None:
-        _keep(self._applications, application_id, application, self._size)
+        keep_recent(self._applications, application_id, application, self._size)
 
     def shared_piece(self, key: tuple[int, bool], now: datetime) -> Piece | None:
         """A note's piece shared between readers, if nothing it shows changed since it was kept."""
@@ -143,7 +143,7 @@ class EntityCache:
         return found
 
     def put_shared_piece(self, key: tuple[int, bool], piece: Piece) -> None:
-        _keep(self._pieces, key, piece, SHARED_PIECES)
+        keep_recent(self._pieces, key, piece, SHARED_PIECES)
 
     def forget(self, events: Sequence[Event]) -> None:
         for event in events:

@@ -30,7 +30,7 @@ from sqlalchemy import BigInteger, Integer, bindparam, exists, func, literal, se
 from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
 from cordee.db.tables import Favourite, Status
 from cordee.db.tables_personal import Bookmark, ConversationMute, StatusPin
-from cordee.rendering.cache import EntityCache
+from cordee.rendering.cache import EntityCache, keep_recent
 
 #: Marks a reader may have for them to be kept (a reader with more is read per page).
 MOST = 2_000
@@ -187,8 +187,5 @@ class ReaderMarks:
         reader = self._cache.versions(mark, (("r", viewer),))
         kept = _Kept(mark[0], reader[0] if reader else -1, time.monotonic() + self._trust(MAX_AGE), marks)
         if reader is not None:  # else the reader marked something meanwhile: read again next time
-            self._kept[viewer] = kept
-            self._kept.move_to_end(viewer)
-            while len(self._kept) > READERS:
-                self._kept.popitem(last=False)
+            keep_recent(self._kept, viewer, kept, READERS)
         return kept

@@ -47,7 +47,7 @@ from cordee.db.changes import Key as ChangeKey
 from cordee.db.engine import Database
 from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage, anonymous_account_page, blocks_either_way
-from cordee.rendering.cache import EntityCache, Mark
+from cordee.rendering.cache import EntityCache, Mark, keep_recent
 from cordee.rendering.home import KeptPage, kept_page
 from cordee.rendering.pieces import account_jsons, page_json, render_pieces
 
@@ -149,10 +149,7 @@ class ProfilePages:
         until = time.monotonic() + self._memo.max_age().total_seconds()
         shared = SharedPage(page, everyone, accounts, generation, until, mark[0], keys, versions or ())
         if versions is not None:  # else something it shows changed while it was read: not kept
-            self._shared[key] = shared
-            self._shared.move_to_end(key)
-            while len(self._shared) > SHARED:
-                self._shared.popitem(last=False)
+            keep_recent(self._shared, key, shared, SHARED)
         return shared
 
     async def _blocks_of(self, db: Database, reader: int) -> frozenset[int]:
@@ -163,10 +160,8 @@ class ProfilePages:
             self._blocks.move_to_end(reader)
             return found[2]
         blocks = await blocks_either_way(db.hot_replica, reader)
-        self._blocks[reader] = (stamp, time.monotonic() + self._memo.max_age().total_seconds(), blocks)
-        self._blocks.move_to_end(reader)
-        while len(self._blocks) > BLOCKS:
-            self._blocks.popitem(last=False)
+        until = time.monotonic() + self._memo.max_age().total_seconds()
+        keep_recent(self._blocks, reader, (stamp, until, blocks), BLOCKS)
         return blocks
 
 
