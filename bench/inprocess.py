@@ -199,11 +199,12 @@ async def _run(
 async def _copied(folder: Path) -> AsyncIterator[Path]:
     """A copy of ``folder`` to write on, removed after: its SQLite file copied, or on PostgreSQL a
     database made from the kept one (``CREATE DATABASE … TEMPLATE``) with a Redis key prefix of its
-    own — with the kept prefix, a copy's posts went into feeds the next copy read without their
-    notes, and the in-process mix measured that (12.5 ms a request)."""
+    own, holding a copy of the kept prefix's keys — with the kept prefix, a copy's posts went into
+    feeds the next copy read without their notes, and the in-process mix measured that (12.5 ms a
+    request)."""
     from sqlalchemy.engine.url import make_url
 
-    from bench.stores import clean_redis, pg, pg_url
+    from bench.stores import clean_redis, copy_redis, pg, pg_url
 
     copy = Path(tempfile.mkdtemp(prefix="cordee-inprocess-"))
     shutil.copytree(folder, copy, dirs_exist_ok=True)
@@ -217,7 +218,11 @@ async def _copied(folder: Path) -> AsyncIterator[Path]:
             await pg(f'CREATE DATABASE "{name}" TEMPLATE "{original}"')
             kept["CORDEE_DATABASE_URL"] = pg_url(name)
         if "CORDEE_REDIS_PREFIX" in kept:
-            prefix = kept["CORDEE_REDIS_PREFIX"] = f"cordee-inprocess-{uuid.uuid4().hex[:10]}:"
+            # The kept run's keys copied too: its home feeds (warmed before its measures), or
+            # every reader's first read would rebuild theirs and be measured doing so.
+            source, prefix = kept["CORDEE_REDIS_PREFIX"], f"cordee-inprocess-{uuid.uuid4().hex[:10]}:"
+            kept["CORDEE_REDIS_PREFIX"] = prefix
+            await copy_redis(source, prefix)
         if kept:
             stores.write_text("".join(f"{key}={value}\n" for key, value in kept.items()))
         yield copy

@@ -48,6 +48,34 @@ async def clean_redis(prefix: str) -> None:
         await redis.aclose()
 
 
+async def copy_redis(source: str, target: str) -> int:
+    """Copy every key under prefix ``source`` to the same name under ``target`` (values and time
+    to live, by ``DUMP``/``RESTORE``); returns how many."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(REDIS_URL)
+    copied = 0
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"{source}*", count=5000)]
+        for start in range(0, len(keys), 1000):
+            batch = keys[start : start + 1000]
+            async with redis.pipeline(transaction=False) as pipe:
+                for key in batch:
+                    pipe.dump(key)
+                    pipe.pttl(key)
+                dumped = await pipe.execute()
+            async with redis.pipeline(transaction=False) as pipe:
+                for key, value, ttl in zip(batch, dumped[::2], dumped[1::2], strict=True):
+                    if value is not None:  # expired meanwhile
+                        name = target.encode() + key[len(source.encode()) :]
+                        pipe.restore(name, max(ttl, 0), value, replace=True)
+                        copied += 1
+                await pipe.execute()
+    finally:
+        await redis.aclose()
+    return copied
+
+
 @dataclass
 class Scratch:
     """The stores of one benchmark run: the database URL the server is to use, and its settings."""

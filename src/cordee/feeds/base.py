@@ -74,8 +74,9 @@ class FeedStore(Protocol):
         ``limit`` (at most ``feed_size``); None when the feed is missing. Reading keeps it alive."""
         ...
 
-    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
-        """Make the feed exist and hold exactly ``entries`` (plus anything pushed meanwhile)."""
+    async def rebuild(self, account_id: int, entries: Entries, params: Mapping[str, Any]) -> Owners:
+        """Make the feed exist and hold exactly ``entries`` (a statement built once, run with
+        ``params``), plus anything pushed meanwhile."""
         ...
 
 

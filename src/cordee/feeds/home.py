@@ -23,7 +23,7 @@ from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID
 from cordee.db.types import utcnow
 from cordee.feeds.base import FeedStore
-from cordee.feeds.fanout import rebuild_entries
+from cordee.feeds.fanout import REBUILD, rebuild_params
 from cordee.feeds.memo import Entry, HomeMemo, Verdicts
 from cordee.queries.timelines import (
     BIG_FOLLOWED,
@@ -59,7 +59,7 @@ class HomeTimeline:
 
     async def rebuild(self, account_id: int) -> None:
         """Recompute a feed from the follow graph (new account, or back after a long absence)."""
-        written = await self.store.rebuild(account_id, rebuild_entries(account_id, self._settings.feed_size))
+        written = await self.store.rebuild(account_id, REBUILD, rebuild_params(account_id, self._settings))
         await self._db.feeds_written(written)
 
     async def candidate_ids(

@@ -181,7 +181,7 @@ class RedisFeedStore:
             return None
         return [int(m) for m in found]
 
-    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
+    async def rebuild(self, account_id: int, entries: Entries, params: Mapping[str, Any]) -> Owners:
         key = self.key(account_id)
         # Make the feed exist first: notes fanned out while the rebuild reads the database land
         # in it instead of being skipped.
@@ -191,7 +191,7 @@ class RedisFeedStore:
             pipe.expire(key, self._ttl)
             await pipe.execute()
         async with self._db.read() as session:
-            ids = [row[1] for row in await session.execute(entries)]
+            ids = [row[1] for row in await session.execute(entries, params)]
         if ids:
             async with self._redis.pipeline(transaction=True) as pipe:
                 pipe.zadd(key, {member(i): 0 for i in ids})

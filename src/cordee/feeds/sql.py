@@ -157,7 +157,7 @@ class SqlFeedStore:
                 await _trim(tx.session, account_id, self._settings.feed_size)
         return ids
 
-    async def rebuild(self, account_id: int, entries: Entries) -> Owners:
+    async def rebuild(self, account_id: int, entries: Entries, params: Mapping[str, Any]) -> Owners:
         async with self._db.write() as tx:
             session = tx.session
             now = utcnow()
@@ -172,8 +172,12 @@ class SqlFeedStore:
             await session.execute(
                 delete(HomeFeedEntry).where(HomeFeedEntry.account_id == account_id), execution_options=feed
             )
+            # On the table: with parameters, an ORM-enabled INSERT would be taken as a bulk insert.
             await session.execute(
-                _insert(session, HomeFeedEntry).from_select(_ENTRY_COLUMNS, entries).on_conflict_do_nothing(),
+                _insert(session, HomeFeedEntry.__table__)
+                .from_select(_ENTRY_COLUMNS, entries)
+                .on_conflict_do_nothing(),
+                params,
                 execution_options=feed,
             )
         return set()
