@@ -200,6 +200,21 @@ async def test_account_statuses_cost_a_fixed_handful_of_statements(
     assert await cold(url + "?limit=40", yet_another) == 4
 
 
+async def test_a_public_timeline_page_is_one_statement_once_its_notes_are_rendered(
+    db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    reader, _, _ = scene
+    for headers in (reader.headers, {}):
+        for path in ("/api/v1/timelines/public?limit=40", "/api/v1/timelines/public?local=true&min_id=1"):
+            await client.get(path, headers=headers)  # the notes' bodies rendered once, then kept
+            with counting(db) as counter:
+                r = await client.get(path, headers=headers)
+            assert r.status_code == 200 and len(r.json()) >= 10
+            # The page, under the rules for its reader (built once: queries.timelines.PUBLIC_PAGES),
+            # and a signed-in reader's token; the bodies and the reader's marks are kept.
+            assert len(counter.statements) == (2 if headers else 1), [q[:120] for q in counter.statements]
+
+
 async def test_one_status_notifications_post_and_follow_are_bounded(
     db: Database,
     client: httpx.AsyncClient,

@@ -28,10 +28,15 @@ async def _ok(response: Awaitable[httpx.Response]) -> Any:
 async def _flags(
     client: httpx.AsyncClient, author: ApiUser, reader: ApiUser, note: dict[str, Any]
 ) -> set[str]:
-    """The marks ``reader`` sees on ``note`` on ``author``'s page, as a set of names."""
-    page = await _ok(client.get(f"/api/v1/accounts/{author.id}/statuses", headers=reader.headers))
-    shown = next(s for s in page if s["id"] == note["id"])
-    return {name for name in FLAGS if shown.get(name)}  # "pinned": on her own notes only
+    """The marks ``reader`` sees on ``note`` on ``author``'s page, as a set of names — the same
+    on the public timeline."""
+    seen = []
+    for path in (f"/api/v1/accounts/{author.id}/statuses", "/api/v1/timelines/public"):
+        page = await _ok(client.get(path, headers=reader.headers))
+        shown = next(s for s in page if s["id"] == note["id"])
+        seen.append({name for name in FLAGS if shown.get(name)})  # "pinned": on her own notes only
+    assert seen[0] == seen[1], seen
+    return seen[0]
 
 
 async def _marks_of_each_kind_show_at_once(

@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.conftest import ApiUser
 
@@ -88,6 +89,44 @@ async def test_pagination_walks_every_note_once(
     assert prev and f"min_id={posted[7]}" in prev.group(1)
     capped = await client.get("/api/v1/timelines/home", params={"limit": 1000}, headers=alice.headers)
     assert len(capped.json()) == 25  # limit is capped at 40, there are 25
+
+
+@pytest.mark.parametrize("signed_in", [True, False])
+async def test_public_timeline_pages_walk_every_note_once(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, signed_in: bool
+) -> None:
+    headers = bob.headers if signed_in else {}
+    posted = [(await post(alice, f"note {i}"))["id"] for i in range(13)]
+    await post(alice, "for followers", visibility="private")
+    await post(alice, "quietly", visibility="unlisted")
+    seen: list[str] = []
+    url: str | None = "/api/v1/timelines/public?limit=5&local=true"
+    while url:
+        r = await client.get(url, headers=headers)
+        seen += _ids(r)
+        match = re.search(r'<([^>]+)>; rel="next"', r.headers.get("link", ""))
+        url = match.group(1) if match else None
+        assert url is None or "local=true" in url  # the other parameters carried along
+    assert seen == list(reversed(posted))
+    # min_id: the page just newer than it, newest first; since_id: the newest page above it.
+    newer = await client.get(
+        "/api/v1/timelines/public", params={"min_id": posted[2], "limit": 3}, headers=headers
+    )
+    assert _ids(newer) == [posted[5], posted[4], posted[3]]
+    prev = re.search(r'<([^>]+)>; rel="prev"', newer.headers["link"])
+    assert prev and f"min_id={posted[5]}" in prev.group(1)
+    since = await client.get(
+        "/api/v1/timelines/public", params={"since_id": posted[2], "limit": 3}, headers=headers
+    )
+    assert _ids(since) == [posted[12], posted[11], posted[10]]
+    between = {"max_id": posted[9], "min_id": posted[6]}
+    assert _ids(await client.get("/api/v1/timelines/public", params=between, headers=headers)) == [
+        posted[8],
+        posted[7],
+    ]
+    assert (
+        _ids(await client.get("/api/v1/timelines/public", params={"remote": "true"}, headers=headers)) == []
+    )
 
 
 async def test_account_statuses_filters(

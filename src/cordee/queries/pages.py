@@ -17,6 +17,7 @@ from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
     ACCOUNT_HIDDEN,
     ACCOUNT_PAGES,
+    PUBLIC_PAGES,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
     live_visible,
@@ -106,6 +107,29 @@ async def account_page(
     replies to others and its boosts; NotFound when there is no such account."""
     tab = (exclude_replies, exclude_reblogs)
     rows = await _account_rows(hot, viewer, author, _bounds(below, above), limit, tab)
+    return await with_originals(hot, rows, viewer=viewer)
+
+
+async def public_page(
+    hot: HotReader,
+    viewer: int | None,
+    scope: str,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    oldest_first: bool = False,
+) -> LivePage:
+    """A page of the public timeline (``scope``: "all", "local" or "remote") as ``viewer`` sees it
+    (``public_query``), newest first; ``oldest_first``: the ``limit`` notes just above ``above``
+    (a page asked with ``min_id``), still returned newest first."""
+    query = PUBLIC_PAGES[(viewer is not None, scope, not oldest_first)]
+    params: dict[str, Any] = {"limit": limit, **_bounds(below, above)}
+    if viewer is not None:
+        params.update(viewer=viewer, now=utcnow())
+    rows = await hot.rows(query, **params)
+    if oldest_first:
+        rows.reverse()
     return await with_originals(hot, rows, viewer=viewer)
 
 

@@ -227,19 +227,42 @@ def home_feed_query(viewer_id: int, feed_ids: Sequence[int], big_account_thresho
     return home_query(viewer_id).where(or_(Status.id.in_(feed_ids), merged))
 
 
-def public_query(viewer_id: Any, *, local: bool = False, remote: bool = False) -> Select[Status]:
-    """``viewer_id``: an account id, None, or a column (the streaming hub's per-recipient check)."""
+def public_query(
+    viewer_id: Any, *, local: bool = False, remote: bool = False, now: Any = None
+) -> Select[Status]:
+    """``viewer_id``: an account id, None, a bind parameter (``PUBLIC_PAGES``, built once), or a
+    column (the streaming hub's per-recipient check). ``now``: as ``shown_in_timelines``'s."""
     query = select(Status).where(
         Status.visibility == "public",
         Status.reblog_of_id.is_(None),
         visible_to(viewer_id),
-        shown_in_timelines(viewer_id),
+        shown_in_timelines(viewer_id, now),
     )
     if local or remote:
         author = aliased(Account)
         domain_test = author.domain.is_(None) if local else author.domain.is_not(None)
         query = query.where(exists(select(author.id).where(author.id == Status.account_id, domain_test)))
     return query
+
+
+def _public_page(viewer: Any, scope: str, newest_first: bool) -> HotQuery:
+    query = public_query(
+        viewer, local=scope == "local", remote=scope == "remote", now=None if viewer is None else _now
+    )
+    order = Status.id.desc() if newest_first else Status.id.asc()
+    return HotQuery(_live(query).where(Status.id < _below, Status.id > _above).order_by(order).limit(_limit))
+
+
+#: A page of the public timeline — every public note, the local ones, the remote ones — for a
+#: signed-in reader (``True``) and an anonymous one, newest first or, for a page asked with
+#: ``min_id``, oldest first. Built once: building ``public_query`` for each request was most of its
+#: ~7 ms of CPU (measured). Walks ``ix_statuses_visibility_id``, public notes only.
+PUBLIC_PAGES = {
+    (signed_in, scope, newest_first): _public_page(_viewer if signed_in else None, scope, newest_first)
+    for signed_in in (True, False)
+    for scope in ("all", "local", "remote")
+    for newest_first in (True, False)
+}
 
 
 @dataclass(frozen=True)

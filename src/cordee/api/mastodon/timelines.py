@@ -13,8 +13,9 @@ from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.db.tables import Status
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
+from cordee.queries.pages import public_page
 from cordee.rendering.home import home_page
-from cordee.rendering.statuses import render_statuses
+from cordee.rendering.statuses import render_live, render_statuses
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -49,7 +50,26 @@ async def home(ctx: Ctx) -> Response:
 @endpoint(scope="read:statuses", auth="optional")
 async def public(ctx: Ctx) -> Response:
     p = ctx.params
-    query = tl.public_query(ctx.viewer_id, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
+    local, remote = bool(p.bool("local")), bool(p.bool("remote"))
+    if not _only_media(ctx) and not ctx.has_filters:  # filters apply on the general path
+        page = Page.from_params(p)
+        lower = [b for b in (page.since_id, page.min_id) if b is not None]
+        hot = await public_page(
+            ctx.db.hot_replica,
+            ctx.viewer_id,
+            "local" if local else "remote" if remote else "all",
+            page.max_id,
+            max(lower) if lower else None,
+            page.limit,
+            oldest_first=page.min_id is not None,
+        )
+        ids = [x.id for x in hot.lives]
+        marks = None
+        if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
+            marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*ids, *hot.originals])
+        body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals, marks)
+        return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
+    query = tl.public_query(ctx.viewer_id, local=local, remote=remote)
     if _only_media(ctx):
         query = query.where(tl.has_media())
     return await _page_of(ctx, query, "public")
