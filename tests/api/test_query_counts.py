@@ -155,6 +155,11 @@ async def test_home_timeline_costs_a_fixed_handful_of_statements(
     assert [s["favourites_count"] for s in r.json() if s["id"] == notes[-1]["id"]] == [1]
     assert not rules.intersection(counter.statements)
     assert len(counter.statements) == 3
+    # A client polling with the newest id it has (``min_id``, as many apps do): the same hot path
+    # as ``since_id`` — the general path built the home rules' statement for each request.
+    newest = r.json()[0]["id"]
+    for poll in (f"since_id={newest}", f"min_id={newest}", f"min_id={notes[-3]['id']}&limit=40"):
+        assert await _count(db, client, "GET", f"/api/v1/timelines/home?{poll}", reader) <= 2, poll
 
 
 async def test_account_statuses_cost_a_fixed_handful_of_statements(

@@ -87,6 +87,13 @@ async def test_pagination_walks_every_note_once(
     assert _ids(since) == list(reversed(posted[21:]))
     prev = re.search(r'<([^>]+)>; rel="prev"', newest.headers["link"])
     assert prev and f"min_id={posted[7]}" in prev.group(1)
+    # A client polling with the newest id it has: the few notes above it, on the hot path.
+    poll = await client.get("/api/v1/timelines/home", params={"min_id": posted[21]}, headers=alice.headers)
+    assert _ids(poll) == list(reversed(posted[22:]))
+    assert (
+        _ids(await client.get("/api/v1/timelines/home", params={"min_id": posted[24]}, headers=alice.headers))
+        == []
+    )
     capped = await client.get("/api/v1/timelines/home", params={"limit": 1000}, headers=alice.headers)
     assert len(capped.json()) == 25  # limit is capped at 40, there are 25
 

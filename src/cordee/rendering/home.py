@@ -101,34 +101,52 @@ async def home_page(
     """The entities of one page of ``account_id``'s home timeline and their ids (for paging)."""
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
         return await _general(db, settings, account_id, page, tl.home_query(account_id), None)
-    if page.min_id is None and not filters:  # filters apply on the general path
-        await db.catch_up()  # the memo and kept pages hear of other processes' writes first
-        cache = db.entities
-        mark = cache.mark()  # before anything is read: see rendering/cache.py
-
-        read = await timeline.page(
-            account_id,
-            below=page.max_id,
-            above=page.since_id,
-            limit=page.limit,
-            holds=lambda kept: kept.holds(cache),
-        )
-        if read is not None:
-            if read.ids is None:
-                assert read.entry is not None
-                kept: KeptPage = read.entry.rendered
-                return HomePage(kept.ids, None, kept.json)
-            if timeline.memo is None:  # several processes: nothing kept (see rendering/cache.py)
-                assert not read.rows.keys() ^ set(read.ids)
-                hot = await with_originals(db.hot, list(read.rows.values()), viewer=account_id)
-                entities = await render_live(db, settings, account_id, hot.lives, hot.originals)
-                return HomePage([x.id for x in hot.lives], entities)
-            return await _hot_page(db, settings, timeline.memo, account_id, read, mark)
     lower = [b for b in (page.since_id, page.min_id) if b is not None]
-    ids = await timeline.candidate_ids(account_id, below=page.max_id, above=max(lower) if lower else None)
+    above = max(lower) if lower else None
+    if not filters:  # filters apply on the general path
+        found = await _hot(db, settings, timeline, account_id, page.max_id, above, page.limit)
+        # A page asked with ``min_id`` is the notes just above it, oldest first; when fewer than
+        # a page are there, they are the newest ones above it too: the hot path's page (how a
+        # client polls for what is new, with the newest id it has). A short page read every feed
+        # entry above the bound, and a trimmed feed keeps ``feed_size`` entries, far more than a
+        # page: a short page never stops at the feed's trimmed end, as a full one might.
+        if found is not None and (page.min_id is None or len(found.ids) < page.limit):
+            return found
+    ids = await timeline.candidate_ids(account_id, below=page.max_id, above=above)
     query = tl.home_feed_query(account_id, ids, settings.fanout_follower_threshold)
     # A feed keeps the newest notes only (CORDEE_FEED_SIZE): older pages come from the database.
     return await _general(db, settings, account_id, page, query, tl.home_query(account_id))
+
+
+async def _hot(
+    db: Database,
+    settings: Settings,
+    timeline: HomeTimeline,
+    account_id: int,
+    below: int | None,
+    above: int | None,
+    limit: int,
+) -> HomePage | None:
+    """The newest ``limit`` notes of the home timeline between the bounds, on the hot path; None
+    when it cannot answer (``HomeTimeline.page``)."""
+    await db.catch_up()  # the memo and kept pages hear of other processes' writes first
+    cache = db.entities
+    mark = cache.mark()  # before anything is read: see rendering/cache.py
+    read = await timeline.page(
+        account_id, below=below, above=above, limit=limit, holds=lambda kept: kept.holds(cache)
+    )
+    if read is None:
+        return None
+    if read.ids is None:
+        assert read.entry is not None
+        kept: KeptPage = read.entry.rendered
+        return HomePage(kept.ids, None, kept.json)
+    if timeline.memo is None:  # several processes: nothing kept (see rendering/cache.py)
+        assert not read.rows.keys() ^ set(read.ids)
+        hot = await with_originals(db.hot, list(read.rows.values()), viewer=account_id)
+        entities = await render_live(db, settings, account_id, hot.lives, hot.originals)
+        return HomePage([x.id for x in hot.lives], entities)
+    return await _hot_page(db, settings, timeline.memo, account_id, read, mark)
 
 
 async def _hot_page(
