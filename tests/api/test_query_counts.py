@@ -23,7 +23,7 @@ from cordee.db import hot_writes
 from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.types import utcnow
-from cordee.queries.timelines import HOME_CHECK
+from cordee.queries.timelines import HOME_CHECK, TAG_PAGES
 from cordee.rendering.marks import FLAGS
 from tests.conftest import ApiUser, MakeUser
 
@@ -205,19 +205,45 @@ async def test_account_statuses_cost_a_fixed_handful_of_statements(
     assert await cold(url + "?limit=40", yet_another) == 4
 
 
-async def test_a_public_timeline_page_is_one_statement_once_its_notes_are_rendered(
+async def test_a_public_or_tag_timeline_page_is_one_statement_once_its_notes_are_rendered(
     db: Database, client: httpx.AsyncClient, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
 ) -> None:
     reader, _, _ = scene
+    paths = (
+        "/api/v1/timelines/public?limit=40",
+        "/api/v1/timelines/public?local=true&min_id=1",
+        "/api/v1/timelines/tag/TAG1?limit=5",
+        "/api/v1/timelines/tag/tag2?min_id=1",
+    )
     for headers in (reader.headers, {}):
-        for path in ("/api/v1/timelines/public?limit=40", "/api/v1/timelines/public?local=true&min_id=1"):
+        for path in paths:
             await client.get(path, headers=headers)  # the notes' bodies rendered once, then kept
             with counting(db) as counter:
                 r = await client.get(path, headers=headers)
-            assert r.status_code == 200 and len(r.json()) >= 10
+            assert r.status_code == 200 and len(r.json()) >= 4
             # The page, under the rules for its reader (built once: queries.timelines.PUBLIC_PAGES),
             # and a signed-in reader's token; the bodies and the reader's marks are kept.
             assert len(counter.statements) == (2 if headers else 1), [q[:120] for q in counter.statements]
+
+
+async def test_a_tag_page_walks_the_tags_index_not_every_note(
+    db: Database, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    """On SQLite the hot statements run on the event loop: a tag's page must cost what its own
+    notes cost. As an ``EXISTS`` over every public note, a rare tag's page walked all of them."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plans (the hot statements run on its event loop)")
+    conn = sqlite3.connect(str(db.engine.url.database))
+    try:
+        for query in TAG_PAGES.values():
+            sql = query.compiled("sqlite").sql
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", [1] * sql.count("?"))]
+            assert plan[0].startswith("SEARCH status_tags USING COVERING INDEX ix_status_tags_tag_status"), (
+                plan
+            )
+            assert not any(step.startswith("SCAN") or "TEMP B-TREE" in step for step in plan), plan
+    finally:
+        conn.close()
 
 
 async def test_one_status_notifications_post_and_follow_are_bounded(

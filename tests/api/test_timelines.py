@@ -99,15 +99,21 @@ async def test_pagination_walks_every_note_once(
 
 
 @pytest.mark.parametrize("signed_in", [True, False])
-async def test_public_timeline_pages_walk_every_note_once(
-    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, signed_in: bool
+@pytest.mark.parametrize("timeline", ["/api/v1/timelines/public", "/api/v1/timelines/tag/Walk"])
+async def test_public_and_tag_timeline_pages_walk_every_note_once(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, signed_in: bool, timeline: str
 ) -> None:
     headers = bob.headers if signed_in else {}
-    posted = [(await post(alice, f"note {i}"))["id"] for i in range(13)]
-    await post(alice, "for followers", visibility="private")
-    await post(alice, "quietly", visibility="unlisted")
+    posted = []
+    for i in range(13):
+        posted.append((await post(alice, f"note {i} #walk"))["id"])
+        if timeline.endswith("Walk"):
+            await post(bob, f"untagged {i} #other")  # between the tag's notes: its pages skip them
+    await post(alice, "for followers #walk", visibility="private")
+    await post(alice, "quietly #walk", visibility="unlisted")
+    await client.post(f"/api/v1/statuses/{posted[3]}/reblog", headers=bob.headers)  # boosts stay out
     seen: list[str] = []
-    url: str | None = "/api/v1/timelines/public?limit=5&local=true"
+    url: str | None = f"{timeline}?limit=5&local=true"
     while url:
         r = await client.get(url, headers=headers)
         seen += _ids(r)
@@ -116,24 +122,18 @@ async def test_public_timeline_pages_walk_every_note_once(
         assert url is None or "local=true" in url  # the other parameters carried along
     assert seen == list(reversed(posted))
     # min_id: the page just newer than it, newest first; since_id: the newest page above it.
-    newer = await client.get(
-        "/api/v1/timelines/public", params={"min_id": posted[2], "limit": 3}, headers=headers
-    )
+    newer = await client.get(timeline, params={"min_id": posted[2], "limit": 3}, headers=headers)
     assert _ids(newer) == [posted[5], posted[4], posted[3]]
     prev = re.search(r'<([^>]+)>; rel="prev"', newer.headers["link"])
     assert prev and f"min_id={posted[5]}" in prev.group(1)
-    since = await client.get(
-        "/api/v1/timelines/public", params={"since_id": posted[2], "limit": 3}, headers=headers
-    )
+    since = await client.get(timeline, params={"since_id": posted[2], "limit": 3}, headers=headers)
     assert _ids(since) == [posted[12], posted[11], posted[10]]
     between = {"max_id": posted[9], "min_id": posted[6]}
-    assert _ids(await client.get("/api/v1/timelines/public", params=between, headers=headers)) == [
+    assert _ids(await client.get(timeline, params=between, headers=headers)) == [
         posted[8],
         posted[7],
     ]
-    assert (
-        _ids(await client.get("/api/v1/timelines/public", params={"remote": "true"}, headers=headers)) == []
-    )
+    assert _ids(await client.get(timeline, params={"remote": "true"}, headers=headers)) == []
 
 
 async def test_account_statuses_filters(

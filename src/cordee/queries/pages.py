@@ -18,6 +18,7 @@ from cordee.queries.timelines import (
     ACCOUNT_HIDDEN,
     ACCOUNT_PAGES,
     PUBLIC_PAGES,
+    TAG_PAGES,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
     live_visible,
@@ -119,12 +120,17 @@ async def public_page(
     limit: int,
     *,
     oldest_first: bool = False,
+    tag: str | None = None,
 ) -> LivePage:
     """A page of the public timeline (``scope``: "all", "local" or "remote") as ``viewer`` sees it
-    (``public_query``), newest first; ``oldest_first``: the ``limit`` notes just above ``above``
-    (a page asked with ``min_id``), still returned newest first."""
-    query = PUBLIC_PAGES[(viewer is not None, scope, not oldest_first)]
+    (``public_query``), or of its notes with the hashtag ``tag`` (a normalised name), newest first;
+    ``oldest_first``: the ``limit`` notes just above ``above`` (a page asked with ``min_id``),
+    still returned newest first."""
+    pages = PUBLIC_PAGES if tag is None else TAG_PAGES
+    query = pages[(viewer is not None, scope, not oldest_first)]
     params: dict[str, Any] = {"limit": limit, **_bounds(below, above)}
+    if tag is not None:
+        params["tag"] = tag
     if viewer is not None:
         params.update(viewer=viewer, now=utcnow())
     rows = await hot.rows(query, **params)

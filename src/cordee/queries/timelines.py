@@ -265,6 +265,33 @@ PUBLIC_PAGES = {
 }
 
 
+def _tag_page(viewer: Any, scope: str, newest_first: bool) -> HotQuery:
+    query = public_query(
+        viewer, local=scope == "local", remote=scope == "remote", now=None if viewer is None else _now
+    )
+    tag_id = select(Tag.id).where(Tag.name == bindparam("tag", "", type_=Tag.name.type)).scalar_subquery()
+    tagged = StatusTag.status_id
+    order = tagged.desc() if newest_first else tagged.asc()
+    return HotQuery(
+        _live(query)
+        .join(StatusTag, StatusTag.status_id == Status.id)
+        .where(StatusTag.tag_id == tag_id, tagged < _below, tagged > _above)
+        .order_by(order)
+        .limit(_limit)
+    )
+
+
+#: A page of one hashtag's timeline (``PUBLIC_PAGES``' rules over the notes with that tag), walked
+#: through the tag's own index (``ix_status_tags_tag_status``): as an ``EXISTS`` over every public
+#: note, a rare tag's page walked all of them (39–46 ms a page at 13,000 notes, measured).
+TAG_PAGES = {
+    (signed_in, scope, newest_first): _tag_page(_viewer if signed_in else None, scope, newest_first)
+    for signed_in in (True, False)
+    for scope in ("all", "local", "remote")
+    for newest_first in (True, False)
+}
+
+
 @dataclass(frozen=True)
 class TagFilter:
     name: str

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.db.tables import Status
+from cordee.domain.text import normalize_tag
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 from cordee.queries.pages import public_page
@@ -47,28 +48,34 @@ async def home(ctx: Ctx) -> Response:
     return Response(found.json(), media_type="application/json", headers=headers)
 
 
+async def _hot_public(ctx: Ctx, local: bool, remote: bool, tag: str | None = None) -> Response:
+    """A page of the public timeline, or of one hashtag's, on the hot path (``public_page``)."""
+    page = Page.from_params(ctx.params)
+    lower = [b for b in (page.since_id, page.min_id) if b is not None]
+    hot = await public_page(
+        ctx.db.hot_replica,
+        ctx.viewer_id,
+        "local" if local else "remote" if remote else "all",
+        page.max_id,
+        max(lower) if lower else None,
+        page.limit,
+        oldest_first=page.min_id is not None,
+        tag=tag,
+    )
+    ids = [x.id for x in hot.lives]
+    marks = None
+    if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
+        marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*ids, *hot.originals])
+    body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals, marks)
+    return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
+
+
 @endpoint(scope="read:statuses", auth="optional")
 async def public(ctx: Ctx) -> Response:
     p = ctx.params
     local, remote = bool(p.bool("local")), bool(p.bool("remote"))
     if not _only_media(ctx) and not ctx.has_filters:  # filters apply on the general path
-        page = Page.from_params(p)
-        lower = [b for b in (page.since_id, page.min_id) if b is not None]
-        hot = await public_page(
-            ctx.db.hot_replica,
-            ctx.viewer_id,
-            "local" if local else "remote" if remote else "all",
-            page.max_id,
-            max(lower) if lower else None,
-            page.limit,
-            oldest_first=page.min_id is not None,
-        )
-        ids = [x.id for x in hot.lives]
-        marks = None
-        if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
-            marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*ids, *hot.originals])
-        body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals, marks)
-        return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
+        return await _hot_public(ctx, local, remote)
     query = tl.public_query(ctx.viewer_id, local=local, remote=remote)
     if _only_media(ctx):
         query = query.where(tl.has_media())
@@ -84,7 +91,10 @@ async def tag(ctx: Ctx) -> Response:
         all=tuple(p.list("all")),
         none=tuple(p.list("none")),
     )
-    query = tl.tag_query(ctx.viewer_id, tags, local=bool(p.bool("local")), remote=bool(p.bool("remote")))
+    local, remote = bool(p.bool("local")), bool(p.bool("remote"))
+    if not (tags.any or tags.all or tags.none or _only_media(ctx) or ctx.has_filters):
+        return await _hot_public(ctx, local, remote, normalize_tag(tags.name))
+    query = tl.tag_query(ctx.viewer_id, tags, local=local, remote=remote)
     if _only_media(ctx):
         query = query.where(tl.has_media())
     return await _page_of(ctx, query, "public")
