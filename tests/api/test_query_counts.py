@@ -254,6 +254,9 @@ async def test_one_status_notifications_post_and_follow_are_bounded(
 ) -> None:
     reader, author, notes = scene
     assert await _count(db, client, "GET", f"/api/v1/statuses/{notes[4]['id']}", reader) <= 4
+    # A thread (queries/threads.py): token, the note, its parents, its replies, their live rows
+    # under the rule (the bodies and the reader's marks kept), whatever the thread's length.
+    assert await _count(db, client, "GET", f"/api/v1/statuses/{notes[4]['id']}/context", reader) <= 5
     assert await _count(db, client, "GET", "/api/v1/notifications?limit=40", author) <= 7
     with counting(db) as counter:
         r = await client.post("/api/v1/statuses", json={"status": "counted"}, headers=author.headers)

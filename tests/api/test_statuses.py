@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import ApiUser
+from tests.conftest import ApiUser, MakeUser
 
 
 async def test_post_and_read_back(client: httpx.AsyncClient, alice: ApiUser, bob: ApiUser) -> None:
@@ -183,3 +183,47 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_note(
     assert {r.status_code for r in answers} == {200}
     assert len({r.json()["id"] for r in answers}) == 1
     assert len((await client.get(f"/api/v1/accounts/{alice.id}/statuses")).json()) == 1
+
+
+async def test_a_thread_reads_the_same_on_the_hot_and_general_paths(
+    client: httpx.AsyncClient, make_user: MakeUser
+) -> None:
+    """Context on the hot path (``queries.threads``) against the general path, which a reader with
+    a filter takes (here one matching nothing): the same ancestors and replies, in the same order,
+    hidden branches left out alike, for readers who see different parts of the thread."""
+    alice, bob, carol, dave = [await make_user(name) for name in ("alice", "bob", "carol", "dave")]
+    await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice.headers)
+    await client.post(f"/api/v1/accounts/{dave.id}/block", headers=carol.headers)
+
+    async def reply(user: ApiUser, text: str, to: str | None, visibility: str = "public") -> str:
+        body = {"status": text, "in_reply_to_id": to, "visibility": visibility}
+        r = await client.post("/api/v1/statuses", json=body, headers=user.headers)
+        assert r.status_code == 200, r.text
+        return str(r.json()["id"])
+
+    root = await reply(alice, "root", None)
+    first = await reply(bob, "first", root)
+    hidden = await reply(carol, "for my followers", first, "private")
+    below_hidden = await reply(alice, "below the private one", hidden)
+    await reply(alice, "second under first", first)
+    blocked_branch = await reply(carol, "carol again", root)
+    await reply(bob, "@alice just us", blocked_branch, "direct")
+    await reply(bob, "late", first)
+    focus = [root, first, hidden, below_hidden]
+    readers: list[ApiUser | None] = [alice, bob, carol, dave, None]
+    hot: dict[tuple[int, str], Any] = {}
+    for at, reader in enumerate(readers):
+        for note in focus:
+            r = await client.get(f"/api/v1/statuses/{note}/context", headers=reader.headers if reader else {})
+            hot[(at, note)] = r.status_code, r.json()
+    assert [s["id"] for s in hot[(0, first)][1]["descendants"]][:2] == [hidden, below_hidden]
+    assert hidden not in [s["id"] for s in hot[(1, first)][1]["descendants"]]  # bob: not a follower
+    assert hot[(3, hidden)][0] == 404  # dave: carol blocks him
+    for at, reader in enumerate(readers[:4]):
+        assert reader is not None
+        words = {"title": "nothing", "context": ["thread"], "keywords_attributes": [{"keyword": "zzyzx"}]}
+        r = await client.post("/api/v2/filters", json=words, headers=reader.headers)
+        assert r.status_code == 200, r.text
+        for note in focus:
+            r = await client.get(f"/api/v1/statuses/{note}/context", headers=reader.headers)
+            assert (r.status_code, r.json()) == hot[(at, note)], (at, note)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -38,13 +40,21 @@ async def descendants(session: AsyncSession, viewer_id: int | None, status: Stat
             select(Status).where(Status.id.in_(select(tree.c.id)), visible_to(viewer_id)).limit(MAX_THREAD)
         )
     )
-    children: dict[int, list[Status]] = {}
-    for row in rows:
-        children.setdefault(row.in_reply_to_id or 0, []).append(row)
-    ordered: list[Status] = []
-    stack = sorted(children.get(status.id, []), key=lambda s: s.id, reverse=True)
+    by_id = {row.id: row for row in rows}
+    return [by_id[i] for i in reply_order(status.id, [(row.id, row.in_reply_to_id) for row in rows])]
+
+
+def reply_order(root: int, replies: Iterable[tuple[int, int | None]]) -> list[int]:
+    """The ids of ``root``'s replies (``(id, in_reply_to_id)`` pairs, those the reader may see),
+    depth first in reply order: a reply's own replies follow it. A reply whose parent is not among
+    them, nor ``root``, is left out with its branch (the reader may not see its parent)."""
+    children: dict[int | None, list[int]] = {}
+    for reply_id, parent_id in replies:
+        children.setdefault(parent_id, []).append(reply_id)
+    ordered: list[int] = []
+    stack = sorted(children.get(root, []), reverse=True)
     while stack:
         current = stack.pop()
         ordered.append(current)
-        stack.extend(sorted(children.get(current.id, []), key=lambda s: s.id, reverse=True))
+        stack.extend(sorted(children.get(current, []), reverse=True))
     return ordered
