@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from cordee.events.types import Event, NotificationCreated, StatusCreated, StatusDeleted
-from tests.conftest import ApiUser
+from tests.conftest import ApiUser, MakeUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
 
@@ -139,3 +139,55 @@ async def test_instance_figures_are_counted_once_however_many_ask_at_once(
     assert builds == 2
     monkeypatch.setattr(instance, "CACHE_SECONDS", 30.0)
     assert (await client.get("/api/v1/instance")).json()["build"] == 2  # then the new one is served
+
+
+async def test_notification_pages_read_the_same_on_the_hot_and_general_paths(
+    client: httpx.AsyncClient, make_user: MakeUser, post: Post
+) -> None:
+    """Notifications on the hot path (``queries.notification_pages``) against the general path,
+    which a reader with a filter takes (here one matching nothing): the same pages for every
+    bound, type list and direction, hidden ones left out alike."""
+    alice, bob, carol, dave = [await make_user(name) for name in ("alice", "bob", "carol", "dave")]
+    for fan in (bob, carol, dave):
+        assert (
+            await client.post(f"/api/v1/accounts/{alice.id}/follow", headers=fan.headers)
+        ).status_code == 200
+    mine = await post(alice, "mine")
+    private = await post(alice, "for followers", visibility="private")
+    for fan in (bob, carol):
+        await client.post(f"/api/v1/statuses/{mine['id']}/favourite", headers=fan.headers)
+        await client.post(f"/api/v1/statuses/{mine['id']}/reblog", headers=fan.headers)
+        await client.post(f"/api/v1/statuses/{private['id']}/favourite", headers=fan.headers)
+    await post(bob, "@alice hello")
+    await post(carol, "@alice private word", visibility="direct")
+    await post(dave, "@alice from dave")
+    await client.post(f"/api/v1/accounts/{dave.id}/block", headers=alice.headers)  # his are hidden now
+    await client.post(
+        f"/api/v1/accounts/{carol.id}/mute", json={"notifications": True}, headers=alice.headers
+    )
+    everything = (await client.get("/api/v1/notifications", headers=alice.headers)).json()
+    assert {n["account"]["username"] for n in everything} == {"bob"}
+    await client.post(f"/api/v1/accounts/{carol.id}/unmute", headers=alice.headers)
+    ids = [int(n["id"]) for n in (await client.get("/api/v1/notifications", headers=alice.headers)).json()]
+    assert len(ids) == 10  # bob's and carol's each: a follow, 2 favourites, a boost, a mention
+    asked: list[dict[str, Any]] = [
+        {},
+        {"limit": 3},
+        {"max_id": ids[2], "limit": 2},
+        {"min_id": ids[-2], "limit": 3},
+        {"since_id": ids[5]},
+        {"types[]": ["mention", "favourite"]},
+        {"exclude_types[]": ["follow", "reblog"]},
+        {"types[]": "follow", "exclude_types[]": "follow"},
+        {"account_id": bob.id},
+    ]
+    hot = []
+    for params in asked:
+        r = await client.get("/api/v1/notifications", params=params, headers=alice.headers)
+        hot.append((r.status_code, r.json(), r.headers.get("link")))
+    assert [n["type"] for n in hot[5][1]] and {n["type"] for n in hot[5][1]} <= {"mention", "favourite"}
+    words = {"title": "nothing", "context": ["notifications"], "keywords_attributes": [{"keyword": "zzyzx"}]}
+    assert (await client.post("/api/v2/filters", json=words, headers=alice.headers)).status_code == 200
+    for params, answer in zip(asked, hot, strict=True):
+        r = await client.get("/api/v1/notifications", params=params, headers=alice.headers)
+        assert (r.status_code, r.json(), r.headers.get("link")) == answer, params

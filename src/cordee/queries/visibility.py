@@ -157,12 +157,13 @@ def shown_in_timelines(viewer_account_id: Any, now: Any = None) -> ColumnElement
     )
 
 
-def notification_shown(viewer_account_id: Any, from_account_id: Any) -> ColumnElement[bool]:
+def notification_shown(viewer_account_id: Any, from_account_id: Any, now: Any = None) -> ColumnElement[bool]:
     """A notification reaches its recipient unless it comes from an account in a block with them,
-    or one they mute with ``hide_notifications`` (the note it names is judged by ``visible_to``)."""
+    or one they mute with ``hide_notifications`` (the note it names is judged by ``visible_to``).
+    ``now``: as ``muted_by``'s."""
     return and_(
         not_(blocked_between(viewer_account_id, from_account_id)),
-        not_(muted_by(viewer_account_id, from_account_id, notifications=True)),
+        not_(muted_by(viewer_account_id, from_account_id, notifications=True, now=now)),
     )
 
 

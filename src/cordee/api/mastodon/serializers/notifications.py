@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -39,14 +40,31 @@ async def render_notifications(
         for r in await render_statuses(session, settings, viewer_id, statuses, filter_context=filter_context)
     }
     return [
-        {
-            "id": str(n.id),
-            "type": n.type,
-            "created_at": iso(n.created_at),
-            "group_key": f"ungrouped-{n.id}",
-            "account": render_account(settings, accounts[n.from_account_id]),
-            **({"status": rendered[n.status_id]} if n.status_id in rendered else {}),
-        }
+        notification_entity(
+            n.id,
+            n.type,
+            n.created_at,
+            render_account(settings, accounts[n.from_account_id]),
+            rendered.get(n.status_id) if n.status_id is not None else None,
+        )
         for n in notifications
         if n.status_id is None or n.status_id in rendered
     ]
+
+
+def notification_entity(
+    notification_id: int,
+    kind: str,
+    created_at: datetime,
+    account: dict[str, Any],
+    status: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """A Notification entity, from its account's and its note's entities (None: it names none)."""
+    return {
+        "id": str(notification_id),
+        "type": kind,
+        "created_at": iso(created_at),
+        "group_key": f"ungrouped-{notification_id}",
+        "account": account,
+        **({"status": status} if status is not None else {}),
+    }

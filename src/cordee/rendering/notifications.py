@@ -1,0 +1,51 @@
+"""Notification entities for the hot read path: the notes they name rendered as every timeline
+renders them (``render_live``: bodies kept, the reader's marks), their accounts from the kept
+account bodies with fresh counters."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from cordee.api.mastodon.serializers.notifications import notification_entity
+from cordee.config import Settings
+from cordee.db.engine import Database
+from cordee.queries.notification_pages import Row
+from cordee.queries.pages import with_originals
+from cordee.queries.timelines import ACCOUNT_LIVE, WINDOW, live_visible
+from cordee.rendering.statuses import account_bodies, render_live, with_counters
+
+
+async def render_hot_notifications(
+    db: Database, settings: Settings, viewer: int, rows: Sequence[Row]
+) -> list[dict[str, Any]]:
+    """Entities of a page of ``viewer``'s notifications (at most ``WINDOW``; readers without
+    filters: their callers send the others to ``render_notifications``). A notification whose
+    note the reader may no longer see is left out, as there."""
+    assert len(rows) <= WINDOW
+    hot = db.hot_replica
+    status_ids = list(dict.fromkeys(r.status_id for r in rows if r.status_id is not None))
+    notes: dict[int, dict[str, Any]] = {}
+    if status_ids:
+        statement, params = live_visible(viewer)
+        page = await with_originals(hot, await hot.rows(statement, ids=status_ids, **params), viewer=viewer)
+        ids = [*(x.id for x in page.lives), *page.originals]
+        marks = await db.marks.of(db.hot, viewer, ids) if db.coherent else None
+        entities = await render_live(db, settings, viewer, page.lives, page.originals, marks)
+        notes = {live.id: entity for live, entity in zip(page.lives, entities, strict=True)}
+    authors = list(dict.fromkeys(r.from_account_id for r in rows))
+    bodies = await account_bodies(hot, settings, db.entities, authors)
+    counters = {row[0]: row[1:] for row in await hot.rows(ACCOUNT_LIVE, ids=authors)} if authors else {}
+    return [
+        notification_entity(
+            n.id,
+            n.type,
+            n.created_at,
+            with_counters(bodies[n.from_account_id], *counters[n.from_account_id]),
+            notes.get(n.status_id) if n.status_id is not None else None,
+        )
+        for n in rows
+        # A note gone or hidden since leaves its notification out; an account gone takes its
+        # notifications with it (a row read just before is left out the same way).
+        if (n.status_id is None or n.status_id in notes) and n.from_account_id in counters
+    ]
