@@ -294,3 +294,27 @@ async def test_filters_in_notifications(
         ("mention", nice["id"]),
     ]
     assert rude["id"] in _ids(await client.get("/api/v1/timelines/public", headers=alice.headers))
+
+
+async def test_a_home_page_reads_the_same_with_a_filter_that_matches_nothing(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
+) -> None:
+    """A reader with filters reads the hot path's page rendered through them: with a filter that
+    matches nothing, every page is the one read without filters, whole (bodies, marks, counters)."""
+    for followed in (bob, carol):
+        await client.post(f"/api/v1/accounts/{followed.id}/follow", headers=alice.headers)
+    notes = [await post(bob if i % 2 else carol, f"note {i}") for i in range(12)]
+    await client.post(f"/api/v1/statuses/{notes[2]['id']}/reblog", headers=bob.headers)
+    await client.post(f"/api/v1/statuses/{notes[3]['id']}/favourite", headers=alice.headers)
+    await post(bob, "a reply", in_reply_to_id=notes[4]["id"])
+    pages = [{}, {"limit": 5}, {"max_id": notes[7]["id"]}, {"since_id": notes[3]["id"], "limit": 4}]
+    pages.append({"min_id": notes[9]["id"]})
+    before = [
+        (await client.get("/api/v1/timelines/home", params=p, headers=alice.headers)).json() for p in pages
+    ]
+    await _filter(
+        client, alice, title="nothing", context=["home"], keywords_attributes=[{"keyword": "zzyzx"}]
+    )
+    for params, expected in zip(pages, before, strict=True):
+        r = await client.get("/api/v1/timelines/home", params=params, headers=alice.headers)
+        assert r.status_code == 200 and r.json() == expected, params

@@ -6,9 +6,9 @@ the feed's ids in a window (``WINDOW``), the home rules over those of them not j
 reader (``HOME_CHECK``: ``home_query`` and so ``visible_to``, the one rule — a stale or foreign id
 in a feed can never show a note the reader may not see; the memo's verdicts keep the others), the
 notes of followed high-follower accounts (merged when read, ``BIG_NOTES``), and the boosted
-originals' counters. Rendering then serves bodies from the cache (``rendering/``). Readers with
-filters, pages asked with ``min_id``, and pages older than what the feed holds take the general
-path (``api/mastodon/timelines.py``).
+originals' counters. Rendering then serves bodies from the cache (``rendering/``), or for a
+reader with filters renders the page's notes through them. A full page asked with ``min_id``, and
+pages older than what the feed holds, take the general path (``rendering/home.py``).
 """
 
 from __future__ import annotations
@@ -83,10 +83,9 @@ class HomeTimeline:
         limit: int,
         holds: Callable[[Any], bool] | None = None,
     ) -> HomeRead | None:
-        """One page on the hot path, or None when this request needs the general path. The
-        caller sends readers with filters to the general path (it reads the notes' text).
+        """One page on the hot path, or None when this request needs the general path.
         ``holds``: whether what the caller kept in the page's memo entry still holds; if it does,
-        no rows are read."""
+        no rows are read (None: the ids are always returned)."""
         hot = self._db.hot_replica
         memo = self.memo
         stamp = memo.stamp(viewer) if memo is not None else None  # before any read: see memo.py

@@ -100,22 +100,21 @@ async def home_page(
 ) -> HomePage:
     """The entities of one page of ``account_id``'s home timeline and their ids (for paging)."""
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
-        return await _general(db, settings, account_id, page, tl.home_query(account_id), None)
+        return await _general(db, settings, account_id, page, tl.HOME_GENERAL, None, {})
     lower = [b for b in (page.since_id, page.min_id) if b is not None]
     above = max(lower) if lower else None
-    if not filters:  # filters apply on the general path
-        found = await _hot(db, settings, timeline, account_id, page.max_id, above, page.limit)
-        # A page asked with ``min_id`` is the notes just above it, oldest first; when fewer than
-        # a page are there, they are the newest ones above it too: the hot path's page (how a
-        # client polls for what is new, with the newest id it has). A short page read every feed
-        # entry above the bound, and a trimmed feed keeps ``feed_size`` entries, far more than a
-        # page: a short page never stops at the feed's trimmed end, as a full one might.
-        if found is not None and (page.min_id is None or len(found.ids) < page.limit):
-            return found
+    found = await _hot(db, settings, timeline, account_id, page.max_id, above, page.limit, filters)
+    # A page asked with ``min_id`` is the notes just above it, oldest first; when fewer than
+    # a page are there, they are the newest ones above it too: the hot path's page (how a
+    # client polls for what is new, with the newest id it has). A short page read every feed
+    # entry above the bound, and a trimmed feed keeps ``feed_size`` entries, far more than a
+    # page: a short page never stops at the feed's trimmed end, as a full one might.
+    if found is not None and (page.min_id is None or len(found.ids) < page.limit):
+        return found
     ids = await timeline.candidate_ids(account_id, below=page.max_id, above=above)
-    query = tl.home_feed_query(account_id, ids, settings.fanout_follower_threshold)
+    feed = {"feed_ids": ids, "threshold": settings.fanout_follower_threshold}
     # A feed keeps the newest notes only (CORDEE_FEED_SIZE): older pages come from the database.
-    return await _general(db, settings, account_id, page, query, tl.home_query(account_id))
+    return await _general(db, settings, account_id, page, tl.HOME_FROM_FEED, tl.HOME_GENERAL, feed)
 
 
 async def _hot(
@@ -126,17 +125,21 @@ async def _hot(
     below: int | None,
     above: int | None,
     limit: int,
+    filters: bool,
 ) -> HomePage | None:
     """The newest ``limit`` notes of the home timeline between the bounds, on the hot path; None
-    when it cannot answer (``HomeTimeline.page``)."""
+    when it cannot answer (``HomeTimeline.page``). A reader with ``filters`` has the page's notes
+    rendered through them (no kept page: those are rendered without filters)."""
     await db.catch_up()  # the memo and kept pages hear of other processes' writes first
     cache = db.entities
     mark = cache.mark()  # before anything is read: see rendering/cache.py
-    read = await timeline.page(
-        account_id, below=below, above=above, limit=limit, holds=lambda kept: kept.holds(cache)
-    )
+    holds = None if filters else lambda kept: kept.holds(cache)
+    read = await timeline.page(account_id, below=below, above=above, limit=limit, holds=holds)
     if read is None:
         return None
+    if filters:
+        assert read.ids is not None  # no kept page is asked for
+        return await _filtered(db, settings, account_id, read.ids)
     if read.ids is None:
         assert read.entry is not None
         kept: KeptPage = read.entry.rendered
@@ -147,6 +150,16 @@ async def _hot(
         entities = await render_live(db, settings, account_id, hot.lives, hot.originals)
         return HomePage([x.id for x in hot.lives], entities)
     return await _hot_page(db, settings, timeline.memo, account_id, read, mark)
+
+
+async def _filtered(db: Database, settings: Settings, account_id: int, ids: list[int]) -> HomePage:
+    """A page the home rules decided (``ids``, newest first) rendered through the reader's filters:
+    ``hide`` leaves notes out, as the general path does (its ids, for paging, are all of them)."""
+    async with db.read() as session:
+        found = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
+        statuses = [found[i] for i in ids if i in found]  # a note deleted meanwhile is left out
+        body = await render_statuses(session, settings, account_id, statuses, filter_context="home")
+    return HomePage([s.id for s in statuses], body)
 
 
 async def _hot_page(
@@ -208,13 +221,22 @@ def kept_page(
 
 
 async def _general(
-    db: Database, settings: Settings, account_id: int, page: Page, query: Any, older: Any
+    db: Database,
+    settings: Settings,
+    account_id: int,
+    page: Page,
+    query: Any,
+    older: Any,
+    params: dict[str, Any],
 ) -> HomePage:
+    """The page from ``query`` (then ``older`` below it when short), statements built once: run
+    with the reader, the time and ``params``."""
+    reader = {"viewer": account_id, "now": utcnow()}
     async with db.read() as session:
-        rows = page.arrange(list(await session.scalars(page.apply(query, Status.id))))
+        rows = page.arrange(list(await session.scalars(page.apply(query, Status.id), {**reader, **params})))
         if older is not None and len(rows) < page.limit and page.min_id is None and page.since_id is None:
             bounds = [r.id for r in rows] + ([page.max_id] if page.max_id is not None else [])
             below = Page(max_id=min(bounds) if bounds else None, limit=page.limit - len(rows))
-            rows += list(await session.scalars(below.apply(older, Status.id)))
+            rows += list(await session.scalars(below.apply(older, Status.id), reader))
         body = await render_statuses(session, settings, account_id, rows, filter_context="home")
     return HomePage([s.id for s in rows], body)
