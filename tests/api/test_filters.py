@@ -296,10 +296,10 @@ async def test_filters_in_notifications(
     assert rude["id"] in _ids(await client.get("/api/v1/timelines/public", headers=alice.headers))
 
 
-async def test_a_home_page_reads_the_same_with_a_filter_that_matches_nothing(
+async def test_home_and_profile_pages_read_the_same_with_a_filter_that_matches_nothing(
     client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, carol: ApiUser
 ) -> None:
-    """A reader with filters reads the hot path's page rendered through them: with a filter that
+    """A reader with filters reads the hot paths' pages rendered through them: with a filter that
     matches nothing, every page is the one read without filters, whole (bodies, marks, counters)."""
     for followed in (bob, carol):
         await client.post(f"/api/v1/accounts/{followed.id}/follow", headers=alice.headers)
@@ -307,14 +307,12 @@ async def test_a_home_page_reads_the_same_with_a_filter_that_matches_nothing(
     await client.post(f"/api/v1/statuses/{notes[2]['id']}/reblog", headers=bob.headers)
     await client.post(f"/api/v1/statuses/{notes[3]['id']}/favourite", headers=alice.headers)
     await post(bob, "a reply", in_reply_to_id=notes[4]["id"])
-    pages = [{}, {"limit": 5}, {"max_id": notes[7]["id"]}, {"since_id": notes[3]["id"], "limit": 4}]
-    pages.append({"min_id": notes[9]["id"]})
-    before = [
-        (await client.get("/api/v1/timelines/home", params=p, headers=alice.headers)).json() for p in pages
-    ]
-    await _filter(
-        client, alice, title="nothing", context=["home"], keywords_attributes=[{"keyword": "zzyzx"}]
-    )
-    for params, expected in zip(pages, before, strict=True):
-        r = await client.get("/api/v1/timelines/home", params=params, headers=alice.headers)
-        assert r.status_code == 200 and r.json() == expected, params
+    bounds = [{}, {"limit": 5}, {"max_id": notes[7]["id"]}, {"since_id": notes[3]["id"], "limit": 4}]
+    pages = [("/api/v1/timelines/home", b) for b in [*bounds, {"min_id": notes[9]["id"]}]]
+    pages += [(f"/api/v1/accounts/{bob.id}/statuses", b) for b in [*bounds, {"exclude_replies": "true"}]]
+    before = [(await client.get(url, params=p, headers=alice.headers)).json() for url, p in pages]
+    words = [{"keyword": "zzyzx"}]
+    await _filter(client, alice, title="nothing", context=["home", "account"], keywords_attributes=words)
+    for (url, params), expected in zip(pages, before, strict=True):
+        r = await client.get(url, params=params, headers=alice.headers)
+        assert r.status_code == 200 and r.json() == expected, (url, params)

@@ -7,6 +7,8 @@ from typing import Any
 
 import httpx
 
+from cordee.db.engine import Database
+from cordee.queries import statuses as status_queries
 from tests.conftest import ApiUser, MakeUser
 
 
@@ -185,12 +187,13 @@ async def test_concurrent_retries_with_one_idempotency_key_make_one_note(
     assert len((await client.get(f"/api/v1/accounts/{alice.id}/statuses")).json()) == 1
 
 
-async def test_a_thread_reads_the_same_on_the_hot_and_general_paths(
-    client: httpx.AsyncClient, make_user: MakeUser
+async def test_a_thread_reads_as_the_general_walk_says_with_or_without_filters(
+    client: httpx.AsyncClient, make_user: MakeUser, db: Database
 ) -> None:
-    """Context on the hot path (``queries.threads``) against the general path, which a reader with
-    a filter takes (here one matching nothing): the same ancestors and replies, in the same order,
-    hidden branches left out alike, for readers who see different parts of the thread."""
+    """Context on the hot path (``queries.threads``) against the general walk of a thread
+    (``queries.statuses.ancestors``/``descendants``, through the ORM): the same ancestors and
+    replies, in the same order, hidden branches left out alike, for readers who see different
+    parts of the thread; then, for readers with a filter matching nothing, the same answers."""
     alice, bob, carol, dave = [await make_user(name) for name in ("alice", "bob", "carol", "dave")]
     await client.post(f"/api/v1/accounts/{carol.id}/follow", headers=alice.headers)
     await client.post(f"/api/v1/accounts/{dave.id}/block", headers=carol.headers)
@@ -213,9 +216,21 @@ async def test_a_thread_reads_the_same_on_the_hot_and_general_paths(
     readers: list[ApiUser | None] = [alice, bob, carol, dave, None]
     hot: dict[tuple[int, str], Any] = {}
     for at, reader in enumerate(readers):
+        viewer = int(reader.id) if reader else None
         for note in focus:
             r = await client.get(f"/api/v1/statuses/{note}/context", headers=reader.headers if reader else {})
             hot[(at, note)] = r.status_code, r.json()
+            async with db.read() as session:
+                status = await status_queries.visible_status(session, viewer, int(note))
+                if status is None:
+                    assert r.status_code == 404, (at, note)
+                    continue
+                walked = (
+                    [str(s.id) for s in await status_queries.ancestors(session, viewer, status)],
+                    [str(s.id) for s in await status_queries.descendants(session, viewer, status)],
+                )
+            read = ([s["id"] for s in r.json()["ancestors"]], [s["id"] for s in r.json()["descendants"]])
+            assert read == walked, (at, note)
     assert [s["id"] for s in hot[(0, first)][1]["descendants"]][:2] == [hidden, below_hidden]
     assert hidden not in [s["id"] for s in hot[(1, first)][1]["descendants"]]  # bob: not a follower
     assert hot[(3, hidden)][0] == 404  # dave: carol blocks him

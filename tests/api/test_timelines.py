@@ -134,6 +134,13 @@ async def test_public_and_tag_timeline_pages_walk_every_note_once(
         posted[7],
     ]
     assert _ids(await client.get(timeline, params={"remote": "true"}, headers=headers)) == []
+    if signed_in:  # a reader with filters: the same pages, rendered through them
+        pages = [{}, {"min_id": posted[2], "limit": 3}, {"max_id": posted[9], "local": "true"}]
+        without = [(await client.get(timeline, params=p, headers=headers)).json() for p in pages]
+        words = {"title": "nothing", "context": ["public"], "keywords_attributes": [{"keyword": "zzyzx"}]}
+        assert (await client.post("/api/v2/filters", json=words, headers=headers)).status_code == 200
+        for params, expected in zip(pages, without, strict=True):
+            assert (await client.get(timeline, params=params, headers=headers)).json() == expected, params
 
 
 async def test_account_statuses_filters(

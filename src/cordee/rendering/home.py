@@ -36,7 +36,7 @@ from cordee.queries import timelines as tl
 from cordee.queries.pages import with_originals
 from cordee.rendering.cache import EntityCache, Mark
 from cordee.rendering.pieces import Piece, account_jsons, page_json, render_pieces
-from cordee.rendering.statuses import render_live, render_statuses
+from cordee.rendering.statuses import render_filtered, render_live, render_statuses
 
 
 class HomePage:
@@ -139,7 +139,8 @@ async def _hot(
         return None
     if filters:
         assert read.ids is not None  # no kept page is asked for
-        return await _filtered(db, settings, account_id, read.ids)
+        # ``hide`` leaves notes out, as on the general path (the ids, for paging, are all of them).
+        return HomePage(read.ids, await render_filtered(db, settings, account_id, read.ids, "home"))
     if read.ids is None:
         assert read.entry is not None
         kept: KeptPage = read.entry.rendered
@@ -150,16 +151,6 @@ async def _hot(
         entities = await render_live(db, settings, account_id, hot.lives, hot.originals)
         return HomePage([x.id for x in hot.lives], entities)
     return await _hot_page(db, settings, timeline.memo, account_id, read, mark)
-
-
-async def _filtered(db: Database, settings: Settings, account_id: int, ids: list[int]) -> HomePage:
-    """A page the home rules decided (``ids``, newest first) rendered through the reader's filters:
-    ``hide`` leaves notes out, as the general path does (its ids, for paging, are all of them)."""
-    async with db.read() as session:
-        found = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
-        statuses = [found[i] for i in ids if i in found]  # a note deleted meanwhile is left out
-        body = await render_statuses(session, settings, account_id, statuses, filter_context="home")
-    return HomePage([s.id for s in statuses], body)
 
 
 async def _hot_page(

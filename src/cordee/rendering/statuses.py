@@ -470,6 +470,18 @@ async def render_live(
         return await _render(session, db.entities, db.hot, settings, viewer_id, lives, originals, marks=marks)
 
 
+async def render_filtered(
+    db: Database, settings: Settings, viewer_id: int, ids: Sequence[int], context: str
+) -> list[dict[str, Any]]:
+    """Entities of the notes ``ids``, in that order (a hot path's page: its rule decided them for
+    the reader), rendered through the reader's filters for ``context`` — ``hide`` leaves notes
+    out — as the general path renders them. A note deleted meanwhile is left out."""
+    async with db.read() as session:
+        found = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
+        statuses = [found[i] for i in ids if i in found]
+        return await render_statuses(session, settings, viewer_id, statuses, filter_context=context)
+
+
 async def _live_rows(
     hot: HotReader, ids: Sequence[int], statement: HotQuery, params: dict[str, Any]
 ) -> list[tuple[Any, ...]]:

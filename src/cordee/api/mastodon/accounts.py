@@ -37,7 +37,7 @@ from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering import profile_pages
 from cordee.rendering.profile_pages import ProfilePages
-from cordee.rendering.statuses import render_live, render_statuses
+from cordee.rendering.statuses import render_filtered, render_live, render_statuses
 
 
 async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
@@ -159,6 +159,20 @@ async def statuses(ctx: Ctx) -> Response:
     # with filters take the general one, which applies them.
     if hot_path and not ctx.has_filters:
         return await _hot_statuses(ctx, page, filters)
+    if hot_path and ctx.viewer_id is not None:  # the hot page, rendered through the reader's filters
+        hot = await account_page(
+            ctx.db.hot_replica,
+            ctx.viewer_id,
+            ctx.path_id(),
+            page.max_id,
+            page.since_id,
+            page.limit,
+            exclude_replies=filters.exclude_replies,
+            exclude_reblogs=filters.exclude_reblogs,
+        )
+        ids = [x.id for x in hot.lives]
+        body = await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "account")
+        return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
     account = await _account_or_404(ctx, ctx.path_id())
     async with ctx.db.read() as session:
         base = (

@@ -16,7 +16,7 @@ from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 from cordee.queries.pages import public_page
 from cordee.rendering.home import home_page
-from cordee.rendering.statuses import render_live, render_statuses
+from cordee.rendering.statuses import render_filtered, render_live, render_statuses
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -63,18 +63,23 @@ async def _hot_public(ctx: Ctx, local: bool, remote: bool, tag: str | None = Non
         tag=tag,
     )
     ids = [x.id for x in hot.lives]
+    headers = paged_headers(ctx.request, ids, page, ctx.settings.base_url)
+    if ctx.viewer_id is not None and ctx.has_filters:
+        return json_response(
+            await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "public"), headers=headers
+        )
     marks = None
     if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
         marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*ids, *hot.originals])
     body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals, marks)
-    return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
+    return json_response(body, headers=headers)
 
 
 @endpoint(scope="read:statuses", auth="optional")
 async def public(ctx: Ctx) -> Response:
     p = ctx.params
     local, remote = bool(p.bool("local")), bool(p.bool("remote"))
-    if not _only_media(ctx) and not ctx.has_filters:  # filters apply on the general path
+    if not _only_media(ctx):
         return await _hot_public(ctx, local, remote)
     query = tl.public_query(ctx.viewer_id, local=local, remote=remote)
     if _only_media(ctx):
@@ -92,7 +97,7 @@ async def tag(ctx: Ctx) -> Response:
         none=tuple(p.list("none")),
     )
     local, remote = bool(p.bool("local")), bool(p.bool("remote"))
-    if not (tags.any or tags.all or tags.none or _only_media(ctx) or ctx.has_filters):
+    if not (tags.any or tags.all or tags.none or _only_media(ctx)):
         return await _hot_public(ctx, local, remote, normalize_tag(tags.name))
     query = tl.tag_query(ctx.viewer_id, tags, local=local, remote=remote)
     if _only_media(ctx):
