@@ -14,6 +14,9 @@ Phases (each ``--duration`` seconds, wrk with 2 threads):
 - ``home``: random readers' home timelines, 32 connections;
 - ``account``: random accounts' statuses read by random readers, 32 connections;
 - ``mix``: DeathStarBench's social-network mix (60 % home, 30 % account, 10 % posts), 32 connections;
+- ``apps``: what client apps read besides the home page, in turns by random readers: notifications,
+  a home poll with ``min_id`` (nothing new), the public timeline and a hashtag's, 32 connections
+  (not in the default phases);
 - ``post``: posts only, by accounts whose follower counts average about ``--fanout`` (126 by
   default, Twitter's 2009 average), 32 connections;
 - ``follow``: follows of random accounts by random accounts, 32 connections (the writes' phases
@@ -58,7 +61,10 @@ from bench.streaming.procs import (
 from cordee.ratelimit import RULES
 
 WRK_DIR = Path(__file__).resolve().parent / "wrk"
-PHASES = ("instance", "home1", "home", "account", "mix", "post", "follow")
+PHASES = ("instance", "home1", "home", "account", "mix", "post", "follow", "apps")
+#: Run when ``--phases`` is not given (``apps`` only when asked: its figures are for the reads
+#: apps make beside the issue's mix).
+DEFAULT_PHASES = PHASES[:-1]
 CONNECTIONS = {"home1": 16}
 
 
@@ -389,7 +395,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python -m bench.mix", description=__doc__.split("\n\n")[0])
     p.add_argument("--size", choices=sorted(SIZES), default="reed98", help="graph size (default reed98)")
     p.add_argument("--duration", type=int, default=10, help="seconds per phase (default 10)")
-    p.add_argument("--phases", default=",".join(PHASES), help="comma-separated phases to run")
+    p.add_argument("--phases", default=",".join(DEFAULT_PHASES), help="comma-separated phases to run")
     p.add_argument("--readers", type=int, default=1000, help="accounts sampled as readers (default 1000)")
     p.add_argument("--fanout", type=int, default=126, help="average followers of posting accounts")
     p.add_argument(
