@@ -43,8 +43,12 @@ async def test_bookmarks(client: httpx.AsyncClient, post: Post, alice: ApiUser, 
     while path:
         r = await client.get(path, headers=alice.headers)
         pages.extend(s["id"] for s in r.json())
-        path = _next(r)
+        last, path = r, _next(r)
     assert pages == [third["id"], first["id"], second["id"]]
+    # Back up from the last page (``min_id``: the bookmarks just after it, newest first).
+    prev = re.search(r'<([^>]+)>; rel="prev"', last.headers["link"])
+    assert prev is not None
+    assert await _ids(client, prev.group(1), alice) == [third["id"], first["id"]]
 
     r = await client.post(f"/api/v1/statuses/{first['id']}/unbookmark", headers=alice.headers)
     assert r.status_code == 200 and r.json()["bookmarked"] is False

@@ -23,6 +23,7 @@ from cordee.db import hot_writes
 from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.types import utcnow
+from cordee.queries.personal import LISTED_PAGES
 from cordee.queries.timelines import HOME_CHECK, TAG_PAGES
 from cordee.rendering.marks import FLAGS
 from tests.conftest import ApiUser, MakeUser
@@ -246,6 +247,24 @@ async def test_a_tag_page_walks_the_tags_index_not_every_note(
         conn.close()
 
 
+async def test_a_readers_favourites_and_bookmarks_walk_their_own_index(
+    db: Database, scene: tuple[ApiUser, ApiUser, list[dict[str, Any]]]
+) -> None:
+    """A page of favourites or bookmarks costs the page, not everything the reader ever marked:
+    no sort of the reader's rows (on SQLite the hot statements run on the event loop)."""
+    if not db.is_sqlite:
+        pytest.skip("SQLite's plans (the hot statements run on its event loop)")
+    conn = sqlite3.connect(str(db.engine.url.database))
+    try:
+        for (name, _), query in LISTED_PAGES.items():
+            sql = query.compiled("sqlite").sql
+            plan = [row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", [1] * sql.count("?"))]
+            assert plan[0].startswith(f"SEARCH {name} USING INDEX ix_{name}_account_id_id"), plan
+            assert not any(step.startswith("SCAN") or "TEMP B-TREE" in step for step in plan), plan
+    finally:
+        conn.close()
+
+
 async def test_one_status_notifications_post_and_follow_are_bounded(
     db: Database,
     client: httpx.AsyncClient,
@@ -257,6 +276,12 @@ async def test_one_status_notifications_post_and_follow_are_bounded(
     # A thread (queries/threads.py): token, the note, its parents, its replies, their live rows
     # under the rule (the bodies and the reader's marks kept), whatever the thread's length.
     assert await _count(db, client, "GET", f"/api/v1/statuses/{notes[4]['id']}/context", reader) <= 5
+    # Favourites and bookmarks (queries.personal.LISTED_PAGES): token, the page (bodies and marks
+    # kept; no boosts among them here).
+    for listed in ("favourites", "bookmarks"):
+        for note in notes[:3]:
+            await client.post(f"/api/v1/statuses/{note['id']}/{listed[:-1]}", headers=reader.headers)
+        assert await _count(db, client, "GET", f"/api/v1/{listed}?limit=40", reader) == 2, listed
     # Notifications (queries/notification_pages.py): token, the page, its notes' live rows under
     # the rule, its accounts' counters (bodies and the reader's marks kept); the general path took 7.
     assert await _count(db, client, "GET", "/api/v1/notifications?limit=40", author) == 4

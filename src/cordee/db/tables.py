@@ -235,6 +235,7 @@ class Favourite(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "status_id", name="uq_favourites_pair"),
         Index("ix_favourites_status", "status_id", "id"),
+        Index("ix_favourites_account_id_id", "account_id", "id"),  # a reader's list, newest first
     )
     id: Mapped[int] = _id()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)

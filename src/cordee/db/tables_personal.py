@@ -40,6 +40,7 @@ class Bookmark(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "status_id", name="uq_bookmarks_pair"),
         Index("ix_bookmarks_status", "status_id"),
+        Index("ix_bookmarks_account_id_id", "account_id", "id"),  # a reader's list, newest first
     )
     id: Mapped[int] = _id()
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False)

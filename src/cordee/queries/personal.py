@@ -4,13 +4,15 @@ notes, markers and preferences. Notes always go through ``visible_to``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import BigInteger, Select, bindparam, select
+from sqlalchemy import BigInteger, Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.db.hot import HotQuery, HotReader
-from cordee.db.tables import Favourite, Status
+from cordee.db.hot import MAX_ID, HotQuery, HotReader
+from cordee.db.tables import Account, Favourite, Status
 from cordee.db.tables_personal import Bookmark, Marker, Preferences, StatusEdit, StatusPin
+from cordee.queries.timelines import LIVE_COLUMNS
 from cordee.queries.visibility import visible_to
 
 
@@ -23,13 +25,58 @@ def bookmarks_query(viewer_id: int) -> Select[Status, int]:
     )
 
 
-def favourites_query(viewer_id: int) -> Select[Status, int]:
-    """The notes the viewer favourited that they may still see, keyed by favourite id."""
-    return (
-        select(Status, Favourite.id)
-        .join(Favourite, Favourite.status_id == Status.id)
-        .where(Favourite.account_id == viewer_id, visible_to(viewer_id))
+def _listed_page(table: type[Bookmark] | type[Favourite], newest_first: bool) -> HotQuery:
+    viewer = bindparam("viewer", 0, type_=BigInteger())
+    key = table.id
+    query = (
+        select(*LIVE_COLUMNS, key)
+        .select_from(Status)
+        .join(table, table.status_id == Status.id)
+        .join(Account, Account.id == Status.account_id)
+        .where(
+            table.account_id == viewer,
+            visible_to(viewer),
+            key < bindparam("below", 0, type_=BigInteger()),
+            key > bindparam("above", 0, type_=BigInteger()),
+        )
     )
+    order = key.desc() if newest_first else key.asc()
+    return HotQuery(query.order_by(order).limit(bindparam("limit", 1, type_=Integer())))
+
+
+#: A page of the reader's bookmarks (``bookmarks_query``'s, for the web pages) or favourites as
+#: live rows, each with the id of the row that listed it (the page's key), newest first or, for
+#: ``min_id``, oldest first. Built once: building ``visible_to`` for each request was most of its
+#: ~3.4 ms of CPU (measured).
+LISTED_PAGES = {
+    (name, newest_first): _listed_page(table, newest_first)
+    for name, table in (("bookmarks", Bookmark), ("favourites", Favourite))
+    for newest_first in (True, False)
+}
+
+
+async def listed_page(
+    hot: HotReader,
+    viewer: int,
+    name: str,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    oldest_first: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Rows of a page of the reader's ``name`` ("bookmarks" or "favourites"): the notes' live
+    columns then the listing row's id, newest first."""
+    rows = await hot.rows(
+        LISTED_PAGES[(name, not oldest_first)],
+        viewer=viewer,
+        below=MAX_ID if below is None else below,
+        above=0 if above is None else above,
+        limit=limit,
+    )
+    if oldest_first:
+        rows.reverse()
+    return rows
 
 
 def pinned_query(viewer_id: int | None, account_id: int) -> Select[Status]:

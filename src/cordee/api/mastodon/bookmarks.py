@@ -3,9 +3,6 @@ favourites (``/api/v1/favourites``): private lists, newest bookmark or favourite
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlalchemy import Select
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -13,10 +10,9 @@ from cordee.actions import bookmarks
 from cordee.api.mastodon._responses import status_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
-from cordee.db.tables import Favourite, Status
-from cordee.db.tables_personal import Bookmark
 from cordee.queries import personal
-from cordee.rendering.statuses import render_statuses
+from cordee.queries.pages import with_originals
+from cordee.rendering.statuses import render_live
 
 
 @endpoint(scope="write:bookmarks", auth="required")
@@ -29,24 +25,36 @@ async def unbookmark(ctx: Ctx) -> Response:
     return await status_response(ctx, await bookmarks.unbookmark(ctx.db, ctx.account_id, ctx.path_id()))
 
 
-async def _listed(ctx: Ctx, query: Select[Status, int], key: Any) -> Response:
-    """A page of notes keyed by the id of the row that listed them (bookmark, favourite)."""
+async def _listed(ctx: Ctx, name: str) -> Response:
+    """A page of notes keyed by the id of the row that listed them (bookmark, favourite), on the
+    hot path (``queries.personal.LISTED_PAGES``), rendered from the kept bodies."""
     page = Page.from_params(ctx.params)
-    async with ctx.db.read() as session:
-        rows = page.arrange(list((await session.execute(page.apply(query, key))).all()))
-        body = await render_statuses(session, ctx.settings, ctx.viewer_id, [s for s, _ in rows])
-    keys = [k for _, k in rows]
+    lower = [b for b in (page.since_id, page.min_id) if b is not None]
+    rows = await personal.listed_page(
+        ctx.db.hot_replica,
+        ctx.account_id,
+        name,
+        page.max_id,
+        max(lower) if lower else None,
+        page.limit,
+        oldest_first=page.min_id is not None,
+    )
+    keys = [row[-1] for row in rows]
+    hot = await with_originals(ctx.db.hot_replica, [row[:-1] for row in rows], viewer=ctx.account_id)
+    ids = [*(x.id for x in hot.lives), *hot.originals]
+    marks = await ctx.db.marks.of(ctx.db.hot, ctx.account_id, ids) if ctx.db.coherent else None
+    body = await render_live(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals, marks)
     return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
 
 
 @endpoint(scope="read:bookmarks", auth="required")
 async def index(ctx: Ctx) -> Response:
-    return await _listed(ctx, personal.bookmarks_query(ctx.account_id), Bookmark.id)
+    return await _listed(ctx, "bookmarks")
 
 
 @endpoint(scope="read:favourites", auth="required")
 async def favourites(ctx: Ctx) -> Response:
-    return await _listed(ctx, personal.favourites_query(ctx.account_id), Favourite.id)
+    return await _listed(ctx, "favourites")
 
 
 routes = [
