@@ -38,6 +38,7 @@ async def test_an_edit_a_favourite_and_a_profile_change_show_at_once(
     await _follow(client, bob, alice)
     note = await post(alice, "first words")
     await _warm(client, alice, bob)
+    assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["display_name"] != "Alice Renamed"
 
     r = await client.put(
         f"/api/v1/statuses/{note['id']}", json={"status": "second words"}, headers=alice.headers
@@ -62,10 +63,16 @@ async def test_an_edit_a_favourite_and_a_profile_change_show_at_once(
     assert seen["account"]["display_name"] == "Alice Renamed"
     r = await client.get(f"/api/v1/accounts/{alice.id}/statuses", headers=carol.headers)
     assert r.json()[0]["account"]["display_name"] == "Alice Renamed"
+    for shown in (
+        (await client.get(f"/api/v1/accounts/{alice.id}")).json(),
+        (await client.get("/api/v1/accounts", params={"id[]": alice.id})).json()[0],
+    ):
+        assert shown["display_name"] == "Alice Renamed"
 
     await post(alice, "third")
     [newest, _] = await _home(client, bob)
     assert newest["account"]["statuses_count"] == 2  # counters are never served stale
+    assert (await client.get(f"/api/v1/accounts/{alice.id}")).json()["statuses_count"] == 2
 
 
 async def test_deletes_blocks_mutes_and_unfollows_take_notes_out_at_once(

@@ -12,8 +12,9 @@ from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.queries.notification_pages import Row
 from cordee.queries.pages import with_originals
-from cordee.queries.timelines import ACCOUNT_LIVE, WINDOW, live_visible
-from cordee.rendering.statuses import account_bodies, render_live, with_counters
+from cordee.queries.timelines import WINDOW, live_visible
+from cordee.rendering.accounts import account_entities
+from cordee.rendering.statuses import render_live
 
 
 async def render_hot_notifications(
@@ -33,19 +34,17 @@ async def render_hot_notifications(
         marks = await db.marks.of(db.hot, viewer, ids) if db.coherent else None
         entities = await render_live(db, settings, viewer, page.lives, page.originals, marks)
         notes = {live.id: entity for live, entity in zip(page.lives, entities, strict=True)}
-    authors = list(dict.fromkeys(r.from_account_id for r in rows))
-    bodies = await account_bodies(hot, settings, db.entities, authors)
-    counters = {row[0]: row[1:] for row in await hot.rows(ACCOUNT_LIVE, ids=authors)} if authors else {}
+    accounts = await account_entities(db, settings, (r.from_account_id for r in rows))
     return [
         notification_entity(
             n.id,
             n.type,
             n.created_at,
-            with_counters(bodies[n.from_account_id], *counters[n.from_account_id]),
+            accounts[n.from_account_id],
             notes.get(n.status_id) if n.status_id is not None else None,
         )
         for n in rows
         # A note gone or hidden since leaves its notification out; an account gone takes its
         # notifications with it (a row read just before is left out the same way).
-        if (n.status_id is None or n.status_id in notes) and n.from_account_id in counters
+        if (n.status_id is None or n.status_id in notes) and n.from_account_id in accounts
     ]

@@ -36,6 +36,7 @@ from cordee.queries.personal import pinned_query
 from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
 from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering import profile_pages
+from cordee.rendering.accounts import account_entities
 from cordee.rendering.profile_pages import ProfilePages
 from cordee.rendering.statuses import render_filtered, render_live, render_statuses
 
@@ -133,15 +134,18 @@ async def lookup(ctx: Ctx) -> Response:
 
 @endpoint(scope="read:accounts", auth="optional")
 async def show(ctx: Ctx) -> Response:
-    return json_response(render_account(ctx.settings, await _account_or_404(ctx, ctx.path_id())))
+    account_id = ctx.path_id()
+    found = await account_entities(ctx.db, ctx.settings, [account_id])
+    if account_id not in found:
+        raise ApiError(404, "Record not found")
+    return json_response(found[account_id])
 
 
 @endpoint(scope="read:accounts", auth="optional")
 async def many(ctx: Ctx) -> Response:
     ids = [parse_id(i) for i in ctx.params.list("id")[:40]]
-    async with ctx.db.read() as session:
-        found = await account_queries.load_many(session, ids)
-    return json_response([render_account(ctx.settings, found[i]) for i in ids if i in found])
+    found = await account_entities(ctx.db, ctx.settings, ids)
+    return json_response([found[i] for i in ids if i in found])
 
 
 @endpoint(scope="read:statuses", auth="optional")
