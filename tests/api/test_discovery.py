@@ -6,7 +6,9 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
+import pytest
 
+from cordee.queries import trends
 from tests.conftest import ApiUser, MakeUser
 
 Post = Callable[..., Awaitable[dict[str, Any]]]
@@ -90,3 +92,29 @@ async def test_trending_tags_statuses_and_links(
         await client.post(f"/api/v1/statuses/{private['id']}/favourite", headers=user.headers)
     trending = (await client.get("/api/v1/trends/statuses", headers=alice.headers)).json()
     assert [s["id"] for s in trending] == [loved["id"], liked["id"]]
+
+
+async def test_trends_are_kept_a_minute_and_each_reader_sees_their_own_flags(
+    client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: ApiUser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Trending tags and links are computed at most once a minute (``queries.trends.Kept``: a
+    week of public notes aggregated, by anyone, for every request before); what each reader follows
+    is theirs, read for each request."""
+    await post(alice, "first #kept https://example.org/kept")
+    first = (await client.get("/api/v1/trends/tags", headers=alice.headers)).json()
+    assert [(t["name"], t["following"]) for t in first] == [("kept", False)]
+    assert [x["url"] for x in (await client.get("/api/v1/trends/links")).json()] == [
+        "https://example.org/kept"
+    ]
+    await post(bob, "second #later https://example.org/later")
+    r = await client.post("/api/v1/tags/kept/follow", headers=bob.headers)
+    assert r.status_code == 200
+    assert [
+        (t["name"], t["following"])
+        for t in (await client.get("/api/v1/trends/tags", headers=bob.headers)).json()
+    ] == [("kept", True)]
+    assert [t["name"] for t in (await client.get("/api/v1/trends/tags")).json()] == ["kept"]  # as computed
+    monkeypatch.setattr(trends, "KEEP_SECONDS", 0.0)  # a minute later
+    assert {t["name"] for t in (await client.get("/api/v1/trends/tags")).json()} == {"kept", "later"}
+    links = (await client.get("/api/v1/trends/links")).json()
+    assert {x["url"] for x in links} == {"https://example.org/kept", "https://example.org/later"}

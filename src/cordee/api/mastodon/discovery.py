@@ -6,6 +6,7 @@ Trends page with ``offset`` (as Mastodon), and say so in a ``Link: …; rel="nex
 
 from __future__ import annotations
 
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from starlette.responses import Response
@@ -14,7 +15,7 @@ from starlette.routing import Route
 from cordee.actions import suggestions as suggestion_actions
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.serializers.accounts import render_account
-from cordee.api.mastodon.serializers.tags import render_tags
+from cordee.api.mastodon.serializers.tags import for_viewer, tag_bodies
 from cordee.api.mastodon.serializers.trends import render_trending_link
 from cordee.queries import trends
 from cordee.queries.suggestions import suggestions
@@ -40,10 +41,23 @@ def _offset_headers(ctx: Ctx, count: int, limit: int, offset: int) -> dict[str, 
 @endpoint(auth="optional")
 async def trending_tags(ctx: Ctx) -> Response:
     limit, offset = _window(ctx, 10, 20)
+
+    async def compute() -> list[dict[str, Any]]:
+        async with ctx.db.read() as session:
+            return await tag_bodies(session, ctx.settings, await trends.trending_tags(session, limit, offset))
+
+    bodies = await _kept(ctx).get(("tags", limit, offset), compute)
     async with ctx.db.read() as session:
-        tags = await trends.trending_tags(session, limit, offset)
-        body = await render_tags(session, ctx.settings, ctx.viewer_id, tags)
+        body = await for_viewer(session, ctx.viewer_id, bodies)
     return json_response(body, headers=_offset_headers(ctx, len(body), limit, offset))
+
+
+def _kept(ctx: Ctx) -> trends.Kept:
+    """The app's trends computed lately (one per app: each app has its own database)."""
+    state = ctx.request.app.state
+    if getattr(state, "trends", None) is None:
+        state.trends = trends.Kept()
+    return cast(trends.Kept, state.trends)
 
 
 @endpoint(auth="optional")
@@ -60,9 +74,14 @@ async def trending_statuses(ctx: Ctx) -> Response:
 @endpoint(auth="optional")
 async def trending_links(ctx: Ctx) -> Response:
     limit, offset = _window(ctx, 10, 20)
-    async with ctx.db.read() as session:
-        links = await trends.trending_links(session, limit, offset)
-    body = [render_trending_link(link) for link in links]
+
+    async def compute() -> list[dict[str, Any]]:
+        async with ctx.db.read() as session:
+            return [
+                render_trending_link(link) for link in await trends.trending_links(session, limit, offset)
+            ]
+
+    body = await _kept(ctx).get(("links", limit, offset), compute)
     return json_response(body, headers=_offset_headers(ctx, len(body), limit, offset))
 
 

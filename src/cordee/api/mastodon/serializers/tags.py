@@ -22,23 +22,37 @@ async def render_tags(
     session: AsyncSession, settings: Settings, viewer_id: int | None, tags: Sequence[Tag]
 ) -> list[dict[str, Any]]:
     """Tag entities in four queries whatever their number."""
-    ids = [t.id for t in tags]
-    history = await tag_queries.histories(session, ids)
-    following = await tag_queries.followed_tag_ids(session, viewer_id, ids)
-    featuring = await tag_queries.featured_tag_ids(session, viewer_id, ids)
-    rendered = []
-    for tag in tags:
-        entity: dict[str, Any] = {
+    return await for_viewer(session, viewer_id, await tag_bodies(session, settings, tags))
+
+
+async def tag_bodies(session: AsyncSession, settings: Settings, tags: Sequence[Tag]) -> list[dict[str, Any]]:
+    """Tag entities as an anonymous reader sees them (one query for their histories)."""
+    history = await tag_queries.histories(session, [t.id for t in tags])
+    return [
+        {
             "id": str(tag.id),
             "name": tag.name,  # lowered, like the tags of Status entities
             "url": tag_url(settings, tag.name),
             "history": history[tag.id],
         }
-        if viewer_id is not None:
-            entity["following"] = tag.id in following
-            entity["featuring"] = tag.id in featuring
-        rendered.append(entity)
-    return rendered
+        for tag in tags
+    ]
+
+
+async def for_viewer(
+    session: AsyncSession, viewer_id: int | None, bodies: Sequence[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``tag_bodies``' entities with the viewer's ``following`` and ``featuring`` (none for an
+    anonymous reader)."""
+    if viewer_id is None:
+        return list(bodies)
+    ids = [int(body["id"]) for body in bodies]
+    following = await tag_queries.followed_tag_ids(session, viewer_id, ids)
+    featuring = await tag_queries.featured_tag_ids(session, viewer_id, ids)
+    return [
+        {**body, "following": int(body["id"]) in following, "featuring": int(body["id"]) in featuring}
+        for body in bodies
+    ]
 
 
 def unused_tag(settings: Settings, name: str, signed_in: bool) -> dict[str, Any]:
