@@ -27,3 +27,18 @@ async def test_followers_and_following_pages(
             match = re.search(r'<([^>]+)>; rel="next"', r.headers.get("link", ""))
             url = match.group(1).removeprefix("http://cordee.test") if match else None
         assert seen == ["kim", "amy", "zed"], path  # the latest follow first
+        # Back up with min_id (the follows just after the last page's, newest first).
+        prev = re.search(r'<([^>]+)>; rel="prev"', r.headers["link"])
+        assert prev is not None
+        back = await client.get(prev.group(1).removeprefix("http://cordee.test"), headers=alice.headers)
+        assert [a["username"] for a in back.json()] == ["kim", "amy"], path
+        # Anyone in a block with the reader is left out; an anonymous reader sees them all.
+        await client.post(f"/api/v1/accounts/{fans[1].id}/block", headers=fans[0].headers)  # zed blocks amy
+        assert [a["username"] for a in (await client.get(path, headers=fans[0].headers)).json()] == [
+            "kim",
+            "zed",
+        ]
+        assert [a["username"] for a in (await client.get(path)).json()] == ["kim", "amy", "zed"]
+        await client.post(f"/api/v1/accounts/{fans[1].id}/unblock", headers=fans[0].headers)
+    missing = await client.get("/api/v1/accounts/1/followers", headers=alice.headers)
+    assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, false, or_, select, true
+from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
+from cordee.db.hot import MAX_ID, HotQuery, HotReader
 from cordee.db.tables import Account, Follow, User
 from cordee.queries.visibility import blocked_between
 from cordee.search.backends import account_search
@@ -35,12 +37,12 @@ async def user_of(session: AsyncSession, account_id: int) -> User | None:
     return await session.scalar(select(User).where(User.account_id == account_id))
 
 
-def not_blocked(viewer_id: int | None) -> ColumnElement[bool]:
+def not_blocked(viewer_id: Any) -> ColumnElement[bool]:
     """Account lists leave out anyone in a block with the viewer, either way."""
     return true() if viewer_id is None else ~blocked_between(viewer_id, Account.id)
 
 
-def followers_query(account_id: int, viewer_id: int | None = None) -> Select[Account, int]:
+def followers_query(account_id: Any, viewer_id: Any = None) -> Select[Account, int]:
     return (
         select(Account, Follow.id)
         .join(Follow, Follow.account_id == Account.id)
@@ -48,12 +50,62 @@ def followers_query(account_id: int, viewer_id: int | None = None) -> Select[Acc
     )
 
 
-def following_query(account_id: int, viewer_id: int | None = None) -> Select[Account, int]:
+def following_query(account_id: Any, viewer_id: Any = None) -> Select[Account, int]:
     return (
         select(Account, Follow.id)
         .join(Follow, Follow.target_account_id == Account.id)
         .where(Follow.account_id == account_id, not_blocked(viewer_id))
     )
+
+
+def _follow_page(followers: bool, signed_in: bool, newest_first: bool) -> HotQuery:
+    account = bindparam("account", 0, type_=BigInteger())
+    viewer = bindparam("viewer", 0, type_=BigInteger()) if signed_in else None
+    listed = (followers_query if followers else following_query)(account, viewer)
+    key = Follow.id
+    query = listed.with_only_columns(Account.id, key).where(
+        key < bindparam("below", 0, type_=BigInteger()), key > bindparam("above", 0, type_=BigInteger())
+    )
+    order = key.desc() if newest_first else key.asc()
+    return HotQuery(query.order_by(order).limit(bindparam("limit", 1, type_=Integer())))
+
+
+#: A page of an account's followers (``True``) or follows, for a signed-in reader (``True``) or an
+#: anonymous one, newest follow first or, for ``min_id``, oldest first: (account id, follow id)
+#: rows. Built once from ``followers_query``/``following_query``.
+FOLLOW_PAGES = {
+    (followers, signed_in, newest_first): _follow_page(followers, signed_in, newest_first)
+    for followers in (True, False)
+    for signed_in in (True, False)
+    for newest_first in (True, False)
+}
+
+
+async def follow_page(
+    hot: HotReader,
+    account_id: int,
+    viewer_id: int | None,
+    *,
+    followers: bool,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    oldest_first: bool = False,
+) -> list[tuple[int, int]]:
+    """(account id, follow id) of a page of ``account_id``'s followers or follows, newest follow
+    first, leaving out anyone in a block with the viewer."""
+    params: dict[str, Any] = {
+        "account": account_id,
+        "below": MAX_ID if below is None else below,
+        "above": 0 if above is None else above,
+        "limit": limit,
+    }
+    if viewer_id is not None:
+        params["viewer"] = viewer_id
+    rows = await hot.rows(FOLLOW_PAGES[(followers, viewer_id is not None, not oldest_first)], **params)
+    if oldest_first:
+        rows.reverse()
+    return [(row[0], row[1]) for row in rows]
 
 
 def escape_like(text: str) -> str:

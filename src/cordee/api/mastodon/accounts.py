@@ -28,7 +28,7 @@ from cordee.api.mastodon.serializers.accounts import (
     render_account,
     render_relationships,
 )
-from cordee.db.tables import Account, Follow, Status
+from cordee.db.tables import Account, Status
 from cordee.mail import sender_of
 from cordee.queries import accounts as account_queries
 from cordee.queries.pages import account_page
@@ -237,20 +237,27 @@ async def _hot_statuses(ctx: Ctx, page: Page, filters: AccountStatusFilter) -> R
 
 
 async def _follow_list(ctx: Ctx, followers: bool) -> Response:
-    account = await _account_or_404(ctx, ctx.path_id())
+    """A page of followers or follows, paged by the follow's id, on the hot path
+    (``queries.accounts.FOLLOW_PAGES``); the accounts from their kept bodies."""
+    account_id = ctx.path_id()
     page = Page.from_params(ctx.params, default=40, maximum=80)
-    base = (
-        account_queries.followers_query(account.id, ctx.viewer_id)
-        if followers
-        else account_queries.following_query(account.id, ctx.viewer_id)
+    lower = [b for b in (page.since_id, page.min_id) if b is not None]
+    rows = await account_queries.follow_page(
+        ctx.db.hot_replica,
+        account_id,
+        ctx.viewer_id,
+        followers=followers,
+        below=page.max_id,
+        above=max(lower) if lower else None,
+        limit=page.limit,
+        oldest_first=page.min_id is not None,
     )
-    async with ctx.db.read() as session:
-        # Paged by the follow's id (the Account entity is not one column: selected_columns[1] is not it).
-        rows = page.arrange(list((await session.execute(page.apply(base, Follow.id))).all()))
-    keys = [follow_id for _, follow_id in rows]
+    if not rows:
+        await _account_or_404(ctx, account_id)  # an empty page of an account that does not exist
+    found = await account_entities(ctx.db, ctx.settings, [listed for listed, _ in rows])
     return json_response(
-        [render_account(ctx.settings, a) for a, _ in rows],
-        headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url),
+        [found[listed] for listed, _ in rows if listed in found],
+        headers=paged_headers(ctx.request, [key for _, key in rows], page, ctx.settings.base_url),
     )
 
 
