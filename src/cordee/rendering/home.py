@@ -101,8 +101,7 @@ async def home_page(
     """The entities of one page of ``account_id``'s home timeline and their ids (for paging)."""
     if timeline is None:  # an app built without feeds: the same timeline, straight from the database
         return await _general(db, settings, account_id, page, tl.HOME_GENERAL, None, {})
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
-    above = max(lower) if lower else None
+    above = page.above
     found = await _hot(db, settings, timeline, account_id, page.max_id, above, page.limit, filters)
     # A page asked with ``min_id`` is the notes just above it, oldest first; when fewer than
     # a page are there, they are the newest ones above it too: the hot path's page (how a

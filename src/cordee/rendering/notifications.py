@@ -14,7 +14,7 @@ from cordee.queries.notification_pages import Row
 from cordee.queries.pages import with_originals
 from cordee.queries.timelines import WINDOW, live_visible
 from cordee.rendering.accounts import account_entities
-from cordee.rendering.statuses import render_live
+from cordee.rendering.statuses import render_page
 
 
 async def render_hot_notifications(
@@ -30,9 +30,7 @@ async def render_hot_notifications(
     if status_ids:
         statement, params = live_visible(viewer)
         page = await with_originals(hot, await hot.rows(statement, ids=status_ids, **params), viewer=viewer)
-        ids = [*(x.id for x in page.lives), *page.originals]
-        marks = await db.marks.of(db.hot, viewer, ids) if db.coherent else None
-        entities = await render_live(db, settings, viewer, page.lives, page.originals, marks)
+        entities = await render_page(db, settings, viewer, page.lives, page.originals)
         notes = {live.id: entity for live, entity in zip(page.lives, entities, strict=True)}
     accounts = await account_entities(db, settings, (r.from_account_id for r in rows))
     return [

@@ -470,6 +470,18 @@ async def render_live(
         return await _render(session, db.entities, db.hot, settings, viewer_id, lives, originals, marks=marks)
 
 
+async def render_page(
+    db: Database, settings: Settings, viewer_id: int | None, lives: Sequence[Live], originals: dict[int, Live]
+) -> list[dict[str, Any]]:
+    """``render_live`` for a page of a list (a timeline, a thread, notifications, favourites): the
+    reader's marks from those kept per reader (``rendering/marks.py``: all of them read once, kept
+    while the reader marks nothing) where this process's caches hear of every write."""
+    marks = None
+    if viewer_id is not None and db.coherent:
+        marks = await db.marks.of(db.hot, viewer_id, [*(x.id for x in lives), *originals])
+    return await render_live(db, settings, viewer_id, lives, originals, marks)
+
+
 async def render_filtered(
     db: Database, settings: Settings, viewer_id: int, ids: Sequence[int], context: str
 ) -> list[dict[str, Any]]:

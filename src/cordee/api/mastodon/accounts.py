@@ -241,14 +241,13 @@ async def _follow_list(ctx: Ctx, followers: bool) -> Response:
     (``queries.accounts.FOLLOW_PAGES``); the accounts from their kept bodies."""
     account_id = ctx.path_id()
     page = Page.from_params(ctx.params, default=40, maximum=80)
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
     rows = await account_queries.follow_page(
         ctx.db.hot_replica,
         account_id,
         ctx.viewer_id,
         followers=followers,
         below=page.max_id,
-        above=max(lower) if lower else None,
+        above=page.above,
         limit=page.limit,
         oldest_first=page.min_id is not None,
     )

@@ -12,7 +12,7 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.queries import personal
 from cordee.queries.pages import with_originals
-from cordee.rendering.statuses import render_live
+from cordee.rendering.statuses import render_page
 
 
 @endpoint(scope="write:bookmarks", auth="required")
@@ -29,21 +29,18 @@ async def _listed(ctx: Ctx, name: str) -> Response:
     """A page of notes keyed by the id of the row that listed them (bookmark, favourite), on the
     hot path (``queries.personal.LISTED_PAGES``), rendered from the kept bodies."""
     page = Page.from_params(ctx.params)
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
     rows = await personal.listed_page(
         ctx.db.hot_replica,
         ctx.account_id,
         name,
         page.max_id,
-        max(lower) if lower else None,
+        page.above,
         page.limit,
         oldest_first=page.min_id is not None,
     )
     keys = [row[-1] for row in rows]
     hot = await with_originals(ctx.db.hot_replica, [row[:-1] for row in rows], viewer=ctx.account_id)
-    ids = [*(x.id for x in hot.lives), *hot.originals]
-    marks = await ctx.db.marks.of(ctx.db.hot, ctx.account_id, ids) if ctx.db.coherent else None
-    body = await render_live(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals, marks)
+    body = await render_page(ctx.db, ctx.settings, ctx.account_id, hot.lives, hot.originals)
     return json_response(body, headers=paged_headers(ctx.request, keys, page, ctx.settings.base_url))
 
 

@@ -80,12 +80,11 @@ async def index(ctx: Ctx) -> Response:
 async def _hot_index(ctx: Ctx, page: Page, types: tuple[str, ...], excluded: tuple[str, ...]) -> Response:
     """A page of notifications on the hot path (what every app polls), from a statement built once
     (``queries.notification_pages``): building the rule's statement was most of its CPU."""
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
     rows = await notification_page(
         ctx.db.hot_replica,
         ctx.account_id,
         page.max_id,
-        max(lower) if lower else None,
+        page.above,
         page.limit,
         types=types,
         excluded=excluded,

@@ -50,6 +50,12 @@ class Page:
             limit=default if given is None else min(abs(given), maximum),
         )
 
+    @property
+    def above(self) -> int | None:
+        """The page's lower bound, exclusive: the greater of ``since_id`` and ``min_id``."""
+        given = [b for b in (self.since_id, self.min_id) if b is not None]
+        return max(given) if given else None
+
     def apply(self, query: Q, column: Any) -> Q:
         if self.max_id is not None:
             query = query.where(column < self.max_id)

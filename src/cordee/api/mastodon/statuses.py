@@ -25,7 +25,7 @@ from cordee.queries import threads
 from cordee.queries.accounts import not_blocked
 from cordee.queries.visibility import visible_to
 from cordee.rendering.new_notes import render_written
-from cordee.rendering.statuses import render_filtered, render_live, render_status, render_statuses
+from cordee.rendering.statuses import render_filtered, render_page, render_status, render_statuses
 
 MAX_IDEMPOTENCY_KEY = 200
 
@@ -125,10 +125,7 @@ async def context(ctx: Ctx) -> Response:
         )
     lives = [*before.lives, *after.lives]
     originals = {**before.originals, **after.originals}
-    marks = None
-    if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
-        marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*(x.id for x in lives), *originals])
-    rendered = await render_live(ctx.db, ctx.settings, ctx.viewer_id, lives, originals, marks)
+    rendered = await render_page(ctx.db, ctx.settings, ctx.viewer_id, lives, originals)
     split = len(before.lives)
     return json_response({"ancestors": rendered[:split], "descendants": rendered[split:]})
 

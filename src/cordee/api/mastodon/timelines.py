@@ -16,7 +16,7 @@ from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 from cordee.queries.pages import public_page
 from cordee.rendering.home import home_page
-from cordee.rendering.statuses import render_filtered, render_live, render_statuses
+from cordee.rendering.statuses import render_filtered, render_page, render_statuses
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -51,13 +51,12 @@ async def home(ctx: Ctx) -> Response:
 async def _hot_public(ctx: Ctx, local: bool, remote: bool, tag: str | None = None) -> Response:
     """A page of the public timeline, or of one hashtag's, on the hot path (``public_page``)."""
     page = Page.from_params(ctx.params)
-    lower = [b for b in (page.since_id, page.min_id) if b is not None]
     hot = await public_page(
         ctx.db.hot_replica,
         ctx.viewer_id,
         "local" if local else "remote" if remote else "all",
         page.max_id,
-        max(lower) if lower else None,
+        page.above,
         page.limit,
         oldest_first=page.min_id is not None,
         tag=tag,
@@ -68,10 +67,7 @@ async def _hot_public(ctx: Ctx, local: bool, remote: bool, tag: str | None = Non
         return json_response(
             await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "public"), headers=headers
         )
-    marks = None
-    if ctx.viewer_id is not None and ctx.db.coherent:  # the reader's marks, kept per reader
-        marks = await ctx.db.marks.of(ctx.db.hot, ctx.viewer_id, [*ids, *hot.originals])
-    body = await render_live(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals, marks)
+    body = await render_page(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
     return json_response(body, headers=headers)
 
 
