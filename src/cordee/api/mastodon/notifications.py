@@ -50,14 +50,6 @@ async def index(ctx: Ctx) -> Response:
     unknown = sorted(set(types + excluded) - TYPES)
     if unknown:
         raise ApiError(422, f"Validation failed: unknown notification type {', '.join(unknown)}")
-    query = select(Notification).where(
-        Notification.account_id == ctx.account_id,
-        notification_shown(ctx.account_id, Notification.from_account_id),
-    )
-    if types:
-        query = query.where(Notification.type.in_(types))
-    if excluded:
-        query = query.where(Notification.type.not_in(excluded))
     account_id = p.str("account_id")
     # Both lists at once, or one account's notifications: the general path.
     if (
@@ -67,6 +59,14 @@ async def index(ctx: Ctx) -> Response:
         and len(types or excluded) <= TYPE_SLOTS
     ):
         return await _hot_index(ctx, page, tuple(types), tuple(excluded))
+    query = select(Notification).where(
+        Notification.account_id == ctx.account_id,
+        notification_shown(ctx.account_id, Notification.from_account_id),
+    )
+    if types:
+        query = query.where(Notification.type.in_(types))
+    if excluded:
+        query = query.where(Notification.type.not_in(excluded))
     if account_id is not None:
         query = query.where(Notification.from_account_id == parse_id(account_id))
     async with ctx.db.read() as session:

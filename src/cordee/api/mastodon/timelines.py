@@ -77,9 +77,7 @@ async def public(ctx: Ctx) -> Response:
     local, remote = bool(p.bool("local")), bool(p.bool("remote"))
     if not _only_media(ctx):
         return await _hot_public(ctx, local, remote)
-    query = tl.public_query(ctx.viewer_id, local=local, remote=remote)
-    if _only_media(ctx):
-        query = query.where(tl.has_media())
+    query = tl.public_query(ctx.viewer_id, local=local, remote=remote).where(tl.has_media())
     return await _page_of(ctx, query, "public")
 
 
