@@ -129,6 +129,13 @@ async def test_pins(client: httpx.AsyncClient, post: Post, alice: ApiUser, bob: 
     r = await client.post(f"/api/v1/statuses/{public['id']}/unpin", headers=alice.headers)
     assert r.status_code == 200 and r.json()["pinned"] is False
     assert await _ids(client, pinned, alice) == [private["id"]]
+    # A reader with filters reads the same tab through them; an unknown account is not found.
+    before = (await client.get(pinned, headers=alice.headers)).json()
+    words = {"title": "nothing", "context": ["account"], "keywords_attributes": [{"keyword": "zzyzx"}]}
+    assert (await client.post("/api/v2/filters", json=words, headers=alice.headers)).status_code == 200
+    assert (await client.get(pinned, headers=alice.headers)).json() == before
+    missing = await client.get("/api/v1/accounts/1/statuses?pinned=true", headers=alice.headers)
+    assert missing.status_code == 404 and missing.json() == {"error": "Record not found"}
 
 
 async def test_what_cannot_be_pinned(

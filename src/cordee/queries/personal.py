@@ -79,10 +79,60 @@ async def listed_page(
     return rows
 
 
-def pinned_query(viewer_id: int | None, account_id: int) -> Select[Status]:
-    """An account's pinned notes, those the viewer may see."""
+def pinned_query(viewer_id: Any, account_id: Any) -> Select[Status]:
+    """An account's pinned notes, those the viewer may see. The arguments may be bind parameters
+    (``PINNED_PAGES``, built once)."""
     pinned = select(StatusPin.status_id).where(StatusPin.account_id == account_id)
     return select(Status).where(Status.account_id == account_id, Status.id.in_(pinned), visible_to(viewer_id))
+
+
+def _pinned_page(signed_in: bool, newest_first: bool) -> HotQuery:
+    viewer = bindparam("viewer", 0, type_=BigInteger()) if signed_in else None
+    query = (
+        pinned_query(viewer, bindparam("author", 0, type_=BigInteger()))
+        .with_only_columns(*LIVE_COLUMNS)
+        .join(Account, Account.id == Status.account_id)
+        .where(
+            Status.id < bindparam("below", 0, type_=BigInteger()),
+            Status.id > bindparam("above", 0, type_=BigInteger()),
+        )
+    )
+    order = Status.id.desc() if newest_first else Status.id.asc()
+    return HotQuery(query.order_by(order).limit(bindparam("limit", 1, type_=Integer())))
+
+
+#: A page of an account's pinned notes (the profile's pinned tab, which apps read with every
+#: profile they open), for a signed-in reader or an anonymous one, newest first or oldest first.
+PINNED_PAGES = {
+    (signed_in, newest_first): _pinned_page(signed_in, newest_first)
+    for signed_in in (True, False)
+    for newest_first in (True, False)
+}
+
+
+async def pinned_page(
+    hot: HotReader,
+    viewer: int | None,
+    author: int,
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    oldest_first: bool = False,
+) -> list[tuple[Any, ...]]:
+    """Live rows of a page of ``author``'s pinned notes that ``viewer`` may see, newest first."""
+    params: dict[str, Any] = {
+        "author": author,
+        "below": MAX_ID if below is None else below,
+        "above": 0 if above is None else above,
+        "limit": limit,
+    }
+    if viewer is not None:
+        params["viewer"] = viewer
+    rows = await hot.rows(PINNED_PAGES[(viewer is not None, not oldest_first)], **params)
+    if oldest_first:
+        rows.reverse()
+    return rows
 
 
 async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:

@@ -31,14 +31,15 @@ from cordee.api.mastodon.serializers.accounts import (
 from cordee.db.tables import Account, Status
 from cordee.mail import sender_of
 from cordee.queries import accounts as account_queries
-from cordee.queries.pages import account_page
+from cordee.queries import personal
+from cordee.queries.pages import account_page, with_originals
 from cordee.queries.personal import pinned_query
-from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
+from cordee.queries.timelines import ACCOUNT_EXISTS, AccountStatusFilter, account_statuses_query
 from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering import profile_pages
 from cordee.rendering.accounts import account_entities
 from cordee.rendering.profile_pages import ProfilePages
-from cordee.rendering.statuses import render_filtered, render_live, render_statuses
+from cordee.rendering.statuses import render_filtered, render_live, render_page, render_statuses
 
 
 async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
@@ -163,6 +164,8 @@ async def statuses(ctx: Ctx) -> Response:
     # with filters take the general one, which applies them.
     if hot_path and not ctx.has_filters:
         return await _hot_statuses(ctx, page, filters)
+    if p.bool("pinned") and not (filters.tagged or filters.only_media):
+        return await _pinned(ctx, page)
     if hot_path and ctx.viewer_id is not None:  # the hot page, rendered through the reader's filters
         hot = await account_page(
             ctx.db.hot_replica,
@@ -190,6 +193,25 @@ async def statuses(ctx: Ctx) -> Response:
     return json_response(
         body, headers=paged_headers(ctx.request, [s.id for s in rows], page, ctx.settings.base_url)
     )
+
+
+async def _pinned(ctx: Ctx, page: Page) -> Response:
+    """A profile's pinned tab on the hot path (``queries.personal.PINNED_PAGES``)."""
+    author, hot = ctx.path_id(), ctx.db.hot_replica
+    rows = await personal.pinned_page(
+        hot, ctx.viewer_id, author, page.max_id, page.above, page.limit, oldest_first=page.min_id is not None
+    )
+    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
+        raise ApiError(404, "Record not found")
+    found = await with_originals(hot, rows, viewer=ctx.viewer_id)
+    ids = [x.id for x in found.lives]
+    headers = paged_headers(ctx.request, ids, page, ctx.settings.base_url)
+    if ctx.viewer_id is not None and ctx.has_filters:
+        return json_response(
+            await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "account"), headers=headers
+        )
+    body = await render_page(ctx.db, ctx.settings, ctx.viewer_id, found.lives, found.originals)
+    return json_response(body, headers=headers)
 
 
 async def _hot_statuses(ctx: Ctx, page: Page, filters: AccountStatusFilter) -> Response:
