@@ -210,6 +210,7 @@ class Follow(Base):
     __table_args__ = (
         UniqueConstraint("account_id", "target_account_id", name="uq_follows_pair"),
         Index("ix_follows_target", "target_account_id", "id"),
+        Index("ix_follows_account_id_id", "account_id", "id"),  # whom one follows, newest first
         # Who asked to be told of an author's new notes: a post looks them up through this small
         # index, not through all its followers.
         Index(
