@@ -63,6 +63,12 @@ async def test_public_and_tag_timelines(
     assert _ids(await client.get("/api/v1/timelines/tag/python", params={"all[]": "rust"})) == [b["id"]]
     assert _ids(await client.get("/api/v1/timelines/tag/python", params={"none[]": "rust"})) == [a["id"]]
     assert _ids(await client.get("/api/v1/timelines/tag/nothing")) == []
+    # any[]: each tag's page, merged (a note with both appears once), in both directions.
+    either = "/api/v1/timelines/tag/rust"
+    assert _ids(await client.get(either, params={"any[]": ["python", "nothing"]})) == [b["id"], a["id"]]
+    assert _ids(await client.get(either, params={"any[]": "python", "limit": 1})) == [b["id"]]
+    assert _ids(await client.get(either, params={"any[]": "python", "min_id": a["id"]})) == [b["id"]]
+    assert _ids(await client.get(either, params={"any[]": "python", "max_id": b["id"]})) == [a["id"]]
 
 
 async def test_pagination_walks_every_note_once(

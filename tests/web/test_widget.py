@@ -75,6 +75,8 @@ async def test_notes_are_public_only(
 
     since = await client.get("/widget/notes", params={"account": "alice", "since_id": shown["id"]})
     assert [n["id"] for n in since.json()["notes"]] == [reply_to_self["id"]]
+    since = await client.get("/widget/notes", params={"tag": "fete", "since_id": shown["id"]})
+    assert [n["id"] for n in since.json()["notes"]] == [reply["id"], reply_to_self["id"]]
 
 
 async def test_bad_requests_are_json_errors(client: httpx.AsyncClient, alice: ApiUser) -> None:

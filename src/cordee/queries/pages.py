@@ -139,6 +139,32 @@ async def public_page(
     return await with_originals(hot, rows, viewer=viewer)
 
 
+async def tagged_page(
+    hot: HotReader,
+    viewer: int | None,
+    scope: str,
+    tags: Sequence[str],
+    below: int | None,
+    above: int | None,
+    limit: int,
+    *,
+    oldest_first: bool = False,
+) -> LivePage:
+    """A page of the public notes with any of ``tags`` (normalised names): each tag's own page
+    (``public_page``, walked through its index), merged — the newest (or, ``oldest_first``, the
+    oldest) ``limit`` of them are the page, as each tag's page holds its first ``limit``."""
+    pages = [
+        await public_page(hot, viewer, scope, below, above, limit, oldest_first=oldest_first, tag=tag)
+        for tag in dict.fromkeys(tags)
+    ]
+    if len(pages) == 1:
+        return pages[0]
+    lives = {x.id: x for page in pages for x in page.lives}
+    chosen = sorted(lives, reverse=not oldest_first)[:limit]
+    originals = {k: v for page in pages for k, v in page.originals.items()}
+    return LivePage([lives[i] for i in sorted(chosen, reverse=True)], originals)
+
+
 async def anonymous_account_page(
     hot: HotReader, author: int, below: int | None, above: int | None, limit: int, tab: tuple[bool, bool]
 ) -> tuple[LivePage, bool]:

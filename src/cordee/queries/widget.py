@@ -2,7 +2,9 @@
 
 One statement per source, used both by the notes endpoint (``GET /widget/notes``) and by the
 streaming hub (is this new note one the widget shows?), so the page a widget loads and what it
-then hears live can never disagree.
+then hears live can never disagree. A hashtag's page is read through the tag's own index
+(``queries.timelines.TAG_PAGES``, anonymous): ``public_query`` and the tag, the very rule this
+statement states (``tag_query`` is ``public_query`` with the tag), walked from the tag's notes.
 
 Only ``public`` notes: an unlisted note's author asked to be kept out of every listing (public
 timelines, hashtag pages, search) and a widget is a listing broadcast on other sites. Mastodon's

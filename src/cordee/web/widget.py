@@ -29,9 +29,10 @@ from cordee.api.mastodon.serializers.tags import tag_url
 from cordee.db.tables import Account, Status
 from cordee.domain.text import normalize_tag
 from cordee.queries.accounts import account_by_acct
+from cordee.queries.pages import tagged_page
 from cordee.queries.tags import valid_tag_name
 from cordee.queries.widget import widget_query
-from cordee.rendering.statuses import render_statuses
+from cordee.rendering.statuses import render_live, render_statuses
 from cordee.rendering.widget import compact_account, compact_note
 from cordee.streaming.endpoints import _EventStream
 from cordee.streaming.hub import Hub
@@ -130,17 +131,25 @@ async def notes(request: Request) -> Response:
     """``GET /widget/notes?account=…|tag=…&limit=…&since_id=…``: the newest notes, compact."""
     settings = settings_of(request)
     since = id_or_none(request.query_params.get("since_id", ""))
+    db = db_of(request)
+    limit = _limit(request.query_params.get("limit"))
     try:
-        async with db_of(request).read() as session:
+        async with db.read() as session:
             source = await _source(request, session)
-            query = _query(source)
-            if since is not None:
-                query = query.where(Status.id > since)
-            limit = _limit(request.query_params.get("limit"))
-            rows = list(await session.scalars(query.order_by(Status.id.desc()).limit(limit)))
-            entities = await render_statuses(session, settings, None, rows)
+            if source.tag is None:
+                query = _query(source)
+                if since is not None:
+                    query = query.where(Status.id > since)
+                rows = list(await session.scalars(query.order_by(Status.id.desc()).limit(limit)))
+                entities = await render_statuses(session, settings, None, rows)
     except WidgetError as e:
         return error_response(e.status, e.message)
+    if source.tag is not None:
+        # The hashtag's page walked through its index (``TAG_PAGES``: ``widget_query``'s notes for a
+        # tag — public ones, no boosts — for nobody in particular): as an ``EXISTS`` over every
+        # public note, each load of a widget of a rare tag walked all of them.
+        hot = await tagged_page(db.hot_replica, None, "all", [source.tag], None, since, limit)
+        entities = await render_live(db, settings, None, hot.lives, hot.originals)
     if source.account is not None:
         about: dict[str, Any] = {
             "account": compact_account(settings, render_account(settings, source.account))

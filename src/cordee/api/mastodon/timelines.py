@@ -14,9 +14,13 @@ from cordee.db.tables import Status
 from cordee.domain.text import normalize_tag
 from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
-from cordee.queries.pages import public_page
+from cordee.queries.pages import public_page, tagged_page
 from cordee.rendering.home import home_page
 from cordee.rendering.statuses import render_filtered, render_page, render_statuses
+
+#: Hashtags whose pages a hashtag timeline with ``any[]`` merges on the hot path (more: the general
+#: path, one statement).
+MAX_TAGS_MERGED = 8
 
 
 async def _page_of(ctx: Ctx, query: Select[Any], context: str, older: Select[Any] | None = None) -> Response:
@@ -48,19 +52,18 @@ async def home(ctx: Ctx) -> Response:
     return Response(found.json(), media_type="application/json", headers=headers)
 
 
-async def _hot_public(ctx: Ctx, local: bool, remote: bool, tag: str | None = None) -> Response:
-    """A page of the public timeline, or of one hashtag's, on the hot path (``public_page``)."""
+async def _hot_public(ctx: Ctx, local: bool, remote: bool, tags: tuple[str, ...] = ()) -> Response:
+    """A page of the public timeline, or of the notes with any of ``tags``, on the hot path
+    (``public_page``, ``tagged_page``)."""
     page = Page.from_params(ctx.params)
-    hot = await public_page(
-        ctx.db.hot_replica,
-        ctx.viewer_id,
-        "local" if local else "remote" if remote else "all",
-        page.max_id,
-        page.above,
-        page.limit,
-        oldest_first=page.min_id is not None,
-        tag=tag,
-    )
+    scope = "local" if local else "remote" if remote else "all"
+    bounds = (page.max_id, page.above, page.limit)
+    oldest_first = page.min_id is not None
+    hot_reader = ctx.db.hot_replica
+    if tags:
+        hot = await tagged_page(hot_reader, ctx.viewer_id, scope, tags, *bounds, oldest_first=oldest_first)
+    else:
+        hot = await public_page(hot_reader, ctx.viewer_id, scope, *bounds, oldest_first=oldest_first)
     ids = [x.id for x in hot.lives]
     headers = paged_headers(ctx.request, ids, page, ctx.settings.base_url)
     if ctx.viewer_id is not None and ctx.has_filters:
@@ -91,8 +94,10 @@ async def tag(ctx: Ctx) -> Response:
         none=tuple(p.list("none")),
     )
     local, remote = bool(p.bool("local")), bool(p.bool("remote"))
-    if not (tags.any or tags.all or tags.none or _only_media(ctx)):
-        return await _hot_public(ctx, local, remote, normalize_tag(tags.name))
+    if not (tags.all or tags.none or _only_media(ctx)):  # any of a few tags: each tag's page, merged
+        names = tuple(normalize_tag(n) for n in (tags.name, *tags.any))
+        if len(names) <= MAX_TAGS_MERGED:
+            return await _hot_public(ctx, local, remote, names)
     query = tl.tag_query(ctx.viewer_id, tags, local=local, remote=remote)
     if _only_media(ctx):
         query = query.where(tl.has_media())
