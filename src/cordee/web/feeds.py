@@ -37,8 +37,9 @@ from cordee.db.tables import Status
 from cordee.db.tables_media import MediaAttachment
 from cordee.queries import tags as tag_queries
 from cordee.queries.accounts import account_by_acct
-from cordee.queries.timelines import AccountStatusFilter, TagFilter, account_statuses_query, tag_query
-from cordee.rendering.statuses import render_statuses
+from cordee.queries.pages import tagged_page
+from cordee.queries.timelines import AccountStatusFilter, account_statuses_query
+from cordee.rendering.statuses import render_page, render_statuses
 from cordee.web.i18n import N_
 from cordee.web.render import db_of, gettext, settings_of
 
@@ -144,13 +145,15 @@ async def _tag_feed(request: Request, ext: str) -> _Feed:
     if not tag_queries.valid_tag_name(name):
         raise HTTPException(404)
     local = request.query_params.get("local", "").lower() in ("1", "true")
-    async with db_of(request).read() as session:
+    db = db_of(request)
+    async with db.read() as session:
         tag = await tag_queries.tag_by_name(session, name)
-        if tag is None:
-            raise HTTPException(404)
-        query = tag_query(None, TagFilter(name=tag.name), local=local)
-        rows = list(await session.scalars(query.order_by(Status.id.desc()).limit(_limit(request))))
-        entries = await render_statuses(session, settings, None, rows)
+    if tag is None:
+        raise HTTPException(404)
+    # The tag's notes walked through its index (``queries.pages``), as the API's hashtag timeline.
+    scope = "local" if local else "all"
+    hot = await tagged_page(db.hot_replica, None, scope, (tag.name,), None, None, _limit(request))
+    entries = await render_page(db, settings, None, hot.lives, hot.originals)
     page = tag_url(settings, tag.name)
     return _Feed(
         title=f"#{tag.display_name}",

@@ -24,11 +24,12 @@ from starlette.responses import Response
 from cordee.api.mastodon.params import id_or_none
 from cordee.api.mastodon.serializers.accounts import render_account, render_relationships
 from cordee.db.tables import Account, Follow, Status
+from cordee.domain.text import normalize_tag
 from cordee.queries import accounts as account_queries
 from cordee.queries import statuses as status_queries
 from cordee.queries import timelines as tl
-from cordee.queries.pages import account_page
-from cordee.rendering.statuses import render_live, render_statuses
+from cordee.queries.pages import account_page, public_page, tagged_page
+from cordee.rendering.statuses import render_filtered, render_live, render_page, render_statuses
 from cordee.web.i18n import N_
 from cordee.web.render import SignedIn, current_user, db_of, gettext, redirect, render, settings_of
 
@@ -105,6 +106,26 @@ async def notes_page(
             session, settings_of(request), viewer_of(me), rows, filter_context=context
         )
     return notes, older_link(request, [s.id for s in rows])
+
+
+async def public_notes_page(
+    request: Request, me: SignedIn | None, scope: str, tags: tuple[str, ...] = ()
+) -> tuple[list[dict[str, Any]], str | None]:
+    """One page of the public timeline (``scope``: "all" or "local"), or of a hashtag's, on the
+    API's hot path (``queries.pages``: statements built once, a tag walked through its index);
+    a signed-in reader's notes rendered through their filters, as the API does."""
+    db, settings, viewer = db_of(request), settings_of(request), viewer_of(me)
+    below = older_than(request)
+    if tags:
+        hot = await tagged_page(db.hot_replica, viewer, scope, tags, below, None, PAGE_SIZE)
+    else:
+        hot = await public_page(db.hot_replica, viewer, scope, below, None, PAGE_SIZE)
+    ids = [x.id for x in hot.lives]
+    if viewer is None:
+        notes = await render_page(db, settings, None, hot.lives, hot.originals)
+    else:
+        notes = await render_filtered(db, settings, viewer, ids, "public")
+    return notes, older_link(request, ids)
 
 
 def acct_url(account: dict[str, Any]) -> str:
@@ -264,8 +285,7 @@ async def note(request: Request) -> Response:
 async def tag(request: Request) -> Response:
     me = await current_user(request)
     name = str(request.path_params["name"])
-    query = tl.tag_query(viewer_of(me), tl.TagFilter(name=name))
-    notes, older = await notes_page(request, me, query, "public")
+    notes, older = await public_notes_page(request, me, "all", (normalize_tag(name),))
     settings = settings_of(request)
     title = f"#{name}"
     meta = Meta(
@@ -279,7 +299,7 @@ async def tag(request: Request) -> Response:
 
 async def _timeline(request: Request, local: bool) -> Response:
     me = await current_user(request)
-    notes, older = await notes_page(request, me, tl.public_query(viewer_of(me), local=local), "public")
+    notes, older = await public_notes_page(request, me, "local" if local else "all")
     settings = settings_of(request)
     title = gettext(request, LOCAL_TITLE if local else PUBLIC_TITLE)
     meta = Meta(
