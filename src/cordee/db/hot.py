@@ -51,6 +51,20 @@ _DIALECTS: dict[str, Dialect] = {
 }
 
 
+def id_range(below: int | None, above: int | None) -> dict[str, int]:
+    """The ``below`` and ``above`` parameters of a page's statement, open ends as the widest."""
+    return {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
+
+
+async def page_rows(hot: HotReader, query: HotQuery, *, oldest_first: bool, **params: Any) -> list[Any]:
+    """The rows of a page's statement, newest first whichever way it ran (``oldest_first``: a page
+    asked with ``min_id`` is the oldest ``limit`` rows above a bound)."""
+    rows = list(await hot.rows(query, **params))
+    if oldest_first:
+        rows.reverse()
+    return rows
+
+
 def slots(name: str, count: int) -> list[BindParameter[Any]]:
     """``count`` bind parameters ``name0 … name{count-1}`` for an ``IN`` list of fixed width."""
     return [bindparam(f"{name}{i}", NO_ID, type_=BigInteger()) for i in range(count)]

@@ -9,7 +9,7 @@ from sqlalchemy import BigInteger, ColumnElement, Integer, Select, bindparam, fa
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.config import Settings
-from cordee.db.hot import MAX_ID, HotQuery, HotReader
+from cordee.db.hot import HotQuery, HotReader, id_range, page_rows
 from cordee.db.tables import Account, Follow, User
 from cordee.queries.visibility import blocked_between
 from cordee.search.backends import account_search
@@ -94,17 +94,11 @@ async def follow_page(
 ) -> list[tuple[int, int]]:
     """(account id, follow id) of a page of ``account_id``'s followers or follows, newest follow
     first, leaving out anyone in a block with the viewer."""
-    params: dict[str, Any] = {
-        "account": account_id,
-        "below": MAX_ID if below is None else below,
-        "above": 0 if above is None else above,
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"account": account_id, "limit": limit, **id_range(below, above)}
     if viewer_id is not None:
         params["viewer"] = viewer_id
-    rows = await hot.rows(FOLLOW_PAGES[(followers, viewer_id is not None, not oldest_first)], **params)
-    if oldest_first:
-        rows.reverse()
+    query = FOLLOW_PAGES[(followers, viewer_id is not None, not oldest_first)]
+    rows = await page_rows(hot, query, oldest_first=oldest_first, **params)
     return [(row[0], row[1]) for row in rows]
 
 

@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Integer, String, bindparam, select
 
-from cordee.db.hot import MAX_ID, HotQuery, HotReader
+from cordee.db.hot import HotQuery, HotReader, id_range, page_rows
 from cordee.db.tables import Notification
 from cordee.db.types import UTCDateTime, utcnow
 from cordee.queries.visibility import notification_shown
@@ -78,17 +78,9 @@ async def notification_page(
     given = types or excluded
     assert len(given) <= TYPE_SLOTS and not (types and excluded)
     kind = "only" if types else "except" if excluded else "all"
-    params: dict[str, Any] = {
-        "viewer": viewer,
-        "now": utcnow(),
-        "below": MAX_ID if below is None else below,
-        "above": 0 if above is None else above,
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"viewer": viewer, "now": utcnow(), "limit": limit, **id_range(below, above)}
     params.update(
         (f"type{i}", name) for i, name in enumerate([*given, *[_NO_TYPE] * (TYPE_SLOTS - len(given))])
     )
-    rows = await hot.rows(PAGES[(kind, not oldest_first)], **params)
-    if oldest_first:
-        rows.reverse()
+    rows = await page_rows(hot, PAGES[(kind, not oldest_first)], oldest_first=oldest_first, **params)
     return [Row(*row) for row in rows]

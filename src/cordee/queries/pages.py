@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam
 
 from cordee.actions.errors import NotFound
-from cordee.db.hot import MAX_ID, HotQuery, HotReader
+from cordee.db.hot import HotQuery, HotReader, id_range, page_rows
 from cordee.db.types import utcnow
 from cordee.queries.timelines import (
     ACCOUNT_EXISTS,
@@ -89,10 +89,6 @@ async def _account_rows(
     return list(rows)
 
 
-def _bounds(below: int | None, above: int | None) -> dict[str, int]:
-    return {"below": MAX_ID if below is None else below, "above": 0 if above is None else above}
-
-
 async def account_page(
     hot: HotReader,
     viewer: int | None,
@@ -107,7 +103,7 @@ async def account_page(
     """A page of an account's notes that ``viewer`` may see (``visible_to``), with or without its
     replies to others and its boosts; NotFound when there is no such account."""
     tab = (exclude_replies, exclude_reblogs)
-    rows = await _account_rows(hot, viewer, author, _bounds(below, above), limit, tab)
+    rows = await _account_rows(hot, viewer, author, id_range(below, above), limit, tab)
     return await with_originals(hot, rows, viewer=viewer)
 
 
@@ -128,14 +124,12 @@ async def public_page(
     still returned newest first."""
     pages = PUBLIC_PAGES if tag is None else TAG_PAGES
     query = pages[(viewer is not None, scope, not oldest_first)]
-    params: dict[str, Any] = {"limit": limit, **_bounds(below, above)}
+    params: dict[str, Any] = {"limit": limit, **id_range(below, above)}
     if tag is not None:
         params["tag"] = tag
     if viewer is not None:
         params.update(viewer=viewer, now=utcnow())
-    rows = await hot.rows(query, **params)
-    if oldest_first:
-        rows.reverse()
+    rows = await page_rows(hot, query, oldest_first=oldest_first, **params)
     return await with_originals(hot, rows, viewer=viewer)
 
 
@@ -175,7 +169,7 @@ async def anonymous_account_page(
     or direct note, or a boost of one). Such a reader sees every note the anonymous one does
     (``visible_to``: public and unlisted notes are everyone's but across a block), so their first
     ``limit`` notes are the same ones. ``tab``: without replies to others, without boosts."""
-    bounds = _bounds(below, above)
+    bounds = id_range(below, above)
     rows = await _account_rows(hot, None, author, bounds, limit, tab)
     # A full page spans the ids down to its last note; a shorter one, down to the lower bound.
     spans = {**bounds, "above": rows[-1][0]} if rows and len(rows) == limit else bounds

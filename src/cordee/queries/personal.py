@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cordee.db.hot import MAX_ID, HotQuery, HotReader
+from cordee.db.hot import HotQuery, HotReader, id_range, page_rows
 from cordee.db.tables import Account, Favourite, Status
 from cordee.db.tables_personal import Bookmark, Marker, Preferences, StatusEdit, StatusPin
 from cordee.queries.timelines import LIVE_COLUMNS
@@ -67,16 +67,10 @@ async def listed_page(
 ) -> list[tuple[Any, ...]]:
     """Rows of a page of the reader's ``name`` ("bookmarks" or "favourites"): the notes' live
     columns then the listing row's id, newest first."""
-    rows = await hot.rows(
-        LISTED_PAGES[(name, not oldest_first)],
-        viewer=viewer,
-        below=MAX_ID if below is None else below,
-        above=0 if above is None else above,
-        limit=limit,
+    query = LISTED_PAGES[(name, not oldest_first)]
+    return await page_rows(
+        hot, query, oldest_first=oldest_first, viewer=viewer, limit=limit, **id_range(below, above)
     )
-    if oldest_first:
-        rows.reverse()
-    return rows
 
 
 def pinned_query(viewer_id: Any, account_id: Any) -> Select[Status]:
@@ -129,18 +123,11 @@ async def pinned_page(
     oldest_first: bool = False,
 ) -> list[tuple[Any, ...]]:
     """Live rows of a page of ``author``'s pinned notes that ``viewer`` may see, newest first."""
-    params: dict[str, Any] = {
-        "author": author,
-        "below": MAX_ID if below is None else below,
-        "above": 0 if above is None else above,
-        "limit": limit,
-    }
+    params: dict[str, Any] = {"author": author, "limit": limit, **id_range(below, above)}
     if viewer is not None:
         params["viewer"] = viewer
-    rows = await hot.rows(PINNED_PAGES[(viewer is not None, not oldest_first)], **params)
-    if oldest_first:
-        rows.reverse()
-    return rows
+    query = PINNED_PAGES[(viewer is not None, not oldest_first)]
+    return await page_rows(hot, query, oldest_first=oldest_first, **params)
 
 
 async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:

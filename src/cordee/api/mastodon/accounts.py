@@ -17,7 +17,7 @@ from cordee.actions.accounts import (
 from cordee.actions.emails import send_confirmation
 from cordee.actions.oauth import issue_user_token
 from cordee.actions.preferences import check_preferences, update_preferences
-from cordee.api.mastodon._responses import relationship_response
+from cordee.api.mastodon._responses import page_response, relationship_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.pagination import Page, paged_headers
@@ -39,7 +39,7 @@ from cordee.ratelimit import guard_sign_up, refund_sign_up
 from cordee.rendering import profile_pages
 from cordee.rendering.accounts import account_entities
 from cordee.rendering.profile_pages import ProfilePages
-from cordee.rendering.statuses import render_filtered, render_live, render_page, render_statuses
+from cordee.rendering.statuses import render_live, render_statuses
 
 
 async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
@@ -177,9 +177,7 @@ async def statuses(ctx: Ctx) -> Response:
             exclude_replies=filters.exclude_replies,
             exclude_reblogs=filters.exclude_reblogs,
         )
-        ids = [x.id for x in hot.lives]
-        body = await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "account")
-        return json_response(body, headers=paged_headers(ctx.request, ids, page, ctx.settings.base_url))
+        return await page_response(ctx, page, hot, "account")
     account = await _account_or_404(ctx, ctx.path_id())
     async with ctx.db.read() as session:
         base = (
@@ -203,15 +201,7 @@ async def _pinned(ctx: Ctx, page: Page) -> Response:
     )
     if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
         raise ApiError(404, "Record not found")
-    found = await with_originals(hot, rows, viewer=ctx.viewer_id)
-    ids = [x.id for x in found.lives]
-    headers = paged_headers(ctx.request, ids, page, ctx.settings.base_url)
-    if ctx.viewer_id is not None and ctx.has_filters:
-        return json_response(
-            await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "account"), headers=headers
-        )
-    body = await render_page(ctx.db, ctx.settings, ctx.viewer_id, found.lives, found.originals)
-    return json_response(body, headers=headers)
+    return await page_response(ctx, page, await with_originals(hot, rows, viewer=ctx.viewer_id), "account")
 
 
 async def _hot_statuses(ctx: Ctx, page: Page, filters: AccountStatusFilter) -> Response:

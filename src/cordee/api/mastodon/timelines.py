@@ -8,6 +8,7 @@ from sqlalchemy import Select
 from starlette.responses import Response
 from starlette.routing import Route
 
+from cordee.api.mastodon._responses import page_response
 from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.pagination import Page, paged_headers
 from cordee.db.tables import Status
@@ -16,7 +17,7 @@ from cordee.feeds.home import HomeTimeline
 from cordee.queries import timelines as tl
 from cordee.queries.pages import public_page, tagged_page
 from cordee.rendering.home import home_page
-from cordee.rendering.statuses import render_filtered, render_page, render_statuses
+from cordee.rendering.statuses import render_statuses
 
 #: Hashtags whose pages a hashtag timeline with ``any[]`` merges on the hot path (more: the general
 #: path, one statement).
@@ -64,14 +65,7 @@ async def _hot_public(ctx: Ctx, local: bool, remote: bool, tags: tuple[str, ...]
         hot = await tagged_page(hot_reader, ctx.viewer_id, scope, tags, *bounds, oldest_first=oldest_first)
     else:
         hot = await public_page(hot_reader, ctx.viewer_id, scope, *bounds, oldest_first=oldest_first)
-    ids = [x.id for x in hot.lives]
-    headers = paged_headers(ctx.request, ids, page, ctx.settings.base_url)
-    if ctx.viewer_id is not None and ctx.has_filters:
-        return json_response(
-            await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "public"), headers=headers
-        )
-    body = await render_page(ctx.db, ctx.settings, ctx.viewer_id, hot.lives, hot.originals)
-    return json_response(body, headers=headers)
+    return await page_response(ctx, page, hot, "public")
 
 
 @endpoint(scope="read:statuses", auth="optional")
