@@ -23,7 +23,7 @@ from cordee.db import hot_writes
 from cordee.db.engine import Database
 from cordee.db.sqlite_driver import OneHopConnection
 from cordee.db.types import utcnow
-from cordee.queries.accounts import FOLLOW_PAGES
+from cordee.queries.accounts import EXISTING, FOLLOW_PAGES
 from cordee.queries.personal import LISTED_PAGES, PINNED_PAGES
 from cordee.queries.timelines import HOME_CHECK, TAG_PAGES
 from cordee.rendering.marks import FLAGS
@@ -369,6 +369,9 @@ async def test_one_relationship_is_read_at_the_narrowest_width(
             r = await client.request(method, path, headers=viewer.headers)
         assert r.status_code == 200, r.text
         assert narrow in counter.statements and not set(wider) & set(counter.statements), path
+        if method == "GET":  # token, which of the ids exist (one slot too), the ties
+            assert EXISTING.fitting(1).compiled(db.hot.dialect_name).sql in counter.statements
+            assert len(counter.statements) == 3, counter.statements
     ids = "&".join(f"id[]={i}" for i in (other.id, viewer.id))
     with counting(db) as counter:
         r = await client.get(f"/api/v1/accounts/relationships?{ids}", headers=viewer.headers)
