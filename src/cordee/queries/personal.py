@@ -141,12 +141,18 @@ async def edits_of(session: AsyncSession, status_id: int) -> list[StatusEdit]:
     )
 
 
-async def markers_of(session: AsyncSession, account_id: int, timelines: Sequence[str]) -> list[Marker]:
-    return list(
-        await session.scalars(
-            select(Marker).where(Marker.account_id == account_id, Marker.timeline.in_(timelines))
-        )
+#: A reader's markers (at most one a timeline), read on the hot path: apps read them with every
+#: home poll, and a session for them cost more than the answer.
+_MARKERS = HotQuery(
+    select(Marker.timeline, Marker.last_read_id, Marker.version, Marker.updated_at).where(
+        Marker.account_id == bindparam("viewer", 0, type_=BigInteger())
     )
+)
+
+
+async def markers_of(hot: HotReader, account_id: int, timelines: Sequence[str]) -> list[tuple[Any, ...]]:
+    """(timeline, last read id, version, updated at) of the reader's markers of ``timelines``."""
+    return [row for row in await hot.rows(_MARKERS, viewer=account_id) if row[0] in timelines]
 
 
 async def preferences_of(session: AsyncSession, account_id: int) -> Preferences:

@@ -12,18 +12,13 @@ from cordee.api.mastodon.base import Ctx, endpoint, json_response
 from cordee.api.mastodon.errors import ApiError
 from cordee.api.mastodon.params import id_or_none
 from cordee.api.mastodon.serializers.common import iso
-from cordee.db.tables_personal import Marker
 from cordee.queries.personal import markers_of
 
 
-def _render(markers: list[Marker]) -> dict[str, Any]:
+def _render(markers: list[tuple[Any, ...]]) -> dict[str, Any]:
     return {
-        m.timeline: {
-            "last_read_id": str(m.last_read_id),
-            "version": m.version,
-            "updated_at": iso(m.updated_at),
-        }
-        for m in markers
+        timeline: {"last_read_id": str(last_read_id), "version": version, "updated_at": iso(updated_at)}
+        for timeline, last_read_id, version, updated_at in markers
     }
 
 
@@ -44,16 +39,14 @@ def _last_read_id(ctx: Ctx, timeline: str) -> int | None:
 @endpoint(scope="read:statuses", auth="required")
 async def index(ctx: Ctx) -> Response:
     wanted = [t for t in ctx.params.list("timeline") if t in TIMELINES]
-    async with ctx.db.read() as session:
-        return json_response(_render(await markers_of(session, ctx.account_id, wanted)))
+    return json_response(_render(await markers_of(ctx.db.hot, ctx.account_id, wanted)))
 
 
 @endpoint(scope="write:statuses", auth="required")
 async def save(ctx: Ctx) -> Response:
     positions = {t: i for t in TIMELINES if (i := _last_read_id(ctx, t)) is not None}
     await save_markers(ctx.db, ctx.account_id, positions)
-    async with ctx.db.read() as session:
-        return json_response(_render(await markers_of(session, ctx.account_id, list(positions))))
+    return json_response(_render(await markers_of(ctx.db.hot, ctx.account_id, list(positions))))
 
 
 routes = [
