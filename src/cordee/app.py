@@ -32,6 +32,7 @@ from cordee.http_limits import BodyLimit
 from cordee.jobs.runner import Runner
 from cordee.media import storage as media_storage
 from cordee.media.workers import ImageWorkers
+from cordee.queries import trends
 from cordee.ratelimit import Limiter, RateLimited
 from cordee.routing import IndexedRouter
 from cordee.streaming import endpoints as streaming_endpoints
@@ -233,6 +234,7 @@ def build_app(
     app.state.settings = settings
     app.state.images = images
     app.state.limiter = limiter
+    app.state.trends = trends.Kept()  # trending tags and links computed lately (queries/trends.py)
     if database is not None:
         app.state.db = database
         realtime.attach(app, database)

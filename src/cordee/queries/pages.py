@@ -21,6 +21,7 @@ from cordee.queries.timelines import (
     TAG_PAGES,
     VISIBLE_ONE,
     VISIBLE_ONE_ANONYMOUS,
+    WINDOW,
     live_visible,
 )
 from cordee.queries.visibility import in_a_block_with
@@ -53,6 +54,18 @@ class LivePage:
 
     lives: list[Live]
     originals: dict[int, Live]
+
+
+async def live_rows(
+    hot: HotReader, ids: Sequence[int], statement: HotQuery, params: dict[str, Any]
+) -> list[tuple[Any, ...]]:
+    """``statement`` (a statement of ``WINDOW`` id slots) over any number of ids, a window at a
+    time (each id once)."""
+    unique = list(dict.fromkeys(ids))
+    rows: list[tuple[Any, ...]] = []
+    for start in range(0, len(unique), WINDOW):
+        rows += await hot.rows(statement, ids=unique[start : start + WINDOW], **params)
+    return rows
 
 
 async def with_originals(hot: HotReader, rows: Sequence[Sequence[Any]], *, viewer: int | None) -> LivePage:

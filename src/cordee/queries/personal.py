@@ -10,9 +10,9 @@ from sqlalchemy import BigInteger, Integer, Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cordee.db.hot import HotQuery, HotReader, id_range, page_rows
-from cordee.db.tables import Account, Favourite, Status
+from cordee.db.tables import Favourite, Status
 from cordee.db.tables_personal import Bookmark, Marker, Preferences, StatusEdit, StatusPin
-from cordee.queries.timelines import LIVE_COLUMNS
+from cordee.queries.timelines import live
 from cordee.queries.visibility import visible_to
 
 
@@ -29,10 +29,8 @@ def _listed_page(table: type[Bookmark] | type[Favourite], newest_first: bool) ->
     viewer = bindparam("viewer", 0, type_=BigInteger())
     key = table.id
     query = (
-        select(*LIVE_COLUMNS, key)
-        .select_from(Status)
-        .join(table, table.status_id == Status.id)
-        .join(Account, Account.id == Status.account_id)
+        live(select(Status).join(table, table.status_id == Status.id))
+        .add_columns(key)
         .where(
             table.account_id == viewer,
             visible_to(viewer),
@@ -86,18 +84,12 @@ def _pinned_page(signed_in: bool, newest_first: bool) -> HotQuery:
     # ``pinned_query``'s rule, walked from the author's pins (a handful) rather than from their
     # notes: as ``id IN (pins)``, SQLite walked every note of the author to find them.
     pinned = StatusPin.status_id
-    query = (
-        select(*LIVE_COLUMNS)
-        .select_from(StatusPin)
-        .join(Status, Status.id == pinned)
-        .join(Account, Account.id == Status.account_id)
-        .where(
-            StatusPin.account_id == author,
-            Status.account_id == author,
-            visible_to(viewer),
-            pinned < bindparam("below", 0, type_=BigInteger()),
-            pinned > bindparam("above", 0, type_=BigInteger()),
-        )
+    query = live(select(Status).select_from(StatusPin).join(Status, Status.id == pinned)).where(
+        StatusPin.account_id == author,
+        Status.account_id == author,
+        visible_to(viewer),
+        pinned < bindparam("below", 0, type_=BigInteger()),
+        pinned > bindparam("above", 0, type_=BigInteger()),
     )
     order = pinned.desc() if newest_first else pinned.asc()
     return HotQuery(query.order_by(order).limit(bindparam("limit", 1, type_=Integer())))

@@ -11,9 +11,9 @@ from sqlalchemy import BigInteger, bindparam, select
 
 from cordee.db.hot import HotQuery, HotReader
 from cordee.db.tables import Status
-from cordee.queries.pages import LivePage, visible_one, with_originals
+from cordee.queries.pages import LivePage, live_rows, visible_one, with_originals
 from cordee.queries.statuses import MAX_THREAD, reply_order
-from cordee.queries.timelines import WINDOW, live_visible
+from cordee.queries.timelines import live_visible
 
 _note: Any = bindparam("status_id", 0, type_=BigInteger())
 
@@ -46,12 +46,8 @@ async def thread(hot: HotReader, viewer: int | None, status_id: int) -> Thread |
     up = await hot.rows(THREAD_UP, status_id=status_id)
     down = await hot.rows(THREAD_DOWN, status_id=status_id)
     parents: dict[int, int | None] = {row[0]: row[1] for row in (*up, *down)}
-    statement, params = live_visible(viewer)
     ids = [i for i in parents if i != status_id]
-    seen: dict[int, tuple[Any, ...]] = {}
-    for start in range(0, len(ids), WINDOW):
-        for row in await hot.rows(statement, ids=ids[start : start + WINDOW], **params):
-            seen[row[0]] = row
+    seen = {row[0]: row for row in await live_rows(hot, ids, *live_visible(viewer))}
     chain = []
     parent = parents.get(status_id)
     while parent is not None and parent in seen:

@@ -132,7 +132,8 @@ LIVE_COLUMNS = (
 )
 
 
-def _live(query: Select[Any]) -> Any:
+def live(query: Select[Any]) -> Any:
+    """``query``'s notes as ``LIVE_COLUMNS`` rows (what a page reads of each note, with its author)."""
     return query.with_only_columns(*LIVE_COLUMNS).join(Account, Account.id == Status.account_id)
 
 
@@ -146,7 +147,7 @@ _limit: Any = bindparam("limit", 1, type_=Integer())
 
 def _home_check(width: int) -> HotQuery:
     return HotQuery(
-        _live(home_query(_viewer, _now, by_probes=True))
+        live(home_query(_viewer, _now, by_probes=True))
         .where(Status.id.in_(slots("ids", width)))
         .order_by(Status.id.desc()),
         lists={"ids": width},
@@ -187,7 +188,7 @@ _big_candidates = (
     .subquery()
 )
 BIG_NOTES = HotQuery(
-    _live(home_query(_viewer, _now).where(languages_admit(_viewer)))
+    live(home_query(_viewer, _now).where(languages_admit(_viewer)))
     .join(_big_candidates, _big_candidates.c.id == Status.id)
     .order_by(Status.id.desc())
     .limit(_limit),
@@ -195,15 +196,15 @@ BIG_NOTES = HotQuery(
 )
 #: Fresh counters of notes by id, with no rule: only for a note rendered for no reader in
 #: particular (the streaming hub, which then asks the rule for each recipient).
-LIVE_BY_ID = HotQuery(_live(select(Status)).where(Status.id.in_(slots("ids", WINDOW))), lists={"ids": WINDOW})
+LIVE_BY_ID = HotQuery(live(select(Status)).where(Status.id.in_(slots("ids", WINDOW))), lists={"ids": WINDOW})
 #: The same for a reader (signed in, or anonymous): the notes among ``ids`` it may see — how
 #: pages and renderers read the notes that boosts carry, so that they are judged too.
 LIVE_VISIBLE = HotQuery(
-    _live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(_viewer)),
+    live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(_viewer)),
     lists={"ids": WINDOW},
 )
 LIVE_VISIBLE_ANONYMOUS = HotQuery(
-    _live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(None)), lists={"ids": WINDOW}
+    live(select(Status)).where(Status.id.in_(slots("ids", WINDOW)), visible_to(None)), lists={"ids": WINDOW}
 )
 
 #: Accounts' counters, as notes show them (``rendering/pieces.py``: accounts rendered apart).
@@ -263,7 +264,7 @@ def _public_page(viewer: Any, scope: str, newest_first: bool) -> HotQuery:
         viewer, local=scope == "local", remote=scope == "remote", now=None if viewer is None else _now
     )
     order = Status.id.desc() if newest_first else Status.id.asc()
-    return HotQuery(_live(query).where(Status.id < _below, Status.id > _above).order_by(order).limit(_limit))
+    return HotQuery(live(query).where(Status.id < _below, Status.id > _above).order_by(order).limit(_limit))
 
 
 #: A page of the public timeline — every public note, the local ones, the remote ones — for a
@@ -286,7 +287,7 @@ def _tag_page(viewer: Any, scope: str, newest_first: bool) -> HotQuery:
     tagged = StatusTag.status_id
     order = tagged.desc() if newest_first else tagged.asc()
     return HotQuery(
-        _live(query)
+        live(query)
         .join(StatusTag, StatusTag.status_id == Status.id)
         .where(StatusTag.tag_id == tag_id, tagged < _below, tagged > _above)
         .order_by(order)
@@ -371,7 +372,7 @@ def _account_rows(account_id: Any, filters: AccountStatusFilter) -> Select[Statu
 def _account_page(viewer: Any, filters: AccountStatusFilter) -> HotQuery:
     author: Any = bindparam("author", 0, type_=BigInteger())
     return HotQuery(
-        _live(account_statuses_query(viewer, author, filters))
+        live(account_statuses_query(viewer, author, filters))
         .where(Status.id < _below, Status.id > _above)
         .order_by(Status.id.desc())
         .limit(_limit)
@@ -414,7 +415,7 @@ ACCOUNT_EXISTS = HotQuery(select(Account.id).where(Account.id == bindparam("auth
 def _one(viewer: Any) -> HotQuery:
     status_id: Any = bindparam("status_id", 0, type_=BigInteger())
     query = select(Status).where(Status.id == status_id, visible_to(viewer))
-    return HotQuery(_live(query))
+    return HotQuery(live(query))
 
 
 #: One note, if the reader (or an anonymous one) may see it.

@@ -9,7 +9,8 @@ from typing import Any
 
 from cordee.config import Settings
 from cordee.db.engine import Database
-from cordee.queries.timelines import ACCOUNT_LIVE, WINDOW
+from cordee.queries.pages import live_rows
+from cordee.queries.timelines import ACCOUNT_LIVE
 from cordee.rendering.statuses import account_bodies, with_counters
 
 
@@ -18,9 +19,8 @@ async def account_entities(db: Database, settings: Settings, ids: Iterable[int])
     wanted = list(dict.fromkeys(ids))
     hot = db.hot_replica
     bodies = await account_bodies(hot, settings, db.entities, wanted)
-    found: dict[int, dict[str, Any]] = {}
-    for start in range(0, len(wanted), WINDOW):
-        for account_id, *counters in await hot.rows(ACCOUNT_LIVE, ids=wanted[start : start + WINDOW]):
-            if account_id in bodies:  # an account gone between the two reads is left out
-                found[account_id] = with_counters(bodies[account_id], *counters)
-    return found
+    return {
+        account_id: with_counters(bodies[account_id], *counters)
+        for account_id, *counters in await live_rows(hot, wanted, ACCOUNT_LIVE, {})
+        if account_id in bodies  # an account gone between the two reads is left out
+    }

@@ -30,7 +30,7 @@ from sqlalchemy import BigInteger, Integer, bindparam, exists, func, literal, se
 from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
 from cordee.db.tables import Favourite, Status
 from cordee.db.tables_personal import Bookmark, ConversationMute, StatusPin
-from cordee.rendering.cache import EntityCache, keep_recent
+from cordee.rendering.cache import EntityCache, keep_recent, recent
 
 #: Marks a reader may have for them to be kept (a reader with more is read per page).
 MOST = 2_000
@@ -154,10 +154,8 @@ class ReaderMarks:
 
     async def of(self, hot: HotReader, viewer: int, ids: Sequence[int]) -> Marks:
         """The reader's marks among ``ids``, as ``reader_marks`` reads them."""
-        kept = self._kept.get(viewer)
-        if kept is not None and self._holds(viewer, kept):
-            self._kept.move_to_end(viewer)
-        else:
+        kept = recent(self._kept, viewer)
+        if kept is None or not self._holds(viewer, kept):
             kept = await self._read(hot, viewer)
         whole = kept.marks
         if whole is None:

@@ -11,8 +11,8 @@ from cordee.api.mastodon.serializers.notifications import notification_entity
 from cordee.config import Settings
 from cordee.db.engine import Database
 from cordee.queries.notification_pages import Row
-from cordee.queries.pages import with_originals
-from cordee.queries.timelines import WINDOW, live_visible
+from cordee.queries.pages import live_rows, with_originals
+from cordee.queries.timelines import live_visible
 from cordee.rendering.accounts import account_entities
 from cordee.rendering.statuses import render_page
 
@@ -20,16 +20,15 @@ from cordee.rendering.statuses import render_page
 async def render_hot_notifications(
     db: Database, settings: Settings, viewer: int, rows: Sequence[Row]
 ) -> list[dict[str, Any]]:
-    """Entities of a page of ``viewer``'s notifications (at most ``WINDOW``; readers without
-    filters: their callers send the others to ``render_notifications``). A notification whose
-    note the reader may no longer see is left out, as there."""
-    assert len(rows) <= WINDOW
+    """Entities of a page of ``viewer``'s notifications (readers without filters: their callers
+    send the others to ``render_notifications``). A notification whose note the reader may no
+    longer see is left out, as there."""
     hot = db.hot_replica
-    status_ids = list(dict.fromkeys(r.status_id for r in rows if r.status_id is not None))
+    status_ids = [r.status_id for r in rows if r.status_id is not None]
     notes: dict[int, dict[str, Any]] = {}
     if status_ids:
-        statement, params = live_visible(viewer)
-        page = await with_originals(hot, await hot.rows(statement, ids=status_ids, **params), viewer=viewer)
+        found = await live_rows(hot, status_ids, *live_visible(viewer))
+        page = await with_originals(hot, found, viewer=viewer)
         entities = await render_page(db, settings, viewer, page.lives, page.originals)
         notes = {live.id: entity for live, entity in zip(page.lives, entities, strict=True)}
     accounts = await account_entities(db, settings, (r.from_account_id for r in rows))

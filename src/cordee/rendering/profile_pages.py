@@ -47,7 +47,7 @@ from cordee.db.changes import Key as ChangeKey
 from cordee.db.engine import Database
 from cordee.feeds.memo import HomeMemo
 from cordee.queries.pages import LivePage, anonymous_account_page, blocks_either_way
-from cordee.rendering.cache import EntityCache, Mark, keep_recent
+from cordee.rendering.cache import EntityCache, Mark, keep_recent, recent
 from cordee.rendering.home import KeptPage, kept_page
 from cordee.rendering.pieces import account_jsons, page_json, render_pieces
 
@@ -134,9 +134,8 @@ class ProfilePages:
     async def _shared_page(self, db: Database, key: SharedKey) -> SharedPage:
         cache = db.entities
         generation = self._memo.stamp(0)[0]
-        found = self._shared.get(key)
+        found = recent(self._shared, key)
         if found is not None and found.holds(generation, cache):
-            self._shared.move_to_end(key)
             return found
         mark = cache.mark()  # before the reads: see rendering/cache.py
         author, below, above, limit, exclude_replies, exclude_reblogs = key
@@ -155,9 +154,8 @@ class ProfilePages:
     async def _blocks_of(self, db: Database, reader: int) -> frozenset[int]:
         """The accounts in a block with ``reader``, either way, kept under their stamp."""
         stamp = self.stamp(reader)  # before the read
-        found = self._blocks.get(reader)
+        found = recent(self._blocks, reader)
         if found is not None and found[0] == stamp and time.monotonic() < found[1]:
-            self._blocks.move_to_end(reader)
             return found[2]
         blocks = await blocks_either_way(db.hot_replica, reader)
         until = time.monotonic() + self._memo.max_age().total_seconds()

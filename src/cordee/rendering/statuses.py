@@ -48,8 +48,8 @@ from cordee.db.hot import HotQueries, HotQuery, HotReader, slots
 from cordee.db.tables import Account, Application, Mention, Status, StatusTag, Tag
 from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_polls import Poll
-from cordee.queries.pages import Live
-from cordee.queries.timelines import LIVE_BY_ID, WINDOW, live_visible
+from cordee.queries.pages import Live, live_rows
+from cordee.queries.timelines import LIVE_BY_ID, live_visible
 from cordee.rendering.cache import EntityCache
 from cordee.rendering.marks import FLAG_SLOTS, Marks, reader_marks
 
@@ -414,13 +414,13 @@ async def render_statuses(
     if not statuses:
         return []
     hot: HotReader = session.info["hot"]
-    lives = [Live(*row) for row in await _live_rows(hot, [s.id for s in statuses], LIVE_BY_ID, {})]
+    lives = [Live(*row) for row in await live_rows(hot, [s.id for s in statuses], LIVE_BY_ID, {})]
     by_id = {x.id: x for x in lives}
     original_ids = [x.reblog_of_id for x in lives if x.reblog_of_id is not None]
     if any_reader:
-        original_rows = await _live_rows(hot, original_ids, LIVE_BY_ID, {})
+        original_rows = await live_rows(hot, original_ids, LIVE_BY_ID, {})
     else:
-        original_rows = await _live_rows(hot, original_ids, *live_visible(viewer_id))
+        original_rows = await live_rows(hot, original_ids, *live_visible(viewer_id))
     originals = {x.id: x for x in (Live(*row) for row in original_rows)}
     # The caller's order; a note deleted since the caller read it is left out, as is a boost
     # whose original is gone.
@@ -492,12 +492,3 @@ async def render_filtered(
         found = {s.id: s for s in await session.scalars(select(Status).where(Status.id.in_(ids)))}
         statuses = [found[i] for i in ids if i in found]
         return await render_statuses(session, settings, viewer_id, statuses, filter_context=context)
-
-
-async def _live_rows(
-    hot: HotReader, ids: Sequence[int], statement: HotQuery, params: dict[str, Any]
-) -> list[tuple[Any, ...]]:
-    rows: list[tuple[Any, ...]] = []
-    for chunk in _chunks(list(dict.fromkeys(ids)), WINDOW):
-        rows += await hot.rows(statement, ids=chunk, **params)
-    return rows

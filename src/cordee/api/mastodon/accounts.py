@@ -49,6 +49,13 @@ async def _account_or_404(ctx: Ctx, account_id: int) -> Account:
     return account
 
 
+async def _exists_or_404(ctx: Ctx, account_id: int) -> None:
+    """An empty page of an account that does not exist is a 404 (one hot statement, asked of empty
+    pages only: a note's or a follow's account exists)."""
+    if not await ctx.db.hot_replica.rows(ACCOUNT_EXISTS, author=account_id):
+        raise ApiError(404, "Record not found")
+
+
 @endpoint(scope="write:accounts", auth="app")
 async def register(ctx: Ctx) -> Response:
     """Sign up through an app token; answers a user token (Mastodon's Token entity)."""
@@ -198,8 +205,8 @@ async def _pinned(ctx: Ctx, page: Page) -> Response:
     rows = await personal.pinned_page(
         hot, ctx.viewer_id, author, page.max_id, page.above, page.limit, oldest_first=page.min_id is not None
     )
-    if not rows and not await hot.rows(ACCOUNT_EXISTS, author=author):
-        raise ApiError(404, "Record not found")
+    if not rows:
+        await _exists_or_404(ctx, author)
     return await page_response(ctx, page, await with_originals(hot, rows, viewer=ctx.viewer_id), "account")
 
 
@@ -263,7 +270,7 @@ async def _follow_list(ctx: Ctx, followers: bool) -> Response:
         oldest_first=page.min_id is not None,
     )
     if not rows:
-        await _account_or_404(ctx, account_id)  # an empty page of an account that does not exist
+        await _exists_or_404(ctx, account_id)
     found = await account_entities(ctx.db, ctx.settings, [listed for listed, _ in rows])
     return json_response(
         [found[listed] for listed, _ in rows if listed in found],

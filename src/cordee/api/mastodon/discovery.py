@@ -53,11 +53,8 @@ async def trending_tags(ctx: Ctx) -> Response:
 
 
 def _kept(ctx: Ctx) -> trends.Kept:
-    """The app's trends computed lately (one per app: each app has its own database)."""
-    state = ctx.request.app.state
-    if getattr(state, "trends", None) is None:
-        state.trends = trends.Kept()
-    return cast(trends.Kept, state.trends)
+    """The app's trends computed lately (``build_app``: one per app, as each has its database)."""
+    return cast(trends.Kept, ctx.request.app.state.trends)
 
 
 @endpoint(auth="optional")

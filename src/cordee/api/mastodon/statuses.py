@@ -113,21 +113,20 @@ async def context(ctx: Ctx) -> Response:
     if found is None:
         raise ApiError(404, "Record not found")
     before, after = found.ancestors, found.descendants
-    if ctx.viewer_id is not None and ctx.has_filters:  # rendered through them (hide leaves out)
-        ids = [x.id for x in (*before.lives, *after.lives)]
-        shown = await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "thread")
-        earlier = {str(x.id) for x in before.lives}
-        return json_response(
-            {
-                "ancestors": [r for r in shown if r["id"] in earlier],
-                "descendants": [r for r in shown if r["id"] not in earlier],
-            }
-        )
     lives = [*before.lives, *after.lives]
-    originals = {**before.originals, **after.originals}
-    rendered = await render_page(ctx.db, ctx.settings, ctx.viewer_id, lives, originals)
-    split = len(before.lives)
-    return json_response({"ancestors": rendered[:split], "descendants": rendered[split:]})
+    if ctx.viewer_id is not None and ctx.has_filters:  # through them: ``hide`` leaves notes out
+        ids = [x.id for x in lives]
+        shown = await render_filtered(ctx.db, ctx.settings, ctx.viewer_id, ids, "thread")
+    else:
+        originals = {**before.originals, **after.originals}
+        shown = await render_page(ctx.db, ctx.settings, ctx.viewer_id, lives, originals)
+    earlier = {str(x.id) for x in before.lives}
+    return json_response(
+        {
+            "ancestors": [r for r in shown if r["id"] in earlier],
+            "descendants": [r for r in shown if r["id"] not in earlier],
+        }
+    )
 
 
 @endpoint(scope="write:favourites", auth="required")
