@@ -23,7 +23,9 @@ Phases (each ``--duration`` seconds, wrk with 2 threads):
   with ``--write-connections N``: N).
 
 Then, with ``--open-rates 100,200,400``, the mix as an **open loop** at each of those rates
-(``openloop.py``: requests sent on schedule, latency counted from when each was due).
+(``openloop.py``: requests sent on schedule, latency counted from when each was due); with
+``--closed-kinds``, the mix as a closed loop of 32 connections from the same Python client, which
+tells each kind's latency (wrk cannot say which requests were the slow ones).
 
 Every figure counts non-2xx answers and socket errors: a fast run full of errors is worthless.
 """
@@ -289,6 +291,13 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 f"open loop at {rate:,.0f}/s: {figures['rps']:,.0f} req/s answered 2xx, "
                 f"p50 {figures['p50_ms']:.1f} ms, p99 {figures['p99_ms']:.1f} ms"
             )
+        if args.closed_kinds:
+            figures = await openloop.closed(server.base_url, accounts, 32, args.duration, args.seed)
+            report["closed"] = figures
+            say(
+                f"closed loop (Python client): {figures['rps']:,.0f} req/s, p50 {figures['p50_ms']:.1f} ms, "
+                f"p99 {figures['p99_ms']:.1f} ms"
+            )
         report["rss_end_mb"] = rss_tree_mb(server.pid)[0]
         report["problems"] = server.log_problems()
         await asyncio.sleep(0.6)  # the probe writes its record every half second
@@ -380,6 +389,19 @@ def table(report: dict[str, Any]) -> str:
                 f"| {f['non2xx']} | {f['socket_errors']} | {kinds} "
                 f"| {f['client_cpu']:.2f}, {f['sent_late']} |"
             )
+    if report.get("closed"):
+        f = report["closed"]
+        kinds = " | ".join(f"{p50:.1f} / {p99:.1f}" for p50, p99 in f["by_kind"].values())
+        lines += [
+            "",
+            "The mix as a closed loop from a Python client (as wrk, 32 connections; each kind's latency):",
+            "",
+            "| req/s | p50 ms | p99 ms | non-2xx | socket errors | home p50 / p99 | account p50 / p99 "
+            "| post p50 / p99 | client cores |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+            f"| {f['rps']:,.0f} | {f['p50_ms']:.1f} | {f['p99_ms']:.1f} | {f['non2xx']} "
+            f"| {f['socket_errors']} | {kinds} | {f['client_cpu']:.2f} |",
+        ]
     lines += [
         "",
         f"Posts by accounts with {report['post_fanout']:.0f} followers on average. "
@@ -406,6 +428,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument(
         "--open-rates", default="", help="comma-separated rates (req/s) for open-loop runs of the mix"
+    )
+    p.add_argument(
+        "--closed-kinds",
+        action="store_true",
+        help="after the phases, the mix as a closed loop from a Python client, with each kind's latency",
     )
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")

@@ -109,28 +109,51 @@ async def run(
         gc.unfreeze()
 
 
-async def _send(
-    base_url: str, accounts: list[tuple[str, str]], rate: float, seconds: float, seed: int
+async def closed(
+    base_url: str, accounts: list[tuple[str, str]], connections: int, seconds: float, seed: int
 ) -> dict[str, Any]:
-    rng = random.Random(seed)
-    latencies: list[float] = []
-    by_kind: dict[str, list[float]] = {"home": [], "account": [], "post": []}
-    statuses: dict[int, int] = {}
-    in_flight = 0
-    dropped = 0
-    late = 0
-    url = urlsplit(base_url)
-    host, port = url.hostname or "127.0.0.1", url.port or 80
-    pool = _Connections(host, port)
+    """The mix as a closed loop (as wrk runs it): ``connections`` clients, each sending its next
+    request when its last is answered, for ``seconds``. wrk cannot say which kind of request was
+    slow; this can, at the cost of its own CPU (reported)."""
+    gc.collect()
+    gc.freeze()
+    mix = _Mix(base_url, accounts, seed)
+    end = time.monotonic() + seconds
 
-    def build(token: str, kind: str) -> bytes:
-        common = f"Host: {url.netloc}\r\nAuthorization: Bearer {token}\r\n"
+    async def client() -> None:
+        while time.monotonic() < end:
+            await mix.one(time.monotonic())
+
+    cpu, start = time.process_time(), time.monotonic()
+    try:
+        await asyncio.gather(*(client() for _ in range(connections)))
+    finally:
+        gc.unfreeze()
+    elapsed = time.monotonic() - start
+    await mix.pool.close()
+    return {"connections": connections, **mix.figures(elapsed, (time.process_time() - cpu) / elapsed)}
+
+
+class _Mix:
+    """The mix's requests (60 % home, 30 % account, 10 % post), sent and timed one by one."""
+
+    def __init__(self, base_url: str, accounts: list[tuple[str, str]], seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.accounts = accounts
+        self.latencies: list[float] = []
+        self.by_kind: dict[str, list[float]] = {"home": [], "account": [], "post": []}
+        self.statuses: dict[int, int] = {}
+        self.url = urlsplit(base_url)
+        self.pool = _Connections(self.url.hostname or "127.0.0.1", self.url.port or 80)
+
+    def build(self, token: str, kind: str) -> bytes:
+        common = f"Host: {self.url.netloc}\r\nAuthorization: Bearer {token}\r\n"
         if kind == "home":
             return f"GET /api/v1/timelines/home?limit=20 HTTP/1.1\r\n{common}\r\n".encode()
         if kind == "account":
-            path = f"/api/v1/accounts/{rng.choice(accounts)[1]}/statuses?limit=20"
+            path = f"/api/v1/accounts/{self.rng.choice(self.accounts)[1]}/statuses?limit=20"
             return f"GET {path} HTTP/1.1\r\n{common}\r\n".encode()
-        text = " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 12)))
+        text = " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(4, 12)))
         body = urlencode({"status": text}).encode()
         head = (
             f"POST /api/v1/statuses HTTP/1.1\r\n{common}"
@@ -138,13 +161,14 @@ async def _send(
         )
         return head.encode() + body
 
-    async def one(due: float) -> None:
-        nonlocal in_flight
-        token, _ = rng.choice(accounts)
-        draw = rng.randrange(100)
+    async def one(self, due: float) -> None:
+        """Send one request of a random kind; its latency counts from ``due``."""
+        token, _ = self.rng.choice(self.accounts)
+        draw = self.rng.randrange(100)
         kind = "home" if draw < 60 else "account" if draw < 90 else "post"
-        request = build(token, kind)
+        request = self.build(token, kind)
         code = 0
+        pool = self.pool
         try:
             conn = await asyncio.wait_for(pool.take(), TIMEOUT)
         except (OSError, TimeoutError):
@@ -161,10 +185,38 @@ async def _send(
                 else:
                     conn[1].close()
                     await pool.lost()
+        self.statuses[code] = self.statuses.get(code, 0) + 1
+        self.latencies.append((time.monotonic() - due) * 1000)
+        self.by_kind[kind].append(self.latencies[-1])
+
+    def figures(self, elapsed: float, client_cpu: float) -> dict[str, Any]:
+        statuses = self.statuses
+        ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
+        return {
+            "rps": ok / elapsed,
+            "p50_ms": _percentile(self.latencies, 0.50),
+            "p99_ms": _percentile(self.latencies, 0.99),
+            "non2xx": sum(n for code, n in statuses.items() if code and not 200 <= code < 300),
+            "socket_errors": statuses.get(0, 0),
+            # Each kind's own p50/p99: the posts' latency is not the reads' (a post waits for its commit).
+            "by_kind": {k: (_percentile(v, 0.50), _percentile(v, 0.99)) for k, v in self.by_kind.items()},
+            # Whether the client kept up: its share of a core.
+            "client_cpu": client_cpu,
+        }
+
+
+async def _send(
+    base_url: str, accounts: list[tuple[str, str]], rate: float, seconds: float, seed: int
+) -> dict[str, Any]:
+    mix = _Mix(base_url, accounts, seed)
+    in_flight = 0
+    dropped = 0
+    late = 0
+
+    async def one(due: float) -> None:
+        nonlocal in_flight
+        await mix.one(due)
         in_flight -= 1
-        statuses[code] = statuses.get(code, 0) + 1
-        latencies.append((time.monotonic() - due) * 1000)
-        by_kind[kind].append(latencies[-1])
 
     tasks = []
     count = int(rate * seconds)
@@ -184,19 +236,8 @@ async def _send(
         tasks.append(asyncio.create_task(one(due)))
     await asyncio.gather(*tasks)
     elapsed = time.monotonic() - start
-    client_cpu = (time.process_time() - cpu) / elapsed
-    await pool.close()
-    ok = sum(n for code, n in statuses.items() if 200 <= code < 300)
-    return {
-        "offered": rate,
-        "rps": ok / elapsed,
-        "p50_ms": _percentile(latencies, 0.50),
-        "p99_ms": _percentile(latencies, 0.99),
-        "non2xx": sum(n for code, n in statuses.items() if code and not 200 <= code < 300),
-        "socket_errors": statuses.get(0, 0) + dropped,
-        # Each kind's own p50/p99: the posts' latency is not the reads' (a post waits for its commit).
-        "by_kind": {k: (_percentile(v, 0.50), _percentile(v, 0.99)) for k, v in by_kind.items()},
-        # Whether the client kept up: its share of a core, and the requests it sent late.
-        "client_cpu": client_cpu,
-        "sent_late": late,
-    }
+    figures = mix.figures(elapsed, (time.process_time() - cpu) / elapsed)
+    await mix.pool.close()
+    figures["socket_errors"] += dropped
+    # Whether the client kept up: the requests it sent late.
+    return {"offered": rate, **figures, "sent_late": late}
