@@ -66,6 +66,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.dml import UpdateBase
 
+from cordee.db.prompt import PromptFuture
+
 _Description = tuple[tuple[Any, ...], ...] | None
 #: A statement held back for the next hop: whether it is an ``executemany``, its SQL, parameters,
 #: and whether its rows are wanted (``execute_late``).
@@ -209,7 +211,7 @@ def _as_raised(error: sqlite3.Error) -> DBAPIError:
     return cast(DBAPIError, DBAPIError.instance(None, None, error, sqlite3.Error))
 
 
-def settle(future: asyncio.Future[None], error: BaseException | None) -> None:
+def settle(future: asyncio.Future[None] | PromptFuture[None], error: BaseException | None) -> None:
     """Give ``future`` the outcome ``error`` says (None: done), unless its waiter was cancelled."""
     if future.done():
         return
