@@ -23,6 +23,7 @@ from cordee.config import Settings
 from cordee.db.changes import feeds_recorder, touching
 from cordee.db.engine import Database
 from cordee.db.hot import MAX_ID, HotQuery
+from cordee.db.hot_writes import run_late
 from cordee.db.sqlite_driver import deferred, execute_late
 from cordee.db.tables import HomeFeed, HomeFeedEntry
 from cordee.db.types import UTCDateTime, utcnow
@@ -69,6 +70,14 @@ def _insert(session: AsyncSession, table: Any) -> Any:
     return (postgresql if dialect == "postgresql" else sqlite).insert(table)
 
 
+def _hot_unless_expanding(statement: Any) -> Any:
+    """``statement`` as a ``HotQuery``, unless it takes a list of values (``IN`` a parameter:
+    a direct note's mentioned accounts), which a ``HotQuery`` spreads over slots of its own."""
+    if any(bind.expanding for bind in statement.compile().binds.values()):
+        return statement
+    return HotQuery(statement)
+
+
 class SqlFeedStore:
     transactional = True
 
@@ -102,16 +111,14 @@ class SqlFeedStore:
                 .returning(_OWNER)
             )
             if params is not None:  # a statement built once by its caller: keep what we built on it
-                self._prepared[key] = (statement, entries)
+                self._prepared[key] = (_hot_unless_expanding(statement), entries)
         else:
             statement = statement[0]
-        await execute_late(
-            session,
-            statement,
-            {**(params or {}), "feeds_cutoff": inactive_before(self._settings)},
-            feeds_recorder(session),
-            touching(),
-        )
+        values = {**(params or {}), "feeds_cutoff": inactive_before(self._settings)}
+        if isinstance(statement, HotQuery):  # past the session's execution (``db/hot_writes.py``)
+            await run_late(session, statement, values, feeds_recorder(session), touching())
+        else:
+            await execute_late(session, statement, values, feeds_recorder(session), touching())
         return set()  # observed on the transaction (``feeds_recorder``), as every write below
 
     async def remove_statuses(
