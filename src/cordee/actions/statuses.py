@@ -87,10 +87,14 @@ async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
     return [tag_id for tag_id, _ in await tags_named(tx, names)]
 
 
+#: Built once: building it on each post cost ~200 µs of CPU (cProfile), tags or none.
+_TAG_BY_NAME = select(Tag.id, Tag.display_name).where(Tag.name == bindparam("name"))
+
+
 async def tags_named(tx: Tx, names: list[str]) -> list[tuple[int, str]]:
     """The tags named (as written in a note), created when new: (id, display name of the tag)."""
     found: dict[int, str] = {}
-    by_name = select(Tag.id, Tag.display_name).where(Tag.name == bindparam("name"))
+    by_name = _TAG_BY_NAME
     for display in dict.fromkeys(names):
         key = normalize_tag(display)
         row: Row[int, str] | tuple[int, str] | None = (
