@@ -410,6 +410,19 @@ async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
     # with it, all left behind by the writer (who subscribed to the author's notes was read
     # before, on the hot path).
     assert [h.split()[0] for h in hops] == ["_commit_after"], hops
+    # A note with hashtags that exist: they are read before the transaction (on the hot path),
+    # its tags ride with the commit too. (Read inside it, each was a hop under the writers' lock.)
+    monkeypatch.setattr(OneHopConnection, "hop", original)
+    monkeypatch.setattr(OneHopConnection, "hop_told", original_told)
+    r = await client.post("/api/v1/statuses", json={"status": "#Soiree #tombola"}, headers=author.headers)
+    assert r.status_code == 200
+    monkeypatch.setattr(OneHopConnection, "hop", counted)
+    monkeypatch.setattr(OneHopConnection, "hop_told", counted_told)
+    hops.clear()
+    r = await client.post("/api/v1/statuses", json={"status": "#soiree #Tombola"}, headers=author.headers)
+    assert r.status_code == 200
+    assert [h.split()[0] for h in hops] == ["_commit_after"], hops
+    assert sorted(t["name"] for t in r.json()["tags"]) == ["soiree", "tombola"]
     hops.clear()
     r = await client.post(f"/api/v1/accounts/{author.id}/follow", headers=reader.headers)
     assert r.status_code == 200

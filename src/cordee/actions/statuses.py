@@ -89,17 +89,38 @@ async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
 
 #: Built once: building it on each post cost ~200 µs of CPU (cProfile), tags or none.
 _TAG_BY_NAME = select(Tag.id, Tag.display_name).where(Tag.name == bindparam("name"))
+_TAG_BY_NAME_HOT = HotQuery(_TAG_BY_NAME)
+#: A note's tag, past the ORM's unit of work (its flush was a statement of its own, and on SQLite
+#: a hop under the writers' lock); deferred: it rides with the note's other writes.
+_INSERT_STATUS_TAG = HotQuery(deferred(inserting(cast(Table, StatusTag.__table__), ("status_id", "tag_id"))))
 
 
-async def tags_named(tx: Tx, names: list[str]) -> list[tuple[int, str]]:
-    """The tags named (as written in a note), created when new: (id, display name of the tag)."""
+async def known_tags(db: Database, names: list[str]) -> dict[str, tuple[int, str]]:
+    """The tags named that exist already, by normalised name: read before a write transaction
+    (tags are never renamed or deleted, so they are still there inside it), where each lookup was
+    a statement of the transaction — on SQLite a hop to its thread under the writers' lock, which
+    every other post then waited for: measured in-process, posts with two hashtags ran at 220/s
+    against 396/s without."""
+    found: dict[str, tuple[int, str]] = {}
+    for key in dict.fromkeys(normalize_tag(name) for name in names):
+        rows = await db.hot.rows(_TAG_BY_NAME_HOT, name=key)
+        if rows:
+            found[key] = (rows[0][0], rows[0][1])
+    return found
+
+
+async def tags_named(
+    tx: Tx, names: list[str], known: dict[str, tuple[int, str]] | None = None
+) -> list[tuple[int, str]]:
+    """The tags named (as written in a note), created when new: (id, display name of the tag).
+    ``known``: those read already (``known_tags``), not looked up again."""
     found: dict[int, str] = {}
     by_name = _TAG_BY_NAME
     for display in dict.fromkeys(names):
         key = normalize_tag(display)
-        row: Row[int, str] | tuple[int, str] | None = (
-            await tx.session.execute(by_name, {"name": key})
-        ).first()
+        row: Row[int, str] | tuple[int, str] | None = (known or {}).get(key)
+        if row is None:
+            row = (await tx.session.execute(by_name, {"name": key})).first()
         if row is None:
             try:
                 async with tx.session.begin_nested():
@@ -277,6 +298,8 @@ async def post_status(
     entities = check_text(settings, text, new.spoiler_text, new.language, blank_ok=bool(media_ids))
     # Direct notes notify no subscriber (nor count for their author).
     subscribers = await subscribers_of(db, author_id) if _counts_for_author(new.visibility) else []
+    tag_names = [e.value for e in entities if e.kind == "hashtag"]
+    known = await known_tags(db, tag_names) if tag_names else {}
 
     try:
         async with db.write() as tx:
@@ -338,9 +361,10 @@ async def post_status(
 
             mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
             tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
-            tag_names = [e.value for e in entities if e.kind == "hashtag"]
-            tags = await tags_named(tx, tag_names)
-            tx.session.add_all(StatusTag(status_id=status.id, tag_id=t) for t, _ in tags)
+            tags = await tags_named(tx, tag_names, known)
+            for tag_id, _ in tags:
+                params = {"status_id": status.id, "tag_id": tag_id}
+                await run(tx.session, _INSERT_STATUS_TAG, params, touching(("s", status.id)))
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
             if _counts_for_author(status.visibility) and not counted:
