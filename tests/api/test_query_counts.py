@@ -423,6 +423,13 @@ async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
     assert r.status_code == 200
     assert [h.split()[0] for h in hops] == ["_commit_after"], hops
     assert sorted(t["name"] for t in r.json()["tags"]) == ["soiree", "tombola"]
+    # A mention likewise: the account is read before (accounts are never deleted nor renamed), its
+    # row and the notification ride with the commit.
+    hops.clear()
+    r = await client.post("/api/v1/statuses", json={"status": "hi @reader"}, headers=author.headers)
+    assert r.status_code == 200
+    assert [h.split()[0] for h in hops] == ["_commit_after"], hops
+    assert [m["username"] for m in r.json()["mentions"]] == ["reader"]
     hops.clear()
     r = await client.post(f"/api/v1/accounts/{author.id}/follow", headers=reader.headers)
     assert r.status_code == 200

@@ -11,10 +11,10 @@ from cordee.actions._notify import notify, withdraw
 from cordee.actions.errors import Forbidden, NotFound, ValidationFailed
 from cordee.actions.media import NOT_READY, attach_media, check_media_ids
 from cordee.actions.polls import NewPoll, check_poll, create_poll
-from cordee.actions.statuses import check_text, compose_content, tag_ids
+from cordee.actions.statuses import Mentioned, check_text, compose_content, mentioned_accounts, tag_ids
 from cordee.config import Settings
 from cordee.db.engine import Database, Tx
-from cordee.db.tables import Account, Mention, Status, StatusTag
+from cordee.db.tables import Mention, Status, StatusTag
 from cordee.db.tables_media import MediaAttachment
 from cordee.db.tables_personal import StatusEdit
 from cordee.db.tables_polls import Poll
@@ -130,7 +130,7 @@ async def _snapshot(tx: Tx, status: Status, at: datetime) -> None:
     await tx.session.flush()
 
 
-async def _replace_mentions(tx: Tx, status: Status, mentioned: dict[str, Account]) -> tuple[int, ...]:
+async def _replace_mentions(tx: Tx, status: Status, mentioned: dict[str, Mentioned]) -> tuple[int, ...]:
     """Make the note's mentions those of its new text; newly mentioned people are notified, and
     people no longer mentioned lose the notification (and, for a private note, their access)."""
     now_mentioned = tuple(dict.fromkeys(a.id for a in mentioned.values()))
@@ -161,6 +161,7 @@ async def edit_status(
     media_ids = check_media_ids(changes.media_ids, with_poll=changes.poll is not None)
     poll = check_poll(changes.poll) if changes.poll is not None else None
     entities = check_text(settings, text, spoiler_text, changes.language, blank_ok=bool(media_ids))
+    mentioned = await mentioned_accounts(db, settings, entities)
     async with db.write() as tx:
         status = await own_status(tx, actor_id, status_id)
         current_media, _ = await _attachments(tx, status.id)
@@ -193,7 +194,7 @@ async def edit_status(
             await _replace_media(tx, status, media_ids)
         if poll_changed:
             await _replace_poll(tx, status, current_poll, poll)
-        content, mentioned = await compose_content(tx, settings, text, entities)
+        content = compose_content(settings, text, entities, mentioned)
         status.text, status.content, status.spoiler_text = text, content, spoiler_text
         status.sensitive, status.language, status.edited_at = sensitive, language, now
         await tx.session.flush()

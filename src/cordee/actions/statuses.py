@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import BigInteger, Integer, Table, bindparam, delete, select, update
 from sqlalchemy.engine import Row
@@ -53,33 +53,53 @@ def tag_url(settings: Settings, name: str) -> str:
     return f"{settings.base_url}/tags/{name}"
 
 
-async def _resolve_mentions(tx: Tx, settings: Settings, entities: list[Entity]) -> dict[str, Account]:
-    """Local accounts named by the mentions (``@user`` or ``@user@<our domain>``), by lowered value."""
+class Mentioned(NamedTuple):
+    """A local account a note mentions: what its content and its answer show of it."""
+
+    id: int
+    username: str
+    domain: str | None
+
+
+_ACCOUNT_BY_KEY = HotQuery(
+    select(Account.id, Account.username, Account.domain).where(
+        Account.username_key == bindparam("key"), Account.domain.is_(None)
+    )
+)
+
+
+async def mentioned_accounts(
+    db: Database, settings: Settings, entities: list[Entity]
+) -> dict[str, Mentioned]:
+    """Local accounts named by the mentions (``@user`` or ``@user@<our domain>``), by lowered
+    value. Read before a write transaction, on the hot path: accounts are never deleted nor
+    renamed (a disabled one stays, and is mentioned as before), so they are still there inside it.
+    Read inside it, they were a statement of the transaction: on SQLite a hop to its thread under
+    the writers' lock, which every other post then waited for."""
     keys = {
         e.username.lower()
         for e in entities
         if e.kind == "mention" and (e.domain is None or e.domain.lower() == settings.domain.lower())
     }
-    if not keys:
-        return {}
-    rows = await tx.session.scalars(
-        select(Account).where(Account.username_key.in_(keys), Account.domain.is_(None))
-    )
-    return {a.username_key: a for a in rows}
+    found: dict[str, Mentioned] = {}
+    for key in sorted(keys):
+        rows = await db.hot.rows(_ACCOUNT_BY_KEY, key=key)
+        if rows:
+            found[key] = Mentioned(*rows[0])
+    return found
 
 
-async def compose_content(
-    tx: Tx, settings: Settings, text: str, entities: list[Entity]
-) -> tuple[str, dict[str, Account]]:
-    """A note's HTML, linking the local accounts it mentions and its tags; and those accounts."""
-    mentioned = await _resolve_mentions(tx, settings, entities)
+def compose_content(
+    settings: Settings, text: str, entities: list[Entity], mentioned: dict[str, Mentioned]
+) -> str:
+    """A note's HTML, linking the local accounts it mentions (``mentioned_accounts``) and its tags."""
 
     def mention_url(e: Entity) -> str | None:
         account = mentioned.get(e.username.lower())
         local = e.domain is None or e.domain.lower() == settings.domain.lower()
         return profile_url(settings, account.username) if account is not None and local else None
 
-    return render_html(text, entities, mention_url, lambda name: tag_url(settings, name)), mentioned
+    return render_html(text, entities, mention_url, lambda name: tag_url(settings, name))
 
 
 async def tag_ids(tx: Tx, names: list[str]) -> list[int]:
@@ -93,6 +113,10 @@ _TAG_BY_NAME_HOT = HotQuery(_TAG_BY_NAME)
 #: A note's tag, past the ORM's unit of work (its flush was a statement of its own, and on SQLite
 #: a hop under the writers' lock); deferred: it rides with the note's other writes.
 _INSERT_STATUS_TAG = HotQuery(deferred(inserting(cast(Table, StatusTag.__table__), ("status_id", "tag_id"))))
+#: A note's mention, likewise.
+_INSERT_MENTION = HotQuery(
+    deferred(inserting(cast(Table, Mention.__table__), ("id", "status_id", "account_id")))
+)
 
 
 async def known_tags(db: Database, names: list[str]) -> dict[str, tuple[int, str]]:
@@ -300,6 +324,7 @@ async def post_status(
     subscribers = await subscribers_of(db, author_id) if _counts_for_author(new.visibility) else []
     tag_names = [e.value for e in entities if e.kind == "hashtag"]
     known = await known_tags(db, tag_names) if tag_names else {}
+    mentioned = await mentioned_accounts(db, settings, entities)
 
     try:
         async with db.write() as tx:
@@ -327,7 +352,7 @@ async def post_status(
                     raise NotFound("The status you are replying to was not found")
             media = await claim_media(tx, author_id, media_ids)
 
-            content, mentioned = await compose_content(tx, settings, text, entities)
+            content = compose_content(settings, text, entities, mentioned)
             status_id = new_id()
             row = {
                 "id": status_id,
@@ -360,11 +385,13 @@ async def post_status(
                 await create_poll(tx, status.id, author_id, poll)
 
             mentioned_ids = tuple(dict.fromkeys(a.id for a in mentioned.values()))
-            tx.session.add_all(Mention(status_id=status.id, account_id=a) for a in mentioned_ids)
+            for account_id in mentioned_ids:
+                params = {"id": new_id(), "status_id": status.id, "account_id": account_id}
+                await run(tx.session, _INSERT_MENTION, params, touching(("s", status.id), rules=True))
             tags = await tags_named(tx, tag_names, known)
             for tag_id, _ in tags:
                 params = {"status_id": status.id, "tag_id": tag_id}
-                await run(tx.session, _INSERT_STATUS_TAG, params, touching(("s", status.id)))
+                await run(tx.session, _INSERT_STATUS_TAG, params, touching(("s", status.id), rules=True))
             if idempotency_key:
                 tx.session.add(IdempotencyKey(account_id=author_id, key=idempotency_key, status_id=status.id))
             if _counts_for_author(status.visibility) and not counted:
