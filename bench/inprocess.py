@@ -46,6 +46,7 @@ import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from cordee.app import build_app, tune_gc
 from cordee.config import load_settings
@@ -66,7 +67,7 @@ async def _run(
     only: str = "",
     follow: bool = False,
     random_readers: bool = False,
-    tags: str = "",
+    append: str = "",
 ) -> None:
     restrict: tuple[str | int, ...] = (only, 40) if only else (30,)
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
@@ -124,8 +125,7 @@ async def _run(
         raw_path, _, query = path_here.partition("?")
         if posting:
             words = "+".join(draw.choice(_WORDS) for _ in range(draw.randint(4, 12)))
-            hashtags = "".join(f"+%23{tag}" for tag in tags.split(",") if tag)
-            body = f"status={words}+{sent_count}{hashtags}".encode()
+            body = urlencode({"status": f"{words.replace('+', ' ')} {sent_count} {append}".strip()}).encode()
         else:
             body = b""
         headers = [(b"host", b"127.0.0.1:9"), (b"authorization", f"Bearer {token}".encode())]
@@ -251,7 +251,7 @@ async def _main(args: argparse.Namespace) -> None:
         args.only,
         args.follow,
         args.random_readers,
-        args.tags,
+        args.append,
     )
     if not args.copy:
         await _run(args.folder, *run)
@@ -274,9 +274,7 @@ def main() -> None:
         action="store_true",
         help="each GET by a random sampled reader; {account} in --path: a random sampled account",
     )
-    p.add_argument(
-        "--tags", default="", help="hashtags every post carries, comma-separated (e.g. soiree,tombola)"
-    )
+    p.add_argument("--append", default="", help="what every post ends with (e.g. '#soiree #tombola @u5')")
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")
