@@ -44,6 +44,7 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote_plus
 
 import httpx
 
@@ -74,11 +75,15 @@ def say(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def wrk(url: str, script: str, args: list[str], connections: int, seconds: int) -> dict[str, Any]:
-    """One wrk run; returns its figures (requests/s, latency percentiles, errors)."""
+def wrk(
+    url: str, script: str, args: list[str], connections: int, seconds: int, post_suffix: str = ""
+) -> dict[str, Any]:
+    """One wrk run; returns its figures (requests/s, latency percentiles, errors). ``post_suffix``:
+    what every post ends with (``--post-suffix``)."""
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(WRK_DIR / script), url]
+    env = {**os.environ, "BENCH_POST_SUFFIX": quote_plus(" " + post_suffix) if post_suffix else ""}
     out = subprocess.run(
-        [*argv, "--", *args], capture_output=True, text=True, timeout=seconds + 60, check=False
+        [*argv, "--", *args], capture_output=True, text=True, timeout=seconds + 60, check=False, env=env
     )
     line = next((x for x in out.stdout.splitlines() if x.startswith("BENCH ")), None)
     if line is None:
@@ -159,6 +164,7 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         "size": args.size,
         "store": "PostgreSQL + Redis" if args.postgres else "SQLite",
         "server": args.server,
+        "post_suffix": args.post_suffix,
     }
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True)
@@ -264,7 +270,13 @@ async def bench(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server_before = cpu_seconds(server.pid)
             stores_before = {key: named_cpu_seconds(names) for key, names in stores.items()}
             figures = await asyncio.to_thread(
-                wrk, server.base_url + path, script, wrk_args, connections_for(phase, args), args.duration
+                wrk,
+                server.base_url + path,
+                script,
+                wrk_args,
+                connections_for(phase, args),
+                args.duration,
+                args.post_suffix,
             )
             figures["connections"] = connections_for(phase, args)
             figures["window"] = (started, time.monotonic())
@@ -404,8 +416,9 @@ def table(report: dict[str, Any]) -> str:
         ]
     lines += [
         "",
-        f"Posts by accounts with {report['post_fanout']:.0f} followers on average. "
-        f"Server RSS: {report['rss_idle_mb']:.0f} MiB idle, {report['rss_end_mb']:.0f} MiB at the end "
+        f"Posts by accounts with {report['post_fanout']:.0f} followers on average"
+        + (f", each ending with {report['post_suffix']!r}. " if report.get("post_suffix") else ". ")
+        + f"Server RSS: {report['rss_idle_mb']:.0f} MiB idle, {report['rss_end_mb']:.0f} MiB at the end "
         f"(ceiling {report['ceiling']['rss_mb']:.0f} MiB). Seeding took {report['seed_seconds']:.0f} s.",
     ]
     if report.get("problems"):
@@ -433,6 +446,11 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--closed-kinds",
         action="store_true",
         help="after the phases, the mix as a closed loop from a Python client, with each kind's latency",
+    )
+    p.add_argument(
+        "--post-suffix",
+        default="",
+        help="what every post of wrk's post and mix phases ends with (e.g. '#soiree @u5')",
     )
     p.add_argument("--postgres", action="store_true", help="PostgreSQL + Redis instead of SQLite")
     p.add_argument("--workers", type=int, default=1, help="server processes (with --postgres)")

@@ -15,6 +15,9 @@ function get(path, who)
   return wrk.format("GET", path, { ["Authorization"] = "Bearer " .. who.token })
 end
 
+-- What every post ends with, URL-encoded (``bench.mix --post-suffix``: hashtags, mentions).
+post_suffix = os.getenv("BENCH_POST_SUFFIX") or ""
+
 local words = { "corde", "refuge", "soirée", "ticket", "tombola", "listen", "market", "summit", "river", "share" }
 
 function post(who)
@@ -24,7 +27,7 @@ function post(who)
   return wrk.format("POST", "/api/v1/statuses", {
     ["Authorization"] = "Bearer " .. who.token,
     ["Content-Type"] = "application/x-www-form-urlencoded",
-  }, "status=" .. table.concat(parts, "+"))
+  }, "status=" .. table.concat(parts, "+") .. post_suffix)
 end
 
 function done(summary, latency, requests)
