@@ -10,8 +10,8 @@ from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, fun
 from cordee.actions.push import deliveries_of, record_deliveries
 from cordee.db.engine import Database, Tx
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import Write, riding, run
-from cordee.db.sqlite_driver import deferred, execute_late
+from cordee.db.hot_writes import Write, riding, run, run_late
+from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Account, Follow, Notification, Status
 from cordee.db.tables_personal import ConversationMute
 from cordee.db.types import UTCDateTime, utcnow
@@ -59,6 +59,9 @@ _INSERT_WANTED = (
     )
     .returning(_table.c.id)
 )
+
+
+_INSERT_WANTED_HOT = HotQuery(_INSERT_WANTED)  # run past the session (``db/hot_writes.py``)
 
 
 #: The same with its push deliveries, in one statement where DML runs in a ``WITH`` (PostgreSQL:
@@ -125,7 +128,7 @@ async def notify(
         return
     if ahead is not None:
         await run(tx.session, *ahead)
-    await execute_late(tx.session, _INSERT_WANTED, params, ran)
+    await run_late(tx.session, _INSERT_WANTED_HOT, params, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
 
 

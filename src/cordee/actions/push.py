@@ -36,6 +36,8 @@ from sqlalchemy.exc import IntegrityError
 from cordee.actions.errors import ValidationFailed
 from cordee.config import ConfigError, Settings
 from cordee.db.engine import Database, Tx
+from cordee.db.hot import HotQuery
+from cordee.db.hot_writes import run
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Notification
 from cordee.db.tables_push import PushDelivery, PushServerKey, PushSubscription
@@ -274,17 +276,20 @@ async def unsubscribe(db: Database, token_id: int) -> None:
 #: Only for a notification that was inserted: whether it was wanted (``actions/_notify.py``) may
 #: not be known yet when this is sent.
 _NOTIFICATION = bindparam("notification_id", type_=BigInteger())
-_RECORD_DELIVERIES = deferred(insert(cast(Table, PushDelivery.__table__))).from_select(
-    ["subscription_id", "notification_id", "due_at", "attempts"],
-    select(
-        PushSubscription.id,
-        _NOTIFICATION,
-        bindparam("now", type_=UTCDateTime()),
-        literal(0),
-    ).where(
-        PushSubscription.account_id == bindparam("recipient_id", type_=BigInteger()),
-        exists().where(Notification.id == _NOTIFICATION),
-    ),
+#: Built once and run past the session (``db/hot_writes.py``): every notification runs it.
+_RECORD_DELIVERIES = HotQuery(
+    deferred(insert(cast(Table, PushDelivery.__table__))).from_select(
+        ["subscription_id", "notification_id", "due_at", "attempts"],
+        select(
+            PushSubscription.id,
+            _NOTIFICATION,
+            bindparam("now", type_=UTCDateTime()),
+            literal(0),
+        ).where(
+            PushSubscription.account_id == bindparam("recipient_id", type_=BigInteger()),
+            exists().where(Notification.id == _NOTIFICATION),
+        ),
+    )
 )
 
 
@@ -310,7 +315,7 @@ async def record_deliveries(tx: Tx, notification_id: int, recipient_id: int) -> 
     probe; whether the alerts and policy allow the push is decided when sending (as Mastodon's
     worker decides it again)."""
     params = {"notification_id": notification_id, "now": utcnow(), "recipient_id": recipient_id}
-    await tx.session.execute(_RECORD_DELIVERIES, params)
+    await run(tx.session, _RECORD_DELIVERIES, params)
 
 
 @dataclass(frozen=True)
