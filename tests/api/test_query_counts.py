@@ -437,6 +437,18 @@ async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
     # writer at a time), both counters, the notification, its push deliveries and the feed merge
     # ride with it, left behind by the writer.
     assert [h.split()[0] for h in hops] == ["SELECT", "_commit_after"], hops
+    # A favourite: the note as the reader may see it, then the commit — the favourite unless it
+    # is there, its count and its notification ride with it, each by whether its row went in.
+    notes = await client.get(f"/api/v1/accounts/{author.id}/statuses", headers=reader.headers)
+    note_id = notes.json()[0]["id"]
+    for _ in range(2):  # again: counted and notified once
+        hops.clear()
+        r = await client.post(f"/api/v1/statuses/{note_id}/favourite", headers=reader.headers)
+        assert r.status_code == 200 and r.json()["favourited"] is True
+        assert r.json()["favourites_count"] == 1
+        assert [h.split()[0] for h in hops] == ["SELECT", "_commit_after"], hops
+    notified = await client.get("/api/v1/notifications?types[]=favourite", headers=author.headers)
+    assert [n["status"]["id"] for n in notified.json()] == [note_id]
 
 
 async def test_a_readers_boosts_among_a_page_are_found_by_probes_whatever_they_wrote(

@@ -64,6 +64,35 @@ _INSERT_WANTED = (
 _INSERT_WANTED_HOT = HotQuery(_INSERT_WANTED)  # run past the session (``db/hot_writes.py``)
 
 
+def _if_row(table: Table) -> HotQuery:
+    """``_INSERT_WANTED``, only if ``table`` has the row ``row_id``: on SQLite, for the
+    notification of a row inserted unless there (a favourite) in the same transaction, without
+    asking first whether it went in — a hop under the writers' lock (``db/sqlite_driver.py``)."""
+    kept = _IF_ROW.get(table.name)
+    if kept is None:
+        present = exists().where(table.c.id == bindparam("row_id", type_=BigInteger()))
+        statement = (
+            deferred(insert(_table))
+            .from_select(
+                ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
+                select(
+                    bindparam("id", type_=BigInteger()),
+                    _RECIPIENT,
+                    _FROM,
+                    bindparam("type", type_=String()),
+                    bindparam("status_id", type_=BigInteger()),
+                    _NOW,
+                ).where(Account.id == _RECIPIENT, _WANTED, present),
+            )
+            .returning(_table.c.id)
+        )
+        kept = _IF_ROW[table.name] = HotQuery(statement)
+    return kept
+
+
+_IF_ROW: dict[str, HotQuery] = {}
+
+
 #: The same with its push deliveries, in one statement where DML runs in a ``WITH`` (PostgreSQL:
 #: a follow, a favourite, a boost, a mention made two round trips for them). Its rows: the
 #: notification's id, if it was wanted.
@@ -83,6 +112,7 @@ async def notify(
     include_self: bool = False,
     inserted: Callable[[bool], None] | None = None,
     ahead: Write | None = None,
+    if_row: tuple[Table, int] | None = None,
 ) -> None:
     """Notify a local account, unless it would be notified of its own doing (``include_self``
     allows that, for news about one's own things, such as the end of one's poll), or does not want
@@ -91,7 +121,10 @@ async def notify(
 
     ``ahead``: a write of the same action that goes first — on PostgreSQL in the same statement
     (``hot_writes.riding``: a favourite's, a boost's, a follow's count and its notification were
-    a round trip each); it must read nothing the notification writes, nor the reverse."""
+    a round trip each); it must read nothing the notification writes, nor the reverse.
+
+    ``if_row``: on SQLite, notify only if that table has that row by the time the statement runs
+    (a row this transaction inserted unless it was there: ``interactions.favourite``)."""
     if recipient_id == from_account_id and not include_self:
         if ahead is not None:
             await run(tx.session, *ahead)
@@ -128,7 +161,10 @@ async def notify(
         return
     if ahead is not None:
         await run(tx.session, *ahead)
-    await run_late(tx.session, _INSERT_WANTED_HOT, params, ran)
+    if if_row is None:
+        await run_late(tx.session, _INSERT_WANTED_HOT, params, ran)
+    else:
+        await run_late(tx.session, _if_row(if_row[0]), {**params, "row_id": if_row[1]}, ran)
     await record_deliveries(tx, notification_id, recipient_id)  # Web Push, sent after commit
 
 
