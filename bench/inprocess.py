@@ -22,7 +22,9 @@ PostgreSQL + Redis a database made from the kept one and a Redis prefix of its o
 draws each request as ``bench.mix``'s mix does (60 % home timelines, 30 % account timelines,
 10 % posts, each by a random sampled reader, with a fixed seed): what a read costs while posts
 keep changing the feeds.
-``--follow``: random sampled readers follow random other ones (on a copy too). One
+``--method POST`` with ``--random-readers``: a write by path, ``{note}`` a recent public note
+(``/api/v1/statuses/{note}/favourite``; SQLite folders, on a copy). ``--follow``: random sampled
+readers follow random other ones (on a copy too). One
 request at a time by default, so that this is a request's own cost; ``--concurrency N`` keeps N
 in flight, as a loaded server does (the writes of a group commit then share a transaction).
 Prints the CPU time of the process per request (threads included: aiosqlite's work counts), the
@@ -40,6 +42,7 @@ import cProfile
 import pstats
 import random
 import shutil
+import sqlite3
 import tempfile
 import time
 import uuid
@@ -68,6 +71,7 @@ async def _run(
     follow: bool = False,
     random_readers: bool = False,
     append: str = "",
+    method: str = "GET",
 ) -> None:
     restrict: tuple[str | int, ...] = (only, 40) if only else (30,)
     lines = (folder / ("posters.txt" if post else "readers.txt")).read_text().splitlines()
@@ -76,6 +80,14 @@ async def _run(
     if not post and not mix and not follow and not random_readers:
         tokens = tokens[:1]
     draw = random.Random(7)
+    notes: list[str] = []
+    if "{note}" in path:  # recent public notes, from the kept SQLite file
+        database = folder / "data" / "cordee.sqlite3"
+        if not database.exists():
+            raise SystemExit("{note} in --path needs a SQLite folder")
+        with sqlite3.connect(database) as conn:
+            query = "SELECT id FROM statuses WHERE visibility = 'public' ORDER BY id DESC LIMIT 2000"
+            notes = [str(row[0]) for row in conn.execute(query)]
     sent_count = 0
     latencies: dict[str, list[float]] = {}  # seconds each request took, by kind of request
     # A PostgreSQL + Redis run kept its database and key prefix, named in ``store.env``.
@@ -116,6 +128,8 @@ async def _run(
             token, path_here, posting = mixed()
         elif random_readers:  # each request by a sampled reader, on a sampled account's page
             token, path_here = draw.choice(tokens), path.replace("{account}", draw.choice(accounts)[1])
+            if notes:
+                path_here = path_here.replace("{note}", draw.choice(notes))
         if follow:  # a random reader follows a random other account, as ``one.lua follow`` does
             token, me = draw.choice(accounts)
             target = me
@@ -138,7 +152,7 @@ async def _run(
             "type": "http",
             "asgi": {"version": "3.0"},
             "http_version": "1.1",
-            "method": "POST" if posting or follow else "GET",
+            "method": "POST" if posting or follow else method,
             "scheme": "http",
             "path": raw_path,
             "raw_path": raw_path.encode(),
@@ -252,6 +266,7 @@ async def _main(args: argparse.Namespace) -> None:
         args.follow,
         args.random_readers,
         args.append,
+        args.method,
     )
     if not args.copy:
         await _run(args.folder, *run)
@@ -275,6 +290,11 @@ def main() -> None:
         help="each GET by a random sampled reader; {account} in --path: a random sampled account",
     )
     p.add_argument("--append", default="", help="what every post ends with (e.g. '#soiree #tombola @u5')")
+    p.add_argument(
+        "--method",
+        default="GET",
+        help="--path's method (POST: e.g. /api/v1/statuses/{note}/favourite with --random-readers)",
+    )
     p.add_argument("--concurrency", type=int, default=1, help="requests in flight at once (default 1)")
     p.add_argument("--warm", type=int, default=200, help="requests before measuring (default 200)")
     p.add_argument("--sort", default="tottime", help="cProfile's order (e.g. cumulative; default tottime)")

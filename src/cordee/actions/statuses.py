@@ -490,13 +490,19 @@ async def delete_status(db: Database, actor_id: int, status_id: int) -> None:
         await _remove(tx, status)
 
 
+#: A note as an actor may see it, built once: the rule's statement, built on each favourite,
+#: boost, bookmark or pin, was most of their CPU (in-process, favourites 32 at a time: ~6 ms each).
+_TARGET = select(Status).where(
+    Status.id == bindparam("status_id", type_=BigInteger()),
+    visible_to(bindparam("viewer", type_=BigInteger())),
+)
+
+
 async def target_of(tx: Tx, actor_id: int, status_id: int) -> Status:
     """The status an interaction applies to: visible to the actor; a reblog stands for its original."""
-    status = await tx.session.scalar(select(Status).where(Status.id == status_id, visible_to(actor_id)))
+    status = await tx.session.scalar(_TARGET, {"status_id": status_id, "viewer": actor_id})
     if status is not None and status.reblog_of_id is not None:
-        status = await tx.session.scalar(
-            select(Status).where(Status.id == status.reblog_of_id, visible_to(actor_id))
-        )
+        status = await tx.session.scalar(_TARGET, {"status_id": status.reblog_of_id, "viewer": actor_id})
     if status is None:
         raise NotFound()
     return status
