@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import BigInteger, String, Table, bindparam, delete, exists, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Insert,
+    String,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+)
 
 from cordee.actions.push import deliveries_of, record_deliveries
 from cordee.db.engine import Database, Tx
@@ -40,57 +52,45 @@ _WANTED = (
     & ~_THREAD_MUTED
 )
 _table = cast(Table, Notification.__table__)
-#: The notification, inserted only if wanted: one statement built once (every follow, favourite,
-#: boost and mention runs it; asking first and inserting then cost a round trip more). Deferred:
-#: on SQLite the writer leaves it behind (``db/sqlite_driver.py``), and learns whether it went in
-#: when it ran (``execute_late``) — only its event depends on it, sent after commit anyway.
-_INSERT_WANTED = (
-    deferred(insert(_table))
-    .from_select(
-        ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
-        select(
-            bindparam("id", type_=BigInteger()),
-            _RECIPIENT,
-            _FROM,
-            bindparam("type", type_=String()),
-            bindparam("status_id", type_=BigInteger()),
-            _NOW,
-        ).where(Account.id == _RECIPIENT, _WANTED),
+
+
+def _inserting_wanted(*also: ColumnElement[bool]) -> Insert:
+    """The notification, inserted only if wanted (and ``also`` holds): one statement built once
+    (every follow, favourite, boost and mention runs it; asking first and inserting then cost a
+    round trip more). Deferred: on SQLite the writer leaves it behind (``db/sqlite_driver.py``),
+    and learns whether it went in when it ran (``run_late``) — only its event depends on it, sent
+    after commit anyway."""
+    return (
+        deferred(insert(_table))
+        .from_select(
+            ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
+            select(
+                bindparam("id", type_=BigInteger()),
+                _RECIPIENT,
+                _FROM,
+                bindparam("type", type_=String()),
+                bindparam("status_id", type_=BigInteger()),
+                _NOW,
+            ).where(Account.id == _RECIPIENT, _WANTED, *also),
+        )
+        .returning(_table.c.id)
     )
-    .returning(_table.c.id)
-)
 
 
+_INSERT_WANTED = _inserting_wanted()
 _INSERT_WANTED_HOT = HotQuery(_INSERT_WANTED)  # run past the session (``db/hot_writes.py``)
+_IF_ROW: dict[str, HotQuery] = {}
 
 
 def _if_row(table: Table) -> HotQuery:
-    """``_INSERT_WANTED``, only if ``table`` has the row ``row_id``: on SQLite, for the
-    notification of a row inserted unless there (a favourite) in the same transaction, without
-    asking first whether it went in — a hop under the writers' lock (``db/sqlite_driver.py``)."""
+    """The notification only if ``table`` has the row ``row_id``: on SQLite, for a row inserted
+    unless there (a favourite) in the same transaction, without asking first whether it went in
+    — a hop under the writers' lock (``db/sqlite_driver.py``)."""
     kept = _IF_ROW.get(table.name)
     if kept is None:
         present = exists().where(table.c.id == bindparam("row_id", type_=BigInteger()))
-        statement = (
-            deferred(insert(_table))
-            .from_select(
-                ["id", "account_id", "from_account_id", "type", "status_id", "created_at"],
-                select(
-                    bindparam("id", type_=BigInteger()),
-                    _RECIPIENT,
-                    _FROM,
-                    bindparam("type", type_=String()),
-                    bindparam("status_id", type_=BigInteger()),
-                    _NOW,
-                ).where(Account.id == _RECIPIENT, _WANTED, present),
-            )
-            .returning(_table.c.id)
-        )
-        kept = _IF_ROW[table.name] = HotQuery(statement)
+        kept = _IF_ROW[table.name] = HotQuery(_inserting_wanted(present))
     return kept
-
-
-_IF_ROW: dict[str, HotQuery] = {}
 
 
 #: The same with its push deliveries, in one statement where DML runs in a ``WITH`` (PostgreSQL:
