@@ -449,6 +449,12 @@ async def test_a_post_and_a_follow_cost_few_hops_to_sqlites_thread(
         assert [h.split()[0] for h in hops] == ["SELECT", "_commit_after"], hops
     notified = await client.get("/api/v1/notifications?types[]=favourite", headers=author.headers)
     assert [n["status"]["id"] for n in notified.json()] == [note_id]
+    # A boost: the note as the reader may see it, whether the reader boosted it already, then the
+    # commit — the boost's row (past the ORM's flush), the counts and the notification ride with it.
+    hops.clear()
+    r = await client.post(f"/api/v1/statuses/{note_id}/reblog", headers=reader.headers)
+    assert r.status_code == 200 and r.json()["reblog"]["reblogs_count"] == 1
+    assert [h.split()[0] for h in hops] == ["SELECT", "SELECT", "_commit_after"], hops
 
 
 async def test_a_readers_boosts_among_a_page_are_found_by_probes_whatever_they_wrote(
