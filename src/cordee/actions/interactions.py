@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import cast
 
 from sqlalchemy import BigInteger, Table, bindparam, delete, func, select, update
-from sqlalchemy.dialects import sqlite
 
 from cordee.actions._counters import shift, shifting
 from cordee.actions._notify import notify, withdraw
@@ -13,31 +12,20 @@ from cordee.actions.statuses import target_of
 from cordee.db.changes import touching
 from cordee.db.engine import Database
 from cordee.db.hot import HotQuery
-from cordee.db.hot_writes import inserting_unless_there, run
+from cordee.db.hot_writes import inserting_unless_there, run, unless_there
 from cordee.db.sqlite_driver import deferred
 from cordee.db.tables import Favourite, Status
 from cordee.db.types import utcnow
 from cordee.ids import new_id
 
-#: The favourite, unless the pair is there: one statement, no check first; a row back when it went in.
-_INSERT_FAVOURITE = inserting_unless_there(
-    cast(Table, Favourite.__table__), ("id", "account_id", "status_id", "created_at")
-)
-
-
-#: On SQLite: the favourite unless the pair is there, left behind by its writer (no rows back);
-#: its count and its notification then go by whether the row of its new id is there. Asking the
-#: insert which rows went in was a hop to SQLite's thread under the writers' lock.
 _TABLE = cast(Table, Favourite.__table__)
-_INSERT_FAVOURITE_LEFT = HotQuery(
-    deferred(
-        sqlite.insert(_TABLE)
-        .values(
-            {c: bindparam(c, type_=_TABLE.c[c].type) for c in ("id", "account_id", "status_id", "created_at")}
-        )
-        .on_conflict_do_nothing()
-    )
-)
+_COLUMNS = ("id", "account_id", "status_id", "created_at")
+#: The favourite, unless the pair is there: one statement, no check first; a row back when it went in.
+_INSERT_FAVOURITE = inserting_unless_there(_TABLE, _COLUMNS)
+#: On SQLite: the same left behind by its writer (no rows back); its count and its notification
+#: then go by whether the row of its new id is there. Asking the insert which rows went in was a
+#: hop to SQLite's thread under the writers' lock.
+_INSERT_FAVOURITE_LEFT = HotQuery(deferred(unless_there(_TABLE, _COLUMNS, "sqlite")))
 _COUNT_IF_NEW = HotQuery(
     deferred(
         update(Status)

@@ -186,6 +186,14 @@ _COUNT_DELETE = (
 )
 
 
+#: What every new note's row (a post's, a boost's) starts with: no counts, no edit, no boost.
+_NEW_NOTE: dict[str, Any] = {
+    "reblog_of_id": None,
+    "replies_count": 0,
+    "reblogs_count": 0,
+    "favourites_count": 0,
+    "edited_at": None,
+}
 #: Deferred: sent with the author's count in one hop (``db/sqlite_driver.py``).
 _INSERT_STATUS = HotQuery(
     deferred(
@@ -365,13 +373,9 @@ async def post_status(
                 "language": new.language,
                 "in_reply_to_id": reply_to.id if reply_to else None,
                 "in_reply_to_account_id": reply_to.account_id if reply_to else None,
-                "reblog_of_id": None,
                 "application_id": application_id,
-                "replies_count": 0,
-                "reblogs_count": 0,
-                "favourites_count": 0,
                 "created_at": utcnow(),
-                "edited_at": None,
+                **_NEW_NOTE,
                 # A reply joins its parent's thread; any other note starts one (Mastodon's
                 # ``conversation_id``, which muting a conversation keys on).
                 "conversation_id": (reply_to.conversation_id or reply_to.id) if reply_to else status_id,
@@ -519,18 +523,10 @@ _LOCK_NOTE = HotQuery(
 
 #: A boost's row but its own ids, visibility, note and time: what the ORM's defaults gave it.
 _BOOST_ROW: dict[str, Any] = {
-    "text": "",
-    "content": "",
-    "spoiler_text": "",
+    **dict.fromkeys(("text", "content", "spoiler_text"), ""),
+    **dict.fromkeys(("language", "in_reply_to_id", "in_reply_to_account_id", "application_id"), None),
     "sensitive": False,
-    "language": None,
-    "in_reply_to_id": None,
-    "in_reply_to_account_id": None,
-    "application_id": None,
-    "replies_count": 0,
-    "reblogs_count": 0,
-    "favourites_count": 0,
-    "edited_at": None,
+    **_NEW_NOTE,
 }
 
 

@@ -43,15 +43,20 @@ def inserting(table: Table, columns: Sequence[str]) -> Insert:
     return insert(table).values(_named(table, columns))
 
 
+def unless_there(table: Table, columns: Sequence[str], dialect: str) -> Insert:
+    """``inserting`` on ``dialect``, as ``INSERT … ON CONFLICT DO NOTHING``: nothing written when a
+    unique key is there, without a check first."""
+    dml = sqlite.insert if dialect == "sqlite" else postgresql.insert
+    return dml(table).values(_named(table, columns)).on_conflict_do_nothing()
+
+
 def inserting_unless_there(table: Table, columns: Sequence[str]) -> dict[str, HotQuery]:
     """``inserting``, as ``INSERT … ON CONFLICT DO NOTHING RETURNING id`` built for each database:
     no row back when a unique key was there (a repeated or concurrent call), without a check first
     or the savepoint a caught ``IntegrityError`` needs."""
     return {
-        name: HotQuery(
-            dml(table).values(_named(table, columns)).on_conflict_do_nothing().returning(table.c.id)
-        )
-        for name, dml in (("sqlite", sqlite.insert), ("postgresql", postgresql.insert))
+        name: HotQuery(unless_there(table, columns, name).returning(table.c.id))
+        for name in ("sqlite", "postgresql")
     }
 
 
@@ -163,14 +168,13 @@ async def _held_on_sqlite(
     driver: OneHopConnection | None = session.info.get(DRIVER_INFO)
     if driver is None:
         return False
-    compiled, args = query.arguments("sqlite", dict(params))
+    compiled = query.compiled("sqlite")  # kept: nothing bound for a write that is not held
     if DEFERRED_MARK not in compiled.sql[:32] or (on_rows is None and compiled.results):
         return False
+    compiled, args = query.arguments("sqlite", dict(params))
     if session.new or session.dirty or session.deleted:
         await session.flush()  # as the session would before a statement (autoflush)
-    driver._rows_wanted = on_rows
-    if not driver.hold(False, compiled.sql, args):  # no explicit BEGIN under way
-        driver._rows_wanted = None
+    if not driver.hold_write(compiled.sql, args, on_rows):  # no explicit BEGIN under way
         return False
     observe_writes(session, _writes(query), options or {})
     for listener in listeners:

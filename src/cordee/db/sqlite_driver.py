@@ -400,6 +400,16 @@ class OneHopConnection(aiosqlite.Connection):
         self._held.append((many, sql, parameters, wanted is not None and not many))
         return True
 
+    def hold_write(self, sql: str, parameters: Any, on_rows: RowsCallback | None = None) -> bool:
+        """``hold`` for a write compiled elsewhere (``db/hot_writes.py``), its rows (if any) handed
+        to ``on_rows`` when the hop that carries it returns; False where it is not held (not a
+        deferred write, or no explicit ``BEGIN`` under way): the caller runs it then."""
+        self._rows_wanted = on_rows
+        try:
+            return self.hold(False, sql, parameters)
+        finally:
+            self._rows_wanted = None
+
     def take_held(self) -> tuple[list[_Held], dict[int, RowsCallback]]:
         # Always a new list: the one handed over is read in the thread later, when this
         # connection may already hold the next statements.

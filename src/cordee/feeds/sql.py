@@ -92,8 +92,10 @@ class SqlFeedStore:
         self, session: AsyncSession, entries: Entries, params: Mapping[str, Any] | None = None
     ) -> Owners:
         key = (id(entries), session.get_bind().dialect.name)
-        statement = self._prepared.get(key) if params is not None else None
-        if statement is None:
+        kept = self._prepared.get(key) if params is not None else None
+        if kept is not None:
+            statement = kept[0]
+        else:
             rows = entries.subquery()
             # EXISTS on the feed's primary key, not ``IN (SELECT … FROM home_feeds)``: SQLite would
             # build the list of every active feed of the instance for each note (O(feeds)).
@@ -111,9 +113,8 @@ class SqlFeedStore:
                 .returning(_OWNER)
             )
             if params is not None:  # a statement built once by its caller: keep what we built on it
-                self._prepared[key] = (_hot_unless_expanding(statement), entries)
-        else:
-            statement = statement[0]
+                statement = _hot_unless_expanding(statement)
+                self._prepared[key] = (statement, entries)
         values = {**(params or {}), "feeds_cutoff": inactive_before(self._settings)}
         if isinstance(statement, HotQuery):  # past the session's execution (``db/hot_writes.py``)
             await run_late(session, statement, values, feeds_recorder(session), touching())
