@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,9 +76,10 @@ def test_settings_repr_hides_every_password() -> None:
     assert SECRET not in repr(settings) and SECRET not in str(settings)
 
 
-def _serve_briefly(tmp_path: Path, seconds: float, **env: str) -> str:
-    """Run ``cordee serve`` until it exits or ``seconds`` pass (a server that keeps retrying its
-    Redis runs on), then stop it; its whole output."""
+def _serve_briefly(tmp_path: Path, seconds: float, until: str | None = None, **env: str) -> str:
+    """Run ``cordee serve`` until it exits, a second after its output holds ``until``, or when
+    ``seconds`` pass (a server that keeps retrying its Redis runs on); then stop it; its whole
+    output."""
     environment = {k: v for k, v in os.environ.items() if not k.startswith("CORDEE_")}
     environment.update(CORDEE_DATA_DIR=str(tmp_path / "data"), PYTHONUNBUFFERED="1", **env)
     log = tmp_path / f"serve-{uuid.uuid4().hex[:6]}.log"
@@ -89,12 +91,16 @@ def _serve_briefly(tmp_path: Path, seconds: float, **env: str) -> str:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-        try:
-            process.wait(seconds)
-        except subprocess.TimeoutExpired:
+        deadline = time.monotonic() + seconds
+        while process.poll() is None and time.monotonic() < deadline:
+            if until is not None and until in log.read_text(errors="replace"):
+                deadline = min(deadline, time.monotonic() + 1.0)  # what follows it printed too
+                until = None
+            time.sleep(0.1)
+        if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(10)
+            try:  # (a server still retrying its start-up only ends when the retries do)
+                process.wait(3)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
@@ -109,9 +115,13 @@ def test_a_failed_start_does_not_print_the_password(tmp_path: Path, pg_url: str)
     assert "Traceback" in output or "rror" in output, output[-2000:]
     assert SECRET not in output, output[-3000:]
     # Redis: nothing listens there, or it wants no password (ours has none).
-    for redis_url in (f"redis://:{SECRET}@127.0.0.1:{closed}/0", f"redis://:{SECRET}@127.0.0.1:6379/15"):
-        output = _serve_briefly(tmp_path, 6, CORDEE_DATABASE_URL=pg_url, CORDEE_REDIS_URL=redis_url)
-        assert SECRET not in output, output[-3000:]
+    # Stopped once it retried (unreachable) or once it has started and said so (no password).
+    for redis_url, until in (
+        (f"redis://:{SECRET}@127.0.0.1:{closed}/0", "lost the Redis event channel"),
+        (f"redis://:{SECRET}@127.0.0.1:6379/15", "running on"),
+    ):
+        output = _serve_briefly(tmp_path, 20, until, CORDEE_DATABASE_URL=pg_url, CORDEE_REDIS_URL=redis_url)
+        assert until in output and SECRET not in output, output[-3000:]
 
 
 def test_cli_commands_do_not_print_the_password(tmp_path: Path) -> None:
