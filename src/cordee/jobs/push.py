@@ -9,28 +9,20 @@ anything else is tried again later, five times in all. Never on a request's path
 The server posts only to public addresses unless ``push_allowed_private_networks`` says otherwise:
 names are checked as they are resolved for the connection (so a name cannot be re-pointed between
 a check and the connection), literal addresses before it, and redirects are not followed.
+What talks to push services is in ``jobs/push_sending.py``, loaded when a first message is due.
 """
 
 from __future__ import annotations
 
 import asyncio
 import html
-import ipaddress
+import importlib
 import json
 import logging
 import re
-import socket
-import time
-from collections.abc import Sequence
+import sys
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
-
-import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
-from py_vapid import Vapid01, Vapid02, VapidException
-from pywebpush import WebPusher, WebPushException
 
 from cordee.actions import push as push_actions
 from cordee.actions.push import Claimed, Outcomes, ServerKeys
@@ -44,14 +36,12 @@ from cordee.web.i18n import LANGUAGES, N_, translations
 
 log = logging.getLogger(__name__)
 
-#: Deliveries sent per tick at most, and at once.
+#: Deliveries sent per tick at most (``push_sending.CONCURRENCY`` at once).
 BATCH = 100
-CONCURRENCY = 10
 #: Mastodon's: a message waits 48 hours at most for its device, and is not sent at all when its
 #: notification is older than that.
 TTL = timedelta(hours=48)
 URGENCY = "normal"
-TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 
 #: Mastodon's ``notification_mailer.<type>.subject``, which it uses as the push's title.
 TITLES = {
@@ -113,93 +103,24 @@ def _subject(settings: Settings) -> str:
 
 
 def request_for(settings: Settings, keys: ServerKeys, facts: PushFacts) -> tuple[bytes, dict[str, str]]:
-    """The encrypted body and the headers of one push message (Mastodon's, per encoding)."""
+    """The encrypted body and the headers of one push message (Mastodon's, per encoding); the
+    sending half loaded (``load_sending``)."""
+    from cordee.jobs.push_sending import encrypted
+
     data = json.dumps(payload(settings, facts), ensure_ascii=False).encode()
-    subscriber = {"endpoint": facts.endpoint, "keys": {"p256dh": facts.key_p256dh, "auth": facts.key_auth}}
-    pusher = WebPusher(subscriber)
-    parts = urlsplit(facts.endpoint)
-    claims = {
-        "aud": f"{parts.scheme}://{parts.netloc}",
-        "sub": _subject(settings),
-        "exp": int(time.time()) + 12 * 3600,
-    }
     headers = {"Content-Type": "application/octet-stream", "TTL": str(int(TTL.total_seconds()))}
     headers["Urgency"] = URGENCY
-    if facts.standard:
-        encoded = pusher.encode(data, "aes128gcm")
-        vapid: Vapid01 = Vapid02.from_raw(keys.private_key.encode())
-        vapid.conf = {"no-strict": True}
-        headers.update(vapid.sign(claims))
-        headers["Content-Encoding"] = "aes128gcm"
-    else:
-        encoded = pusher.encode(data, "aesgcm")
-        vapid = Vapid01.from_raw(keys.private_key.encode())
-        vapid.conf = {"no-strict": True}
-        headers.update(vapid.sign(claims, crypto_key="dh=" + encoded["crypto_key"].decode()))
-        headers["Content-Encoding"] = "aesgcm"
-        headers["Encryption"] = "salt=" + encoded["salt"].decode()
-    return bytes(encoded["body"]), headers
+    return encrypted(data, facts, keys, _subject(settings), headers)
 
 
-def _address_allowed(address: str, allowed: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return ip.is_global or any(ip in network for network in allowed)
+async def load_sending() -> None:
+    """Import ``jobs/push_sending.py`` the first time a message is due, in a thread: the import
+    of aiohttp (which loads the system's CA certificates) held the event loop ~150–200 ms."""
+    if _SENDING not in sys.modules:
+        await asyncio.to_thread(importlib.import_module, _SENDING)
 
 
-class PublicOnlyResolver(AbstractResolver):
-    """Resolves as usual, then keeps only the addresses the server may post to."""
-
-    def __init__(self, allowed: Sequence[ipaddress.IPv4Network | ipaddress.IPv6Network]) -> None:
-        self._inner = DefaultResolver()
-        self._allowed = allowed
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = [
-            r
-            for r in await self._inner.resolve(host, port, family)
-            if _address_allowed(r["host"], self._allowed)
-        ]
-        if not found:
-            raise OSError(f"{host} has no public address")
-        return found
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-class Sender:
-    """One HTTP session for a batch of deliveries."""
-
-    def __init__(self, settings: Settings) -> None:
-        self._allowed = [ipaddress.ip_network(n) for n in settings.push_allowed_private_networks]
-        connector = aiohttp.TCPConnector(resolver=PublicOnlyResolver(self._allowed), limit=CONCURRENCY)
-        self.session = aiohttp.ClientSession(connector=connector, timeout=TIMEOUT)
-
-    def literal_allowed(self, endpoint: str) -> bool:
-        host = urlsplit(endpoint).hostname or ""
-        try:
-            return _address_allowed(host, self._allowed)
-        except ValueError:
-            return True  # a name: checked as it is resolved
-
-    async def post(self, endpoint: str, body: bytes, headers: dict[str, str]) -> int | None:
-        """The push service's status, or None when it could not be reached."""
-        if not self.literal_allowed(endpoint):
-            return None
-        try:
-            async with self.session.post(endpoint, data=body, headers=headers, allow_redirects=False) as r:
-                await r.read()
-                return r.status
-        except (aiohttp.ClientError, OSError, TimeoutError) as e:
-            log.info("push to %s failed: %s", urlsplit(endpoint).netloc, e)
-            return None
-
-    async def close(self) -> None:
-        await self.session.close()
+_SENDING = "cordee.jobs.push_sending"
 
 
 async def deliver_due(db: Database, settings: Settings) -> int:
@@ -226,6 +147,9 @@ async def deliver_due(db: Database, settings: Settings) -> int:
         else:
             to_send.append((c, facts))
     if to_send:
+        await load_sending()
+        from cordee.jobs.push_sending import CONCURRENCY, UNUSABLE, Sender
+
         sender = Sender(settings)
         limit = asyncio.Semaphore(CONCURRENCY)
 
@@ -233,7 +157,7 @@ async def deliver_due(db: Database, settings: Settings) -> int:
             async with limit:
                 try:
                     body, headers = request_for(settings, keys, facts)
-                except (WebPushException, VapidException, ValueError) as e:
+                except UNUSABLE as e:
                     log.warning("push message for subscription %s not made: %s", facts.subscription_id, e)
                     return 400  # keys or endpoint no longer usable: like a refusal
                 return await sender.post(facts.endpoint, body, headers)
