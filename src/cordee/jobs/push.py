@@ -180,7 +180,7 @@ async def deliver_due(db: Database, settings: Settings) -> int:
 #: The batch being sent by this process, per database: one at a time.
 _inflight: dict[str, asyncio.Task[int]] = {}
 #: How long the runner waits for a batch before going on with its other tasks (scheduled notes,
-#: polls): a slow push service (up to ``TIMEOUT`` per message) must not hold them up.
+#: polls): a slow push service (up to ``push_sending.TIMEOUT`` per message) must not hold them up.
 RUNNER_WAIT = 1.0
 
 
