@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -35,9 +36,8 @@ def alembic_config(url: str) -> Config:
 def upgrade(url: str, revision: str = "heads") -> None:
     """Apply migrations up to ``revision``; nothing loaded nor run when the database is at
     ``HEAD``. Synchronous: call it outside a running event loop, or through ``upgrade_async``."""
-    if revision == "heads" and asyncio.run(current_revision(url)) == HEAD:
-        return
-    _alembic_upgrade(url, revision)
+    if not asyncio.run(_at_head(url, revision)):
+        _alembic_upgrade(url, revision)
 
 
 def _alembic_upgrade(url: str, revision: str) -> None:
@@ -54,7 +54,7 @@ async def current_revision(url: str) -> str | None:
     try:
         async with engine.connect() as connection:
             rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).all()
-    except Exception:  # no such table (a new database): alembic, which creates it, decides
+    except SQLAlchemyError:  # no such table (a new database): alembic, which creates it, decides
         return None
     finally:
         await engine.dispose()
@@ -63,6 +63,10 @@ async def current_revision(url: str) -> str | None:
 
 async def upgrade_async(url: str, revision: str = "heads") -> None:
     """``upgrade`` off the event loop."""
-    if revision == "heads" and await current_revision(url) == HEAD:
-        return
-    await asyncio.to_thread(_alembic_upgrade, url, revision)
+    if not await _at_head(url, revision):
+        await asyncio.to_thread(_alembic_upgrade, url, revision)
+
+
+async def _at_head(url: str, revision: str) -> bool:
+    """Asked for the newest migrations, and the database already has them."""
+    return revision == "heads" and await current_revision(url) == HEAD

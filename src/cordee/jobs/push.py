@@ -103,8 +103,8 @@ def _subject(settings: Settings) -> str:
 
 
 def request_for(settings: Settings, keys: ServerKeys, facts: PushFacts) -> tuple[bytes, dict[str, str]]:
-    """The encrypted body and the headers of one push message (Mastodon's, per encoding); the
-    sending half loaded (``load_sending``)."""
+    """The encrypted body and the headers of one push message (Mastodon's, per encoding). Imports
+    the sending half where ``load_sending`` did not already."""
     from cordee.jobs.push_sending import encrypted
 
     data = json.dumps(payload(settings, facts), ensure_ascii=False).encode()
@@ -113,14 +113,14 @@ def request_for(settings: Settings, keys: ServerKeys, facts: PushFacts) -> tuple
     return encrypted(data, facts, keys, _subject(settings), headers)
 
 
+_SENDING = "cordee.jobs.push_sending"
+
+
 async def load_sending() -> None:
     """Import ``jobs/push_sending.py`` the first time a message is due, in a thread: the import
     of aiohttp (which loads the system's CA certificates) held the event loop ~150–200 ms."""
     if _SENDING not in sys.modules:
         await asyncio.to_thread(importlib.import_module, _SENDING)
-
-
-_SENDING = "cordee.jobs.push_sending"
 
 
 async def deliver_due(db: Database, settings: Settings) -> int:

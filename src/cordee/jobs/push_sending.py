@@ -2,7 +2,7 @@
 (pywebpush: aes128gcm, RFC 8291, for ``standard`` subscriptions; the aesgcm draft otherwise),
 signed (py-vapid), and posted over HTTP (aiohttp) to public addresses only.
 
-``jobs/push.py`` imports it the first time a message is due (``load``): these libraries cost a
+``jobs/push.py`` imports it the first time a message is due (``load_sending``): these libraries cost a
 server process ~20 MiB it would keep for its whole life, with or without push subscriptions.
 """
 
